@@ -1,0 +1,1 @@
+"""Casewire's shared package: infrastructure and contracts used by every service and the gateway."""

@@ -1,0 +1,196 @@
+"""The alert submission contract (API.md, Alerts): validated by the gateway and again by intake.
+
+Each detection source has a payload schema with the fields API.md requires. Fields a vendor sends
+that the schema does not know are never thrown away: they are kept under ``source_payload``.
+"""
+
+from marshmallow import (
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+SOURCES = ("alpr", "face", "gunshot", "social", "cad", "database", "tip")
+PRIORITIES = ("low", "normal", "high", "critical")
+STATUSES = ("new", "assigned", "dismissed", "promoted")
+LOCATION_OPTIONAL = {"social", "database", "tip"}
+FACE_NOTICE = "Investigative lead only, not a positive identification or probable cause"
+
+_short = validate.Length(min=1, max=200)
+_text = validate.Length(max=20000)
+
+
+class _KeepsUnknown(Schema):
+    """Loads declared fields; moves anything else into ``source_payload``."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    @post_load
+    def keep_unknown(self, data, **kwargs):
+        declared = set(self.fields)
+        unknown = {key: data.pop(key) for key in list(data) if key not in declared}
+        if unknown:
+            data.setdefault("source_payload", {}).update(unknown)
+        return data
+
+
+class Vehicle(Schema):
+    make = fields.String(validate=_short)
+    model = fields.String(validate=_short)
+    color = fields.String(validate=_short)
+    year = fields.Integer(validate=validate.Range(1900, 2100))
+    vin = fields.String(validate=validate.Length(max=17))
+    plate = fields.String(validate=validate.Length(min=1, max=12))
+    plate_state = fields.String(validate=validate.Length(min=2, max=3))
+
+
+class Person(Schema):
+    name = fields.String(validate=_short)
+    dob = fields.Date()
+    subject_id = fields.String(validate=_short)
+    ncic_number = fields.String(validate=_short)
+    state_id = fields.String(validate=_short)
+
+
+class Subject(Schema):
+    """A person, vehicle, phone, email or handle named in a tip or database hit."""
+
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(("person", "vehicle", "phone", "email", "social_account", "address", "weapon", "organization")),
+    )
+    name = fields.String(validate=_short)
+    dob = fields.Date()
+    plate = fields.String(validate=validate.Length(min=1, max=12))
+    plate_state = fields.String(validate=validate.Length(min=2, max=3))
+    vin = fields.String(validate=validate.Length(max=17))
+    number = fields.String(validate=validate.Length(max=40))
+    address = fields.String(validate=validate.Length(max=300))
+    platform = fields.String(validate=_short)
+    handle = fields.String(validate=_short)
+    ncic_number = fields.String(validate=_short)
+    state_id = fields.String(validate=_short)
+    description = fields.String(validate=_text)
+
+
+class AlprPayload(_KeepsUnknown):
+    plate = fields.String(required=True, validate=validate.Length(min=1, max=12))
+    plate_state = fields.String(validate=validate.Length(min=2, max=3))
+    camera_id = fields.String(required=True, validate=_short)
+    hotlist = fields.String(validate=_short)
+    hotlist_reason = fields.String(validate=validate.Length(max=500))
+    confidence = fields.Float(validate=validate.Range(0, 100))
+    vehicle = fields.Nested(Vehicle)
+    image_url = fields.Url(validate=validate.Length(max=2000))
+    source_payload = fields.Dict()
+
+
+class FacePayload(_KeepsUnknown):
+    candidate = fields.Nested(Person, required=True)
+    score = fields.Float(required=True, validate=validate.Range(0, 100))
+    camera_id = fields.String(validate=_short)
+    probe_image_url = fields.Url(validate=validate.Length(max=2000))
+    source_payload = fields.Dict()
+
+
+class GunshotPayload(_KeepsUnknown):
+    rounds = fields.Integer(required=True, validate=validate.Range(0, 1000))
+    incident_type = fields.String(validate=_short)
+    sensor_ids = fields.List(fields.String(validate=_short), validate=validate.Length(max=100))
+    audio_url = fields.Url(validate=validate.Length(max=2000))
+    source_payload = fields.Dict()
+
+
+class SocialPayload(_KeepsUnknown):
+    platform = fields.String(required=True, validate=_short)
+    handle = fields.String(required=True, validate=_short)
+    profile_url = fields.Url(validate=validate.Length(max=2000))
+    post_url = fields.Url(validate=validate.Length(max=2000))
+    text = fields.String(validate=_text)
+    threat_category = fields.String(validate=_short)
+    source_payload = fields.Dict()
+
+
+class CadPayload(_KeepsUnknown):
+    incident_number = fields.String(required=True, validate=_short)
+    call_type = fields.String(validate=_short)
+    priority = fields.String(validate=validate.Length(max=20))
+    narrative = fields.String(validate=_text)
+    units = fields.List(fields.String(validate=_short), validate=validate.Length(max=100))
+    subjects = fields.List(fields.Nested(Subject), validate=validate.Length(max=50))
+    source_payload = fields.Dict()
+
+
+class DatabasePayload(_KeepsUnknown):
+    system = fields.String(required=True, validate=_short)
+    hit_type = fields.String(required=True, validate=_short)
+    record_ref = fields.String(validate=_short)
+    subject = fields.Nested(Subject)
+    source_payload = fields.Dict()
+
+
+class TipPayload(_KeepsUnknown):
+    narrative = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    reporter = fields.String(validate=_short)
+    contact = fields.String(validate=_short)
+    subjects = fields.List(fields.Nested(Subject), validate=validate.Length(max=50))
+    source_payload = fields.Dict()
+
+
+PAYLOAD_SCHEMAS = {
+    "alpr": AlprPayload,
+    "face": FacePayload,
+    "gunshot": GunshotPayload,
+    "social": SocialPayload,
+    "cad": CadPayload,
+    "database": DatabasePayload,
+    "tip": TipPayload,
+}
+
+
+class AlertLocation(Schema):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+    address = fields.String(validate=validate.Length(max=300))
+
+
+class AlertSubmission(_KeepsUnknown):
+    """``POST /api/v1/alerts``: one detection hit."""
+
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    source_system = fields.String(required=True, validate=_short)
+    source_event_id = fields.String(required=True, validate=_short)
+    occurred_at = fields.AwareDateTime(required=True, default_timezone=None)
+    location = fields.Nested(AlertLocation)
+    payload = fields.Dict(required=True)
+    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
+    notes = fields.String(validate=validate.Length(max=5000))
+    source_payload = fields.Dict()
+
+    @validates_schema(skip_on_field_errors=False)
+    def check_source_fields(self, data, **kwargs):
+        source, errors = data.get("source"), {}
+        if source in SOURCES and source not in LOCATION_OPTIONAL and "location" not in data:
+            errors["location"] = [f"an alert from source {source} needs a location"]
+        payload_schema = PAYLOAD_SCHEMAS.get(source)
+        if payload_schema and isinstance(data.get("payload"), dict):
+            payload_errors = payload_schema().validate(data["payload"])
+            if payload_errors:
+                errors["payload"] = payload_errors
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def load_payload(self, data, **kwargs):
+        data["payload"] = PAYLOAD_SCHEMAS[data["source"]]().load(data["payload"])
+        return data
+
+
+def load_alert(raw: dict) -> dict:
+    """Validate one submission; raises marshmallow's ValidationError naming each bad field."""
+    return AlertSubmission().load(raw)

@@ -1,0 +1,16 @@
+"""An injectable clock: time-driven rules are tested by moving it, never by waiting."""
+
+from datetime import datetime, timezone
+
+from nameko.extensions import DependencyProvider
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Clock(DependencyProvider):
+    """Gives workers a callable returning the current UTC time; tests replace it."""
+
+    def get_dependency(self, worker_ctx):
+        return utcnow

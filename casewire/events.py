@@ -1,0 +1,86 @@
+"""The event contract: every event name and payload schema, imported by producers and consumers.
+
+Events are named in the past tense and carry only JSON primitives (ISO datetimes as strings).
+Producers dump with the schema before dispatching; consumers load with it on receipt.
+"""
+
+from marshmallow import EXCLUDE, Schema, fields
+
+# Source service names, as nameko event handlers bind to them.
+INTAKE = "intake"
+ENTITIES = "entities"
+CASES = "cases"
+
+# Event types.
+ALERT_RECEIVED = "alert_received"  # intake: a new alert is durably stored
+ALERT_RESOLVED = "alert_resolved"  # entities: an alert's entities are resolved and sighted
+LINK_FOUND = "link_found"  # entities: a new alert shares entities with earlier records
+
+
+class _Event(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Location(_Event):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    address = fields.String(allow_none=True)
+
+
+class AlertReceived(_Event):
+    """``intake`` → ``alert_received``."""
+
+    alert_id = fields.String(required=True)
+    source = fields.String(required=True)
+    source_system = fields.String(required=True)
+    source_event_id = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    received_at = fields.String(required=True)
+    location = fields.Nested(Location, allow_none=True)
+    payload = fields.Dict(required=True)
+    priority = fields.String(required=True)
+    status = fields.String(required=True)
+    record_class = fields.String(required=True)
+    agency = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+
+
+class EntityRef(_Event):
+    id = fields.String(required=True)
+    type = fields.String(required=True)
+    key = fields.String(required=True)
+    display = fields.String(required=True)
+    ambiguous = fields.Boolean(load_default=False)
+
+
+class RelatedRecord(_Event):
+    record_type = fields.String(required=True)  # "alert" or "case"
+    id = fields.String(required=True)
+    occurred_at = fields.String(allow_none=True)
+    shared_entities = fields.List(fields.Nested(EntityRef), required=True)
+
+
+class Sighting(_Event):
+    entity_id = fields.String(required=True)
+    record_type = fields.String(required=True)
+    record_id = fields.String(required=True)
+    at = fields.String(required=True)
+    location = fields.Nested(Location, allow_none=True)
+    source = fields.String(allow_none=True)
+
+
+class AlertResolved(_Event):
+    """``entities`` → ``alert_resolved``: the alert's entities, its sightings and what it relates to."""
+
+    alert_id = fields.String(required=True)
+    entities = fields.List(fields.Nested(EntityRef), required=True)
+    sightings = fields.List(fields.Nested(Sighting), required=True)
+    related = fields.List(fields.Nested(RelatedRecord), required=True)
+
+
+class LinkFound(_Event):
+    """``entities`` → ``link_found``: ``alert_id`` touches entities that ``related`` records touch."""
+
+    alert_id = fields.String(required=True)
+    related = fields.List(fields.Nested(RelatedRecord), required=True)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# RabbitMQ from Debian's rabbitmq-server package, run as a private node on loopback.
+# Usage: scripts/rabbitmq.sh install|start|stop|status
+set -euo pipefail
+COMPONENT=rabbitmq
+source "$(dirname "$0")/lib.sh"
+
+PORT="${RABBITMQ_PORT:-5672}"
+DIST_PORT="${RABBITMQ_DIST_PORT:-25672}"
+HERE="$CASEWIRE_STATE/rabbitmq"
+# A private HOME keeps the Erlang cookie next to the node, so rabbitmqctl finds it.
+export HOME="$HERE" RABBITMQ_NODENAME="casewire@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export RABBITMQ_NODE_PORT="$PORT" RABBITMQ_DIST_PORT="$DIST_PORT" ERL_EPMD_ADDRESS=127.0.0.1
+export RABBITMQ_MNESIA_BASE="$HERE/mnesia" RABBITMQ_LOG_BASE="$HERE/log"
+export RABBITMQ_PID_FILE="$HERE/rabbitmq.pid" RABBITMQ_CONFIG_FILE="$HERE/rabbitmq"
+export RABBITMQ_ENABLED_PLUGINS_FILE="$HERE/enabled_plugins"
+# The scripts in /usr/lib/rabbitmq/bin run as the caller; /usr/sbin ones switch to the rabbitmq user.
+export PATH="/usr/lib/rabbitmq/bin:$PATH:/usr/sbin"
+
+install() {
+  apt_install rabbitmq-server
+  mkdir -p "$HERE/mnesia" "$HERE/log"
+  # Loopback only; the guest user may then connect (it is refused from other hosts anyway).
+  cat > "$HERE/rabbitmq.conf" <<CONF
+listeners.tcp.default = 127.0.0.1:$PORT
+loopback_users = none
+log.file.level = warning
+CONF
+  [ -f "$HERE/enabled_plugins" ] || echo "[]." > "$HERE/enabled_plugins"
+}
+
+healthy() { rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; }
+
+# Stops the wait early when the server process has died.
+up_or_dead() { ! pid_alive "$HERE/server.pid" || { port_open 127.0.0.1 "$PORT" && healthy; }; }
+
+start() {
+  install
+  if port_open 127.0.0.1 "$PORT" && healthy; then log "already running on 127.0.0.1:$PORT"; return 0; fi
+  # The Debian package may have started a system node on the same port: stop it.
+  if port_open 127.0.0.1 "$PORT"; then die "port $PORT is taken by another process"; fi
+  log "starting on 127.0.0.1:$PORT"
+  nohup rabbitmq-server >"$HERE/log/console.log" 2>&1 &
+  echo $! > "$HERE/server.pid"
+  if ! wait_until 120 "RabbitMQ" up_or_dead || ! pid_alive "$HERE/server.pid"; then
+    tail -n 40 "$HERE/log/console.log" >&2
+    exit 1
+  fi
+  log "ready"
+}
+
+stop() {
+  if ! port_open 127.0.0.1 "$PORT"; then log "not running"; return 0; fi
+  rabbitmqctl -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || true
+  wait_until 60 "RabbitMQ to stop" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null"
+  log "stopped"
+}
+
+status() { port_open 127.0.0.1 "$PORT" && healthy; }
+
+"${1:?usage: $0 install|start|stop|status}"

@@ -1,0 +1,1 @@
+"""Casewire nameko services, one package each."""

@@ -1,0 +1,1 @@
+"""Entities: one shared entity database where connections across time appear by themselves."""

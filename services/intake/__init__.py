@@ -1,0 +1,1 @@
+"""Intake: every detection hit becomes a structured, assigned, documented alert."""

@@ -1,0 +1,1 @@
+"""Search: Elasticsearch indices of entities, alerts and cases, fed by events."""
