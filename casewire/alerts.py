@@ -4,6 +4,8 @@ Each detection source has a payload schema with the fields API.md requires. Fiel
 that the schema does not know are never thrown away: they are kept under ``source_payload``.
 """
 
+from datetime import UTC
+
 from marshmallow import (
     INCLUDE,
     Schema,
@@ -62,7 +64,9 @@ class Subject(Schema):
 
     type = fields.String(
         required=True,
-        validate=validate.OneOf(("person", "vehicle", "phone", "email", "social_account", "address", "weapon", "organization")),
+        validate=validate.OneOf(
+            ("person", "vehicle", "phone", "email", "social_account", "address", "weapon", "organization")
+        ),
     )
     name = fields.String(validate=_short)
     dob = fields.Date()
@@ -188,6 +192,7 @@ class AlertSubmission(_KeepsUnknown):
     @post_load
     def load_payload(self, data, **kwargs):
         data["payload"] = PAYLOAD_SCHEMAS[data["source"]]().load(data["payload"])
+        data["occurred_at"] = data["occurred_at"].astimezone(UTC)
         return data
 
 

@@ -7,7 +7,7 @@ refuse the action the event describes (COMPLIANCE C23, fail closed).
 """
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kombu import Exchange, Queue
 from marshmallow import Schema, fields, validate
@@ -20,9 +20,7 @@ from casewire.errors import Unavailable
 OUTCOMES = ("allowed", "denied", "failed")
 
 audit_exchange = Exchange("casewire.audit", type="direct", durable=True)
-audit_queue = Queue(
-    "casewire.audit.events", exchange=audit_exchange, routing_key="audit", durable=True
-)
+audit_queue = Queue("casewire.audit.events", exchange=audit_exchange, routing_key="audit", durable=True)
 
 
 class Actor(Schema):
@@ -74,7 +72,7 @@ class AuditTrail:
         event = AuditEvent().load(
             {
                 "event_id": uuid.uuid4().hex,
-                "at": datetime.now(timezone.utc).isoformat(),
+                "at": datetime.now(UTC).isoformat(),
                 "service": self.service,
                 "action": action,
                 "outcome": outcome,

@@ -35,3 +35,21 @@ def token(sub, roles, agency, unit, name, hours):
     if config.get("OIDC_JWKS_URL"):
         raise click.UsageError("this gateway verifies OIDC tokens; ask the identity provider for one")
     click.echo(mint_dev_token(config["DEV_JWT_SECRET"], sub, wanted, agency, unit, name, hours))
+
+
+@main.command()
+@click.option("--gateway", default="http://127.0.0.1:8080", show_default=True, help="The gateway's URL.")
+def demo(gateway):
+    """Load the demo data set (the seed's story) through the gateway; safe to run twice."""
+    import requests
+
+    from casewire import demo as demo_data
+    from gateway.auth import mint_dev_token
+
+    config = load_config(os.environ.get("GATEWAY_CONFIG", GATEWAY_CONFIG))
+    token = mint_dev_token(config["DEV_JWT_SECRET"], "demo-loader", ["source"], agency="TX0000000")
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    results = demo_data.load(lambda body: session.post(f"{gateway}/api/v1/alerts", json=body, timeout=60))
+    created = sum(1 for status, _ in results if status == 201)
+    click.echo(f"demo data: {created} alerts created, {len(results) - created} already there")

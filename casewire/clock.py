@@ -1,12 +1,12 @@
 """An injectable clock: time-driven rules are tested by moving it, never by waiting."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Clock(DependencyProvider):

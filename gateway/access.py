@@ -20,12 +20,21 @@ _SECRET_ARGS = {"access_token", "token"}
 
 def _audit(action: str, outcome: str, actor: dict | None, record_type, record_ids, **extra) -> None:
     current_app.extensions["audit"].record(
-        action, outcome, actor=actor, record_type=record_type, record_ids=record_ids,
-        client_address=request.remote_addr, request_id=g.request_id,
+        action,
+        outcome,
+        actor=actor,
+        record_type=record_type,
+        record_ids=record_ids,
+        client_address=request.remote_addr,
+        request_id=g.request_id,
         purpose=request.headers.get("X-Purpose") or request.args.get("purpose"),
         case_number=request.headers.get("X-Case-Number") or request.args.get("case_number"),
-        details={"method": request.method, "path": request.path,
-                 "query": {k: v for k, v in request.args.items() if k not in _SECRET_ARGS}, **extra},
+        details={
+            "method": request.method,
+            "path": request.path,
+            "query": {k: v for k, v in request.args.items() if k not in _SECRET_ARGS},
+            **extra,
+        },
     )
 
 
@@ -39,8 +48,12 @@ def identify() -> Identity:
         return current_app.extensions["tokens"].verify(token.strip())
     except InvalidToken as exc:
         _audit("auth.token", "denied", None, None, [], reason=str(exc))
-        raise Problem(401, "Unauthorized", "a valid bearer token is required",
-                      headers={"WWW-Authenticate": 'Bearer realm="casewire"'}) from exc
+        raise Problem(
+            401,
+            "Unauthorized",
+            "a valid bearer token is required",
+            headers={"WWW-Authenticate": 'Bearer realm="casewire"'},
+        ) from exc
 
 
 def guarded(action: str, record_type: str | None = None, record_arg: str | None = None):
@@ -60,7 +73,9 @@ def guarded(action: str, record_type: str | None = None, record_arg: str | None 
             try:
                 _audit(action, "allowed", identity.as_actor(), record_type, record_ids)
             except Unavailable as exc:
-                raise Problem(503, "Service Unavailable", "the audit log cannot record this request; nothing was done") from exc
+                raise Problem(
+                    503, "Service Unavailable", "the audit log cannot record this request; nothing was done"
+                ) from exc
             return view(*args, **kwargs)
 
         wrapper.casewire_action = action

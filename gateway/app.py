@@ -24,18 +24,26 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(os.environ.get("GATEWAY_CONFIG", CONFIG_FILE)))
     app.config.update(config or {})
     app.config.update(
-        API_TITLE="Casewire", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
+        API_TITLE="Casewire",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
         MAX_CONTENT_LENGTH=int(app.config.get("MAX_BODY_BYTES", 8 * 1024 * 1024)),
     )
     app.extensions["tokens"] = TokenVerifier(app.config)
     app.extensions["audit"] = AuditTrail(app.config["AMQP_URI"], "gateway")
     Rpc(app)
 
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
-        "security": [{"bearer": []}]})
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "security": [{"bearer": []}],
+        },
+    )
     for module in (health, alerts, search, audit):
         api.register_blueprint(module.blp)
     errors.register(app)

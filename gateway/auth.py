@@ -7,7 +7,7 @@ expiry checked with a small clock skew. Development signs HS256 tokens with a lo
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -48,8 +48,13 @@ class TokenVerifier:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self.jwks_url else self._secret
             claims = jwt.decode(
-                token, key, algorithms=self.algorithms, audience=self.audience, issuer=self.issuer,
-                leeway=LEEWAY_SECONDS, options={"require": ["exp", "sub", "iss", "aud"]},
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
             raise InvalidToken(str(exc)) from exc
@@ -57,17 +62,34 @@ class TokenVerifier:
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise InvalidToken("the roles claim must be a list of strings")
         return Identity(
-            sub=str(claims["sub"]), name=claims.get("name"), roles=tuple(roles),
-            agency=claims.get("agency"), unit=claims.get("unit"),
+            sub=str(claims["sub"]),
+            name=claims.get("name"),
+            roles=tuple(roles),
+            agency=claims.get("agency"),
+            unit=claims.get("unit"),
         )
 
 
-def mint_dev_token(secret: str, sub: str, roles: list[str], agency: str | None = None,
-                   unit: str | None = None, name: str | None = None, hours: float = 12) -> str:
+def mint_dev_token(
+    secret: str,
+    sub: str,
+    roles: list[str],
+    agency: str | None = None,
+    unit: str | None = None,
+    name: str | None = None,
+    hours: float = 12,
+) -> str:
     """An HS256 development token, as ``casewire token`` prints it."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {
-        "sub": sub, "name": name or sub, "roles": roles, "agency": agency, "unit": unit,
-        "iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "iat": now, "exp": now + timedelta(hours=hours),
+        "sub": sub,
+        "name": name or sub,
+        "roles": roles,
+        "agency": agency,
+        "unit": unit,
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "iat": now,
+        "exp": now + timedelta(hours=hours),
     }
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")

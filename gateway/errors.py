@@ -11,8 +11,14 @@ STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, Forbidden: 403, Unava
 class Problem(Exception):
     """Raised in views for a problem response with a chosen status."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None, errors: dict | None = None,
-                 headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        errors: dict | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.errors = status, title, detail, errors
         self.headers = headers or {}

@@ -58,4 +58,12 @@ stop() {
 
 status() { port_open 127.0.0.1 "$PORT" && healthy; }
 
-"${1:?usage: $0 install|start|stop|status}"
+# fresh_vhost NAME: an empty virtual host (the tests get one each run), guest may use it.
+fresh_vhost() {
+  local name="${1:?usage: $0 fresh_vhost NAME}"
+  rabbitmqctl -q delete_vhost "$name" >/dev/null 2>&1 || true
+  rabbitmqctl -q add_vhost "$name" >/dev/null
+  rabbitmqctl -q set_permissions -p "$name" guest ".*" ".*" ".*" >/dev/null
+}
+
+"${1:?usage: $0 install|start|stop|status|fresh_vhost NAME}" "${@:2}"

@@ -6,7 +6,7 @@ set -euo pipefail
 COMPONENT=services
 source "$(dirname "$0")/lib.sh"
 
-RUN="$CASEWIRE_STATE/run"
+RUN="${CASEWIRE_RUN:-$CASEWIRE_STATE/run}"
 SERVICES=(audit entities search intake cases)
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 BIN="$REPO_ROOT/.venv/bin"

@@ -52,8 +52,20 @@ def create_alert():
 
 
 def _alert_event(alert: dict) -> dict:
-    keys = ("source", "source_system", "source_event_id", "occurred_at", "received_at", "location",
-            "payload", "priority", "status", "record_class", "agency", "unit")
+    keys = (
+        "source",
+        "source_system",
+        "source_event_id",
+        "occurred_at",
+        "received_at",
+        "location",
+        "payload",
+        "priority",
+        "status",
+        "record_class",
+        "agency",
+        "unit",
+    )
     return {"alert_id": alert["id"], **{key: alert.get(key) for key in keys}}
 
 
@@ -63,5 +75,3 @@ def _alert_event(alert: dict) -> dict:
 def get_alert(alert_id):
     """One alert with its entities, related records and action log."""
     return _rpc().call("intake", "get_alert", alert_id)
-
-

@@ -17,8 +17,11 @@ class EventQuery(Schema):
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0),
-                            metadata={"description": "the `next_cursor` of the previous page"})
+    cursor = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "the `next_cursor` of the previous page"},
+    )
 
 
 @blp.route("/events")

@@ -10,8 +10,11 @@ blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Fi
 
 
 class PlateQuery(Schema):
-    plate = fields.String(required=True, validate=validate.Length(min=1, max=16),
-                          metadata={"description": "`?` stands for one character, `*` for any run"})
+    plate = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=16),
+        metadata={"description": "`?` stands for one character, `*` for any run"},
+    )
     state = fields.String(validate=validate.Length(min=2, max=3))
     fuzzy = fields.Boolean(load_default=True)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))

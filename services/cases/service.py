@@ -26,8 +26,12 @@ class CasesService:
         actor = context.get("actor") or {}
         assignee = case.pop("assignee", None)
         case.update(
-            status="open", record_class=case["classification"], assignees=[assignee] if assignee else [],
-            agency=actor.get("agency"), opened_at=self.now(), opened_by=actor.get("id"),
+            status="open",
+            record_class=case["classification"],
+            assignees=[assignee] if assignee else [],
+            agency=actor.get("agency"),
+            opened_at=self.now(),
+            opened_by=actor.get("id"),
         )
         return CaseOut().dump(self.store.insert(case))
 

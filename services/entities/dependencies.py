@@ -22,7 +22,8 @@ class EntityStore:
         self.entities.create_index([("plate", ASCENDING)], name="plate")
         self.sightings.create_index(
             [("entity_id", ASCENDING), ("record_type", ASCENDING), ("record_id", ASCENDING)],
-            unique=True, name="one_per_record",
+            unique=True,
+            name="one_per_record",
         )
         self.sightings.create_index([("entity_id", ASCENDING), ("at", DESCENDING)], name="timeline")
         self.sightings.create_index([("record_id", ASCENDING)], name="record")
@@ -33,8 +34,12 @@ class EntityStore:
         query = {"type": ref["type"], "key": ref["key"]}
         update = {
             "$setOnInsert": {
-                "_id": uuid.uuid4().hex, "display": ref["display"], "ambiguous": ref.get("ambiguous", False),
-                "created_at": now, "aliases": [], **attributes,
+                "_id": uuid.uuid4().hex,
+                "display": ref["display"],
+                "ambiguous": ref.get("ambiguous", False),
+                "created_at": now,
+                "aliases": [],
+                **attributes,
             },
         }
         try:

@@ -14,7 +14,9 @@ UNKNOWN_STATE = "??"
 _PLATE_JUNK = re.compile(r"[\s\-\.·]")
 _PLATE_OK = re.compile(r"^[A-Z0-9]{1,10}$")
 _VIN_OK = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-_VIN_VALUES = dict(zip("ABCDEFGHJKLMNPRSTUVWXYZ", [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9]))
+_VIN_VALUES = dict(
+    zip("ABCDEFGHJKLMNPRSTUVWXYZ", [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9], strict=False)
+)
 _VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
 
 
@@ -39,7 +41,7 @@ def normalize_vin(vin: str) -> str:
     value = _PLATE_JUNK.sub("", vin or "").upper()
     if not _VIN_OK.match(value):
         raise NotAnIdentifier(f"not a VIN: {vin!r}")
-    total = sum((int(c) if c.isdigit() else _VIN_VALUES[c]) * w for c, w in zip(value, _VIN_WEIGHTS))
+    total = sum((int(c) if c.isdigit() else _VIN_VALUES[c]) * w for c, w in zip(value, _VIN_WEIGHTS, strict=False))
     check = "X" if total % 11 == 10 else str(total % 11)
     if value[8] != check:
         raise NotAnIdentifier(f"VIN check digit is wrong: {vin!r}")
@@ -100,7 +102,9 @@ def person_ref(name: str | None = None, dob=None, **ids) -> dict:
     for id_type in ("ncic_number", "state_id", "subject_id"):
         if ids.get(id_type):
             key = f"{id_type}:{str(ids[id_type]).strip().upper()}"
-            return _ref("person", key, name or key, name=normalize_name(name) if name else None, dob=str(dob) if dob else None)
+            return _ref(
+                "person", key, name or key, name=normalize_name(name) if name else None, dob=str(dob) if dob else None
+            )
     if not name:
         raise NotAnIdentifier("a person needs a name or an external id")
     key = f"name:{normalize_name(name)}|{dob or '?'}"
@@ -115,7 +119,12 @@ def subject_ref(subject: dict, default_region: str) -> dict:
     if kind == "vehicle":
         return vehicle_ref(subject.get("plate"), subject.get("plate_state"), subject.get("vin"))
     if kind == "person":
-        return person_ref(subject.get("name"), subject.get("dob"), ncic_number=subject.get("ncic_number"), state_id=subject.get("state_id"))
+        return person_ref(
+            subject.get("name"),
+            subject.get("dob"),
+            ncic_number=subject.get("ncic_number"),
+            state_id=subject.get("state_id"),
+        )
     if kind == "phone":
         number = normalize_phone(subject.get("number", ""), default_region)
         return _ref("phone", number, number)
@@ -149,13 +158,22 @@ def extract(alert: dict, default_region: str = "US") -> list[dict]:
 
     if source == "alpr":
         vehicle = payload.get("vehicle") or {}
-        add(vehicle_ref, payload.get("plate"), payload.get("plate_state"), vehicle.get("vin"),
-            make=vehicle.get("make"), model=vehicle.get("model"), color=vehicle.get("color"))
+        add(
+            vehicle_ref,
+            payload.get("plate"),
+            payload.get("plate_state"),
+            vehicle.get("vin"),
+            make=vehicle.get("make"),
+            model=vehicle.get("model"),
+            color=vehicle.get("color"),
+        )
     elif source == "face":
         candidate = payload.get("candidate") or {}
         add(person_ref, candidate.get("name"), candidate.get("dob"), subject_id=candidate.get("subject_id"))
     elif source == "social":
-        add(lambda: _ref("social_account", key := normalize_handle(payload.get("platform"), payload.get("handle")), key))
+        add(
+            lambda: _ref("social_account", key := normalize_handle(payload.get("platform"), payload.get("handle")), key)
+        )
     subjects = payload.get("subjects") or ([payload["subject"]] if payload.get("subject") else [])
     for subject in subjects:
         add(subject_ref, subject, default_region)

@@ -35,6 +35,9 @@ class SightingOut(Schema):
 def ref_of(entity: dict) -> dict:
     """The short form of an entity that events and alerts carry."""
     return {
-        "id": entity["_id"], "type": entity["type"], "key": entity["key"],
-        "display": entity["display"], "ambiguous": entity.get("ambiguous", False),
+        "id": entity["_id"],
+        "type": entity["type"],
+        "key": entity["key"],
+        "display": entity["display"],
+        "ambiguous": entity.get("ambiguous", False),
     }

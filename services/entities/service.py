@@ -41,8 +41,12 @@ class EntitiesService:
         for ref in extract(alert, self.config.get("DEFAULT_PHONE_REGION", "US")):
             entity = self.store.upsert(ref, self.now())
             sighting = {
-                "entity_id": entity["_id"], "record_type": "alert", "record_id": alert["alert_id"],
-                "at": seen_at, "location": alert.get("location"), "source": alert["source"],
+                "entity_id": entity["_id"],
+                "record_type": "alert",
+                "record_id": alert["alert_id"],
+                "at": seen_at,
+                "location": alert.get("location"),
+                "source": alert["source"],
             }
             fresh |= self.store.add_sighting(sighting)
             entities.append(ref_of(entity))
@@ -76,8 +80,12 @@ class EntitiesService:
         for sighting in self.store.earlier_sightings(list(lookup), alert_id):
             record = related.setdefault(
                 (sighting["record_type"], sighting["record_id"]),
-                {"record_type": sighting["record_type"], "id": sighting["record_id"],
-                 "occurred_at": sighting["at"].isoformat(), "shared_entities": []},
+                {
+                    "record_type": sighting["record_type"],
+                    "id": sighting["record_id"],
+                    "occurred_at": sighting["at"].isoformat(),
+                    "shared_entities": [],
+                },
             )
             shared = by_id[lookup[sighting["entity_id"]] or sighting["entity_id"]]
             if shared not in record["shared_entities"]:

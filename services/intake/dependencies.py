@@ -48,9 +48,7 @@ class AlertStore:
 
     def unpublished(self, older_than: datetime, limit: int = 500) -> list[dict]:
         """Alerts whose ``alert_received`` event has not been confirmed yet."""
-        return list(
-            self.alerts.find({"unpublished": True, "received_at": {"$lt": older_than}}).limit(limit)
-        )
+        return list(self.alerts.find({"unpublished": True, "received_at": {"$lt": older_than}}).limit(limit))
 
     def set_resolution(self, alert_id: str, entities: list[dict], related: list[dict]) -> dict:
         alert = self.alerts.find_one_and_update(

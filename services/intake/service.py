@@ -59,8 +59,12 @@ class IntakeService:
         stored, created = self.alerts.insert(alert)
         if created:
             self.audit.record(
-                "alert.create", "allowed", actor=actor or None, record_type="alert",
-                record_ids=[stored["_id"]], request_id=context.get("request_id"),
+                "alert.create",
+                "allowed",
+                actor=actor or None,
+                record_type="alert",
+                record_ids=[stored["_id"]],
+                request_id=context.get("request_id"),
             )
             self._publish(stored)
         return {"alert": AlertOut().dump(stored), "created": created}

@@ -5,7 +5,7 @@ alias, so readers never see a missing index.
 """
 
 # OCR confusions folded to one form: O/0, I/1, B/8, S/5, Z/2 (either case, before upper-casing).
-OCR_FOLDING = [f"{letter} => {digit}" for letter, digit in zip("OIBSZoibsz", "0182501825")]
+OCR_FOLDING = [f"{letter} => {digit}" for letter, digit in zip("OIBSZoibsz", "0182501825", strict=False)]
 # What people type inside plates that is not part of them.
 PLATE_JUNK = ["- => ", "\\u0020 => ", ". => "]
 

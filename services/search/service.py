@@ -21,12 +21,19 @@ class SearchService:
         """Index a new alert (its id is the document id, so a replay overwrites)."""
         alert = events.AlertReceived().load(payload)
         location = alert.get("location")
-        self.index.put("alerts", alert["alert_id"], {
-            "source": alert["source"], "source_system": alert["source_system"], "status": alert["status"],
-            "priority": alert["priority"], "occurred_at": alert["occurred_at"],
-            "received_at": alert["received_at"],
-            "location": {"lat": location["lat"], "lon": location["lon"]} if location else None,
-        })
+        self.index.put(
+            "alerts",
+            alert["alert_id"],
+            {
+                "source": alert["source"],
+                "source_system": alert["source_system"],
+                "status": alert["status"],
+                "priority": alert["priority"],
+                "occurred_at": alert["occurred_at"],
+                "received_at": alert["received_at"],
+                "location": {"lat": location["lat"], "lon": location["lon"]} if location else None,
+            },
+        )
 
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:
@@ -40,9 +47,14 @@ class SearchService:
             self.index.put("entities", entity["id"], document)
         for sighting in resolved["sightings"]:
             location = sighting.get("location")
-            self.index.put("sightings", f"{sighting['entity_id']}:{sighting['record_id']}", {
-                **sighting, "location": {"lat": location["lat"], "lon": location["lon"]} if location else None,
-            })
+            self.index.put(
+                "sightings",
+                f"{sighting['entity_id']}:{sighting['record_id']}",
+                {
+                    **sighting,
+                    "location": {"lat": location["lat"], "lon": location["lon"]} if location else None,
+                },
+            )
 
     @rpc(expected_exceptions=EXPECTED)
     def search_plates(self, plate: str, state: str | None = None, fuzzy: bool = True, limit: int = 50) -> dict:
@@ -56,15 +68,19 @@ class SearchService:
         items = []
         for hit in hits:
             sightings = self.index.search(
-                "sightings", query={"term": {"entity_id": hit["_id"]}},
-                sort=[{"at": "desc"}], size=SIGHTINGS_PER_VEHICLE,
+                "sightings",
+                query={"term": {"entity_id": hit["_id"]}},
+                sort=[{"at": "desc"}],
+                size=SIGHTINGS_PER_VEHICLE,
             )["hits"]["hits"]
-            items.append({
-                "entity": {"id": hit["_id"], **hit["_source"]},
-                "match": match_kind(hit["_score"]),
-                "score": hit["_score"],
-                "sightings": [s["_source"] for s in sightings],
-            })
+            items.append(
+                {
+                    "entity": {"id": hit["_id"], **hit["_source"]},
+                    "match": match_kind(hit["_score"]),
+                    "score": hit["_score"],
+                    "sightings": [s["_source"] for s in sightings],
+                }
+            )
         return {"items": items}
 
     @rpc

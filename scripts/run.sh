@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs Casewire locally: installs what is missing, starts the servers, the five services and the
+# gateway, loads the demo data, and prints the gateway URL and a development token.
+# Stop everything with: scripts/stop.sh
+set -euo pipefail
+COMPONENT=run
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+scripts/python.sh
+scripts/servers.sh up
+scripts/services.sh start
+GATEWAY="http://127.0.0.1:${GATEWAY_PORT:-8080}"
+.venv/bin/casewire demo --gateway "$GATEWAY"
+cat <<INFO
+
+Casewire is running.
+  Gateway:        $GATEWAY   (API docs: $GATEWAY/api/v1/docs)
+  Analyst token:  $(.venv/bin/casewire token --sub analyst1 --roles analyst --agency TX0000000 --unit rtcc)
+  Auditor token:  $(.venv/bin/casewire token --sub auditor1 --roles auditor --agency TX0000000)
+
+Try:
+  curl -H "Authorization: Bearer <analyst token>" "$GATEWAY/api/v1/search/plates?plate=KGT44?1"
+Stop it with: scripts/stop.sh
+INFO

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against real servers. Starts the servers that are not running and
+# stops, at the end, the ones it started. Extra arguments go to pytest (e.g. tests/unit -k plate).
+set -euo pipefail
+COMPONENT=test
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+scripts/python.sh
+started=()
+stop_started() {
+  CASEWIRE_RUN="$CASEWIRE_STATE/test-run" scripts/services.sh stop >/dev/null 2>&1 || true
+  for server in "${started[@]}"; do "scripts/$server.sh" stop || true; done
+}
+trap stop_started EXIT
+for server in rabbitmq ferretdb elasticsearch; do
+  if ! "scripts/$server.sh" status >/dev/null 2>&1; then
+    "scripts/$server.sh" start
+    started+=("$server")
+  fi
+done
+scripts/rabbitmq.sh fresh_vhost "${CASEWIRE_TEST_VHOST:-casewire-test}"
+.venv/bin/ruff check casewire services gateway tests
+.venv/bin/pytest "$@"

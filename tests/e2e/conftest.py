@@ -1,0 +1,72 @@
+"""End-to-end fixtures: the five services and the gateway as real processes, over HTTP."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from casewire.config import load_config
+from gateway.auth import mint_dev_token
+from tests.conftest import TEST_VHOST
+
+REPO = Path(__file__).resolve().parents[2]
+GATEWAY_PORT = 18080
+
+
+class Gateway:
+    """A requests session aimed at the test gateway, with tokens for any role."""
+
+    def __init__(self, url: str, secret: str):
+        self.url, self.secret = url, secret
+        self.http = requests.Session()
+
+    def token(self, *roles: str, sub: str = "tester", agency: str = "TX0000000", unit: str = "rtcc") -> str:
+        return mint_dev_token(self.secret, sub, list(roles), agency=agency, unit=unit)
+
+    def request(self, method: str, path: str, roles=("analyst",), token: str | None = None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token is None and roles:
+            token = self.token(*roles)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+
+def stack_env(run_id: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}",
+        INDEX_PREFIX=f"test-{run_id}-e2e",
+        GATEWAY_PORT=str(GATEWAY_PORT),
+        CASEWIRE_RUN=str(REPO / ".state" / "test-run"),
+    )
+    for service in ("intake", "entities", "cases", "audit"):
+        env[f"{service.upper()}_DATABASE"] = f"test_{run_id}_e2e_{service}"
+    return env
+
+
+@pytest.fixture(scope="session")
+def stack(servers, run_id, drop_test_data):
+    """Start every service and the gateway; stop them after the session."""
+    env = stack_env(run_id)
+    script = str(REPO / "scripts" / "services.sh")
+    subprocess.run([script, "stop"], env=env, check=False, capture_output=True)
+    started = subprocess.run([script, "start"], env=env, capture_output=True, text=True)
+    if started.returncode != 0:
+        pytest.fail(f"the services did not start:\n{started.stderr[-4000:]}", pytrace=False)
+    yield env
+    subprocess.run([script, "stop"], env=env, check=False, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def gateway(stack) -> Gateway:
+    secret = load_config(REPO / "gateway" / "config.yaml")["DEV_JWT_SECRET"]
+    return Gateway(f"http://127.0.0.1:{GATEWAY_PORT}", secret)

@@ -1,0 +1,32 @@
+"""Integration fixtures: a service in a real nameko container over the real servers."""
+
+import pytest
+from elasticsearch import Elasticsearch
+from pymongo import MongoClient
+
+from tests.conftest import service_config
+
+
+@pytest.fixture(scope="session")
+def mongo(servers):
+    client = MongoClient("mongodb://127.0.0.1:27017/", tz_aware=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def es(servers):
+    client = Elasticsearch("http://127.0.0.1:9200")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def config_for(base_config, run_id):
+    """``config_for("intake")``: the config a service container gets in these tests."""
+    return lambda service: service_config(base_config, service, run_id)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cleanup(drop_test_data):
+    """Drop this run's databases and indices at the end of the session."""

@@ -1,0 +1,78 @@
+"""The alert contract: required fields per source, every bad field named, vendor extras kept."""
+
+import pytest
+from marshmallow import ValidationError
+
+from casewire.alerts import load_alert
+
+BASE = {
+    "source_system": "vendor",
+    "source_event_id": "e-1",
+    "occurred_at": "2026-01-05T22:14:00Z",
+    "location": {"lat": 29.76, "lon": -95.36},
+}
+
+VALID = {
+    "alpr": {"plate": "ABC1234", "camera_id": "cam-1"},
+    "face": {"candidate": {"name": "John Doe"}, "score": 91.5},
+    "gunshot": {"rounds": 3},
+    "social": {"platform": "x", "handle": "ghost"},
+    "cad": {"incident_number": "2026-000123"},
+    "database": {"system": "NCIC", "hit_type": "stolen_vehicle"},
+    "tip": {"narrative": "A blue sedan keeps circling the school."},
+}
+
+
+@pytest.mark.parametrize("source", VALID)
+def test_each_source_loads(source):
+    alert = load_alert({**BASE, "source": source, "payload": VALID[source]})
+    assert alert["source"] == source and alert["priority"] == "normal"
+
+
+@pytest.mark.parametrize("source,field", [(s, f) for s, p in VALID.items() for f in p])
+def test_each_required_payload_field_is_named_when_missing(source, field):
+    payload = {k: v for k, v in VALID[source].items() if k != field}
+    with pytest.raises(ValidationError) as error:
+        load_alert({**BASE, "source": source, "payload": payload})
+    assert field in error.value.messages["payload"]
+
+
+@pytest.mark.parametrize("field", ["source", "source_system", "source_event_id", "occurred_at", "payload"])
+def test_each_required_field_is_named_when_missing(field):
+    body = {**BASE, "source": "alpr", "payload": VALID["alpr"]}
+    del body[field]
+    with pytest.raises(ValidationError) as error:
+        load_alert(body)
+    assert field in error.value.messages
+
+
+def test_location_is_required_for_sensors_but_not_tips():
+    body = {k: v for k, v in BASE.items() if k != "location"}
+    with pytest.raises(ValidationError) as error:
+        load_alert({**body, "source": "alpr", "payload": VALID["alpr"]})
+    assert "location" in error.value.messages
+    assert load_alert({**body, "source": "tip", "payload": VALID["tip"]})["source"] == "tip"
+
+
+def test_wrong_types_and_oversized_values_are_named():
+    with pytest.raises(ValidationError) as error:
+        load_alert(
+            {**BASE, "source": "alpr", "occurred_at": "yesterday", "payload": {"plate": "X" * 50, "camera_id": 7}}
+        )
+    messages = error.value.messages
+    assert set(messages) == {"occurred_at", "payload"}
+    assert set(messages["payload"]) == {"plate", "camera_id"}
+
+
+def test_naive_timestamps_are_refused():
+    with pytest.raises(ValidationError) as error:
+        load_alert({**BASE, "occurred_at": "2026-01-05T22:14:00", "source": "alpr", "payload": VALID["alpr"]})
+    assert "occurred_at" in error.value.messages
+
+
+def test_unknown_vendor_fields_are_kept_in_source_payload():
+    alert = load_alert(
+        {**BASE, "source": "alpr", "vendor_score": 3, "payload": {**VALID["alpr"], "ocr_box": [1, 2, 3, 4]}}
+    )
+    assert alert["source_payload"] == {"vendor_score": 3}
+    assert alert["payload"]["source_payload"] == {"ocr_box": [1, 2, 3, 4]}
