@@ -43,7 +43,8 @@ class Gateway:
 def stack_env(run_id: str) -> dict:
     env = dict(os.environ)
     env.update(
-        AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}",
+        # Its own virtual host: integration tests' containers must not compete for its queues.
+        AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}-e2e",
         INDEX_PREFIX=f"test-{run_id}-e2e",
         GATEWAY_PORT=str(GATEWAY_PORT),
         CASEWIRE_RUN=str(REPO / ".state" / "test-run"),
