@@ -39,7 +39,8 @@ def test_alert_to_plate_search_to_audit(gateway):
     def found():
         response = gateway.get("/api/v1/search/plates", params={"plate": plate})
         assert response.status_code == 200, response.text
-        return response.json()["items"]
+        items = response.json()["items"]
+        return items if items and items[0]["sightings"] else None
 
     hits = eventually(found)
     assert hits[0]["entity"]["plate"] == plate and hits[0]["sightings"][0]["record_id"] == alert["id"]

@@ -57,7 +57,11 @@ def test_an_alpr_alert_flows_to_entities_search_and_audit(pipeline, mongo, confi
     vehicle = eventually(lambda: entities_db["entities"].find_one({"key": f"TX:{plate}"}))
     eventually(lambda: entities_db["sightings"].find_one({"entity_id": vehicle["_id"], "record_id": alert_id}))
 
-    hits = eventually(lambda: pipeline.search.search_plates(plate)["items"])
+    def found():
+        items = pipeline.search.search_plates(plate)["items"]
+        return items if items and items[0]["sightings"] else None
+
+    hits = eventually(found)
     assert hits[0]["entity"]["id"] == vehicle["_id"] and hits[0]["match"] == "exact"
     assert hits[0]["sightings"][0]["record_id"] == alert_id
 
