@@ -9,7 +9,7 @@ cd "$REPO_ROOT"
 scripts/python.sh
 started=()
 stop_started() {
-  CASEWIRE_RUN="$CASEWIRE_STATE/test-run" scripts/services.sh stop >/dev/null 2>&1 || true
+  CASEWIRE_RUN="$CASEWIRE_STATE/test-run-${CASEWIRE_E2E_PORT:-18080}" scripts/services.sh stop >/dev/null 2>&1 || true
   for server in "${started[@]}"; do "scripts/$server.sh" stop || true; done
 }
 trap stop_started EXIT

@@ -12,7 +12,7 @@ from gateway.auth import mint_dev_token
 from tests.conftest import TEST_VHOST
 
 REPO = Path(__file__).resolve().parents[2]
-GATEWAY_PORT = 18080
+GATEWAY_PORT = int(os.environ.get("CASEWIRE_E2E_PORT", "18080"))
 
 
 class Gateway:
@@ -47,7 +47,7 @@ def stack_env(run_id: str) -> dict:
         AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}-e2e",
         INDEX_PREFIX=f"test-{run_id}-e2e",
         GATEWAY_PORT=str(GATEWAY_PORT),
-        CASEWIRE_RUN=str(REPO / ".state" / "test-run"),
+        CASEWIRE_RUN=str(REPO / ".state" / f"test-run-{GATEWAY_PORT}"),
     )
     for service in ("intake", "entities", "cases", "audit"):
         env[f"{service.upper()}_DATABASE"] = f"test_{run_id}_e2e_{service}"
