@@ -15,6 +15,8 @@ CASES = "cases"
 ALERT_RECEIVED = "alert_received"  # intake: a new alert is durably stored
 ALERT_RESOLVED = "alert_resolved"  # entities: an alert's entities are resolved and sighted
 LINK_FOUND = "link_found"  # entities: a new alert shares entities with earlier records
+CASE_UPDATED = "case_updated"  # cases: a case was created or changed (its searchable fields)
+RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it everywhere (C16)
 
 
 class _Event(Schema):
@@ -84,3 +86,31 @@ class LinkFound(_Event):
 
     alert_id = fields.String(required=True)
     related = fields.List(fields.Nested(RelatedRecord), required=True)
+
+
+class CaseUpdated(_Event):
+    """``cases`` → ``case_updated``: the fields search indexes and the stream relays."""
+
+    case_id = fields.String(required=True)
+    title = fields.String(required=True)
+    summary = fields.String(load_default="")
+    status = fields.String(required=True)
+    classification = fields.String(required=True)
+    sensitivity = fields.String(allow_none=True)  # criminal intelligence: open, agency_only, restricted
+    review_state = fields.String(allow_none=True)  # criminal intelligence: pending_review, approved
+    unit = fields.String(required=True)
+    agency = fields.String(allow_none=True)
+    assignees = fields.List(fields.String(), load_default=list)
+    opened_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    entity_ids = fields.List(fields.String(), load_default=list)
+    alert_ids = fields.List(fields.String(), load_default=list)
+    version = fields.Integer(required=True)  # increases with every change; search writes it as an external version
+
+
+class RecordPurged(_Event):
+    """A record is gone (C16): every service that holds a copy removes it."""
+
+    record_type = fields.String(required=True)  # "case", "alert", "entity"
+    record_id = fields.String(required=True)
+    reason = fields.String(required=True)
