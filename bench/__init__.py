@@ -1,0 +1,1 @@
+"""Casewire's benchmarks: numbers reported, never asserted. Run with ``scripts/bench.sh``."""

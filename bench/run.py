@@ -1,0 +1,103 @@
+"""``python -m bench.run``: run the benchmarks, print a table, write bench/results/<time>.json.
+
+Sizes default to the issue's targets; ``--quick`` shrinks them for a smoke run.
+"""
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import requests
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bench import limits, search_scale
+from bench.generate import Generator
+from bench.stack import Stack
+from casewire.config import load_config
+from gateway.auth import mint_dev_token
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MONGO_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/")
+ES_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+
+
+def machine() -> dict:
+    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(meminfo) / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def session_for(stack: Stack) -> requests.Session:
+    secret = load_config(Path(__file__).resolve().parent.parent / "gateway" / "config.yaml")["DEV_JWT_SECRET"]
+    session = requests.Session()
+    token = mint_dev_token(secret, "bench", ["analyst", "source"], agency="TX0000000", unit="rtcc")
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="Small sizes: a smoke run of every benchmark.")
+def main(quick: bool):
+    sizes = (
+        dict(vehicles=2_000, sightings=20_000, alerts=5_000, limit_alerts=5_000, queries=50)
+        if quick
+        else dict(vehicles=200_000, sightings=1_000_000, alerts=100_000, limit_alerts=100_000, queries=300)
+    )
+    console = Console()
+    results = {"at": datetime.now(UTC).isoformat(), "quick": quick, "machine": machine(), "sizes": sizes}
+    generator = Generator(vehicles=sizes["vehicles"])
+    stack = Stack()
+    stack.start()
+    try:
+        session = session_for(stack)
+        with Progress(console=console, transient=True) as progress:
+            alerts = [generator.alpr_alert(run="limit") for _ in range(sizes["limit_alerts"])]
+            results["limit"] = limits.direct_write(alerts, MONGO_URI, ES_URL)
+            results["search_index"] = search_scale.seed(
+                ES_URL, stack.index_prefix, generator, sizes["sightings"], sizes["alerts"], progress
+            )
+        results["plate_search"] = search_scale.plate_searches(session, stack.url, generator, sizes["queries"])
+        results["memory_rss_mb"] = stack.rss_mb()
+    finally:
+        stack.stop()
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{results['at'][:19].replace(':', '')}.json"
+    out.write_text(json.dumps(results, indent=2))
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    console.print(table(results))
+    console.print(f"written: {out}")
+
+
+def table(results: dict) -> Table:
+    view = Table(title=f"Casewire benchmarks ({results['machine']['cores']} cores, {results['machine']['cpu']})")
+    view.add_column("benchmark")
+    view.add_column("result", justify="right")
+    view.add_row("direct MongoDB+ES write (the limit)", f"{results['limit']['alerts_per_second']} alerts/s")
+    for kind, numbers in results["plate_search"].items():
+        view.add_row(f"plate search {kind}", f"p50 {numbers['p50_ms']} / p95 {numbers['p95_ms']} ms")
+    view.add_row("index sizes", ", ".join(f"{k} {v:,}" for k, v in results["search_index"].items()))
+    for name, rss in results["memory_rss_mb"].items():
+        view.add_row(f"RSS {name}", f"{rss} MB")
+    return view
+
+
+if __name__ == "__main__":
+    main()
