@@ -21,5 +21,6 @@ for server in rabbitmq ferretdb elasticsearch; do
 done
 scripts/rabbitmq.sh fresh_vhost "${CASEWIRE_TEST_VHOST:-casewire-test}"
 scripts/rabbitmq.sh fresh_vhost "${CASEWIRE_TEST_VHOST:-casewire-test}-e2e"
-.venv/bin/ruff check casewire services gateway tests
+.venv/bin/ruff check casewire services gateway tests bench
+.venv/bin/ruff format --check casewire services gateway tests bench
 .venv/bin/pytest "$@"
