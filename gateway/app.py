@@ -10,7 +10,7 @@ from flask_smorest import Api
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
-from gateway import errors
+from gateway import access, errors, limits
 from gateway.api import alerts, audit, health, search
 from gateway.auth import TokenVerifier
 from gateway.rpc import Rpc
@@ -20,7 +20,7 @@ DOCS_ASSETS = "/api/v1/docs/assets/"
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no static route: every route is guarded or public
     app.config.update(load_config(os.environ.get("GATEWAY_CONFIG", CONFIG_FILE)))
     app.config.update(config or {})
     app.config.update(
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
         spec_kwargs={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
+            "extra_plugins": [access.AccessDocs(app)],
         },
     )
     for module in (health, alerts, search, audit):
@@ -59,9 +60,25 @@ def create_app(config: dict | None = None) -> Flask:
     def assign_request_id():
         g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
 
+    limits.init_app(app)
+    access.init_app(app)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith("api-docs."):  # flask-smorest's OpenAPI document and docs page
+            app.view_functions[endpoint] = access.public(_plain(view))
+
     @app.after_request
     def echo_request_id(response):
         response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
         return response
 
     return app
+
+
+def _plain(view):
+    """A function wrapping ``view`` (a bound method cannot carry attributes)."""
+
+    def wrapper(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
+    return wrapper
