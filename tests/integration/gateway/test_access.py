@@ -13,7 +13,7 @@ from gateway.app import create_app
 from gateway.auth import mint_dev_token
 from tests.integration.gateway.support import call
 
-SECRET = "integration-secret"
+SECRET = "integration-test-secret-of-at-least-32-bytes"
 PURPOSE = {"X-Purpose": "armed robbery follow-up", "X-Case-Number": "HPD-2026-000123"}
 CASES = {
     "homicide-1": {"id": "homicide-1", "unit": "homicide", "agency": "TX0000000", "assignees": ["carol"]},
