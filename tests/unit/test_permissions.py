@@ -1,5 +1,8 @@
 """The role × action table (gateway/permissions.py) keeps every role in its lane (C12)."""
 
+from click.testing import CliRunner
+
+from casewire.cli import main
 from gateway.permissions import PERMISSIONS, ROLES, allowed
 
 
@@ -31,3 +34,12 @@ def test_C12_detection_systems_only_submit_alerts():
 
 def test_a_caller_without_roles_may_do_nothing():
     assert not any(allowed((), action) for action in PERMISSIONS)
+
+
+def test_the_cli_prints_the_table():
+    result = CliRunner().invoke(main, ["permissions"])
+    assert result.exit_code == 0
+    header, *rows = result.output.splitlines()
+    assert header.split() == ["action", *ROLES]
+    audit_read = next(row.split() for row in rows if row.startswith("audit.read "))
+    assert audit_read == ["audit.read", "-", "-", "-", "-", "x", "-"]
