@@ -1,6 +1,7 @@
 """``create_app()``: the gateway, its extensions and its blueprints."""
 
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from gateway.rpc import Rpc
 
 CONFIG_FILE = Path(__file__).with_name("config.yaml")
 DOCS_ASSETS = "/api/v1/docs/assets/"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # a caller's id is echoed and audited only if it is tame
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -58,7 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.before_request
     def assign_request_id():
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
     limits.init_app(app)
     access.init_app(app)

@@ -111,3 +111,11 @@ def test_cors_headers_ride_on_plain_responses_too(app):
     response = app.test_client().get("/healthz", headers={"Origin": ORIGIN})
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "X-Request-Id" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_a_callers_request_id_is_kept_only_when_it_is_tame():
+    client = create_app().test_client()
+    assert client.get("/healthz", headers={"X-Request-Id": "cad-77:abc.1"}).headers["X-Request-Id"] == "cad-77:abc.1"
+    for wild in ("x" * 129, "<script>", "a b"):
+        answered = client.get("/healthz", headers={"X-Request-Id": wild}).headers["X-Request-Id"]
+        assert answered != wild and len(answered) == 32

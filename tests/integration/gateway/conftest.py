@@ -9,7 +9,8 @@ from tests.integration.gateway.support import AuditReader, Jwks
 
 @pytest.fixture
 def audit_reader(container_factory, config_for, mongo) -> AuditReader:
-    container_factory(AuditService, config_for("audit")).start()
+    # One worker, as in services/audit/config.yaml: events are chained in the order they were sent.
+    container_factory(AuditService, {**config_for("audit"), "max_workers": 1}).start()
     return AuditReader(mongo[config_for("audit")["MONGODB_DATABASE"]]["events"])
 
 
