@@ -333,7 +333,7 @@ def require_case_access(case: dict, identity: Identity | None = None) -> dict:
     _deny(Guard(guard.action, "case"), identity, [str(case.get("id"))], f"record_{access.value}")
     if access is Access.HIDDEN:
         raise NotFound(f"no case {case.get('id')}")
-    raise Forbidden(f"case {case.get('id')} belongs to another unit and is not assigned to you")
+    raise Forbidden(f"you may not read case {case.get('id')}: it is another unit's and not assigned to you")
 
 
 # Wiring and documentation ------------------------------------------------------------------------
@@ -386,7 +386,24 @@ class AccessDocs(BasePlugin):
                     responses[status] = {"description": description}
 
 
+def _public_view(view):
+    """``view`` (perhaps a bound method, which cannot carry attributes) as a public function."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    return public(wrapper)
+
+
 def init_app(app: Flask) -> None:
-    """Run the guards before flask-smorest parses anything, and audit failures after."""
+    """Run the guards before flask-smorest parses anything, and audit failures after.
+
+    Call it after the blueprints are registered: it also marks flask-smorest's OpenAPI document and
+    docs page (the ``api-docs`` endpoints) public.
+    """
     app.before_request(_guard_request)
     app.after_request(_audit_failure)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith("api-docs."):
+            app.view_functions[endpoint] = _public_view(view)

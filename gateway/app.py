@@ -65,9 +65,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     limits.init_app(app)
     access.init_app(app)
-    for endpoint, view in list(app.view_functions.items()):
-        if endpoint.startswith("api-docs."):  # flask-smorest's OpenAPI document and docs page
-            app.view_functions[endpoint] = access.public(_plain(view))
 
     @app.after_request
     def echo_request_id(response):
@@ -75,13 +72,3 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
-
-
-def _plain(view):
-    """A function wrapping ``view`` (a bound method cannot carry attributes)."""
-
-    def wrapper(*args, **kwargs):
-        return view(*args, **kwargs)
-
-    wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
-    return wrapper
