@@ -67,8 +67,8 @@ class TokenVerifier:
             self._jwks = jwt.PyJWKClient(
                 self.jwks_url,
                 cache_keys=False,
-                lifespan=float(config.get("OIDC_JWKS_LIFESPAN") or 300),
-                cooldown_duration=float(config.get("OIDC_JWKS_COOLDOWN", 30)),
+                lifespan=float(_setting(config, "OIDC_JWKS_LIFESPAN", 300)),
+                cooldown_duration=float(_setting(config, "OIDC_JWKS_COOLDOWN", 30)),
                 timeout=5,
             )
         else:
@@ -108,6 +108,12 @@ class TokenVerifier:
             agency=claims.get("agency"),
             unit=claims.get("unit"),
         )
+
+
+def _setting(config: dict, key: str, default):
+    """``config[key]``, or ``default`` when it is absent or empty (0 stays 0)."""
+    value = config.get(key)
+    return default if value in (None, "") else value
 
 
 def _claim(claims: dict, path: str):
