@@ -38,6 +38,18 @@ def token(sub, roles, agency, unit, name, hours):
 
 
 @main.command()
+def permissions():
+    """Print the role × action table the gateway enforces (gateway/permissions.py)."""
+    from gateway.permissions import PERMISSIONS, ROLES
+
+    width = max(len(action) for action in PERMISSIONS)
+    click.echo(f"{'action':<{width}}  " + "  ".join(ROLES))
+    for action, roles in PERMISSIONS.items():
+        marks = "  ".join(("x" if role in roles else "-").center(len(role)) for role in ROLES)
+        click.echo(f"{action:<{width}}  {marks}".rstrip())
+
+
+@main.command()
 @click.option("--gateway", default="http://127.0.0.1:8080", show_default=True, help="The gateway's URL.")
 def demo(gateway):
     """Load the demo data set (the seed's story) through the gateway; safe to run twice."""

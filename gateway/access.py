@@ -1,34 +1,75 @@
-"""Every endpoint is born behind :func:`guarded`: token, role, then a durable audit event.
+"""Every endpoint is born behind :func:`guarded`: token, rate, role, purpose, then a durable audit event.
 
-Order matters (COMPLIANCE C20, C21, C23): a request without a valid token is refused (401) and the
-refusal audited; a role outside the permission table is refused (403) and audited; an allowed
-request is audited *before* the action, and if the audit event cannot be stored durably the
-request fails with 503 and nothing is done.
+Order matters (COMPLIANCE C9, C20, C21, C23): a request without a valid token is refused (401) and
+the refusal audited as a failed logon (``auth.token``); a caller over its rate limit gets 429, a
+role outside the permission table 403, an endpoint that reads criminal intelligence without a
+purpose and case number 400, each audited as ``denied``. An allowed request is audited *before* the
+action, and if that event cannot be stored durably the request fails with 503 and nothing is done.
+An allowed request that then fails (any status from 400 up) gets a second event, ``failed``.
+
+The checks run in a ``before_request`` hook, so they come before flask-smorest parses the query or
+body: an unauthenticated caller never learns how a request would have been validated. The
+``guarded`` wrapper itself runs them only if the hook did not (a view called some other way).
+
+Per-record access (cases, criminal intelligence) is decided by :func:`case_access`; views call
+:func:`require_case_access` after loading a record. See the README's Security section.
 """
 
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import wraps
 
-from flask import current_app, g, request
+from apispec import BasePlugin
+from flask import Flask, current_app, g, request
 
-from casewire.errors import Unavailable
-from gateway.auth import Identity, InvalidToken
+from casewire.errors import Forbidden, NotFound, Unavailable
+from gateway.auth import Identity, InvalidToken, unverified_claims
 from gateway.errors import Problem
+from gateway.limits import check_rate
 from gateway.permissions import PERMISSIONS, allowed
 
 _SECRET_ARGS = {"access_token", "token"}
+ANONYMOUS = {"id": "anonymous", "agency": None, "roles": []}
+PURPOSE_HEADER, CASE_NUMBER_HEADER = "X-Purpose", "X-Case-Number"
+MAX_PURPOSE, MAX_CASE_NUMBER = 500, 100
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What :func:`guarded` declares about one view."""
+
+    action: str
+    record_type: str | None = None
+    record_arg: str | None = None
+    purpose_required: bool = False
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """The stated purpose of use and the case or incident number it serves (C9)."""
+
+    purpose: str
+    case_number: str
+
+
+def _purpose_fields() -> tuple[str | None, str | None]:
+    purpose = request.headers.get(PURPOSE_HEADER) or request.args.get("purpose")
+    case_number = request.headers.get(CASE_NUMBER_HEADER) or request.args.get("case_number")
+    return (purpose or "").strip() or None, (case_number or "").strip() or None
 
 
 def _audit(action: str, outcome: str, actor: dict | None, record_type, record_ids, **extra) -> None:
+    purpose, case_number = _purpose_fields()
     current_app.extensions["audit"].record(
         action,
         outcome,
-        actor=actor,
+        actor=actor or ANONYMOUS,
         record_type=record_type,
-        record_ids=record_ids,
+        record_ids=list(record_ids or []),
         client_address=request.remote_addr,
-        request_id=g.request_id,
-        purpose=request.headers.get("X-Purpose") or request.args.get("purpose"),
-        case_number=request.headers.get("X-Case-Number") or request.args.get("case_number"),
+        request_id=g.get("request_id"),
+        purpose=purpose[:MAX_PURPOSE] if purpose else None,
+        case_number=case_number[:MAX_CASE_NUMBER] if case_number else None,
         details={
             "method": request.method,
             "path": request.path,
@@ -38,16 +79,27 @@ def _audit(action: str, outcome: str, actor: dict | None, record_type, record_id
     )
 
 
+def _deny(guard: Guard, identity: Identity | None, record_ids: list, reason: str) -> None:
+    """Audit a refusal of ``guard.action`` with its ``reason``; the caller raises the matching problem."""
+    actor = identity.as_actor() if identity else None
+    _audit(guard.action, "denied", actor, guard.record_type, record_ids, reason=reason)
+    g.audit_closed = True
+
+
 def identify() -> Identity:
-    """The caller, from ``Authorization: Bearer``; refusals are audited as failed logons."""
+    """The caller, from ``Authorization: Bearer``; refusals are audited as failed logons (``auth.token``)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
+    token = token.strip()
     try:
         if scheme.lower() != "bearer" or not token:
             raise InvalidToken("no bearer token")
-        return current_app.extensions["tokens"].verify(token.strip())
+        return current_app.extensions["tokens"].verify(token)
+    except Unavailable as exc:
+        _audit("auth.token", "failed", None, None, [], reason=str(exc))
+        raise
     except InvalidToken as exc:
-        _audit("auth.token", "denied", None, None, [], reason=str(exc))
+        _audit("auth.token", "denied", None, None, [], reason=str(exc), **unverified_claims(token))
         raise Problem(
             401,
             "Unauthorized",
@@ -56,35 +108,302 @@ def identify() -> Identity:
         ) from exc
 
 
-def guarded(action: str, record_type: str | None = None, record_arg: str | None = None):
-    """Guard a view with ``action`` from the permission table; audit the outcome first."""
+def require_purpose(action: str | None = None, record_type: str | None = None, record_ids=()) -> Purpose:
+    """The request's purpose of use and case or incident number (C9), or a 400 problem, audited.
+
+    Read from the headers ``X-Purpose`` and ``X-Case-Number`` or the query fields ``purpose`` and
+    ``case_number``. ``action`` defaults to the guarded endpoint's action. Views that decide at run
+    time that they touch criminal intelligence may call it directly; most declare
+    ``guarded(..., purpose_required=True)`` instead.
+    """
+    purpose, case_number = _purpose_fields()
+    errors = {}
+    if not purpose:
+        errors["purpose"] = [f"state the purpose of use ({PURPOSE_HEADER} header or purpose query field)"]
+    elif len(purpose) > MAX_PURPOSE:
+        errors["purpose"] = [f"at most {MAX_PURPOSE} characters"]
+    if not case_number:
+        errors["case_number"] = [f"give the case or incident number ({CASE_NUMBER_HEADER} header or case_number)"]
+    elif len(case_number) > MAX_CASE_NUMBER:
+        errors["case_number"] = [f"at most {MAX_CASE_NUMBER} characters"]
+    if errors:
+        declared = g.get("casewire_guard") or Guard("purpose.check")
+        guard = Guard(action or declared.action, record_type or declared.record_type)
+        _deny(guard, g.get("identity"), list(record_ids), "purpose")
+        raise Problem(
+            400,
+            "Bad Request",
+            "reading or searching criminal intelligence needs a purpose and a case or incident number",
+            errors,
+        )
+    return Purpose(purpose, case_number)
+
+
+def enforce(guard: Guard, view_args: dict) -> Identity:
+    """Run every check of ``guard`` for this request; audit the outcome; raise the refusal."""
+    g.casewire_guard = guard
+    identity = identify()
+    g.identity = identity
+    arg = view_args.get(guard.record_arg) if guard.record_arg else None
+    record_ids = [str(arg)] if arg is not None else []
+    try:
+        check_rate(identity.sub)
+    except Problem:
+        _deny(guard, identity, record_ids, "rate_limit")
+        raise
+    if not allowed(identity.roles, guard.action):
+        _deny(guard, identity, record_ids, "role")
+        raise Problem(403, "Forbidden", f"your roles may not {guard.action}")
+    if guard.purpose_required:
+        require_purpose(guard.action, guard.record_type, record_ids)
+    try:
+        _audit(guard.action, "allowed", identity.as_actor(), guard.record_type, record_ids)
+    except Unavailable as exc:
+        raise Problem(503, "Service Unavailable", "the audit log cannot record this request; nothing was done") from exc
+    g.audit_allowed = (guard, identity, record_ids)
+    return identity
+
+
+def guarded(action: str, record_type: str | None = None, record_arg: str | None = None, purpose_required=False):
+    """Guard a view with ``action`` from the permission table; audit the outcome before the action.
+
+    ``record_arg`` names the URL argument holding the record id; ``purpose_required=True`` makes the
+    endpoint refuse (400, audited) a request without a purpose and case number (C9): use it on every
+    endpoint that reads or searches criminal intelligence.
+    """
     if action not in PERMISSIONS:
         raise KeyError(f"{action} is not in the permission table")
+    guard = Guard(action, record_type, record_arg, bool(purpose_required))
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            identity = identify()
-            g.identity = identity
-            record_ids = [str(kwargs[record_arg])] if record_arg else []
-            if not allowed(identity.roles, action):
-                _audit(action, "denied", identity.as_actor(), record_type, record_ids, reason="role")
-                raise Problem(403, "Forbidden", f"your roles may not {action}")
-            try:
-                _audit(action, "allowed", identity.as_actor(), record_type, record_ids)
-            except Unavailable as exc:
-                raise Problem(
-                    503, "Service Unavailable", "the audit log cannot record this request; nothing was done"
-                ) from exc
+            done = g.get("audit_allowed")
+            if not done or done[0] is not guard:
+                enforce(guard, kwargs)
             return view(*args, **kwargs)
 
         wrapper.casewire_action = action
+        wrapper.casewire_guard = guard
         return wrapper
 
     return decorator
 
 
+def public(view):
+    """Mark a view that needs no token (health probes, the API documents)."""
+    view.casewire_public = True
+    return view
+
+
+def guard_for(view, method: str) -> Guard | None:
+    """The guard of ``view`` for ``method`` (a function view, or one method of a MethodView)."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = "get" if method.upper() == "HEAD" else method.lower()
+        view = getattr(view_class, method, None)
+    return getattr(view, "casewire_guard", None)
+
+
+def _guard_request() -> None:
+    if request.method == "OPTIONS" or request.endpoint is None:
+        return
+    guard = guard_for(current_app.view_functions.get(request.endpoint), request.method)
+    if guard is not None:
+        enforce(guard, request.view_args or {})
+
+
+def _audit_failure(response):
+    """An allowed request that did not succeed gets a ``failed`` event after its ``allowed`` one."""
+    done = g.get("audit_allowed")
+    if done and not g.get("audit_closed") and response.status_code >= 400:
+        guard, identity, record_ids = done
+        try:
+            _audit(
+                guard.action, "failed", identity.as_actor(), guard.record_type, record_ids, status=response.status_code
+            )
+        except Unavailable:
+            current_app.logger.error("audit: could not record that %s failed (request %s)", guard.action, g.request_id)
+    return response
+
+
 def context() -> dict:
     """What services need to know about the request they serve."""
     identity: Identity = g.identity
-    return {"actor": identity.as_actor(), "unit": identity.unit, "request_id": g.request_id}
+    purpose, case_number = _purpose_fields()
+    return {
+        "actor": identity.as_actor(),
+        "unit": identity.unit,
+        "request_id": g.request_id,
+        "purpose": purpose,
+        "case_number": case_number,
+    }
+
+
+# Per-record access --------------------------------------------------------------------------------
+
+CASE_READERS = frozenset({"analyst", "detective", "supervisor"})
+CRIMINAL_INTELLIGENCE = "criminal_intelligence"
+
+
+class Access(StrEnum):
+    """How a caller stands towards one record."""
+
+    ALLOWED = "allowed"
+    FORBIDDEN = "forbidden"  # 403: the caller may know the record exists, not read it
+    HIDDEN = "hidden"  # 404, exactly what a miss returns (C3, C6)
+
+
+class Visibility(StrEnum):
+    """How much of a record a search hit may show."""
+
+    FULL = "full"
+    CONTACT = "contact"  # only that it exists and whom to ask: the owning unit and agency (C6)
+    NONE = "none"  # left out of the results, as if it did not exist
+
+
+def _is_intelligence(record: dict) -> bool:
+    return CRIMINAL_INTELLIGENCE in (record.get("record_class"), record.get("classification"))
+
+
+def _same_agency(identity: Identity, record: dict) -> bool:
+    return record.get("agency") is None or record.get("agency") == identity.agency
+
+
+def case_access(identity: Identity, case: dict) -> Access:
+    """Whether ``identity`` may read ``case`` (a case as the cases service returns it).
+
+    The case fields used: ``unit``, ``agency``, ``assignees`` (user ids), ``record_class`` or
+    ``classification``, and for criminal intelligence ``review_state`` and ``sensitivity``.
+
+    - Only analysts, detectives and supervisors read cases (others: FORBIDDEN).
+    - They read the cases of their own unit in their own agency, and cases assigned to them.
+      Supervisors follow the same rule: they supervise their own unit.
+    - Criminal intelligence not yet approved (``review_state`` other than ``approved``) is seen only
+      by its submitting unit; anyone else gets HIDDEN (C3).
+    - ``restricted`` criminal intelligence (or one without a sensitivity label, failing closed) is
+      seen only by its controlling unit: anyone else, even an assignee, gets HIDDEN (C6).
+    - ``agency_only`` criminal intelligence outside its agency: FORBIDDEN (search shows the contact).
+    - Anything else outside unit and assignment: FORBIDDEN.
+    """
+    if not CASE_READERS & set(identity.roles):
+        return Access.FORBIDDEN
+    in_unit = _same_agency(identity, case) and identity.unit is not None and identity.unit == case.get("unit")
+    if in_unit:
+        return Access.ALLOWED
+    if _is_intelligence(case):
+        if case.get("review_state") != "approved" or case.get("sensitivity") not in ("open", "agency_only"):
+            return Access.HIDDEN
+    assigned = identity.sub in (case.get("assignees") or [])
+    return Access.ALLOWED if assigned else Access.FORBIDDEN
+
+
+def can_see_case(identity: Identity, case: dict) -> bool:
+    """True when ``identity`` may read ``case`` (see :func:`case_access`)."""
+    return case_access(identity, case) is Access.ALLOWED
+
+
+def hit_visibility(identity: Identity, record: dict) -> Visibility:
+    """What a search hit on ``record`` (a case, or a criminal intelligence record) may show.
+
+    FULL when the caller may read it; NONE when it is hidden (C3, C6) or an investigative record of
+    another agency; otherwise CONTACT, so units can deconflict without reading each other's files.
+    """
+    access = case_access(identity, record)
+    if access is Access.ALLOWED:
+        return Visibility.FULL
+    if access is Access.HIDDEN or not CASE_READERS & set(identity.roles):
+        return Visibility.NONE
+    if not _same_agency(identity, record) and not _is_intelligence(record):
+        return Visibility.NONE
+    return Visibility.CONTACT
+
+
+def require_case_access(case: dict, identity: Identity | None = None) -> dict:
+    """``case`` when the caller may read it; otherwise audit the refusal and raise 403, or 404 (C6).
+
+    Call it in a guarded view right after loading the case. The 404 is the one a miss returns
+    (``NotFound("no case <id>")``); the audit log records the real reason.
+    """
+    identity = identity or g.identity
+    access = case_access(identity, case)
+    if access is Access.ALLOWED:
+        return case
+    guard = g.get("casewire_guard") or Guard("case.read", "case")
+    _deny(Guard(guard.action, "case"), identity, [str(case.get("id"))], f"record_{access.value}")
+    if access is Access.HIDDEN:
+        raise NotFound(f"no case {case.get('id')}")
+    raise Forbidden(f"you may not read case {case.get('id')}: it is another unit's and not assigned to you")
+
+
+# Wiring and documentation ------------------------------------------------------------------------
+
+
+class AccessDocs(BasePlugin):
+    """apispec plugin: each guarded operation documents its action, roles, refusals and purpose fields."""
+
+    PURPOSE_PARAMETERS = [
+        {
+            "in": "header",
+            "name": PURPOSE_HEADER,
+            "schema": {"type": "string", "maxLength": MAX_PURPOSE},
+            "description": "Purpose of use (C9). Required: this header or the `purpose` query field.",
+        },
+        {
+            "in": "header",
+            "name": CASE_NUMBER_HEADER,
+            "schema": {"type": "string", "maxLength": MAX_CASE_NUMBER},
+            "description": "Case or incident number (C9). Required: this header or the `case_number` query field.",
+        },
+        {"in": "query", "name": "purpose", "schema": {"type": "string"}, "description": "Same as `X-Purpose`."},
+        {"in": "query", "name": "case_number", "schema": {"type": "string"}, "description": "Same as `X-Case-Number`."},
+    ]
+    REFUSALS = {
+        "401": "No valid bearer token (audited as a failed logon).",
+        "403": "The caller's roles may not do this, or the record is another unit's (audited).",
+        "429": "Over the per-caller rate limit; see `Retry-After`.",
+    }
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        rule = kwargs.get("rule")
+        view = self.app.view_functions.get(rule.endpoint) if rule is not None else None
+        for method, operation in (operations or {}).items():
+            guard = guard_for(view, method) if view is not None else None
+            if guard is None:
+                continue
+            operation["x-casewire-action"] = guard.action
+            operation["x-casewire-roles"] = sorted(PERMISSIONS[guard.action])
+            responses = operation.setdefault("responses", {})
+            refusals = dict(self.REFUSALS)
+            if guard.purpose_required:
+                operation.setdefault("parameters", []).extend(dict(p) for p in self.PURPOSE_PARAMETERS)
+                refusals["400"] = "No purpose of use or case number (C9; audited)."
+            for status, description in refusals.items():
+                if status not in responses and int(status) not in responses:
+                    responses[status] = {"description": description}
+
+
+def _public_view(view):
+    """``view`` (perhaps a bound method, which cannot carry attributes) as a public function."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    return public(wrapper)
+
+
+def init_app(app: Flask) -> None:
+    """Run the guards before flask-smorest parses anything, and audit failures after.
+
+    Call it after the blueprints are registered: it also marks flask-smorest's OpenAPI document and
+    docs page (the ``api-docs`` endpoints) public.
+    """
+    app.before_request(_guard_request)
+    app.after_request(_audit_failure)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith("api-docs."):
+            app.view_functions[endpoint] = _public_view(view)

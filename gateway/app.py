@@ -1,6 +1,7 @@
 """``create_app()``: the gateway, its extensions and its blueprints."""
 
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -10,17 +11,18 @@ from flask_smorest import Api
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
-from gateway import errors
+from gateway import access, errors, limits
 from gateway.api import alerts, audit, health, search
 from gateway.auth import TokenVerifier
 from gateway.rpc import Rpc
 
 CONFIG_FILE = Path(__file__).with_name("config.yaml")
 DOCS_ASSETS = "/api/v1/docs/assets/"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # a caller's id is echoed and audited only if it is tame
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no static route: every route is guarded or public
     app.config.update(load_config(os.environ.get("GATEWAY_CONFIG", CONFIG_FILE)))
     app.config.update(config or {})
     app.config.update(
@@ -42,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         spec_kwargs={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
+            "extra_plugins": [access.AccessDocs(app)],
         },
     )
     for module in (health, alerts, search, audit):
@@ -57,7 +60,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.before_request
     def assign_request_id():
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+    limits.init_app(app)
+    access.init_app(app)
 
     @app.after_request
     def echo_request_id(response):

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from casewire.errors import Unavailable
+
 DEV_ISSUER = "casewire-dev"
 DEV_AUDIENCE = "casewire"
 LEEWAY_SECONDS = 30
@@ -18,6 +20,18 @@ LEEWAY_SECONDS = 30
 
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, or not signed by a trusted key."""
+
+
+def unverified_claims(token: str) -> dict:
+    """What a refused token *claims* (``sub``, ``iss``), for the failed-logon audit event only.
+
+    Never trust these: the signature was not (or could not be) verified.
+    """
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return {f"claimed_{key}": str(claims[key])[:200] for key in ("sub", "iss") if claims.get(key) is not None}
 
 
 @dataclass(frozen=True)
@@ -33,20 +47,46 @@ class Identity:
 
 
 class TokenVerifier:
+    """Verifies bearer tokens; configured by ``OIDC_*`` keys (production) or ``DEV_JWT_SECRET``.
+
+    The JWKS document is cached for ``OIDC_JWKS_LIFESPAN`` seconds (a key the provider removed
+    stops being trusted within that time); a token with an unknown ``kid`` forces one refetch, at
+    most once per ``OIDC_JWKS_COOLDOWN`` seconds, so a flood of forged ``kid`` values cannot turn
+    the gateway against the identity provider. Individual keys are never cached beyond the set.
+    """
+
     def __init__(self, config: dict):
         self.jwks_url = config.get("OIDC_JWKS_URL") or None
+        self.roles_claim = config.get("OIDC_ROLES_CLAIM") or "roles"
         if self.jwks_url:
             self.issuer = config["OIDC_ISSUER"]
             self.audience = config["OIDC_AUDIENCE"]
+            if not self.issuer or not self.audience:
+                raise ValueError("OIDC_JWKS_URL needs OIDC_ISSUER and OIDC_AUDIENCE")
             self.algorithms = ["RS256"]
-            self._jwks = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=3600, timeout=5)
+            self._jwks = jwt.PyJWKClient(
+                self.jwks_url,
+                cache_keys=False,
+                lifespan=float(_setting(config, "OIDC_JWKS_LIFESPAN", 300)),
+                cooldown_duration=float(_setting(config, "OIDC_JWKS_COOLDOWN", 30)),
+                timeout=5,
+            )
         else:
             self.issuer, self.audience, self.algorithms = DEV_ISSUER, DEV_AUDIENCE, ["HS256"]
             self._secret = config["DEV_JWT_SECRET"]
 
-    def verify(self, token: str) -> Identity:
+    def _key(self, token: str):
+        if not self.jwks_url:
+            return self._secret
         try:
-            key = self._jwks.get_signing_key_from_jwt(token).key if self.jwks_url else self._secret
+            return self._jwks.get_signing_key_from_jwt(token).key
+        except jwt.PyJWKClientConnectionError as exc:
+            raise Unavailable(f"the identity provider's keys cannot be fetched: {exc}") from exc
+
+    def verify(self, token: str) -> Identity:
+        """The caller a token names; InvalidToken if it is not valid, Unavailable if the keys are out of reach."""
+        try:
+            key = self._key(token)
             claims = jwt.decode(
                 token,
                 key,
@@ -58,7 +98,7 @@ class TokenVerifier:
             )
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
             raise InvalidToken(str(exc)) from exc
-        roles = claims.get("roles") or []
+        roles = _claim(claims, self.roles_claim) or []
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise InvalidToken("the roles claim must be a list of strings")
         return Identity(
@@ -68,6 +108,20 @@ class TokenVerifier:
             agency=claims.get("agency"),
             unit=claims.get("unit"),
         )
+
+
+def _setting(config: dict, key: str, default):
+    """``config[key]``, or ``default`` when it is absent or empty (0 stays 0)."""
+    value = config.get(key)
+    return default if value in (None, "") else value
+
+
+def _claim(claims: dict, path: str):
+    """A claim by dotted path, e.g. ``roles`` or Keycloak's ``realm_access.roles``."""
+    value = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def mint_dev_token(

@@ -48,6 +48,7 @@ def stack_env(run_id: str) -> dict:
         INDEX_PREFIX=f"test-{run_id}-e2e",
         GATEWAY_PORT=str(GATEWAY_PORT),
         CASEWIRE_RUN=str(REPO / ".state" / f"test-run-{GATEWAY_PORT}"),
+        RATE_LIMIT_PER_MINUTE="100000",  # the suite is a few fast callers; the limit has its own tests
     )
     for service in ("intake", "entities", "cases", "audit"):
         env[f"{service.upper()}_DATABASE"] = f"test_{run_id}_e2e_{service}"

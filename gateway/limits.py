@@ -1,0 +1,120 @@
+"""Abuse limits: request body size, batch size, a per-caller rate limit, and the CORS allow-list.
+
+Configuration (``gateway/config.yaml``, each an environment variable of the same name):
+
+- ``MAX_BODY_BYTES`` (8 MiB): a larger body is refused with 413 before it is read or the token checked.
+- ``MAX_BATCH`` (1000): the most items a batch endpoint accepts; read it with :func:`max_batch`.
+- ``RATE_LIMIT_PER_MINUTE`` (600; 0 turns it off): requests per minute per token subject, as a token
+  bucket that holds a minute's worth, so short bursts pass and a steady flood gets 429 with
+  ``Retry-After``. The buckets live in each gateway process's memory.
+- ``CORS_ORIGINS`` (empty): comma-separated origins allowed to call the API from a browser; empty
+  means no CORS headers at all. There is no wildcard unless an operator writes ``*``.
+"""
+
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from flask import Flask, current_app, request
+from flask_cors import CORS
+
+from gateway.errors import Problem
+
+DEFAULT_MAX_BATCH = 1000
+DEFAULT_RATE_LIMIT_PER_MINUTE = 600
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Request-Id", "X-Purpose", "X-Case-Number", "Last-Event-ID"]
+CORS_EXPOSED = ["X-Request-Id", "Retry-After", "Location"]
+
+
+class TokenBucket:
+    """``per_minute`` requests a minute per key, bursts up to ``per_minute``; thread-safe.
+
+    ``take(key)`` answers 0 when the request may pass, else the seconds until it could.
+    """
+
+    MAX_KEYS = 50_000  # past this, buckets that have refilled completely are forgotten
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic):
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        with self._lock:
+            now = self.clock()
+            tokens, then = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - then) * self.rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return (1 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > self.MAX_KEYS:
+                self._forget_full(now)
+            return 0.0
+
+    def _forget_full(self, now: float) -> None:
+        for key, (tokens, then) in list(self._buckets.items()):
+            if tokens + (now - then) * self.rate >= self.capacity:
+                del self._buckets[key]
+
+
+def check_rate(key: str) -> None:
+    """Raise a 429 problem with ``Retry-After`` when ``key`` (a token subject) is over its limit."""
+    bucket: TokenBucket | None = current_app.extensions.get("rate_limit")
+    wait = bucket.take(key) if bucket else 0.0
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise Problem(
+            429,
+            "Too Many Requests",
+            f"more than {int(bucket.capacity)} requests a minute; retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+def max_batch() -> int:
+    """The most items one batch request may carry (config ``MAX_BATCH``)."""
+    return int(current_app.config.get("MAX_BATCH") or DEFAULT_MAX_BATCH)
+
+
+def check_batch_size(items: list, field: str) -> None:
+    """Refuse a batch larger than :func:`max_batch` with a 422 problem naming ``field``."""
+    limit = max_batch()
+    if len(items) > limit:
+        raise Problem(
+            422,
+            "Unprocessable Entity",
+            f"a batch holds at most {limit} items",
+            {field: [f"at most {limit} items per request, got {len(items)}"]},
+        )
+
+
+def refuse_large_bodies() -> None:
+    """413 before reading a body whose declared length is over ``MAX_CONTENT_LENGTH``.
+
+    A chunked body without a length is cut by Werkzeug at the same limit when it is read.
+    """
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length and request.content_length > limit:
+        raise Problem(413, "Content Too Large", f"the request body is larger than {limit} bytes")
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("MAX_BATCH", DEFAULT_MAX_BATCH)
+    per_minute = int(app.config.get("RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE) or 0)
+    app.extensions["rate_limit"] = TokenBucket(per_minute) if per_minute > 0 else None
+    app.before_request(refuse_large_bodies)
+    origins = [origin.strip() for origin in str(app.config.get("CORS_ORIGINS") or "").split(",") if origin.strip()]
+    if origins:
+        CORS(
+            app,
+            origins=origins,
+            allow_headers=CORS_HEADERS,
+            expose_headers=CORS_EXPOSED,
+            methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            supports_credentials=False,
+            max_age=600,
+        )

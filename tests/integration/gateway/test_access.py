@@ -1,0 +1,198 @@
+"""The guard's refusals and the audit events they leave, over the real broker and audit service.
+
+Test-only routes stand in for the endpoints other areas build: one that reads criminal
+intelligence (``purpose_required``), one that loads a case and checks it with
+``require_case_access``.
+"""
+
+import pytest
+
+from casewire.errors import NotFound
+from gateway.access import guarded, require_case_access
+from gateway.app import create_app
+from gateway.auth import mint_dev_token
+from tests.integration.gateway.support import call
+
+SECRET = "integration-test-secret-of-at-least-32-bytes"
+PURPOSE = {"X-Purpose": "armed robbery follow-up", "X-Case-Number": "HPD-2026-000123"}
+CASES = {
+    "homicide-1": {"id": "homicide-1", "unit": "homicide", "agency": "TX0000000", "assignees": ["carol"]},
+    "gang-intel": {
+        "id": "gang-intel",
+        "unit": "gangs",
+        "agency": "TX0000000",
+        "assignees": [],
+        "record_class": "criminal_intelligence",
+        "sensitivity": "restricted",
+        "review_state": "approved",
+    },
+}
+
+
+def token(*roles, sub="dana", unit="homicide"):
+    return mint_dev_token(SECRET, sub, list(roles), agency="TX0000000", unit=unit)
+
+
+def build(base_config, **config):
+    app = create_app({"AMQP_URI": base_config["AMQP_URI"], "DEV_JWT_SECRET": SECRET, **config})
+    ran = []
+
+    @guarded("case.read", record_type="case", record_arg="case_id", purpose_required=True)
+    def read_intelligence(case_id):
+        ran.append(case_id)
+        return {"id": case_id}
+
+    @guarded("case.read", record_type="case", record_arg="case_id")
+    def read_case(case_id):
+        ran.append(case_id)
+        if case_id not in CASES:
+            raise NotFound(f"no case {case_id}")
+        return require_case_access(CASES[case_id])
+
+    app.add_url_rule("/test/intelligence/<case_id>", view_func=read_intelligence)
+    app.add_url_rule("/test/cases/<case_id>", view_func=read_case)
+    app.ran = ran
+    return app
+
+
+@pytest.fixture
+def app(base_config, close_rpc):
+    app = build(base_config)
+    close_rpc(app)
+    return app
+
+
+def outcomes(events):
+    return [(e["action"], e["outcome"], e["details"].get("reason")) for e in events]
+
+
+def test_C9_reading_intelligence_without_a_purpose_is_400_and_audited(app, audit_reader):
+    client = app.test_client()
+    refusals = (
+        {},
+        {"X-Purpose": "deconfliction"},
+        {"X-Case-Number": "HPD-1"},
+        {"X-Purpose": "   ", "X-Case-Number": "HPD-1"},
+        {"X-Purpose": "x" * 501, "X-Case-Number": "HPD-1"},
+    )
+    for headers in refusals:
+        response, request_id = call(client, "GET", "/test/intelligence/gang-intel", token("analyst"), headers)
+        assert response.status_code == 400, response.json
+        assert response.mimetype == "application/problem+json"
+        assert set(response.json["errors"]) <= {"purpose", "case_number"} and response.json["errors"]
+        event = audit_reader.for_request(request_id)[0]
+        assert outcomes([event]) == [("case.read", "denied", "purpose")]
+        assert event["record_ids"] == ["gang-intel"]
+    assert app.ran == []
+
+
+def test_C9_purpose_and_case_number_in_headers_or_query_let_the_read_through(app, audit_reader):
+    client = app.test_client()
+    response, by_header = call(client, "GET", "/test/intelligence/gang-intel", token("analyst"), PURPOSE)
+    assert response.status_code == 200
+    query = "purpose=deconfliction&case_number=INC-77"
+    response, by_query = call(client, "GET", f"/test/intelligence/gang-intel?{query}", token("analyst"))
+    assert response.status_code == 200
+    first, second = audit_reader.for_request(by_header)[0], audit_reader.for_request(by_query)[0]
+    assert (first["purpose"], first["case_number"]) == (PURPOSE["X-Purpose"], PURPOSE["X-Case-Number"])
+    assert (second["purpose"], second["case_number"]) == ("deconfliction", "INC-77")
+
+
+def test_C21_an_audit_event_holds_everything_the_rule_lists(app, audit_reader):
+    response, request_id = call(
+        app.test_client(),
+        "GET",
+        "/test/intelligence/gang-intel",
+        token("analyst", sub="erin"),
+        PURPOSE,
+        environ_base={"REMOTE_ADDR": "10.20.30.40"},
+    )
+    assert response.status_code == 200
+    event = audit_reader.for_request(request_id)[0]
+    assert event["at"].endswith("+00:00") and event["service"] == "gateway"
+    assert (event["action"], event["outcome"]) == ("case.read", "allowed")
+    assert event["actor"] == {"id": "erin", "agency": "TX0000000", "roles": ["analyst"]}
+    assert event["client_address"] == "10.20.30.40"
+    assert (event["record_type"], event["record_ids"]) == ("case", ["gang-intel"])
+    assert (event["purpose"], event["case_number"], event["request_id"]) == (
+        PURPOSE["X-Purpose"],
+        PURPOSE["X-Case-Number"],
+        request_id,
+    )
+    assert event["hash"] and event["prev_hash"] and event["seq"] >= 1
+
+
+def test_C20_a_refused_role_is_403_and_audited_with_the_actor(app, audit_reader):
+    response, request_id = call(app.test_client(), "GET", "/test/cases/homicide-1", token("auditor", sub="audrey"))
+    assert response.status_code == 403
+    event = audit_reader.for_request(request_id)[0]
+    assert outcomes([event]) == [("case.read", "denied", "role")]
+    assert event["actor"]["id"] == "audrey" and event["record_ids"] == ["homicide-1"]
+    assert app.ran == []
+
+
+def test_a_case_of_another_unit_is_403_and_audited(app, audit_reader):
+    client = app.test_client()
+    response, request_id = call(client, "GET", "/test/cases/homicide-1", token("detective", unit="robbery"))
+    assert response.status_code == 403 and response.json["status"] == 403
+    assert outcomes(audit_reader.for_request(request_id, 2)) == [
+        ("case.read", "allowed", None),
+        ("case.read", "denied", "record_forbidden"),
+    ]
+    assigned, _ = call(client, "GET", "/test/cases/homicide-1", token("detective", sub="carol", unit="robbery"))
+    own_unit, _ = call(client, "GET", "/test/cases/homicide-1", token("detective"))
+    assert (assigned.status_code, own_unit.status_code) == (200, 200)
+
+
+def test_C6_restricted_intelligence_outside_its_unit_answers_exactly_as_a_miss(app, audit_reader):
+    client = app.test_client()
+    hidden, hidden_id = call(client, "GET", "/test/cases/gang-intel", token("analyst"))
+    missing, missing_id = call(client, "GET", "/test/cases/no-such-case", token("analyst"))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json == {**missing.json, "detail": "no case gang-intel"}
+    assert missing.json["detail"] == "no case no-such-case"
+    assert outcomes(audit_reader.for_request(hidden_id, 2))[1] == ("case.read", "denied", "record_hidden")
+    assert outcomes(audit_reader.for_request(missing_id, 2))[1] == ("case.read", "failed", None)
+    own, _ = call(client, "GET", "/test/cases/gang-intel", token("analyst", unit="gangs"))
+    assert own.status_code == 200
+
+
+def test_an_allowed_request_that_fails_gets_a_failed_event(app, audit_reader):
+    response, request_id = call(app.test_client(), "GET", "/test/cases/nothing-here", token("detective"))
+    assert response.status_code == 404
+    events = audit_reader.for_request(request_id, 2)
+    assert [(e["outcome"], e["details"].get("status")) for e in events] == [("allowed", None), ("failed", 404)]
+
+
+def test_a_caller_over_the_rate_limit_gets_429_with_retry_after_and_is_audited(base_config, audit_reader, close_rpc):
+    app = build(base_config, RATE_LIMIT_PER_MINUTE=2)
+    close_rpc(app)
+    client = app.test_client()
+    answers = [call(client, "GET", "/test/cases/homicide-1", token("detective")) for _ in range(3)]
+    assert [response.status_code for response, _ in answers] == [200, 200, 429]
+    limited, request_id = answers[-1]
+    assert limited.mimetype == "application/problem+json" and int(limited.headers["Retry-After"]) >= 1
+    assert outcomes(audit_reader.for_request(request_id)) == [("case.read", "denied", "rate_limit")]
+    other, _ = call(client, "GET", "/test/cases/homicide-1", token("detective", sub="frank"))
+    assert other.status_code == 200  # the limit is per caller
+    assert app.ran == ["homicide-1"] * 3
+
+
+def test_C23_when_the_audit_log_is_out_of_reach_nothing_is_done(close_rpc):
+    app = build({"AMQP_URI": "amqp://guest:guest@127.0.0.1:9/"})  # no broker listens there
+    close_rpc(app)
+    response, _ = call(app.test_client(), "GET", "/test/cases/homicide-1", token("detective"))
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert app.ran == []
+
+
+def test_checks_run_before_the_body_or_query_is_parsed(app, audit_reader):
+    """An unauthenticated caller learns nothing about validation: 401 comes before 422."""
+    client = app.test_client()
+    no_token, request_id = call(client, "GET", "/api/v1/search/plates")  # ``plate`` is required
+    assert no_token.status_code == 401
+    assert outcomes(audit_reader.for_request(request_id)) == [("auth.token", "denied", "no bearer token")]
+    wrong_role, _ = call(client, "POST", "/api/v1/alerts", token("auditor"), json={})
+    assert wrong_role.status_code == 403
+    invalid, _ = call(client, "GET", "/api/v1/search/plates", token("analyst"))
+    assert invalid.status_code == 422

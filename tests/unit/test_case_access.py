@@ -1,0 +1,98 @@
+"""Per-record access: who reads which case (gateway/access.py), and C6's "what a miss returns"."""
+
+import pytest
+
+from gateway.access import Access, Visibility, can_see_case, case_access, hit_visibility
+from gateway.auth import Identity
+
+
+def who(*roles, sub="dana", unit="homicide", agency="TX0000000"):
+    return Identity(sub=sub, name=sub, roles=tuple(roles), agency=agency, unit=unit)
+
+
+def case(**overrides):
+    base = {
+        "id": "c1",
+        "unit": "homicide",
+        "agency": "TX0000000",
+        "assignees": [],
+        "record_class": "investigative",
+        "classification": "investigative",
+    }
+    return {**base, **overrides}
+
+
+def intelligence(sensitivity="agency_only", review_state="approved", **overrides):
+    return case(
+        record_class="criminal_intelligence",
+        classification="criminal_intelligence",
+        sensitivity=sensitivity,
+        review_state=review_state,
+        unit="gangs",
+        **overrides,
+    )
+
+
+@pytest.mark.parametrize(
+    "identity, record, expected",
+    [
+        (who("detective"), case(), Access.ALLOWED),  # own unit
+        (who("analyst", unit="rtcc"), case(), Access.FORBIDDEN),  # another unit
+        (who("analyst", unit="rtcc"), case(assignees=["dana"]), Access.ALLOWED),  # assigned
+        (who("supervisor"), case(), Access.ALLOWED),
+        (who("supervisor", unit="robbery"), case(), Access.FORBIDDEN),  # supervisors: their own unit
+        (who("detective", agency="LA0000000"), case(), Access.FORBIDDEN),  # same unit name, other agency
+        (who("detective", agency=None), case(), Access.FORBIDDEN),  # no agency claim: not a member
+        (who("detective"), case(agency=None), Access.ALLOWED),
+        (who("detective", unit=None), case(), Access.FORBIDDEN),
+        (who("auditor"), case(), Access.FORBIDDEN),
+        (who("admin"), case(), Access.FORBIDDEN),
+        (who("source"), case(), Access.FORBIDDEN),
+    ],
+)
+def test_investigative_cases_are_read_by_their_unit_and_assignees(identity, record, expected):
+    assert case_access(identity, record) is expected
+    assert can_see_case(identity, record) is (expected is Access.ALLOWED)
+
+
+@pytest.mark.parametrize(
+    "identity, record, expected",
+    [
+        (who("analyst", unit="gangs"), intelligence("restricted"), Access.ALLOWED),
+        (who("analyst"), intelligence("restricted"), Access.HIDDEN),
+        (who("analyst", sub="al"), intelligence("restricted", assignees=["al"]), Access.HIDDEN),
+        (who("supervisor"), intelligence("restricted"), Access.HIDDEN),
+        (who("analyst"), intelligence(None), Access.HIDDEN),  # no label: fail closed as restricted
+        (who("analyst"), intelligence("agency_only"), Access.FORBIDDEN),
+        (who("analyst", sub="al"), intelligence("agency_only", assignees=["al"]), Access.ALLOWED),
+        (who("analyst"), intelligence("open"), Access.FORBIDDEN),
+    ],
+)
+def test_C6_restricted_intelligence_is_hidden_outside_its_controlling_unit(identity, record, expected):
+    assert case_access(identity, record) is expected
+
+
+@pytest.mark.parametrize("review_state", ["pending_review", None])
+def test_C3_unapproved_intelligence_is_seen_only_by_its_submitting_unit(review_state):
+    record = intelligence("open", review_state=review_state, assignees=["al"])
+    assert case_access(who("detective", unit="gangs"), record) is Access.ALLOWED
+    assert case_access(who("supervisor", unit="gangs"), record) is Access.ALLOWED
+    assert case_access(who("detective", sub="al"), record) is Access.HIDDEN
+    assert case_access(who("supervisor"), record) is Access.HIDDEN
+
+
+@pytest.mark.parametrize(
+    "identity, record, expected",
+    [
+        (who("analyst"), case(), Visibility.FULL),
+        (who("analyst", unit="rtcc"), case(), Visibility.CONTACT),  # deconfliction inside the agency
+        (who("analyst", agency="LA0000000"), case(), Visibility.NONE),
+        (who("analyst"), intelligence("restricted"), Visibility.NONE),
+        (who("analyst"), intelligence("agency_only"), Visibility.CONTACT),
+        (who("analyst", agency="LA0000000"), intelligence("agency_only"), Visibility.CONTACT),
+        (who("analyst"), intelligence("open", review_state="pending_review"), Visibility.NONE),
+        (who("admin"), case(), Visibility.NONE),
+    ],
+)
+def test_C6_search_hits_show_full_contact_or_nothing(identity, record, expected):
+    assert hit_visibility(identity, record) is expected
