@@ -11,7 +11,7 @@ from flask_smorest import Api
 from casewire.audit import AuditTrail
 from casewire.config import load_config
 from gateway import errors
-from gateway.api import alerts, audit, health, search
+from gateway.api import alerts, audit, entities, health, search, stream
 from gateway.auth import TokenVerifier
 from gateway.rpc import Rpc
 
@@ -46,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     for module in (health, alerts, search, audit):
         api.register_blueprint(module.blp)
+    for module in (entities, stream):
+        api.register_blueprint(module.blp)
+    stream.init_app(app)
     errors.register(app)
 
     @app.route(f"{DOCS_ASSETS}<path:filename>")

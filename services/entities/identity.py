@@ -12,7 +12,6 @@ from urllib.parse import urlparse
 
 import phonenumbers
 
-ENTITY_TYPES = ("person", "vehicle", "phone", "email", "social_account", "address", "weapon", "organization")
 UNKNOWN_STATE = "??"
 PERSON_ID_TYPES = ("ncic_number", "state_id", "subject_id")
 

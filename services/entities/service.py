@@ -8,6 +8,7 @@ from nameko.rpc import rpc
 from casewire import events
 from casewire.audit import AuditLog
 from casewire.clock import Clock
+from casewire.entities import EntityIn, LinkIn
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.mongo import MongoStore
 from services.entities import records
@@ -15,7 +16,7 @@ from services.entities.dependencies import EntityStore
 from services.entities.extraction import ref_for
 from services.entities.identity import NotAnIdentifier
 from services.entities.relations import Graph
-from services.entities.schemas import CaseLinkIn, EntityIn, EntityOut, LinkIn, LinkOut, MergeOut
+from services.entities.schemas import CaseLinkIn, EntityOut, LinkOut, MergeOut
 
 
 def _load(schema, data: dict, what: str) -> dict:

@@ -49,7 +49,7 @@ def stack_env(run_id: str) -> dict:
         GATEWAY_PORT=str(GATEWAY_PORT),
         CASEWIRE_RUN=str(REPO / ".state" / f"test-run-{GATEWAY_PORT}"),
     )
-    for service in ("intake", "entities", "cases", "audit"):
+    for service in ("intake", "entities", "cases", "audit", "gateway"):
         env[f"{service.upper()}_DATABASE"] = f"test_{run_id}_e2e_{service}"
     return env
 
