@@ -51,7 +51,7 @@ def stream():
         relay,
         view.view,
         int(raw) if raw is not None else None,
-        float(config.get("STREAM_KEEPALIVE_SECONDS", 15)),
+        float(config.get("STREAM_KEEPALIVE_SECONDS", 10)),
         float(config.get("STREAM_MAX_SECONDS", 300)),
         slots,
     )
