@@ -33,6 +33,8 @@ STREAMED = {
     events.ENTITIES: (events.LINK_FOUND,),
     events.CASES: (events.CASE_UPDATED,),
 }
+# Purges (C16) reach the stream too: a purged record's events leave the buffer.
+PURGES = {events.INTAKE: (events.RECORD_PURGED,), events.CASES: (events.RECORD_PURGED,)}
 QUEUE_EXPIRES_MS = 10 * 60 * 1000  # a replica's queue outlives a broker blip, not the replica
 TRIM_EVERY = 100
 
@@ -94,6 +96,10 @@ class StreamStore:
         first = list(self.events.find({}, {"_id": 1}).sort([("_id", ASCENDING)]).limit(1))
         return first[0]["_id"] if first else None
 
+    def forget(self, record_id: str) -> int:
+        """Remove every buffered event about a purged record; how many there were."""
+        return self.events.delete_many({"record_ids": record_id}).deleted_count
+
     def latest_about(self, record_id: str, event_type: str) -> dict | None:
         found = self.events.find({"record_ids": record_id, "type": event_type}).sort([("_id", -1)]).limit(1)
         return next(iter(found), None)
@@ -148,7 +154,8 @@ class StreamRelay:
     def _queue(self) -> Queue:
         bindings = [
             binding(Exchange(f"{service}.events", type="topic", durable=True), routing_key=event_type)
-            for service, types in STREAMED.items()
+            for subscriptions in (STREAMED, PURGES)
+            for service, types in subscriptions.items()
             for event_type in types
         ]
         return Queue(self.queue_name, bindings=bindings, durable=False, queue_arguments={"x-expires": QUEUE_EXPIRES_MS})
@@ -176,7 +183,9 @@ class StreamRelay:
     def _on_message(self, body, message) -> None:
         info = message.delivery_info
         source, event_type = info["exchange"].removesuffix(".events"), info["routing_key"]
-        if isinstance(body, dict):
+        if isinstance(body, dict) and event_type == events.RECORD_PURGED:
+            self.store.forget(body.get("record_id", ""))
+        elif isinstance(body, dict):
             if event_type == events.CASE_UPDATED and body.get("case_id"):
                 self.cases.put(body["case_id"], _case_access(body))
             if event_type == events.ALERT_RECEIVED and body.get("alert_id"):

@@ -153,6 +153,10 @@ class EntityStore:
         result = self.sightings.delete_one({"entity_id": entity_id, "record_type": record_type, "record_id": record_id})
         return result.deleted_count == 1
 
+    def forget_record(self, record_type: str, record_id: str) -> int:
+        """Remove every sighting by a purged record; how many there were."""
+        return self.sightings.delete_many({"record_type": record_type, "record_id": record_id}).deleted_count
+
     def sightings_of_records(self, record_ids: list[str], limit: int = RELATED_LIMIT) -> list[dict]:
         cursor = self.sightings.find({"record_id": {"$in": record_ids}, "superseded_by": None})
         return list(cursor.limit(limit))

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from casewire import events
+from casewire.alerts import FACE_NOTICE
 from casewire.errors import InvalidInput, NotFound
 from services.entities.dependencies import EntityStore
 from services.entities.extraction import extract
@@ -71,6 +72,8 @@ def describe(store: EntityStore, entity: dict) -> dict:
         other = others.get(other_id)
         out["links"].append({**LinkOut().dump(link), "other": ref_of(other) if other else None})
     out["merges"] = MergeOut(many=True).dump(store.merges_of(entity["_id"]))
+    if any(sighting.get("source") == "face" for sighting in timeline):
+        out["notice"] = FACE_NOTICE  # C26: a face candidate is an investigative lead only
     return out
 
 

@@ -40,6 +40,16 @@ class EntitiesService:
         """Resolve a new alert's entities; announce links to earlier records."""
         self.resolve_alert(payload)
 
+    @event_handler(events.INTAKE, events.RECORD_PURGED)
+    def handle_alert_purged(self, payload: dict) -> None:
+        """A purged alert's sightings go too (C16); its entities stay for the other records."""
+        self._forget(events.RecordPurged().load(payload))
+
+    @event_handler(events.CASES, events.RECORD_PURGED)
+    def handle_case_purged(self, payload: dict) -> None:
+        """A purged case's sightings go too (C16)."""
+        self._forget(events.RecordPurged().load(payload))
+
     @rpc(expected_exceptions=EXPECTED)
     def resolve_alert(self, payload: dict) -> dict:
         """Upsert the alert's entities, record its sightings and find related alerts and cases.
@@ -125,7 +135,10 @@ class EntitiesService:
         Called by the cases service when an entity is linked to a case. Idempotent per (case, entity).
         """
         link = _load(CaseLinkIn(), {"case_id": case_id, "entity_id": entity_id, "role": role, "at": at}, "link")
-        link["context"] = (context or {}).get("context")
+        if isinstance(context, str):  # a note on why the case names the entity, rather than a request context
+            link["context"], context = context, {}
+        else:
+            link["context"] = (context or {}).get("context")
         result = records.link_case(self.store, link, (context or {}).get("actor", {}).get("agency"))
         self._audit("entity.case_link", context, [result["entity"]["id"]], case_id=case_id, role=role)
         return result
@@ -147,6 +160,11 @@ class EntitiesService:
     def health(self) -> dict:
         """Whether MongoDB answers."""
         return {"mongodb": self.store.ping()}
+
+    def _forget(self, purged: dict) -> None:
+        if purged["record_type"] in ("alert", "case"):
+            removed = self.store.forget_record(purged["record_type"], purged["record_id"])
+            self._audit("entity.forget_record", None, [], record=purged["record_id"], sightings_removed=removed)
 
     def _audit(self, action: str, context: dict | None, record_ids: list[str], **details) -> None:
         context = context or {}

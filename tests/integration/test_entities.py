@@ -1,14 +1,26 @@
 """The entities service in a real container over RabbitMQ and FerretDB: identity, merges, links, graph."""
 
+import time
 import uuid
 
 import pytest
+from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire.errors import Conflict, InvalidInput, NotFound
 from services.entities.service import EntitiesService
 
 CONTEXT = {"actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, "request_id": "req-1"}
+
+
+def eventually(check, timeout=15.0):
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 @pytest.fixture
@@ -223,3 +235,34 @@ def test_the_graph_is_bounded(container_factory, config_for, base_config):
         resolved = rpc.entities.resolve_alert(alert("tip", narrative="n", subjects=subjects))
         graph = rpc.entities.graph(resolved["entities"][0]["id"], 3)
     assert len(graph["nodes"]) == 3 and graph["truncated"] is True
+
+
+def test_C16_a_purged_alert_or_case_loses_its_sightings(entities, base_config, db):
+    resolved = entities.resolve_alert(read(plate()))
+    vehicle_id, case_id = resolved["entities"][0]["id"], uuid.uuid4().hex
+    entities.record_case_link(case_id, vehicle_id, "suspect", "2026-02-01T00:00:00Z", CONTEXT)
+    dispatch = event_dispatcher(base_config)
+    dispatch("intake", "record_purged", {"record_type": "alert", "record_id": resolved["alert_id"], "reason": "C19"})
+    dispatch("cases", "record_purged", {"record_type": "case", "record_id": case_id, "reason": "C15"})
+    eventually(lambda: db["sightings"].count_documents({"record_id": {"$in": [resolved["alert_id"], case_id]}}) == 0)
+    assert entities.get_entity(vehicle_id)["sightings"] == []
+
+
+def test_C26_a_person_seen_by_face_recognition_carries_the_lead_notice(entities):
+    face = alert("face", candidate={"name": "Lee Moe", "subject_id": uuid.uuid4().hex[:8]}, score=91)
+    person = entities.get_entity(entities.resolve_alert(face)["entities"][0]["id"])
+    assert person["notice"] == "Investigative lead only, not a positive identification or probable cause"
+    other = entities.create_entity({"type": "person", "name": "Kim Moe", "dob": "1970-01-01"}, CONTEXT)
+    assert "notice" not in entities.get_entity(other["entity"]["id"])
+
+
+def test_record_case_link_takes_a_note_as_its_context(entities):
+    vehicle_id = entities.resolve_alert(read(plate()))["entities"][0]["id"]
+    case_id = uuid.uuid4().hex
+    entities.record_case_link(case_id, vehicle_id, "vehicle_of_interest", "2026-02-01T00:00:00Z", "seen leaving")
+    (sighting,) = [s for s in entities.get_entity(vehicle_id)["sightings"] if s["record_id"] == case_id]
+    assert sighting["context"] == "seen leaving" and sighting["record_type"] == "case"
+    with pytest.raises(InvalidInput):
+        entities.record_case_link(case_id, vehicle_id, "suspect", "yesterday", CONTEXT)
+    with pytest.raises(NotFound):
+        entities.record_case_link(case_id, "nope", "suspect", "2026-02-01T00:00:00Z", CONTEXT)
