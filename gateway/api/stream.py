@@ -42,9 +42,6 @@ def stream():
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     if raw is not None and not raw.isdigit():
         raise Problem(400, "Bad Request", "Last-Event-ID must be an id this stream sent")
-    slots = current_app.extensions["stream_slots"]
-    if not slots.acquire(blocking=False):
-        raise Problem(503, "Service Unavailable", "too many open streams on this gateway", headers={"Retry-After": "5"})
     config = current_app.config
     view = Visibility(g.identity, *_lookups(relay, current_app.extensions["rpc"]))
     frames = _frames(
@@ -53,10 +50,14 @@ def stream():
         int(raw) if raw is not None else None,
         float(config.get("STREAM_KEEPALIVE_SECONDS", 10)),
         float(config.get("STREAM_MAX_SECONDS", 300)),
-        slots,
     )
+    slots = current_app.extensions["stream_slots"]
+    if not slots.acquire(blocking=False):
+        raise Problem(503, "Service Unavailable", "too many open streams on this gateway", headers={"Retry-After": "5"})
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(frames, mimetype="text/event-stream", headers=headers)
+    response = Response(frames, mimetype="text/event-stream", headers=headers)
+    response.call_on_close(slots.release)  # WSGI servers close every response, however it ended
+    return response
 
 
 def _frame(event_type: str, data: dict, seq: int | None = None) -> str:
@@ -64,36 +65,33 @@ def _frame(event_type: str, data: dict, seq: int | None = None) -> str:
     return f"{head}event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def _frames(relay: StreamRelay, view, resume_from: int | None, keepalive: float, lifetime: float, slots):
+def _frames(relay: StreamRelay, view, resume_from: int | None, keepalive: float, lifetime: float):
     """The stream for one connection: the backlog after ``resume_from``, then live events, until ``lifetime``."""
-    try:
-        yield f"retry: {RETRY_MS}\n: connected\n\n"
-        if resume_from is None:
-            floor = relay.store.head()
-        else:
-            floor, oldest = resume_from, relay.store.oldest()
-            if oldest is not None and resume_from < oldest - 1:
-                yield _frame("stream_reset", {"last_event_id": resume_from, "oldest_kept": oldest})
-        last, recent = floor, deque(maxlen=OVERLAP * 10)
-        deadline, quiet_since = time.monotonic() + lifetime, time.monotonic()
-        while time.monotonic() < deadline:
-            rows = relay.store.after(max(floor, last - OVERLAP), BATCH)
-            for row in rows:
-                if row["_id"] in recent:
-                    continue
-                recent.append(row["_id"])
-                last = max(last, row["_id"])
-                data = view(row["type"], row["payload"])
-                if data is not None:
-                    yield _frame(row["type"], data, row["_id"])
-                    quiet_since = time.monotonic()
-            if time.monotonic() - quiet_since >= keepalive:
-                yield ": keepalive\n\n"
+    # The starting point is fixed before the first byte leaves: once a client sees the
+    # connection open, every later event reaches it.
+    floor = relay.store.head() if resume_from is None else resume_from
+    oldest = relay.store.oldest() if resume_from is not None else None
+    yield f"retry: {RETRY_MS}\n: connected\n\n"
+    if oldest is not None and resume_from < oldest - 1:
+        yield _frame("stream_reset", {"last_event_id": resume_from, "oldest_kept": oldest})
+    last, recent = floor, deque(maxlen=OVERLAP * 10)
+    deadline, quiet_since = time.monotonic() + lifetime, time.monotonic()
+    while time.monotonic() < deadline:
+        rows = relay.store.after(max(floor, last - OVERLAP), BATCH)
+        for row in rows:
+            if row["_id"] in recent:
+                continue
+            recent.append(row["_id"])
+            last = max(last, row["_id"])
+            data = view(row["type"], row["payload"])
+            if data is not None:
+                yield _frame(row["type"], data, row["_id"])
                 quiet_since = time.monotonic()
-            if len(rows) < BATCH:
-                relay.wait(1.0)
-    finally:
-        slots.release()
+        if time.monotonic() - quiet_since >= keepalive:
+            yield ": keepalive\n\n"
+            quiet_since = time.monotonic()
+        if len(rows) < BATCH:
+            relay.wait(1.0)
 
 
 def _lookups(relay: StreamRelay, rpc):
