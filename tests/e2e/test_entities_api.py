@@ -2,6 +2,8 @@
 
 import uuid
 
+from tests.e2e.test_skeleton import eventually
+
 
 def plate():
     return f"M{uuid.uuid4().hex[:6].upper()}"
@@ -55,9 +57,12 @@ def test_merge_and_unmerge_over_http_are_audited(gateway):
     assert gateway.post(f"/api/v1/entities/{a['id']}/unmerge", json={"other_id": b["id"]}).status_code == 409
     assert gateway.post(f"/api/v1/entities/{a['id']}/merge", json={}).status_code == 422
 
-    audit = gateway.get("/api/v1/audit/events", roles=("auditor",), params={"record_id": a["id"]}).json()["items"]
-    actions = {event["action"] for event in audit}
-    assert {"entity.merge", "entity.unmerge"} <= actions
+    def audited():
+        events = gateway.get("/api/v1/audit/events", roles=("auditor",), params={"record_id": a["id"]}).json()
+        actions = {event["action"] for event in events["items"]}
+        return {"entity.merge", "entity.unmerge"} <= actions
+
+    eventually(audited)
 
 
 def test_stated_links_show_on_both_entities(gateway):
