@@ -122,8 +122,10 @@ class EntityStore:
         if type_:
             query["type"] = type_
         if q:
-            pattern = {"$regex": re.escape(q.strip()), "$options": "i"}
-            query["$or"] = [{"key": pattern}, {"display": pattern}, {"aliases": pattern}]
+            # As typed, and without the spaces, dashes and dots people put in plates and phone numbers.
+            texts = {q.strip(), re.sub(r"[\s\-\.()]", "", q)} - {""}
+            patterns = [{"$regex": re.escape(text), "$options": "i"} for text in texts]
+            query["$or"] = [{field: pattern} for pattern in patterns for field in ("key", "display", "aliases")]
         if after:
             query["_id"] = {"$gt": after}
         return list(self.entities.find(query).sort([("_id", ASCENDING)]).limit(limit))

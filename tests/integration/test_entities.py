@@ -121,6 +121,7 @@ def test_merge_and_unmerge(entities, db):
     assert later["entities"][0]["id"] == a_id
     assert {r["id"] for r in later["related"]} == {a["alert_id"], b["alert_id"]}
     assert entities.list_entities({"q": b_plate}, 50, None)["items"][0]["id"] == a_id
+    assert entities.list_entities({"q": f"{b_plate[:3]}-{b_plate[3:]}".lower()}, 50, None)["items"][0]["id"] == a_id
 
     with pytest.raises(Conflict):
         entities.merge_entities(b_id, a_id, CONTEXT)
