@@ -7,6 +7,7 @@ A plate is read near a homicide in January; a social handle is flagged in Februa
 import uuid
 
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.e2e.sse import EventStream
 
@@ -149,3 +150,37 @@ def test_the_stream_needs_a_staff_role(gateway):
     assert gateway.get("/api/v1/stream", roles=()).status_code == 401
     assert gateway.get("/api/v1/stream", roles=("source",)).status_code == 403
     assert gateway.get("/api/v1/stream", headers={"Last-Event-ID": "x"}).status_code == 400
+
+
+def test_a_link_reaches_the_assignee_of_a_case_that_names_the_entity(gateway, stack):
+    """The cases service links the vehicle to a case; the next read of the plate tells its assignee."""
+    number = f"C{uuid.uuid4().hex[:6].upper()}"
+    january = story(number, "unused")[0]
+    first = gateway.post("/api/v1/alerts", json=january, roles=("source",)).json()
+    vehicle_id = first["entities"][0]["id"]
+    context = {"actor": {"id": "hal", "agency": "TX0000000", "roles": ["detective"]}, "unit": "homicide"}
+    with ClusterRpcProxy({"AMQP_URI": stack["AMQP_URI"]}) as rpc:
+        case = rpc.cases.create_case({"title": "Rusk St homicide", "unit": "homicide", "assignee": "dora"}, context)
+        at = january["occurred_at"]
+        linked = rpc.entities.record_case_link(case["id"], vehicle_id, "vehicle_of_interest", at, context)
+    assert [r["id"] for r in linked["related"]] == [first["id"]]
+
+    url = f"{gateway.url}/api/v1/stream"
+    dora = EventStream(url, gateway.token("detective", sub="dora", agency="TX0000000", unit="patrol"))
+    ann = EventStream(url, gateway.token("analyst", sub="ann", agency="TX0000000", unit="rtcc"))
+    try:
+        march = story(number, "unused")[3]
+        second = gateway.post("/api/v1/alerts", json=march, roles=("source",)).json()
+        related = {(r["record_type"], r["id"]) for r in second["related"]}
+        assert related == {("alert", first["id"]), ("case", case["id"])}
+
+        def link(event):
+            return event["event"] == "link_found" and event["data"]["alert_id"] == second["id"]
+
+        to_dora = dora.until(link)[-1]["data"]["related"]
+        to_ann = ann.until(link)[-1]["data"]["related"]
+    finally:
+        dora.close()
+        ann.close()
+    assert {r["id"] for r in to_dora} == {first["id"], case["id"]}
+    assert {r["id"] for r in to_ann} == {first["id"]}  # not her unit's case, not assigned to her
