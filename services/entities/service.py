@@ -96,16 +96,22 @@ class EntitiesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def merge_entities(self, entity_id: str, other_id: str, context: dict) -> dict:
-        """A person decides ``other_id`` is ``entity_id``: keys become aliases, sightings move. Audited."""
+        """A person decides ``other_id`` is ``entity_id``: keys become aliases, sightings move.
+
+        Audited before it is done (C23: no audit, no merge); the merge record says what moved.
+        """
+        self._audit("entity.merge", context, [entity_id, other_id])
         merge = self.store.merge(entity_id, other_id, _actor_id(context), self.now())
-        self._audit("entity.merge", context, [entity_id, other_id], aliases_added=merge["aliases_added"])
         return {"merge": MergeOut().dump(merge), "entity": records.describe(self.store, self.store.get(entity_id))}
 
     @rpc(expected_exceptions=EXPECTED)
     def unmerge_entities(self, entity_id: str, other_id: str, context: dict) -> dict:
-        """Undo the merge of ``other_id`` into ``entity_id``: both come back with their own sightings. Audited."""
-        merge = self.store.unmerge(entity_id, other_id, _actor_id(context), self.now())
+        """Undo the merge of ``other_id`` into ``entity_id``: both come back with their own sightings.
+
+        Audited before it is done (C23).
+        """
         self._audit("entity.unmerge", context, [entity_id, other_id])
+        merge = self.store.unmerge(entity_id, other_id, _actor_id(context), self.now())
         return {
             "merge": MergeOut().dump(merge),
             "entity": records.describe(self.store, self.store.get(entity_id)),
