@@ -17,6 +17,8 @@ ALERT_RESOLVED = "alert_resolved"  # entities: an alert's entities are resolved 
 LINK_FOUND = "link_found"  # entities: a new alert shares entities with earlier records
 CASE_UPDATED = "case_updated"  # cases: a case was created or changed (its searchable fields)
 RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it everywhere (C16)
+ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned (relayed by the gateway's stream)
+ALERT_OVERDUE = "alert_overdue"  # intake: an alert passed its triage deadline (relayed by the stream)
 
 
 class _Event(Schema):
@@ -60,6 +62,7 @@ class RelatedRecord(_Event):
     record_type = fields.String(required=True)  # "alert" or "case"
     id = fields.String(required=True)
     occurred_at = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)  # the agency the record's sighting was recorded for
     shared_entities = fields.List(fields.Nested(EntityRef), required=True)
 
 
@@ -82,10 +85,17 @@ class AlertResolved(_Event):
 
 
 class LinkFound(_Event):
-    """``entities`` → ``link_found``: ``alert_id`` touches entities that ``related`` records touch."""
+    """``entities`` → ``link_found``: ``alert_id`` touches entities that ``related`` records touch.
+
+    ``agency`` and ``unit`` are the new alert's; with each related record's ``record_type``, ``id``
+    and ``agency`` they let the gateway's stream route the event to the people who may see it.
+    """
 
     alert_id = fields.String(required=True)
     related = fields.List(fields.Nested(RelatedRecord), required=True)
+    occurred_at = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
 
 
 class CaseUpdated(_Event):

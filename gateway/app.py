@@ -12,7 +12,7 @@ from flask_smorest import Api
 from casewire.audit import AuditTrail
 from casewire.config import load_config
 from gateway import access, errors, limits
-from gateway.api import alerts, audit, health, search
+from gateway.api import alerts, audit, entities, health, search, stream
 from gateway.auth import TokenVerifier
 from gateway.rpc import Rpc
 
@@ -47,8 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
             "extra_plugins": [access.AccessDocs(app)],
         },
     )
-    for module in (health, alerts, search, audit):
+    for module in (health, alerts, search, audit, entities, stream):
         api.register_blueprint(module.blp)
+    stream.init_app(app)
     errors.register(app)
 
     @app.route(f"{DOCS_ASSETS}<path:filename>")

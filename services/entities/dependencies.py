@@ -1,24 +1,35 @@
-"""The entities service's backend: ``entities`` and ``sightings``, wrapped as :class:`EntityStore`."""
+"""The entities service's backend, wrapped as :class:`EntityStore`.
 
+Collections: ``entities`` (unique by ``(type, key)``; a merged-away entity stays as a tombstone
+whose ``merged_into`` names the survivor, so its key still resolves), ``sightings`` (unique by
+``(entity, record)``), ``links`` (entity–entity links stated by people) and ``merges`` (every merge
+and unmerge, with what it moved). Every write is a single-document operation that can be repeated.
+"""
+
+import re
 import uuid
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from casewire.errors import NotFound
+from casewire.errors import Conflict, InvalidInput, NotFound
 
 RELATED_LIMIT = 200
+MAX_MERGE_CHAIN = 20
 
 
 class EntityStore:
-    """Entities unique by ``(type, key)``; sightings unique by ``(entity, record)``."""
+    """Entities, sightings, stated links and merges."""
 
     def __init__(self, database):
         self.entities = database["entities"]
         self.sightings = database["sightings"]
+        self.links = database["links"]
+        self.merges = database["merges"]
 
     def ensure_indexes(self) -> None:
         self.entities.create_index([("type", ASCENDING), ("key", ASCENDING)], unique=True, name="identity")
+        self.entities.create_index([("type", ASCENDING), ("aliases", ASCENDING)], name="aliases")
         self.entities.create_index([("plate", ASCENDING)], name="plate")
         self.sightings.create_index(
             [("entity_id", ASCENDING), ("record_type", ASCENDING), ("record_id", ASCENDING)],
@@ -27,31 +38,110 @@ class EntityStore:
         )
         self.sightings.create_index([("entity_id", ASCENDING), ("at", DESCENDING)], name="timeline")
         self.sightings.create_index([("record_id", ASCENDING)], name="record")
+        self.links.create_index(
+            [("from_id", ASCENDING), ("to_id", ASCENDING), ("relation", ASCENDING)], unique=True, name="one_per_pair"
+        )
+        self.links.create_index([("to_id", ASCENDING)], name="to")
+        self.merges.create_index([("merged_id", ASCENDING), ("at", DESCENDING)], name="merged")
 
-    def upsert(self, ref: dict, now) -> dict:
-        """The entity for ``ref``, created the first time its key is seen."""
-        attributes = {k: v for k, v in ref.get("attributes", {}).items() if v is not None}
-        query = {"type": ref["type"], "key": ref["key"]}
-        update = {
-            "$setOnInsert": {
-                "_id": uuid.uuid4().hex,
-                "display": ref["display"],
-                "ambiguous": ref.get("ambiguous", False),
-                "created_at": now,
-                "aliases": [],
-                **attributes,
-            },
+    # Identity ---------------------------------------------------------------------------------
+
+    def upsert(self, ref: dict, now) -> tuple[dict, bool]:
+        """The entity for ``ref`` (by its key or any alias), created the first time; ``(entity, created)``.
+
+        A key that was merged away lands on the survivor. Aliases and details the entity lacks are added.
+        """
+        keys = [ref["key"], *ref.get("aliases", [])]
+        found = self.entities.find_one({"type": ref["type"], "key": {"$in": keys}}) or self.entities.find_one(
+            {"type": ref["type"], "aliases": {"$in": keys}}
+        )
+        if found is None:
+            found, created = self._insert(ref, now)
+            if created:
+                return found, True
+        entity = self.survivor(found)
+        self._enrich(entity, keys, ref.get("attributes", {}))
+        return entity, False
+
+    def _insert(self, ref: dict, now) -> tuple[dict, bool]:
+        new_id = uuid.uuid4().hex
+        document = {
+            "_id": new_id,
+            "display": ref["display"],
+            "ambiguous": ref.get("ambiguous", False),
+            "created_at": now,
+            "aliases": list(ref.get("aliases", [])),
+            **{k: v for k, v in ref.get("attributes", {}).items() if v is not None},
         }
+        query = {"type": ref["type"], "key": ref["key"]}
         try:
-            return self.entities.find_one_and_update(query, update, upsert=True, return_document=ReturnDocument.AFTER)
+            entity = self.entities.find_one_and_update(
+                query, {"$setOnInsert": document}, upsert=True, return_document=ReturnDocument.AFTER
+            )
         except DuplicateKeyError:  # a concurrent upsert of the same key won the race
-            return self.entities.find_one(query)
+            entity = self.entities.find_one(query)
+        return entity, entity["_id"] == new_id
 
-    def get(self, entity_id: str) -> dict:
+    def _enrich(self, entity: dict, keys: list[str], attributes: dict) -> None:
+        missing = [key for key in keys if key != entity["key"] and key not in entity.get("aliases", [])]
+        details = {k: v for k, v in attributes.items() if v is not None and entity.get(k) in (None, "")}
+        update = {}
+        if missing:
+            update["$addToSet"] = {"aliases": {"$each": missing}}
+        if details:
+            update["$set"] = details
+        if update:
+            self.entities.update_one({"_id": entity["_id"]}, update)
+            entity.setdefault("aliases", []).extend(missing)
+            entity.update(details)
+
+    def survivor(self, entity: dict) -> dict:
+        """Follow ``merged_into`` to the entity that holds this one now."""
+        for _ in range(MAX_MERGE_CHAIN):
+            if not entity.get("merged_into"):
+                return entity
+            entity = self.entities.find_one({"_id": entity["merged_into"]}) or entity
+        return entity
+
+    def get_raw(self, entity_id: str) -> dict:
         entity = self.entities.find_one({"_id": entity_id})
         if entity is None:
             raise NotFound(f"no entity {entity_id}")
         return entity
+
+    def get(self, entity_id: str) -> dict:
+        """The entity, or the survivor it was merged into."""
+        return self.survivor(self.get_raw(entity_id))
+
+    def many(self, entity_ids) -> dict[str, dict]:
+        return {doc["_id"]: doc for doc in self.entities.find({"_id": {"$in": list(entity_ids)}})}
+
+    def find(self, type_: str | None, q: str | None, limit: int, after: str | None) -> list[dict]:
+        """Live (not merged-away) entities, by type and a case-insensitive text in key, display or alias."""
+        query: dict = {"merged_into": None}
+        if type_:
+            query["type"] = type_
+        if q:
+            # As typed, and without the spaces, dashes and dots people put in plates and phone numbers.
+            texts = {q.strip(), re.sub(r"[\s\-\.()]", "", q)} - {""}
+            patterns = [{"$regex": re.escape(text), "$options": "i"} for text in texts]
+            query["$or"] = [{field: pattern} for pattern in patterns for field in ("key", "display", "aliases")]
+        if after:
+            query["_id"] = {"$gt": after}
+        return list(self.entities.find(query).sort([("_id", ASCENDING)]).limit(limit))
+
+    def plate_variants(self, plate: str, ambiguous: bool) -> list[str]:
+        """Vehicles a plate read must be matched with across states.
+
+        A read without a state matches the plate in every state; a read with one matches the
+        earlier reads of that plate without a state.
+        """
+        query = {"type": "vehicle", "plate": plate, "merged_into": None}
+        if not ambiguous:
+            query["ambiguous"] = True
+        return [doc["_id"] for doc in self.entities.find(query, {"_id": 1})]
+
+    # Sightings --------------------------------------------------------------------------------
 
     def add_sighting(self, sighting: dict) -> bool:
         """Record a mention; False when this record already mentioned this entity (a replay)."""
@@ -61,20 +151,125 @@ class EntityStore:
             return False
         return True
 
-    def sightings_of_record(self, record_id: str) -> list[dict]:
-        return list(self.sightings.find({"record_id": record_id}))
+    def remove_sighting(self, entity_id: str, record_type: str, record_id: str) -> bool:
+        result = self.sightings.delete_one({"entity_id": entity_id, "record_type": record_type, "record_id": record_id})
+        return result.deleted_count == 1
 
-    def same_plate_ids(self, plate: str) -> list[str]:
-        """Every vehicle entity with this plate, whatever its state (for plates read without one)."""
-        return [doc["_id"] for doc in self.entities.find({"type": "vehicle", "plate": plate}, {"_id": 1})]
+    def forget_record(self, record_type: str, record_id: str) -> int:
+        """Remove every sighting by a purged record; how many there were."""
+        return self.sightings.delete_many({"record_type": record_type, "record_id": record_id}).deleted_count
 
-    def earlier_sightings(self, entity_ids: list[str], record_id: str) -> list[dict]:
+    def sightings_of_records(self, record_ids: list[str], limit: int = RELATED_LIMIT) -> list[dict]:
+        cursor = self.sightings.find({"record_id": {"$in": record_ids}, "superseded_by": None})
+        return list(cursor.limit(limit))
+
+    def earlier_sightings(self, entity_ids: list[str], record_id: str, limit: int = RELATED_LIMIT) -> list[dict]:
         """Sightings of these entities by other records, newest first, bounded."""
-        cursor = self.sightings.find({"entity_id": {"$in": entity_ids}, "record_id": {"$ne": record_id}})
-        return list(cursor.sort([("at", DESCENDING)]).limit(RELATED_LIMIT))
+        cursor = self.sightings.find(
+            {"entity_id": {"$in": entity_ids}, "record_id": {"$ne": record_id}, "superseded_by": None}
+        )
+        return list(cursor.sort([("at", DESCENDING)]).limit(limit))
 
     def timeline(self, entity_id: str, limit: int = 500) -> list[dict]:
-        return list(self.sightings.find({"entity_id": entity_id}).sort([("at", ASCENDING)]).limit(limit))
+        cursor = self.sightings.find({"entity_id": entity_id, "superseded_by": None})
+        return list(cursor.sort([("at", ASCENDING)]).limit(limit))
+
+    # Stated links -----------------------------------------------------------------------------
+
+    def add_link(self, link: dict) -> tuple[dict, bool]:
+        """One stated link per (from, to, relation); a repeat returns the first."""
+        document = {"_id": uuid.uuid4().hex, **link}
+        try:
+            self.links.insert_one(document)
+        except DuplicateKeyError:
+            return self.links.find_one({k: link[k] for k in ("from_id", "to_id", "relation")}), False
+        return document, True
+
+    def links_of(self, entity_ids: list[str], limit: int = RELATED_LIMIT) -> list[dict]:
+        cursor = self.links.find({"$or": [{"from_id": {"$in": entity_ids}}, {"to_id": {"$in": entity_ids}}]})
+        return list(cursor.limit(limit))
+
+    # Merges -----------------------------------------------------------------------------------
+
+    def merge(self, survivor_id: str, merged_id: str, actor: str, now) -> dict:
+        """Fold ``merged_id`` into ``survivor_id``: its keys become aliases, its sightings move.
+
+        Repeating a merge that was interrupted completes it. Returns the merge record.
+        """
+        survivor, merged = self.get_raw(survivor_id), self.get_raw(merged_id)
+        if survivor_id == merged_id:
+            raise InvalidInput("an entity cannot be merged with itself", {"other_id": ["must be another entity"]})
+        if survivor["type"] != merged["type"]:
+            raise InvalidInput(
+                "only entities of one type can be merged",
+                {"other_id": [f"is a {merged['type']}, not a {survivor['type']}"]},
+            )
+        if survivor.get("merged_into"):
+            raise Conflict(f"entity {survivor_id} was merged into {survivor['merged_into']}; merge into that one")
+        if merged.get("merged_into") not in (None, survivor_id):
+            raise Conflict(f"entity {merged_id} is already merged into {merged['merged_into']}")
+        claimed = self.entities.find_one_and_update(
+            {"_id": merged_id, "merged_into": {"$in": [None, survivor_id]}},
+            {"$set": {"merged_into": survivor_id, "merged_at": now}},
+        )
+        if claimed is None:
+            raise Conflict(f"entity {merged_id} was merged elsewhere meanwhile")
+        added = [key for key in [merged["key"], *merged.get("aliases", [])] if key not in survivor.get("aliases", [])]
+        record = self.merges.find_one({"survivor_id": survivor_id, "merged_id": merged_id, "undone_at": None})
+        if record is None:
+            record = {
+                "_id": uuid.uuid4().hex,
+                "survivor_id": survivor_id,
+                "merged_id": merged_id,
+                "aliases_added": added,
+                "at": now,
+                "actor": actor,
+                "undone_at": None,
+            }
+            self.merges.insert_one(record)
+        if added:
+            self.entities.update_one({"_id": survivor_id}, {"$addToSet": {"aliases": {"$each": added}}})
+        for sighting in self.sightings.find({"entity_id": merged_id, "superseded_by": None}):
+            if self._mentioned(survivor_id, sighting):  # the survivor was seen in that record too: keep one
+                self.sightings.update_one({"_id": sighting["_id"]}, {"$set": {"superseded_by": survivor_id}})
+            else:
+                self.sightings.update_one(
+                    {"_id": sighting["_id"]}, {"$set": {"entity_id": survivor_id, "merged_from": merged_id}}
+                )
+        return record
+
+    def unmerge(self, survivor_id: str, merged_id: str, actor: str, now) -> dict:
+        """Undo a merge: the merged entity, its aliases and its sightings (also those since) come back."""
+        merged = self.get_raw(merged_id)
+        if merged.get("merged_into") != survivor_id:
+            raise Conflict(f"entity {merged_id} is not merged into {survivor_id}")
+        record = self.merges.find_one({"survivor_id": survivor_id, "merged_id": merged_id, "undone_at": None})
+        keys = [merged["key"], *merged.get("aliases", [])]
+        returning = {"entity_id": survivor_id, "$or": [{"merged_from": merged_id}, {"seen_as": {"$in": keys}}]}
+        for sighting in self.sightings.find(returning):
+            if self._mentioned(merged_id, sighting):  # the merged entity kept its own mention of that record
+                self.sightings.update_one({"_id": sighting["_id"]}, {"$unset": {"merged_from": ""}})
+            else:
+                self.sightings.update_one(
+                    {"_id": sighting["_id"]}, {"$set": {"entity_id": merged_id}, "$unset": {"merged_from": ""}}
+                )
+        self.sightings.update_many(
+            {"entity_id": merged_id, "superseded_by": survivor_id}, {"$unset": {"superseded_by": ""}}
+        )
+        added = record["aliases_added"] if record else keys
+        self.entities.update_one({"_id": survivor_id}, {"$pullAll": {"aliases": added}})
+        self.entities.update_one({"_id": merged_id}, {"$unset": {"merged_into": "", "merged_at": ""}})
+        if record:
+            self.merges.update_one({"_id": record["_id"]}, {"$set": {"undone_at": now, "undone_by": actor}})
+        return record or {"survivor_id": survivor_id, "merged_id": merged_id}
+
+    def _mentioned(self, entity_id: str, sighting: dict) -> bool:
+        query = {"entity_id": entity_id, "record_type": sighting["record_type"], "record_id": sighting["record_id"]}
+        return self.sightings.find_one(query, {"_id": 1}) is not None
+
+    def merges_of(self, entity_id: str) -> list[dict]:
+        query = {"$or": [{"survivor_id": entity_id}, {"merged_id": entity_id}]}
+        return list(self.merges.find(query).sort([("at", ASCENDING)]).limit(RELATED_LIMIT))
 
     def ping(self) -> bool:
         try:

@@ -1,8 +1,10 @@
-"""What the entities service returns over RPC and in events."""
+"""What the entities service takes and returns over RPC and in events."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from casewire.events import Location
+
+_short = validate.Length(min=1, max=200)
 
 
 class EntityOut(Schema):
@@ -11,16 +13,28 @@ class EntityOut(Schema):
     key = fields.String()
     display = fields.String()
     ambiguous = fields.Boolean()
+    aliases = fields.List(fields.String())
+    created_at = fields.AwareDateTime()
+    merged_into = fields.String()
     plate = fields.String()
     plate_state = fields.String()
     vin = fields.String()
     make = fields.String()
     model = fields.String()
     color = fields.String()
+    year = fields.Integer()
     name = fields.String(allow_none=True)
     dob = fields.String(allow_none=True)
-    aliases = fields.List(fields.String())
-    created_at = fields.AwareDateTime()
+    ncic_number = fields.String()
+    state_id = fields.String()
+    subject_id = fields.String()
+    platform = fields.String()
+    handle = fields.String()
+    url = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    description = fields.String()
+    serial_number = fields.String()
 
 
 class SightingOut(Schema):
@@ -30,6 +44,38 @@ class SightingOut(Schema):
     at = fields.AwareDateTime()
     location = fields.Nested(Location, allow_none=True)
     source = fields.String(allow_none=True)
+    role = fields.String()
+    context = fields.String()
+
+
+class LinkOut(Schema):
+    id = fields.String(attribute="_id")
+    from_id = fields.String()
+    to_id = fields.String()
+    relation = fields.String()
+    source = fields.String()
+    note = fields.String()
+    actor = fields.String()
+    at = fields.AwareDateTime()
+
+
+class MergeOut(Schema):
+    id = fields.String(attribute="_id")
+    survivor_id = fields.String()
+    merged_id = fields.String()
+    aliases_added = fields.List(fields.String())
+    actor = fields.String()
+    at = fields.AwareDateTime()
+    undone_at = fields.AwareDateTime(allow_none=True)
+    undone_by = fields.String()
+
+
+class CaseLinkIn(Schema):
+    case_id = fields.String(required=True, validate=_short)
+    entity_id = fields.String(required=True, validate=_short)
+    role = fields.String(load_default="other", validate=validate.Length(min=1, max=100))
+    at = fields.AwareDateTime(required=True, default_timezone=None)
+    context = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 def ref_of(entity: dict) -> dict:

@@ -1,18 +1,29 @@
 """The entities service's entrypoints: resolve alerts into entities and sightings, find links."""
 
-from datetime import datetime
-
+from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
 from casewire import events
+from casewire.audit import AuditLog
 from casewire.clock import Clock
-from casewire.errors import EXPECTED
+from casewire.entities import EntityIn, LinkIn
+from casewire.errors import EXPECTED, InvalidInput
 from casewire.mongo import MongoStore
+from services.entities import records
 from services.entities.dependencies import EntityStore
-from services.entities.identity import UNKNOWN_STATE, extract
-from services.entities.schemas import EntityOut, SightingOut, ref_of
+from services.entities.extraction import ref_for
+from services.entities.identity import NotAnIdentifier
+from services.entities.relations import Graph
+from services.entities.schemas import CaseLinkIn, EntityOut, LinkOut, MergeOut
+
+
+def _load(schema, data: dict, what: str) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"the {what} is invalid", exc.messages) from exc
 
 
 class EntitiesService:
@@ -20,6 +31,7 @@ class EntitiesService:
 
     store = MongoStore(EntityStore)
     dispatch = EventDispatcher()
+    audit = AuditLog()
     now = Clock()
     config = Config()
 
@@ -28,71 +40,150 @@ class EntitiesService:
         """Resolve a new alert's entities; announce links to earlier records."""
         self.resolve_alert(payload)
 
+    @event_handler(events.INTAKE, events.RECORD_PURGED)
+    def handle_alert_purged(self, payload: dict) -> None:
+        """A purged alert's sightings go too (C16); its entities stay for the other records."""
+        self._forget(events.RecordPurged().load(payload))
+
+    @event_handler(events.CASES, events.RECORD_PURGED)
+    def handle_case_purged(self, payload: dict) -> None:
+        """A purged case's sightings go too (C16)."""
+        self._forget(events.RecordPurged().load(payload))
+
     @rpc(expected_exceptions=EXPECTED)
     def resolve_alert(self, payload: dict) -> dict:
-        """Upsert the alert's entities, record its sightings and find related records.
+        """Upsert the alert's entities, record its sightings and find related alerts and cases.
 
         Idempotent: resolving the same alert twice stores nothing new and announces nothing new.
         ``payload`` is an ``alert_received`` event; returns an ``alert_resolved`` event body.
         """
         alert = events.AlertReceived().load(payload)
-        entities, sightings, fresh = [], [], False
-        seen_at = datetime.fromisoformat(alert["occurred_at"])
-        for ref in extract(alert, self.config.get("DEFAULT_PHONE_REGION", "US")):
-            entity = self.store.upsert(ref, self.now())
-            sighting = {
-                "entity_id": entity["_id"],
-                "record_type": "alert",
-                "record_id": alert["alert_id"],
-                "at": seen_at,
-                "location": alert.get("location"),
-                "source": alert["source"],
-            }
-            fresh |= self.store.add_sighting(sighting)
-            entities.append(ref_of(entity))
-            sightings.append(SightingOut().dump(sighting))
-        related = self._related(alert["alert_id"], entities)
-        resolved = events.AlertResolved().load(
-            {"alert_id": alert["alert_id"], "entities": entities, "sightings": sightings, "related": related}
-        )
+        resolved, fresh = records.resolve(self.store, alert, self.config.get("DEFAULT_PHONE_REGION", "US"), self.now())
         if fresh:
             self.dispatch(events.ALERT_RESOLVED, resolved)
-            if related:
-                self.dispatch(events.LINK_FOUND, {"alert_id": alert["alert_id"], "related": related})
+            if resolved["related"]:
+                self.dispatch(events.LINK_FOUND, records.link_found(alert, resolved["related"]))
         return resolved
 
     @rpc(expected_exceptions=EXPECTED)
     def get_entity(self, entity_id: str) -> dict:
-        """One entity with its sightings timeline, oldest first."""
-        entity = EntityOut().dump(self.store.get(entity_id))
-        entity["sightings"] = SightingOut(many=True).dump(self.store.timeline(entity_id))
-        return entity
+        """One entity (or the survivor it was merged into) with its timeline, alerts, cases, links and merges."""
+        return records.describe(self.store, self.store.get(entity_id))
 
-    def _related(self, alert_id: str, entities: list[dict]) -> list[dict]:
-        """Earlier records sharing an entity, each naming the shared entities."""
-        by_id = {entity["id"]: entity for entity in entities}
-        lookup = dict.fromkeys(by_id, None)
-        for entity in entities:
-            if entity["type"] == "vehicle" and entity["key"].startswith(f"{UNKNOWN_STATE}:"):
-                for other in self.store.same_plate_ids(entity["key"].split(":", 1)[1]):
-                    lookup.setdefault(other, entity["id"])
-        related: dict[tuple, dict] = {}
-        for sighting in self.store.earlier_sightings(list(lookup), alert_id):
-            record = related.setdefault(
-                (sighting["record_type"], sighting["record_id"]),
-                {
-                    "record_type": sighting["record_type"],
-                    "id": sighting["record_id"],
-                    "occurred_at": sighting["at"].isoformat(),
-                    "shared_entities": [],
-                },
-            )
-            shared = by_id[lookup[sighting["entity_id"]] or sighting["entity_id"]]
-            if shared not in record["shared_entities"]:
-                record["shared_entities"].append(shared)
-        return list(related.values())
+    @rpc(expected_exceptions=EXPECTED)
+    def list_entities(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
+        """Entities by ``type`` and text ``q`` (key, display or alias), e.g. ``{"type": "vehicle", "q": "KGT"}``."""
+        items = self.store.find(filters.get("type"), filters.get("q"), limit, cursor)
+        return {
+            "items": EntityOut(many=True).dump(items),
+            "next_cursor": items[-1]["_id"] if len(items) == limit else None,
+        }
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_entity(self, fields: dict, context: dict) -> dict:
+        """Create an entity by hand, e.g. ``{"type": "phone", "number": "(713) 555-0100"}``.
+
+        Returns ``{"entity", "created"}``; an entity whose identity exists already is returned as is.
+        """
+        data = _load(EntityIn(), fields, "entity")
+        try:
+            ref = ref_for(data, self.config.get("DEFAULT_PHONE_REGION", "US"))
+        except NotAnIdentifier as exc:
+            raise InvalidInput(str(exc), {"type": [str(exc)]}) from exc
+        entity, created = self.store.upsert(ref, self.now())
+        self._audit("entity.create", context, [entity["_id"]], created=created)
+        return {"entity": EntityOut().dump(entity), "created": created}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def merge_entities(self, entity_id: str, other_id: str, context: dict) -> dict:
+        """A person decides ``other_id`` is ``entity_id``: keys become aliases, sightings move.
+
+        Audited before it is done (C23: no audit, no merge); the merge record says what moved.
+        """
+        self._audit("entity.merge", context, [entity_id, other_id])
+        merge = self.store.merge(entity_id, other_id, _actor_id(context), self.now())
+        return {"merge": MergeOut().dump(merge), "entity": records.describe(self.store, self.store.get(entity_id))}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def unmerge_entities(self, entity_id: str, other_id: str, context: dict) -> dict:
+        """Undo the merge of ``other_id`` into ``entity_id``: both come back with their own sightings.
+
+        Audited before it is done (C23).
+        """
+        self._audit("entity.unmerge", context, [entity_id, other_id])
+        merge = self.store.unmerge(entity_id, other_id, _actor_id(context), self.now())
+        return {
+            "merge": MergeOut().dump(merge),
+            "entity": records.describe(self.store, self.store.get(entity_id)),
+            "restored": records.describe(self.store, self.store.get(other_id)),
+        }
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_link(self, entity_id: str, fields: dict, context: dict) -> dict:
+        """A stated link, e.g. ``{"other_id": "...", "relation": "owner_of", "source": "DMV record 7781"}``."""
+        data = _load(LinkIn(), fields, "link")
+        link, created = records.add_link(self.store, entity_id, data, _actor_id(context), self.now())
+        self._audit("entity.link", context, [link["from_id"], link["to_id"]], relation=link["relation"])
+        return {"link": LinkOut().dump(link), "created": created}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def graph(self, entity_id: str, depth: int = 1) -> dict:
+        """``{"nodes", "edges", "truncated"}`` around an entity, ``depth`` 1 to 3, bounded by config."""
+        if depth not in (1, 2, 3):
+            raise InvalidInput("depth must be 1, 2 or 3", {"depth": ["must be 1, 2 or 3"]})
+        limits = int(self.config.get("GRAPH_MAX_NODES", 200)), int(self.config.get("GRAPH_MAX_EDGES", 500))
+        return Graph(self.store, *limits).build(self.store.get(entity_id), depth)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_case_link(self, case_id: str, entity_id: str, role: str, at: str, context: dict) -> dict:
+        """Record that a case names an entity (a sighting of record type ``case``); returns related records.
+
+        Called by the cases service when an entity is linked to a case. Idempotent per (case, entity).
+        """
+        link = _load(CaseLinkIn(), {"case_id": case_id, "entity_id": entity_id, "role": role, "at": at}, "link")
+        if isinstance(context, str):  # a note on why the case names the entity, rather than a request context
+            link["context"], context = context, {}
+        else:
+            link["context"] = (context or {}).get("context")
+        result = records.link_case(self.store, link, (context or {}).get("actor", {}).get("agency"))
+        self._audit("entity.case_link", context, [result["entity"]["id"]], case_id=case_id, role=role)
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def remove_case_link(self, case_id: str, entity_id: str, context: dict) -> dict:
+        """Forget that a case names an entity; ``{"removed": bool}``."""
+        entity = self.store.get(entity_id)
+        removed = self.store.remove_sighting(entity["_id"], "case", case_id)
+        self._audit("entity.case_unlink", context, [entity["_id"]], case_id=case_id, removed=removed)
+        return {"removed": removed}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def related_records(self, record_type: str, record_id: str) -> list[dict]:
+        """Alerts and cases sharing entities with one alert or case, each naming the shared entities."""
+        return records.related_of_record(self.store, record_type, record_id)
 
     @rpc
     def health(self) -> dict:
         """Whether MongoDB answers."""
         return {"mongodb": self.store.ping()}
+
+    def _forget(self, purged: dict) -> None:
+        if purged["record_type"] in ("alert", "case"):
+            removed = self.store.forget_record(purged["record_type"], purged["record_id"])
+            self._audit("entity.forget_record", None, [], record=purged["record_id"], sightings_removed=removed)
+
+    def _audit(self, action: str, context: dict | None, record_ids: list[str], **details) -> None:
+        context = context or {}
+        self.audit.record(
+            action,
+            "allowed",
+            actor=context.get("actor") or None,
+            record_type="entity",
+            record_ids=record_ids,
+            request_id=context.get("request_id"),
+            details=details,
+        )
+
+
+def _actor_id(context: dict | None) -> str:
+    return ((context or {}).get("actor") or {}).get("id", "system")

@@ -1,0 +1,101 @@
+"""Entities (API.md, Entities): find, read, create, merge, unmerge, link and graph entities."""
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from casewire.entities import ENTITY_TYPES, EntityIn, LinkIn, MergeIn
+from gateway.access import context, guarded
+
+blp = Blueprint(
+    "entities",
+    __name__,
+    url_prefix="/api/v1/entities",
+    description="People, vehicles, phones, handles, addresses: one entity however many records mention it.",
+)
+
+
+class EntityQuery(Schema):
+    type = fields.String(validate=validate.OneOf(ENTITY_TYPES))
+    q = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "text in the key, name or an alias"}
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(metadata={"description": "the `next_cursor` of the previous page"})
+
+
+class GraphQuery(Schema):
+    depth = fields.Integer(load_default=1, validate=validate.Range(1, 3))
+
+
+def _rpc():
+    return current_app.extensions["rpc"]
+
+
+@blp.route("")
+@blp.arguments(EntityQuery, location="query")
+@blp.response(200)
+@guarded("entity.list", record_type="entity")
+def list_entities(query):
+    """Entities by type and text, e.g. `?type=vehicle&q=KGT4471`."""
+    filters = {key: query.get(key) for key in ("type", "q")}
+    return _rpc().call("entities", "list_entities", filters, query["limit"], query.get("cursor"))
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(EntityIn)
+@blp.response(201, description="Created; an entity whose identity exists already answers 200 with it.")
+@guarded("entity.create", record_type="entity")
+def create_entity(body):
+    """Create an entity by hand, e.g. `{"type": "phone", "number": "(713) 555-0100"}`."""
+    fields_ = EntityIn().dump(body)
+    result = _rpc().call("entities", "create_entity", fields_, context())
+    return result["entity"], 201 if result["created"] else 200
+
+
+@blp.route("/<entity_id>")
+@blp.response(200)
+@guarded("entity.read", record_type="entity", record_arg="entity_id")
+def get_entity(entity_id):
+    """One entity with its sightings timeline, alerts, cases, stated links and merges.
+
+    A merged-away id answers with the entity it was merged into.
+    """
+    return _rpc().call("entities", "get_entity", entity_id)
+
+
+@blp.route("/<entity_id>/merge", methods=["POST"])
+@blp.arguments(MergeIn)
+@blp.response(200)
+@guarded("entity.merge", record_type="entity", record_arg="entity_id")
+def merge(body, entity_id):
+    """Merge `other_id` into this entity: both identifiers stay as aliases, sightings move; audited."""
+    return _rpc().call("entities", "merge_entities", entity_id, body["other_id"], context())
+
+
+@blp.route("/<entity_id>/unmerge", methods=["POST"])
+@blp.arguments(MergeIn)
+@blp.response(200)
+@guarded("entity.unmerge", record_type="entity", record_arg="entity_id")
+def unmerge(body, entity_id):
+    """Undo the merge of `other_id` into this entity: both come back with their own sightings; audited."""
+    return _rpc().call("entities", "unmerge_entities", entity_id, body["other_id"], context())
+
+
+@blp.route("/<entity_id>/links", methods=["POST"])
+@blp.arguments(LinkIn)
+@blp.response(201, description="Created; the same link stated again answers 200 with the first.")
+@guarded("entity.link", record_type="entity", record_arg="entity_id")
+def add_link(body, entity_id):
+    """State a link, e.g. `{"other_id": "...", "relation": "owner_of", "source": "DMV registration"}`."""
+    result = _rpc().call("entities", "add_link", entity_id, body, context())
+    return result["link"], 201 if result["created"] else 200
+
+
+@blp.route("/<entity_id>/graph")
+@blp.arguments(GraphQuery, location="query")
+@blp.response(200)
+@guarded("entity.read", record_type="entity", record_arg="entity_id")
+def graph(query, entity_id):
+    """Nodes and edges around an entity (`depth` 1-3), each edge with its evidence; bounded in size."""
+    return _rpc().call("entities", "graph", entity_id, query["depth"])

@@ -1,0 +1,118 @@
+"""Real time (API.md): ``GET /api/v1/stream``, Server-Sent Events filtered per user, resumable."""
+
+import json
+import threading
+import time
+from collections import deque
+
+from flask import Response, current_app, g, request
+from flask_smorest import Blueprint
+
+from casewire import events
+from casewire.errors import CasewireError, Unavailable
+from gateway.access import guarded
+from gateway.errors import Problem
+from gateway.stream import StreamRelay
+from gateway.visibility import Visibility
+
+blp = Blueprint("stream", __name__, url_prefix="/api/v1/stream", description="Events as they happen (SSE).")
+
+OVERLAP = 20  # re-read this many sequence numbers back: replicas may store neighbours out of order
+RETRY_MS = 3000
+BATCH = 200
+
+
+def init_app(app) -> None:
+    """Start this process's relay (config ``STREAM_ENABLED``) and bound its concurrent streams."""
+    if str(app.config.get("STREAM_ENABLED", "true")).lower() in ("1", "true", "yes"):
+        relay = StreamRelay(app.config)
+        relay.start()
+        app.extensions["stream"] = relay
+        app.extensions["stream_slots"] = threading.BoundedSemaphore(int(app.config.get("STREAM_MAX_CLIENTS", 8)))
+
+
+@blp.route("")
+@blp.response(200, description="`text/event-stream`: `id`, `event` and one line of JSON `data` per event.")
+@guarded("stream.read", record_type="stream")
+def stream():
+    """Alerts, links and case changes as they happen, filtered to what you may see; resume with `Last-Event-ID`."""
+    relay: StreamRelay | None = current_app.extensions.get("stream")
+    if relay is None:
+        raise Problem(503, "Service Unavailable", "the stream is not enabled on this gateway")
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    if raw is not None and not raw.isdigit():
+        raise Problem(400, "Bad Request", "Last-Event-ID must be an id this stream sent")
+    config = current_app.config
+    view = Visibility(g.identity, *_lookups(relay, current_app.extensions["rpc"]))
+    frames = _frames(
+        relay,
+        view.view,
+        int(raw) if raw is not None else None,
+        float(config.get("STREAM_KEEPALIVE_SECONDS", 10)),
+        float(config.get("STREAM_MAX_SECONDS", 300)),
+    )
+    slots = current_app.extensions["stream_slots"]
+    if not slots.acquire(blocking=False):
+        raise Problem(503, "Service Unavailable", "too many open streams on this gateway", headers={"Retry-After": "5"})
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    response = Response(frames, mimetype="text/event-stream", headers=headers)
+    response.call_on_close(slots.release)  # WSGI servers close every response, however it ended
+    return response
+
+
+def _frame(event_type: str, data: dict, seq: int | None = None) -> str:
+    head = f"id: {seq}\n" if seq is not None else ""
+    return f"{head}event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def _frames(relay: StreamRelay, view, resume_from: int | None, keepalive: float, lifetime: float):
+    """The stream for one connection: the backlog after ``resume_from``, then live events, until ``lifetime``."""
+    # The starting point is fixed before the first byte leaves: once a client sees the
+    # connection open, every later event reaches it.
+    floor = relay.store.head() if resume_from is None else resume_from
+    oldest = relay.store.oldest() if resume_from is not None else None
+    yield f"retry: {RETRY_MS}\n: connected\n\n"
+    if oldest is not None and resume_from < oldest - 1:
+        yield _frame("stream_reset", {"last_event_id": resume_from, "oldest_kept": oldest})
+    last, recent = floor, deque(maxlen=OVERLAP * 10)
+    deadline, quiet_since = time.monotonic() + lifetime, time.monotonic()
+    while time.monotonic() < deadline:
+        rows = relay.store.after(max(floor, last - OVERLAP), BATCH)
+        for row in rows:
+            if row["_id"] in recent:
+                continue
+            recent.append(row["_id"])
+            last = max(last, row["_id"])
+            data = view(row["type"], row["payload"])
+            if data is not None:
+                yield _frame(row["type"], data, row["_id"])
+                quiet_since = time.monotonic()
+        if time.monotonic() - quiet_since >= keepalive:
+            yield ": keepalive\n\n"
+            quiet_since = time.monotonic()
+        if len(rows) < BATCH:
+            relay.wait(1.0)
+
+
+def _lookups(relay: StreamRelay, rpc):
+    """Who may see a case or an alert: this process's cache, then the stored events, then the owning service."""
+
+    def case_access(case_id: str) -> dict | None:
+        return _cached(relay.cases, case_id, events.CASE_UPDATED, lambda: rpc.call("cases", "get_case", case_id))
+
+    def alert_access(alert_id: str) -> dict | None:
+        return _cached(relay.alerts, alert_id, events.ALERT_RECEIVED, lambda: rpc.call("intake", "get_alert", alert_id))
+
+    def _cached(cache, record_id, event_type, fetch) -> dict | None:
+        found = cache.get(record_id)
+        if found is None:
+            stored = relay.store.latest_about(record_id, event_type)
+            try:
+                record = stored["payload"] if stored else fetch()
+            except (CasewireError, Unavailable):  # unknown or unreachable: not shown (fail closed)
+                return None
+            found = {key: record.get(key) for key in ("unit", "agency", "assignees")}
+            cache.put(record_id, found)
+        return found
+
+    return case_access, alert_access

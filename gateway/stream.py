@@ -1,0 +1,201 @@
+"""The real-time stream's machinery: a relay per gateway process and a bounded, shared event store.
+
+Each gateway process consumes its own queue (``casewire.gateway.stream.<id>``) bound to the events
+exchanges, so every replica sees every event. Each event is appended once to the gateway's own
+MongoDB collection ``stream_events`` (a content hash is unique, so replicas that store the same event
+agree on its sequence number), which is the single order all replicas serve and the store that
+``Last-Event-ID`` resumes from. The store keeps the newest ``STREAM_BUFFER`` events; a client that
+resumes from an older id is told with a ``stream_reset`` event. Plain threads and kombu: the gateway
+runs under gunicorn's gthread workers and is not eventlet-patched.
+"""
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from datetime import UTC, datetime
+
+from kombu import Connection, Exchange, Queue, binding
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from casewire import events
+from casewire.mongo import connect
+
+log = logging.getLogger(__name__)
+
+# What the stream relays, by the service that announces it.
+STREAMED = {
+    events.INTAKE: (events.ALERT_RECEIVED, events.ALERT_ASSIGNED, events.ALERT_OVERDUE),
+    events.ENTITIES: (events.LINK_FOUND,),
+    events.CASES: (events.CASE_UPDATED,),
+}
+# Purges (C16) reach the stream too: a purged record's events leave the buffer.
+PURGES = {events.INTAKE: (events.RECORD_PURGED,), events.CASES: (events.RECORD_PURGED,)}
+QUEUE_EXPIRES_MS = 10 * 60 * 1000  # a replica's queue outlives a broker blip, not the replica
+TRIM_EVERY = 100
+
+
+def _record_ids(event_type: str, payload: dict) -> list[str]:
+    ids = [payload[key] for key in ("alert_id", "case_id") if payload.get(key)]
+    if event_type == events.LINK_FOUND:
+        ids += [record["id"] for record in payload.get("related", [])]
+    return ids
+
+
+class StreamStore:
+    """``stream_events``: ``{_id: seq, key, type, source, at, payload, record_ids}``, newest ``capacity`` kept."""
+
+    def __init__(self, database, capacity: int):
+        self.events = database["stream_events"]
+        self.counters = database["stream_counters"]
+        self.capacity = capacity
+
+    def ensure_indexes(self) -> None:
+        self.events.create_index([("key", ASCENDING)], unique=True, name="one_per_event")
+        self.events.create_index([("record_ids", ASCENDING)], name="records")
+
+    def append(self, source: str, event_type: str, payload: dict) -> int:
+        """Store an event once, whichever replica comes first; its sequence number."""
+        canonical = json.dumps([source, event_type, payload], sort_keys=True, separators=(",", ":"))
+        key = hashlib.sha256(canonical.encode()).hexdigest()
+        existing = self.events.find_one({"key": key}, {"_id": 1})
+        if existing:
+            return existing["_id"]
+        seq = self.counters.find_one_and_update(
+            {"_id": "stream_events"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )["seq"]
+        document = {
+            "_id": seq,
+            "key": key,
+            "type": event_type,
+            "source": source,
+            "at": datetime.now(UTC),
+            "payload": payload,
+            "record_ids": _record_ids(event_type, payload),
+        }
+        try:
+            self.events.insert_one(document)
+        except DuplicateKeyError:  # another replica stored it meanwhile
+            return self.events.find_one({"key": key}, {"_id": 1})["_id"]
+        if seq % TRIM_EVERY == 0:
+            self.events.delete_many({"_id": {"$lte": seq - self.capacity}})
+        return seq
+
+    def after(self, seq: int, limit: int = 200) -> list[dict]:
+        return list(self.events.find({"_id": {"$gt": seq}}).sort([("_id", ASCENDING)]).limit(limit))
+
+    def head(self) -> int:
+        newest = list(self.events.find({}, {"_id": 1}).sort([("_id", -1)]).limit(1))
+        return newest[0]["_id"] if newest else 0
+
+    def oldest(self) -> int | None:
+        first = list(self.events.find({}, {"_id": 1}).sort([("_id", ASCENDING)]).limit(1))
+        return first[0]["_id"] if first else None
+
+    def forget(self, record_id: str) -> int:
+        """Remove every buffered event about a purged record; how many there were."""
+        return self.events.delete_many({"record_ids": record_id}).deleted_count
+
+    def latest_about(self, record_id: str, event_type: str) -> dict | None:
+        found = self.events.find({"record_ids": record_id, "type": event_type}).sort([("_id", -1)]).limit(1)
+        return next(iter(found), None)
+
+
+class LruCache:
+    """A small thread-safe cache of who may see a record (cases, alerts), refreshed by events."""
+
+    def __init__(self, size: int = 10000):
+        self._items: OrderedDict = OrderedDict()
+        self._size, self._lock = size, threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class StreamRelay:
+    """Consumes the events exchanges in a daemon thread; wakes the process's stream connections."""
+
+    def __init__(self, config: dict):
+        self.amqp_uri = config["AMQP_URI"]
+        self.client = connect(config["MONGODB_URI"])
+        self.store = StreamStore(self.client.get_database(config["GATEWAY_DATABASE"]), int(config["STREAM_BUFFER"]))
+        self.queue_name = f"casewire.gateway.stream.{uuid.uuid4().hex}"
+        self.cases, self.alerts = LruCache(), LruCache()
+        self._changed = threading.Condition()
+        self._stopped = threading.Event()
+        self.connected = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="casewire-stream-relay", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def wait(self, timeout: float) -> None:
+        """Block until an event arrives or ``timeout`` passes."""
+        with self._changed:
+            self._changed.wait(timeout)
+
+    def _queue(self) -> Queue:
+        bindings = [
+            binding(Exchange(f"{service}.events", type="topic", durable=True), routing_key=event_type)
+            for subscriptions in (STREAMED, PURGES)
+            for service, types in subscriptions.items()
+            for event_type in types
+        ]
+        return Queue(self.queue_name, bindings=bindings, durable=False, queue_arguments={"x-expires": QUEUE_EXPIRES_MS})
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while not self._stopped.is_set():
+            try:
+                self.store.ensure_indexes()
+                with Connection(self.amqp_uri, heartbeat=30) as connection:
+                    with connection.Consumer(self._queue(), callbacks=[self._on_message], accept=["json"]):
+                        self.connected.set()
+                        backoff = 0.5
+                        while not self._stopped.is_set():
+                            try:
+                                connection.drain_events(timeout=1)
+                            except TimeoutError:
+                                connection.heartbeat_check()
+            except Exception:  # broker or MongoDB down: keep trying, the stream resumes by sequence
+                self.connected.clear()
+                log.warning("stream relay disconnected; retrying in %.1fs", backoff, exc_info=True)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+
+    def _on_message(self, body, message) -> None:
+        info = message.delivery_info
+        source, event_type = info["exchange"].removesuffix(".events"), info["routing_key"]
+        if isinstance(body, dict) and event_type == events.RECORD_PURGED:
+            self.store.forget(body.get("record_id", ""))
+        elif isinstance(body, dict):
+            if event_type == events.CASE_UPDATED and body.get("case_id"):
+                self.cases.put(body["case_id"], _case_access(body))
+            if event_type == events.ALERT_RECEIVED and body.get("alert_id"):
+                self.alerts.put(body["alert_id"], {"agency": body.get("agency"), "unit": body.get("unit")})
+            self.store.append(source, event_type, body)
+        message.ack()
+        with self._changed:
+            self._changed.notify_all()
+
+
+def _case_access(case: dict) -> dict:
+    keys = ("unit", "agency", "assignees", "classification", "sensitivity", "review_state")
+    return {key: case.get(key) for key in keys}

@@ -1,0 +1,77 @@
+"""What one connected user may see on the stream (README, "The real-time stream").
+
+The rule:
+- alerts (``alert_received``, ``alert_assigned``, ``alert_overdue``): users of the alert's agency (an
+  alert without an agency is everyone's), and the alert's assignee;
+- cases (``case_updated``): the case's assignees, and users of the case's unit in the case's agency;
+- ``link_found``: users who may see the new alert, with ``related`` cut down to the alerts and cases
+  they may see by the two rules above; nothing at all when none is left. So a link reaches the
+  assignees and unit of every case it touches.
+
+Stream events are notices with ids, not records: the alert's payload and a case's summary are not
+sent; reading them is a separate, audited request.
+"""
+
+from collections.abc import Callable
+
+from casewire import events
+from gateway.auth import Identity
+
+Lookup = Callable[[str], dict | None]
+
+ALERT_FIELDS = ("alert_id", "source", "source_system", "occurred_at", "received_at", "priority", "status", "location")
+CASE_FIELDS = ("case_id", "title", "status", "classification", "unit", "assignees", "updated_at", "version")
+
+
+class Visibility:
+    """``view(event_type, payload)`` → what this user receives, or None."""
+
+    def __init__(self, identity: Identity, case_access: Lookup, alert_access: Lookup):
+        self.identity, self.case_access, self.alert_access = identity, case_access, alert_access
+
+    def agency_ok(self, agency: str | None) -> bool:
+        return agency is None or agency == self.identity.agency
+
+    def case_visible(self, case: dict | None) -> bool:
+        if not case:
+            return False
+        if self.identity.sub in (case.get("assignees") or []):
+            return True
+        same_unit = bool(self.identity.unit) and case.get("unit") == self.identity.unit
+        return same_unit and self.agency_ok(case.get("agency"))
+
+    def view(self, event_type: str, payload: dict) -> dict | None:
+        if event_type == events.ALERT_RECEIVED:
+            return _pick(payload, ALERT_FIELDS) if self.agency_ok(payload.get("agency")) else None
+        if event_type in (events.ALERT_ASSIGNED, events.ALERT_OVERDUE):
+            return payload if self._alert_visible(payload) else None
+        if event_type == events.CASE_UPDATED:
+            return _pick(payload, CASE_FIELDS) if self.case_visible(payload) else None
+        if event_type == events.LINK_FOUND:
+            return self._link(payload)
+        return None
+
+    def _alert_visible(self, payload: dict) -> bool:
+        if payload.get("assignee") and payload["assignee"] == self.identity.sub:
+            return True
+        if "agency" in payload:
+            return self.agency_ok(payload["agency"])
+        alert = self.alert_access(payload.get("alert_id", ""))
+        return alert is not None and self.agency_ok(alert.get("agency"))
+
+    def _link(self, payload: dict) -> dict | None:
+        if not self.agency_ok(payload.get("agency")):
+            return None
+        related = [record for record in payload.get("related", []) if self._record_visible(record)]
+        if not related:
+            return None
+        return {"alert_id": payload["alert_id"], "occurred_at": payload.get("occurred_at"), "related": related}
+
+    def _record_visible(self, record: dict) -> bool:
+        if record.get("record_type") == "case":
+            return self.case_visible(self.case_access(record["id"]))
+        return self.agency_ok(record.get("agency"))
+
+
+def _pick(payload: dict, keys) -> dict:
+    return {key: payload[key] for key in keys if key in payload}

@@ -1,0 +1,127 @@
+"""What the entities service does with records (alerts, cases) that mention entities."""
+
+from datetime import datetime
+
+from casewire import events
+from casewire.alerts import FACE_NOTICE
+from casewire.errors import InvalidInput, NotFound
+from services.entities.dependencies import EntityStore
+from services.entities.extraction import extract
+from services.entities.relations import related_records
+from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, ref_of
+
+
+def resolve(store: EntityStore, alert: dict, region: str, now: datetime) -> tuple[dict, bool]:
+    """Upsert an alert's entities and record its sightings; ``(alert_resolved body, anything new)``."""
+    entities, sightings, fresh = [], [], False
+    seen_at = datetime.fromisoformat(alert["occurred_at"])
+    for ref in extract(alert, region):
+        entity, _ = store.upsert(ref, now)
+        sighting = {
+            "entity_id": entity["_id"],
+            "record_type": "alert",
+            "record_id": alert["alert_id"],
+            "at": seen_at,
+            "location": alert.get("location"),
+            "source": alert["source"],
+            "agency": alert.get("agency"),
+            "seen_as": ref["key"],
+        }
+        fresh |= store.add_sighting(sighting)
+        if entity["_id"] not in (e["_id"] for e in entities):
+            entities.append(entity)
+            sightings.append(SightingOut().dump(sighting))
+    related = related_records(store, alert["alert_id"], entities)
+    resolved = {
+        "alert_id": alert["alert_id"],
+        "entities": [ref_of(entity) for entity in entities],
+        "sightings": sightings,
+        "related": related,
+    }
+    return events.AlertResolved().dump(events.AlertResolved().load(resolved)), fresh
+
+
+def link_found(alert: dict, related: list[dict]) -> dict:
+    """The ``link_found`` body: the new alert, where it came from, and the records it shares entities with."""
+    body = {
+        "alert_id": alert["alert_id"],
+        "occurred_at": alert["occurred_at"],
+        "agency": alert.get("agency"),
+        "unit": alert.get("unit"),
+        "related": related,
+    }
+    return events.LinkFound().dump(events.LinkFound().load(body))
+
+
+def describe(store: EntityStore, entity: dict) -> dict:
+    """An entity with its timeline, the alerts and cases that mention it, its stated links and merges."""
+    timeline = store.timeline(entity["_id"])
+    out = EntityOut().dump(entity)
+    out["sightings"] = SightingOut(many=True).dump(timeline)
+    out["alerts"], out["cases"] = [], []
+    for sighting in timeline:
+        item = {"id": sighting["record_id"], "at": sighting["at"].isoformat(), "source": sighting.get("source")}
+        if sighting.get("role"):
+            item["role"] = sighting["role"]
+        out["alerts" if sighting["record_type"] == "alert" else "cases"].append(item)
+    links = store.links_of([entity["_id"]])
+    others = store.many({link["to_id"] for link in links} | {link["from_id"] for link in links})
+    out["links"] = []
+    for link in links:
+        other_id = link["to_id"] if link["from_id"] == entity["_id"] else link["from_id"]
+        other = others.get(other_id)
+        out["links"].append({**LinkOut().dump(link), "other": ref_of(other) if other else None})
+    out["merges"] = MergeOut(many=True).dump(store.merges_of(entity["_id"]))
+    if any(sighting.get("source") == "face" for sighting in timeline):
+        out["notice"] = FACE_NOTICE  # C26: a face candidate is an investigative lead only
+    return out
+
+
+def add_link(store: EntityStore, entity_id: str, data: dict, actor: str, now: datetime) -> tuple[dict, bool]:
+    entity = store.get(entity_id)
+    try:
+        other = store.get(data["other_id"])
+    except NotFound as exc:
+        raise InvalidInput("no such entity to link", {"other_id": [f"no entity {data['other_id']}"]}) from exc
+    if other["_id"] == entity["_id"]:
+        raise InvalidInput("an entity cannot be linked to itself", {"other_id": ["must be another entity"]})
+    link = {
+        "from_id": entity["_id"],
+        "to_id": other["_id"],
+        "relation": data["relation"],
+        "source": data["source"],
+        "note": data.get("note"),
+        "actor": actor,
+        "at": now,
+    }
+    return store.add_link({k: v for k, v in link.items() if v is not None})
+
+
+def link_case(store: EntityStore, link: dict, agency: str | None) -> dict:
+    """A sighting of record type ``case``, and the other records that share the entity."""
+    entity = store.get(link["entity_id"])
+    sighting = {
+        "entity_id": entity["_id"],
+        "record_type": "case",
+        "record_id": link["case_id"],
+        "at": link["at"],
+        "location": None,
+        "source": "case",
+        "agency": agency,
+        "role": link["role"],
+        "seen_as": entity["key"],
+    }
+    if link.get("context"):
+        sighting["context"] = link["context"]
+    created = store.add_sighting(sighting)
+    return {
+        "entity": ref_of(entity),
+        "created": created,
+        "related": related_records(store, link["case_id"], [entity]),
+    }
+
+
+def related_of_record(store: EntityStore, record_type: str, record_id: str) -> list[dict]:
+    sightings = [s for s in store.sightings_of_records([record_id]) if s["record_type"] == record_type]
+    entities = list(store.many({s["entity_id"] for s in sightings}).values())
+    return related_records(store, record_id, entities)

@@ -1,0 +1,81 @@
+"""The stream's relay over real RabbitMQ and FerretDB: two gateway replicas, one order, bounded, purgeable."""
+
+import time
+import uuid
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+
+from gateway.stream import StreamRelay, StreamStore
+
+
+def eventually(check, timeout=15.0):
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"not true within {timeout}s: last value {value!r}")
+
+
+@pytest.fixture
+def gateway_db(mongo, run_id):
+    name = f"test_{run_id}_gateway_{uuid.uuid4().hex[:6]}"
+    yield mongo[name]
+    mongo.drop_database(name)
+
+
+@pytest.fixture
+def replicas(base_config, gateway_db):
+    config = {**base_config, "GATEWAY_DATABASE": gateway_db.name, "STREAM_BUFFER": 1000}
+    relays = [StreamRelay(config), StreamRelay(config)]
+    for relay in relays:
+        relay.start()
+    for relay in relays:
+        assert relay.connected.wait(15)
+    yield relays
+    for relay in relays:
+        relay.stop()
+        relay.client.close()
+
+
+def test_two_replicas_store_each_event_once_in_one_order(replicas, base_config, gateway_db):
+    dispatch = event_dispatcher(base_config)
+    alert_ids = [uuid.uuid4().hex for _ in range(5)]
+    for alert_id in alert_ids:
+        dispatch("intake", "alert_received", {"alert_id": alert_id, "agency": "TX0000000"})
+    dispatch("entities", "link_found", {"alert_id": alert_ids[-1], "related": [{"record_type": "alert", "id": "x"}]})
+    dispatch("cases", "case_updated", {"case_id": "c-1", "unit": "homicide", "assignees": ["dora"]})
+
+    rows = eventually(lambda: (found := list(gateway_db["stream_events"].find().sort("_id", 1))) and len(found) >= 7)
+    rows = list(gateway_db["stream_events"].find().sort("_id", 1))
+    assert [row["type"] for row in rows] == ["alert_received"] * 5 + ["link_found", "case_updated"]
+    assert [row["payload"].get("alert_id") for row in rows[:5]] == alert_ids
+    assert rows[5]["record_ids"] == [alert_ids[-1], "x"]
+    for relay in replicas:
+        eventually(lambda relay=relay: relay.cases.get("c-1"))
+        assert relay.cases.get("c-1")["unit"] == "homicide"
+        assert relay.store.after(rows[4]["_id"])[0]["_id"] == rows[5]["_id"]
+
+
+def test_a_purged_record_leaves_the_stream(replicas, base_config, gateway_db):
+    dispatch = event_dispatcher(base_config)
+    kept, purged = uuid.uuid4().hex, uuid.uuid4().hex
+    dispatch("intake", "alert_received", {"alert_id": purged})
+    dispatch("intake", "alert_received", {"alert_id": kept})
+    eventually(lambda: gateway_db["stream_events"].count_documents({}) == 2)
+    dispatch("intake", "record_purged", {"record_type": "alert", "record_id": purged, "reason": "retention"})
+    eventually(lambda: gateway_db["stream_events"].count_documents({"record_ids": purged}) == 0)
+    assert gateway_db["stream_events"].count_documents({"record_ids": kept}) == 1
+
+
+def test_the_buffer_keeps_only_the_newest_events(gateway_db):
+    store = StreamStore(gateway_db, capacity=50)
+    store.ensure_indexes()
+    seqs = [store.append("intake", "alert_received", {"alert_id": str(n)}) for n in range(250)]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 250
+    assert store.append("intake", "alert_received", {"alert_id": "249"}) == seqs[-1]  # a replica's copy
+    assert store.head() == seqs[-1]
+    assert gateway_db["stream_events"].count_documents({}) <= 50 + 100  # trimmed every 100 appends
+    assert store.oldest() > seqs[-1] - 150
