@@ -162,9 +162,7 @@ def rekor_to_alert(alert: dict) -> dict:
                 "confidence": group.get("best_confidence"),
                 "hotlist": alert["alert_list"],
                 "hotlist_reason": alert.get("description"),
-                "vehicle": _compact(
-                    {"make": _best(vehicle.get("make")), "color": _best(vehicle.get("color"))}
-                ),
+                "vehicle": _compact({"make": _best(vehicle.get("make")), "color": _best(vehicle.get("color"))}),
             }
         ),
         "source_payload": _compact(
