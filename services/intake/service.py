@@ -98,7 +98,7 @@ class IntakeService:
     def list_alerts(self, filters: dict) -> dict:
         """Newest first: ``{"status", "source", "assignee", "since", "until", "limit", "cursor"}`` →
         ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``."""
-        query = _load(ListIn(), filters, "list query")
+        query = _load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
         limit = query["limit"]
         after = _decode_cursor(query["cursor"]) if query.get("cursor") else None
         items = self.alerts.page(query, limit + 1, after)
