@@ -44,9 +44,10 @@ ERROR = "x-casewire-error"
 ORIGIN_QUEUE = "x-casewire-queue"
 DEAD_LETTER_ID = "x-casewire-dead-letter-id"
 FAILED_AT = "x-casewire-failed-at"
+EVENT_TYPE = "x-casewire-event"  # the original routing key, kept across retries
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_DELAY = 0.5  # seconds, times the attempt number
-_OWN_HEADERS = (ATTEMPTS, ERROR, ORIGIN_QUEUE, DEAD_LETTER_ID, FAILED_AT)
+_OWN_HEADERS = (ATTEMPTS, ERROR, ORIGIN_QUEUE, DEAD_LETTER_ID, FAILED_AT)  # reset on replay
 
 
 def declare_dead_letters(amqp_uri: str) -> None:
@@ -117,6 +118,7 @@ class ReliableEventHandler(EventHandler):
 
     def _retry_or_dead_letter(self, message, exc_info) -> None:
         headers = {k: v for k, v in (message.headers or {}).items() if k not in _OWN_HEADERS}
+        headers.setdefault(EVENT_TYPE, message.delivery_info.get("routing_key"))
         attempts = int((message.headers or {}).get(ATTEMPTS, 1))
         if attempts < self.max_attempts:
             eventlet.sleep(self.retry_delay * attempts)
@@ -158,7 +160,7 @@ class DeadLetters:
         return {
             "id": headers.get(DEAD_LETTER_ID) or message.properties.get("message_id") or message.delivery_tag,
             "queue": headers.get(ORIGIN_QUEUE) or death.get("queue"),
-            "event": message.delivery_info.get("routing_key"),
+            "event": headers.get(EVENT_TYPE) or death.get("routing-keys", [None])[0],
             "attempts": headers.get(ATTEMPTS),
             "error": headers.get(ERROR) or (f"rejected by the broker: {death.get('reason')}" if death else None),
             "failed_at": headers.get(FAILED_AT),
