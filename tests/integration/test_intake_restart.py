@@ -17,7 +17,10 @@ from pathlib import Path
 
 import eventlet
 import pytest
+from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
+
+from casewire.audit import audit_queue
 
 REPO = Path(__file__).resolve().parents[2]
 CONTEXT = {"actor": {"id": "importer", "agency": "TX0000000", "roles": ["source"]}, "request_id": "restart"}
@@ -85,6 +88,10 @@ def intake_process(base_config, run_id, mongo, tmp_path):
     process = IntakeProcess(env, tmp_path / "intake.log")
     yield process, mongo[database]["alerts"]
     process.stop()
+    # No audit service runs here: drop the thousand audit events this test queued, so that the next
+    # test's audit consumer does not wade through them before its own.
+    with Connection(base_config["AMQP_URI"]) as connection:
+        audit_queue(connection.channel()).purge()
 
 
 def test_sigkill_mid_batch_then_restart_stores_every_accepted_alert_exactly_once(intake_process, base_config):
