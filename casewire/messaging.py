@@ -29,6 +29,7 @@ import uuid
 from datetime import UTC, datetime
 
 import eventlet
+from amqp.exceptions import PreconditionFailed
 from kombu import Connection, Exchange, Queue
 from nameko.amqp.publish import get_producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -94,17 +95,27 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self):
         super().setup()
+        plain = self.queue
         self.queue = Queue(
-            self.queue.name,
-            exchange=self.queue.exchange,
-            routing_key=self.queue.routing_key,
+            plain.name,
+            exchange=plain.exchange,
+            routing_key=plain.routing_key,
             durable=True,
             queue_arguments={
                 "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
-                "x-dead-letter-routing-key": self.queue.name,
+                "x-dead-letter-routing-key": plain.name,
             },
         )
         declare_dead_letters(self.amqp_uri)
+        with Connection(self.amqp_uri) as connection:
+            try:
+                self.queue(connection.channel()).declare()
+            except PreconditionFailed:
+                # Declared earlier without the dead-letter argument (by nameko's own handler): keep it
+                # as it is. Retries and dead letters still work; only broker-side rejections do not
+                # reach the dead-letter queue until the queue is recreated (docs/messaging.md).
+                log.warning("%s exists without x-dead-letter-exchange; using it as it is", plain.name)
+                self.queue = plain
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None:

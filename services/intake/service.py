@@ -15,7 +15,7 @@ from casewire import events
 from casewire.alerts import AssignBody, DismissBody, NoteBody
 from casewire.audit import AuditLog
 from casewire.clock import Clock
-from casewire.errors import EXPECTED, InvalidInput
+from casewire.errors import EXPECTED, InvalidInput, NotFound
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
 from services.intake.dependencies import AlertStore
@@ -148,7 +148,10 @@ class IntakeService:
     def handle_alert_resolved(self, payload: dict) -> None:
         """Keep the resolved entities and related records on the alert."""
         resolved = events.AlertResolved().load(payload)
-        self.alerts.set_resolution(resolved["alert_id"], resolved["entities"], resolved["related"])
+        try:
+            self.alerts.set_resolution(resolved["alert_id"], resolved["entities"], resolved["related"])
+        except NotFound:  # purged (C18/C19) before its entities were resolved: nothing left to update
+            log.info("alert %s is gone; its resolution is dropped", resolved["alert_id"])
 
     @timer(interval=5)
     def publish_pending(self) -> None:

@@ -78,3 +78,27 @@ def test_events_leave_persistent_with_confirms_and_handlers_dead_letter(containe
     handler = next(ext for ext in container.entrypoints if isinstance(ext, ReliableEventHandler))
     assert handler.queue.durable and not handler.queue.auto_delete
     assert handler.queue.queue_arguments["x-dead-letter-exchange"] == DEAD_LETTER_EXCHANGE.name
+
+
+def test_a_queue_declared_earlier_without_dead_lettering_is_kept_and_still_dead_letters(container_factory, base_config):
+    """Switching a service to casewire.messaging on a broker where nameko declared the queue."""
+    from kombu import Connection, Queue
+    from nameko.standalone.events import get_event_exchange
+
+    class Switched:
+        name = "switched"
+
+        @event_handler("dlqtest", "legacy", max_attempts=2, retry_delay=0.01)
+        def handle_legacy(self, payload):
+            raise RuntimeError(f"legacy poison {payload['n']}")
+
+    uri, marker = base_config["AMQP_URI"], uuid.uuid4().hex
+    legacy = Queue("evt-dlqtest-legacy--switched.handle_legacy", exchange=get_event_exchange("dlqtest", {}),
+                   routing_key="legacy", durable=True)  # fmt: skip
+    with Connection(uri) as connection:
+        legacy(connection.channel()).declare()
+    container_factory(Switched, base_config).start()
+    event_dispatcher(base_config)("dlqtest", "legacy", {"n": marker})
+    letter = eventually(lambda: next((d for d in DeadLetters(uri).peek(500) if d["payload"].get("n") == marker), None))
+    assert "legacy poison" in letter["error"] and letter["attempts"] == 2
+    assert DeadLetters(uri).replay({letter["id"]}) == [letter["id"]]
