@@ -180,11 +180,12 @@ class AlertStore:
     # -- retention ------------------------------------------------------------------------------
 
     def due_for_purge(self, record_class: str, now: datetime, limit: int = 500) -> list[dict]:
-        """Alerts of ``record_class`` past their deadline, not promoted to a case and not on hold."""
+        """Alerts of ``record_class`` past their deadline, not promoted or linked to a case, not on hold."""
         query = {
             "record_class": record_class,
             "purge_after": {"$lte": now},
             "status": {"$ne": "promoted"},
+            "case_id": None,
             "legal_hold": None,
         }
         return list(self.alerts.find(query).limit(limit))

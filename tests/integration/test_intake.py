@@ -149,6 +149,8 @@ def test_C19_the_retention_timer_deletes_expired_reads_and_announces_it(intake, 
     clock.at = datetime(2026, 1, 5, 22, 14, 30, tzinfo=UTC)  # so no sweep runs past the deadline early
     read = rpc.create_alert(alpr(), NH)["alert"]
     hit = rpc.create_alert(alpr(hotlist="stolen"), NH)["alert"]
+    held = rpc.create_alert(alpr(), NH)["alert"]
+    alerts.update_one({"_id": held["id"]}, {"$set": {"legal_hold": "HOLD-1"}})
     assert read["purge_after"] == "2026-01-05T22:17:00+00:00" and hit.get("purge_after") is None
     connection, queue = _listen(base_config, "record_purged")
     try:
@@ -156,6 +158,7 @@ def test_C19_the_retention_timer_deletes_expired_reads_and_announces_it(intake, 
         with entrypoint_hook(intake, "purge_expired_reads") as purge:
             assert purge() >= 1
         assert alerts.find_one({"_id": read["id"]}) is None and alerts.find_one({"_id": hit["id"]})
+        assert alerts.find_one({"_id": held["id"]})
         purged = [queue.get(no_ack=True) for _ in range(20)]
         ids = {message.payload["record_id"] for message in purged if message}
         assert read["id"] in ids and hit["id"] not in ids

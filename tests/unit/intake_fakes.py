@@ -64,6 +64,7 @@ class FakeAlerts:
             and d["purge_after"] <= now
             and d["status"] != "promoted"
             and not d.get("legal_hold")
+            and not d.get("case_id")
         ]
 
     def delete(self, alert_id):

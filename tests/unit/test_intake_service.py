@@ -276,10 +276,12 @@ def test_C19_each_jurisdiction_keeps_reads_for_its_profile(service, clock, state
 def test_C19_reads_linked_to_a_case_or_on_hold_are_kept(service, clock):
     promoted = _submit(service, read("nh-1"), "NH0000000")
     held = _submit(service, read("nh-2", plate="HLD0001"), "NH0000000")
+    linked = _submit(service, read("nh-3", plate="LNK0001"), "NH0000000")
     service.alerts.docs[promoted["id"]]["status"] = "promoted"
     service.alerts.docs[held["id"]]["legal_hold"] = "HOLD-2026-01"
+    service.alerts.docs[linked["id"]]["case_id"] = "case-1"
     clock.at = NOW + timedelta(days=1)
-    assert service.purge_expired_reads() == 0 and len(service.alerts.docs) == 2
+    assert service.purge_expired_reads() == 0 and len(service.alerts.docs) == 3
 
 
 def test_C19_agencies_without_a_profile_keep_reads_unless_a_default_is_set(service, clock):
