@@ -1,8 +1,13 @@
 """What intake takes and returns over RPC: alerts as JSON primitives."""
 
+import base64
+import json
+from datetime import datetime
+
 from marshmallow import Schema, fields, validate
 
 from casewire.alerts import FACE_NOTICE, SOURCES, STATUSES
+from casewire.errors import InvalidInput
 from casewire.events import EntityRef, Location, RelatedRecord
 
 
@@ -94,3 +99,17 @@ class AlertEvent(Schema):
     record_class = fields.String()
     agency = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
+
+
+def encode_cursor(alert: dict) -> str:
+    """The opaque position after ``alert`` in the newest-first list."""
+    raw = json.dumps([alert["received_at"].isoformat(), alert["_id"]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple:
+    try:
+        received_at, alert_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(received_at), str(alert_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("not a cursor from this list", {"cursor": ["not a cursor from this list"]}) from exc

@@ -1,9 +1,7 @@
 """Intake's entrypoints: take alerts in (one or a batch), triage them, list them, expire them."""
 
-import base64
-import json
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from marshmallow import Schema, ValidationError
 from nameko.dependency_providers import Config
@@ -21,7 +19,7 @@ from casewire.mongo import MongoStore
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
 from services.intake.retention import RetentionPolicy, content_hash
-from services.intake.schemas import AlertEvent, AlertOut, AlertSummary, ListIn
+from services.intake.schemas import AlertEvent, AlertOut, AlertSummary, ListIn, decode_cursor, encode_cursor
 from services.intake.triage import TRANSITIONS, action
 
 log = logging.getLogger(__name__)
@@ -100,9 +98,9 @@ class IntakeService:
         ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``."""
         query = _load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
         limit = query["limit"]
-        after = _decode_cursor(query["cursor"]) if query.get("cursor") else None
+        after = decode_cursor(query["cursor"]) if query.get("cursor") else None
         items = self.alerts.page(query, limit + 1, after)
-        next_cursor = _encode_cursor(items[limit - 1]) if len(items) > limit else None
+        next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
         return {"items": AlertSummary(many=True).dump(items[:limit]), "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -199,16 +197,3 @@ class IntakeService:
     def health(self) -> dict:
         """Whether MongoDB answers."""
         return {"mongodb": self.alerts.ping()}
-
-
-def _encode_cursor(alert: dict) -> str:
-    raw = json.dumps([alert["received_at"].isoformat(), alert["_id"]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple:
-    try:
-        received_at, alert_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(received_at), str(alert_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("not a cursor from this list", {"cursor": ["not a cursor from this list"]}) from exc
