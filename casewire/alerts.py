@@ -21,6 +21,16 @@ PRIORITIES = ("low", "normal", "high", "critical")
 STATUSES = ("new", "assigned", "dismissed", "promoted")
 LOCATION_OPTIONAL = {"social", "database", "tip"}
 FACE_NOTICE = "Investigative lead only, not a positive identification or probable cause"
+DISMISS_REASONS = (
+    "false_read",  # OCR or match error: not the plate, face or sound reported
+    "duplicate",  # another alert already covers it
+    "not_actionable",  # true hit, nothing to do (e.g. the hotlist entry is stale)
+    "handled_by_patrol",  # resolved in the field
+    "out_of_jurisdiction",
+    "unfounded",  # a tip or report that checked out as nothing
+    "other",  # the text must say why
+)
+"""Why an alert may be dismissed (``POST /api/v1/alerts/{id}/dismiss``); ``text`` adds the words."""
 
 _short = validate.Length(min=1, max=200)
 _text = validate.Length(max=20000)
@@ -199,3 +209,33 @@ class AlertSubmission(_KeepsUnknown):
 def load_alert(raw: dict) -> dict:
     """Validate one submission; raises marshmallow's ValidationError naming each bad field."""
     return AlertSubmission().load(raw)
+
+
+class AssignBody(Schema):
+    """``POST /api/v1/alerts/{id}/assign``: to a person, a unit, or both."""
+
+    assignee = fields.String(validate=_short, metadata={"example": "alice"})
+    unit = fields.String(validate=_short, metadata={"example": "rtcc"})
+
+    @validates_schema
+    def needs_someone(self, data, **kwargs):
+        if not data.get("assignee") and not data.get("unit"):
+            raise ValidationError("give an assignee, a unit, or both", "assignee")
+
+
+class NoteBody(Schema):
+    """``POST /api/v1/alerts/{id}/notes``."""
+
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class DismissBody(Schema):
+    """``POST /api/v1/alerts/{id}/dismiss``: a reason from :data:`DISMISS_REASONS` and words."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(DISMISS_REASONS))
+    text = fields.String(validate=validate.Length(max=5000))
+
+    @validates_schema
+    def other_needs_text(self, data, **kwargs):
+        if data.get("reason") == "other" and not (data.get("text") or "").strip():
+            raise ValidationError("say why when the reason is other", "text")

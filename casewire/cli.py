@@ -65,3 +65,104 @@ def demo(gateway):
     results = demo_data.load(lambda body: session.post(f"{gateway}/api/v1/alerts", json=body, timeout=60))
     created = sum(1 for status, _ in results if status == 201)
     click.echo(f"demo data: {created} alerts created, {len(results) - created} already there")
+
+
+def _source_token(gateway_token: str | None) -> str:
+    """The token to use: ``--token``/``CASEWIRE_TOKEN``, else a development token for a source system."""
+    if gateway_token:
+        return gateway_token
+    from gateway.auth import mint_dev_token
+
+    config = load_config(os.environ.get("GATEWAY_CONFIG", GATEWAY_CONFIG))
+    if config.get("OIDC_JWKS_URL"):
+        raise click.UsageError("this gateway verifies OIDC tokens; pass --token")
+    return mint_dev_token(config["DEV_JWT_SECRET"], "casewire-import", ["source"])
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--gateway", default="http://127.0.0.1:8080", show_default=True, help="The gateway's URL.")
+@click.option("--token", envvar="CASEWIRE_TOKEN", default=None, help="Bearer token (default: a dev source token).")
+@click.option("--chunk", default=500, show_default=True, type=click.IntRange(1, 1000), help="Alerts per request.")
+@click.option("--failures", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write failed records with their errors (default: FILE.failures.jsonl).")  # fmt: skip
+def import_alerts(file, gateway, token, chunk, failures):
+    """Import alerts from FILE (JSON lines, or CSV with the columns in the README) via the batch endpoint."""
+    import json
+
+    import requests
+    from rich.progress import Progress
+
+    from casewire.importer import read_records, run_import
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {_source_token(token)}"
+
+    def post_batch(alerts: list[dict]) -> list[dict]:
+        response = session.post(f"{gateway}/api/v1/alerts/batch", json={"alerts": alerts}, timeout=300)
+        if response.status_code != 200:
+            raise click.ClickException(f"the gateway answered {response.status_code}: {response.text[:500]}")
+        return response.json()["results"]
+
+    total = sum(1 for _ in read_records(file))
+    with Progress() as progress:
+        task = progress.add_task(f"importing {file.name}", total=total)
+        report = run_import(read_records(file), post_batch, chunk, lambda n: progress.advance(task, n))
+    counts = report["counts"]
+    click.echo(
+        f"{counts['created']} created, {counts['known']} already known, "
+        f"{counts['near_duplicate']} folded as near-duplicates, {counts['failed']} failed"
+    )
+    if report["failures"]:
+        failures = failures or file.with_name(f"{file.name}.failures.jsonl")
+        with failures.open("w", encoding="utf-8") as handle:
+            for failure in report["failures"]:
+                handle.write(json.dumps(failure) + "\n")
+        click.echo(f"failures and their errors: {failures}")
+        raise SystemExit(1)
+
+
+@main.group()
+def dlq():
+    """The dead-letter queue: events a consumer failed on after its retries."""
+
+
+def _amqp_uri(amqp_uri: str | None) -> str:
+    return amqp_uri or load_config(os.environ.get("GATEWAY_CONFIG", GATEWAY_CONFIG))["AMQP_URI"]
+
+
+@dlq.command("list")
+@click.option("--amqp-uri", envvar="AMQP_URI", default=None, help="The broker (default: the gateway's AMQP_URI).")
+@click.option("--limit", default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, payload included.")
+def dlq_list(amqp_uri, limit, as_json):
+    """List dead letters (they stay in the queue)."""
+    import json
+
+    from casewire.messaging import DeadLetters
+
+    letters = DeadLetters(_amqp_uri(amqp_uri)).peek(limit)
+    for letter in letters:
+        if as_json:
+            click.echo(json.dumps(letter, default=str))
+        else:
+            click.echo(f"{letter['id']}  {letter['queue']}  attempts={letter['attempts']}  {letter['error']}")
+    if not as_json:
+        click.echo(f"{len(letters)} dead letter(s)")
+
+
+@dlq.command("replay")
+@click.option("--amqp-uri", envvar="AMQP_URI", default=None, help="The broker (default: the gateway's AMQP_URI).")
+@click.option("--id", "ids", multiple=True, help="A dead letter's id (repeatable).")
+@click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
+def dlq_replay(amqp_uri, ids, replay_all):
+    """Send dead letters back to the queue they failed from, with their attempts reset."""
+    from casewire.messaging import DeadLetters
+
+    if not ids and not replay_all:
+        raise click.UsageError("name dead letters with --id, or pass --all")
+    replayed = DeadLetters(_amqp_uri(amqp_uri)).replay(None if replay_all else set(ids))
+    click.echo(f"{len(replayed)} dead letter(s) replayed")
+    missing = set(ids) - set(replayed)
+    if missing:
+        raise click.ClickException(f"not found: {', '.join(sorted(missing))}")

@@ -17,7 +17,7 @@ ALERT_RESOLVED = "alert_resolved"  # entities: an alert's entities are resolved 
 LINK_FOUND = "link_found"  # entities: a new alert shares entities with earlier records
 CASE_UPDATED = "case_updated"  # cases: a case was created or changed (its searchable fields)
 RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it everywhere (C16)
-ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned (relayed by the gateway's stream)
+ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned to a person or a unit
 ALERT_OVERDUE = "alert_overdue"  # intake: an alert passed its triage deadline (relayed by the stream)
 
 
@@ -124,3 +124,16 @@ class RecordPurged(_Event):
     record_type = fields.String(required=True)  # "case", "alert", "entity"
     record_id = fields.String(required=True)
     reason = fields.String(required=True)
+
+
+class AlertAssigned(_Event):
+    """``intake`` → ``alert_assigned``: who (a person, a unit or both) now owns the alert."""
+
+    alert_id = fields.String(required=True)
+    assignee = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    assigned_by = fields.String(required=True)
+    assigned_at = fields.String(required=True)
+    source = fields.String(required=True)
+    priority = fields.String(required=True)
+    agency = fields.String(allow_none=True)

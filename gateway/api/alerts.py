@@ -1,11 +1,12 @@
-"""Alerts (API.md, Alerts): submit, read and list detection hits."""
+"""Alerts (API.md, Alerts): submit (one, a batch, or a vendor's own format), read, list and triage."""
 
 from flask import current_app, request
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 
-from casewire.alerts import AlertSubmission
+from casewire.alerts import SOURCES, STATUSES, AlertSubmission, AssignBody, DismissBody, NoteBody
 from casewire.errors import Unavailable
+from casewire.vendors import ADAPTERS, adapt
 from gateway.access import context, guarded
 from gateway.errors import Problem
 
@@ -14,6 +15,32 @@ blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="De
 
 class AlertBody(AlertSubmission):
     """A detection hit; ``payload`` fields depend on ``source`` (see API.md)."""
+
+
+class BatchBody(Schema):
+    alerts = fields.List(fields.Nested(AlertBody), required=True, metadata={"description": "up to MAX_BATCH"})
+
+
+class BatchResult(Schema):
+    index = fields.Integer(required=True)
+    status = fields.Integer(required=True, metadata={"description": "201 stored, 200 already known, 422 invalid"})
+    id = fields.String()
+    near_duplicate = fields.Boolean(metadata={"description": "folded into the first alert as a repeat sighting"})
+    errors = fields.Dict(metadata={"description": "field path → messages, for 422"})
+
+
+class BatchResults(Schema):
+    results = fields.List(fields.Nested(BatchResult), required=True)
+
+
+class AlertListQuery(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    source = fields.String(validate=validate.OneOf(SOURCES))
+    assignee = fields.String(validate=validate.Length(min=1, max=200))
+    since = fields.String(metadata={"description": "received at or after (ISO 8601 with offset)"})
+    until = fields.String(metadata={"description": "received before (ISO 8601 with offset)"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(metadata={"description": "the `next_cursor` of the previous page"})
 
 
 def _rpc():
@@ -27,19 +54,16 @@ def _json_body() -> dict:
     return body
 
 
-@blp.route("", methods=["POST"])
-@blp.doc(requestBody={"content": {"application/json": {"schema": AlertBody}}})
-@blp.response(201, description="The alert was stored; a repeat of a known event answers 200 with the first one.")
-@guarded("alert.create", record_type="alert")
-def create_alert():
-    """Submit one detection hit."""
-    body = _json_body()
+def _submit(body: dict):
+    """Validate, store through intake, and fill the answer with the resolved entities when quick."""
     try:
         AlertSubmission().load(body)
     except ValidationError as exc:
         raise Problem(422, "Unprocessable Entity", "the alert is invalid", exc.messages) from exc
     result = _rpc().call("intake", "create_alert", body, context())
     alert = result["alert"]
+    if result.get("near_duplicate"):
+        alert["near_duplicate"] = True
     if result["created"]:
         # The alert is stored; resolving here only fills the answer. If the entities service is
         # slow or down, the alert_received event resolves it later and GET shows the result.
@@ -49,6 +73,58 @@ def create_alert():
         except Unavailable:
             alert["resolution"] = "pending"
     return alert, 201 if result["created"] else 200
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(requestBody={"content": {"application/json": {"schema": AlertBody}}})
+@blp.response(201, description="The alert was stored; a repeat of a known event, or a near-duplicate read "
+              "(same plate, same camera, within NEAR_DUPLICATE_SECONDS) answers 200 with the first alert.")  # fmt: skip
+@guarded("alert.create", record_type="alert")
+def create_alert():
+    """Submit one detection hit."""
+    return _submit(_json_body())
+
+
+@blp.route("/batch", methods=["POST"])
+@blp.doc(requestBody={"content": {"application/json": {"schema": BatchBody}}})
+@blp.response(200, BatchResults, description="One result per alert, in order; one bad alert rejects no other.")
+@blp.alt_response(413, description="More alerts than MAX_BATCH (1,000 by default).")
+@guarded("alert.create", record_type="alert")
+def create_alerts():
+    """Submit up to MAX_BATCH detection hits at once."""
+    body = _json_body()
+    alerts = body.get("alerts")
+    if not isinstance(alerts, list):
+        raise Problem(422, "Unprocessable Entity", "the batch is invalid", {"alerts": ["a list of alerts"]})
+    limit = int(current_app.config.get("MAX_BATCH", 1000))
+    if len(alerts) > limit:
+        raise Problem(413, "Payload Too Large", f"a batch holds at most {limit} alerts; split it")
+    return _rpc().call("intake", "create_alerts", alerts, context())
+
+
+def _vendor_view(vendor_format: str, vendor_schema) -> None:
+    """One documented endpoint per vendor format: ``POST /api/v1/alerts/vendors/<format>``."""
+
+    def create_vendor_alert():
+        try:
+            mapped = adapt(vendor_format, _json_body())
+        except ValidationError as exc:
+            raise Problem(422, "Unprocessable Entity", f"not a valid {vendor_format} body", exc.messages) from exc
+        return _submit(mapped)
+
+    create_vendor_alert.__doc__ = (
+        f"Submit a hit in the {vendor_format} format: {vendor_schema.__doc__.strip()}\n\n"
+        "Mapped to an alert (docs/vendor-formats.md), then validated and stored like POST /api/v1/alerts."
+    )
+    view = guarded("alert.create", record_type="alert")(create_vendor_alert)
+    view.__name__ = f"create_{vendor_format}_alert"
+    view = blp.response(201, description="Stored (200 for a known or folded event).")(view)
+    view = blp.doc(requestBody={"content": {"application/json": {"schema": vendor_schema}}})(view)
+    blp.route(f"/vendors/{vendor_format}", methods=["POST"], endpoint=view.__name__)(view)
+
+
+for _format, (_schema, _) in ADAPTERS.items():
+    _vendor_view(_format, _schema)
 
 
 def _alert_event(alert: dict) -> dict:
@@ -69,9 +145,45 @@ def _alert_event(alert: dict) -> dict:
     return {"alert_id": alert["id"], **{key: alert.get(key) for key in keys}}
 
 
+@blp.route("")
+@blp.arguments(AlertListQuery, location="query")
+@blp.response(200)
+@guarded("alert.list", record_type="alert")
+def list_alerts(query):
+    """Alerts newest first, filtered; each with ``related_count``; ``next_cursor`` pages on."""
+    return _rpc().call("intake", "list_alerts", query)
+
+
 @blp.route("/<alert_id>")
 @blp.response(200)
 @guarded("alert.read", record_type="alert", record_arg="alert_id")
 def get_alert(alert_id):
     """One alert with its entities, related records and action log."""
     return _rpc().call("intake", "get_alert", alert_id)
+
+
+@blp.route("/<alert_id>/assign", methods=["POST"])
+@blp.arguments(AssignBody)
+@blp.response(200, description="The alert, now `assigned`; 409 when it is dismissed or promoted.")
+@guarded("alert.assign", record_type="alert", record_arg="alert_id")
+def assign_alert(body, alert_id):
+    """Assign an alert to a person (`assignee`), a unit, or both."""
+    return _rpc().call("intake", "assign_alert", alert_id, body, context())
+
+
+@blp.route("/<alert_id>/notes", methods=["POST"])
+@blp.arguments(NoteBody)
+@blp.response(200, description="The alert with the note at the end of its action log.")
+@guarded("alert.note", record_type="alert", record_arg="alert_id")
+def add_note(body, alert_id):
+    """Add a note to an alert's action log."""
+    return _rpc().call("intake", "add_note", alert_id, body, context())
+
+
+@blp.route("/<alert_id>/dismiss", methods=["POST"])
+@blp.arguments(DismissBody)
+@blp.response(200, description="The alert, now `dismissed`; 409 when it is already dismissed or promoted.")
+@guarded("alert.dismiss", record_type="alert", record_arg="alert_id")
+def dismiss_alert(body, alert_id):
+    """Dismiss an alert with a reason from the controlled list and words."""
+    return _rpc().call("intake", "dismiss_alert", alert_id, body, context())

@@ -3,10 +3,17 @@
 import uuid
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-from casewire.errors import NotFound, Unavailable
+from casewire.errors import Conflict, NotFound, Unavailable
+
+DUPLICATE_KEY = 11000
+LIST_FILTERS = ("status", "source", "assignee")
+
+
+def _unavailable(exc: Exception) -> Unavailable:
+    return Unavailable(f"the alert store is unavailable: {exc}")
 
 
 class AlertStore:
@@ -19,12 +26,44 @@ class AlertStore:
         self.alerts.create_index(
             [("source_system", ASCENDING), ("source_event_id", ASCENDING)], unique=True, name="natural_key"
         )
-        self.alerts.create_index([("received_at", DESCENDING)], name="received_at")
-        self.alerts.create_index([("status", ASCENDING), ("received_at", DESCENDING)], name="status_time")
+        self.alerts.create_index([("received_at", DESCENDING), ("_id", DESCENDING)], name="received_at")
+        for field in LIST_FILTERS:
+            self.alerts.create_index([(field, ASCENDING), ("received_at", DESCENDING)], name=f"{field}_time")
         self.alerts.create_index([("unpublished", ASCENDING)], name="unpublished")
+        self.alerts.create_index([("dedupe_key", ASCENDING), ("occurred_at", ASCENDING)], name="near_duplicates")
+        self.alerts.create_index(
+            [("source_system", ASCENDING), ("repeats.source_event_id", ASCENDING)], name="repeat_keys"
+        )
+        self.alerts.create_index([("purge_after", ASCENDING)], name="purge_after")
+
+    # -- intake ---------------------------------------------------------------------------------
 
     def find_by_natural_key(self, source_system: str, source_event_id: str) -> dict | None:
-        return self.alerts.find_one({"source_system": source_system, "source_event_id": source_event_id})
+        """The alert with this natural key, or the alert a repeat sighting with it was folded into."""
+        return self.alerts.find_one({"source_system": source_system, "source_event_id": source_event_id}) or (
+            self.alerts.find_one({"source_system": source_system, "repeats.source_event_id": source_event_id})
+        )
+
+    def find_known(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """For many natural keys at once: key → the alert holding it (as itself or as a repeat)."""
+        by_system: dict[str, set[str]] = {}
+        for system, event_id in keys:
+            by_system.setdefault(system, set()).add(event_id)
+        known = {}
+        for system, ids in by_system.items():
+            wanted = sorted(ids)
+            for alert in self.alerts.find({"source_system": system, "source_event_id": {"$in": wanted}}):
+                known[(system, alert["source_event_id"])] = alert
+            for alert in self.alerts.find({"source_system": system, "repeats.source_event_id": {"$in": wanted}}):
+                for repeat in alert["repeats"]:
+                    if repeat["source_event_id"] in ids:
+                        known.setdefault((system, repeat["source_event_id"]), alert)
+        return known
+
+    def near_duplicates(self, keys: list[str], start: datetime, end: datetime) -> list[dict]:
+        """Alerts with one of these plate+camera keys that occurred between start and end."""
+        query = {"dedupe_key": {"$in": sorted(set(keys))}, "occurred_at": {"$gte": start, "$lte": end}}
+        return list(self.alerts.find(query, {"dedupe_key": 1, "occurred_at": 1}))
 
     def insert(self, alert: dict) -> tuple[dict, bool]:
         """Store a new alert; if its natural key exists, return the first one and False."""
@@ -34,14 +73,43 @@ class AlertStore:
         except DuplicateKeyError:
             return self.find_by_natural_key(alert["source_system"], alert["source_event_id"]), False
         except PyMongoError as exc:
-            raise Unavailable(f"the alert store is unavailable: {exc}") from exc
+            raise _unavailable(exc) from exc
         return alert, True
 
-    def get(self, alert_id: str) -> dict:
-        alert = self.alerts.find_one({"_id": alert_id})
-        if alert is None:
-            raise NotFound(f"no alert {alert_id}")
-        return alert
+    def insert_many(self, alerts: list[dict]) -> set[int]:
+        """Store new alerts in one unordered write; returns the positions refused as duplicates.
+
+        Any other write error raises Unavailable: the caller answers nothing as stored, and a
+        resubmission is safe because every alert is keyed by its natural key.
+        """
+        if not alerts:
+            return set()
+        try:
+            self.alerts.insert_many(alerts, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise _unavailable(exc) from exc
+            return {error["index"] for error in errors}
+        except PyMongoError as exc:
+            raise _unavailable(exc) from exc
+        return set()
+
+    def add_repeats(self, repeats: list[tuple[str, dict]]) -> None:
+        """Fold repeat sightings into their first alerts; a repeat already folded is not added twice."""
+        if not repeats:
+            return
+        writes = [
+            UpdateOne(
+                {"_id": alert_id, "repeats.source_event_id": {"$ne": repeat["source_event_id"]}},
+                {"$push": {"repeats": repeat}},
+            )
+            for alert_id, repeat in repeats
+        ]
+        try:
+            self.alerts.bulk_write(writes, ordered=True)
+        except PyMongoError as exc:
+            raise _unavailable(exc) from exc
 
     def mark_published(self, alert_id: str) -> None:
         self.alerts.update_one({"_id": alert_id}, {"$unset": {"unpublished": ""}})
@@ -49,6 +117,55 @@ class AlertStore:
     def unpublished(self, older_than: datetime, limit: int = 500) -> list[dict]:
         """Alerts whose ``alert_received`` event has not been confirmed yet."""
         return list(self.alerts.find({"unpublished": True, "received_at": {"$lt": older_than}}).limit(limit))
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get(self, alert_id: str) -> dict:
+        alert = self.alerts.find_one({"_id": alert_id})
+        if alert is None:
+            raise NotFound(f"no alert {alert_id}")
+        return alert
+
+    def page(self, filters: dict, limit: int, after: tuple | None) -> list[dict]:
+        """Newest first; ``after`` is the (received_at, id) of the last alert of the previous page."""
+        query = {key: filters[key] for key in LIST_FILTERS if filters.get(key)}
+        if filters.get("since") or filters.get("until"):
+            query["received_at"] = {}
+            if filters.get("since"):
+                query["received_at"]["$gte"] = filters["since"]
+            if filters.get("until"):
+                query["received_at"]["$lt"] = filters["until"]
+        if after:
+            received_at, last_id = after
+            query["$or"] = [
+                {"received_at": {"$lt": received_at}},
+                {"received_at": received_at, "_id": {"$lt": last_id}},
+            ]
+        cursor = self.alerts.find(query).sort([("received_at", DESCENDING), ("_id", DESCENDING)])
+        return list(cursor.limit(limit))
+
+    # -- triage ---------------------------------------------------------------------------------
+
+    def transition(self, alert_id: str, allowed_from: tuple[str, ...], changes: dict, action: dict) -> dict:
+        """Apply ``changes`` and log ``action`` only if the alert's status is in ``allowed_from``.
+
+        One conditional single-document update, so two people triaging at once cannot both win.
+        Raises NotFound, or Conflict naming the current status.
+        """
+        query = {"_id": alert_id}
+        if allowed_from:
+            query["status"] = {"$in": list(allowed_from)}
+        update = {"$push": {"actions": action}}
+        if changes:
+            update["$set"] = changes
+        alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+        if alert is None:
+            current = self.get(alert_id)["status"]
+            raise Conflict(
+                f"alert {alert_id} is {current}; {action['action']} needs one of {', '.join(allowed_from)}",
+                {"status": [f"is {current}"]},
+            )
+        return alert
 
     def set_resolution(self, alert_id: str, entities: list[dict], related: list[dict]) -> dict:
         alert = self.alerts.find_one_and_update(
@@ -60,23 +177,21 @@ class AlertStore:
             raise NotFound(f"no alert {alert_id}")
         return alert
 
-    def list(self, filters: dict, limit: int, after: tuple | None) -> list[dict]:
-        """Newest first; ``after`` is the (received_at, id) of the last alert of the previous page."""
-        query = {key: value for key, value in filters.items() if key in ("status", "source", "assignee")}
-        if "since" in filters or "until" in filters:
-            query["occurred_at"] = {}
-            if "since" in filters:
-                query["occurred_at"]["$gte"] = filters["since"]
-            if "until" in filters:
-                query["occurred_at"]["$lt"] = filters["until"]
-        if after:
-            received_at, last_id = after
-            query["$or"] = [
-                {"received_at": {"$lt": received_at}},
-                {"received_at": received_at, "_id": {"$lt": last_id}},
-            ]
-        cursor = self.alerts.find(query).sort([("received_at", DESCENDING), ("_id", DESCENDING)])
-        return list(cursor.limit(limit))
+    # -- retention ------------------------------------------------------------------------------
+
+    def due_for_purge(self, record_class: str, now: datetime, limit: int = 500) -> list[dict]:
+        """Alerts of ``record_class`` past their deadline, not promoted or linked to a case, not on hold."""
+        query = {
+            "record_class": record_class,
+            "purge_after": {"$lte": now},
+            "status": {"$ne": "promoted"},
+            "case_id": None,
+            "legal_hold": None,
+        }
+        return list(self.alerts.find(query).limit(limit))
+
+    def delete(self, alert_id: str) -> None:
+        self.alerts.delete_one({"_id": alert_id})
 
     def ping(self) -> bool:
         try:

@@ -1,16 +1,31 @@
-"""What intake returns over RPC: alerts as JSON primitives."""
+"""What intake takes and returns over RPC: alerts as JSON primitives."""
 
-from marshmallow import Schema, fields
+import base64
+import json
+from datetime import datetime
 
-from casewire.alerts import FACE_NOTICE
+from marshmallow import Schema, fields, validate
+
+from casewire.alerts import FACE_NOTICE, SOURCES, STATUSES
+from casewire.errors import InvalidInput
 from casewire.events import EntityRef, Location, RelatedRecord
 
 
 class Action(Schema):
     action = fields.String()
     actor = fields.String()
+    agency = fields.String(allow_none=True)
     at = fields.AwareDateTime()
+    request_id = fields.String(allow_none=True)
     detail = fields.Dict()
+
+
+class Repeat(Schema):
+    """A near-duplicate read folded into this alert: same plate, same camera, within the window."""
+
+    source_event_id = fields.String()
+    occurred_at = fields.AwareDateTime()
+    at = fields.AwareDateTime()
 
 
 class AlertOut(Schema):
@@ -29,7 +44,13 @@ class AlertOut(Schema):
     agency = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
     assignee = fields.String(allow_none=True)
+    assigned_unit = fields.String(allow_none=True)
+    dismissal = fields.Dict(allow_none=True)
+    case_id = fields.String(allow_none=True)
     notes = fields.String()
+    repeats = fields.List(fields.Nested(Repeat), dump_default=list)
+    purge_after = fields.AwareDateTime(allow_none=True)
+    legal_hold = fields.String(allow_none=True)
     entities = fields.List(fields.Nested(EntityRef), dump_default=list)
     related = fields.List(fields.Nested(RelatedRecord), dump_default=list)
     actions = fields.List(fields.Nested(Action), dump_default=list)
@@ -38,6 +59,28 @@ class AlertOut(Schema):
     def face_notice(self, alert):
         """C26: a face match is an investigative lead only, and every face alert says so."""
         return FACE_NOTICE if alert.get("source") == "face" else None
+
+
+class AlertSummary(AlertOut):
+    """A list item: the alert without its action log, with how many records it relates to."""
+
+    class Meta:
+        exclude = ("actions",)
+
+    related_count = fields.Method("count_related")
+
+    def count_related(self, alert):
+        return len(alert.get("related") or [])
+
+
+class ListIn(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    source = fields.String(validate=validate.OneOf(SOURCES))
+    assignee = fields.String(validate=validate.Length(min=1, max=200))
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(validate=validate.Length(max=500))
 
 
 class AlertEvent(Schema):
@@ -56,3 +99,17 @@ class AlertEvent(Schema):
     record_class = fields.String()
     agency = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
+
+
+def encode_cursor(alert: dict) -> str:
+    """The opaque position after ``alert`` in the newest-first list."""
+    raw = json.dumps([alert["received_at"].isoformat(), alert["_id"]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple:
+    try:
+        received_at, alert_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(received_at), str(alert_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("not a cursor from this list", {"cursor": ["not a cursor from this list"]}) from exc

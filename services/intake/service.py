@@ -1,20 +1,35 @@
-"""Intake's entrypoints: create, read and list alerts; publish ``alert_received`` durably."""
+"""Intake's entrypoints: take alerts in (one or a batch), triage them, list them, expire them."""
 
+import logging
 from datetime import timedelta
 
-from marshmallow import ValidationError
-from nameko.events import EventDispatcher, event_handler
+from marshmallow import Schema, ValidationError
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
 from casewire import events
-from casewire.alerts import load_alert
+from casewire.alerts import AssignBody, DismissBody, NoteBody
 from casewire.audit import AuditLog
 from casewire.clock import Clock
-from casewire.errors import EXPECTED, InvalidInput
+from casewire.errors import EXPECTED, InvalidInput, NotFound
+from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
 from services.intake.dependencies import AlertStore
-from services.intake.schemas import AlertEvent, AlertOut
+from services.intake.ingest import ingest
+from services.intake.retention import RetentionPolicy, content_hash
+from services.intake.schemas import AlertEvent, AlertOut, AlertSummary, ListIn, decode_cursor, encode_cursor
+from services.intake.triage import TRANSITIONS, action
+
+log = logging.getLogger(__name__)
+
+
+def _load(schema: Schema, data: dict, what: str) -> dict:
+    try:
+        return schema.load(data or {})
+    except ValidationError as exc:
+        raise InvalidInput(f"the {what} is invalid", exc.messages) from exc
 
 
 class IntakeService:
@@ -24,6 +39,7 @@ class IntakeService:
     dispatch = EventDispatcher()
     audit = AuditLog()
     now = Clock()
+    config = Config()
 
     @rpc(expected_exceptions=EXPECTED)
     def create_alert(self, submission: dict, context: dict) -> dict:
@@ -33,52 +49,107 @@ class IntakeService:
         ``{"source": "alpr", "source_system": "flock", "source_event_id": "r-1",
         "occurred_at": "2026-01-05T22:14:00Z", "location": {"lat": 29.76, "lon": -95.36},
         "payload": {"plate": "ABC1234", "plate_state": "TX", "camera_id": "cam-7"}}``;
-        ``context`` carries the caller (``actor``) and ``request_id``. Returns
-        ``{"alert": ..., "created": bool}``; a repeat of a known event returns the first alert.
+        ``context`` carries the caller (``actor``, ``unit``) and ``request_id``. Returns
+        ``{"alert", "created", "near_duplicate"}``: a repeat of a known event, or a near-duplicate
+        read folded into an earlier alert, returns that first alert with ``created`` false.
         Raises InvalidInput naming each bad field, or Unavailable when storing is impossible.
         """
-        try:
-            alert = load_alert(submission)
-        except ValidationError as exc:
-            raise InvalidInput("the alert is invalid", exc.messages) from exc
-        existing = self.alerts.find_by_natural_key(alert["source_system"], alert["source_event_id"])
-        if existing:
-            return {"alert": AlertOut().dump(existing), "created": False}
-        received_at = self.now()
-        actor = context.get("actor") or {}
-        alert.update(
-            status="new",
-            record_class="sensor" if alert["source"] != "tip" else "tip_lead",
-            received_at=received_at,
-            agency=actor.get("agency"),
-            unit=context.get("unit"),
-            assignee=None,
-            actions=[{"action": "received", "actor": actor.get("id", "system"), "at": received_at}],
-            unpublished=True,
-        )
-        stored, created = self.alerts.insert(alert)
-        if created:
+        results, created = self._ingest([submission], context)
+        result = results[0]
+        if result["status"] == 422:
+            raise InvalidInput("the alert is invalid", result["errors"])
+        alert = created[0] if created else self.alerts.get(result["id"])
+        return {
+            "alert": AlertOut().dump(alert),
+            "created": result["status"] == 201,
+            "near_duplicate": result.get("near_duplicate", False),
+        }
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_alerts(self, submissions: list, context: dict) -> dict:
+        """Store a batch: ``{"results": [{"index", "status": 201|200|422, "id"?, "errors"?}, ...]}`` in order."""
+        return {"results": self._ingest(submissions, context)[0]}
+
+    def _ingest(self, submissions: list, context: dict):
+        window = timedelta(seconds=float(self.config.get("NEAR_DUPLICATE_SECONDS", 120)))
+        policy = RetentionPolicy.from_config(self.config)
+        results, created = ingest(self.alerts, submissions, context, self.now(), window, policy)
+        actor = (context or {}).get("actor") or None
+        for doc in created:
             self.audit.record(
                 "alert.create",
                 "allowed",
-                actor=actor or None,
+                actor=actor,
                 record_type="alert",
-                record_ids=[stored["_id"]],
-                request_id=context.get("request_id"),
+                record_ids=[doc["_id"]],
+                request_id=(context or {}).get("request_id"),
             )
-            self._publish(stored)
-        return {"alert": AlertOut().dump(stored), "created": created}
+            self._publish(doc)
+        return results, created
 
     @rpc(expected_exceptions=EXPECTED)
     def get_alert(self, alert_id: str) -> dict:
-        """One alert with its entities, related records and action log."""
+        """One alert with its entities, related records, repeat sightings and action log."""
         return AlertOut().dump(self.alerts.get(alert_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_alerts(self, filters: dict) -> dict:
+        """Newest first: ``{"status", "source", "assignee", "since", "until", "limit", "cursor"}`` →
+        ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``."""
+        query = _load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
+        limit = query["limit"]
+        after = decode_cursor(query["cursor"]) if query.get("cursor") else None
+        items = self.alerts.page(query, limit + 1, after)
+        next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
+        return {"items": AlertSummary(many=True).dump(items[:limit]), "next_cursor": next_cursor}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign_alert(self, alert_id: str, body: dict, context: dict) -> dict:
+        """Assign to a person and/or a unit, e.g. ``{"assignee": "alice"}``; announces ``alert_assigned``."""
+        target = _load(AssignBody(), body, "assignment")
+        at = self.now()
+        entry = action("assigned", context, at, assignee=target.get("assignee"), unit=target.get("unit"))
+        allowed_from, status = TRANSITIONS["assign"]
+        changes = {"status": status, "assignee": target.get("assignee"), "assigned_unit": target.get("unit")}
+        alert = self.alerts.transition(alert_id, allowed_from, changes, entry)
+        assigned = {
+            "alert_id": alert_id,
+            "assignee": target.get("assignee"),
+            "unit": target.get("unit"),
+            "assigned_by": entry["actor"],
+            "assigned_at": at.isoformat(),
+            "source": alert["source"],
+            "priority": alert["priority"],
+            "agency": alert.get("agency"),
+        }
+        self.dispatch(events.ALERT_ASSIGNED, events.AlertAssigned().dump(events.AlertAssigned().load(assigned)))
+        return AlertOut().dump(alert)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_note(self, alert_id: str, body: dict, context: dict) -> dict:
+        """Append a note to the alert's action log, e.g. ``{"text": "Patrol notified"}`` (any status)."""
+        note = _load(NoteBody(), body, "note")
+        entry = action("note", context, self.now(), text=note["text"])
+        return AlertOut().dump(self.alerts.transition(alert_id, (), {}, entry))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def dismiss_alert(self, alert_id: str, body: dict, context: dict) -> dict:
+        """Dismiss with a reason, e.g. ``{"reason": "false_read", "text": "plate is 8, not B"}``."""
+        dismissal = _load(DismissBody(), body, "dismissal")
+        at = self.now()
+        entry = action("dismissed", context, at, **dismissal)
+        allowed_from, status = TRANSITIONS["dismiss"]
+        changes = {"status": status, "dismissal": {**dismissal, "by": entry["actor"], "at": at.isoformat()}}
+        return AlertOut().dump(self.alerts.transition(alert_id, allowed_from, changes, entry))
 
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Keep the resolved entities and related records on the alert."""
         resolved = events.AlertResolved().load(payload)
-        self.alerts.set_resolution(resolved["alert_id"], resolved["entities"], resolved["related"])
+        try:
+            self.alerts.set_resolution(resolved["alert_id"], resolved["entities"], resolved["related"])
+        except NotFound:  # purged (C18/C19) before its entities were resolved: nothing left to update
+            log.info("alert %s is gone; its resolution is dropped", resolved["alert_id"])
 
     @timer(interval=5)
     def publish_pending(self) -> None:
@@ -86,8 +157,40 @@ class IntakeService:
         for alert in self.alerts.unpublished(older_than=self.now() - timedelta(seconds=10)):
             self._publish(alert)
 
+    @timer(interval=30, eager=True)
+    def purge_expired_reads(self) -> int:
+        """C19: delete ALPR reads that are not hits, past their jurisdiction's retention deadline."""
+        return self._purge("sensor")
+
+    @timer(interval=3600, eager=True)
+    def expire_tips(self) -> int:
+        """C18: delete tip leads older than ``TIP_RETENTION_DAYS`` that were not promoted."""
+        return self._purge("tip_lead")
+
+    def _purge(self, record_class: str) -> int:
+        purged = 0
+        for alert in self.alerts.due_for_purge(record_class, self.now()):
+            retention = alert.get("retention") or {}
+            reason = f"{retention.get('rule')} retention {retention.get('jurisdiction') or ''}".strip()
+            self.audit.record(
+                "alert.purge",
+                "allowed",
+                record_type="alert",
+                record_ids=[alert["_id"]],
+                details={"reason": reason, "content_hash": content_hash(alert)},
+            )
+            purged_event = {"record_type": "alert", "record_id": alert["_id"], "reason": reason}
+            self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(purged_event))
+            self.alerts.delete(alert["_id"])
+            purged += 1
+        return purged
+
     def _publish(self, alert: dict) -> None:
-        self.dispatch(events.ALERT_RECEIVED, events.AlertReceived().load(AlertEvent().dump(alert)))
+        try:
+            self.dispatch(events.ALERT_RECEIVED, events.AlertReceived().load(AlertEvent().dump(alert)))
+        except Exception:  # stored but not announced: the outbox sweep announces it later
+            log.exception("alert_received for %s not confirmed; the outbox will retry", alert["_id"])
+            return
         self.alerts.mark_published(alert["_id"])
 
     @rpc

@@ -76,3 +76,48 @@ def test_unknown_vendor_fields_are_kept_in_source_payload():
     )
     assert alert["source_payload"] == {"vendor_score": 3}
     assert alert["payload"]["source_payload"] == {"ocr_box": [1, 2, 3, 4]}
+
+
+WRONG_TYPES = {
+    "alpr": {"plate": 7, "camera_id": ["c"], "confidence": "high", "vehicle": "grey"},
+    "face": {"candidate": "John", "score": "ninety"},
+    "gunshot": {"rounds": "four", "sensor_ids": "s1"},
+    "social": {"platform": 1, "handle": {"h": 1}, "post_url": "not a url"},
+    "cad": {"incident_number": 12, "units": "u1"},
+    "database": {"system": [], "hit_type": 3, "subject": {"type": "spaceship"}},
+    "tip": {"narrative": 5, "subjects": "everyone"},
+}
+OVERSIZED = {
+    "alpr": {"plate": "X" * 13, "camera_id": "c" * 201, "confidence": 101, "hotlist_reason": "r" * 501},
+    "face": {"score": 100.5, "camera_id": "c" * 201},
+    "gunshot": {"rounds": 1001, "sensor_ids": ["s"] * 101},
+    "social": {"platform": "p" * 201, "handle": "h" * 201, "text": "t" * 20001},
+    "cad": {"incident_number": "n" * 201, "narrative": "n" * 20001},
+    "database": {"system": "s" * 201, "hit_type": "h" * 201},
+    "tip": {"narrative": "n" * 20001, "subjects": [{"type": "person"}] * 51},
+}
+
+
+@pytest.mark.parametrize("source,field,value", [(s, f, v) for s, d in WRONG_TYPES.items() for f, v in d.items()])
+def test_each_source_names_a_payload_field_of_the_wrong_type(source, field, value):
+    with pytest.raises(ValidationError) as error:
+        load_alert({**BASE, "source": source, "payload": {**VALID[source], field: value}})
+    assert field in error.value.messages["payload"]
+
+
+@pytest.mark.parametrize("source,field,value", [(s, f, v) for s, d in OVERSIZED.items() for f, v in d.items()])
+def test_each_source_names_an_oversized_payload_value(source, field, value):
+    with pytest.raises(ValidationError) as error:
+        load_alert({**BASE, "source": source, "payload": {**VALID[source], field: value}})
+    assert field in error.value.messages["payload"]
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("source", "drone"), ("source_system", "s" * 201), ("source_event_id", 5), ("priority", "urgent"),
+     ("location", {"lat": 91, "lon": 0}), ("notes", "n" * 5001), ("payload", "plate")],
+)  # fmt: skip
+def test_envelope_fields_of_the_wrong_type_or_size_are_named(field, value):
+    with pytest.raises(ValidationError) as error:
+        load_alert({**BASE, "source": "alpr", "payload": VALID["alpr"], field: value})
+    assert field in error.value.messages

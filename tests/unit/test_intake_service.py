@@ -1,12 +1,13 @@
-"""Intake's create_alert, with its dependencies replaced the nameko way."""
+"""Intake's entrypoints with their dependencies replaced the nameko way, and an injected clock."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from nameko.testing.services import worker_factory
 
-from casewire.errors import InvalidInput
+from casewire.errors import Conflict, InvalidInput, NotFound
 from services.intake.service import IntakeService
+from tests.unit.intake_fakes import FakeAlerts
 
 NOW = datetime(2026, 1, 5, 22, 15, tzinfo=UTC)
 SUBMISSION = {
@@ -18,39 +19,46 @@ SUBMISSION = {
     "payload": {"plate": "ABC1234", "plate_state": "TX", "camera_id": "cam-7"},
 }
 CONTEXT = {"actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, "request_id": "req-1"}
+CONFIG = {
+    "NEAR_DUPLICATE_SECONDS": 120,
+    "TIP_RETENTION_DAYS": 365,
+    "ALPR_RETENTION_PROFILES": {"NH": "3m", "ME": "21d", "MN": "60d", "TN": "90d"},
+    "ALPR_JURISDICTION": "",
+}
 
 
-class FakeAlerts:
-    """Just enough of AlertStore: natural-key uniqueness and the outbox flag."""
+class Clock:
+    """A clock the test moves by hand."""
 
     def __init__(self):
-        self.docs = {}
+        self.at = NOW
 
-    def find_by_natural_key(self, system, event_id):
-        return next(
-            (d for d in self.docs.values() if (d["source_system"], d["source_event_id"]) == (system, event_id)), None
-        )
-
-    def insert(self, alert):
-        existing = self.find_by_natural_key(alert["source_system"], alert["source_event_id"])
-        if existing:
-            return existing, False
-        alert = {"_id": f"a{len(self.docs) + 1}", **alert}
-        self.docs[alert["_id"]] = alert
-        return alert, True
-
-    def mark_published(self, alert_id):
-        self.docs[alert_id].pop("unpublished", None)
+    def __call__(self):
+        return self.at
 
 
 @pytest.fixture
-def service():
-    return worker_factory(IntakeService, alerts=FakeAlerts(), now=lambda: NOW)
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def service(clock):
+    return worker_factory(IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG))
+
+
+def read(event_id, plate="ABC1234", camera="cam-7", at="2026-01-05T22:14:00Z", **payload):
+    return {
+        **SUBMISSION,
+        "source_event_id": event_id,
+        "occurred_at": at,
+        "payload": {"plate": plate, "plate_state": "TX", "camera_id": camera, **payload},
+    }
 
 
 def test_a_new_alert_is_stored_audited_and_announced(service):
     result = service.create_alert(SUBMISSION, CONTEXT)
-    assert result["created"] is True
+    assert result["created"] is True and result["near_duplicate"] is False
     alert = result["alert"]
     assert alert["status"] == "new" and alert["record_class"] == "sensor" and alert["agency"] == "TX0000000"
     service.audit.record.assert_called_once()
@@ -64,9 +72,15 @@ def test_a_repeat_returns_the_first_alert_and_stores_nothing(service):
     first = service.create_alert(SUBMISSION, CONTEXT)["alert"]
     service.dispatch.reset_mock()
     again = service.create_alert({**SUBMISSION, "payload": {**SUBMISSION["payload"], "plate": "ZZZ"}}, CONTEXT)
-    assert again == {"alert": first, "created": False}
+    assert again == {"alert": first, "created": False, "near_duplicate": False}
     assert len(service.alerts.docs) == 1
     service.dispatch.assert_not_called()
+
+
+def test_an_alert_whose_announcement_fails_stays_in_the_outbox(service):
+    service.dispatch.side_effect = ConnectionError("broker gone")
+    alert = service.create_alert(SUBMISSION, CONTEXT)["alert"]
+    assert service.alerts.docs[alert["id"]]["unpublished"] is True
 
 
 def test_an_invalid_alert_names_each_field_and_stores_nothing(service):
@@ -80,3 +94,214 @@ def test_C26_face_alerts_carry_the_investigative_lead_notice(service):
     face = {**SUBMISSION, "source": "face", "payload": {"candidate": {"name": "John Doe"}, "score": 88}}
     alert = service.create_alert(face, CONTEXT)["alert"]
     assert alert["notice"] == "Investigative lead only, not a positive identification or probable cause"
+
+
+@pytest.mark.parametrize("source", ["alpr", "face", "gunshot", "social", "cad", "database"])
+def test_C1_C7_a_detection_hit_is_a_sensor_record_never_intelligence(service, source):
+    payloads = {
+        "alpr": SUBMISSION["payload"],
+        "face": {"candidate": {"name": "J"}, "score": 99},
+        "gunshot": {"rounds": 2},
+        "social": {"platform": "x", "handle": "h"},
+        "cad": {"incident_number": "1"},
+        "database": {"system": "NCIC", "hit_type": "stolen_vehicle"},
+    }
+    alert = service.create_alert({**SUBMISSION, "source": source, "payload": payloads[source]}, CONTEXT)["alert"]
+    assert alert["record_class"] == "sensor"
+
+
+# -- near-duplicates ---------------------------------------------------------------------------
+
+
+def test_the_same_plate_at_the_same_camera_within_the_window_is_folded(service):
+    first = service.create_alert(read("r-1"), CONTEXT)["alert"]
+    again = service.create_alert(read("r-2", plate="abc-1234", at="2026-01-05T22:15:30Z"), CONTEXT)
+    assert again["created"] is False and again["near_duplicate"] is True
+    assert again["alert"]["id"] == first["id"]
+    assert [r["source_event_id"] for r in again["alert"]["repeats"]] == ["r-2"]
+    assert again["alert"]["repeats"][0]["occurred_at"] == "2026-01-05T22:15:30+00:00"
+    assert len(service.alerts.docs) == 1
+
+
+def test_a_folded_repeat_sent_again_is_not_appended_twice(service):
+    service.create_alert(read("r-1"), CONTEXT)
+    service.create_alert(read("r-2", at="2026-01-05T22:15:00Z"), CONTEXT)
+    again = service.create_alert(read("r-2", at="2026-01-05T22:15:00Z"), CONTEXT)
+    assert again["near_duplicate"] is False and again["created"] is False
+    assert len(again["alert"]["repeats"]) == 1
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        read("r-2", at="2026-01-05T22:16:01Z"),  # 121 s later: outside the 120 s window
+        read("r-2", camera="cam-8", at="2026-01-05T22:14:30Z"),
+        read("r-2", plate="ABC1235", at="2026-01-05T22:14:30Z"),
+        {**read("r-2", at="2026-01-05T22:14:30Z"), "source_system": "rekor"},
+    ],
+    ids=["outside-window", "other-camera", "other-plate", "other-system"],
+)
+def test_reads_that_differ_are_new_alerts(service, other):
+    service.create_alert(read("r-1"), CONTEXT)
+    assert service.create_alert(other, CONTEXT)["created"] is True
+
+
+def test_the_window_is_configurable_and_zero_turns_folding_off(service):
+    service.config["NEAR_DUPLICATE_SECONDS"] = 0
+    service.create_alert(read("r-1"), CONTEXT)
+    assert service.create_alert(read("r-2"), CONTEXT)["created"] is True
+
+
+# -- batches -----------------------------------------------------------------------------------
+
+
+def test_a_batch_answers_each_item_in_order_and_one_bad_item_rejects_nothing_else(service):
+    service.create_alert(read("known"), CONTEXT)
+    service.audit.reset_mock()
+    batch = [
+        read("b-1", plate="NEW0001"),
+        {"source": "alpr"},
+        read("known"),
+        read("b-1", plate="NEW0001"),  # the same event twice in one batch
+        read("b-2", plate="NEW0001", at="2026-01-05T22:14:20Z"),  # near-duplicate of b-1
+        "not an object",
+        read("b-3", plate="NEW0002"),
+    ]
+    results = service.create_alerts(batch, CONTEXT)["results"]
+    assert [r["index"] for r in results] == list(range(len(batch)))
+    assert [r["status"] for r in results] == [201, 422, 200, 200, 200, 422, 201]
+    assert {"source_system", "payload"} <= set(results[1]["errors"])
+    assert results[3]["id"] == results[4]["id"] == results[0]["id"] and results[4]["near_duplicate"] is True
+    assert service.alerts.docs[results[0]["id"]]["repeats"][0]["source_event_id"] == "b-2"
+    assert len(service.alerts.docs) == 3
+    assert service.audit.record.call_count == 2  # one audit event per created alert
+
+
+# -- triage ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alert_id(service):
+    return service.create_alert(SUBMISSION, CONTEXT)["alert"]["id"]
+
+
+def test_assigning_logs_the_action_and_announces_it(service, clock, alert_id):
+    clock.at = NOW + timedelta(minutes=2)
+    alert = service.assign_alert(alert_id, {"assignee": "bob", "unit": "rtcc"}, CONTEXT)
+    assert (alert["status"], alert["assignee"], alert["assigned_unit"]) == ("assigned", "bob", "rtcc")
+    last = alert["actions"][-1]
+    assert (last["action"], last["actor"], last["at"]) == ("assigned", "alice", "2026-01-05T22:17:00+00:00")
+    assert last["detail"] == {"assignee": "bob", "unit": "rtcc"}
+    event_type, payload = service.dispatch.call_args.args
+    assert event_type == "alert_assigned" and payload["alert_id"] == alert_id and payload["assignee"] == "bob"
+
+
+def test_an_assignment_needs_someone(service, alert_id):
+    with pytest.raises(InvalidInput) as error:
+        service.assign_alert(alert_id, {}, CONTEXT)
+    assert "assignee" in error.value.errors
+
+
+def test_reassigning_and_dismissing_an_assigned_alert_are_allowed(service, alert_id):
+    service.assign_alert(alert_id, {"unit": "rtcc"}, CONTEXT)
+    service.assign_alert(alert_id, {"assignee": "carol"}, CONTEXT)
+    alert = service.dismiss_alert(alert_id, {"reason": "false_read", "text": "8 read as B"}, CONTEXT)
+    assert alert["status"] == "dismissed"
+    assert alert["dismissal"]["reason"] == "false_read" and alert["dismissal"]["by"] == "alice"
+    assert [a["action"] for a in alert["actions"]] == ["received", "assigned", "assigned", "dismissed"]
+
+
+@pytest.mark.parametrize("status", ["dismissed", "promoted"])
+def test_illegal_transitions_are_refused_with_conflict(service, alert_id, status):
+    service.alerts.docs[alert_id]["status"] = status
+    with pytest.raises(Conflict):
+        service.assign_alert(alert_id, {"assignee": "bob"}, CONTEXT)
+    with pytest.raises(Conflict):
+        service.dismiss_alert(alert_id, {"reason": "duplicate"}, CONTEXT)
+    assert service.alerts.docs[alert_id]["status"] == status
+
+
+def test_dismissal_reasons_come_from_the_controlled_list(service, alert_id):
+    with pytest.raises(InvalidInput) as error:
+        service.dismiss_alert(alert_id, {"reason": "bored"}, CONTEXT)
+    assert "reason" in error.value.errors
+    with pytest.raises(InvalidInput) as error:
+        service.dismiss_alert(alert_id, {"reason": "other"}, CONTEXT)
+    assert "text" in error.value.errors
+
+
+def test_notes_are_logged_in_any_status(service, alert_id):
+    service.dismiss_alert(alert_id, {"reason": "unfounded"}, CONTEXT)
+    alert = service.add_note(alert_id, {"text": "Caller re-contacted, nothing further."}, CONTEXT)
+    assert alert["actions"][-1]["action"] == "note"
+    assert alert["actions"][-1]["detail"]["text"] == "Caller re-contacted, nothing further."
+
+
+def test_triage_on_an_unknown_alert_is_not_found(service):
+    with pytest.raises(NotFound):
+        service.add_note("nope", {"text": "x"}, CONTEXT)
+
+
+# -- retention ---------------------------------------------------------------------------------
+
+
+def _submit(service, body, agency):
+    return service.create_alert(body, {**CONTEXT, "actor": {**CONTEXT["actor"], "agency": agency}})["alert"]
+
+
+def test_C19_new_hampshire_reads_are_deleted_three_minutes_after_capture(service, clock):
+    read_alert = _submit(service, read("nh-1"), "NH0000000")
+    hit = _submit(service, read("nh-2", plate="HOT0001", hotlist="stolen"), "NH0000000")
+    clock.at = datetime(2026, 1, 5, 22, 16, 59, tzinfo=UTC)
+    assert service.purge_expired_reads() == 0
+    clock.at = datetime(2026, 1, 5, 22, 17, 1, tzinfo=UTC)
+    assert service.purge_expired_reads() == 1
+    assert read_alert["id"] not in service.alerts.docs and hit["id"] in service.alerts.docs
+    event_type, payload = service.dispatch.call_args.args
+    assert event_type == "record_purged"
+    assert payload == {"record_type": "alert", "record_id": read_alert["id"], "reason": "C19 retention NH"}
+    audit = service.audit.record.call_args
+    assert audit.args[0] == "alert.purge" and len(audit.kwargs["details"]["content_hash"]) == 64
+
+
+@pytest.mark.parametrize("state,days", [("ME", 21), ("MN", 60), ("TN", 90)])
+def test_C19_each_jurisdiction_keeps_reads_for_its_profile(service, clock, state, days):
+    alert = _submit(service, read(f"{state}-1"), f"{state}0000000")
+    clock.at = datetime(2026, 1, 5, 22, 14, tzinfo=UTC) + timedelta(days=days) - timedelta(seconds=1)
+    assert service.purge_expired_reads() == 0
+    clock.at += timedelta(seconds=2)
+    assert service.purge_expired_reads() == 1 and alert["id"] not in service.alerts.docs
+
+
+def test_C19_reads_linked_to_a_case_or_on_hold_are_kept(service, clock):
+    promoted = _submit(service, read("nh-1"), "NH0000000")
+    held = _submit(service, read("nh-2", plate="HLD0001"), "NH0000000")
+    linked = _submit(service, read("nh-3", plate="LNK0001"), "NH0000000")
+    service.alerts.docs[promoted["id"]]["status"] = "promoted"
+    service.alerts.docs[held["id"]]["legal_hold"] = "HOLD-2026-01"
+    service.alerts.docs[linked["id"]]["case_id"] = "case-1"
+    clock.at = NOW + timedelta(days=1)
+    assert service.purge_expired_reads() == 0 and len(service.alerts.docs) == 3
+
+
+def test_C19_agencies_without_a_profile_keep_reads_unless_a_default_is_set(service, clock):
+    kept = _submit(service, read("tx-1"), "TX0000000")
+    service.config["ALPR_JURISDICTION"] = "ME"
+    defaulted = _submit(service, read("tx-2", plate="DEF0001"), "TX0000000")
+    clock.at = NOW + timedelta(days=30)
+    assert service.purge_expired_reads() == 1
+    assert kept["id"] in service.alerts.docs and defaulted["id"] not in service.alerts.docs
+
+
+def test_C18_tips_expire_after_the_retention_period_unless_promoted(service, clock):
+    tip = {**SUBMISSION, "source": "tip", "payload": {"narrative": "A grey Altima circles the school."}}
+    expiring = service.create_alert({**tip, "source_event_id": "t-1"}, CONTEXT)["alert"]
+    promoted = service.create_alert({**tip, "source_event_id": "t-2"}, CONTEXT)["alert"]
+    assert expiring["record_class"] == "tip_lead"
+    service.alerts.docs[promoted["id"]]["status"] = "promoted"
+    clock.at = NOW + timedelta(days=364)
+    assert service.expire_tips() == 0
+    clock.at = NOW + timedelta(days=365, seconds=1)
+    assert service.expire_tips() == 1
+    assert expiring["id"] not in service.alerts.docs and promoted["id"] in service.alerts.docs
+    assert service.dispatch.call_args.args[1]["reason"] == "C18 retention"

@@ -1,0 +1,64 @@
+"""Retention deadlines: tip expiry (C18) and ALPR retention profiles per jurisdiction (C19).
+
+A deadline is computed when an alert is stored and kept as ``purge_after``; the intake timers
+delete what is past it, unless the alert was promoted to a case or is under legal hold.
+"""
+
+import hashlib
+import json
+import re
+from datetime import datetime, timedelta
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DEFAULT_PROFILES = {"NH": "3m", "ME": "21d", "MN": "60d", "TN": "90d"}
+
+
+def parse_duration(text) -> timedelta:
+    """``"3m"``, ``"21d"``, ``"12h"``, ``"90s"`` (a bare number is days)."""
+    if isinstance(text, int | float):
+        return timedelta(days=text)
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 180s, 3m, 12h, 21d)")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+class RetentionPolicy:
+    """Built from the service config: ``TIP_RETENTION_DAYS``, ``ALPR_RETENTION_PROFILES`` (a mapping of
+    jurisdiction → duration) and ``ALPR_JURISDICTION`` (used when the agency's ORI names no profile)."""
+
+    def __init__(self, tip_days: float, profiles: dict, default_jurisdiction: str | None):
+        self.tip_retention = timedelta(days=float(tip_days))
+        self.profiles = {str(key).upper(): parse_duration(value) for key, value in profiles.items()}
+        self.default_jurisdiction = (default_jurisdiction or "").upper() or None
+
+    @classmethod
+    def from_config(cls, config: dict) -> "RetentionPolicy":
+        return cls(
+            config.get("TIP_RETENTION_DAYS", 365),
+            config.get("ALPR_RETENTION_PROFILES") or DEFAULT_PROFILES,
+            config.get("ALPR_JURISDICTION"),
+        )
+
+    def jurisdiction(self, agency: str | None) -> str | None:
+        """An ORI starts with its state's code (``NH0000000``); else the configured default."""
+        state = (agency or "")[:2].upper()
+        return state if state in self.profiles else self.default_jurisdiction
+
+    def deadline(self, alert: dict) -> dict | None:
+        """``{"rule", "jurisdiction"?, "purge_after"}`` for records that expire; None for the rest."""
+        if alert["record_class"] == "tip_lead":
+            return {"rule": "C18", "purge_after": alert["received_at"] + self.tip_retention}
+        if alert["source"] == "alpr" and not alert["payload"].get("hotlist"):
+            jurisdiction = self.jurisdiction(alert.get("agency"))
+            if jurisdiction in self.profiles:
+                when: datetime = alert["occurred_at"] + self.profiles[jurisdiction]
+                return {"rule": "C19", "jurisdiction": jurisdiction, "purge_after": when}
+        return None
+
+
+def content_hash(alert: dict) -> str:
+    """SHA-256 of the alert's canonical JSON: the tombstone a purge leaves in the audit log (C16)."""
+    canonical = json.dumps(alert, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,176 @@
+"""Intake over the real RabbitMQ and FerretDB: batches, idempotency, near-duplicates, triage, lists,
+retention timers with an injected clock."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from kombu import Connection, Queue
+from nameko.standalone.events import get_event_exchange
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import entrypoint_hook, replace_dependencies
+
+from casewire.errors import Conflict
+from services.intake.dependencies import AlertStore
+from services.intake.service import IntakeService
+
+CONTEXT = {"actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, "request_id": "req-1"}
+NH = {**CONTEXT, "actor": {**CONTEXT["actor"], "agency": "NH0000000"}}
+
+
+def alpr(event_id=None, plate=None, camera="cam-7", at="2026-01-05T22:14:00Z", **payload):
+    return {
+        "source": "alpr",
+        "source_system": "flock",
+        "source_event_id": event_id or uuid.uuid4().hex,
+        "occurred_at": at,
+        "location": {"lat": 29.76, "lon": -95.36},
+        "payload": {"plate": plate or f"I{uuid.uuid4().hex[:6].upper()}", "camera_id": camera, **payload},
+    }
+
+
+class MovableClock:
+    """The real time until a test sets ``at``: time-driven rules are tested by moving it."""
+
+    def __init__(self):
+        self.at = None
+
+    def __call__(self):
+        return self.at or datetime.now(UTC)
+
+
+@pytest.fixture
+def clock():
+    return MovableClock()
+
+
+@pytest.fixture
+def intake(container_factory, config_for, clock):
+    container = container_factory(IntakeService, config_for("intake"))
+    replace_dependencies(container, now=clock)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def rpc(intake, base_config):
+    with ClusterRpcProxy(base_config) as proxy:
+        yield proxy.intake
+
+
+@pytest.fixture
+def alerts(mongo, config_for):
+    return mongo[config_for("intake")["MONGODB_DATABASE"]]["alerts"]
+
+
+def test_a_batch_is_stored_once_with_results_in_order(rpc, alerts):
+    plate = f"B{uuid.uuid4().hex[:6].upper()}"
+    batch = [alpr(plate=plate), {"source": "alpr"}, alpr(), alpr(plate=plate, at="2026-01-05T22:14:30Z")]
+    results = rpc.create_alerts(batch, CONTEXT)["results"]
+    assert [r["status"] for r in results] == [201, 422, 201, 200]
+    assert results[3] == {"index": 3, "status": 200, "id": results[0]["id"], "near_duplicate": True}
+    again = rpc.create_alerts(batch, CONTEXT)["results"]
+    assert [r["status"] for r in again] == [200, 422, 200, 200]
+    assert [r.get("id") for r in again] == [r.get("id") for r in results]
+    first = alerts.find_one({"_id": results[0]["id"]})
+    assert [r["source_event_id"] for r in first["repeats"]] == [batch[3]["source_event_id"]]
+    keys = [(a["source_system"], a["source_event_id"]) for a in batch if "source_system" in a]
+    stored = alerts.count_documents({"source_event_id": {"$in": [k[1] for k in keys]}})
+    assert stored == 2
+
+
+def test_the_store_refuses_a_racing_duplicate_inside_an_unordered_insert(mongo, config_for):
+    store = AlertStore(mongo[config_for("intake")["MONGODB_DATABASE"]])
+    store.ensure_indexes()
+    event_id = uuid.uuid4().hex
+    existing = {"_id": uuid.uuid4().hex, "source_system": "race", "source_event_id": event_id, "repeats": []}
+    store.insert_many([existing])
+    fresh = {"_id": uuid.uuid4().hex, "source_system": "race", "source_event_id": uuid.uuid4().hex, "repeats": []}
+    duplicate = {**existing, "_id": uuid.uuid4().hex}
+    assert store.insert_many([duplicate, fresh]) == {0}
+    assert store.get(fresh["_id"])["source_event_id"] == fresh["source_event_id"]
+    assert store.find_by_natural_key("race", event_id)["_id"] == existing["_id"]
+
+
+def test_a_repeat_sighting_is_found_by_its_own_event_id(rpc):
+    plate = f"R{uuid.uuid4().hex[:6].upper()}"
+    first = rpc.create_alert(alpr(plate=plate), CONTEXT)["alert"]
+    repeat = alpr(plate=plate.lower(), at="2026-01-05T22:15:00Z")
+    folded = rpc.create_alert(repeat, CONTEXT)
+    assert folded["near_duplicate"] is True and folded["alert"]["id"] == first["id"]
+    again = rpc.create_alert(repeat, CONTEXT)
+    assert again["created"] is False and again["alert"]["id"] == first["id"]
+    assert len(again["alert"]["repeats"]) == 1
+
+
+def test_triage_transitions_and_conflicts(rpc):
+    alert_id = rpc.create_alert(alpr(), CONTEXT)["alert"]["id"]
+    assigned = rpc.assign_alert(alert_id, {"assignee": "bob"}, CONTEXT)
+    assert assigned["status"] == "assigned" and assigned["assignee"] == "bob"
+    rpc.add_note(alert_id, {"text": "Patrol en route"}, CONTEXT)
+    dismissed = rpc.dismiss_alert(alert_id, {"reason": "handled_by_patrol", "text": "stopped"}, CONTEXT)
+    assert dismissed["status"] == "dismissed"
+    assert [a["action"] for a in dismissed["actions"]] == ["received", "assigned", "note", "dismissed"]
+    assert all(a["actor"] == "alice" and a["at"] for a in dismissed["actions"])
+    with pytest.raises(Conflict):
+        rpc.assign_alert(alert_id, {"assignee": "carol"}, CONTEXT)
+    with pytest.raises(Conflict):
+        rpc.dismiss_alert(alert_id, {"reason": "duplicate"}, CONTEXT)
+
+
+def test_lists_filter_and_page_with_an_opaque_cursor(rpc):
+    assignee = f"user-{uuid.uuid4().hex[:6]}"
+    ids = [rpc.create_alert(alpr(), CONTEXT)["alert"]["id"] for _ in range(5)]
+    for alert_id in ids:
+        rpc.assign_alert(alert_id, {"assignee": assignee}, CONTEXT)
+    seen, cursor = [], None
+    while True:
+        page = rpc.list_alerts({"assignee": assignee, "status": "assigned", "limit": 2, "cursor": cursor})
+        seen += [item["id"] for item in page["items"]]
+        assert all(item["related_count"] == 0 and "actions" not in item for item in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(ids))
+    assert rpc.list_alerts({"assignee": assignee, "status": "dismissed"})["items"] == []
+
+
+def _listen(base_config, routing_key):
+    """A queue bound to intake's events, so the test can see what was dispatched."""
+    exchange = get_event_exchange("intake", {})
+    queue = Queue(f"test-{uuid.uuid4().hex}", exchange=exchange, routing_key=routing_key, auto_delete=True)
+    connection = Connection(base_config["AMQP_URI"])
+    bound = queue(connection.channel())
+    bound.declare()
+    return connection, bound
+
+
+def test_C19_the_retention_timer_deletes_expired_reads_and_announces_it(intake, rpc, alerts, base_config, clock):
+    clock.at = datetime(2026, 1, 5, 22, 14, 30, tzinfo=UTC)  # so no sweep runs past the deadline early
+    read = rpc.create_alert(alpr(), NH)["alert"]
+    hit = rpc.create_alert(alpr(hotlist="stolen"), NH)["alert"]
+    held = rpc.create_alert(alpr(), NH)["alert"]
+    alerts.update_one({"_id": held["id"]}, {"$set": {"legal_hold": "HOLD-1"}})
+    assert read["purge_after"] == "2026-01-05T22:17:00+00:00" and hit.get("purge_after") is None
+    connection, queue = _listen(base_config, "record_purged")
+    try:
+        clock.at = datetime(2026, 1, 5, 22, 17, 1, tzinfo=UTC)
+        with entrypoint_hook(intake, "purge_expired_reads") as purge:
+            assert purge() >= 1
+        assert alerts.find_one({"_id": read["id"]}) is None and alerts.find_one({"_id": hit["id"]})
+        assert alerts.find_one({"_id": held["id"]})
+        purged = [queue.get(no_ack=True) for _ in range(20)]
+        ids = {message.payload["record_id"] for message in purged if message}
+        assert read["id"] in ids and hit["id"] not in ids
+    finally:
+        connection.close()
+
+
+def test_C18_the_tip_timer_expires_tips_after_a_year(intake, rpc, alerts, clock):
+    tip = {**alpr(), "source": "tip", "payload": {"narrative": "A grey Altima circles the school."}}
+    created = rpc.create_alert(tip, CONTEXT)["alert"]
+    received = datetime.fromisoformat(created["received_at"])
+    clock.at = received + timedelta(days=366)
+    with entrypoint_hook(intake, "expire_tips") as expire:
+        assert expire() >= 1
+    assert alerts.find_one({"_id": created["id"]}) is None
