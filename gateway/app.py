@@ -10,7 +10,7 @@ from flask_smorest import Api
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
-from gateway import errors
+from gateway import errors, observability
 from gateway.api import alerts, audit, health, search
 from gateway.auth import TokenVerifier
 from gateway.rpc import Rpc
@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     for module in (health, alerts, search, audit):
         api.register_blueprint(module.blp)
     errors.register(app)
+    observability.init_app(app)
 
     @app.route(f"{DOCS_ASSETS}<path:filename>")
     def docs_assets(filename):
