@@ -3,12 +3,14 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from nameko.rpc import rpc
 
 from casewire.probe import probe
 from services.cases.service import CasesService
-from tests.deploy.conftest import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class HealthyService:
