@@ -217,3 +217,11 @@ def test_the_ingress_serves_only_the_api_over_tls(docs, target):
     assert ingress["tls"][0]["hosts"] == hosts and ingress["tls"][0]["secretName"]
     template = of_kind(docs[target], "Deployment")["gateway"]["spec"]["template"]["metadata"]
     assert template["annotations"]["prometheus.io/path"] == "/metrics"
+
+
+def test_the_probe_command_knows_every_service():
+    from casewire import probe
+    from casewire.cli import probe as probe_command
+
+    assert sorted(probe.SERVICES) == SERVICES
+    assert sorted(probe_command.params[0].type.choices) == SERVICES
