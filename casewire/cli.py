@@ -166,3 +166,17 @@ def dlq_replay(amqp_uri, ids, replay_all):
     missing = set(ids) - set(replayed)
     if missing:
         raise click.ClickException(f"not found: {', '.join(sorted(missing))}")
+
+
+@main.command()
+@click.argument("service", type=click.Choice(["intake", "entities", "search", "cases", "audit"]))
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the service's answer.")
+@click.option("--live", is_flag=True, help="Liveness: pass when the service answers, even if a backend is down.")
+def probe(service, timeout, live):
+    """Exit 0 when SERVICE answers its health RPC with every backend up, else 1 (an exec probe)."""
+    from casewire.probe import probe as run_probe
+    from casewire.probe import service_amqp_uri
+
+    healthy, why = run_probe(service_amqp_uri(service), service, timeout, live)
+    click.echo(why, err=not healthy)
+    raise SystemExit(0 if healthy else 1)

@@ -11,7 +11,7 @@ from flask_smorest import Api
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
-from gateway import access, errors, limits
+from gateway import access, errors, limits, observability
 from gateway.api import alerts, audit, entities, health, search, stream
 from gateway.auth import TokenVerifier
 from gateway.rpc import Rpc
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         api.register_blueprint(module.blp)
     stream.init_app(app)
     errors.register(app)
+    observability.init_app(app)
 
     @app.route(f"{DOCS_ASSETS}<path:filename>")
     def docs_assets(filename):

@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1
+# One image for every Casewire process: the command chooses which one runs.
+#   gateway (the default):  gunicorn ... "gateway.app:create_app()"
+#   a service:              nameko run --config services/<name>/config.yaml services.<name>.service
+#   an exec probe:          python -m casewire probe <name>
+# Python dependencies come from requirements.lock (every one pinned with its hashes, pip --require-hashes).
+# The base is pinned to an exact Python patch release and Debian release; agencies that mirror images
+# pin it by digest too (python:3.11.14-slim-bookworm@sha256:...), see docs/operations.md.
+# checkov:skip=CKV_DOCKER_2: one image runs six different processes; health is checked by the orchestrator's probes (/healthz and /readyz for the gateway, `python -m casewire probe <service>` for a service), not by one HEALTHCHECK
+
+FROM python:3.11.14-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /build
+COPY requirements.lock ./
+# setuptools and wheel first (hash-checked), so nameko's source distribution builds without
+# fetching unchecked build dependencies (--no-build-isolation).
+RUN python -m venv /opt/casewire \
+    && awk '/^[^ #]/ { keep = ($0 ~ /^(setuptools|wheel)==/) } keep' requirements.lock > build-tools.lock \
+    && /opt/casewire/bin/pip install --require-hashes --no-deps -r build-tools.lock \
+    && /opt/casewire/bin/pip install --require-hashes --no-deps --no-build-isolation -r requirements.lock \
+    && /opt/casewire/bin/pip uninstall --yes wheel pip
+COPY casewire /app/casewire
+COPY gateway /app/gateway
+COPY services /app/services
+RUN /opt/casewire/bin/python -m compileall -q /app
+
+FROM python:3.11.14-slim-bookworm
+LABEL org.opencontainers.image.title="casewire" \
+      org.opencontainers.image.description="Casewire: case management for real time crime centers (gateway and services)" \
+      org.opencontainers.image.licenses="Apache-2.0"
+# No compilers or package managers in the running image: pip goes too.
+RUN python -m pip uninstall --yes pip \
+    && groupadd --gid 10001 casewire \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin casewire
+COPY --from=build /opt/casewire /opt/casewire
+COPY --from=build /app /app
+ENV PATH=/opt/casewire/bin:$PATH \
+    PYTHONPATH=/app \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8080
+CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--worker-class", "gthread", "--threads", "16", "--workers", "1", "--timeout", "120", "--worker-tmp-dir", "/tmp", "gateway.app:create_app()"]
