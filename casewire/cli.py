@@ -53,3 +53,8 @@ def demo(gateway):
     results = demo_data.load(lambda body: session.post(f"{gateway}/api/v1/alerts", json=body, timeout=60))
     created = sum(1 for status, _ in results if status == 201)
     click.echo(f"demo data: {created} alerts created, {len(results) - created} already there")
+
+
+from casewire.audit_cli import audit  # noqa: E402
+
+main.add_command(audit)

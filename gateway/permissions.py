@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "search.plates": _STAFF,
     "audit.read": frozenset({"auditor"}),
     "audit.verify": frozenset({"auditor"}),
+    "audit.export": frozenset({"auditor"}),
 }
 
 
