@@ -73,7 +73,8 @@ class AuditService:
     @timer(interval=5)
     def record_checkpoint(self) -> dict | None:
         """Sign the chain head every ``AUDIT_CHECKPOINT_SECONDS`` while it moves."""
-        every = float(self.config.get(INTERVAL_KEY) or DEFAULT_INTERVAL)
+        every = self.config.get(INTERVAL_KEY)
+        every = DEFAULT_INTERVAL if every in (None, "") else float(every)
         return to_json(record_checkpoint(self.store, self.notary, self.now(), every))
 
     @timer(interval=3600)
