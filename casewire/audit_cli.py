@@ -73,31 +73,37 @@ def verify(obj):
 @click.pass_obj
 def export(obj, format_, out, quiet, **filters):
     """Export the (filtered) log to a file, with a progress bar; the file appears only when complete."""
+    import requests
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     params = {"format": format_, **{key: value for key, value in filters.items() if value}}
     url = f"{obj['gateway']}/api/v1/audit/export"
     partial = out.with_name(out.name + ".part")
-    with _session(obj).get(url, params=params, stream=True, timeout=(10, 600)) as response:
-        if response.status_code != 200:
-            _fail(response)
-        total = int(response.headers.get("X-Total-Count", 0))
-        columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        written = 0
-        with Progress(*columns, disable=quiet) as progress, open(partial, "wb") as target:
-            task = progress.add_task(f"audit events -> {out.name}", total=total)
-            for line in response.iter_lines(delimiter=b"\n"):
-                if not line and format_ == "jsonl":
-                    continue
-                target.write(line + b"\n")
-                written += 1
-                progress.advance(task)
-    events = written if format_ == "jsonl" else _csv_rows(partial)
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with _session(obj).get(url, params=params, stream=True, timeout=(10, 600)) as response:
+            if response.status_code != 200:
+                _fail(response)
+            total = int(response.headers.get("X-Total-Count", 0))
+            with Progress(*columns, disable=quiet) as progress, open(partial, "wb") as target:
+                task = progress.add_task(f"audit events -> {out.name}", total=total)
+                for chunk in response.iter_content(chunk_size=64 * 1024):
+                    target.write(chunk)
+                    progress.advance(task, chunk.count(b"\n"))
+    except requests.RequestException as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"the export was interrupted ({exc}); nothing was written") from exc
+    events = _jsonl_lines(partial) if format_ == "jsonl" else _csv_rows(partial)
     if events != total:
         partial.unlink(missing_ok=True)
         raise click.ClickException(f"the export stopped after {events} of {total} events; nothing was written")
     os.replace(partial, out)
     click.echo(f"{events} audit events written to {out}", err=True)
+
+
+def _jsonl_lines(path: Path) -> int:
+    with open(path, "rb") as exported:
+        return sum(1 for line in exported if line.strip())
 
 
 def _csv_rows(path: Path) -> int:
