@@ -1,12 +1,13 @@
 """``@consume_batch(queue)``: a nameko entrypoint that hands a worker many messages at once.
 
 nameko's ``@consume`` runs one worker per message. A consumer that writes to a database does far
-better with one write per batch, so this entrypoint keeps its own connection with a prefetch of
-``batch size`` messages, collects them until the batch is full or ``wait`` seconds have passed since
-its first message, runs one worker with the list of bodies, and only then acknowledges every one of
-them. If the worker fails, every message of the batch is requeued (after a short pause, so a
-backend that is down is not hammered) and nothing is lost. One batch is in flight at a time per
-container, so the worker sees the batches in delivery order.
+better with one write per batch, so this entrypoint keeps its own connection, collects messages
+until the batch is full or ``wait`` seconds have passed since its first message, runs one worker
+with the list of bodies, and only then acknowledges every one of them. The prefetch is two
+batches, so the next batch arrives while one is written. If the worker fails, every message of
+the batch is requeued (after a short pause, so a backend that is down is not hammered) and
+nothing is lost. One batch is in flight at a time per container, so the worker sees the batches
+in delivery order.
 
 Configuration (container config, read at setup): ``<PREFIX>_BATCH_SIZE`` (default 500) and
 ``<PREFIX>_BATCH_WAIT`` in seconds (default 0.05), where ``PREFIX`` is the decorator's
@@ -72,7 +73,7 @@ class BatchConsumer(Entrypoint, ConsumerMixin):
                 queues=[self.queue],
                 callbacks=[self._collect],
                 accept=self.container.accept,
-                prefetch_count=self.batch_size,
+                prefetch_count=2 * self.batch_size,  # the next batch arrives while this one is written
             )
         ]
 

@@ -9,8 +9,9 @@ Total order with several audit consumers: there is a single chain, and the uniqu
 head it knows and inserts it in ``seq`` order (``ordered``: the insert stops at the first
 failure); when another writer already holds a ``seq``, the insert fails there, the writer finds the
 new head and re-chains the rest. A seq is only ever inserted after its predecessor exists, so the
-stored seqs are contiguous and the head is found with a few ``_id`` look-ups (FerretDB answers
-those from an index; other queries scan). ``event_id`` is unique too: a redelivered event is
+stored seqs are contiguous and the head is found with a few ``_id`` look-ups, starting from a
+one-document *head hint* that writers move forward after each batch (a cache outside the log,
+checked against the stored event before use). ``event_id`` is unique too: a redelivered event is
 appended once.
 """
 
@@ -69,6 +70,7 @@ class AuditStore:
         self.events = database["events"]
         self.checkpoints = database["checkpoints"]
         self.anchors = database["anchors"]
+        self.hint = database["chain_head"]  # one document caching the head; checked before any use
         self._head: tuple[int, str] | None = None
         self.conflicts = 0  # how often another writer took a seq first (a figure for tests and benches)
 
@@ -110,6 +112,7 @@ class AuditStore:
                 continue
             stored += chained
             seq, prev_hash, pending = chained[-1]["seq"], chained[-1]["hash"], []
+            self._advance_hint(seq, prev_hash)
         raise RuntimeError("could not claim places in the audit chain")
 
     def _after_conflict(self, refused: dict, seq: int, prev_hash: str) -> tuple[int, str, bool]:
@@ -120,15 +123,37 @@ class AuditStore:
         if occupant["event_id"] == refused["event_id"]:  # another consumer appended this very event
             return occupant["seq"], occupant["hash"], True
         self.conflicts += 1
-        seq, prev_hash = self._probe(occupant["seq"], occupant["hash"])
+        seq, prev_hash = self._probe(*max((occupant["seq"], occupant["hash"]), self._hinted() or (0, GENESIS)))
         return seq, prev_hash, False
 
     def head(self) -> tuple[int, str]:
-        """The chain's newest ``(seq, hash)``: probed from the last known head or archive anchor."""
-        if self._head is not None:
-            return self._probe(*self._head)
-        anchor = self.last_anchor()
-        return self._probe(anchor["seq_to"], anchor["hash"]) if anchor else self._probe(0, GENESIS)
+        """The chain's newest ``(seq, hash)``: probed from the best known start (this process's last
+        head, the head hint, the last archive anchor or the genesis)."""
+        known = [start for start in (self._head, self._hinted()) if start is not None]
+        if not known:
+            anchor = self.last_anchor()
+            known = [(anchor["seq_to"], anchor["hash"]) if anchor else (0, GENESIS)]
+        self._head = self._probe(*max(known))
+        return self._head
+
+    def _hinted(self) -> tuple[int, str] | None:
+        """The head hint, if the event it names is stored with that hash (never trusted unchecked)."""
+        hint = self.hint.find_one({"_id": "head"})
+        if hint is None:
+            return None
+        event = self.event_at(hint["seq"])
+        return (hint["seq"], hint["hash"]) if event is not None and event["hash"] == hint["hash"] else None
+
+    def _advance_hint(self, seq: int, head_hash: str) -> None:
+        """Move the hint forward (never back): it spares other writers a search for the head.
+
+        It is a cache, not part of the log: a wrong hint is ignored (see :meth:`_hinted`)."""
+        try:
+            self.hint.update_one(
+                {"_id": "head", "seq": {"$lt": seq}}, {"$set": {"seq": seq, "hash": head_hash}}, upsert=True
+            )
+        except DuplicateKeyError:
+            pass  # the hint is already at a newer head
 
     def _probe(self, seq: int, prev_hash: str) -> tuple[int, str]:
         """The highest stored seq above ``seq`` (which exists, or is the start): gallop, then bisect."""

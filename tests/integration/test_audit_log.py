@@ -271,3 +271,15 @@ def test_C24_an_interrupted_deletion_is_finished_and_verify_ignores_its_leftover
     again = aged.apply_retention()
     assert again == [], again
     assert db["events"].count_documents({}) == 5
+
+
+@pytest.mark.parametrize("hint", [{"seq": 100, "hash": "f" * 64}, {"seq": 2, "hash": "stale"}, None])
+def test_C22_a_wrong_or_missing_head_hint_never_breaks_the_chain(audit, db, hint):
+    append(audit, 5)
+    fresh = worker_factory(AuditService, store=AuditStore(db), notary=Notary(KEY), now=Clock(T0))  # no cached head
+    db["chain_head"].delete_many({})
+    if hint:
+        db["chain_head"].insert_one({"_id": "head", **hint})
+    fresh.handle_audit_events([event(n) for n in range(6, 9)])
+    assert sorted(e["seq"] for e in db["events"].find()) == list(range(1, 9))
+    assert fresh.verify()["ok"] is True and fresh.head()["seq"] == 8
