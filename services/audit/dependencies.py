@@ -87,6 +87,9 @@ class AuditStore:
     def append(self, events: list[dict]) -> list[dict]:
         """Chain and store ``events`` in order; return those stored (known ``event_id``\\ s are skipped)."""
         pending, stored = list(events), []
+        anchor = self.last_anchor()
+        if self._head is not None and anchor is not None and self._head[0] < anchor["seq_to"]:
+            self._head = None  # archived and deleted since this process last wrote: never write there
         seq, prev_hash = self._head or self.head()
         for _ in range(MAX_ROUNDS):
             if not pending:

@@ -100,7 +100,8 @@ class Archivist:
         after, after_hash = (last["seq_to"], last["hash"]) if last else (0, GENESIS)
         head_seq, _ = self.store.head()
         first_kept = self.store.first_retained(after, self.policy.retained(now))
-        seq_to = min(head_seq, after + self.policy.max_events, first_kept - 1 if first_kept else head_seq)
+        # The newest event always stays, so the chain's head is never in a deleted range.
+        seq_to = min(head_seq - 1, after + self.policy.max_events, first_kept - 1 if first_kept else head_seq)
         if seq_to <= after:
             return None
         path = self._write(after, after_hash, seq_to, now)

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import replace_dependencies
+from pymongo.errors import PyMongoError
 
 from casewire.audit import AuditTrail, audit_exchange, audit_queue
 from casewire.mongo import MongoStore
@@ -105,3 +107,36 @@ def test_C22_odd_keys_and_malformed_messages_are_kept_and_never_block_the_queue(
     assert malformed["outcome"] == "failed" and malformed["details"]["payload"] == {"not": "an audit event"}
     with ClusterRpcProxy(config) as rpc:
         assert rpc.audit.verify()["ok"] is True
+
+
+class FlakyStore:
+    """The real store, except that the first append fails as if MongoDB had gone away."""
+
+    def __init__(self, store: AuditStore):
+        self.store, self.failures = store, 0
+
+    def append(self, events):
+        if self.failures == 0:
+            self.failures += 1
+            raise PyMongoError("connection refused (injected)")
+        return self.store.append(events)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_C23_a_batch_that_cannot_be_stored_is_requeued_and_nothing_is_lost(container_factory, audit_config, mongo):
+    config = audit_config()
+    container = container_factory(AuditService, config)
+    store = AuditStore(mongo[config["MONGODB_DATABASE"]])
+    store.ensure_indexes()
+    flaky = FlakyStore(store)
+    replace_dependencies(container, store=flaky)
+    container.start()
+    source = f"flaky-{uuid.uuid4().hex[:6]}"
+    publish(config["AMQP_URI"], [audit_event(source, n) for n in range(50)])
+
+    events = mongo[config["MONGODB_DATABASE"]]["events"]
+    eventually(lambda: events.count_documents({"service": source}) == 50)
+    assert flaky.failures == 1
+    assert sorted(e["event_id"] for e in events.find({"service": source})) == sorted(f"{source}-{n}" for n in range(50))

@@ -283,3 +283,14 @@ def test_C22_a_wrong_or_missing_head_hint_never_breaks_the_chain(audit, db, hint
     fresh.handle_audit_events([event(n) for n in range(6, 9)])
     assert sorted(e["seq"] for e in db["events"].find()) == list(range(1, 9))
     assert fresh.verify()["ok"] is True and fresh.head()["seq"] == 8
+
+
+def test_C24_the_newest_event_stays_and_a_stale_writer_never_writes_into_an_archived_range(aged, db, clock):
+    stale = worker_factory(AuditService, store=AuditStore(db), notary=Notary(KEY), now=clock)
+    stale.handle_audit_events([event(9, at=T0 - timedelta(days=10))])  # this writer now believes the head is 9
+    append(aged, 3, start=10, at=T0 - timedelta(days=10))  # another writer moves the head to 12
+    clock.now = T0 + timedelta(days=2000)  # everything is past retention
+    anchors = aged.apply_retention()
+    assert anchors[-1]["seq_to"] == 11 and [e["seq"] for e in db["events"].find()] == [12]
+    stale.handle_audit_events([event(13)])
+    assert [e["seq"] for e in db["events"].find()] == [12, 13] and aged.verify()["ok"] is True
