@@ -94,6 +94,8 @@ class AuditStore:
         for _ in range(MAX_ROUNDS):
             if not pending:
                 self._head = (seq, prev_hash)
+                if stored:
+                    self._advance_hint(seq, prev_hash)
                 return stored
             chained = []
             for event in pending:
@@ -115,7 +117,6 @@ class AuditStore:
                 continue
             stored += chained
             seq, prev_hash, pending = chained[-1]["seq"], chained[-1]["hash"], []
-            self._advance_hint(seq, prev_hash)
         raise RuntimeError("could not claim places in the audit chain")
 
     def _after_conflict(self, refused: dict, seq: int, prev_hash: str) -> tuple[int, str, bool]:

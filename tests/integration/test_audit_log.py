@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from nameko.testing.services import worker_factory
 
+from casewire.cli import main
 from casewire.errors import InvalidInput
 from services.audit.chain import link
 from services.audit.dependencies import AuditStore, Notary, key
@@ -294,3 +296,12 @@ def test_C24_the_newest_event_stays_and_a_stale_writer_never_writes_into_an_arch
     assert anchors[-1]["seq_to"] == 11 and [e["seq"] for e in db["events"].find()] == [12]
     stale.handle_audit_events([event(13)])
     assert [e["seq"] for e in db["events"].find()] == [12, 13] and aged.verify()["ok"] is True
+
+
+def test_C24_an_archive_file_re_hashes_offline_and_a_tampered_one_does_not(aged, tmp_path):
+    aged.apply_retention()
+    [path] = sorted((tmp_path / "archive").glob("audit-*.jsonl"))
+    assert CliRunner().invoke(main, ["audit", "check-file", str(path)]).exit_code == 0
+    path.write_text(path.read_text().replace('"user1"', '"mallory"'))
+    result = CliRunner().invoke(main, ["audit", "check-file", str(path)])
+    assert result.exit_code == 1 and json.loads(result.output)["first_bad_seq"] == 1
