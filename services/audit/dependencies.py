@@ -101,7 +101,7 @@ class AuditStore:
             for event in pending:
                 chained.append(link(event, seq + len(chained) + 1, chained[-1]["hash"] if chained else prev_hash))
             try:
-                self.events.insert_many([{"_id": key(e["seq"]), **e} for e in chained], ordered=True)
+                self.events.insert_many([{**e, "_id": key(e["seq"])} for e in chained], ordered=True)
             except BulkWriteError as exc:
                 error = exc.details["writeErrors"][0]
                 if error.get("code") != 11000:

@@ -4,10 +4,12 @@ import hashlib
 import json
 from datetime import datetime
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from casewire.audit import OUTCOMES, SYSTEM_ACTOR, AuditEvent
 from services.audit.chain import iso, storable, to_millis
+
+RESERVED = {"_id", "seq", "prev_hash", "hash"}
 
 
 class IncomingEvent(AuditEvent):
@@ -17,6 +19,14 @@ class IncomingEvent(AuditEvent):
         unknown = INCLUDE
 
     at = fields.AwareDateTime(required=True)
+
+    @pre_load
+    def refuse_chain_fields(self, data, **kwargs):
+        """The chain's own fields are the audit service's to set, never a publisher's."""
+        taken = sorted(RESERVED & set(data)) if isinstance(data, dict) else []
+        if taken:
+            raise ValidationError({name: ["set by the audit service only"] for name in taken})
+        return data
 
 
 _INCOMING = IncomingEvent()  # built once: building a schema costs more than loading an event

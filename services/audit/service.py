@@ -106,6 +106,8 @@ def _after(cursor) -> int:
         return 0
     if isinstance(cursor, int) and cursor >= 0:
         return cursor
+    if isinstance(cursor, str) and cursor.isdigit():  # a next_cursor of the first gateway version
+        return int(cursor)
     try:
         kind, _, seq = base64.urlsafe_b64decode(str(cursor) + "=" * (-len(str(cursor)) % 4)).decode().partition(":")
         if kind == "seq" and seq.isdigit():

@@ -11,7 +11,7 @@ from pymongo.errors import PyMongoError
 
 from casewire.audit import AuditTrail, audit_exchange, audit_queue
 from casewire.mongo import MongoStore
-from services.audit.dependencies import AuditStore
+from services.audit.dependencies import AuditStore, key
 from services.audit.service import AuditService
 from tests.integration.test_pipeline import eventually
 
@@ -97,14 +97,22 @@ def test_C22_odd_keys_and_malformed_messages_are_kept_and_never_block_the_queue(
     container_factory(AuditService, config).start()
     source = f"odd-{uuid.uuid4().hex[:6]}"
     odd = {**audit_event(source, 1), "details": {"query": {"a.b": "1", "$where": "x"}, "big": 2**70}}
-    publish(config["AMQP_URI"], [odd, {"not": "an audit event"}, audit_event(source, 2)])
+    forged = {**audit_event(source, 3), "_id": "000000000000000", "seq": 0, "hash": "0" * 64}
+    publish(config["AMQP_URI"], [odd, {"not": "an audit event"}, forged, audit_event(source, 2)])
 
     events = mongo[config["MONGODB_DATABASE"]]["events"]
     eventually(lambda: events.count_documents({"service": source}) == 2)
     stored = events.find_one({"event_id": f"{source}-1"})
     assert stored["details"]["query"] == {"a%2Eb": "1", "%24where": "x"} and stored["details"]["big"] == str(2**70)
-    malformed = eventually(lambda: events.find_one({"action": "audit.malformed_event"}))
-    assert malformed["outcome"] == "failed" and malformed["details"]["payload"] == {"not": "an audit event"}
+
+    def malformed():
+        found = list(events.find({"action": "audit.malformed_event"}).sort("seq", 1))
+        return found if len(found) == 2 else None
+
+    plain, forged_kept = eventually(malformed)
+    assert plain["outcome"] == "failed" and plain["details"]["payload"] == {"not": "an audit event"}
+    assert set(forged_kept["details"]["errors"]) == {"_id", "seq", "hash"}  # the forged chain fields are refused
+    assert all(e["_id"] == key(e["seq"]) and e["seq"] > 0 for e in events.find())
     with ClusterRpcProxy(config) as rpc:
         assert rpc.audit.verify()["ok"] is True
 

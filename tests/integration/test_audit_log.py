@@ -305,3 +305,14 @@ def test_C24_an_archive_file_re_hashes_offline_and_a_tampered_one_does_not(aged,
     path.write_text(path.read_text().replace('"user1"', '"mallory"'))
     result = CliRunner().invoke(main, ["audit", "check-file", str(path)])
     assert result.exit_code == 1 and json.loads(result.output)["first_bad_seq"] == 1
+
+
+def test_C22_checkpoints_are_also_exported_to_a_file_when_configured(db, clock, tmp_path):
+    store = AuditStore(db)
+    store.ensure_indexes()
+    exported = tmp_path / "checkpoints.jsonl"
+    audit = worker_factory(AuditService, store=store, notary=Notary(KEY, str(exported)), config={}, now=clock)
+    append(audit, 3)
+    audit.record_checkpoint()  # the default interval applies only between checkpoints
+    [line] = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert line["seq"] == 3 and line["at"] == "2027-03-01T12:00:00.000Z" and Notary(KEY).authentic(line)
