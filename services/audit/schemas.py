@@ -4,7 +4,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from casewire.audit import OUTCOMES, SYSTEM_ACTOR, AuditEvent
 from services.audit.chain import iso, storable, to_millis
@@ -54,7 +54,11 @@ def to_append(payload, now) -> dict:
 
 
 class Filters(Schema):
-    """What an auditor may filter on; ``since``/``until`` are ISO times (until exclusive)."""
+    """What an auditor may filter on; ``since``/``until`` are ISO times (until exclusive).
+    Other keys are ignored, as they were before these filters existed."""
+
+    class Meta:
+        unknown = EXCLUDE
 
     actor = fields.String()
     agency = fields.String()
