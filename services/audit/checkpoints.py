@@ -19,10 +19,10 @@ DEFAULT_INTERVAL = 60
 def record_checkpoint(store: AuditStore, notary: Notary, now: datetime, every_seconds: float = 0) -> dict | None:
     """Sign and store the current head, unless it has not moved or the last checkpoint is recent."""
     last = store.last_checkpoint()
+    if last and now - last["at"] < timedelta(seconds=every_seconds):
+        return None  # checked first: finding the head costs look-ups in the events collection
     seq, head_hash = store.head()
     if seq == 0 or (last and last["seq"] >= seq):
-        return None
-    if last and now - last["at"] < timedelta(seconds=every_seconds):
         return None
     number = last["number"] + 1 if last else 1
     checkpoint = notary.sign({"number": number, "seq": seq, "hash": head_hash, "at": to_millis(now)})
