@@ -180,3 +180,8 @@ def probe(service, timeout, live):
     healthy, why = run_probe(service_amqp_uri(service), service, timeout, live)
     click.echo(why, err=not healthy)
     raise SystemExit(0 if healthy else 1)
+
+
+from casewire.audit_cli import audit  # noqa: E402
+
+main.add_command(audit)

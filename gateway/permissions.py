@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "search.plates": _STAFF,
     "audit.read": frozenset({"auditor"}),
     "audit.verify": frozenset({"auditor"}),
+    "audit.export": frozenset({"auditor"}),
 }
 
 

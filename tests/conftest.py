@@ -60,7 +60,10 @@ def base_config(servers, run_id) -> dict:
 
 
 def service_config(base_config: dict, service: str, run_id: str) -> dict:
-    return {**base_config, "MONGODB_DATABASE": f"test_{run_id}_{service}"}
+    config = {**base_config, "MONGODB_DATABASE": f"test_{run_id}_{service}"}
+    if service == "audit":  # the checkpoint key is the audit service's alone
+        config.update(AUDIT_CHECKPOINT_KEY=f"test-checkpoint-key-{run_id}", AUDIT_ARCHIVE_DIR=f"/tmp/casewire-{run_id}")
+    return config
 
 
 @pytest.fixture(scope="session")

@@ -1,55 +1,238 @@
-"""The audit service's backend: the ``events`` collection, append-only by construction.
+"""The audit service's backends: the log in MongoDB (append-only by construction) and the HMAC key.
 
-:class:`AuditStore` has no update or delete method. Total order with several audit consumers:
-every append claims the next ``seq`` through a unique index, so two writers can never both hold
-the same place in the chain; the loser re-reads the head and retries. Each event's ``event_id``
-is unique too, so a redelivered message is appended once.
+:class:`AuditStore` has no update or delete method; it only inserts. The one deletion path in the
+service is :class:`services.audit.retention.RetiredSegments`, which removes a segment only after it
+was archived, the archive read back and verified, and a signed anchor stored (C24).
+
+Total order with several audit consumers: there is a single chain, and the unique index on ``seq``
+(``_id`` is the zero-padded ``seq``) is the arbiter. A writer chains a batch in memory from the
+head it knows and inserts it in ``seq`` order (``ordered``: the insert stops at the first
+failure); when another writer already holds a ``seq``, the insert fails there, the writer finds the
+new head and re-chains the rest. A seq is only ever inserted after its predecessor exists, so the
+stored seqs are contiguous and the head is found with a few ``_id`` look-ups, starting from a
+one-document *head hint* that writers move forward after each batch (a cache outside the log,
+checked against the stored event before use). ``event_id`` is unique too: a redelivered event is
+appended once.
 """
 
+import hashlib
+import hmac
+
+from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-from services.audit.chain import GENESIS, link
+from services.audit.chain import GENESIS, canonical_json, link
 
-MAX_ATTEMPTS = 50
+MAX_ROUNDS = 10_000
+CHECKPOINT_KEY = "AUDIT_CHECKPOINT_KEY"
+CHECKPOINT_FILE = "AUDIT_CHECKPOINT_FILE"
+
+
+def key(seq: int) -> str:
+    """The ``_id`` of the event at ``seq``: zero-padded, so text order is chain order."""
+    return f"{seq:015d}"
+
+
+FILTERS = {
+    "actor": "actor.id",
+    "agency": "actor.agency",
+    "record_id": "record_ids",
+    "record_type": "record_type",
+    "action": "action",
+    "outcome": "outcome",
+    "service": "service",
+    "request_id": "request_id",
+}
+
+
+def query(filters: dict, after_seq: int = 0) -> dict:
+    """The MongoDB filter for auditor ``filters``: exact fields, ``since``/``until`` (UTC datetimes
+    on ``at``, until exclusive) and ``through_seq`` (an export's fixed end)."""
+    found = {FILTERS[name]: value for name, value in filters.items() if name in FILTERS and value is not None}
+    if filters.get("since") or filters.get("until"):
+        found["at"] = {}
+        if filters.get("since"):
+            found["at"]["$gte"] = filters["since"]
+        if filters.get("until"):
+            found["at"]["$lt"] = filters["until"]
+    ids = {"$gt": key(after_seq)}
+    if filters.get("through_seq") is not None:
+        ids["$lte"] = key(filters["through_seq"])
+    found["_id"] = ids
+    return found
 
 
 class AuditStore:
+    """The ``events``, ``checkpoints`` and ``anchors`` collections; inserts and reads only."""
+
     def __init__(self, database):
         self.events = database["events"]
+        self.checkpoints = database["checkpoints"]
+        self.anchors = database["anchors"]
+        self.hint = database["chain_head"]  # one document caching the head; checked before any use
+        self._head: tuple[int, str] | None = None
+        self.conflicts = 0  # how often another writer took a seq first (a figure for tests and benches)
 
     def ensure_indexes(self) -> None:
         self.events.create_index([("seq", ASCENDING)], unique=True, name="seq")
         self.events.create_index([("event_id", ASCENDING)], unique=True, name="event_id")
+        self.events.create_index([("at", ASCENDING)], name="at")
         self.events.create_index([("record_ids", ASCENDING), ("seq", ASCENDING)], name="record")
         self.events.create_index([("actor.id", ASCENDING), ("seq", ASCENDING)], name="actor")
         self.events.create_index([("action", ASCENDING), ("seq", ASCENDING)], name="action")
 
-    def head(self) -> tuple[int, str]:
-        last = self.events.find_one(sort=[("seq", DESCENDING)])
-        return (last["seq"], last["hash"]) if last else (0, GENESIS)
+    # -- appending ---------------------------------------------------------------------------
 
-    def append(self, event: dict) -> dict | None:
-        """Chain and store ``event``; None when an event with its ``event_id`` is already stored."""
-        if self.events.find_one({"event_id": event["event_id"]}, {"_id": 1}):
-            return None
-        for _ in range(MAX_ATTEMPTS):
-            seq, prev_hash = self.head()
-            chained = link(event, seq + 1, prev_hash)
+    def append(self, events: list[dict]) -> list[dict]:
+        """Chain and store ``events`` in order; return those stored (known ``event_id``\\ s are skipped)."""
+        pending, stored = list(events), []
+        anchor = self.last_anchor()
+        if self._head is not None and anchor is not None and self._head[0] < anchor["seq_to"]:
+            self._head = None  # archived and deleted since this process last wrote: never write there
+        seq, prev_hash = self._head or self.head()
+        for _ in range(MAX_ROUNDS):
+            if not pending:
+                self._head = (seq, prev_hash)
+                if stored:
+                    self._advance_hint(seq, prev_hash)
+                return stored
+            chained = []
+            for event in pending:
+                chained.append(link(event, seq + len(chained) + 1, chained[-1]["hash"] if chained else prev_hash))
             try:
-                self.events.insert_one({"_id": chained["seq"], **chained})
-                return chained
-            except DuplicateKeyError as exc:
-                if "event_id" in str(exc):
-                    return None
-        raise RuntimeError("could not claim a place in the audit chain")
+                self.events.insert_many([{**e, "_id": key(e["seq"])} for e in chained], ordered=True)
+            except BulkWriteError as exc:
+                error = exc.details["writeErrors"][0]
+                if error.get("code") != 11000:
+                    raise
+                done = error["index"]
+                stored += chained[:done]
+                if done:
+                    seq, prev_hash = chained[done - 1]["seq"], chained[done - 1]["hash"]
+                pending = pending[done:]
+                seq, prev_hash, is_stored = self._after_conflict(chained[done], seq, prev_hash)
+                if is_stored:
+                    pending = pending[1:]
+                continue
+            stored += chained
+            seq, prev_hash, pending = chained[-1]["seq"], chained[-1]["hash"], []
+        raise RuntimeError("could not claim places in the audit chain")
 
-    def find(self, query: dict, after_seq: int, limit: int) -> list[dict]:
-        query = {**query, "seq": {"$gt": after_seq}}
-        return list(self.events.find(query, {"_id": 0}).sort([("seq", ASCENDING)]).limit(limit))
+    def _after_conflict(self, refused: dict, seq: int, prev_hash: str) -> tuple[int, str, bool]:
+        """Why ``refused`` was refused: its ``seq`` is taken (find the new head) or it is stored already."""
+        occupant = self.event_at(refused["seq"])
+        if occupant is None:  # nobody holds that seq: its event_id is already in the chain
+            return seq, prev_hash, True
+        if occupant["event_id"] == refused["event_id"]:  # another consumer appended this very event
+            return occupant["seq"], occupant["hash"], True
+        self.conflicts += 1
+        seq, prev_hash = self._probe(*max((occupant["seq"], occupant["hash"]), self._hinted() or (0, GENESIS)))
+        return seq, prev_hash, False
 
-    def all_in_order(self, batch_size: int = 1000):
-        return self.events.find({}, {"_id": 0}).sort([("seq", ASCENDING)]).batch_size(batch_size)
+    def head(self) -> tuple[int, str]:
+        """The chain's newest ``(seq, hash)``: probed from the best known start (this process's last
+        head, the head hint, the last archive anchor or the genesis)."""
+        known = [start for start in (self._head, self._hinted()) if start is not None]
+        if not known:
+            anchor = self.last_anchor()
+            known = [(anchor["seq_to"], anchor["hash"]) if anchor else (0, GENESIS)]
+        self._head = self._probe(*max(known))
+        return self._head
+
+    def _hinted(self) -> tuple[int, str] | None:
+        """The head hint, if the event it names is stored with that hash (never trusted unchecked)."""
+        hint = self.hint.find_one({"_id": "head"})
+        if hint is None:
+            return None
+        event = self.event_at(hint["seq"])
+        return (hint["seq"], hint["hash"]) if event is not None and event["hash"] == hint["hash"] else None
+
+    def _advance_hint(self, seq: int, head_hash: str) -> None:
+        """Move the hint forward (never back): it spares other writers a search for the head.
+
+        It is a cache, not part of the log: a wrong hint is ignored (see :meth:`_hinted`)."""
+        try:
+            self.hint.update_one(
+                {"_id": "head", "seq": {"$lt": seq}}, {"$set": {"seq": seq, "hash": head_hash}}, upsert=True
+            )
+        except DuplicateKeyError:
+            pass  # the hint is already at a newer head
+
+    def _probe(self, seq: int, prev_hash: str) -> tuple[int, str]:
+        """The highest stored seq above ``seq`` (which exists, or is the start): gallop, then bisect."""
+        step, missing = 1, None
+        while missing is None:
+            event = self.event_at(seq + step)
+            if event is None:
+                missing = seq + step
+            else:
+                seq, prev_hash, step = event["seq"], event["hash"], step * 2
+        while missing - seq > 1:
+            middle = (seq + missing) // 2
+            event = self.event_at(middle)
+            if event is None:
+                missing = middle
+            else:
+                seq, prev_hash = event["seq"], event["hash"]
+        return seq, prev_hash
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def event_at(self, seq: int) -> dict | None:
+        return self.events.find_one({"_id": key(seq)}, {"_id": 0})
+
+    def find(self, filters: dict, after_seq: int, limit: int) -> list[dict]:
+        """Events matching ``filters`` (see :func:`query`) after ``after_seq``, in chain order."""
+        cursor = self.events.find(query(filters, after_seq), {"_id": 0}).sort([("_id", ASCENDING)])
+        return list(cursor.limit(limit))
+
+    def count(self, filters: dict) -> int:
+        return self.events.count_documents(query(filters))
+
+    def in_order(self, after_seq: int = 0, through_seq: int | None = None, batch_size: int = 2000):
+        """Every stored event after ``after_seq`` (up to ``through_seq``), in chain order."""
+        bounds = {"$gt": key(after_seq)}
+        if through_seq is not None:
+            bounds["$lte"] = key(through_seq)
+        return self.events.find({"_id": bounds}, {"_id": 0}).sort([("_id", ASCENDING)]).batch_size(batch_size)
+
+    def first_retained(self, after_seq: int, query: dict) -> int | None:
+        """The seq of the first event after ``after_seq`` that matches ``query`` (still retained)."""
+        event = self.events.find_one({**query, "_id": {"$gt": key(after_seq)}}, {"seq": 1}, sort=[("_id", ASCENDING)])
+        return event["seq"] if event else None
+
+    # -- checkpoints and archive anchors ---------------------------------------------------------
+
+    def add_checkpoint(self, checkpoint: dict) -> bool:
+        """Store a signed checkpoint; False when another audit container stored that number first."""
+        try:
+            self.checkpoints.insert_one({"_id": key(checkpoint["number"]), **checkpoint})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def last_checkpoint(self) -> dict | None:
+        return self.checkpoints.find_one({}, {"_id": 0}, sort=[("_id", DESCENDING)])
+
+    def all_checkpoints(self, from_seq: int = 0, through_seq: int | None = None) -> list[dict]:
+        checkpoints = self.checkpoints.find({}, {"_id": 0}).sort([("_id", ASCENDING)])
+        bound = float("inf") if through_seq is None else through_seq
+        return [checkpoint for checkpoint in checkpoints if from_seq <= checkpoint["seq"] <= bound]
+
+    def add_anchor(self, anchor: dict) -> bool:
+        """Store an archive anchor; False when another container anchored a segment from that seq."""
+        try:
+            self.anchors.insert_one({"_id": key(anchor["seq_from"]), **anchor})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def all_anchors(self) -> list[dict]:
+        return list(self.anchors.find({}, {"_id": 0}).sort([("_id", ASCENDING)]))
+
+    def last_anchor(self) -> dict | None:
+        return self.anchors.find_one({}, {"_id": 0}, sort=[("_id", DESCENDING)])
 
     def ping(self) -> bool:
         try:
@@ -57,3 +240,44 @@ class AuditStore:
         except PyMongoError:
             return False
         return True
+
+
+class Notary:
+    """Signs checkpoints and archive anchors with the key only the audit service holds.
+
+    The signature is an HMAC-SHA256 over the record's canonical JSON (without ``hmac``); a service,
+    the gateway or someone with write access to MongoDB cannot make one.
+    """
+
+    def __init__(self, secret: str, export_path: str | None = None):
+        if len(secret) < 16:
+            raise ValueError(f"{CHECKPOINT_KEY} must be at least 16 characters")
+        self._secret = secret.encode()
+        self.export_path = export_path or None
+
+    def _mac(self, record: dict) -> str:
+        body = {name: value for name, value in record.items() if name not in ("_id", "hmac")}
+        return hmac.new(self._secret, canonical_json(body), hashlib.sha256).hexdigest()
+
+    def sign(self, record: dict) -> dict:
+        return {**record, "hmac": self._mac(record)}
+
+    def authentic(self, record: dict) -> bool:
+        return hmac.compare_digest(str(record.get("hmac", "")), self._mac(record))
+
+    def export(self, line: bytes) -> None:
+        """Append a signed checkpoint to the export file, when one is configured."""
+        if self.export_path:
+            with open(self.export_path, "ab") as export:
+                export.write(line + b"\n")
+
+
+class CheckpointKey(DependencyProvider):
+    """Gives workers the :class:`Notary` built from ``AUDIT_CHECKPOINT_KEY`` (config, a secret)."""
+
+    def setup(self):
+        config = self.container.config
+        self.notary = Notary(str(config.get(CHECKPOINT_KEY) or ""), config.get(CHECKPOINT_FILE))
+
+    def get_dependency(self, worker_ctx):
+        return self.notary

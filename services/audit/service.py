@@ -1,46 +1,117 @@
 """The audit service's entrypoints: append what arrives on the audit queue; answer auditors."""
 
-from nameko.messaging import consume
-from nameko.rpc import rpc
+import base64
+import binascii
 
-from casewire.audit import AuditEvent, audit_queue
-from casewire.errors import EXPECTED
+from marshmallow import ValidationError
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from casewire.audit import audit_queue
+from casewire.batching import consume_batch
+from casewire.clock import Clock
+from casewire.errors import EXPECTED, InvalidInput
 from casewire.mongo import MongoStore
 from services.audit import chain
-from services.audit.dependencies import AuditStore
+from services.audit.checkpoints import DEFAULT_INTERVAL, INTERVAL_KEY, record_checkpoint
+from services.audit.dependencies import AuditStore, CheckpointKey
+from services.audit.retention import Archivist, Policy, RetiredSegments
+from services.audit.schemas import Filters, to_append, to_json
 
-FILTERS = {"actor": "actor.id", "record_id": "record_ids", "action": "action", "outcome": "outcome"}
+MAX_PAGE = 5000
 
 
 class AuditService:
     name = "audit"
 
     store = MongoStore(AuditStore)
+    retired = MongoStore(RetiredSegments)
+    notary = CheckpointKey()
+    config = Config()
+    now = Clock()
 
-    @consume(audit_queue, requeue_on_error=True)
-    def handle_audit_event(self, payload: dict) -> None:
-        """Append one event to the chain; the message is acknowledged only after it is stored."""
-        self.store.append(AuditEvent().load(payload))
+    @consume_batch(audit_queue, config_prefix="AUDIT")
+    def handle_audit_events(self, payloads: list) -> int:
+        """Append a batch of queue messages to the chain, in order; they are acknowledged only after.
+
+        Each payload is a :class:`casewire.audit.AuditEvent`, e.g. ``{"event_id": "9f...", "at":
+        "2026-01-05T22:14:00+00:00", "service": "gateway", "action": "alert.read", "outcome":
+        "allowed", "actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, ...}``.
+        """
+        now = self.now()
+        return len(self.store.append([to_append(payload, now) for payload in payloads]))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_events(self, filters: dict, after_seq: int = 0, limit: int = 50) -> dict:
-        """Events in chain order, filtered by actor, record, action, outcome and time."""
-        query = {FILTERS[key]: value for key, value in filters.items() if key in FILTERS and value}
-        if filters.get("since") or filters.get("until"):
-            query["at"] = {}
-            if filters.get("since"):
-                query["at"]["$gte"] = filters["since"]
-            if filters.get("until"):
-                query["at"]["$lt"] = filters["until"]
-        items = self.store.find(query, after_seq, limit)
-        return {"items": items, "next_seq": items[-1]["seq"] if len(items) == limit else None}
+    def list_events(self, filters: dict, cursor=None, limit: int = 50) -> dict:
+        """Events in chain order, filtered by actor, agency, record, type, action, outcome, service,
+        request and time (``since``/``until``, ISO). ``cursor`` is the previous page's
+        ``next_cursor`` (an opaque string). Returns ``{"items": [...], "next_cursor": str|None}``."""
+        query, after_seq = _filters(filters), _after(cursor)
+        items = self.store.find(query, after_seq, max(1, min(int(limit), MAX_PAGE)))
+        last = items[-1]["seq"] if len(items) == limit else None
+        return {"items": to_json(items), "next_cursor": _cursor(last), "next_seq": last}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def count_events(self, filters: dict) -> int:
+        """How many events match ``filters`` (as in :meth:`list_events`, plus ``through_seq``)."""
+        return self.store.count(_filters(filters))
+
+    @rpc
+    def head(self) -> dict:
+        """The chain's newest ``{"seq", "hash"}``; an export bounds itself with it."""
+        seq, head_hash = self.store.head()
+        return {"seq": seq, "hash": head_hash}
 
     @rpc
     def verify(self) -> dict:
-        """Recompute the chain; name the first altered, removed or reordered event."""
-        return chain.verify(self.store.all_in_order())
+        """Recompute the chain from the last archive anchor, check every signed checkpoint; name the
+        first altered, removed or reordered event (``first_bad_seq``) or the failing checkpoint."""
+        store = self.store
+        return chain.verify_log(store.all_anchors(), store.all_checkpoints(), store.in_order, self.notary.authentic)
+
+    @timer(interval=5)
+    def record_checkpoint(self) -> dict | None:
+        """Sign the chain head every ``AUDIT_CHECKPOINT_SECONDS`` while it moves."""
+        every = self.config.get(INTERVAL_KEY)
+        every = DEFAULT_INTERVAL if every in (None, "") else float(every)
+        return to_json(record_checkpoint(self.store, self.notary, self.now(), every))
+
+    @timer(interval=3600)
+    def apply_retention(self) -> list:
+        """Archive, verify and then delete events past retention (C24); return the new anchors."""
+        archivist = Archivist(self.store, self.notary, self.retired, Policy.from_config(self.config))
+        return to_json(archivist.run(self.now()))
 
     @rpc
     def health(self) -> dict:
         """Whether MongoDB answers."""
         return {"mongodb": self.store.ping()}
+
+
+def _filters(filters: dict) -> dict:
+    try:
+        return Filters().load({key: value for key, value in (filters or {}).items() if value is not None})
+    except ValidationError as exc:
+        raise InvalidInput("the audit filters are invalid", exc.messages) from exc
+
+
+def _cursor(seq: int | None) -> str | None:
+    return None if seq is None else base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _after(cursor) -> int:
+    """The seq a cursor stands for; a bare integer (the old ``after_seq``) is accepted too."""
+    if cursor in (None, ""):
+        return 0
+    if isinstance(cursor, int) and cursor >= 0:
+        return cursor
+    if isinstance(cursor, str) and cursor.isdigit():  # a next_cursor of the first gateway version
+        return int(cursor)
+    try:
+        kind, _, seq = base64.urlsafe_b64decode(str(cursor) + "=" * (-len(str(cursor)) % 4)).decode().partition(":")
+        if kind == "seq" and seq.isdigit():
+            return int(seq)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise InvalidInput("the cursor is invalid", {"cursor": ["not a cursor this service issued"]})

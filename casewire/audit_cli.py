@@ -1,0 +1,133 @@
+"""``casewire audit verify|export|check-file``: the auditor's commands.
+
+``verify`` and ``export`` go through the gateway with the auditor's own token, so the gateway
+checks the role and audits the read like any other (C20); nothing here talks to the audit
+service or its database directly. ``check-file`` re-hashes an export or an archive segment
+offline, with no server at all.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+FILTERS = ("actor", "agency", "record_id", "record_type", "action", "outcome", "service", "since", "until")
+
+
+def _session(obj: dict):
+    import requests
+
+    token = obj["token"]
+    if not token:
+        raise click.UsageError("an auditor's token is needed: --token or $CASEWIRE_TOKEN")
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def _fail(response) -> None:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = response.text[:200]
+    raise click.ClickException(f"the gateway answered {response.status_code}: {detail}")
+
+
+@click.group("audit")
+@click.option("--gateway", envvar="CASEWIRE_GATEWAY", default="http://127.0.0.1:8080", show_default=True)
+@click.option("--token", envvar="CASEWIRE_TOKEN", help="An auditor's bearer token ($CASEWIRE_TOKEN).")
+@click.pass_context
+def audit(ctx, gateway, token):
+    """Verify and export the audit log (auditors)."""
+    ctx.obj = {"gateway": gateway.rstrip("/"), "token": token}
+
+
+@audit.command()
+@click.pass_obj
+def verify(obj):
+    """Recompute the chain and check the signed checkpoints; exit 1 when it does not verify."""
+    response = _session(obj).get(f"{obj['gateway']}/api/v1/audit/verify", timeout=3600)
+    if response.status_code != 200:
+        _fail(response)
+    result = response.json()
+    click.echo(json.dumps(result, indent=2, sort_keys=True))
+    if not result.get("ok"):
+        raise SystemExit(1)
+
+
+@audit.command()
+@click.option("--format", "format_", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write.")
+@click.option("--actor")
+@click.option("--agency")
+@click.option("--record-id", "record_id")
+@click.option("--record-type", "record_type")
+@click.option("--action")
+@click.option("--outcome", type=click.Choice(["allowed", "denied", "failed"]))
+@click.option("--service")
+@click.option("--since", help="ISO time with offset, e.g. 2026-01-01T00:00:00Z")
+@click.option("--until", help="ISO time with offset (exclusive)")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def export(obj, format_, out, quiet, **filters):
+    """Export the (filtered) log to a file, with a progress bar; the file appears only when complete."""
+    import requests
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    params = {"format": format_, **{key: value for key, value in filters.items() if value}}
+    url = f"{obj['gateway']}/api/v1/audit/export"
+    partial = out.with_name(out.name + ".part")
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with _session(obj).get(url, params=params, stream=True, timeout=(10, 600)) as response:
+            if response.status_code != 200:
+                _fail(response)
+            total = int(response.headers.get("X-Total-Count", 0))
+            with Progress(*columns, disable=quiet) as progress, open(partial, "wb") as target:
+                task = progress.add_task(f"audit events -> {out.name}", total=total)
+                for chunk in response.iter_content(chunk_size=64 * 1024):
+                    target.write(chunk)
+                    progress.advance(task, chunk.count(b"\n"))
+    except requests.RequestException as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"the export was interrupted ({exc}); nothing was written") from exc
+    events = _jsonl_lines(partial) if format_ == "jsonl" else _csv_rows(partial)
+    if events != total:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"the export stopped after {events} of {total} events; nothing was written")
+    os.replace(partial, out)
+    click.echo(f"{events} audit events written to {out}", err=True)
+
+
+def _jsonl_lines(path: Path) -> int:
+    with open(path, "rb") as exported:
+        return sum(1 for line in exported if line.strip())
+
+
+def _csv_rows(path: Path) -> int:
+    """Events in a CSV export (a quoted cell may span lines), without the header."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as exported:
+        return max(0, sum(1 for _ in csv.reader(exported)) - 1)
+
+
+@audit.command("check-file")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check_file(path):
+    """Re-hash a JSON-lines export or archive segment offline; exit 1 when its chain breaks."""
+    from services.audit.chain import GENESIS, walk
+
+    records = [json.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+    segment = next((r["segment"] for r in records if "segment" in r), None)
+    events = [r["event"] if "event" in r else r for r in records if "event" in r or "seq" in r]
+    if not events:
+        raise click.ClickException("no events in the file")
+    start_seq = segment["seq_from"] - 1 if segment else events[0]["seq"] - 1
+    start_hash = segment["prev_hash"] if segment else (events[0]["prev_hash"] if start_seq else GENESIS)
+    result = walk(events, start_seq, start_hash)
+    click.echo(json.dumps({key: result[key] for key in ("ok", "checked", "first_bad_seq", "head") if key in result}))
+    if not result["ok"]:
+        raise SystemExit(1)

@@ -1,0 +1,150 @@
+"""C22 over real RabbitMQ and FerretDB: several audit containers append one gapless, total chain."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from kombu import Connection
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import replace_dependencies
+from pymongo.errors import PyMongoError
+
+from casewire.audit import AuditTrail, audit_exchange, audit_queue
+from casewire.mongo import MongoStore
+from services.audit.dependencies import AuditStore, key
+from services.audit.service import AuditService
+from tests.integration.test_pipeline import eventually
+
+
+@pytest.fixture
+def audit_config(config_for):
+    """A fresh audit database per test, so every count below is exact."""
+
+    def make(**overrides):
+        config = config_for("audit")
+        return {**config, "MONGODB_DATABASE": f"{config['MONGODB_DATABASE']}_{uuid.uuid4().hex[:6]}", **overrides}
+
+    return make
+
+
+def audit_event(service: str, n: int) -> dict:
+    return {
+        "event_id": f"{service}-{n}",
+        "at": datetime.now(UTC).isoformat(),
+        "service": service,
+        "action": "alert.read",
+        "outcome": "allowed",
+        "actor": {"id": f"user{n % 7}", "agency": "TX0000000", "roles": ["analyst"]},
+        "record_type": "alert",
+        "record_ids": [f"a{n}"],
+        "details": {"n": n},
+    }
+
+
+def publish(amqp_uri: str, events: list[dict]) -> None:
+    """Put events on the durable audit queue the fast way (no confirms: a test's own traffic)."""
+    with Connection(amqp_uri) as connection:
+        producer = connection.Producer(serializer="json")
+        for event in events:
+            producer.publish(
+                event, exchange=audit_exchange, routing_key="audit", declare=[audit_queue], delivery_mode=2
+            )
+
+
+def store_of(container) -> AuditStore:
+    return next(d.store for d in container.dependencies if isinstance(d, MongoStore) and d.store_class is AuditStore)
+
+
+def test_C22_three_audit_consumers_append_one_total_gapless_chain(container_factory, audit_config, mongo):
+    config = audit_config(AUDIT_BATCH_SIZE=25, AUDIT_BATCH_WAIT=0.01)
+    containers = [container_factory(AuditService, config) for _ in range(3)]
+    for container in containers:
+        container.start()
+    source = f"burst-{uuid.uuid4().hex[:6]}"
+    publish(config["AMQP_URI"], [audit_event(source, n) for n in range(3000)])
+
+    events = mongo[config["MONGODB_DATABASE"]]["events"]
+    eventually(lambda: events.count_documents({"service": source}) == 3000, timeout=180)
+    seqs = sorted(event["seq"] for event in events.find({}, {"seq": 1}))
+    assert seqs == list(range(1, len(seqs) + 1))  # no gap, no seq twice
+    ids = [event["event_id"] for event in events.find({"service": source}, {"event_id": 1})]
+    assert sorted(ids) == sorted(f"{source}-{n}" for n in range(3000))  # each event exactly once
+    assert sum(store_of(container).conflicts for container in containers) > 0  # they did race
+    with ClusterRpcProxy(config) as rpc:
+        result = rpc.audit.verify()
+    assert result["ok"] is True and result["checked"] == len(seqs)
+
+
+def test_C22_a_redelivered_event_is_appended_once(container_factory, audit_config, mongo):
+    config = audit_config()
+    container_factory(AuditService, config).start()
+    source = f"again-{uuid.uuid4().hex[:6]}"
+    twice = [audit_event(source, 1), audit_event(source, 2), audit_event(source, 1)]
+    publish(config["AMQP_URI"], twice)
+    publish(config["AMQP_URI"], [audit_event(source, 2), audit_event(source, 3)])
+
+    events = mongo[config["MONGODB_DATABASE"]]["events"]
+    eventually(lambda: events.count_documents({"service": source}) == 3)
+    trail = AuditTrail(config["AMQP_URI"], source)
+    trail.record("alert.read", "allowed", actor={"id": "alice"})  # and the real publisher, with confirms
+    eventually(lambda: events.count_documents({"service": source}) == 4)
+    with ClusterRpcProxy(config) as rpc:
+        assert rpc.audit.verify()["ok"] is True
+
+
+def test_C22_odd_keys_and_malformed_messages_are_kept_and_never_block_the_queue(container_factory, audit_config, mongo):
+    config = audit_config()
+    container_factory(AuditService, config).start()
+    source = f"odd-{uuid.uuid4().hex[:6]}"
+    odd = {**audit_event(source, 1), "details": {"query": {"a.b": "1", "$where": "x"}, "big": 2**70}}
+    forged = {**audit_event(source, 3), "_id": "000000000000000", "seq": 0, "hash": "0" * 64}
+    publish(config["AMQP_URI"], [odd, {"not": "an audit event"}, forged, audit_event(source, 2)])
+
+    events = mongo[config["MONGODB_DATABASE"]]["events"]
+    eventually(lambda: events.count_documents({"service": source}) == 2)
+    stored = events.find_one({"event_id": f"{source}-1"})
+    assert stored["details"]["query"] == {"a%2Eb": "1", "%24where": "x"} and stored["details"]["big"] == str(2**70)
+
+    def malformed():
+        found = list(events.find({"action": "audit.malformed_event"}).sort("seq", 1))
+        return found if len(found) == 2 else None
+
+    plain, forged_kept = eventually(malformed)
+    assert plain["outcome"] == "failed" and plain["details"]["payload"] == {"not": "an audit event"}
+    assert set(forged_kept["details"]["errors"]) == {"_id", "seq", "hash"}  # the forged chain fields are refused
+    assert all(e["_id"] == key(e["seq"]) and e["seq"] > 0 for e in events.find())
+    with ClusterRpcProxy(config) as rpc:
+        assert rpc.audit.verify()["ok"] is True
+
+
+class FlakyStore:
+    """The real store, except that the first append fails as if MongoDB had gone away."""
+
+    def __init__(self, store: AuditStore):
+        self.store, self.failures = store, 0
+
+    def append(self, events):
+        if self.failures == 0:
+            self.failures += 1
+            raise PyMongoError("connection refused (injected)")
+        return self.store.append(events)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_C23_a_batch_that_cannot_be_stored_is_requeued_and_nothing_is_lost(container_factory, audit_config, mongo):
+    config = audit_config()
+    container = container_factory(AuditService, config)
+    store = AuditStore(mongo[config["MONGODB_DATABASE"]])
+    store.ensure_indexes()
+    flaky = FlakyStore(store)
+    replace_dependencies(container, store=flaky)
+    container.start()
+    source = f"flaky-{uuid.uuid4().hex[:6]}"
+    publish(config["AMQP_URI"], [audit_event(source, n) for n in range(50)])
+
+    events = mongo[config["MONGODB_DATABASE"]]["events"]
+    eventually(lambda: events.count_documents({"service": source}) == 50)
+    assert flaky.failures == 1
+    assert sorted(e["event_id"] for e in events.find({"service": source})) == sorted(f"{source}-{n}" for n in range(50))
