@@ -17,6 +17,7 @@ ALERT_RESOLVED = "alert_resolved"  # entities: an alert's entities are resolved 
 LINK_FOUND = "link_found"  # entities: a new alert shares entities with earlier records
 CASE_UPDATED = "case_updated"  # cases: a case was created or changed (its searchable fields)
 RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it everywhere (C16)
+CASE_ASSIGNED = "case_assigned"  # cases: someone was assigned to a case (notifications)
 
 
 class _Event(Schema):
@@ -106,6 +107,19 @@ class CaseUpdated(_Event):
     entity_ids = fields.List(fields.String(), load_default=list)
     alert_ids = fields.List(fields.String(), load_default=list)
     version = fields.Integer(required=True)  # increases with every change; search writes it as an external version
+    change = fields.String(allow_none=True)  # what happened: created, updated, status_changed, alert_linked...
+
+
+class CaseAssigned(_Event):
+    """``cases`` → ``case_assigned``: ``assignee`` now works ``case_id`` (the stream and webhooks tell them)."""
+
+    case_id = fields.String(required=True)
+    title = fields.String(required=True)
+    unit = fields.String(required=True)
+    assignee = fields.String(required=True)
+    assigned_by = fields.String(allow_none=True)
+    at = fields.String(required=True)
+    version = fields.Integer(required=True)
 
 
 class RecordPurged(_Event):

@@ -11,7 +11,7 @@ from flask_smorest import Api
 from casewire.audit import AuditTrail
 from casewire.config import load_config
 from gateway import errors
-from gateway.api import alerts, audit, health, search
+from gateway.api import alerts, audit, cases, health, search
 from gateway.auth import TokenVerifier
 from gateway.rpc import Rpc
 
@@ -44,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
             "security": [{"bearer": []}],
         },
     )
-    for module in (health, alerts, search, audit):
+    for module in (health, alerts, search, audit, cases):
         api.register_blueprint(module.blp)
     errors.register(app)
 

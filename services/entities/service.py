@@ -68,6 +68,25 @@ class EntitiesService:
         entity["sightings"] = SightingOut(many=True).dump(self.store.timeline(entity_id))
         return entity
 
+    @rpc(expected_exceptions=EXPECTED)
+    def record_case_link(self, case_id: str, entity_id: str, role: str, at: str, context: dict | None = None) -> dict:
+        """A case names this entity (as ``role``): a sighting with ``record_type`` ``"case"``; idempotent.
+
+        Called by the cases service; raises NotFound when the entity does not exist.
+        """
+        entity = self.store.get(entity_id)
+        sighting = {
+            "entity_id": entity_id,
+            "record_type": "case",
+            "record_id": case_id,
+            "at": datetime.fromisoformat(at),
+            "location": None,
+            "source": "case",
+            "role": role,
+        }
+        recorded = self.store.add_sighting(sighting)
+        return {"entity": ref_of(entity), "sighting": SightingOut().dump(sighting), "recorded": recorded}
+
     def _related(self, alert_id: str, entities: list[dict]) -> list[dict]:
         """Earlier records sharing an entity, each naming the shared entities."""
         by_id = {entity["id"]: entity for entity in entities}

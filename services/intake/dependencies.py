@@ -6,7 +6,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from casewire.errors import NotFound, Unavailable
+from casewire.errors import Conflict, NotFound, Unavailable
 
 
 class AlertStore:
@@ -59,6 +59,20 @@ class AlertStore:
         if alert is None:
             raise NotFound(f"no alert {alert_id}")
         return alert
+
+    def mark_promoted(self, alert_id: str, case_id: str, action: dict) -> dict:
+        """Set ``promoted`` and remember ``case_id`` once; Conflict when the alert was dismissed."""
+        alert = self.alerts.find_one_and_update(
+            {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
+            {"$set": {"status": "promoted"}, "$addToSet": {"case_ids": case_id}, "$push": {"actions": action}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if alert is not None:
+            return alert
+        alert = self.get(alert_id)
+        if case_id in (alert.get("case_ids") or []):
+            return alert
+        raise Conflict(f"alert {alert_id} is {alert['status']} and cannot be promoted")
 
     def list(self, filters: dict, limit: int, after: tuple | None) -> list[dict]:
         """Newest first; ``after`` is the (received_at, id) of the last alert of the previous page."""

@@ -74,6 +74,22 @@ class IntakeService:
         """One alert with its entities, related records and action log."""
         return AlertOut().dump(self.alerts.get(alert_id))
 
+    @rpc(expected_exceptions=EXPECTED)
+    def mark_promoted(self, alert_id: str, case_id: str, context: dict) -> dict:
+        """The alert became (part of) case ``case_id``: ``promoted`` from new or assigned; idempotent.
+
+        Called by the cases service. An alert may be promoted into several cases (each is one
+        action); a dismissed alert raises Conflict.
+        """
+        actor = (context or {}).get("actor") or {}
+        action = {
+            "action": "promoted",
+            "actor": actor.get("id", "system"),
+            "at": self.now(),
+            "detail": {"case_id": case_id},
+        }
+        return AlertOut().dump(self.alerts.mark_promoted(alert_id, case_id, action))
+
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Keep the resolved entities and related records on the alert."""
