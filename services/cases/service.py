@@ -602,7 +602,7 @@ class CasesService:
             case = self.store.get(case_id)
         except NotFound:
             return False
-        return rules.hidden_from(case, context) is None
+        return rules.hidden_from(case, context) is None and not rules.lacks_purpose(case, context)
 
     def _refuse(self, action: str, case_id: str | None, context: dict | None, reason: str) -> None:
         context = context or {}
