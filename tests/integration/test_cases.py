@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 from pypdf import PdfReader
 
@@ -540,3 +541,46 @@ def test_webhooks_deliver_assignments_with_retries(rpc):
         assert deliveries[0]["state"] == "delivered" and deliveries[0]["attempts"] == 2
     finally:
         server.shutdown()
+
+
+class Listener:
+    """Records what the cases service announces."""
+
+    name = "case_event_listener"
+    received: list = []
+
+    @event_handler("cases", "case_updated")
+    def handle_case_updated(self, payload):
+        Listener.received.append(("case_updated", payload))
+
+    @event_handler("cases", "case_assigned")
+    def handle_case_assigned(self, payload):
+        Listener.received.append(("case_assigned", payload))
+
+
+def test_every_change_announces_case_updated_with_a_growing_version(rpc, container_factory, config_for):
+    container_factory(Listener, config_for("listener")).start()
+    case = new_case(rpc)
+    rpc.cases.update_case(case["id"], {"status": "active"}, DANA)
+    rpc.cases.add_item(case["id"], "notes", {"text": "first canvass done"}, DANA)
+    rpc.cases.add_item(case["id"], "tasks", {"title": "CCTV", "assignee": "bob", "due": "2026-04-01T00:00:00Z"}, DANA)
+
+    def mine():
+        updates = [p for kind, p in Listener.received if kind == "case_updated" and p["case_id"] == case["id"]]
+        return updates if len(updates) == 4 else None
+
+    updates = eventually(mine)
+    assert sorted(p["version"] for p in updates) == [1, 2, 3, 4]
+    assert {p["change"] for p in updates} == {"created", "status_changed", "note_added", "task_added"}
+    assigned = eventually(
+        lambda: [p for k, p in Listener.received if k == "case_assigned" and p["case_id"] == case["id"]]
+    )
+    assert [(p["assignee"], p["version"]) for p in assigned] == [("bob", 4)]
+
+
+def test_C1_the_classification_of_a_case_cannot_be_changed_by_an_edit(rpc):
+    case = new_case(rpc)
+    with pytest.raises(InvalidInput) as error:
+        rpc.cases.update_case(case["id"], {"classification": "criminal_intelligence"}, DANA)
+    assert "classification" in error.value.errors
+    assert rpc.cases.get_case(case["id"], DANA)["record_class"] == "investigative"
