@@ -11,15 +11,19 @@ from nameko.rpc import RpcProxy, rpc
 from casewire.audit import AuditLog
 from casewire.clock import Clock
 from casewire.mongo import MongoStore
-from services.cases.content import ContentEntrypoints
+from services.cases import content, linking, notify, release, workflow
 from services.cases.dependencies import CaseStore, ContentStore, WebhookStore
-from services.cases.linking import LinkEntrypoints
-from services.cases.notify import WebhookEntrypoints
-from services.cases.release import ReleaseEntrypoints
-from services.cases.workflow import WorkflowEntrypoints
 
 
-class CasesService(WorkflowEntrypoints, LinkEntrypoints, ContentEntrypoints, ReleaseEntrypoints, WebhookEntrypoints):
+# Modules, not classes, are imported: ``nameko run`` takes every class with entrypoints in this module
+# for a service.
+class CasesService(
+    workflow.WorkflowEntrypoints,
+    linking.LinkEntrypoints,
+    content.ContentEntrypoints,
+    release.ReleaseEntrypoints,
+    notify.WebhookEntrypoints,
+):
     name = "cases"
 
     store = MongoStore(CaseStore)
