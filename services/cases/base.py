@@ -122,7 +122,7 @@ class CaseWorker:
                 self.hooks.enqueue(
                     {
                         "webhook_id": hook["_id"],
-                        "webhook": {"url": hook["url"], "secret": hook.get("secret")},
+                        "url": hook["url"],
                         "event": event_type,
                         "data": payload,
                         "state": "pending",

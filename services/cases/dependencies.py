@@ -230,6 +230,9 @@ class WebhookStore:
         self.webhooks.insert_one(webhook)
         return webhook
 
+    def get(self, webhook_id: str) -> dict | None:
+        return self.webhooks.find_one({"_id": webhook_id})
+
     def listening(self, event_type: str) -> list[dict]:
         return list(self.webhooks.find({"events": event_type}))
 

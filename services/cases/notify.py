@@ -49,7 +49,8 @@ class WebhookEntrypoints(CaseWorker):
             delivery = self.hooks.claim(due["_id"], now, webhooks.next_try(now, 6))
             if delivery is None:
                 continue
-            error = webhooks.attempt(delivery["webhook"], delivery)
+            hook = self.hooks.get(delivery["webhook_id"])
+            error = webhooks.attempt(hook, delivery) if hook else "the subscription no longer exists"
             attempts = delivery.get("attempts", 0) + 1
             if error is None:
                 self.hooks.finish(

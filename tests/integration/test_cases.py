@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import hmac
 import io
 import json
 import threading
@@ -506,15 +507,17 @@ class Receiver(BaseHTTPRequestHandler):
     """A webhook endpoint on 127.0.0.1 that fails its first request."""
 
     received: list = []
+    signatures: list = []
     fail_first = True
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
         if Receiver.fail_first:
             Receiver.fail_first = False
             self.send_response(500)
         else:
-            Receiver.received.append((self.headers["X-Casewire-Event"], body))
+            Receiver.received.append((self.headers["X-Casewire-Event"], json.loads(raw)))
+            Receiver.signatures.append((self.headers.get("X-Casewire-Signature"), raw))
             self.send_response(204)
         self.end_headers()
 
@@ -531,12 +534,15 @@ def test_webhooks_deliver_assignments_with_retries(rpc):
         url = f"http://127.0.0.1:{server.server_port}/hook"
         with pytest.raises(Forbidden):
             rpc.cases.create_webhook({"url": url, "events": ["case_assigned"], "unit": "other"}, boss)
-        hook = rpc.cases.create_webhook({"url": url, "events": ["case_assigned"]}, boss)
-        assert hook["unit"] == unit
+        secret = "a-shared-secret-of-the-agency"
+        hook = rpc.cases.create_webhook({"url": url, "events": ["case_assigned"], "secret": secret}, boss)
+        assert hook["unit"] == unit and "secret" not in hook
         case = rpc.cases.create_case({"title": "Assigned", "unit": unit}, boss)
         rpc.cases.update_case(case["id"], {"assignee": "bob"}, boss)
         got = eventually(lambda: [b for e, b in Receiver.received if e == "case_assigned"])
         assert got[0]["data"]["case_id"] == case["id"] and got[0]["data"]["assignee"] == "bob"
+        signature, raw = Receiver.signatures[0]
+        assert signature == "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
         deliveries = rpc.cases.webhook_deliveries(hook["id"])
         assert deliveries[0]["state"] == "delivered" and deliveries[0]["attempts"] == 2
     finally:
