@@ -19,6 +19,7 @@ CASE_UPDATED = "case_updated"  # cases: a case was created or changed (its searc
 RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it everywhere (C16)
 ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned to a person or a unit
 ALERT_OVERDUE = "alert_overdue"  # intake: an alert passed its triage deadline (relayed by the stream)
+CASE_ASSIGNED = "case_assigned"  # cases: someone was assigned to a case (notifications)
 
 
 class _Event(Schema):
@@ -116,6 +117,19 @@ class CaseUpdated(_Event):
     entity_ids = fields.List(fields.String(), load_default=list)
     alert_ids = fields.List(fields.String(), load_default=list)
     version = fields.Integer(required=True)  # increases with every change; search writes it as an external version
+    change = fields.String(allow_none=True)  # what happened: created, updated, status_changed, alert_linked...
+
+
+class CaseAssigned(_Event):
+    """``cases`` → ``case_assigned``: ``assignee`` now works ``case_id`` (the stream and webhooks tell them)."""
+
+    case_id = fields.String(required=True)
+    title = fields.String(required=True)
+    unit = fields.String(required=True)
+    assignee = fields.String(required=True)
+    assigned_by = fields.String(allow_none=True)
+    at = fields.String(required=True)
+    version = fields.Integer(required=True)
 
 
 class RecordPurged(_Event):

@@ -1,25 +1,63 @@
-"""The cases service's backend: the ``cases`` collection, wrapped as :class:`CaseStore`."""
+"""The cases service's backends, each wrapped as a small domain store.
 
+- :class:`CaseStore`: ``cases`` (one document per case, its links inside), ``history`` (every action
+  on a case) and ``disseminations`` (C10).
+- :class:`ContentStore`: ``items`` (notes, reports, interviews, tasks, evidence), ``custody``
+  (append-only chain-of-custody entries) and the ``attachments`` GridFS bucket.
+- :class:`WebhookStore`: ``webhooks`` (subscriptions) and ``deliveries`` (an outbox with retries).
+
+Every write is a single-document operation (FerretDB has no multi-document transactions).
+"""
+
+import base64
+import json
 import uuid
+from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import PyMongoError
+import gridfs
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from casewire.errors import NotFound
+from casewire.errors import Conflict, NotFound, Unavailable
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def encode_cursor(opened_at: datetime, case_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([opened_at.isoformat(), case_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        opened_at, case_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(opened_at), str(case_id)
+    except (ValueError, TypeError) as exc:
+        raise NotFound("no such page: the cursor is not one this service gave out") from exc
 
 
 class CaseStore:
     def __init__(self, database):
         self.cases = database["cases"]
+        self.history = database["history"]
+        self.disseminations = database["disseminations"]
 
     def ensure_indexes(self) -> None:
         self.cases.create_index([("status", ASCENDING), ("opened_at", DESCENDING)], name="status_time")
         self.cases.create_index([("unit", ASCENDING), ("opened_at", DESCENDING)], name="unit_time")
         self.cases.create_index([("assignees", ASCENDING)], name="assignees")
+        self.cases.create_index([("alert_ids", ASCENDING)], name="alert_ids")
+        self.cases.create_index([("promoted_from_alert", ASCENDING)], name="promoted_from_alert")
+        self.history.create_index([("case_id", ASCENDING), ("at", ASCENDING)], name="case_time")
+        self.disseminations.create_index([("record_ids", ASCENDING), ("at", ASCENDING)], name="record_time")
 
     def insert(self, case: dict) -> dict:
-        case = {"_id": uuid.uuid4().hex, **case}
-        self.cases.insert_one(case)
+        case = {"_id": new_id(), **case}
+        try:
+            self.cases.insert_one(case)
+        except PyMongoError as exc:
+            raise Unavailable(f"the case store is unavailable: {exc}") from exc
         return case
 
     def get(self, case_id: str) -> dict:
@@ -28,9 +66,195 @@ class CaseStore:
             raise NotFound(f"no case {case_id}")
         return case
 
+    def find_promoted(self, alert_id: str) -> dict | None:
+        return self.cases.find_one({"promoted_from_alert": alert_id})
+
+    def cases_with_alerts(self, alert_ids: list[str], exclude: str) -> list[dict]:
+        if not alert_ids:
+            return []
+        return list(self.cases.find({"alert_ids": {"$in": alert_ids}, "_id": {"$ne": exclude}}))
+
+    def update(self, case_id: str, changes: dict, now: datetime, expect: dict | None = None) -> dict:
+        """Apply ``changes`` (update operators) to the case if it still matches ``expect``; bump its version."""
+        update = {key: dict(value) for key, value in changes.items()}
+        update.setdefault("$set", {})["updated_at"] = now
+        update.setdefault("$inc", {})["version"] = 1
+        case = self.cases.find_one_and_update(
+            {"_id": case_id, **(expect or {})}, update, return_document=ReturnDocument.AFTER
+        )
+        if case is None:
+            self.get(case_id)
+            raise Conflict(f"case {case_id} changed meanwhile; read it again and retry")
+        return case
+
+    def page(self, query: dict, limit: int, after: tuple | None) -> list[dict]:
+        """Newest first; ``after`` is the (opened_at, id) of the last case of the previous page."""
+        if after:
+            opened_at, last_id = after
+            query = {
+                "$and": [
+                    query,
+                    {"$or": [{"opened_at": {"$lt": opened_at}}, {"opened_at": opened_at, "_id": {"$lt": last_id}}]},
+                ]
+            }
+        cursor = self.cases.find(query).sort([("opened_at", DESCENDING), ("_id", DESCENDING)])
+        return list(cursor.limit(limit))
+
+    def record(self, case_id: str, action: str, actor: str, at: datetime, detail: dict | None = None) -> dict:
+        """Append one entry to the case's history (the timeline's actions)."""
+        entry = {"_id": new_id(), "case_id": case_id, "action": action, "actor": actor, "at": at, "detail": detail}
+        self.history.insert_one(entry)
+        return entry
+
+    def history_of(self, case_id: str) -> list[dict]:
+        return list(self.history.find({"case_id": case_id}).sort([("at", ASCENDING)]))
+
+    def add_dissemination(self, entry: dict) -> dict:
+        entry = {"_id": new_id(), **entry}
+        self.disseminations.insert_one(entry)
+        return entry
+
+    def disseminations_of(self, case_id: str) -> list[dict]:
+        return list(self.disseminations.find({"record_ids": case_id}).sort([("at", ASCENDING)]))
+
     def ping(self) -> bool:
         try:
             self.cases.database.command("ping")
         except PyMongoError:
             return False
         return True
+
+
+class ContentStore:
+    """Case contents. Custody entries are only ever inserted: there is no update or delete here."""
+
+    def __init__(self, database):
+        self.items = database["items"]
+        self.custody = database["custody"]
+        self.files = database["attachments.files"]
+        self.chunks = database["attachments.chunks"]
+        self.bucket = gridfs.GridFSBucket(database, bucket_name="attachments")
+
+    def ensure_indexes(self) -> None:
+        self.items.create_index(
+            [("case_id", ASCENDING), ("kind", ASCENDING), ("recorded_at", ASCENDING)], name="case_kind"
+        )
+        self.custody.create_index([("evidence_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="chain")
+        self.files.create_index([("metadata.case_id", ASCENDING)], name="case")
+
+    def add_item(self, item: dict) -> dict:
+        item = {"_id": new_id(), **item}
+        self.items.insert_one(item)
+        return item
+
+    def items_of(self, case_id: str, kind: str | None = None) -> list[dict]:
+        query = {"case_id": case_id, **({"kind": kind} if kind else {})}
+        return list(self.items.find(query).sort([("recorded_at", ASCENDING)]))
+
+    def get_item(self, case_id: str, item_id: str, kind: str) -> dict:
+        item = self.items.find_one({"_id": item_id, "case_id": case_id, "kind": kind})
+        if item is None:
+            raise NotFound(f"no {kind} {item_id} in case {case_id}")
+        return item
+
+    def append_custody(self, evidence_id: str, entry: dict) -> dict:
+        """Add the next link of the chain; ``from`` must be whoever holds the item now."""
+        for _ in range(5):
+            chain = self.custody_of(evidence_id)
+            if chain and chain[-1]["to"] != entry["from"]:
+                raise Conflict(
+                    f"the item is held by {chain[-1]['to']}, not {entry['from']}: "
+                    "a transfer starts where the last one ended"
+                )
+            record = {"_id": new_id(), "evidence_id": evidence_id, "seq": len(chain) + 1, **entry}
+            try:
+                self.custody.insert_one(record)
+            except DuplicateKeyError:  # another transfer was recorded meanwhile: check against it
+                continue
+            return record
+        raise Conflict("the chain of custody is changing too fast; retry")
+
+    def custody_of(self, evidence_id: str) -> list[dict]:
+        return list(self.custody.find({"evidence_id": evidence_id}).sort([("seq", ASCENDING)]))
+
+    def move(self, from_case: str, to_case: str) -> None:
+        """Merge: contents of ``from_case`` now belong to ``to_case`` and remember where they came from."""
+        self.items.update_many(
+            {"case_id": from_case, "origin_case_id": {"$exists": False}}, {"$set": {"origin_case_id": from_case}}
+        )
+        self.items.update_many({"case_id": from_case}, {"$set": {"case_id": to_case}})
+        self.files.update_many(
+            {"metadata.case_id": from_case, "metadata.origin_case_id": {"$exists": False}},
+            {"$set": {"metadata.origin_case_id": from_case}},
+        )
+        self.files.update_many({"metadata.case_id": from_case}, {"$set": {"metadata.case_id": to_case}})
+
+    def put_file(self, data: bytes, filename: str, metadata: dict) -> str:
+        file_id = new_id()
+        self.bucket.upload_from_stream_with_id(file_id, filename, data, metadata=metadata)
+        return file_id
+
+    def file_info(self, case_id: str, file_id: str) -> dict:
+        info = self.files.find_one({"_id": file_id, "metadata.case_id": case_id})
+        if info is None:
+            raise NotFound(f"no attachment {file_id} in case {case_id}")
+        return info
+
+    def read_file(self, file_id: str) -> bytes:
+        return self.bucket.open_download_stream(file_id).read()
+
+    def files_of(self, case_id: str) -> list[dict]:
+        return list(self.files.find({"metadata.case_id": case_id}).sort([("uploadDate", ASCENDING)]))
+
+    def ping(self) -> bool:
+        try:
+            self.items.database.command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+
+class WebhookStore:
+    """Subscriptions, and deliveries as an outbox: each is tried until it succeeds or runs out."""
+
+    def __init__(self, database):
+        self.webhooks = database["webhooks"]
+        self.deliveries = database["deliveries"]
+
+    def ensure_indexes(self) -> None:
+        self.webhooks.create_index([("events", ASCENDING)], name="events")
+        self.deliveries.create_index([("state", ASCENDING), ("next_at", ASCENDING)], name="due")
+
+    def add(self, webhook: dict) -> dict:
+        webhook = {"_id": new_id(), **webhook}
+        self.webhooks.insert_one(webhook)
+        return webhook
+
+    def get(self, webhook_id: str) -> dict | None:
+        return self.webhooks.find_one({"_id": webhook_id})
+
+    def listening(self, event_type: str) -> list[dict]:
+        return list(self.webhooks.find({"events": event_type}))
+
+    def all(self, query: dict) -> list[dict]:
+        return list(self.webhooks.find(query).sort([("created_at", ASCENDING)]))
+
+    def enqueue(self, delivery: dict) -> None:
+        self.deliveries.insert_one({"_id": new_id(), **delivery})
+
+    def due(self, now: datetime, limit: int = 50) -> list[dict]:
+        return list(self.deliveries.find({"state": "pending", "next_at": {"$lte": now}}).limit(limit))
+
+    def claim(self, delivery_id: str, now: datetime, until: datetime) -> dict | None:
+        """Take a due delivery for one attempt (another worker may have taken it)."""
+        return self.deliveries.find_one_and_update(
+            {"_id": delivery_id, "state": "pending", "next_at": {"$lte": now}},
+            {"$set": {"next_at": until}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def finish(self, delivery_id: str, changes: dict) -> None:
+        self.deliveries.update_one({"_id": delivery_id}, {"$set": changes})
+
+    def deliveries_of(self, webhook_id: str) -> list[dict]:
+        return list(self.deliveries.find({"webhook_id": webhook_id}))

@@ -1,22 +1,233 @@
-"""The cases service's input and output schemas."""
+"""The cases service's input and output schemas (RPC boundary; the gateway reuses the inputs)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+from services.cases.rules import (
+    OFFENSE_CATEGORIES,
+    RELIABILITIES,
+    SENSITIVITIES,
+    SOURCE_TYPES,
+    TRANSITIONS,
+    VALIDITIES,
+)
 
 CLASSIFICATIONS = ("investigative", "criminal_intelligence")
-STATUSES = ("open", "active", "suspended", "closed", "referred")
+STATUSES = tuple(TRANSITIONS)
+PRIORITIES = ("low", "normal", "high", "critical")
+ENTITY_ROLES = (
+    "suspect",
+    "victim",
+    "witness",
+    "vehicle_of_interest",
+    "person_of_interest",
+    "associate",
+    "complainant",
+    "location_of_interest",
+    "evidence",
+    "other",
+)
+ITEM_KINDS = ("notes", "reports", "interviews", "tasks")
+
+_short = validate.Length(min=1, max=300)
+_text = validate.Length(min=1, max=50000)
 
 
-class CaseIn(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    summary = fields.String(load_default="", validate=validate.Length(max=20000))
-    type = fields.String(load_default="general", validate=validate.Length(max=100))
-    priority = fields.String(load_default="normal", validate=validate.OneOf(("low", "normal", "high", "critical")))
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    assignee = fields.String(validate=validate.Length(max=200))
-    classification = fields.String(load_default="investigative", validate=validate.OneOf(("investigative",)))
+class _In(Schema):
+    class Meta:
+        unknown = RAISE
 
 
-class CaseOut(Schema):
+class Subject(_In):
+    entity_id = fields.String(validate=_short)
+    name = fields.String(validate=_short)
+    description = fields.String(validate=validate.Length(max=2000))
+
+
+class CaseFields(_In):
+    """Fields a case may be opened or edited with; criminal intelligence adds C2/C4/C5/C13 fields."""
+
+    title = fields.String(validate=_short)
+    summary = fields.String(validate=validate.Length(max=20000))
+    type = fields.String(validate=validate.Length(min=1, max=100))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    unit = fields.String(validate=validate.Length(min=1, max=100))
+    assignee = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "adds one assignee"})
+    assignees = fields.List(fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=50))
+    subjects = fields.List(fields.Nested(Subject), validate=validate.Length(max=100))
+    offense_category = fields.String(validate=validate.OneOf(OFFENSE_CATEGORIES))
+    reasonable_suspicion = fields.String(validate=validate.Length(max=20000))
+    submitter = fields.String(validate=_short)
+    submitting_agency = fields.String(validate=validate.Length(min=1, max=20), metadata={"description": "ORI"})
+    control_official = fields.String(validate=_short)
+    source_type = fields.String(validate=validate.OneOf(SOURCE_TYPES))
+    obtained_how = fields.String(validate=validate.Length(min=1, max=5000))
+    sensitivity = fields.String(validate=validate.OneOf(SENSITIVITIES))
+    source_reliability = fields.String(validate=validate.OneOf(RELIABILITIES))
+    content_validity = fields.String(validate=validate.OneOf(VALIDITIES))
+    review_due = fields.AwareDateTime()
+    protected_views = fields.Boolean(metadata={"description": "C4: holds political, religious or social views"})
+    protected_views_link = fields.String(validate=validate.Length(max=5000))
+
+
+class CaseIn(CaseFields):
+    title = fields.String(required=True, validate=_short)
+    classification = fields.String(load_default="investigative", validate=validate.OneOf(CLASSIFICATIONS))
+
+
+class CasePatch(CaseFields):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    reason = fields.String(validate=validate.Length(max=2000), metadata={"description": "why the status changes"})
+
+
+class ReviewIn(_In):
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "validate")))
+    justification = fields.String(required=True, validate=validate.Length(min=10, max=5000))
+    review_due = fields.AwareDateTime()
+
+
+class LinkAlertIn(_In):
+    alert_id = fields.String(required=True, validate=_short)
+    reason = fields.String(validate=validate.Length(max=2000))
+    reasonable_suspicion = fields.String(
+        validate=validate.Length(max=20000), metadata={"description": "C7: needed to link into criminal intelligence"}
+    )
+
+
+class UnlinkIn(_In):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class LinkEntityIn(_In):
+    entity_id = fields.String(required=True, validate=_short)
+    role = fields.String(required=True, validate=validate.OneOf(ENTITY_ROLES))
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class NoteIn(_In):
+    text = fields.String(required=True, validate=_text)
+
+
+class ReportIn(_In):
+    title = fields.String(required=True, validate=_short)
+    body = fields.String(required=True, validate=_text)
+    report_type = fields.String(load_default="investigative", validate=validate.Length(max=100))
+
+
+class InterviewIn(_In):
+    interviewee = fields.String(required=True, validate=_short, metadata={"description": "who was interviewed"})
+    at = fields.AwareDateTime(required=True, metadata={"description": "when"})
+    interviewer = fields.String(validate=_short, metadata={"description": "by whom; defaults to the caller"})
+    summary = fields.String(required=True, validate=_text)
+    location = fields.String(validate=validate.Length(max=300))
+    attachment_ids = fields.List(fields.String(validate=_short), load_default=list)
+
+
+class TaskIn(_In):
+    title = fields.String(required=True, validate=_short)
+    assignee = fields.String(required=True, validate=_short)
+    due = fields.AwareDateTime(required=True)
+    detail = fields.String(validate=validate.Length(max=5000))
+
+
+ITEM_SCHEMAS = {"notes": NoteIn, "reports": ReportIn, "interviews": InterviewIn, "tasks": TaskIn}
+
+
+class CustodyIn(_In):
+    """One transfer of an evidence item."""
+
+    from_ = fields.String(required=True, data_key="from", validate=_short)
+    to = fields.String(required=True, validate=_short)
+    at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    condition = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class EvidenceIn(_In):
+    description = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    evidence_type = fields.String(load_default="physical", validate=validate.Length(max=100))
+    collected_at = fields.AwareDateTime(required=True)
+    collected_by = fields.String(required=True, validate=_short)
+    location = fields.String(validate=validate.Length(max=300))
+    custody = fields.List(fields.Nested(CustodyIn), load_default=list, validate=validate.Length(max=100))
+
+
+class DisseminationIn(_In):
+    recipient = fields.String(required=True, validate=_short)
+    agency = fields.String(required=True, validate=_short)
+    purpose = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    need_to_know = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class ExportIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    format = fields.String(load_default="pdf", validate=validate.OneOf(("pdf", "json")))
+    recipient = fields.String(validate=_short, metadata={"description": "defaults to the caller"})
+    agency = fields.String(validate=_short, metadata={"description": "defaults to the caller's agency"})
+    need_to_know = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class MergeIn(_In):
+    other_id = fields.String(required=True, validate=_short)
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class PromoteIn(CaseIn):
+    """Promote into ``case_id``, or open a new case from these fields."""
+
+    title = fields.String(validate=_short)
+    case_id = fields.String(validate=_short)
+    reason = fields.String(validate=validate.Length(max=2000))
+
+
+class WebhookIn(_In):
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    events = fields.List(
+        fields.String(validate=validate.OneOf(("case_updated", "case_assigned"))),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    unit = fields.String(validate=validate.Length(min=1, max=100))
+    secret = fields.String(validate=validate.Length(min=16, max=200), load_only=True)
+
+
+class CaseListQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    assignee = fields.String(validate=_short)
+    classification = fields.String(validate=validate.OneOf(CLASSIFICATIONS))
+    unit = fields.String(validate=_short)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String()
+
+
+def plain(value):
+    """Nested stored values as JSON primitives: datetimes become ISO strings."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items() if key != "_id"} | (
+            {"id": value["_id"]} if "_id" in value else {}
+        )
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class Plain(fields.Field):
+    def _serialize(self, value, attr, obj, **kwargs):
+        return plain(value)
+
+
+class _Out(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class CaseOut(_Out):
     id = fields.String(attribute="_id")
     title = fields.String()
     summary = fields.String()
@@ -30,3 +241,34 @@ class CaseOut(Schema):
     status = fields.String()
     opened_at = fields.AwareDateTime()
     opened_by = fields.String()
+    updated_at = fields.AwareDateTime()
+    version = fields.Integer()
+    alerts = Plain()
+    alert_ids = fields.List(fields.String())
+    unlinked_alerts = Plain()
+    entities = Plain()
+    entity_ids = fields.List(fields.String())
+    subjects = Plain()
+    offense_category = fields.String()
+    reasonable_suspicion = fields.String()
+    submitter = fields.String()
+    submitting_agency = fields.String()
+    submitting_unit = fields.String()
+    control_official = fields.String()
+    source_type = fields.String()
+    obtained_how = fields.String()
+    sensitivity = fields.String()
+    source_reliability = fields.String()
+    content_validity = fields.String()
+    protected_views = fields.Boolean()
+    protected_views_link = fields.String()
+    review_state = fields.String()
+    review_due = fields.AwareDateTime()
+    submitted_at = fields.AwareDateTime()
+    approved_by = fields.String()
+    approved_at = fields.AwareDateTime()
+    last_validated_at = fields.AwareDateTime()
+    reviews = Plain()
+    merged_from = Plain()
+    merged_into = fields.String()
+    promoted_from_alert = fields.String()

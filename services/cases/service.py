@@ -1,43 +1,40 @@
-"""The cases service's entrypoints."""
+"""The cases service: case files, their links and contents, review, export and webhooks.
 
-from marshmallow import ValidationError
-from nameko.rpc import rpc
+The entrypoints live in groups (workflow, linking, content, release, notify); this class gives them
+their dependencies.
+"""
 
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher
+from nameko.rpc import RpcProxy, rpc
+
+from casewire.audit import AuditLog
 from casewire.clock import Clock
-from casewire.errors import EXPECTED, InvalidInput
 from casewire.mongo import MongoStore
-from services.cases.dependencies import CaseStore
-from services.cases.schemas import CaseIn, CaseOut
+from services.cases import content, linking, notify, release, workflow
+from services.cases.dependencies import CaseStore, ContentStore, WebhookStore
 
 
-class CasesService:
+# Modules, not classes, are imported: ``nameko run`` takes every class with entrypoints in this module
+# for a service.
+class CasesService(
+    workflow.WorkflowEntrypoints,
+    linking.LinkEntrypoints,
+    content.ContentEntrypoints,
+    release.ReleaseEntrypoints,
+    notify.WebhookEntrypoints,
+):
     name = "cases"
 
     store = MongoStore(CaseStore)
+    contents = MongoStore(ContentStore)
+    hooks = MongoStore(WebhookStore)
+    dispatch = EventDispatcher()
+    audit = AuditLog()
     now = Clock()
-
-    @rpc(expected_exceptions=EXPECTED)
-    def create_case(self, fields: dict, context: dict) -> dict:
-        """Open an investigative case, e.g. ``{"title": "Armed robbery, Main St", "unit": "robbery"}``."""
-        try:
-            case = CaseIn().load(fields)
-        except ValidationError as exc:
-            raise InvalidInput("the case is invalid", exc.messages) from exc
-        actor = context.get("actor") or {}
-        assignee = case.pop("assignee", None)
-        case.update(
-            status="open",
-            record_class=case["classification"],
-            assignees=[assignee] if assignee else [],
-            agency=actor.get("agency"),
-            opened_at=self.now(),
-            opened_by=actor.get("id"),
-        )
-        return CaseOut().dump(self.store.insert(case))
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_case(self, case_id: str) -> dict:
-        return CaseOut().dump(self.store.get(case_id))
+    config = Config()
+    entities_rpc = RpcProxy("entities")
+    intake_rpc = RpcProxy("intake")
 
     @rpc
     def health(self) -> dict:

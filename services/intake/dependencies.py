@@ -193,6 +193,20 @@ class AlertStore:
     def delete(self, alert_id: str) -> None:
         self.alerts.delete_one({"_id": alert_id})
 
+    def mark_promoted(self, alert_id: str, case_id: str, action: dict) -> dict:
+        """Set ``promoted`` and remember ``case_id`` once; Conflict when the alert was dismissed."""
+        alert = self.alerts.find_one_and_update(
+            {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
+            {"$set": {"status": "promoted"}, "$addToSet": {"case_ids": case_id}, "$push": {"actions": action}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if alert is not None:
+            return alert
+        alert = self.get(alert_id)
+        if case_id in (alert.get("case_ids") or []):
+            return alert
+        raise Conflict(f"alert {alert_id} is {alert['status']} and cannot be promoted")
+
     def ping(self) -> bool:
         try:
             self.alerts.database.command("ping")

@@ -142,6 +142,22 @@ class IntakeService:
         changes = {"status": status, "dismissal": {**dismissal, "by": entry["actor"], "at": at.isoformat()}}
         return AlertOut().dump(self.alerts.transition(alert_id, allowed_from, changes, entry))
 
+    @rpc(expected_exceptions=EXPECTED)
+    def mark_promoted(self, alert_id: str, case_id: str, context: dict) -> dict:
+        """The alert became (part of) case ``case_id``: ``promoted`` from new or assigned; idempotent.
+
+        Called by the cases service. An alert may be promoted into several cases (each is one
+        action); a dismissed alert raises Conflict.
+        """
+        actor = (context or {}).get("actor") or {}
+        action = {
+            "action": "promoted",
+            "actor": actor.get("id", "system"),
+            "at": self.now(),
+            "detail": {"case_id": case_id},
+        }
+        return AlertOut().dump(self.alerts.mark_promoted(alert_id, case_id, action))
+
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Keep the resolved entities and related records on the alert."""

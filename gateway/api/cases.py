@@ -1,0 +1,286 @@
+"""Cases (API.md, Cases), alert promotion and webhook subscriptions.
+
+Bodies are validated by the cases service (422 naming each field); these views pass the caller,
+the stated purpose (``X-Purpose``) and case number (``X-Case-Number``) along (C9).
+"""
+
+import base64
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+
+from gateway.access import context, guarded
+from gateway.errors import Problem, problem
+from services.cases import schemas
+from services.cases.exceptions import CorruptedFile, PurposeRequired
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Case files, their contents and their links.")
+
+CONTENT_KINDS = ("notes", "reports", "interviews", "tasks")
+
+
+@blp.errorhandler(PurposeRequired)
+def _purpose_required(exc):
+    return problem(400, "Purpose Required", exc.message, {"X-Purpose": ["required"], "X-Case-Number": ["required"]})
+
+
+@blp.errorhandler(CorruptedFile)
+def _corrupted(exc):
+    return problem(500, "Stored File Corrupted", exc.message)
+
+
+def _call(method: str, *args):
+    return current_app.extensions["rpc"].call("cases", method, *args)
+
+
+def _ctx() -> dict:
+    """The caller, with the purpose and case number C9 asks for."""
+    return {
+        **context(),
+        "purpose": request.headers.get("X-Purpose") or request.args.get("purpose"),
+        "case_number": request.headers.get("X-Case-Number") or request.args.get("case_number"),
+    }
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Problem(400, "Bad Request", "the body must be a JSON object")
+    return body
+
+
+def _json(schema) -> dict:
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
+
+
+@blp.route("/cases", methods=["POST"])
+@blp.doc(**_json(schemas.CaseIn))
+@blp.response(201)
+@guarded("case.create", record_type="case")
+def create_case():
+    """Open a case; criminal intelligence must carry its predicate and labels (C2, C5)."""
+    return _call("create_case", _body(), _ctx())
+
+
+@blp.route("/cases", methods=["GET"])
+@blp.arguments(schemas.CaseListQuery, location="query")
+@blp.response(200)
+@guarded("case.list", record_type="case")
+def list_cases(query):
+    """Cases the caller may see, newest first; filters status, assignee, classification, unit."""
+    return _call("list_cases", dict(request.args), _ctx())
+
+
+@blp.route("/cases/<case_id>", methods=["GET"])
+@blp.response(200)
+@guarded("case.read", record_type="case", record_arg="case_id")
+def get_case(case_id):
+    """One case with its links, labels and review history."""
+    return _call("get_case", case_id, _ctx())
+
+
+@blp.route("/cases/<case_id>", methods=["PATCH"])
+@blp.doc(**_json(schemas.CasePatch))
+@blp.response(200)
+@guarded("case.update", record_type="case", record_arg="case_id")
+def update_case(case_id):
+    """Edit a case or move it through its workflow (illegal transitions are 409)."""
+    return _call("update_case", case_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/review", methods=["POST"])
+@blp.doc(**_json(schemas.ReviewIn))
+@blp.response(200)
+@guarded("case.review", record_type="case", record_arg="case_id")
+def review_case(case_id):
+    """Approve (C3) or validate (C14) criminal intelligence, with a written justification."""
+    return _call("review_case", case_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/alerts", methods=["POST"])
+@blp.doc(**_json(schemas.LinkAlertIn))
+@blp.response(200)
+@guarded("case.link", record_type="case", record_arg="case_id")
+def link_alert(case_id):
+    """Link an alert to the case (an alert may belong to several cases)."""
+    return _call("link_alert", case_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/alerts/<alert_id>/unlink", methods=["POST"])
+@blp.doc(**_json(schemas.UnlinkIn))
+@blp.response(200)
+@guarded("case.link", record_type="case", record_arg="case_id")
+def unlink_alert(case_id, alert_id):
+    """Unlink an alert, with a reason."""
+    return _call("unlink_alert", case_id, alert_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/entities", methods=["POST"])
+@blp.doc(**_json(schemas.LinkEntityIn))
+@blp.response(200)
+@guarded("case.link", record_type="case", record_arg="case_id")
+def link_entity(case_id):
+    """Link an entity with its role (suspect, victim, witness, vehicle_of_interest...)."""
+    return _call("link_entity", case_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/merge", methods=["POST"])
+@blp.doc(**_json(schemas.MergeIn))
+@blp.response(200)
+@guarded("case.merge", record_type="case", record_arg="case_id")
+def merge_case(case_id):
+    """Merge another case into this one; every moved part keeps its origin case."""
+    return _call("merge_cases", case_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks):kind>", methods=["POST"])
+@blp.response(201)
+@guarded("case.content", record_type="case", record_arg="case_id")
+def add_item(case_id, kind):
+    """Add a note, report, interview (who, when, by whom, summary, attachments) or task (assignee, due)."""
+    return _call("add_item", case_id, kind, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks, evidence):kind>", methods=["GET"])
+@blp.response(200)
+@guarded("case.read", record_type="case", record_arg="case_id")
+def list_items(case_id, kind):
+    """A case's notes, reports, interviews, tasks or evidence items, oldest first."""
+    return _call("list_items", case_id, kind, _ctx())
+
+
+@blp.route("/cases/<case_id>/evidence", methods=["POST"])
+@blp.doc(**_json(schemas.EvidenceIn))
+@blp.response(201)
+@guarded("case.evidence", record_type="case", record_arg="case_id")
+def add_evidence(case_id):
+    """Log an evidence item and its first custody entries (the chain can only be appended to)."""
+    return _call("add_evidence", case_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/evidence/<evidence_id>", methods=["GET"])
+@blp.response(200)
+@guarded("case.read", record_type="case", record_arg="case_id")
+def get_evidence(case_id, evidence_id):
+    """One evidence item with its whole chain of custody."""
+    return _call("get_evidence", case_id, evidence_id, _ctx())
+
+
+@blp.route("/cases/<case_id>/evidence/<evidence_id>/custody", methods=["POST"])
+@blp.doc(**_json(schemas.CustodyIn))
+@blp.response(201)
+@guarded("case.evidence", record_type="case", record_arg="case_id")
+def add_custody(case_id, evidence_id):
+    """Append one custody transfer: from, to, at, reason, condition."""
+    return _call("add_custody", case_id, evidence_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/attachments", methods=["POST"])
+@blp.doc(
+    requestBody={
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            }
+        }
+    }
+)
+@blp.response(201)
+@guarded("case.attachment.upload", record_type="case", record_arg="case_id")
+def upload_attachment(case_id):
+    """Upload a file (multipart field ``file``); its type is sniffed and its SHA-256 recorded."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise Problem(422, "Unprocessable Entity", "a multipart field named file is required", {"file": ["required"]})
+    data = base64.b64encode(upload.read()).decode()
+    return _call("upload_attachment", case_id, upload.filename, data, upload.mimetype, _ctx())
+
+
+@blp.route("/cases/<case_id>/attachments/<attachment_id>", methods=["GET"])
+@guarded("case.attachment.read", record_type="attachment", record_arg="attachment_id")
+def get_attachment(case_id, attachment_id):
+    """Download a file after checking it against its recorded SHA-256 (a mismatch is a 500, audited)."""
+    found = _call("get_attachment", case_id, attachment_id, _ctx())
+    return Response(
+        base64.b64decode(found["data"]),
+        mimetype=found["content_type"],
+        headers={
+            "Content-Disposition": f'attachment; filename="{found["filename"]}"',
+            "X-Content-SHA256": found["sha256"],
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@blp.route("/cases/<case_id>/related", methods=["GET"])
+@blp.response(200)
+@guarded("case.read", record_type="case", record_arg="case_id")
+def related(case_id):
+    """Cases and alerts that share entities with this case, with the shared entities named."""
+    return _call("related", case_id, _ctx())
+
+
+@blp.route("/cases/<case_id>/timeline", methods=["GET"])
+@blp.response(200)
+@guarded("case.read", record_type="case", record_arg="case_id")
+def timeline(case_id):
+    """Every action, link, content item and sighting of the case, oldest first."""
+    return _call("timeline", case_id, _ctx())
+
+
+@blp.route("/cases/<case_id>/disseminations", methods=["POST"])
+@blp.doc(**_json(schemas.DisseminationIn))
+@blp.response(201)
+@guarded("case.disseminate", record_type="case", record_arg="case_id")
+def disseminate(case_id):
+    """Record a release of the case outside its unit: recipient, agency, purpose, need to know (C10)."""
+    return _call("disseminate", case_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/disseminations", methods=["GET"])
+@blp.response(200)
+@guarded("case.read", record_type="case", record_arg="case_id")
+def list_disseminations(case_id):
+    """The case's dissemination log (C10)."""
+    return _call("list_disseminations", case_id, _ctx())
+
+
+@blp.route("/cases/<case_id>/export", methods=["GET"])
+@blp.arguments(schemas.ExportIn, location="query")
+@guarded("case.export", record_type="case", record_arg="case_id")
+def export_case(query, case_id):
+    """The whole case file as a PDF or a JSON bundle with attachment hashes; a dissemination (C10)."""
+    exported = _call("export_case", case_id, dict(request.args), _ctx())
+    headers = {
+        "Content-Disposition": f'attachment; filename="{exported["filename"]}"',
+        "X-Dissemination-Id": exported["dissemination_id"],
+    }
+    if exported["format"] == "json":
+        return exported["bundle"], 200, headers
+    return Response(base64.b64decode(exported["data"]), mimetype="application/pdf", headers=headers)
+
+
+@blp.route("/alerts/<alert_id>/promote", methods=["POST"])
+@blp.doc(**_json(schemas.PromoteIn))
+@blp.response(200)
+@guarded("alert.promote", record_type="alert", record_arg="alert_id")
+def promote_alert(alert_id):
+    """Promote an alert into ``case_id`` or into a new case from the body's fields (C7 for intelligence)."""
+    return _call("promote_alert", alert_id, _body(), _ctx())
+
+
+@blp.route("/webhooks", methods=["POST"])
+@blp.doc(**_json(schemas.WebhookIn))
+@blp.response(201)
+@guarded("webhook.manage", record_type="webhook")
+def create_webhook():
+    """Subscribe a URL to ``case_updated`` / ``case_assigned`` events (delivered with retries)."""
+    return _call("create_webhook", _body(), _ctx())
+
+
+@blp.route("/webhooks", methods=["GET"])
+@blp.response(200)
+@guarded("webhook.manage", record_type="webhook")
+def list_webhooks():
+    """The agency's webhook subscriptions."""
+    return _call("list_webhooks", _ctx())

@@ -1,0 +1,133 @@
+"""What every group of the cases service's entrypoints shares: loading input, opening a case, announcing changes.
+
+Every entrypoint that touches one case receives the caller in ``context`` (``actor``, ``unit``,
+``purpose``, ``case_number``, ``request_id``) and goes through :meth:`CaseWorker._open`, which applies
+the visibility rule (rules.hidden_from) and C9 before anything is read or changed.
+"""
+
+from datetime import UTC, datetime
+
+from marshmallow import ValidationError
+
+from casewire import events
+from casewire.errors import EXPECTED, Forbidden, InvalidInput, NotFound
+from services.cases import casefile, rules, webhooks
+from services.cases.exceptions import CASES_EXPECTED, PurposeRequired
+
+ERRORS = EXPECTED + CASES_EXPECTED
+MIN_CHARS_KEY = "REASONABLE_SUSPICION_MIN_CHARS"
+
+
+def load(schema, data: dict, message: str) -> dict:
+    try:
+        return utc(schema().load(data or {}))
+    except ValidationError as exc:
+        raise InvalidInput(message, exc.messages) from exc
+
+
+def utc(value):
+    """Datetimes as MongoDB keeps them: UTC, to the millisecond."""
+    if isinstance(value, dict):
+        return {key: utc(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [utc(item) for item in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+    return value
+
+
+def actor_id(context: dict | None) -> str:
+    return ((context or {}).get("actor") or {}).get("id") or "system"
+
+
+class CaseWorker:
+    """Helpers for the entrypoint groups; :class:`~services.cases.service.CasesService` supplies the dependencies."""
+
+    def _now(self) -> datetime:
+        return utc(self.now())
+
+    def _min_chars(self) -> int:
+        return int(self.config.get(MIN_CHARS_KEY, rules.DEFAULT_MIN_SUSPICION_CHARS))
+
+    def _open(self, case_id: str, context: dict | None, action: str) -> dict:
+        """The case, if the caller may see it; refusals are audited (C6 → 404, C9 → 400)."""
+        case = self.store.get(case_id)
+        reason = rules.hidden_from(case, context)
+        if reason:
+            self._refuse(action, case_id, context, reason)
+        if rules.lacks_purpose(case, context):
+            self._refuse(action, case_id, context, "purpose")
+        return case
+
+    def _may_see(self, case_id: str, context: dict | None) -> bool:
+        try:
+            case = self.store.get(case_id)
+        except NotFound:
+            return False
+        return rules.hidden_from(case, context) is None and not rules.lacks_purpose(case, context)
+
+    def _refuse(self, action: str, case_id: str | None, context: dict | None, reason: str) -> None:
+        context = context or {}
+        self.audit.record(
+            action,
+            "denied",
+            actor=context.get("actor"),
+            record_type="case",
+            record_ids=[case_id] if case_id else [],
+            request_id=context.get("request_id"),
+            purpose=context.get("purpose"),
+            case_number=context.get("case_number"),
+            details={"reason": reason},
+        )
+        if reason == "purpose":
+            raise PurposeRequired(
+                "criminal intelligence is read only with a stated purpose (X-Purpose) "
+                "and a case or incident number (X-Case-Number)"
+            )
+        if reason == "secret":
+            raise NotFound(f"no case {case_id}")
+        raise Forbidden("this case belongs to another unit and is not assigned to you")
+
+    def _touch(self, case: dict, change: str, context: dict, detail: dict, assigned=()) -> None:
+        """Record a change to the case's contents: history, a new version, the events."""
+        now = self._now()
+        updated = self.store.update(case["_id"], {}, now)
+        self.store.record(case["_id"], change, actor_id(context), now, detail)
+        self._changed(updated, change, context, assigned=assigned)
+
+    def _changed(self, case: dict, change: str, context: dict | None, assigned=()) -> None:
+        """Announce a change (``case_updated``, ``case_assigned``) and queue webhook deliveries."""
+        payload = casefile.case_event(case, change)
+        self.dispatch(events.CASE_UPDATED, payload)
+        self._enqueue(events.CASE_UPDATED, payload, case)
+        for assignee in assigned:
+            assignment = events.CaseAssigned().load(
+                {
+                    "case_id": case["_id"],
+                    "title": case["title"],
+                    "unit": case["unit"],
+                    "assignee": assignee,
+                    "assigned_by": actor_id(context),
+                    "at": case["updated_at"].isoformat(),
+                    "version": case.get("version", 1),
+                }
+            )
+            self.dispatch(events.CASE_ASSIGNED, assignment)
+            self._enqueue(events.CASE_ASSIGNED, assignment, case)
+
+    def _enqueue(self, event_type: str, payload: dict, case: dict) -> None:
+        now = self._now()
+        for hook in self.hooks.listening(event_type):
+            if webhooks.may_receive(hook, case):
+                self.hooks.enqueue(
+                    {
+                        "webhook_id": hook["_id"],
+                        "url": hook["url"],
+                        "event": event_type,
+                        "data": payload,
+                        "state": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                        "next_at": now,
+                    }
+                )

@@ -1,0 +1,132 @@
+"""Case contents: notes, reports, interviews, tasks, evidence with its custody chain, attachments."""
+
+import base64
+import hashlib
+
+from nameko.rpc import rpc
+
+from casewire.errors import InvalidInput, NotFound
+from services.cases import casefile
+from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.exceptions import CorruptedFile
+from services.cases.schemas import ITEM_SCHEMAS, CustodyIn, EvidenceIn, plain
+
+MAX_BYTES_KEY = "ATTACHMENT_MAX_BYTES"
+
+
+class ContentEntrypoints(CaseWorker):
+    """What a case holds."""
+
+    @rpc(expected_exceptions=ERRORS)
+    def add_item(self, case_id: str, kind: str, body: dict, context: dict) -> dict:
+        """Add a note, report, interview or task (``kind`` is ``notes|reports|interviews|tasks``)."""
+        if kind not in ITEM_SCHEMAS:
+            raise NotFound(f"cases hold no {kind}")
+        data = load(ITEM_SCHEMAS[kind], body, f"the {kind[:-1]} is invalid")
+        case = self._open(case_id, context, f"case.{kind}")
+        for file_id in data.get("attachment_ids", []):
+            try:
+                self.contents.file_info(case_id, file_id)
+            except NotFound as exc:
+                raise InvalidInput("unknown attachment", {"attachment_ids": [str(exc)]}) from exc
+        if kind == "interviews":
+            data.setdefault("interviewer", actor_id(context))
+        item = self.contents.add_item(
+            {**data, "case_id": case_id, "kind": kind, "recorded_at": self._now(), "by": actor_id(context)}
+        )
+        self._touch(
+            case,
+            f"{kind[:-1]}_added",
+            context,
+            {"id": item["_id"]},
+            assigned=[data["assignee"]] if kind == "tasks" else [],
+        )
+        return plain(item)
+
+    @rpc(expected_exceptions=ERRORS)
+    def list_items(self, case_id: str, kind: str, context: dict) -> dict:
+        """A case's notes, reports, interviews, tasks or evidence, oldest first."""
+        self._open(case_id, context, f"case.{kind}")
+        return {"items": plain(self.contents.items_of(case_id, kind)), "next_cursor": None}
+
+    @rpc(expected_exceptions=ERRORS)
+    def add_evidence(self, case_id: str, body: dict, context: dict) -> dict:
+        """Log an evidence item with its first custody entries; the chain can then only grow."""
+        data = load(EvidenceIn, body, "the evidence item is invalid")
+        case = self._open(case_id, context, "case.evidence")
+        chain = data.pop("custody")
+        item = self.contents.add_item(
+            {**data, "case_id": case_id, "kind": "evidence", "recorded_at": self._now(), "by": actor_id(context)}
+        )
+        for entry in chain:
+            self._custody(item["_id"], entry, context)
+        self._touch(case, "evidence_added", context, {"id": item["_id"]})
+        return self._evidence_out(item)
+
+    @rpc(expected_exceptions=ERRORS)
+    def add_custody(self, case_id: str, evidence_id: str, body: dict, context: dict) -> dict:
+        """Append one transfer ``{"from","to","at","reason","condition"}``; ``from`` must hold the item."""
+        data = load(CustodyIn, body, "the custody entry is invalid")
+        case = self._open(case_id, context, "case.evidence")
+        item = self.contents.get_item(case_id, evidence_id, "evidence")
+        self._custody(evidence_id, data, context)
+        self._touch(case, "custody_transferred", context, {"id": evidence_id, "to": data["to"]})
+        return self._evidence_out(item)
+
+    @rpc(expected_exceptions=ERRORS)
+    def get_evidence(self, case_id: str, evidence_id: str, context: dict) -> dict:
+        self._open(case_id, context, "case.evidence")
+        return self._evidence_out(self.contents.get_item(case_id, evidence_id, "evidence"))
+
+    @rpc(expected_exceptions=ERRORS)
+    def upload_attachment(
+        self, case_id: str, filename: str, data_b64: str, declared_type: str | None, context: dict
+    ) -> dict:
+        """Store a file (base64 over RPC) in GridFS with its sniffed type and SHA-256."""
+        case = self._open(case_id, context, "case.attachments")
+        data = base64.b64decode(data_b64)
+        content_type, sha256 = casefile.check_upload(data, int(self.config.get(MAX_BYTES_KEY, 6 * 1024 * 1024)))
+        metadata = {
+            "case_id": case_id,
+            "sha256": sha256,
+            "content_type": content_type,
+            "declared_content_type": declared_type,
+            "uploaded_by": actor_id(context),
+            "uploaded_at": self._now(),
+        }
+        file_id = self.contents.put_file(data, filename or "attachment", metadata)
+        self._touch(case, "attachment_added", context, {"id": file_id, "sha256": sha256})
+        return casefile.attachment_out(self.contents.file_info(case_id, file_id))
+
+    @rpc(expected_exceptions=ERRORS)
+    def get_attachment(self, case_id: str, file_id: str, context: dict) -> dict:
+        """The file (base64) after checking it against the SHA-256 recorded at upload.
+
+        A mismatch is audited (outcome ``failed``) and raises CorruptedFile.
+        """
+        self._open(case_id, context, "case.attachments")
+        info = self.contents.file_info(case_id, file_id)
+        try:
+            data = self.contents.read_file(file_id)
+        except Exception:  # GridFS raises CorruptGridFile or NoFile when chunks were damaged
+            data = None
+        if data is None or hashlib.sha256(data).hexdigest() != info["metadata"]["sha256"]:
+            self.audit.record(
+                "case.attachment.integrity",
+                "failed",
+                actor=(context or {}).get("actor"),
+                record_type="attachment",
+                record_ids=[file_id, case_id],
+                request_id=(context or {}).get("request_id"),
+                details={"reason": "sha256 mismatch"},
+            )
+            raise CorruptedFile(f"attachment {file_id} no longer matches the SHA-256 recorded at upload")
+        return {**casefile.attachment_out(info), "data": base64.b64encode(data).decode()}
+
+    def _custody(self, evidence_id: str, entry: dict, context: dict) -> dict:
+        entry = {key: value for key, value in entry.items() if key != "from_"} | {"from": entry["from_"]}
+        entry.update(recorded_by=actor_id(context), recorded_at=self._now())
+        return self.contents.append_custody(evidence_id, entry)
+
+    def _evidence_out(self, item: dict) -> dict:
+        return plain({**item, "custody": self.contents.custody_of(item["_id"])})

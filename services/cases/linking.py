@@ -1,0 +1,225 @@
+"""Links: alerts (promotion, unlinking), entities with roles, merges, related records and the timeline."""
+
+from nameko.rpc import rpc
+
+from casewire.errors import Conflict, InvalidInput, NotFound
+from services.cases import casefile, rules
+from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.schemas import CaseOut, LinkAlertIn, LinkEntityIn, MergeIn, PromoteIn, UnlinkIn
+
+
+class LinkEntrypoints(CaseWorker):
+    """Alerts, entities and other cases a case is tied to."""
+
+    @rpc(expected_exceptions=ERRORS)
+    def link_alert(self, case_id: str, body: dict, context: dict) -> dict:
+        """Link an alert: ``{"alert_id": "...", "reason": "..."}``; one alert may be in many cases.
+
+        Into criminal intelligence, the link needs its own ``reasonable_suspicion`` (C7).
+        Calls intake.get_alert (NotFound when the alert does not exist).
+        """
+        data = load(LinkAlertIn, body, "the link is invalid")
+        case = self._open(case_id, context, "case.link")
+        alert = self.intake_rpc.get_alert(data["alert_id"])
+        return CaseOut().dump(self._attach_alert(case, alert, data.get("reasonable_suspicion"), data, context))
+
+    @rpc(expected_exceptions=ERRORS)
+    def unlink_alert(self, case_id: str, alert_id: str, body: dict, context: dict) -> dict:
+        """Unlink an alert, with a reason (kept in the case's ``unlinked_alerts`` and history)."""
+        data = load(UnlinkIn, body, "the unlink is invalid")
+        case = self._open(case_id, context, "case.link")
+        if alert_id not in (case.get("alert_ids") or []):
+            raise NotFound(f"alert {alert_id} is not linked to case {case_id}")
+        now = self._now()
+        gone = {"alert_id": alert_id, "unlinked_at": now, "unlinked_by": actor_id(context), "reason": data["reason"]}
+        changes = {
+            "$set": {
+                "alerts": [entry for entry in case["alerts"] if entry["alert_id"] != alert_id],
+                "alert_ids": [other for other in case["alert_ids"] if other != alert_id],
+            },
+            "$push": {"unlinked_alerts": gone},
+        }
+        updated = self.store.update(case_id, changes, now, {"version": case.get("version")})
+        self.store.record(
+            case_id, "alert_unlinked", actor_id(context), now, {"alert_id": alert_id, "reason": data["reason"]}
+        )
+        self._changed(updated, "alert_unlinked", context)
+        return CaseOut().dump(updated)
+
+    @rpc(expected_exceptions=ERRORS)
+    def promote_alert(self, alert_id: str, body: dict, context: dict) -> dict:
+        """Promote an alert into ``{"case_id"}`` or into a new case from the body's case fields.
+
+        Idempotent: promoting the same alert into a new case twice answers the first case. Promotion
+        into criminal intelligence needs its own reasonable-suspicion narrative (C7). Marks the alert
+        ``promoted`` via intake.mark_promoted (Conflict if it was dismissed).
+        """
+        data = load(PromoteIn, body, "the promotion is invalid")
+        alert = self.intake_rpc.get_alert(alert_id)
+        if alert["status"] == "dismissed":
+            raise Conflict(f"alert {alert_id} was dismissed; it cannot be promoted")
+        extra = {"reason": data.pop("reason", None), "promoted": True}
+        if data.get("case_id"):
+            case = self._attach_alert(
+                self._open(data["case_id"], context, "case.link"),
+                alert,
+                data.get("reasonable_suspicion"),
+                extra,
+                context,
+            )
+        else:
+            case = self.store.find_promoted(alert_id) or self._new_from_alert(alert, data, extra, context)
+        self.intake_rpc.mark_promoted(alert_id, case["_id"], context)
+        return CaseOut().dump(case)
+
+    @rpc(expected_exceptions=ERRORS)
+    def link_entity(self, case_id: str, body: dict, context: dict) -> dict:
+        """Link an entity with a role: ``{"entity_id": "...", "role": "suspect"}``.
+
+        Calls entities.record_case_link (NotFound when the entity does not exist).
+        """
+        data = load(LinkEntityIn, body, "the link is invalid")
+        case = self._open(case_id, context, "case.link")
+        if any((e["entity_id"], e["role"]) == (data["entity_id"], data["role"]) for e in case.get("entities") or []):
+            return CaseOut().dump(case)
+        now = self._now()
+        linked = self.entities_rpc.record_case_link(case_id, data["entity_id"], data["role"], now.isoformat(), context)
+        entity = linked["entity"]
+        entry = {
+            "entity_id": entity["id"],
+            "type": entity["type"],
+            "display": entity["display"],
+            "role": data["role"],
+            "linked_at": now,
+            "linked_by": actor_id(context),
+            **({"note": data["note"]} if data.get("note") else {}),
+        }
+        changes = {"$push": {"entities": entry}, "$addToSet": {"entity_ids": entity["id"]}}
+        updated = self.store.update(case_id, changes, now, {"version": case.get("version")})
+        self.store.record(
+            case_id, "entity_linked", actor_id(context), now, {"entity_id": entity["id"], "role": data["role"]}
+        )
+        self._changed(updated, "entity_linked", context)
+        return CaseOut().dump(updated)
+
+    @rpc(expected_exceptions=ERRORS)
+    def merge_cases(self, case_id: str, body: dict, context: dict) -> dict:
+        """Merge ``{"other_id", "reason"}`` into this case; every moved part keeps ``origin_case_id``.
+
+        The other case is closed with ``merged_into``. Intelligence never merges with other cases.
+        """
+        data = load(MergeIn, body, "the merge is invalid")
+        if data["other_id"] == case_id:
+            raise InvalidInput("a case cannot be merged into itself", {"other_id": ["must name another case"]})
+        target = self._open(case_id, context, "case.merge")
+        other = self._open(data["other_id"], context, "case.merge")
+        if target["classification"] != other["classification"]:
+            raise Conflict("cases of different classifications cannot be merged")
+        if other.get("merged_into") or target.get("merged_into"):
+            raise Conflict("a case that was merged away cannot take part in another merge")
+        now, who = self._now(), actor_id(context)
+        self.contents.move(other["_id"], case_id)
+        changes = casefile.merged_links(target, other, who, now)
+        changes["$push"]["merged_from"]["reason"] = data["reason"]
+        merged = self.store.update(case_id, changes, now, {"version": target.get("version")})
+        closed = self.store.update(other["_id"], {"$set": {"status": "closed", "merged_into": case_id}}, now)
+        self.store.record(case_id, "merged", who, now, {"other_id": other["_id"], "reason": data["reason"]})
+        self.store.record(other["_id"], "merged_into", who, now, {"case_id": case_id, "reason": data["reason"]})
+        self._changed(closed, "merged_into", context)
+        self._changed(merged, "merged", context)
+        return CaseOut().dump(merged)
+
+    @rpc(expected_exceptions=ERRORS)
+    def related(self, case_id: str, context: dict) -> dict:
+        """Cases and alerts that share entities with this case, each naming the shared entities.
+
+        Calls intake.get_alert for linked alerts' entities and entities.get_entity for sightings.
+        """
+        case = self._open(case_id, context, "case.read")
+        own = {case_id, *(case.get("alert_ids") or [])}
+        refs = {
+            e["entity_id"]: {"id": e["entity_id"], "type": e.get("type"), "display": e.get("display")}
+            for e in case.get("entities") or []
+        }
+        for alert_id in case.get("alert_ids") or []:
+            for ref in self.intake_rpc.get_alert(alert_id).get("entities") or []:
+                refs.setdefault(ref["id"], {k: ref.get(k) for k in ("id", "type", "display")})
+        found: dict[tuple, dict] = {}
+        for entity_id, ref in refs.items():
+            for sighting in self.entities_rpc.get_entity(entity_id).get("sightings") or []:
+                if sighting["record_id"] in own:
+                    continue
+                record = found.setdefault(
+                    (sighting["record_type"], sighting["record_id"]),
+                    {"record_type": sighting["record_type"], "id": sighting["record_id"], "shared_entities": []},
+                )
+                if ref not in record["shared_entities"]:
+                    record["shared_entities"].append(ref)
+        alerts = [r for r in found.values() if r["record_type"] == "alert"]
+        cases = {r["id"]: r for r in found.values() if r["record_type"] == "case"}
+        for other in self.store.cases_with_alerts([r["id"] for r in alerts], exclude=case_id):
+            shared = [ref for r in alerts if r["id"] in other["alert_ids"] for ref in r["shared_entities"]]
+            entry = cases.setdefault(other["_id"], {"record_type": "case", "id": other["_id"], "shared_entities": []})
+            entry["shared_entities"] += [ref for ref in shared if ref not in entry["shared_entities"]]
+        visible = [c for c in cases.values() if self._may_see(c["id"], context)]
+        return {"cases": visible, "alerts": alerts}
+
+    @rpc(expected_exceptions=ERRORS)
+    def timeline(self, case_id: str, context: dict) -> dict:
+        """Every action, link, content item, custody transfer and sighting of the case, oldest first."""
+        case = self._open(case_id, context, "case.read")
+        items = self.contents.items_of(case_id)
+        custody = {item["_id"]: self.contents.custody_of(item["_id"]) for item in items if item["kind"] == "evidence"}
+        sightings = [
+            s for e in case.get("entity_ids") or [] for s in self.entities_rpc.get_entity(e).get("sightings") or []
+        ]
+        sightings += [
+            {"at": a.get("occurred_at"), "record_type": "alert", "record_id": a["alert_id"], "source": a.get("source")}
+            for a in case.get("alerts") or []
+        ]
+        history = self.store.history_of(case_id)
+        return {"items": casefile.timeline(history, items, custody, sightings, self.contents.files_of(case_id))}
+
+    def _attach_alert(self, case: dict, alert: dict, narrative: str | None, extra: dict, context: dict) -> dict:
+        if alert["id"] in (case.get("alert_ids") or []):
+            return case
+        if case["classification"] == rules.CRIMINAL_INTELLIGENCE:
+            rules.raise_if(rules.sensor_predicate_errors(narrative, alert, self._min_chars()), "the link is invalid")
+        now = self._now()
+        entry = casefile.alert_entry(
+            alert,
+            actor_id(context),
+            now,
+            reasonable_suspicion=narrative,
+            reason=extra.get("reason"),
+            promoted=extra.get("promoted"),
+        )
+        changes = {"$push": {"alerts": entry}, "$addToSet": {"alert_ids": alert["id"]}}
+        updated = self.store.update(case["_id"], changes, now, {"version": case.get("version")})
+        self.store.record(
+            case["_id"],
+            "alert_linked",
+            actor_id(context),
+            now,
+            {"alert_id": alert["id"], "promoted": bool(extra.get("promoted"))},
+        )
+        self._changed(updated, "alert_linked", context)
+        return updated
+
+    def _new_from_alert(self, alert: dict, data: dict, extra: dict, context: dict) -> dict:
+        fields = {key: value for key, value in data.items() if key != "case_id"}
+        if not fields.get("title"):
+            raise InvalidInput("the new case needs a title", {"title": ["a new case needs a title"]})
+        if fields.get("classification") == rules.CRIMINAL_INTELLIGENCE:
+            rules.raise_if(
+                rules.sensor_predicate_errors(fields.get("reasonable_suspicion"), alert, self._min_chars()),
+                "the promotion is invalid",
+            )
+        now = self._now()
+        case = casefile.new_case(fields, context, now, self._min_chars())
+        entry = casefile.alert_entry(alert, actor_id(context), now, reason=extra.get("reason"), promoted=True)
+        case.update(alerts=[entry], alert_ids=[alert["id"]], promoted_from_alert=alert["id"])
+        stored = self.store.insert(case)
+        self.store.record(stored["_id"], "created", actor_id(context), now, {"promoted_from_alert": alert["id"]})
+        self._changed(stored, "created", context, assigned=stored["assignees"])
+        return stored

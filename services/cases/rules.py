@@ -1,0 +1,182 @@
+"""The rules a case obeys: its status workflow, the criminal intelligence gate and who may see it.
+
+COMPLIANCE.md ids are cited where a rule comes from one: C2 (what a criminal intelligence record
+needs), C3 (pending review), C4 (protected views), C5 (labels), C6 (restricted records), C7 (a
+sensor hit is no predicate), C9 (purpose), C13 (review at most five years out).
+"""
+
+from datetime import datetime, timedelta
+
+from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+CRIMINAL_INTELLIGENCE = "criminal_intelligence"
+REVIEW_PERIOD = timedelta(days=5 * 365 + 1)  # five years, a leap day included (C13)
+DEFAULT_MIN_SUSPICION_CHARS = 100
+
+# Status workflow: which status may follow which. Anything else is a 409.
+TRANSITIONS = {
+    "open": {"active", "suspended", "closed", "referred"},
+    "active": {"suspended", "closed", "referred"},
+    "suspended": {"active", "closed"},
+    "closed": {"active"},  # reopened
+    "referred": {"active", "closed"},  # returned by the receiving agency, or finished there
+}
+
+OFFENSE_CATEGORIES = (
+    "homicide",
+    "robbery",
+    "burglary",
+    "assault",
+    "narcotics_trafficking",
+    "weapons_trafficking",
+    "human_trafficking",
+    "sexual_exploitation",
+    "gang_activity",
+    "organized_crime",
+    "terrorism",
+    "fraud",
+    "cybercrime",
+    "auto_theft",
+    "arson",
+    "extortion",
+    "money_laundering",
+)
+SOURCE_TYPES = (
+    "officer_observation",
+    "confidential_informant",
+    "citizen_tip",
+    "sensor",
+    "public_record",
+    "open_source",
+    "other_agency",
+    "undercover",
+    "interview",
+    "court_record",
+)
+SENSITIVITIES = ("open", "agency_only", "restricted")
+RELIABILITIES = ("A", "B", "C", "D")  # reliable, usually reliable, unreliable, unknown
+VALIDITIES = ("1", "2", "3", "4")  # confirmed, probable, doubtful, cannot be judged
+
+# C2 and C5: each is required on criminal intelligence and named when missing.
+CI_REQUIRED = (
+    "subjects",
+    "offense_category",
+    "reasonable_suspicion",
+    "submitter",
+    "submitting_agency",
+    "control_official",
+    "source_type",
+    "obtained_how",
+    "sensitivity",
+    "source_reliability",
+    "content_validity",
+)
+
+
+def check_transition(current: str, wanted: str) -> None:
+    """Raise Conflict unless ``current → wanted`` is in the workflow."""
+    if wanted not in TRANSITIONS.get(current, set()):
+        allowed = ", ".join(sorted(TRANSITIONS.get(current, set()))) or "nothing"
+        raise Conflict(f"a case cannot go from {current} to {wanted}; from {current} it may go to {allowed}")
+
+
+def ci_errors(case: dict, min_chars: int) -> dict:
+    """C2 and C5: every missing or unacceptable field of a criminal intelligence record, by name."""
+    errors = {}
+    for field in CI_REQUIRED:
+        value = case.get(field)
+        if value in (None, "", []):
+            errors[field] = [f"criminal intelligence needs {field}"]
+    narrative = (case.get("reasonable_suspicion") or "").strip()
+    if narrative and len(narrative) < min_chars:
+        errors["reasonable_suspicion"] = [
+            f"the reasonable-suspicion narrative must state the criminal predicate in at least {min_chars} characters"
+        ]
+    return errors
+
+
+def protected_views_errors(case: dict) -> dict:
+    """C4: political, religious or social views only when a field ties them to the criminal conduct."""
+    if case.get("protected_views") and not (case.get("protected_views_link") or "").strip():
+        return {
+            "protected_views_link": [
+                "information about political, religious or social views or associations is refused "
+                "unless this field ties it to the criminal conduct"
+            ]
+        }
+    return {}
+
+
+def sensor_predicate_errors(narrative: str | None, alert: dict, min_chars: int) -> dict:
+    """C7: promoting a sensor hit into criminal intelligence needs its own narrative, not the hit."""
+    text = (narrative or "").strip()
+    hit_text = {
+        (value or "").strip().lower()
+        for value in (
+            alert.get("notes"),
+            (alert.get("payload") or {}).get("hotlist_reason"),
+            (alert.get("payload") or {}).get("narrative"),
+        )
+        if value
+    }
+    message = (
+        f"a {alert.get('source', 'sensor')} hit alone is not reasonable suspicion: state the criminal predicate "
+        f"in your own words (at least {min_chars} characters)"
+    )
+    if len(text) < min_chars or text.lower() in hit_text:
+        return {"reasonable_suspicion": [message]}
+    return {}
+
+
+def review_due_errors(review_due: datetime | None, base: datetime) -> dict:
+    """C13: review at most five years after submission or the last validation."""
+    if review_due is not None and review_due > base + REVIEW_PERIOD:
+        limit = (base + REVIEW_PERIOD).date().isoformat()
+        return {"review_due": [f"review_due may be at most five years after {base.date().isoformat()} ({limit})"]}
+    return {}
+
+
+def raise_if(errors: dict, message: str) -> None:
+    if errors:
+        raise InvalidInput(message, errors)
+
+
+def is_system(context: dict | None) -> bool:
+    """Calls from other services carry no end-user actor."""
+    return not context or not (context.get("actor") or {}).get("roles")
+
+
+def hidden_from(case: dict, context: dict | None) -> str | None:
+    """Why the caller may not see ``case`` (None if they may). ``"secret"`` means answer 404.
+
+    Detectives and analysts see cases of their unit or assigned to them; supervisors those of their
+    unit; criminal intelligence pending review (C3) or restricted (C6) only its controlling unit.
+    """
+    if is_system(context):
+        return None
+    actor, unit = context.get("actor") or {}, context.get("unit")
+    same_unit = bool(unit) and unit == case.get("unit") and actor.get("agency") == case.get("agency")
+    if case.get("classification") == CRIMINAL_INTELLIGENCE:
+        if case.get("review_state") == "pending_review" and not (
+            unit and unit == case.get("submitting_unit") and actor.get("agency") == case.get("agency")
+        ):
+            return "secret"
+        if case.get("sensitivity") == "restricted" and not same_unit:
+            return "secret"
+    assigned = actor.get("id") in (case.get("assignees") or [])
+    return None if same_unit or assigned else "forbidden"
+
+
+def ensure_visible(case: dict, context: dict | None) -> None:
+    reason = hidden_from(case, context)
+    if reason == "secret":
+        raise NotFound(f"no case {case['_id']}")
+    if reason == "forbidden":
+        raise Forbidden("this case belongs to another unit and is not assigned to you")
+
+
+def lacks_purpose(case: dict, context: dict | None) -> bool:
+    """C9: criminal intelligence is read only for a stated purpose and a case or incident number."""
+    if case.get("classification") != CRIMINAL_INTELLIGENCE or is_system(context):
+        return False
+    return not ((context.get("purpose") or "").strip() and (context.get("case_number") or "").strip())

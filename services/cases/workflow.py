@@ -1,0 +1,115 @@
+"""Cases themselves: open, read, list, edit, move through the workflow, review (C3, C13, C14)."""
+
+from nameko.rpc import rpc
+
+from casewire.errors import Conflict, Forbidden
+from services.cases import casefile, rules
+from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.dependencies import decode_cursor, encode_cursor
+from services.cases.schemas import CaseIn, CaseListQuery, CaseOut, CasePatch, ReviewIn
+
+
+class WorkflowEntrypoints(CaseWorker):
+    """Open, read, list, edit and review cases."""
+
+    @rpc(expected_exceptions=ERRORS)
+    def create_case(self, fields: dict, context: dict) -> dict:
+        """Open a case, e.g. ``{"title": "Armed robbery, Main St", "unit": "robbery", "assignee": "bob"}``.
+
+        Criminal intelligence (``"classification": "criminal_intelligence"``) must pass C2, C4, C5
+        and C13 and starts ``pending_review`` (C3). Raises InvalidInput naming each missing field.
+        """
+        case = casefile.new_case(load(CaseIn, fields, "the case is invalid"), context, self._now(), self._min_chars())
+        stored = self.store.insert(case)
+        self.store.record(stored["_id"], "created", actor_id(context), stored["opened_at"])
+        self._changed(stored, "created", context, assigned=stored["assignees"])
+        return CaseOut().dump(stored)
+
+    @rpc(expected_exceptions=ERRORS)
+    def get_case(self, case_id: str, context: dict | None = None) -> dict:
+        """One case, if the caller may see it (404 for hidden intelligence, 403 for another unit's case)."""
+        return CaseOut().dump(self._open(case_id, context, "case.read"))
+
+    @rpc(expected_exceptions=ERRORS)
+    def list_cases(self, query: dict, context: dict) -> dict:
+        """Cases the caller may see, newest first: ``{"status": "open", "limit": 50, "cursor": ...}``."""
+        query = load(CaseListQuery, query, "the query is invalid")
+        has_purpose = not rules.lacks_purpose({"classification": rules.CRIMINAL_INTELLIGENCE}, context)
+        if query.get("classification") == rules.CRIMINAL_INTELLIGENCE and not has_purpose:
+            self._refuse("case.list", None, context, "purpose")
+        filters = {key: query[key] for key in ("status", "classification", "unit") if key in query}
+        if "assignee" in query:
+            filters["assignees"] = query["assignee"]
+        if not rules.is_system(context):
+            actor = context["actor"]
+            filters["$or"] = [{"unit": context.get("unit"), "agency": actor.get("agency")}, {"assignees": actor["id"]}]
+        if not has_purpose:
+            filters["classification"] = {"$ne": rules.CRIMINAL_INTELLIGENCE}
+        after = decode_cursor(query["cursor"]) if query.get("cursor") else None
+        page = self.store.page(filters, query["limit"], after)
+        items = [CaseOut().dump(case) for case in page if rules.hidden_from(case, context) is None]
+        more = len(page) == query["limit"]
+        return {"items": items, "next_cursor": encode_cursor(page[-1]["opened_at"], page[-1]["_id"]) if more else None}
+
+    @rpc(expected_exceptions=ERRORS)
+    def update_case(self, case_id: str, fields: dict, context: dict) -> dict:
+        """Edit a case: ``{"status": "active"}``, ``{"assignee": "bob"}``, ``{"summary": "..."}``.
+
+        Illegal status transitions raise Conflict (409). Editing never validates intelligence (C14).
+        """
+        case = self._open(case_id, context, "case.update")
+        data = load(CasePatch, fields, "the change is invalid")
+        reason = data.pop("reason", None)
+        changes, added = casefile.patch(case, data, self._min_chars())
+        if not changes:
+            return CaseOut().dump(case)
+        expect = {"version": case.get("version")}
+        updated = self.store.update(case_id, {"$set": changes}, self._now(), expect)
+        if "status" in changes:
+            detail = {"from": case["status"], "to": changes["status"], "reason": reason}
+            self.store.record(case_id, "status_changed", actor_id(context), updated["updated_at"], detail)
+        if set(changes) - {"status"}:
+            self.store.record(case_id, "updated", actor_id(context), updated["updated_at"], {"fields": sorted(changes)})
+        self._changed(updated, "status_changed" if "status" in changes else "updated", context, assigned=added)
+        return CaseOut().dump(updated)
+
+    @rpc(expected_exceptions=ERRORS)
+    def review_case(self, case_id: str, body: dict, context: dict) -> dict:
+        """A supervisor approves (C3) or validates (C14) criminal intelligence with a written reason.
+
+        ``{"decision": "validate", "justification": "..."}`` restarts the review period (C13).
+        """
+        review = load(ReviewIn, body, "the review is invalid")
+        case = self._open(case_id, context, "case.review")
+        roles = (context.get("actor") or {}).get("roles") or []
+        if "supervisor" not in roles:
+            raise Forbidden("only a supervisor reviews criminal intelligence")
+        if case["classification"] != rules.CRIMINAL_INTELLIGENCE:
+            raise Conflict("only criminal intelligence is reviewed")
+        now, reviewer = self._now(), actor_id(context)
+        entry = {
+            "decision": review["decision"],
+            "reviewer": reviewer,
+            "at": now,
+            "justification": review["justification"],
+        }
+        if review["decision"] == "approve":
+            if case.get("review_state") != "pending_review":
+                raise Conflict("this record is already approved")
+            if reviewer == case.get("submitter"):
+                raise Forbidden("a submitter cannot approve their own record")
+            changes = {"review_state": "approved", "approved_by": reviewer, "approved_at": now}
+        else:
+            if case.get("review_state") == "pending_review":
+                raise Conflict("approve the record before validating it")
+            review_due = review.get("review_due") or now + rules.REVIEW_PERIOD
+            rules.raise_if(rules.review_due_errors(review_due, now), "the review is invalid")
+            changes = {"last_validated_at": now, "review_due": review_due}
+        updated = self.store.update(
+            case_id, {"$set": changes, "$push": {"reviews": entry}}, now, {"version": case.get("version")}
+        )
+        self.store.record(
+            case_id, f"review.{review['decision']}", reviewer, now, {"justification": entry["justification"]}
+        )
+        self._changed(updated, f"review.{review['decision']}", context)
+        return CaseOut().dump(updated)

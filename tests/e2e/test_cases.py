@@ -1,0 +1,204 @@
+"""Cases through the gateway: HTTP statuses, problem bodies, multipart, PDF export and their audit."""
+
+import io
+import time
+import uuid
+
+import pytest
+from pymongo import MongoClient
+from pypdf import PdfReader
+
+from tests.integration.test_cases import PNG, ci_fields
+
+PURPOSE_HEADERS = {"X-Purpose": "investigation", "X-Case-Number": "HPD-2026-0042"}
+
+
+def eventually(check, timeout=15.0):
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"not true within {timeout}s: last value {value!r}")
+
+
+@pytest.fixture(scope="module")
+def cases_db(run_id):
+    client = MongoClient("mongodb://127.0.0.1:27017/")
+    yield client[f"test_{run_id}_e2e_cases"]
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def users(gateway):
+    return {
+        "dana": gateway.token("detective", sub="dana", unit="narcotics"),
+        "sam": gateway.token("supervisor", sub="sam", unit="narcotics"),
+        "olga": gateway.token("detective", sub="olga", unit="homicide"),
+        "auditor": gateway.token("auditor", sub="aud"),
+        "admin": gateway.token("admin", sub="root"),
+    }
+
+
+def audit_events(gateway, users, record_id):
+    response = gateway.get(
+        "/api/v1/audit/events", token=users["auditor"], params={"record_id": record_id, "limit": 500}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def create(gateway, users, who="dana", **fields):
+    response = gateway.post("/api/v1/cases", token=users[who], json={"title": "Pharmacy burglaries", **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_case_moves_through_its_workflow_and_an_illegal_step_is_409(gateway, users):
+    case = create(gateway, users)
+    assert (case["status"], case["unit"], case["classification"]) == ("open", "narcotics", "investigative")
+    path = f"/api/v1/cases/{case['id']}"
+    active = gateway.request("PATCH", path, token=users["dana"], json={"status": "active"})
+    assert active.status_code == 200 and active.json()["version"] == 2
+    refused = gateway.request("PATCH", path, token=users["dana"], json={"status": "open"})
+    assert refused.status_code == 409 and refused.headers["Content-Type"] == "application/problem+json"
+    assert gateway.get(path, token=users["olga"]).status_code == 403
+    listed = gateway.get("/api/v1/cases", token=users["dana"], params={"status": "active", "limit": 500}).json()
+    assert case["id"] in [c["id"] for c in listed["items"]]
+
+
+def test_C2_a_criminal_intelligence_case_without_its_predicate_is_422_naming_each_field(gateway, users):
+    response = gateway.post(
+        "/api/v1/cases", token=users["dana"], json={"title": "Gang intel", "classification": "criminal_intelligence"}
+    )
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert {"subjects", "offense_category", "reasonable_suspicion", "control_official", "source_type"} <= set(errors)
+    assert {"obtained_how", "sensitivity", "source_reliability", "content_validity"} <= set(errors)
+
+
+def test_C9_reading_intelligence_needs_purpose_and_case_number_and_the_refusal_is_audited(gateway, users):
+    case = create(gateway, users, **ci_fields())
+    path = f"/api/v1/cases/{case['id']}"
+    refused = gateway.get(path, token=users["dana"])
+    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"X-Purpose", "X-Case-Number"}
+    assert gateway.get(path, token=users["olga"], headers=dict(PURPOSE_HEADERS)).status_code == 404  # C3
+    allowed = gateway.get(path, token=users["dana"], headers=dict(PURPOSE_HEADERS))
+    assert allowed.status_code == 200 and allowed.json()["review_state"] == "pending_review"
+    events = eventually(lambda: [e for e in audit_events(gateway, users, case["id"]) if e["outcome"] == "denied"])
+    assert events[0]["actor"]["id"] == "dana" and events[0]["details"]["reason"] == "purpose"
+    reads = [e for e in audit_events(gateway, users, case["id"]) if e["action"] == "case.read"]
+    assert any(e["purpose"] == "investigation" and e["case_number"] == "HPD-2026-0042" for e in reads)
+
+
+def test_C14_only_a_supervisor_reviews_and_validation_needs_a_reason(gateway, users):
+    case = create(gateway, users, **ci_fields())
+    path = f"/api/v1/cases/{case['id']}/review"
+    body = {"decision": "approve", "justification": "predicate and labels checked"}
+    assert gateway.post(path, token=users["dana"], json=body, headers=dict(PURPOSE_HEADERS)).status_code == 403
+    approved = gateway.post(path, token=users["sam"], json=body, headers=dict(PURPOSE_HEADERS))
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "sam"
+    no_reason = gateway.post(path, token=users["sam"], json={"decision": "validate"}, headers=dict(PURPOSE_HEADERS))
+    assert no_reason.status_code == 422 and "justification" in no_reason.json()["errors"]
+
+
+def test_promoting_an_alert_makes_a_case_and_marks_the_alert(gateway, users):
+    alert = gateway.post(
+        "/api/v1/alerts",
+        json={
+            "source": "alpr",
+            "source_system": "flock",
+            "source_event_id": uuid.uuid4().hex,
+            "occurred_at": "2026-03-18T03:02:00-05:00",
+            "location": {"lat": 29.74, "lon": -95.34},
+            "payload": {"plate": f"P{uuid.uuid4().hex[:6].upper()}", "plate_state": "TX", "camera_id": "cam-207"},
+        },
+    ).json()
+    promoted = gateway.post(
+        f"/api/v1/alerts/{alert['id']}/promote", token=users["dana"], json={"title": "Pharmacy break-in, Navigation"}
+    )
+    assert promoted.status_code == 200, promoted.text
+    case = promoted.json()
+    assert case["alert_ids"] == [alert["id"]] and case["promoted_from_alert"] == alert["id"]
+    assert gateway.get(f"/api/v1/alerts/{alert['id']}").json()["status"] == "promoted"
+    related = gateway.get(f"/api/v1/cases/{case['id']}/related", token=users["dana"])
+    assert related.status_code == 200 and set(related.json()) == {"cases", "alerts"}
+
+
+def test_chain_of_custody_has_no_edit_or_delete_path(gateway, users):
+    case = create(gateway, users)
+    item = gateway.post(
+        f"/api/v1/cases/{case['id']}/evidence",
+        token=users["dana"],
+        json={"description": "Crowbar", "collected_at": "2026-03-18T04:00:00Z", "collected_by": "Det. Dana"},
+    )
+    assert item.status_code == 201, item.text
+    custody = f"/api/v1/cases/{case['id']}/evidence/{item.json()['id']}/custody"
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert gateway.request(method, custody, token=users["dana"], json={}).status_code == 405
+        evidence = f"/api/v1/cases/{case['id']}/evidence/{item.json()['id']}"
+        assert gateway.request(method, evidence, token=users["dana"], json={}).status_code == 405
+
+
+def test_an_attachment_is_sniffed_checked_on_download_and_corruption_is_a_500_audited(gateway, users, cases_db):
+    case = create(gateway, users)
+    data = PNG + uuid.uuid4().bytes
+    upload = gateway.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        token=users["dana"],
+        files={"file": ("scene.txt", data, "text/plain")},
+    )
+    assert upload.status_code == 201, upload.text
+    attachment = upload.json()
+    assert attachment["content_type"] == "image/png"
+    path = f"/api/v1/cases/{case['id']}/attachments/{attachment['id']}"
+    download = gateway.get(path, token=users["dana"])
+    assert download.status_code == 200 and download.content == data
+    assert (
+        download.headers["Content-Type"] == "image/png" and download.headers["X-Content-SHA256"] == attachment["sha256"]
+    )
+    chunk = cases_db["attachments.chunks"].find_one({"files_id": attachment["id"]})
+    cases_db["attachments.chunks"].update_one({"_id": chunk["_id"]}, {"$set": {"data": b"Y" + chunk["data"][1:]}})
+    corrupted = gateway.get(path, token=users["dana"])
+    assert corrupted.status_code == 500 and corrupted.json()["title"] == "Stored File Corrupted"
+    failed = eventually(lambda: [e for e in audit_events(gateway, users, attachment["id"]) if e["outcome"] == "failed"])
+    assert failed[0]["action"] == "case.attachment.integrity"
+
+
+def test_C10_the_pdf_export_reads_and_is_audited_as_a_dissemination(gateway, users):
+    case = create(gateway, users, summary="Four pharmacy burglaries since January, same grey Altima.")
+    gateway.post(f"/api/v1/cases/{case['id']}/notes", token=users["dana"], json={"text": "CCTV requested"})
+    params = {"format": "pdf", "recipient": "ADA Patel", "agency": "Harris County DA", "need_to_know": "charging"}
+    exported = gateway.get(f"/api/v1/cases/{case['id']}/export", token=users["dana"], params=params)
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["Content-Type"] == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(exported.content)).pages)
+    for expected in ("Pharmacy burglaries", "same grey Altima", "CCTV requested", "ADA Patel", case["id"]):
+        assert expected in text
+    log = gateway.get(f"/api/v1/cases/{case['id']}/disseminations", token=users["dana"]).json()["items"]
+    assert [(d["kind"], d["recipient"], d["agency"]) for d in log] == [("export", "ADA Patel", "Harris County DA")]
+    assert log[0]["id"] == exported.headers["X-Dissemination-Id"]
+    actions = eventually(
+        lambda: {e["action"] for e in audit_events(gateway, users, case["id"])} >= {"case.export", "case.disseminate"}
+    )
+    assert actions
+
+
+def test_webhook_subscriptions_are_for_supervisors_and_admins(gateway, users):
+    body = {"url": "http://127.0.0.1:9/hook", "events": ["case_updated"]}
+    assert gateway.post("/api/v1/webhooks", token=users["dana"], json=body).status_code == 403
+    created = gateway.post("/api/v1/webhooks", token=users["sam"], json=body)
+    assert created.status_code == 201 and created.json()["unit"] == "narcotics"
+    assert gateway.post("/api/v1/webhooks", token=users["admin"], json={**body, "events": []}).status_code == 422
+
+
+def test_the_openapi_document_lists_the_cases_endpoints(gateway):
+    paths = set(gateway.get("/api/v1/openapi.json", roles=()).json()["paths"])
+    assert {
+        "/api/v1/cases",
+        "/api/v1/cases/{case_id}",
+        "/api/v1/cases/{case_id}/export",
+        "/api/v1/alerts/{alert_id}/promote",
+        "/api/v1/webhooks",
+    } <= paths

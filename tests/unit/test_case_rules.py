@@ -1,0 +1,93 @@
+"""The cases service's rules as pure functions: workflow, the intelligence gate, visibility, sniffing."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from casewire.errors import Conflict
+from services.cases import casefile, rules
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+CI = {
+    "_id": "c1",
+    "classification": "criminal_intelligence",
+    "unit": "narcotics",
+    "submitting_unit": "narcotics",
+    "agency": "TX0000000",
+    "assignees": ["olga"],
+    "review_state": "approved",
+    "sensitivity": "agency_only",
+}
+
+
+def ctx(sub="dana", unit="narcotics", roles=("detective",), **extra):
+    return {"actor": {"id": sub, "agency": "TX0000000", "roles": list(roles)}, "unit": unit, **extra}
+
+
+@pytest.mark.parametrize(
+    "frm,to", [("open", "open"), ("active", "open"), ("closed", "referred"), ("suspended", "referred")]
+)
+def test_illegal_transitions_raise_conflict(frm, to):
+    with pytest.raises(Conflict):
+        rules.check_transition(frm, to)
+
+
+def test_every_status_can_be_left_and_none_returns_to_open():
+    assert all(targets and "open" not in targets for targets in rules.TRANSITIONS.values())
+
+
+def test_C2_every_required_field_is_named_and_the_narrative_is_measured():
+    assert set(rules.ci_errors({}, 100)) == set(rules.CI_REQUIRED)
+    assert "reasonable_suspicion" in rules.ci_errors({"reasonable_suspicion": "x" * 99}, 100)
+    assert "reasonable_suspicion" not in rules.ci_errors({"reasonable_suspicion": "x" * 100}, 100)
+
+
+def test_C4_protected_views_need_a_link():
+    assert rules.protected_views_errors({"protected_views": True})
+    assert not rules.protected_views_errors({"protected_views": True, "protected_views_link": "recruits for the crew"})
+
+
+def test_C7_the_hit_text_is_not_a_predicate():
+    alert = {"source": "alpr", "notes": "Y" * 120, "payload": {"hotlist_reason": "Z" * 120}}
+    assert rules.sensor_predicate_errors(None, alert, 100)
+    assert rules.sensor_predicate_errors("z" * 120, alert, 100)
+    assert not rules.sensor_predicate_errors("An informant saw the driver hand packages at Elm St. " * 3, alert, 100)
+
+
+def test_C13_review_due_at_most_five_years():
+    assert not rules.review_due_errors(NOW + rules.REVIEW_PERIOD, NOW)
+    assert "review_due" in rules.review_due_errors(NOW + rules.REVIEW_PERIOD + timedelta(days=1), NOW)
+
+
+@pytest.mark.parametrize(
+    "case,context,expected",
+    [
+        ({**CI, "review_state": "pending_review"}, ctx("olga", "homicide"), "secret"),  # C3, even assigned
+        ({**CI, "review_state": "pending_review"}, ctx(), None),
+        ({**CI, "sensitivity": "restricted"}, ctx("olga", "homicide"), "secret"),  # C6, even assigned
+        (CI, ctx("olga", "homicide"), None),  # approved, agency_only, assigned
+        (CI, ctx("pat", "homicide"), "forbidden"),
+        ({**CI, "classification": "investigative"}, ctx("pat", "narcotics", ("supervisor",)), None),
+        (CI, None, None),  # another service
+    ],
+)
+def test_visibility(case, context, expected):
+    assert rules.hidden_from(case, context) == expected
+
+
+def test_C9_intelligence_needs_purpose_and_case_number():
+    assert rules.lacks_purpose(CI, ctx(purpose="investigation"))
+    assert not rules.lacks_purpose(CI, ctx(purpose="investigation", case_number="HPD-1"))
+    assert not rules.lacks_purpose({**CI, "classification": "investigative"}, ctx())
+
+
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (b"%PDF-1.7\n%\xe2\xe3", "application/pdf"),
+        (b"plain words", "text/plain"),
+        (b"MZ\x90\x00\x03", "application/x-msdownload"),
+    ],
+)
+def test_content_types_are_sniffed_from_the_bytes(data, expected):
+    assert casefile.sniff(data + b"\x00" * 300 if expected != "text/plain" else data) == expected
