@@ -10,6 +10,7 @@ from marshmallow import EXCLUDE, Schema, fields
 INTAKE = "intake"
 ENTITIES = "entities"
 CASES = "cases"
+SEARCH = "search"
 
 # Event types.
 ALERT_RECEIVED = "alert_received"  # intake: a new alert is durably stored
@@ -17,6 +18,7 @@ ALERT_RESOLVED = "alert_resolved"  # entities: an alert's entities are resolved 
 LINK_FOUND = "link_found"  # entities: a new alert shares entities with earlier records
 CASE_UPDATED = "case_updated"  # cases: a case was created or changed (its searchable fields)
 RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it everywhere (C16)
+RESTRICTED_HIT = "restricted_hit"  # search: someone outside its unit hit restricted intelligence (C6)
 
 
 class _Event(Schema):
@@ -46,6 +48,8 @@ class AlertReceived(_Event):
     record_class = fields.String(required=True)
     agency = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    version = fields.Integer(load_default=1)  # increases with every change; search writes it as an external version
 
 
 class EntityRef(_Event):
@@ -106,6 +110,7 @@ class CaseUpdated(_Event):
     entity_ids = fields.List(fields.String(), load_default=list)
     alert_ids = fields.List(fields.String(), load_default=list)
     version = fields.Integer(required=True)  # increases with every change; search writes it as an external version
+    control_official = fields.String(allow_none=True)  # criminal intelligence: who hears of restricted hits (C6)
 
 
 class RecordPurged(_Event):
@@ -114,3 +119,23 @@ class RecordPurged(_Event):
     record_type = fields.String(required=True)  # "case", "alert", "entity"
     record_id = fields.String(required=True)
     reason = fields.String(required=True)
+
+
+class RestrictedHit(_Event):
+    """``search`` → ``restricted_hit``: a search outside the controlling unit matched a restricted case (C6).
+
+    The searcher was answered as if nothing matched; the control official is told who searched what.
+    """
+
+    case_id = fields.String(required=True)
+    control_official = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)
+    searcher = fields.String(required=True)
+    searcher_agency = fields.String(allow_none=True)
+    searcher_unit = fields.String(allow_none=True)
+    terms = fields.String(required=True)
+    purpose = fields.String(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    at = fields.String(required=True)

@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.create": _STAFF,
     "case.read": _STAFF,
     "search.plates": _STAFF,
+    "search.query": _STAFF,
     "audit.read": frozenset({"auditor"}),
     "audit.verify": frozenset({"auditor"}),
 }

@@ -76,6 +76,15 @@ class EntityStore:
     def timeline(self, entity_id: str, limit: int = 500) -> list[dict]:
         return list(self.sightings.find({"entity_id": entity_id}).sort([("at", ASCENDING)]).limit(limit))
 
+    def export_entities(self, after: str | None, limit: int) -> list[dict]:
+        """Entities in id order after ``after``: a stable paging for rebuilding other stores."""
+        query = {"_id": {"$gt": after}} if after else {}
+        return list(self.entities.find(query).sort([("_id", ASCENDING)]).limit(limit))
+
+    def export_sightings(self, after: str | None, limit: int) -> list[dict]:
+        query = {"_id": {"$gt": after}} if after else {}
+        return list(self.sightings.find(query).sort([("_id", ASCENDING)]).limit(limit))
+
     def ping(self) -> bool:
         try:
             self.entities.database.command("ping")

@@ -78,6 +78,11 @@ class AlertStore:
         cursor = self.alerts.find(query).sort([("received_at", DESCENDING), ("_id", DESCENDING)])
         return list(cursor.limit(limit))
 
+    def export(self, after: str | None, limit: int) -> list[dict]:
+        """Alerts in id order after ``after``: a stable paging for rebuilding other stores."""
+        query = {"_id": {"$gt": after}} if after else {}
+        return list(self.alerts.find(query).sort([("_id", ASCENDING)]).limit(limit))
+
     def ping(self) -> bool:
         try:
             self.alerts.database.command("ping")

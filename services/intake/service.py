@@ -14,7 +14,7 @@ from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.mongo import MongoStore
 from services.intake.dependencies import AlertStore
-from services.intake.schemas import AlertEvent, AlertOut
+from services.intake.schemas import AlertEvent, AlertExport, AlertOut
 
 
 class IntakeService:
@@ -89,6 +89,16 @@ class IntakeService:
     def _publish(self, alert: dict) -> None:
         self.dispatch(events.ALERT_RECEIVED, events.AlertReceived().load(AlertEvent().dump(alert)))
         self.alerts.mark_published(alert["_id"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_alerts(self, after: str | None = None, limit: int = 500) -> dict:
+        """A page of every alert in id order, for rebuilding the search index.
+
+        ``export_alerts(None, 500)`` → ``{"items": [alert_received fields + notes, assignee, version],
+        "next": <last id, or None at the end>}``; pass ``next`` back as ``after``.
+        """
+        page = self.alerts.export(after, max(1, min(int(limit), 5000)))
+        return {"items": AlertExport(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
 
     @rpc
     def health(self) -> dict:

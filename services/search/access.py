@@ -1,0 +1,91 @@
+"""Who may see what, as Elasticsearch filters: search never shows a record the caller cannot open.
+
+The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles"}, "unit",
+"purpose", "case_number"}``. The rules, applied inside every query (never after it):
+
+- alerts: the caller's agency (or alerts without one);
+- cases: the owning unit, or an assignee, within the caller's agency; a criminal intelligence case
+  still ``pending_review`` only to its submitting unit (C3); criminal intelligence at all only when
+  the search states a purpose and a case or incident number (C9);
+- entities and sightings: the shared entity database, open to staff (the records a sighting names
+  are themselves filtered, see :func:`record_visible`).
+
+Criminal intelligence the caller may not open (C6): ``agency_only`` is answered with the agency
+contact only (:func:`pointer_filter`); ``restricted`` returns nothing, exactly like a miss, and the
+control official is told (:func:`restricted_filter`).
+"""
+
+CI = "criminal_intelligence"
+
+
+def _term(field: str, value) -> dict:
+    return {"term": {field: value}}
+
+
+def _actor(caller: dict | None) -> dict:
+    return (caller or {}).get("actor") or {}
+
+
+def states_purpose(caller: dict | None) -> bool:
+    """C9: criminal intelligence is searched only with a purpose and a case or incident number."""
+    return bool((caller or {}).get("purpose") and (caller or {}).get("case_number"))
+
+
+def _same_agency(caller: dict | None) -> dict:
+    agency = _actor(caller).get("agency")
+    no_agency = {"bool": {"must_not": [{"exists": {"field": "agency"}}]}}
+    return {"bool": {"should": [_term("agency", agency), no_agency] if agency else [no_agency]}}
+
+
+def _case_opener(caller: dict | None) -> dict:
+    """Cases the caller may open: their unit's, or assigned to them (not pending review)."""
+    should = []
+    if (caller or {}).get("unit"):
+        should.append(_term("unit", caller["unit"]))
+    if _actor(caller).get("id"):
+        should.append({"bool": {"filter": [_term("assignees", _actor(caller)["id"])], "must_not": [_pending_review()]}})
+    return {"bool": {"should": should or [{"match_none": {}}], "minimum_should_match": 1}}
+
+
+def _pending_review() -> dict:
+    return _term("review_state", "pending_review")
+
+
+def case_filter(caller: dict | None) -> dict:
+    must_not = [] if states_purpose(caller) else [_term("classification", CI)]
+    return {
+        "bool": {
+            "filter": [_term("kind", "case"), _same_agency(caller), _case_opener(caller)],
+            "must_not": must_not,
+        }
+    }
+
+
+def alert_filter(caller: dict | None) -> dict:
+    return {"bool": {"filter": [_term("kind", "alert"), _same_agency(caller)]}}
+
+
+def entity_filter(caller: dict | None) -> dict:
+    return {"bool": {"filter": [_term("kind", "entity")]}}
+
+
+def _ci_not_openable(caller: dict | None, sensitivity: str, approved_only: bool) -> dict:
+    filters = [_term("kind", "case"), _term("classification", CI), _term("sensitivity", sensitivity)]
+    if approved_only:
+        filters.append(_term("review_state", "approved"))
+    return {"bool": {"filter": filters, "must_not": [case_filter(caller)]}}
+
+
+def pointer_filter(caller: dict | None) -> dict:
+    """``agency_only`` criminal intelligence the caller cannot open: answered with its agency contact."""
+    return _ci_not_openable(caller, "agency_only", approved_only=True)
+
+
+def restricted_filter(caller: dict | None) -> dict:
+    """``restricted`` criminal intelligence the caller cannot open: a silent hit the control official hears of."""
+    return _ci_not_openable(caller, "restricted", approved_only=False)
+
+
+def record_visible(caller: dict | None) -> dict:
+    """Alerts and cases the caller may open (to filter the records sightings point at)."""
+    return {"bool": {"should": [alert_filter(caller), case_filter(caller)], "minimum_should_match": 1}}
