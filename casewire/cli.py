@@ -109,7 +109,10 @@ def reindex(names):
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.option("--show", default=10, show_default=True, help="Ids to list per kind of drift.")
 def check(as_json, show):
-    """Report drift between the owning services and the index: missing, extra and stale records."""
+    """Report drift between the owning services and the index: missing, extra and stale records.
+
+    Exits 0 when the index matches, 1 on drift, 2 when an owner could not be asked (its export RPC is missing).
+    """
     import json
 
     from services.search.rebuild import SOURCES
@@ -120,8 +123,9 @@ def check(as_json, show):
         call = lambda service, method, *args: getattr(getattr(rpc, service), method)(*args)  # noqa: E731
         report = {name: check_index(index, name, call) for name in SOURCES}
     drift = any(report[name][kind] for name in report for kind in ("missing", "extra", "stale"))
+    skipped = any(found.get("skipped") for found in report.values())
     if as_json:
-        click.echo(json.dumps({"drift": drift, "indices": report}, indent=2))
+        click.echo(json.dumps({"drift": drift, "skipped": skipped, "indices": report}, indent=2))
     else:
         for name, found in report.items():
             if found.get("skipped"):
@@ -132,4 +136,4 @@ def check(as_json, show):
             for kind in ("missing", "extra", "stale"):
                 for doc_id in found[kind][:show]:
                     click.echo(f"  {kind}: {doc_id}")
-    raise SystemExit(1 if drift else 0)
+    raise SystemExit(1 if drift else 2 if skipped else 0)

@@ -78,7 +78,7 @@ class AlertStore:
         cursor = self.alerts.find(query).sort([("received_at", DESCENDING), ("_id", DESCENDING)])
         return list(cursor.limit(limit))
 
-    def export(self, after: str | None, limit: int) -> list[dict]:
+    def export(self, after: str | None, limit: int):
         """Alerts in id order after ``after``: a stable paging for rebuilding other stores."""
         query = {"_id": {"$gt": after}} if after else {}
         return list(self.alerts.find(query).sort([("_id", ASCENDING)]).limit(limit))

@@ -80,6 +80,7 @@ class SearchIndex:
 
     def finish_build(self, name: str, index: str) -> list[str]:
         """Swap the alias to ``index`` in one atomic step; delete the indices it replaced."""
+        self.client.indices.refresh(index=index)
         old = [existing for existing in self.live_indices(name) if existing != index]
         actions = [{"remove": {"index": existing, "alias": self.alias(name)}} for existing in old]
         actions += [
