@@ -1,0 +1,79 @@
+"""Search through the gateway: the general search, plate queries and their audit (C20, C25)."""
+
+import time
+import uuid
+
+import pytest
+
+
+def eventually(check, timeout=20.0):
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"not true within {timeout}s: last value {value!r}")
+
+
+def audit_events(gateway, actor, action):
+    def found():
+        response = gateway.get("/api/v1/audit/events", roles=("auditor",), params={"actor": actor, "action": action})
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    return eventually(found)
+
+
+def test_general_search_finds_a_tip_by_its_words_and_hides_it_from_another_agency(gateway):
+    word = f"w{uuid.uuid4().hex[:10]}"
+    body = {
+        "source": "tip",
+        "source_system": "crime-stoppers",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": "2026-04-02T10:30:00-05:00",
+        "payload": {"narrative": f"The driver of the {word} sedan sells out of a garage."},
+    }
+    alert = gateway.post("/api/v1/alerts", json=body, roles=("source",)).json()
+
+    def hits(token=None):
+        response = gateway.get("/api/v1/search", token=token, params={"q": word, "types": "alert"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    found = eventually(lambda: hits()["items"])
+    assert (found[0]["type"], found[0]["id"]) == ("alert", alert["id"])
+    assert f"<em>{word}</em>" in found[0]["highlights"]["text"][0]
+    assert hits(gateway.token("analyst", agency="LA9999999"))["items"] == []
+
+
+def test_C20_every_search_is_audited_with_its_terms(gateway):
+    sub = f"s{uuid.uuid4().hex[:8]}"
+    response = gateway.get("/api/v1/search", token=gateway.token("analyst", sub=sub), params={"q": "grey altima"})
+    assert response.status_code == 200, response.text
+    [event] = audit_events(gateway, sub, "search.query")
+    assert event["outcome"] == "allowed" and event["details"]["query"]["q"] == "grey altima"
+
+
+def test_C25_a_plate_query_records_plate_state_user_agency_and_purpose(gateway):
+    sub = f"p{uuid.uuid4().hex[:8]}"
+    token = gateway.token("detective", sub=sub)
+    params = {"plate": "KGT44?1", "state": "TX"}
+    refused = gateway.get("/api/v1/search/plates", token=token, params=params)
+    assert refused.status_code == 400 and refused.headers["Content-Type"] == "application/problem+json"
+    allowed = gateway.get("/api/v1/search/plates", token=token, params=params, headers={"X-Purpose": "burglary 26-17"})
+    assert allowed.status_code == 200, allowed.text
+    events = audit_events(gateway, sub, "search.plates")
+    assert sorted(e["outcome"] for e in events) == ["allowed", "denied"]
+    [event] = [e for e in events if e["outcome"] == "allowed"]
+    assert event["details"]["query"] == params and event["purpose"] == "burglary 26-17"
+    assert event["actor"]["agency"] == "TX0000000" and event["at"]
+
+
+@pytest.mark.parametrize(
+    "params,field",
+    [({"near": "29.7,-95.3"}, "near"), ({"types": "alert,person"}, "types"), ({"since": "yesterday"}, "since")],
+)
+def test_bad_filters_are_422_naming_the_field(gateway, params, field):
+    response = gateway.get("/api/v1/search", params={"q": "x", **params})
+    assert response.status_code == 422 and field in response.json()["errors"]
