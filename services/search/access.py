@@ -51,14 +51,13 @@ def _pending_review() -> dict:
     return _term("review_state", "pending_review")
 
 
+def _opens(caller: dict | None) -> dict:
+    return {"bool": {"filter": [_same_agency(caller), _case_opener(caller)]}}
+
+
 def case_filter(caller: dict | None) -> dict:
     must_not = [] if states_purpose(caller) else [_term("classification", CI)]
-    return {
-        "bool": {
-            "filter": [_term("kind", "case"), _same_agency(caller), _case_opener(caller)],
-            "must_not": must_not,
-        }
-    }
+    return {"bool": {"filter": [_term("kind", "case"), _opens(caller)], "must_not": must_not}}
 
 
 def alert_filter(caller: dict | None) -> dict:
@@ -73,7 +72,7 @@ def _ci_not_openable(caller: dict | None, sensitivity: str, approved_only: bool)
     filters = [_term("kind", "case"), _term("classification", CI), _term("sensitivity", sensitivity)]
     if approved_only:
         filters.append(_term("review_state", "approved"))
-    return {"bool": {"filter": filters, "must_not": [case_filter(caller)]}}
+    return {"bool": {"filter": filters, "must_not": [_opens(caller)]}}
 
 
 def pointer_filter(caller: dict | None) -> dict:

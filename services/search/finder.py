@@ -19,25 +19,53 @@ def visible_records(index: SearchIndex, caller: dict | None, record_ids: set[str
     return {hit["_id"] for hit in hits["hits"]["hits"]}
 
 
+def latest_sightings(index: SearchIndex, entity_ids: list[str]) -> dict[str, list[dict]]:
+    """The latest sightings of each entity, in one query (a top-hits bucket per entity)."""
+    if not entity_ids:
+        return {}
+    answer = index.search(
+        "sightings",
+        query={"terms": {"entity_id": entity_ids}},
+        size=0,
+        aggs={
+            "entities": {
+                "terms": {"field": "entity_id", "size": len(entity_ids)},
+                "aggs": {"latest": {"top_hits": {"sort": [{"at": "desc"}], "size": SIGHTINGS_PER_VEHICLE}}},
+            }
+        },
+    )
+    return {
+        bucket["key"]: [hit["_source"] for hit in bucket["latest"]["hits"]["hits"]]
+        for bucket in answer["aggregations"]["entities"]["buckets"]
+    }
+
+
 def find_plates(index: SearchIndex, caller: dict | None, plate: str, state: str | None, fuzzy: bool, limit: int):
-    """Vehicles whose plate matches, best first, each with the sightings the caller may open."""
+    """Vehicles whose plate matches, best first, each with the sightings the caller may open.
+
+    Returns ``(items, restricted)``: ``restricted`` lists the restricted cases (C6) whose sightings
+    were left out, for the control official to hear of.
+    """
     hits = index.search("entities", query=plate_query(plate, state, fuzzy), size=limit)["hits"]["hits"]
-    sightings = {}
-    for hit in hits:
-        found = index.search(
-            "sightings", query={"term": {"entity_id": hit["_id"]}}, sort=[{"at": "desc"}], size=SIGHTINGS_PER_VEHICLE
-        )
-        sightings[hit["_id"]] = [s["_source"] for s in found["hits"]["hits"]]
-    visible = visible_records(index, caller, {s["record_id"] for found in sightings.values() for s in found})
-    return [
+    sightings = latest_sightings(index, [hit["_id"] for hit in hits])
+    record_ids = {s["record_id"] for found in sightings.values() for s in found}
+    visible = visible_records(index, caller, record_ids)
+    items = [
         {
             "entity": {"id": hit["_id"], **_entity_fields(hit["_source"])},
             "match": match_kind(hit["_score"]),
             "score": hit["_score"],
-            "sightings": [s for s in sightings[hit["_id"]] if s["record_id"] in visible],
+            "sightings": [s for s in sightings.get(hit["_id"], []) if s["record_id"] in visible],
         }
         for hit in hits
     ]
+    hidden = sorted(record_ids - visible)
+    restricted = _hidden(index, "", _with_ids(access.restricted_filter(caller), hidden), "US") if hidden else []
+    return items, restricted
+
+
+def _with_ids(query: dict, ids: list[str]) -> dict:
+    return {"bool": {"filter": [query, {"ids": {"values": ids}}]}}
 
 
 def _entity_fields(source: dict) -> dict:

@@ -67,7 +67,9 @@ class SearchService:
         """
         if not is_valid_pattern(plate):
             raise InvalidInput("not a plate pattern", {"plate": ["letters, digits, ? and * only, up to 16"]})
-        return {"items": finder.find_plates(self.index, context, plate, state, fuzzy, limit)}
+        items, restricted = finder.find_plates(self.index, context or {}, plate, state, fuzzy, limit)
+        self._report_restricted(restricted, f"plate {plate} state {state or 'any'}", context or {})
+        return {"items": items}
 
     @rpc(expected_exceptions=EXPECTED)
     def search(self, q: str, filters: dict, context: dict) -> dict:
@@ -82,11 +84,15 @@ class SearchService:
             raise InvalidInput("the search is invalid", exc.messages) from exc
         except ValueError as exc:
             raise InvalidInput("the search is invalid", {"cursor": [str(exc)]}) from exc
-        for case in found.pop("restricted"):
-            self.dispatch(events.RESTRICTED_HIT, self._restricted_hit(case, q, context))
+        self._report_restricted(found.pop("restricted"), q or "", context)
         return found
 
-    def _restricted_hit(self, case: dict, q: str, context: dict) -> dict:
+    def _report_restricted(self, cases: list[dict], terms: str, context: dict) -> None:
+        """C6: the control official of each restricted case hears who searched what."""
+        for case in cases:
+            self.dispatch(events.RESTRICTED_HIT, self._restricted_hit(case, terms, context))
+
+    def _restricted_hit(self, case: dict, terms: str, context: dict) -> dict:
         actor = context.get("actor") or {}
         return events.RestrictedHit().load(
             {
@@ -97,7 +103,7 @@ class SearchService:
                 "searcher": actor.get("id", "unknown"),
                 "searcher_agency": actor.get("agency"),
                 "searcher_unit": context.get("unit"),
-                "terms": q or "",
+                "terms": terms,
                 "purpose": context.get("purpose"),
                 "case_number": context.get("case_number"),
                 "request_id": context.get("request_id"),

@@ -30,7 +30,7 @@ def add(index):
 
 def find(index, plate, state=None, fuzzy=True, who=None):
     index.refresh()
-    return finder.find_plates(index, who or data.caller(), plate, state, fuzzy, 50)
+    return finder.find_plates(index, who or data.caller(), plate, state, fuzzy, 50)[0]
 
 
 def plates(items):
@@ -132,3 +132,21 @@ def test_sightings_of_alerts_the_caller_cannot_open_are_left_out(index, add):
     indexing.index_resolution(index, data.resolution(other_alert, vehicle))
     seen = [s["record_id"] for s in find(index, plate)[0]["sightings"]]
     assert seen == [ours["alert_id"]]
+
+
+def test_C6_a_sighting_in_a_restricted_case_is_hidden_and_reported(index, add):
+    plate = f"{data.tag()}4471"
+    vehicle, alert = add(plate)
+    case = data.intelligence("restricted", title="network")
+    indexing.index_case(index, case)
+    sighting = {**data.resolution(alert, vehicle)["sightings"][0], "record_type": "case", "record_id": case["case_id"]}
+    indexing.index_resolution(index, {"alert_id": case["case_id"], "entities": [], "sightings": [sighting]})
+    index.refresh()
+    outsider = data.caller(unit="robbery", purpose="burglary series")
+    items, restricted = finder.find_plates(index, outsider, plate, None, True, 50)
+    assert [s["record_id"] for s in items[0]["sightings"]] == [alert["alert_id"]]
+    assert [r["id"] for r in restricted] == [case["case_id"]]
+    insider = data.caller(unit="intel", purpose="network", case_number="26-3")
+    items, restricted = finder.find_plates(index, insider, plate, None, True, 50)
+    assert {s["record_id"] for s in items[0]["sightings"]} == {alert["alert_id"], case["case_id"]}
+    assert restricted == []
