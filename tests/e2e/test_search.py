@@ -16,11 +16,12 @@ def eventually(check, timeout=20.0):
     pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
-def audit_events(gateway, actor, action):
+def audit_events(gateway, actor, action, count=1):
     def found():
         response = gateway.get("/api/v1/audit/events", roles=("auditor",), params={"actor": actor, "action": action})
         assert response.status_code == 200, response.text
-        return response.json()["items"]
+        items = response.json()["items"]
+        return items if len(items) >= count else None
 
     return eventually(found)
 
@@ -63,7 +64,7 @@ def test_C25_a_plate_query_records_plate_state_user_agency_and_purpose(gateway):
     assert refused.status_code == 400 and refused.headers["Content-Type"] == "application/problem+json"
     allowed = gateway.get("/api/v1/search/plates", token=token, params=params, headers={"X-Purpose": "burglary 26-17"})
     assert allowed.status_code == 200, allowed.text
-    events = audit_events(gateway, sub, "search.plates")
+    events = audit_events(gateway, sub, "search.plates", count=2)
     assert sorted(e["outcome"] for e in events) == ["allowed", "denied"]
     [event] = [e for e in events if e["outcome"] == "allowed"]
     assert event["details"]["query"] == params and event["purpose"] == "burglary 26-17"
