@@ -11,6 +11,7 @@ INTAKE = "intake"
 ENTITIES = "entities"
 CASES = "cases"
 SEARCH = "search"
+RESTRICTED_HIT = "restricted_hit"  # search (event type): someone outside its unit hit restricted intelligence (C6)
 
 # Event types.
 ALERT_RECEIVED = "alert_received"  # intake: a new alert is durably stored
@@ -18,7 +19,6 @@ ALERT_RESOLVED = "alert_resolved"  # entities: an alert's entities are resolved 
 LINK_FOUND = "link_found"  # entities: a new alert shares entities with earlier records
 CASE_UPDATED = "case_updated"  # cases: a case was created or changed (its searchable fields)
 RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it everywhere (C16)
-RESTRICTED_HIT = "restricted_hit"  # search: someone outside its unit hit restricted intelligence (C6)
 
 
 class _Event(Schema):
@@ -76,6 +76,26 @@ class Sighting(_Event):
     source = fields.String(allow_none=True)
 
 
+class RestrictedHit(_Event):
+    """``search`` → ``restricted_hit``: a search outside the controlling unit matched a restricted case (C6).
+
+    The searcher was answered as if nothing matched; the control official is told who searched what.
+    """
+
+    case_id = fields.String(required=True)
+    control_official = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)
+    searcher = fields.String(required=True)
+    searcher_agency = fields.String(allow_none=True)
+    searcher_unit = fields.String(allow_none=True)
+    terms = fields.String(required=True)
+    purpose = fields.String(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    at = fields.String(required=True)
+
+
 class AlertResolved(_Event):
     """``entities`` → ``alert_resolved``: the alert's entities, its sightings and what it relates to."""
 
@@ -102,6 +122,7 @@ class CaseUpdated(_Event):
     classification = fields.String(required=True)
     sensitivity = fields.String(allow_none=True)  # criminal intelligence: open, agency_only, restricted
     review_state = fields.String(allow_none=True)  # criminal intelligence: pending_review, approved
+    control_official = fields.String(allow_none=True)  # criminal intelligence: who hears of restricted hits (C6)
     unit = fields.String(required=True)
     agency = fields.String(allow_none=True)
     assignees = fields.List(fields.String(), load_default=list)
@@ -110,7 +131,6 @@ class CaseUpdated(_Event):
     entity_ids = fields.List(fields.String(), load_default=list)
     alert_ids = fields.List(fields.String(), load_default=list)
     version = fields.Integer(required=True)  # increases with every change; search writes it as an external version
-    control_official = fields.String(allow_none=True)  # criminal intelligence: who hears of restricted hits (C6)
 
 
 class RecordPurged(_Event):
@@ -119,23 +139,3 @@ class RecordPurged(_Event):
     record_type = fields.String(required=True)  # "case", "alert", "entity"
     record_id = fields.String(required=True)
     reason = fields.String(required=True)
-
-
-class RestrictedHit(_Event):
-    """``search`` → ``restricted_hit``: a search outside the controlling unit matched a restricted case (C6).
-
-    The searcher was answered as if nothing matched; the control official is told who searched what.
-    """
-
-    case_id = fields.String(required=True)
-    control_official = fields.String(allow_none=True)
-    unit = fields.String(allow_none=True)
-    agency = fields.String(allow_none=True)
-    searcher = fields.String(required=True)
-    searcher_agency = fields.String(allow_none=True)
-    searcher_unit = fields.String(allow_none=True)
-    terms = fields.String(required=True)
-    purpose = fields.String(allow_none=True)
-    case_number = fields.String(allow_none=True)
-    request_id = fields.String(allow_none=True)
-    at = fields.String(required=True)

@@ -5,8 +5,8 @@ The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles
 
 - alerts: the caller's agency (or alerts without one);
 - cases: the owning unit, or an assignee, within the caller's agency; a criminal intelligence case
-  still ``pending_review`` only to its submitting unit (C3); criminal intelligence at all only when
-  the search states a purpose and a case or incident number (C9);
+  still ``pending_review`` or ``restricted`` only to its unit (C3, C6); criminal intelligence at
+  all only when the search states a purpose and a case or incident number (C9);
 - entities and sightings: the shared entity database, open to staff (the records a sighting names
   are themselves filtered, see :func:`record_visible`).
 
@@ -38,17 +38,14 @@ def _same_agency(caller: dict | None) -> dict:
 
 
 def _case_opener(caller: dict | None) -> dict:
-    """Cases the caller may open: their unit's, or assigned to them (not pending review)."""
+    """Cases the caller may open: their unit's, or assigned to them (unless pending review or restricted)."""
     should = []
     if (caller or {}).get("unit"):
         should.append(_term("unit", caller["unit"]))
     if _actor(caller).get("id"):
-        should.append({"bool": {"filter": [_term("assignees", _actor(caller)["id"])], "must_not": [_pending_review()]}})
+        only_unit = [_term("review_state", "pending_review"), _term("sensitivity", "restricted")]
+        should.append({"bool": {"filter": [_term("assignees", _actor(caller)["id"])], "must_not": only_unit}})
     return {"bool": {"should": should or [{"match_none": {}}], "minimum_should_match": 1}}
-
-
-def _pending_review() -> dict:
-    return _term("review_state", "pending_review")
 
 
 def _opens(caller: dict | None) -> dict:

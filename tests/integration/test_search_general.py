@@ -217,3 +217,11 @@ def test_C16_purge_removes_the_record_and_its_sightings_and_a_replay_cannot_rest
     index.refresh()
     assert ids(run(index, word)) == []
     assert list(index.scan("sightings", {"term": {"entity_id": person["id"]}})) == []
+
+
+def test_C6_restricted_intelligence_is_for_its_unit_even_over_an_assignee(index):
+    word = data.tag(8).lower()
+    case = put_case(index, **data.intelligence("restricted", title=word, assignees=["bob"]))
+    assignee = data.caller(sub="bob", unit="robbery", purpose="p", case_number="1")
+    found = run(index, word, who=assignee)
+    assert found["items"] == [] and [r["id"] for r in found["restricted"]] == [case["case_id"]]
