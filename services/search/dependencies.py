@@ -138,6 +138,12 @@ class SearchIndex:
             raise Unavailable(f"{len(failures)} documents could not be indexed: {failures[:3]}")
         return ok
 
+    def delete_from(self, index: str, doc_ids: Iterable[str]) -> int:
+        """Delete documents by id from one concrete index (a build in progress)."""
+        actions = ({"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in doc_ids)
+        ok, _ = helpers.bulk(self.client, actions, raise_on_error=False, stats_only=True)
+        return ok
+
     def delete(self, name: str, doc_ids: Iterable[str]) -> int:
         """Delete documents by id from the index (and a build in progress); missing ids are fine."""
         doc_ids = list(doc_ids)
@@ -160,11 +166,14 @@ class SearchIndex:
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
 
-    def scan(self, name: str, query: dict | None = None) -> Iterator[tuple[str, int, dict]]:
-        """Every matching document as ``(id, version, source)``, in no particular order."""
+    def scan(self, name: str, query: dict | None = None, index: str | None = None) -> Iterator[tuple[str, int, dict]]:
+        """Every matching document as ``(id, version, source)``, in no particular order.
+
+        ``index`` names a concrete index (a build in progress) instead of the alias of ``name``.
+        """
         hits = helpers.scan(
             self.client,
-            index=self.alias(name),
+            index=index or self.alias(name),
             query={"query": query or {"match_all": {}}, "version": True},
             size=1000,
         )

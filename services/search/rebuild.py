@@ -71,6 +71,7 @@ def rebuild(index: SearchIndex, name: str, call: Callable, progress: Callable[[i
     build = index.start_build(name)
     try:
         loaded, copied = _load(index, build, name, source, call, progress)
+        _drop_purged(index, build, name)
     except BaseException:
         index.abandon_build(build)
         raise
@@ -87,6 +88,24 @@ def _load(index, build, name, source, call, progress) -> tuple[int, bool]:
         if name != "cases":
             raise
         return _copy_live(index, build, name, progress), True
+
+
+def _drop_purged(index: SearchIndex, build: str, name: str) -> None:
+    """A record purged while the export ran may have been loaded after its delete: drop it again (C16)."""
+    if name == "purged":
+        return
+    index.refresh("purged")
+    purged = [doc_id for doc_id, _, _ in index.scan("purged")]
+    if not purged:
+        return
+    index.client.indices.refresh(index=build)
+    if name != "sightings":
+        index.delete_from(build, purged)
+        return
+    for start in range(0, len(purged), PAGE):
+        chunk = purged[start : start + PAGE]
+        query = {"bool": {"should": [{"terms": {"record_id": chunk}}, {"terms": {"entity_id": chunk}}]}}
+        index.delete_from(build, [doc_id for doc_id, _, _ in index.scan(name, query, index=build)])
 
 
 def _from_source(source: Source, call: Callable) -> Iterator[tuple[str, dict, int | None]]:

@@ -71,3 +71,17 @@ def test_a_failed_rebuild_leaves_the_live_index_alone(index):
         rebuild.rebuild(index, "alerts", broken, lambda n: None)
     assert index.live_indices("alerts") == live
     assert not index.client.indices.exists_alias(name=index.next_alias("alerts"))
+
+
+def test_C16_a_record_purged_during_a_rebuild_stays_gone(index):
+    """Entities carry no version: only the rebuild's own check keeps a purged one out."""
+    index.ensure_indices()
+    kept, purged = data.entity("phone", "+17135550100"), data.entity("phone", "+17135550101")
+
+    def export_then_purge(service, method, after, limit):
+        assert (service, method) == ("entities", "export_entities")
+        indexing.purge(index, "entity", purged["id"])  # handled while the owner's page was in flight
+        return {"items": [kept, purged], "next": None}
+
+    rebuild.rebuild(index, "entities", export_then_purge, lambda n: None)
+    assert index.exists("entities", kept["id"]) and not index.exists("entities", purged["id"])
