@@ -23,7 +23,12 @@ HIGHLIGHT = {
     "fragment_size": 150,
     "number_of_fragments": 3,
 }
-SORT = [{"_score": "desc"}, {"kind": "asc"}, {"rid": "asc"}]
+# ``unmapped_type``: an index still on an older mapping (before ``reindex``) must not fail the search.
+SORT = [
+    {"_score": "desc"},
+    {"kind": {"order": "asc", "unmapped_type": "keyword"}},
+    {"rid": {"order": "asc", "unmapped_type": "keyword"}},
+]
 
 
 def phones_in(text: str, region: str) -> list[str]:
