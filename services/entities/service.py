@@ -95,13 +95,15 @@ class EntitiesService:
     @rpc(expected_exceptions=EXPECTED)
     def export_entities(self, after: str | None = None, limit: int = 500) -> dict:
         """A page of every entity in id order (``{"items": [...], "next": id or None}``), for search's reindex."""
-        page = self.store.export_entities(after, max(1, min(int(limit), 5000)))
+        limit = max(1, min(int(limit), 5000))
+        page = self.store.export_entities(after, limit)
         return {"items": EntityOut(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
 
     @rpc(expected_exceptions=EXPECTED)
     def export_sightings(self, after: str | None = None, limit: int = 500) -> dict:
         """A page of every sighting in id order (``{"items": [...], "next": id or None}``), for search's reindex."""
-        page = self.store.export_sightings(after, max(1, min(int(limit), 5000)))
+        limit = max(1, min(int(limit), 5000))
+        page = self.store.export_sightings(after, limit)
         items = [{"id": s["_id"], **SightingOut().dump(s)} for s in page]
         return {"items": items, "next": page[-1]["_id"] if len(page) == limit else None}
 

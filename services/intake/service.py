@@ -97,7 +97,8 @@ class IntakeService:
         ``export_alerts(None, 500)`` → ``{"items": [alert_received fields + notes, assignee, version],
         "next": <last id, or None at the end>}``; pass ``next`` back as ``after``.
         """
-        page = self.alerts.export(after, max(1, min(int(limit), 5000)))
+        limit = max(1, min(int(limit), 5000))
+        page = self.alerts.export(after, limit)
         return {"items": AlertExport(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
 
     @rpc

@@ -189,3 +189,24 @@ def test_without_cases_export_reindex_keeps_the_indexed_cases(stack, publish, co
     assert stack.search.search(case["title"], {}, data.caller())["items"][0]["id"] == case["case_id"]
     drift, code = report(cli)
     assert "not available" in drift["indices"]["cases"]["skipped"] and code == 2
+
+
+def test_export_rpcs_page_every_record_once_in_id_order(stack):
+    tag = data.tag()
+    created = {stack.intake.create_alert(alpr(f"{tag}{n}47"), CONTEXT)["alert"]["id"] for n in range(5)}
+    for service, method, key in (
+        ("intake", "export_alerts", "alert_id"),
+        ("entities", "export_entities", "id"),
+        ("entities", "export_sightings", "id"),
+    ):
+        seen, after = [], None
+        while True:
+            page = getattr(getattr(stack, service), method)(after, 2)
+            assert len(page["items"]) <= 2
+            seen += [item[key] for item in page["items"]]
+            after = page["next"]
+            if not after:
+                break
+        assert seen == sorted(set(seen)) and seen, (service, method)
+        if method == "export_alerts":
+            assert created <= set(seen)
