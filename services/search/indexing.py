@@ -6,6 +6,13 @@ A purged record's id is kept (without content) in the ``purged`` index so that a
 older event cannot bring it back (C16).
 """
 
+import logging
+from contextlib import contextmanager
+
+import eventlet
+from marshmallow import ValidationError
+
+from casewire.errors import Unavailable
 from services.search.dependencies import SearchIndex
 from services.search.documents import (
     alert_document,
@@ -16,6 +23,21 @@ from services.search.documents import (
 )
 
 RECORD_INDEX = {"alert": "alerts", "case": "cases", "entity": "entities"}
+RETRY_PAUSE = 1.0  # seconds before a failed event goes back to its queue (no hot loop while ES is down)
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def at_least_once(event_type: str):
+    """An event that breaks the contract is logged and dropped (a retry cannot fix it); an
+    unavailable index re-raises after a pause, so nameko requeues the event (``requeue_on_error``)."""
+    try:
+        yield
+    except ValidationError as exc:
+        log.error("dropped a malformed %s event: %s", event_type, exc.messages)
+    except Unavailable:
+        eventlet.sleep(RETRY_PAUSE)
+        raise
 
 
 def index_alert(index: SearchIndex, alert: dict) -> bool:

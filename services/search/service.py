@@ -15,6 +15,8 @@ from services.search.schemas import load_filters
 
 
 class SearchService:
+    """Handlers requeue their event when Elasticsearch fails (at-least-once); writes are idempotent."""
+
     name = "search"
 
     index = SearchIndexProvider()
@@ -22,39 +24,43 @@ class SearchService:
     config = Config()
     now = Clock()
 
-    @event_handler(events.INTAKE, events.ALERT_RECEIVED)
+    @event_handler(events.INTAKE, events.ALERT_RECEIVED, requeue_on_error=True)
     def handle_alert_received(self, payload: dict) -> None:
         """Index a new alert under its id and version, so a replay never duplicates or regresses it."""
-        indexing.index_alert(self.index, events.AlertReceived().load(payload))
+        with indexing.at_least_once(events.ALERT_RECEIVED):
+            indexing.index_alert(self.index, events.AlertReceived().load(payload))
 
-    @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
+    @event_handler(events.ENTITIES, events.ALERT_RESOLVED, requeue_on_error=True)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Index the alert's entities and their sightings."""
-        indexing.index_resolution(self.index, events.AlertResolved().load(payload))
+        with indexing.at_least_once(events.ALERT_RESOLVED):
+            indexing.index_resolution(self.index, events.AlertResolved().load(payload))
 
-    @event_handler(events.CASES, events.CASE_UPDATED)
+    @event_handler(events.CASES, events.CASE_UPDATED, requeue_on_error=True)
     def handle_case_updated(self, payload: dict) -> None:
         """Index a case's searchable and access fields at ``version`` (older versions are ignored)."""
-        indexing.index_case(self.index, events.CaseUpdated().load(payload))
+        with indexing.at_least_once(events.CASE_UPDATED):
+            indexing.index_case(self.index, events.CaseUpdated().load(payload))
 
-    @event_handler(events.CASES, events.RECORD_PURGED)
+    @event_handler(events.CASES, events.RECORD_PURGED, requeue_on_error=True)
     def handle_case_purged(self, payload: dict) -> None:
         """C16: a purged case leaves every index."""
         self._purge(payload)
 
-    @event_handler(events.INTAKE, events.RECORD_PURGED)
+    @event_handler(events.INTAKE, events.RECORD_PURGED, requeue_on_error=True)
     def handle_alert_purged(self, payload: dict) -> None:
         """C16: a purged alert (and its sightings) leaves every index."""
         self._purge(payload)
 
-    @event_handler(events.ENTITIES, events.RECORD_PURGED)
+    @event_handler(events.ENTITIES, events.RECORD_PURGED, requeue_on_error=True)
     def handle_entity_purged(self, payload: dict) -> None:
         """C16: a purged entity (and its sightings) leaves every index."""
         self._purge(payload)
 
     def _purge(self, payload: dict) -> None:
-        purged = events.RecordPurged().load(payload)
-        indexing.purge(self.index, purged["record_type"], purged["record_id"])
+        with indexing.at_least_once(events.RECORD_PURGED):
+            purged = events.RecordPurged().load(payload)
+            indexing.purge(self.index, purged["record_type"], purged["record_id"])
 
     @rpc(expected_exceptions=EXPECTED)
     def search_plates(
