@@ -99,6 +99,7 @@ def reindex(names):
                 name,
                 lambda service, method, *args: getattr(getattr(rpc, service), method)(*args),
                 lambda n, task=task: bar.advance(task, n),
+                lambda total, task=task: bar.update(task, total=total),
             )
             bar.update(task, total=result["records"], completed=result["records"])
             how = "copied from the live index" if result["copied_from_live"] else "from its owner"

@@ -76,6 +76,10 @@ class EntityStore:
     def timeline(self, entity_id: str, limit: int = 500) -> list[dict]:
         return list(self.sightings.find({"entity_id": entity_id}).sort([("at", ASCENDING)]).limit(limit))
 
+    def count(self, collection: str) -> int:
+        """About how many entities or sightings there are (for progress bars)."""
+        return {"entities": self.entities, "sightings": self.sightings}[collection].estimated_document_count()
+
     def export_entities(self, after: str | None, limit: int) -> list[dict]:
         """Entities in id order after ``after``: a stable paging for rebuilding other stores."""
         query = {"_id": {"$gt": after}} if after else {}

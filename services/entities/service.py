@@ -97,7 +97,10 @@ class EntitiesService:
         """A page of every entity in id order (``{"items": [...], "next": id or None}``), for search's reindex."""
         limit = max(1, min(int(limit), 5000))
         page = self.store.export_entities(after, limit)
-        return {"items": EntityOut(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
+        answer = {"items": EntityOut(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
+        if after is None:
+            answer["total"] = self.store.count("entities")
+        return answer
 
     @rpc(expected_exceptions=EXPECTED)
     def export_sightings(self, after: str | None = None, limit: int = 500) -> dict:
@@ -105,7 +108,10 @@ class EntitiesService:
         limit = max(1, min(int(limit), 5000))
         page = self.store.export_sightings(after, limit)
         items = [{"id": s["_id"], **SightingOut().dump(s)} for s in page]
-        return {"items": items, "next": page[-1]["_id"] if len(page) == limit else None}
+        answer = {"items": items, "next": page[-1]["_id"] if len(page) == limit else None}
+        if after is None:
+            answer["total"] = self.store.count("sightings")
+        return answer
 
     @rpc
     def health(self) -> dict:

@@ -78,6 +78,9 @@ class AlertStore:
         cursor = self.alerts.find(query).sort([("received_at", DESCENDING), ("_id", DESCENDING)])
         return list(cursor.limit(limit))
 
+    def count(self) -> int:
+        return self.alerts.estimated_document_count()
+
     def export(self, after: str | None, limit: int):
         """Alerts in id order after ``after``: a stable paging for rebuilding other stores."""
         query = {"_id": {"$gt": after}} if after else {}

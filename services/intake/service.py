@@ -95,11 +95,15 @@ class IntakeService:
         """A page of every alert in id order, for rebuilding the search index.
 
         ``export_alerts(None, 500)`` → ``{"items": [alert_received fields + notes, assignee, version],
-        "next": <last id, or None at the end>}``; pass ``next`` back as ``after``.
+        "next": <last id, or None at the end>, "total": <about how many, on the first page>}``; pass
+        ``next`` back as ``after``.
         """
         limit = max(1, min(int(limit), 5000))
         page = self.alerts.export(after, limit)
-        return {"items": AlertExport(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
+        answer = {"items": AlertExport(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
+        if after is None:
+            answer["total"] = self.alerts.count()
+        return answer
 
     @rpc
     def health(self) -> dict:

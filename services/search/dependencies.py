@@ -180,6 +180,12 @@ class SearchIndex:
         for hit in hits:
             yield hit["_id"], hit.get("_version", 1), hit.get("_source") or {}
 
+    def count(self, name: str) -> int:
+        try:
+            return int(self.client.count(index=self.alias(name))["count"])
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+
     def exists(self, name: str, doc_id: str) -> bool:
         try:
             return bool(self.client.exists(index=self.alias(name), id=doc_id))

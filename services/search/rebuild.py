@@ -47,8 +47,11 @@ class SourceMissing(Exception):
     """The owning service does not offer its export RPC (yet)."""
 
 
-def pages(call: Callable, source: Source) -> Iterator[dict]:
-    """Every record ``source`` exports; ``call(service, method, after, limit)`` does the RPC."""
+def pages(call: Callable, source: Source, on_total: Callable[[int], None] | None = None) -> Iterator[dict]:
+    """Every record ``source`` exports; ``call(service, method, after, limit)`` does the RPC.
+
+    An owner may tell the ``total`` on its first page (for a progress bar): ``on_total`` hears it.
+    """
     after = None
     while True:
         try:
@@ -59,18 +62,30 @@ def pages(call: Callable, source: Source) -> Iterator[dict]:
             if exc.exc_type == "MethodNotFound":
                 raise SourceMissing(f"{source.service}.{source.method} is not available") from exc
             raise
+        if after is None and on_total and page.get("total") is not None:
+            on_total(page["total"])
         yield from page["items"]
         after = page.get("next")
         if not after:
             return
 
 
-def rebuild(index: SearchIndex, name: str, call: Callable, progress: Callable[[int], None]) -> dict:
-    """Build ``name`` afresh from its owner and swap the alias to it; ``progress(n)`` after each batch."""
+def rebuild(
+    index: SearchIndex,
+    name: str,
+    call: Callable,
+    progress: Callable[[int], None],
+    on_total: Callable[[int], None] | None = None,
+) -> dict:
+    """Build ``name`` afresh from its owner and swap the alias to it.
+
+    ``progress(n)`` is called after each batch of ``n`` records; ``on_total(n)`` once the count is known.
+    """
     source = SOURCES.get(name)
+    on_total = on_total or (lambda total: None)
     build = index.start_build(name)
     try:
-        loaded, copied = _load(index, build, name, source, call, progress)
+        loaded, copied = _load(index, build, name, source, call, progress, on_total)
         _drop_purged(index, build, name)
     except BaseException:
         index.abandon_build(build)
@@ -79,15 +94,15 @@ def rebuild(index: SearchIndex, name: str, call: Callable, progress: Callable[[i
     return {"index": build, "records": loaded, "copied_from_live": copied, "replaced": replaced}
 
 
-def _load(index, build, name, source, call, progress) -> tuple[int, bool]:
+def _load(index, build, name, source, call, progress, on_total) -> tuple[int, bool]:
     if source is None:  # the ``purged`` tombstones have no owner: carry them over
-        return _copy_live(index, build, name, progress), True
+        return _copy_live(index, build, name, progress, on_total), True
     try:
-        return _bulk(index, build, _from_source(source, call), progress), False
+        return _bulk(index, build, _from_source(source, call, on_total), progress), False
     except SourceMissing:
         if name != "cases":
             raise
-        return _copy_live(index, build, name, progress), True
+        return _copy_live(index, build, name, progress, on_total), True
 
 
 def _drop_purged(index: SearchIndex, build: str, name: str) -> None:
@@ -108,13 +123,14 @@ def _drop_purged(index: SearchIndex, build: str, name: str) -> None:
         index.delete_from(build, [doc_id for doc_id, _, _ in index.scan(name, query, index=build)])
 
 
-def _from_source(source: Source, call: Callable) -> Iterator[tuple[str, dict, int | None]]:
-    for record in pages(call, source):
+def _from_source(source: Source, call: Callable, on_total) -> Iterator[tuple[str, dict, int | None]]:
+    for record in pages(call, source, on_total):
         document = source.document(record)
         yield source.doc_id(record), document, document.get("version") if source.versioned else None
 
 
-def _copy_live(index: SearchIndex, build: str, name: str, progress) -> int:
+def _copy_live(index: SearchIndex, build: str, name: str, progress, on_total) -> int:
+    on_total(index.count(name))
     versioned = name in ("alerts", "cases")
     live = ((doc_id, doc, version if versioned else None) for doc_id, version, doc in index.scan(name))
     return _bulk(index, build, live, progress)

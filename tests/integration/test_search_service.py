@@ -203,6 +203,7 @@ def test_export_rpcs_page_every_record_once_in_id_order(stack):
         while True:
             page = getattr(getattr(stack, service), method)(after, 2)
             assert len(page["items"]) <= 2
+            assert ("total" in page) is (after is None)  # the first page tells about how many there are
             seen += [item[key] for item in page["items"]]
             after = page["next"]
             if not after:
