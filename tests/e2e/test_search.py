@@ -4,6 +4,9 @@ import time
 import uuid
 
 import pytest
+from nameko.standalone.events import event_dispatcher
+
+from casewire import events
 
 
 def eventually(check, timeout=20.0):
@@ -78,3 +81,42 @@ def test_C25_a_plate_query_records_plate_state_user_agency_and_purpose(gateway):
 def test_bad_filters_are_422_naming_the_field(gateway, params, field):
     response = gateway.get("/api/v1/search", params={"q": "x", **params})
     assert response.status_code == 422 and field in response.json()["errors"]
+
+
+def test_C6_C9_intelligence_through_the_gateway(gateway, stack):
+    """Cases announced on the bus (as the cases service does) and searched with and without purpose."""
+    word = f"w{uuid.uuid4().hex[:10]}"
+    dispatch = event_dispatcher({"AMQP_URI": stack["AMQP_URI"]})
+    for sensitivity in ("restricted", "agency_only"):
+        dispatch(
+            "cases",
+            events.CASE_UPDATED,
+            {
+                "case_id": f"{sensitivity}-{word}",
+                "title": f"{word} {sensitivity}",
+                "status": "open",
+                "classification": "criminal_intelligence",
+                "sensitivity": sensitivity,
+                "review_state": "approved",
+                "control_official": "lt.jones",
+                "unit": "intel",
+                "agency": "TX0000000",
+                "opened_at": "2026-03-01T10:00:00+00:00",
+                "updated_at": "2026-03-01T10:00:00+00:00",
+                "version": 1,
+            },
+        )
+    stated = {"X-Purpose": "gang violence", "X-Case-Number": "26-0042"}
+
+    def search(unit, headers):
+        response = gateway.get(
+            "/api/v1/search", token=gateway.token("analyst", unit=unit), params={"q": word}, headers=dict(headers)
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    insider = eventually(lambda: len(search("intel", stated)) == 2 and search("intel", stated))
+    assert sorted(item["id"] for item in insider) == [f"agency_only-{word}", f"restricted-{word}"]
+    assert search("intel", {"X-Purpose": "gang violence"}) == []  # C9: no case number, no intelligence
+    [pointer] = search("robbery", stated)
+    assert pointer["id"] is None and pointer["summary"]["contact"] == "lt.jones" and word not in str(pointer)
