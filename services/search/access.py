@@ -5,8 +5,9 @@ The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles
 
 - alerts: the caller's agency (or alerts without one);
 - cases: the owning unit, or an assignee, within the caller's agency; a criminal intelligence case
-  still ``pending_review`` or ``restricted`` only to its unit (C3, C6); criminal intelligence at
-  all only when the search states a purpose and a case or incident number (C9);
+  not yet approved, ``restricted`` or without a sensitivity label only to its unit (C3, C6, failing
+  closed; as the gateway's ``case_access`` decides for reads); criminal intelligence at all only
+  when the search states a purpose and a case or incident number (C9);
 - entities and sightings: the shared entity database, open to staff (the records a sighting names
   are themselves filtered, see :func:`record_visible`).
 
@@ -16,6 +17,7 @@ control official is told (:func:`restricted_filter`).
 """
 
 CI = "criminal_intelligence"
+SHAREABLE = ["open", "agency_only"]  # intelligence an assignee outside its unit may open, once approved
 
 
 def _term(field: str, value) -> dict:
@@ -38,13 +40,24 @@ def _same_agency(caller: dict | None) -> dict:
 
 
 def _case_opener(caller: dict | None) -> dict:
-    """Cases the caller may open: their unit's, or assigned to them (unless pending review or restricted)."""
+    """Cases the caller may open: their unit's, or assigned to them.
+
+    Intelligence reaches an assignee outside its unit only once approved and labelled ``open`` or
+    ``agency_only``: pending review, ``restricted`` or unlabelled, it stays with its unit (fails closed).
+    """
     should = []
     if (caller or {}).get("unit"):
         should.append(_term("unit", caller["unit"]))
     if _actor(caller).get("id"):
-        only_unit = [_term("review_state", "pending_review"), _term("sensitivity", "restricted")]
-        should.append({"bool": {"filter": [_term("assignees", _actor(caller)["id"])], "must_not": only_unit}})
+        shareable = {
+            "bool": {
+                "should": [
+                    {"bool": {"must_not": [_term("classification", CI)]}},
+                    {"bool": {"filter": [_term("review_state", "approved"), {"terms": {"sensitivity": SHAREABLE}}]}},
+                ]
+            }
+        }
+        should.append({"bool": {"filter": [_term("assignees", _actor(caller)["id"]), shareable]}})
     return {"bool": {"should": should or [{"match_none": {}}], "minimum_should_match": 1}}
 
 

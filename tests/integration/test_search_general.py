@@ -225,3 +225,12 @@ def test_C6_restricted_intelligence_is_for_its_unit_even_over_an_assignee(index)
     assignee = data.caller(sub="bob", unit="robbery", purpose="p", case_number="1")
     found = run(index, word, who=assignee)
     assert found["items"] == [] and [r["id"] for r in found["restricted"]] == [case["case_id"]]
+
+
+def test_unlabelled_intelligence_fails_closed_for_an_assignee(index):
+    word = data.tag(8).lower()
+    put_case(index, **data.intelligence(None, title=word, assignees=["bob"]))
+    assignee = data.caller(sub="bob", unit="robbery", purpose="p", case_number="1")
+    assert run(index, word, who=assignee)["items"] == []
+    labelled = put_case(index, **data.intelligence("open", title=word, assignees=["bob"]))
+    assert ids(run(index, word, who=assignee)) == [("case", labelled["case_id"])]
