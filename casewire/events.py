@@ -10,6 +10,8 @@ from marshmallow import EXCLUDE, Schema, fields
 INTAKE = "intake"
 ENTITIES = "entities"
 CASES = "cases"
+SEARCH = "search"
+RESTRICTED_HIT = "restricted_hit"  # search (event type): someone outside its unit hit restricted intelligence (C6)
 
 # Event types.
 ALERT_RECEIVED = "alert_received"  # intake: a new alert is durably stored
@@ -49,6 +51,8 @@ class AlertReceived(_Event):
     record_class = fields.String(required=True)
     agency = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    version = fields.Integer(load_default=1)  # increases with every change; search writes it as an external version
 
 
 class EntityRef(_Event):
@@ -74,6 +78,26 @@ class Sighting(_Event):
     at = fields.String(required=True)
     location = fields.Nested(Location, allow_none=True)
     source = fields.String(allow_none=True)
+
+
+class RestrictedHit(_Event):
+    """``search`` → ``restricted_hit``: a search outside the controlling unit matched a restricted case (C6).
+
+    The searcher was answered as if nothing matched; the control official is told who searched what.
+    """
+
+    case_id = fields.String(required=True)
+    control_official = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)
+    searcher = fields.String(required=True)
+    searcher_agency = fields.String(allow_none=True)
+    searcher_unit = fields.String(allow_none=True)
+    terms = fields.String(required=True)
+    purpose = fields.String(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    at = fields.String(required=True)
 
 
 class AlertResolved(_Event):
@@ -109,6 +133,7 @@ class CaseUpdated(_Event):
     classification = fields.String(required=True)
     sensitivity = fields.String(allow_none=True)  # criminal intelligence: open, agency_only, restricted
     review_state = fields.String(allow_none=True)  # criminal intelligence: pending_review, approved
+    control_official = fields.String(allow_none=True)  # criminal intelligence: who hears of restricted hits (C6)
     unit = fields.String(required=True)
     agency = fields.String(allow_none=True)
     assignees = fields.List(fields.String(), load_default=list)

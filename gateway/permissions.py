@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alert.promote": _STAFF,
     "webhook.manage": frozenset({"supervisor", "admin"}),
     "search.plates": _STAFF,
+    "search.query": _STAFF,
     "audit.read": frozenset({"auditor"}),
     "audit.verify": frozenset({"auditor"}),
     "audit.export": frozenset({"auditor"}),

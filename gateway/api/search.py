@@ -1,31 +1,134 @@
-"""Search (API.md, Search): plates, exact, partial and OCR-folded."""
+"""Search (API.md, Search): plates (exact, partial, OCR-folded, fuzzy) and the general search.
 
-from flask import current_app
+Every search is audited with its terms by :func:`~gateway.access.guarded` (the query string is in
+the event's details). A plate search is an ALPR query: it needs a stated purpose (C25), given as
+``?purpose=`` or the ``X-Purpose`` header; without one it is refused (400) and the refusal audited.
+Criminal intelligence is searched only with a purpose and a case or incident number (C9:
+``X-Case-Number`` or ``?case_number=``); without them the general search leaves it out.
+"""
+
+from functools import wraps
+
+from flask import current_app, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from gateway.access import guarded
+from gateway.access import _audit, context, guarded, identify
+from gateway.errors import Problem
+from gateway.permissions import allowed
 
 blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Find plates, entities, alerts and cases.")
+
+_PURPOSE = {"description": "why you search (or the `X-Purpose` header); required for plates (C25)"}
+_CASE_NUMBER = {"description": "the case or incident number (or `X-Case-Number`); needed for intelligence (C9)"}
 
 
 class PlateQuery(Schema):
     plate = fields.String(
         required=True,
         validate=validate.Length(min=1, max=16),
-        metadata={"description": "`?` stands for one character, `*` for any run"},
+        metadata={"description": "`?` stands for one character, `*` for any run, e.g. `AB?12*`"},
     )
     state = fields.String(validate=validate.Length(min=2, max=3))
     fuzzy = fields.Boolean(load_default=True)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    purpose = fields.String(validate=validate.Length(max=500), metadata=_PURPOSE)
+    case_number = fields.String(validate=validate.Length(max=100), metadata=_CASE_NUMBER)
+
+
+class SearchQuery(Schema):
+    q = fields.String(load_default="", validate=validate.Length(max=500), metadata={"description": "words"})
+    types = fields.String(metadata={"description": "comma-separated: alert, entity, case"})
+    near = fields.String(metadata={"description": "`lat,lon,km`: within km of the point"})
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    source = fields.String(validate=validate.Length(max=50))
+    status = fields.String(validate=validate.Length(max=50))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(metadata={"description": "the `next_cursor` of the previous page"})
+    purpose = fields.String(validate=validate.Length(max=500), metadata=_PURPOSE)
+    case_number = fields.String(validate=validate.Length(max=100), metadata=_CASE_NUMBER)
+
+    @validates("types")
+    def check_types(self, value, **kwargs):
+        unknown = sorted({t.strip() for t in value.split(",")} - {"alert", "entity", "case"})
+        if unknown:
+            raise ValidationError(f"unknown types {unknown}; use alert, entity, case")
+
+    @validates("near")
+    def check_near(self, value, **kwargs):
+        _near(value)
+
+
+def _near(value: str) -> dict:
+    try:
+        lat, lon, km = (float(part) for part in value.split(","))
+    except ValueError as exc:
+        raise ValidationError("use lat,lon,km, e.g. 29.75,-95.36,2") from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 < km <= 20000):
+        raise ValidationError("lat in -90..90, lon in -180..180, km above 0")
+    return {"lat": lat, "lon": lon, "km": km}
+
+
+def _purpose() -> tuple[str | None, str | None]:
+    purpose = request.headers.get("X-Purpose") or request.args.get("purpose")
+    case_number = request.headers.get("X-Case-Number") or request.args.get("case_number")
+    return purpose, case_number
+
+
+def _search_context() -> dict:
+    purpose, case_number = _purpose()
+    return {**context(), "purpose": purpose, "case_number": case_number}
+
+
+def purpose_required(action: str, record_type: str):
+    """Refuse (400, audited) a request without a stated purpose, before ``guarded`` lets it through."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not _purpose()[0]:
+                identity = identify()
+                if allowed(identity.roles, action):
+                    _audit(action, "denied", identity.as_actor(), record_type, [], reason="no purpose")
+                    raise Problem(400, "Bad Request", "state the purpose of this search (purpose or X-Purpose)")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 @blp.route("/plates")
 @blp.arguments(PlateQuery, location="query")
 @blp.response(200)
+@purpose_required("search.plates", "vehicle")
 @guarded("search.plates", record_type="vehicle")
 def search_plates(query):
     """Vehicles whose plates match, exact above OCR-folded above fuzzy, with their sightings."""
     return current_app.extensions["rpc"].call(
-        "search", "search_plates", query["plate"], query.get("state"), query["fuzzy"], query["limit"]
+        "search",
+        "search_plates",
+        query["plate"],
+        query.get("state"),
+        query["fuzzy"],
+        query["limit"],
+        _search_context(),
     )
+
+
+@blp.route("")
+@blp.arguments(SearchQuery, location="query")
+@blp.response(200)
+@guarded("search.query", record_type="search")
+def search(query):
+    """Alerts, cases and entities matching words, filtered by kind, source, status, time and place."""
+    filters = {key: query[key] for key in ("source", "status", "limit", "cursor") if query.get(key) is not None}
+    for key in ("since", "until"):
+        if query.get(key):
+            filters[key] = query[key].isoformat()
+    if query.get("types"):
+        filters["types"] = sorted({t.strip() for t in query["types"].split(",")})
+    if query.get("near"):
+        filters["near"] = _near(query["near"])
+    return current_app.extensions["rpc"].call("search", "search", query["q"], filters, _search_context())

@@ -271,6 +271,19 @@ class EntityStore:
         query = {"$or": [{"survivor_id": entity_id}, {"merged_id": entity_id}]}
         return list(self.merges.find(query).sort([("at", ASCENDING)]).limit(RELATED_LIMIT))
 
+    def count(self, collection: str) -> int:
+        """About how many entities or sightings there are (for progress bars)."""
+        return {"entities": self.entities, "sightings": self.sightings}[collection].estimated_document_count()
+
+    def export_entities(self, after: str | None, limit: int) -> list[dict]:
+        """Entities in id order after ``after``: a stable paging for rebuilding other stores."""
+        query = {"_id": {"$gt": after}} if after else {}
+        return list(self.entities.find(query).sort([("_id", ASCENDING)]).limit(limit))
+
+    def export_sightings(self, after: str | None, limit: int) -> list[dict]:
+        query = {"_id": {"$gt": after}} if after else {}
+        return list(self.sightings.find(query).sort([("_id", ASCENDING)]).limit(limit))
+
     def ping(self) -> bool:
         try:
             self.entities.database.command("ping")

@@ -16,7 +16,7 @@ from services.entities.dependencies import EntityStore
 from services.entities.extraction import ref_for
 from services.entities.identity import NotAnIdentifier
 from services.entities.relations import Graph
-from services.entities.schemas import CaseLinkIn, EntityOut, LinkOut, MergeOut
+from services.entities.schemas import CaseLinkIn, EntityOut, LinkOut, MergeOut, SightingOut
 
 
 def _load(schema, data: dict, what: str) -> dict:
@@ -161,6 +161,27 @@ class EntitiesService:
     def related_records(self, record_type: str, record_id: str) -> list[dict]:
         """Alerts and cases sharing entities with one alert or case, each naming the shared entities."""
         return records.related_of_record(self.store, record_type, record_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_entities(self, after: str | None = None, limit: int = 500) -> dict:
+        """A page of every entity in id order (``{"items": [...], "next": id or None}``), for search's reindex."""
+        limit = max(1, min(int(limit), 5000))
+        page = self.store.export_entities(after, limit)
+        answer = {"items": EntityOut(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
+        if after is None:
+            answer["total"] = self.store.count("entities")
+        return answer
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_sightings(self, after: str | None = None, limit: int = 500) -> dict:
+        """A page of every sighting in id order (``{"items": [...], "next": id or None}``), for search's reindex."""
+        limit = max(1, min(int(limit), 5000))
+        page = self.store.export_sightings(after, limit)
+        items = [{"id": s["_id"], **SightingOut().dump(s)} for s in page]
+        answer = {"items": items, "next": page[-1]["_id"] if len(page) == limit else None}
+        if after is None:
+            answer["total"] = self.store.count("sightings")
+        return answer
 
     @rpc
     def health(self) -> dict:

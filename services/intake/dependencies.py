@@ -207,6 +207,14 @@ class AlertStore:
             return alert
         raise Conflict(f"alert {alert_id} is {alert['status']} and cannot be promoted")
 
+    def count(self) -> int:
+        return self.alerts.estimated_document_count()
+
+    def export(self, after: str | None, limit: int):
+        """Alerts in id order after ``after``: a stable paging for rebuilding other stores."""
+        query = {"_id": {"$gt": after}} if after else {}
+        return list(self.alerts.find(query).sort([("_id", ASCENDING)]).limit(limit))
+
     def ping(self) -> bool:
         try:
             self.alerts.database.command("ping")

@@ -99,6 +99,14 @@ class AlertEvent(Schema):
     record_class = fields.String()
     agency = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    version = fields.Integer(dump_default=1)
+
+
+class AlertExport(AlertEvent):
+    """An alert as ``export_alerts`` pages it: the event fields plus its assignee."""
+
+    assignee = fields.String(allow_none=True)
 
 
 def encode_cursor(alert: dict) -> str:

@@ -19,7 +19,15 @@ from casewire.mongo import MongoStore
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
 from services.intake.retention import RetentionPolicy, content_hash
-from services.intake.schemas import AlertEvent, AlertOut, AlertSummary, ListIn, decode_cursor, encode_cursor
+from services.intake.schemas import (
+    AlertEvent,
+    AlertExport,
+    AlertOut,
+    AlertSummary,
+    ListIn,
+    decode_cursor,
+    encode_cursor,
+)
 from services.intake.triage import TRANSITIONS, action
 
 log = logging.getLogger(__name__)
@@ -208,6 +216,21 @@ class IntakeService:
             log.exception("alert_received for %s not confirmed; the outbox will retry", alert["_id"])
             return
         self.alerts.mark_published(alert["_id"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_alerts(self, after: str | None = None, limit: int = 500) -> dict:
+        """A page of every alert in id order, for rebuilding the search index.
+
+        ``export_alerts(None, 500)`` → ``{"items": [alert_received fields + notes, assignee, version],
+        "next": <last id, or None at the end>, "total": <about how many, on the first page>}``; pass
+        ``next`` back as ``after``.
+        """
+        limit = max(1, min(int(limit), 5000))
+        page = self.alerts.export(after, limit)
+        answer = {"items": AlertExport(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
+        if after is None:
+            answer["total"] = self.alerts.count()
+        return answer
 
     @rpc
     def health(self) -> dict:

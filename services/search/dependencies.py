@@ -1,6 +1,10 @@
 """The search service's backend: Elasticsearch, wrapped as :class:`SearchIndex`."""
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError, helpers
 from nameko.extensions import DependencyProvider
 
 from casewire.errors import Unavailable
@@ -8,10 +12,19 @@ from services.search.mappings import INDICES, SETTINGS
 
 ELASTICSEARCH_URL_KEY = "ELASTICSEARCH_URL"
 INDEX_PREFIX_KEY = "INDEX_PREFIX"
+log = logging.getLogger(__name__)
+
+
+def _unavailable(exc: Exception) -> Unavailable:
+    return Unavailable(f"the search index is unavailable: {exc}")
 
 
 class SearchIndex:
-    """Index writes and queries; every index is reached through its alias."""
+    """Index writes and queries; every index is reached through its alias.
+
+    While ``casewire search reindex`` builds a new index, the alias ``<alias>-next`` points at it and
+    every write goes to both, so nothing announced during the rebuild is missing after the swap.
+    """
 
     def __init__(self, client: Elasticsearch, prefix: str):
         self.client = client
@@ -20,35 +33,178 @@ class SearchIndex:
     def alias(self, name: str) -> str:
         return f"{self.prefix}-{name}"
 
+    def next_alias(self, name: str) -> str:
+        return f"{self.alias(name)}-next"
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
     def ensure_indices(self) -> None:
         """Create each versioned index and point its alias at it, if not done already."""
         for name, spec in INDICES.items():
             alias = self.alias(name)
             if self.client.indices.exists_alias(name=alias):
+                live = self.live_version(name)
+                if live < spec["version"]:
+                    log.warning("%s is at mapping v%s, not v%s: reindex", alias, live, spec["version"])
                 continue
             index = f"{alias}-v{spec['version']}"
             if not self.client.indices.exists(index=index):
-                self.client.indices.create(index=index, settings=SETTINGS, mappings=spec["mappings"])
+                self.create_index(name, index)
             self.client.indices.put_alias(index=index, name=alias)
 
-    def put(self, name: str, doc_id: str, document: dict) -> None:
-        """Write a document under its own id, so a replayed event overwrites instead of duplicating."""
-        try:
-            self.client.index(index=self.alias(name), id=doc_id, document=document, require_alias=True)
-        except (ApiError, TransportError) as exc:
-            raise Unavailable(f"the search index is unavailable: {exc}") from exc
+    def create_index(self, name: str, index: str) -> None:
+        spec = INDICES[name]
+        mappings = {**spec["mappings"], "_meta": {"version": spec["version"]}}
+        self.client.indices.create(index=index, settings=SETTINGS, mappings=mappings)
 
-    def search(self, name: str, **body) -> dict:
+    def live_indices(self, name: str) -> list[str]:
         try:
-            return self.client.search(index=self.alias(name), **body)
-        except (ApiError, TransportError) as exc:
-            raise Unavailable(f"the search index is unavailable: {exc}") from exc
+            return sorted(self.client.indices.get_alias(name=self.alias(name)))
+        except NotFoundError:
+            return []
 
-    def refresh(self) -> None:
-        self.client.indices.refresh(index=",".join(self.alias(name) for name in INDICES))
+    def live_version(self, name: str) -> int:
+        indices = self.live_indices(name)
+        if not indices:
+            return 0
+        mapping = self.client.indices.get_mapping(index=indices[0])[indices[0]]["mappings"]
+        return int((mapping.get("_meta") or {}).get("version", 1))
+
+    def start_build(self, name: str) -> str:
+        """A fresh index with the current mapping, also receiving live writes (``<alias>-next``)."""
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        index = f"{self.alias(name)}-v{INDICES[name]['version']}-{stamp}"
+        self.create_index(name, index)
+        self.client.indices.put_alias(index=index, name=self.next_alias(name))
+        return index
+
+    def finish_build(self, name: str, index: str) -> list[str]:
+        """Swap the alias to ``index`` in one atomic step; delete the indices it replaced."""
+        self.client.indices.refresh(index=index)
+        old = [existing for existing in self.live_indices(name) if existing != index]
+        actions = [{"remove": {"index": existing, "alias": self.alias(name)}} for existing in old]
+        actions += [
+            {"add": {"index": index, "alias": self.alias(name)}},
+            {"remove": {"index": index, "alias": self.next_alias(name)}},
+        ]
+        self.client.indices.update_aliases(actions=actions)
+        for existing in old:
+            self.client.indices.delete(index=existing)
+        return old
+
+    def abandon_build(self, index: str) -> None:
+        self.client.indices.delete(index=index, ignore_unavailable=True)
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def _targets(self, name: str) -> list[str]:
+        targets = [self.alias(name)]
+        if self.client.indices.exists_alias(name=self.next_alias(name)):
+            targets.append(self.next_alias(name))
+        return targets
+
+    def put(self, name: str, doc_id: str, document: dict, version: int | None = None) -> bool:
+        """Write a document under its own id, so a replayed event overwrites instead of duplicating.
+
+        With ``version`` (an external version), an older or equal version is ignored: a replay never
+        regresses a newer document. Returns False when it was ignored.
+        """
+        written = True
+        try:
+            for target in self._targets(name):
+                options = {"version": version, "version_type": "external"} if version is not None else {}
+                try:
+                    self.client.index(index=target, id=doc_id, document=document, require_alias=True, **options)
+                except ConflictError:
+                    written = False
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        return written
+
+    def bulk_put(self, index: str, documents: Iterable[tuple[str, dict, int | None]]) -> int:
+        """Load ``(id, document, version)`` into one concrete index; version conflicts are skipped."""
+        actions = (
+            {
+                "_index": index,
+                "_id": doc_id,
+                "_source": document,
+                **({"version": version, "version_type": "external"} if version is not None else {}),
+            }
+            for doc_id, document, version in documents
+        )
+        ok, errors = helpers.bulk(self.client, actions, raise_on_error=False, stats_only=False)
+        failures = [e for e in errors if next(iter(e.values())).get("status") != 409]
+        if failures:
+            raise Unavailable(f"{len(failures)} documents could not be indexed: {failures[:3]}")
+        return ok
+
+    def delete_from(self, index: str, doc_ids: Iterable[str]) -> int:
+        """Delete documents by id from one concrete index (a build in progress)."""
+        actions = ({"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in doc_ids)
+        ok, _ = helpers.bulk(self.client, actions, raise_on_error=False, stats_only=True)
+        return ok
+
+    def delete(self, name: str, doc_ids: Iterable[str]) -> int:
+        """Delete documents by id from the index (and a build in progress); missing ids are fine."""
+        doc_ids = list(doc_ids)
+        if not doc_ids:
+            return 0
+        try:
+            targets = self._targets(name)
+            actions = [{"_op_type": "delete", "_index": t, "_id": i} for t in targets for i in doc_ids]
+            ok, _ = helpers.bulk(self.client, actions, raise_on_error=False, stats_only=True)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        return ok
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def search(self, names: str | list[str], **body) -> dict:
+        names = [names] if isinstance(names, str) else names
+        try:
+            return self.client.search(index=",".join(self.alias(n) for n in names), **body)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+
+    def scan(self, name: str, query: dict | None = None, index: str | None = None) -> Iterator[tuple[str, int, dict]]:
+        """Every matching document as ``(id, version, source)``, in no particular order.
+
+        ``index`` names a concrete index (a build in progress) instead of the alias of ``name``.
+        """
+        hits = helpers.scan(
+            self.client,
+            index=index or self.alias(name),
+            query={"query": query or {"match_all": {}}, "version": True},
+            size=1000,
+        )
+        for hit in hits:
+            yield hit["_id"], hit.get("_version", 1), hit.get("_source") or {}
+
+    def count(self, name: str) -> int:
+        try:
+            return int(self.client.count(index=self.alias(name))["count"])
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+
+    def exists(self, name: str, doc_id: str) -> bool:
+        try:
+            return bool(self.client.exists(index=self.alias(name), id=doc_id))
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+
+    def refresh(self, *names: str) -> None:
+        """Make recent writes searchable now (before a scan that must see them)."""
+        try:
+            self.client.indices.refresh(index=",".join(self.alias(name) for name in names or INDICES))
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
 
     def ping(self) -> bool:
         return self.client.ping()
+
+
+def connect(url: str) -> Elasticsearch:
+    return Elasticsearch(url, request_timeout=30)
 
 
 class SearchIndexProvider(DependencyProvider):
@@ -56,7 +212,7 @@ class SearchIndexProvider(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.client = Elasticsearch(config[ELASTICSEARCH_URL_KEY], request_timeout=10)
+        self.client = connect(config[ELASTICSEARCH_URL_KEY])
         self.index = SearchIndex(self.client, config.get(INDEX_PREFIX_KEY, "casewire"))
         self.index.ensure_indices()
 

@@ -1,87 +1,121 @@
 """The search service's entrypoints: index what the other services announce; answer queries."""
 
-from nameko.events import event_handler
+from marshmallow import ValidationError
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
 from casewire import events
+from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput
+from services.search import finder, indexing
 from services.search.dependencies import SearchIndexProvider
-from services.search.plates import is_valid_pattern, match_kind, plate_query
-
-SIGHTINGS_PER_VEHICLE = 20
+from services.search.plates import is_valid_pattern
+from services.search.schemas import load_filters
 
 
 class SearchService:
+    """Handlers requeue their event when Elasticsearch fails (at-least-once); writes are idempotent."""
+
     name = "search"
 
     index = SearchIndexProvider()
+    dispatch = EventDispatcher()
+    config = Config()
+    now = Clock()
 
-    @event_handler(events.INTAKE, events.ALERT_RECEIVED)
+    @event_handler(events.INTAKE, events.ALERT_RECEIVED, requeue_on_error=True)
     def handle_alert_received(self, payload: dict) -> None:
-        """Index a new alert (its id is the document id, so a replay overwrites)."""
-        alert = events.AlertReceived().load(payload)
-        location = alert.get("location")
-        self.index.put(
-            "alerts",
-            alert["alert_id"],
-            {
-                "source": alert["source"],
-                "source_system": alert["source_system"],
-                "status": alert["status"],
-                "priority": alert["priority"],
-                "occurred_at": alert["occurred_at"],
-                "received_at": alert["received_at"],
-                "location": {"lat": location["lat"], "lon": location["lon"]} if location else None,
-            },
-        )
+        """Index a new alert under its id and version, so a replay never duplicates or regresses it."""
+        with indexing.at_least_once(events.ALERT_RECEIVED):
+            indexing.index_alert(self.index, events.AlertReceived().load(payload))
 
-    @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
+    @event_handler(events.ENTITIES, events.ALERT_RESOLVED, requeue_on_error=True)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Index the alert's entities and their sightings."""
-        resolved = events.AlertResolved().load(payload)
-        for entity in resolved["entities"]:
-            document = {"type": entity["type"], "key": entity["key"], "display": entity["display"]}
-            if entity["type"] == "vehicle" and not entity["key"].startswith("VIN:"):
-                state, plate = entity["key"].split(":", 1)
-                document.update(plate=plate, plate_state=state)
-            self.index.put("entities", entity["id"], document)
-        for sighting in resolved["sightings"]:
-            location = sighting.get("location")
-            self.index.put(
-                "sightings",
-                f"{sighting['entity_id']}:{sighting['record_id']}",
-                {
-                    **sighting,
-                    "location": {"lat": location["lat"], "lon": location["lon"]} if location else None,
-                },
-            )
+        with indexing.at_least_once(events.ALERT_RESOLVED):
+            indexing.index_resolution(self.index, events.AlertResolved().load(payload))
+
+    @event_handler(events.CASES, events.CASE_UPDATED, requeue_on_error=True)
+    def handle_case_updated(self, payload: dict) -> None:
+        """Index a case's searchable and access fields at ``version`` (older versions are ignored)."""
+        with indexing.at_least_once(events.CASE_UPDATED):
+            indexing.index_case(self.index, events.CaseUpdated().load(payload))
+
+    @event_handler(events.CASES, events.RECORD_PURGED, requeue_on_error=True)
+    def handle_case_purged(self, payload: dict) -> None:
+        """C16: a purged case leaves every index."""
+        self._purge(payload)
+
+    @event_handler(events.INTAKE, events.RECORD_PURGED, requeue_on_error=True)
+    def handle_alert_purged(self, payload: dict) -> None:
+        """C16: a purged alert (and its sightings) leaves every index."""
+        self._purge(payload)
+
+    @event_handler(events.ENTITIES, events.RECORD_PURGED, requeue_on_error=True)
+    def handle_entity_purged(self, payload: dict) -> None:
+        """C16: a purged entity (and its sightings) leaves every index."""
+        self._purge(payload)
+
+    def _purge(self, payload: dict) -> None:
+        with indexing.at_least_once(events.RECORD_PURGED):
+            purged = events.RecordPurged().load(payload)
+            indexing.purge(self.index, purged["record_type"], purged["record_id"])
 
     @rpc(expected_exceptions=EXPECTED)
-    def search_plates(self, plate: str, state: str | None = None, fuzzy: bool = True, limit: int = 50) -> dict:
-        """Vehicles whose plate matches, best first, each with its latest sightings.
+    def search_plates(
+        self, plate: str, state: str | None = None, fuzzy: bool = True, limit: int = 50, context: dict | None = None
+    ) -> dict:
+        """Vehicles whose plate matches, best first, each with the sightings the caller may open.
 
-        ``plate`` may hold ``?`` (one character) and ``*`` (any run), e.g. ``"AB?12*"``.
+        ``plate`` may hold ``?`` (one character) and ``*`` (any run), e.g. ``"AB?12*"``; ``context`` is
+        the gateway's request context (the caller).
         """
         if not is_valid_pattern(plate):
             raise InvalidInput("not a plate pattern", {"plate": ["letters, digits, ? and * only, up to 16"]})
-        hits = self.index.search("entities", query=plate_query(plate, state, fuzzy), size=limit)["hits"]["hits"]
-        items = []
-        for hit in hits:
-            sightings = self.index.search(
-                "sightings",
-                query={"term": {"entity_id": hit["_id"]}},
-                sort=[{"at": "desc"}],
-                size=SIGHTINGS_PER_VEHICLE,
-            )["hits"]["hits"]
-            items.append(
-                {
-                    "entity": {"id": hit["_id"], **hit["_source"]},
-                    "match": match_kind(hit["_score"]),
-                    "score": hit["_score"],
-                    "sightings": [s["_source"] for s in sightings],
-                }
-            )
+        items, restricted = finder.find_plates(self.index, context or {}, plate, state, fuzzy, limit)
+        self._report_restricted(restricted, f"plate {plate} state {state or 'any'}", context or {})
         return {"items": items}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def search(self, q: str, filters: dict, context: dict) -> dict:
+        """Ranked alerts, cases and entities the caller may open, e.g.
+        ``search("grey altima", {"types": ["alert"], "near": {"lat": 29.75, "lon": -95.36, "km": 2}}, context)``
+        → ``{"items": [{"type", "id", "score", "highlights", "summary"}], "next_cursor": ...}``.
+        """
+        try:
+            loaded = load_filters(filters)
+            found = finder.search(self.index, context, q or "", loaded, self.config.get("DEFAULT_PHONE_REGION", "US"))
+        except ValidationError as exc:
+            raise InvalidInput("the search is invalid", exc.messages) from exc
+        except ValueError as exc:
+            raise InvalidInput("the search is invalid", {"cursor": [str(exc)]}) from exc
+        self._report_restricted(found.pop("restricted"), q or "", context)
+        return found
+
+    def _report_restricted(self, cases: list[dict], terms: str, context: dict) -> None:
+        """C6: the control official of each restricted case hears who searched what."""
+        for case in cases:
+            self.dispatch(events.RESTRICTED_HIT, self._restricted_hit(case, terms, context))
+
+    def _restricted_hit(self, case: dict, terms: str, context: dict) -> dict:
+        actor = context.get("actor") or {}
+        return events.RestrictedHit().load(
+            {
+                "case_id": case["id"],
+                "control_official": case.get("control_official"),
+                "unit": case.get("unit"),
+                "agency": case.get("agency"),
+                "searcher": actor.get("id", "unknown"),
+                "searcher_agency": actor.get("agency"),
+                "searcher_unit": context.get("unit"),
+                "terms": terms,
+                "purpose": context.get("purpose"),
+                "case_number": context.get("case_number"),
+                "request_id": context.get("request_id"),
+                "at": self.now().isoformat(),
+            }
+        )
 
     @rpc
     def health(self) -> dict:

@@ -37,7 +37,7 @@ def test_alert_to_plate_search_to_audit(gateway):
     assert alert["occurred_at"] == "2026-01-06T04:14:00+00:00"  # stored in UTC
 
     def found():
-        response = gateway.get("/api/v1/search/plates", params={"plate": plate})
+        response = gateway.get("/api/v1/search/plates", params={"plate": plate, "purpose": "skeleton test"})
         assert response.status_code == 200, response.text
         items = response.json()["items"]
         return items if items and items[0]["sightings"] else None

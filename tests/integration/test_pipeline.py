@@ -58,7 +58,7 @@ def test_an_alpr_alert_flows_to_entities_search_and_audit(pipeline, mongo, confi
     eventually(lambda: entities_db["sightings"].find_one({"entity_id": vehicle["_id"], "record_id": alert_id}))
 
     def found():
-        items = pipeline.search.search_plates(plate)["items"]
+        items = pipeline.search.search_plates(plate, context=CONTEXT)["items"]
         return items if items and items[0]["sightings"] else None
 
     hits = eventually(found)

@@ -1,0 +1,100 @@
+"""Who may see what, as Elasticsearch filters: search never shows a record the caller cannot open.
+
+The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles"}, "unit",
+"purpose", "case_number"}``. The rules, applied inside every query (never after it):
+
+- alerts: the caller's agency (or alerts without one);
+- cases: the owning unit, or an assignee, within the caller's agency; a criminal intelligence case
+  not yet approved, ``restricted`` or without a sensitivity label only to its unit (C3, C6, failing
+  closed; as the gateway's ``case_access`` decides for reads); criminal intelligence at all only
+  when the search states a purpose and a case or incident number (C9);
+- entities and sightings: the shared entity database, open to staff (the records a sighting names
+  are themselves filtered, see :func:`record_visible`).
+
+Criminal intelligence the caller may not open (C6): ``agency_only`` is answered with the agency
+contact only (:func:`pointer_filter`); ``restricted`` returns nothing, exactly like a miss, and the
+control official is told (:func:`restricted_filter`).
+"""
+
+CI = "criminal_intelligence"
+SHAREABLE = ["open", "agency_only"]  # intelligence an assignee outside its unit may open, once approved
+
+
+def _term(field: str, value) -> dict:
+    return {"term": {field: value}}
+
+
+def _actor(caller: dict | None) -> dict:
+    return (caller or {}).get("actor") or {}
+
+
+def states_purpose(caller: dict | None) -> bool:
+    """C9: criminal intelligence is searched only with a purpose and a case or incident number."""
+    return bool((caller or {}).get("purpose") and (caller or {}).get("case_number"))
+
+
+def _same_agency(caller: dict | None) -> dict:
+    agency = _actor(caller).get("agency")
+    no_agency = {"bool": {"must_not": [{"exists": {"field": "agency"}}]}}
+    return {"bool": {"should": [_term("agency", agency), no_agency] if agency else [no_agency]}}
+
+
+def _case_opener(caller: dict | None) -> dict:
+    """Cases the caller may open: their unit's, or assigned to them.
+
+    Intelligence reaches an assignee outside its unit only once approved and labelled ``open`` or
+    ``agency_only``: pending review, ``restricted`` or unlabelled, it stays with its unit (fails closed).
+    """
+    should = []
+    if (caller or {}).get("unit"):
+        should.append(_term("unit", caller["unit"]))
+    if _actor(caller).get("id"):
+        shareable = {
+            "bool": {
+                "should": [
+                    {"bool": {"must_not": [_term("classification", CI)]}},
+                    {"bool": {"filter": [_term("review_state", "approved"), {"terms": {"sensitivity": SHAREABLE}}]}},
+                ]
+            }
+        }
+        should.append({"bool": {"filter": [_term("assignees", _actor(caller)["id"]), shareable]}})
+    return {"bool": {"should": should or [{"match_none": {}}], "minimum_should_match": 1}}
+
+
+def _opens(caller: dict | None) -> dict:
+    return {"bool": {"filter": [_same_agency(caller), _case_opener(caller)]}}
+
+
+def case_filter(caller: dict | None) -> dict:
+    must_not = [] if states_purpose(caller) else [_term("classification", CI)]
+    return {"bool": {"filter": [_term("kind", "case"), _opens(caller)], "must_not": must_not}}
+
+
+def alert_filter(caller: dict | None) -> dict:
+    return {"bool": {"filter": [_term("kind", "alert"), _same_agency(caller)]}}
+
+
+def entity_filter(caller: dict | None) -> dict:
+    return {"bool": {"filter": [_term("kind", "entity")]}}
+
+
+def _ci_not_openable(caller: dict | None, sensitivity: str, approved_only: bool) -> dict:
+    filters = [_term("kind", "case"), _term("classification", CI), _term("sensitivity", sensitivity)]
+    if approved_only:
+        filters.append(_term("review_state", "approved"))
+    return {"bool": {"filter": filters, "must_not": [_opens(caller)]}}
+
+
+def pointer_filter(caller: dict | None) -> dict:
+    """``agency_only`` criminal intelligence the caller cannot open: answered with its agency contact."""
+    return _ci_not_openable(caller, "agency_only", approved_only=True)
+
+
+def restricted_filter(caller: dict | None) -> dict:
+    """``restricted`` criminal intelligence the caller cannot open: a silent hit the control official hears of."""
+    return _ci_not_openable(caller, "restricted", approved_only=False)
+
+
+def record_visible(caller: dict | None) -> dict:
+    """Alerts and cases the caller may open (to filter the records sightings point at)."""
+    return {"bool": {"should": [alert_filter(caller), case_filter(caller)], "minimum_should_match": 1}}

@@ -1,0 +1,112 @@
+"""What each record looks like in the index, built from the events and exports of its owner."""
+
+_TITLE_FIELDS = {
+    "alpr": ("plate", "plate_state", "hotlist"),
+    "face": ("candidate.name",),
+    "gunshot": ("rounds", "incident_type"),
+    "social": ("platform", "handle", "threat_category"),
+    "cad": ("incident_number", "call_type"),
+    "database": ("system", "hit_type", "record_ref"),
+    "tip": ("reporter",),
+}
+
+
+def _point(location: dict | None) -> dict | None:
+    return {"lat": location["lat"], "lon": location["lon"]} if location else None
+
+
+def _get(payload: dict, path: str):
+    value = payload
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def payload_text(value, key: str = "") -> list[str]:
+    """Every string in a payload (narratives, posts, names, reasons), links left out."""
+    if isinstance(value, dict):
+        return [text for k, v in value.items() for text in payload_text(v, k)]
+    if isinstance(value, list):
+        return [text for item in value for text in payload_text(item, key)]
+    if isinstance(value, str) and not key.endswith("url"):
+        return [value]
+    return []
+
+
+def alert_document(alert: dict) -> dict:
+    """An ``alert_received`` event (or an ``intake.export_alerts`` item) as an index document."""
+    payload = alert.get("payload") or {}
+    title = [str(_get(payload, path)) for path in _TITLE_FIELDS.get(alert["source"], ()) if _get(payload, path)]
+    location = alert.get("location")
+    return {
+        "kind": "alert",
+        "rid": alert["alert_id"],
+        "version": alert.get("version") or 1,
+        "at": alert["occurred_at"],
+        "title": " ".join([alert["source"], *title]),
+        "text": "\n".join(payload_text(payload) + ([location["address"]] if (location or {}).get("address") else [])),
+        "notes": alert.get("notes") or "",
+        "source": alert["source"],
+        "source_system": alert["source_system"],
+        "status": alert["status"],
+        "priority": alert["priority"],
+        "received_at": alert["received_at"],
+        "location": _point(location),
+        "agency": alert.get("agency"),
+        "unit": alert.get("unit"),
+        "assignees": [alert["assignee"]] if alert.get("assignee") else [],
+        "record_class": alert.get("record_class"),
+    }
+
+
+def case_document(case: dict) -> dict:
+    """A ``case_updated`` event (or a ``cases.export_cases`` item) as an index document."""
+    return {
+        "kind": "case",
+        "rid": case["case_id"],
+        "version": case["version"],
+        "at": case["updated_at"],
+        "opened_at": case["opened_at"],
+        "title": case["title"],
+        "text": case.get("summary") or "",
+        "status": case["status"],
+        "agency": case.get("agency"),
+        "unit": case["unit"],
+        "assignees": case.get("assignees") or [],
+        "record_class": case["classification"],
+        "classification": case["classification"],
+        "sensitivity": case.get("sensitivity"),
+        "review_state": case.get("review_state"),
+        "control_official": case.get("control_official"),
+    }
+
+
+def entity_document(entity: dict) -> dict:
+    """An entity reference (``alert_resolved``) or an ``entities.export_entities`` item."""
+    kind, key, display = entity["type"], entity["key"], entity["display"]
+    document = {"kind": "entity", "rid": entity["id"], "type": kind, "key": key, "display": display, "title": display}
+    if kind == "vehicle" and not key.startswith("VIN:"):
+        state, plate = key.split(":", 1)
+        document.update(plate=plate, plate_state=state)
+    elif kind == "person":
+        document["name"] = " ".join(filter(None, [display, entity.get("name"), *(entity.get("aliases") or [])]))
+    elif kind == "phone":
+        document["phone"] = key
+    elif kind == "social_account" and ":" in key:
+        document["platform"], document["handle"] = key.split(":", 1)
+    return document
+
+
+def sighting_id(sighting: dict) -> str:
+    return f"{sighting['entity_id']}:{sighting['record_id']}"
+
+
+def sighting_document(sighting: dict) -> dict:
+    return {
+        "entity_id": sighting["entity_id"],
+        "record_type": sighting["record_type"],
+        "record_id": sighting["record_id"],
+        "at": sighting["at"],
+        "location": _point(sighting.get("location")),
+        "source": sighting.get("source"),
+    }

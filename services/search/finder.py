@@ -1,0 +1,143 @@
+"""Running searches for a caller: plates with their sightings, and the general search."""
+
+from services.search import access, queries
+from services.search.dependencies import SearchIndex
+from services.search.mappings import SEARCHABLE
+from services.search.plates import match_kind, plate_query
+
+SIGHTINGS_PER_VEHICLE = 20
+MAX_PLACED_ENTITIES = 10000
+POINTER_NOTICE = "Criminal intelligence held by another unit: contact the agency's control official."
+
+
+def visible_records(index: SearchIndex, caller: dict | None, record_ids: set[str]) -> set[str]:
+    """Which of these alerts and cases the caller may open."""
+    if not record_ids:
+        return set()
+    query = {"bool": {"filter": [{"ids": {"values": sorted(record_ids)}}, access.record_visible(caller)]}}
+    hits = index.search(["alerts", "cases"], query=query, size=len(record_ids), _source=False)
+    return {hit["_id"] for hit in hits["hits"]["hits"]}
+
+
+def latest_sightings(index: SearchIndex, entity_ids: list[str]) -> dict[str, list[dict]]:
+    """The latest sightings of each entity, in one query (a top-hits bucket per entity)."""
+    if not entity_ids:
+        return {}
+    answer = index.search(
+        "sightings",
+        query={"terms": {"entity_id": entity_ids}},
+        size=0,
+        aggs={
+            "entities": {
+                "terms": {"field": "entity_id", "size": len(entity_ids)},
+                "aggs": {"latest": {"top_hits": {"sort": [{"at": "desc"}], "size": SIGHTINGS_PER_VEHICLE}}},
+            }
+        },
+    )
+    return {
+        bucket["key"]: [hit["_source"] for hit in bucket["latest"]["hits"]["hits"]]
+        for bucket in answer["aggregations"]["entities"]["buckets"]
+    }
+
+
+def find_plates(index: SearchIndex, caller: dict | None, plate: str, state: str | None, fuzzy: bool, limit: int):
+    """Vehicles whose plate matches, best first, each with the sightings the caller may open.
+
+    Returns ``(items, restricted)``: ``restricted`` lists the restricted cases (C6) whose sightings
+    were left out, for the control official to hear of.
+    """
+    hits = index.search("entities", query=plate_query(plate, state, fuzzy), size=limit)["hits"]["hits"]
+    sightings = latest_sightings(index, [hit["_id"] for hit in hits])
+    record_ids = {s["record_id"] for found in sightings.values() for s in found}
+    visible = visible_records(index, caller, record_ids)
+    items = [
+        {
+            "entity": {"id": hit["_id"], **_entity_fields(hit["_source"])},
+            "match": match_kind(hit["_score"]),
+            "score": hit["_score"],
+            "sightings": [s for s in sightings.get(hit["_id"], []) if s["record_id"] in visible],
+        }
+        for hit in hits
+    ]
+    hidden = sorted(record_ids - visible)
+    restricted = _hidden(index, "", _with_ids(access.restricted_filter(caller), hidden), "US") if hidden else []
+    return items, restricted
+
+
+def _with_ids(query: dict, ids: list[str]) -> dict:
+    return {"bool": {"filter": [query, {"ids": {"values": ids}}]}}
+
+
+def _entity_fields(source: dict) -> dict:
+    return {k: source[k] for k in ("type", "key", "display", "plate", "plate_state") if source.get(k) is not None}
+
+
+def placed_entities(index: SearchIndex, filters: dict) -> list[str] | None:
+    """Entities seen in the asked time range or near the asked point (None: nothing asked)."""
+    sightings = queries.sightings_filter(filters)
+    if sightings is None:
+        return None
+    answer = index.search(
+        "sightings",
+        query=sightings,
+        size=0,
+        aggs={"entities": {"terms": {"field": "entity_id", "size": MAX_PLACED_ENTITIES}}},
+    )
+    return [bucket["key"] for bucket in answer["aggregations"]["entities"]["buckets"]]
+
+
+def search(index: SearchIndex, caller: dict | None, q: str, filters: dict, region: str) -> dict:
+    """Ranked hits the caller may open; C6 pointers and the restricted hits to report, apart."""
+    body = {
+        "query": queries.general_query(q, caller, filters, placed_entities(index, filters), region),
+        "sort": queries.SORT,
+        "size": filters["limit"],
+        "highlight": queries.HIGHLIGHT,
+        "track_scores": True,
+    }
+    if filters.get("cursor"):
+        body["search_after"] = queries.decode_cursor(filters["cursor"])
+    hits = index.search(list(SEARCHABLE), **body)["hits"]["hits"]
+    items = [
+        {
+            "type": hit["_source"]["kind"],
+            "id": hit["_id"],
+            "score": hit["_score"],
+            "highlights": hit.get("highlight", {}),
+            "summary": queries.summary(hit),
+        }
+        for hit in hits
+    ]
+    next_cursor = queries.encode_cursor(hits[-1]["sort"]) if len(hits) == filters["limit"] else None
+    pointers, restricted = [], []
+    wants_cases = "case" in (filters.get("types") or ["case"]) and not filters.get("near")
+    if wants_cases and access.states_purpose(caller) and not filters.get("cursor"):
+        pointers = _pointers(index, caller, q, region)
+        restricted = _hidden(index, q, access.restricted_filter(caller), region)
+    return {"items": items + pointers, "next_cursor": next_cursor, "restricted": restricted}
+
+
+def _hidden(index: SearchIndex, q: str, hidden: dict, region: str) -> list[dict]:
+    answer = index.search("cases", query=queries.hidden_query(q, hidden, region), size=50)
+    return [{"id": hit["_id"], "score": hit["_score"], **hit["_source"]} for hit in answer["hits"]["hits"]]
+
+
+def _pointers(index: SearchIndex, caller: dict | None, q: str, region: str) -> list[dict]:
+    """``agency_only`` hits, answered with the agency contact only: no id, title or text (C6)."""
+    seen, pointers = set(), []
+    for hit in _hidden(index, q, access.pointer_filter(caller), region):
+        contact = (hit.get("agency"), hit.get("control_official"))
+        if contact in seen:
+            continue
+        seen.add(contact)
+        pointers.append(
+            {
+                "type": "case",
+                "id": None,
+                "score": hit["score"],
+                "highlights": {},
+                "summary": {"agency": contact[0], "contact": contact[1], "notice": POINTER_NOTICE},
+                "pointer": True,
+            }
+        )
+    return pointers

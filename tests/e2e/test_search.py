@@ -1,0 +1,122 @@
+"""Search through the gateway: the general search, plate queries and their audit (C20, C25)."""
+
+import time
+import uuid
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+
+from casewire import events
+
+
+def eventually(check, timeout=20.0):
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"not true within {timeout}s: last value {value!r}")
+
+
+def audit_events(gateway, actor, action, count=1):
+    def found():
+        response = gateway.get("/api/v1/audit/events", roles=("auditor",), params={"actor": actor, "action": action})
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        return items if len(items) >= count else None
+
+    return eventually(found)
+
+
+def test_general_search_finds_a_tip_by_its_words_and_hides_it_from_another_agency(gateway):
+    word = f"w{uuid.uuid4().hex[:10]}"
+    body = {
+        "source": "tip",
+        "source_system": "crime-stoppers",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": "2026-04-02T10:30:00-05:00",
+        "payload": {"narrative": f"The driver of the {word} sedan sells out of a garage."},
+    }
+    alert = gateway.post("/api/v1/alerts", json=body, roles=("source",)).json()
+
+    def hits(token=None):
+        response = gateway.get("/api/v1/search", token=token, params={"q": word, "types": "alert"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    found = eventually(lambda: hits()["items"])
+    assert (found[0]["type"], found[0]["id"]) == ("alert", alert["id"])
+    assert f"<em>{word}</em>" in found[0]["highlights"]["text"][0]
+    assert hits(gateway.token("analyst", agency="LA9999999"))["items"] == []
+
+
+def test_C20_every_search_is_audited_with_its_terms(gateway):
+    sub = f"s{uuid.uuid4().hex[:8]}"
+    response = gateway.get("/api/v1/search", token=gateway.token("analyst", sub=sub), params={"q": "grey altima"})
+    assert response.status_code == 200, response.text
+    [event] = audit_events(gateway, sub, "search.query")
+    assert event["outcome"] == "allowed" and event["details"]["query"]["q"] == "grey altima"
+
+
+def test_C25_a_plate_query_records_plate_state_user_agency_and_purpose(gateway):
+    sub = f"p{uuid.uuid4().hex[:8]}"
+    token = gateway.token("detective", sub=sub)
+    params = {"plate": "KGT44?1", "state": "TX"}
+    refused = gateway.get("/api/v1/search/plates", token=token, params=params)
+    assert refused.status_code == 400 and refused.headers["Content-Type"] == "application/problem+json"
+    allowed = gateway.get("/api/v1/search/plates", token=token, params=params, headers={"X-Purpose": "burglary 26-17"})
+    assert allowed.status_code == 200, allowed.text
+    events = audit_events(gateway, sub, "search.plates", count=2)
+    assert sorted(e["outcome"] for e in events) == ["allowed", "denied"]
+    [event] = [e for e in events if e["outcome"] == "allowed"]
+    assert event["details"]["query"] == params and event["purpose"] == "burglary 26-17"
+    assert event["actor"]["agency"] == "TX0000000" and event["at"]
+
+
+@pytest.mark.parametrize(
+    "params,field",
+    [({"near": "29.7,-95.3"}, "near"), ({"types": "alert,person"}, "types"), ({"since": "yesterday"}, "since")],
+)
+def test_bad_filters_are_422_naming_the_field(gateway, params, field):
+    response = gateway.get("/api/v1/search", params={"q": "x", **params})
+    assert response.status_code == 422 and field in response.json()["errors"]
+
+
+def test_C6_C9_intelligence_through_the_gateway(gateway, stack):
+    """Cases announced on the bus (as the cases service does) and searched with and without purpose."""
+    word = f"w{uuid.uuid4().hex[:10]}"
+    dispatch = event_dispatcher({"AMQP_URI": stack["AMQP_URI"]})
+    for sensitivity in ("restricted", "agency_only"):
+        dispatch(
+            "cases",
+            events.CASE_UPDATED,
+            {
+                "case_id": f"{sensitivity}-{word}",
+                "title": f"{word} {sensitivity}",
+                "status": "open",
+                "classification": "criminal_intelligence",
+                "sensitivity": sensitivity,
+                "review_state": "approved",
+                "control_official": "lt.jones",
+                "unit": "intel",
+                "agency": "TX0000000",
+                "opened_at": "2026-03-01T10:00:00+00:00",
+                "updated_at": "2026-03-01T10:00:00+00:00",
+                "version": 1,
+            },
+        )
+    stated = {"X-Purpose": "gang violence", "X-Case-Number": "26-0042"}
+
+    def search(unit, headers):
+        response = gateway.get(
+            "/api/v1/search", token=gateway.token("analyst", unit=unit), params={"q": word}, headers=dict(headers)
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    insider = eventually(lambda: len(search("intel", stated)) == 2 and search("intel", stated))
+    assert sorted(item["id"] for item in insider) == [f"agency_only-{word}", f"restricted-{word}"]
+    assert search("intel", {"X-Purpose": "gang violence"}) == []  # C9: no case number, no intelligence
+    [pointer] = search("robbery", stated)
+    assert pointer["id"] is None and pointer["summary"]["contact"] == "lt.jones" and word not in str(pointer)

@@ -1,0 +1,152 @@
+"""Plate search against the real Elasticsearch: each pattern, each OCR confusion, the ranking order."""
+
+import pytest
+
+from services.search import finder, indexing
+from services.search.dependencies import SearchIndex
+from tests.integration import search_data as data
+
+
+@pytest.fixture(scope="module")
+def index(es, run_id):
+    search_index = SearchIndex(es, f"test-{run_id}-plates")
+    search_index.ensure_indices()
+    return search_index
+
+
+@pytest.fixture
+def add(index):
+    """``add("ABC123", state="TX")``: a vehicle read by an ALPR alert, indexed as the handlers do."""
+
+    def add_plate(plate, state="TX", agency="TX0000000"):
+        alert = data.alert(payload={"plate": plate, "plate_state": state, "camera_id": "c"}, agency=agency)
+        vehicle = data.vehicle(plate, state)
+        indexing.index_alert(index, alert)
+        indexing.index_resolution(index, data.resolution(alert, vehicle))
+        return vehicle, alert
+
+    yield add_plate
+
+
+def find(index, plate, state=None, fuzzy=True, who=None):
+    index.refresh()
+    return finder.find_plates(index, who or data.caller(), plate, state, fuzzy, 50)[0]
+
+
+def plates(items):
+    return [(item["entity"]["plate"], item["match"]) for item in items]
+
+
+def test_exact_plate_is_found_with_its_sighting(index, add):
+    plate = f"{data.tag()}4471"
+    vehicle, alert = add(plate)
+    items = find(index, plate)
+    assert plates(items) == [(plate, "exact")]
+    assert items[0]["entity"]["id"] == vehicle["id"]
+    assert [s["record_id"] for s in items[0]["sightings"]] == [alert["alert_id"]]
+
+
+def test_spaces_dashes_and_case_are_ignored(index, add):
+    plate = f"{data.tag()}4471"
+    add(plate)
+    assert plates(find(index, f"{plate[:3].lower()}-{plate[3:]}")) == [(plate, "exact")]
+    assert plates(find(index, f"{plate[:3]} {plate[3:]}")) == [(plate, "exact")]
+
+
+@pytest.mark.parametrize("letter,digit", [("O", "0"), ("I", "1"), ("B", "8"), ("S", "5"), ("Z", "2")])
+def test_each_ocr_confusion_folds_both_ways(index, add, letter, digit):
+    prefix = data.tag()
+    with_letter, with_digit = f"{prefix}{letter}47", f"{prefix}{digit}47"
+    add(with_letter)
+    assert plates(find(index, with_digit)) == [(with_letter, "folded")]
+    other = data.tag()
+    add(f"{other}{digit}47")
+    assert plates(find(index, f"{other}{letter}47".lower())) == [(f"{other}{digit}47", "folded")]
+
+
+def test_question_mark_is_exactly_one_character(index, add):
+    prefix = data.tag()
+    add(f"{prefix}X7")
+    add(f"{prefix}XY7")
+    add(f"{prefix}7")
+    assert plates(find(index, f"{prefix}?7")) == [(f"{prefix}X7", "exact")]
+
+
+def test_star_is_any_run(index, add):
+    prefix = data.tag()
+    for suffix in ("7", "X7", "XY7"):
+        add(f"{prefix}{suffix}")
+    add(f"{prefix}X8")
+    assert sorted(plates(find(index, f"{prefix}*7"))) == sorted(
+        [(f"{prefix}7", "exact"), (f"{prefix}X7", "exact"), (f"{prefix}XY7", "exact")]
+    )
+
+
+def test_a_partial_plate_like_ab_something_12_anything(index, add):
+    prefix = data.tag(2)
+    matching = [f"{prefix}X12", f"{prefix}X1234", f"{prefix}Q12Y"]
+    for plate in [*matching, f"{prefix}XY12", f"{prefix}12"]:
+        add(plate)
+    assert sorted(plates(find(index, f"{prefix}?12*"))) == sorted((p, "exact") for p in matching)
+
+
+def test_witness_style_partial_with_a_confusion(index, add):
+    """ "A B C, something, 7" typed as ``ABC?7``; the camera read the plate's O as a 0."""
+    prefix = data.tag(2)
+    add(f"{prefix}O47")
+    items = find(index, f"{prefix}0?7")
+    assert plates(items) == [(f"{prefix}O47", "folded")]
+
+
+def test_fuzzy_finds_one_misread_character_and_can_be_turned_off(index, add):
+    plate = f"{data.tag()}4471"
+    add(plate)
+    misread = f"{plate[:-1]}3"
+    assert plates(find(index, misread)) == [(plate, "fuzzy")]
+    assert find(index, misread, fuzzy=False) == []
+
+
+def test_ranking_exact_above_folded_above_fuzzy(index, add):
+    prefix = data.tag(2)
+    exact, folded, fuzzy = f"{prefix}B0B1", f"{prefix}8O81", f"{prefix}B0B4"
+    for plate in (fuzzy, folded, exact):
+        add(plate)
+    items = find(index, exact)
+    assert plates(items) == [(exact, "exact"), (folded, "folded"), (fuzzy, "fuzzy")]
+    assert items[0]["score"] > items[1]["score"] > items[2]["score"]
+
+
+def test_state_restricts_the_match(index, add):
+    plate = f"{data.tag()}4471"
+    add(plate, state="TX")
+    louisiana, _ = add(plate, state="LA")
+    items = find(index, plate, state="la")
+    assert [(item["entity"]["id"], item["entity"]["plate_state"]) for item in items] == [(louisiana["id"], "LA")]
+
+
+def test_sightings_of_alerts_the_caller_cannot_open_are_left_out(index, add):
+    plate = f"{data.tag()}4471"
+    vehicle, ours = add(plate)
+    other_alert = data.alert(payload={"plate": plate, "plate_state": "TX", "camera_id": "c"}, agency="LA9999999")
+    indexing.index_alert(index, other_alert)
+    indexing.index_resolution(index, data.resolution(other_alert, vehicle))
+    seen = [s["record_id"] for s in find(index, plate)[0]["sightings"]]
+    assert seen == [ours["alert_id"]]
+
+
+def test_C6_a_sighting_in_a_restricted_case_is_hidden_and_reported(index, add):
+    plate = f"{data.tag()}4471"
+    vehicle, alert = add(plate)
+    case = data.intelligence("restricted", title="network")
+    indexing.index_case(index, case)
+    sighting = {**data.resolution(alert, vehicle)["sightings"][0], "record_type": "case", "record_id": case["case_id"]}
+    indexing.index_resolution(index, {"alert_id": case["case_id"], "entities": [], "sightings": [sighting]})
+    index.refresh()
+    outsider = data.caller(unit="robbery", purpose="burglary series")
+    items, restricted = finder.find_plates(index, outsider, plate, None, True, 50)
+    assert [s["record_id"] for s in items[0]["sightings"]] == [alert["alert_id"]]
+    assert [r["id"] for r in restricted] == [case["case_id"]]
+    insider = data.caller(unit="intel", purpose="network", case_number="26-3")
+    items, restricted = finder.find_plates(index, insider, plate, None, True, 50)
+    assert {s["record_id"] for s in items[0]["sightings"]} == {alert["alert_id"], case["case_id"]}
+    assert restricted == []

@@ -1,0 +1,59 @@
+"""The search service's handlers with their index replaced: at-least-once, never a poison loop."""
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from casewire.errors import Unavailable
+from services.search import indexing
+from services.search.service import SearchService
+
+HANDLERS = [
+    "handle_alert_received",
+    "handle_alert_resolved",
+    "handle_case_updated",
+    "handle_case_purged",
+    "handle_alert_purged",
+    "handle_entity_purged",
+]
+
+
+class DownIndex:
+    """Elasticsearch is down: every call fails the way SearchIndex fails."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise Unavailable("the search index is unavailable")
+
+        return fail
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_every_handler_requeues_its_event_on_error(handler):
+    entrypoints = getattr(SearchService, handler).nameko_entrypoints
+    assert [entrypoint.requeue_on_error for entrypoint in entrypoints] == [True]
+
+
+def test_an_unavailable_index_reraises_so_the_event_is_requeued(monkeypatch):
+    monkeypatch.setattr(indexing, "RETRY_PAUSE", 0)
+    service = worker_factory(SearchService, index=DownIndex())
+    case = {
+        "case_id": "c1",
+        "title": "t",
+        "status": "open",
+        "classification": "investigative",
+        "unit": "rtcc",
+        "opened_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00",
+        "version": 1,
+    }
+    with pytest.raises(Unavailable):
+        service.handle_case_updated(case)
+    with pytest.raises(Unavailable):
+        service.handle_case_purged({"record_type": "case", "record_id": "c1", "reason": "C15"})
+
+
+def test_a_malformed_event_is_dropped_not_retried_forever():
+    """Neither call raises: the index (which would raise) is never reached, and nothing is requeued."""
+    service = worker_factory(SearchService, index=DownIndex())
+    service.handle_case_updated({"case_id": "c1"})  # no title, version...: logged and dropped
+    service.handle_alert_received({"alert_id": "a1"})
