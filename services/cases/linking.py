@@ -133,28 +133,25 @@ class LinkEntrypoints(CaseWorker):
     def related(self, case_id: str, context: dict) -> dict:
         """Cases and alerts that share entities with this case, each naming the shared entities.
 
-        Calls intake.get_alert for linked alerts' entities and entities.get_entity for sightings.
+        Asks the entities service (the owner of sightings) what relates to the case itself and to
+        each of its linked alerts, and merges the answers.
         """
         case = self._open(case_id, context, "case.read")
         own = {case_id, *(case.get("alert_ids") or [])}
-        refs = {
-            e["entity_id"]: {"id": e["entity_id"], "type": e.get("type"), "display": e.get("display")}
-            for e in case.get("entities") or []
-        }
-        for alert_id in case.get("alert_ids") or []:
-            for ref in self.intake_rpc.get_alert(alert_id).get("entities") or []:
-                refs.setdefault(ref["id"], {k: ref.get(k) for k in ("id", "type", "display")})
         found: dict[tuple, dict] = {}
-        for entity_id, ref in refs.items():
-            for sighting in self.entities_rpc.get_entity(entity_id).get("sightings") or []:
-                if sighting["record_id"] in own:
+        sources = [("case", case_id)] + [("alert", alert_id) for alert_id in case.get("alert_ids") or []]
+        for record_type, record_id in sources:
+            for other in self.entities_rpc.related_records(record_type, record_id):
+                if other["id"] in own:
                     continue
                 record = found.setdefault(
-                    (sighting["record_type"], sighting["record_id"]),
-                    {"record_type": sighting["record_type"], "id": sighting["record_id"], "shared_entities": []},
+                    (other["record_type"], other["id"]),
+                    {"record_type": other["record_type"], "id": other["id"], "shared_entities": []},
                 )
-                if ref not in record["shared_entities"]:
-                    record["shared_entities"].append(ref)
+                for ref in other["shared_entities"]:
+                    ref = {k: ref.get(k) for k in ("id", "type", "display")}
+                    if ref not in record["shared_entities"]:
+                        record["shared_entities"].append(ref)
         alerts = [r for r in found.values() if r["record_type"] == "alert"]
         cases = {r["id"]: r for r in found.values() if r["record_type"] == "case"}
         for other in self.store.cases_with_alerts([r["id"] for r in alerts], exclude=case_id):
