@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bench import limits, search_scale
+from bench import alert_list, connections, ingest, limits, search_scale
 from bench.generate import Generator
 from bench.stack import Stack
 from casewire.config import load_config
@@ -57,9 +57,27 @@ def session_for(stack: Stack) -> requests.Session:
 @click.option("--quick", is_flag=True, help="Small sizes: a smoke run of every benchmark.")
 def main(quick: bool):
     sizes = (
-        dict(vehicles=2_000, sightings=20_000, alerts=5_000, limit_alerts=5_000, queries=50)
+        dict(
+            vehicles=2_000,
+            sightings=20_000,
+            alerts=5_000,
+            limit_alerts=5_000,
+            queries=50,
+            ingest_seconds=20,
+            single=100,
+            links=30,
+        )
         if quick
-        else dict(vehicles=200_000, sightings=1_000_000, alerts=100_000, limit_alerts=100_000, queries=300)
+        else dict(
+            vehicles=200_000,
+            sightings=1_000_000,
+            alerts=100_000,
+            limit_alerts=100_000,
+            queries=300,
+            ingest_seconds=300,
+            single=500,
+            links=200,
+        )
     )
     console = Console()
     results = {"at": datetime.now(UTC).isoformat(), "quick": quick, "machine": machine(), "sizes": sizes}
@@ -71,11 +89,23 @@ def main(quick: bool):
         with Progress(console=console, transient=True) as progress:
             alerts = [generator.alpr_alert(run="limit") for _ in range(sizes["limit_alerts"])]
             results["limit"] = limits.direct_write(alerts, MONGO_URI, ES_URL)
+        completion = ingest.Completion(stack, MONGO_URI, ES_URL)
+        results["ingest"] = ingest.throughput(session, stack, completion, generator, sizes["ingest_seconds"])
+        results["ingest"]["ratio_to_limit"] = round(
+            results["ingest"]["completed_per_second"] / results["limit"]["alerts_per_second"], 2
+        )
+        results["memory_rss_mb"] = stack.rss_mb()  # at the end of the ingest run
+        results["single_post"] = ingest.single_latency(session, stack, generator, sizes["single"])
+        results["link_found"] = connections.link_latency(session, stack, generator, sizes["links"])
+        with Progress(console=console, transient=True) as progress:
             results["search_index"] = search_scale.seed(
                 ES_URL, stack.index_prefix, generator, sizes["sightings"], sizes["alerts"], progress
             )
+            results["alerts_stored"] = alert_list.seed(
+                MONGO_URI, stack.databases["intake"], generator, sizes["alerts"], progress
+            )
         results["plate_search"] = search_scale.plate_searches(session, stack.url, generator, sizes["queries"])
-        results["memory_rss_mb"] = stack.rss_mb()
+        results["alert_list"] = alert_list.list_pages(session, stack.url, sizes["queries"])
     finally:
         stack.stop()
     RESULTS.mkdir(exist_ok=True)
@@ -91,8 +121,22 @@ def table(results: dict) -> Table:
     view.add_column("benchmark")
     view.add_column("result", justify="right")
     view.add_row("direct MongoDB+ES write (the limit)", f"{results['limit']['alerts_per_second']} alerts/s")
+    run = results["ingest"]
+    view.add_row(
+        f"ingest via /alerts/batch ({run['alerts']:,} alerts, {run['clients']} clients)",
+        f"{run['completed_per_second']} alerts/s done ({run['ratio_to_limit']} of the limit)",
+    )
+    single = results["single_post"]
+    view.add_row("single POST /alerts", f"p50 {single['p50_ms']} / p95 {single['p95_ms']} / p99 {single['p99_ms']} ms")
+    link = results["link_found"]
+    view.add_row("201 → link_found on the stream", f"p50 {link['p50_ms']} / p95 {link['p95_ms']} ms")
     for kind, numbers in results["plate_search"].items():
         view.add_row(f"plate search {kind}", f"p50 {numbers['p50_ms']} / p95 {numbers['p95_ms']} ms")
+    for page, numbers in results["alert_list"].items():
+        view.add_row(
+            f"alert list {page} ({results['alerts_stored']:,} alerts)",
+            f"p50 {numbers['p50_ms']} / p95 {numbers['p95_ms']} ms",
+        )
     view.add_row("index sizes", ", ".join(f"{k} {v:,}" for k, v in results["search_index"].items()))
     for name, rss in results["memory_rss_mb"].items():
         view.add_row(f"RSS {name}", f"{rss} MB")

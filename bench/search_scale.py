@@ -97,7 +97,7 @@ def plate_searches(session, url: str, generator: Generator, queries: int) -> dic
         samples = []
         for _ in range(queries):
             plate, _state = rng.choice(generator.plates)
-            query = {"plate": make(plate), "limit": 20}
+            query = {"plate": make(plate), "limit": 20, "purpose": "benchmark", "case_number": "BENCH-1"}
             elapsed, response = timed(
                 lambda query=query: session.get(f"{url}/api/v1/search/plates", params=query, timeout=30)
             )
