@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# FerretDB 1.24 (MongoDB wire protocol) on its SQLite backend, the local stand-in for MongoDB.
+# FerretDB 1.24 (MongoDB wire protocol), the local stand-in for MongoDB, on its PostgreSQL backend
+# (a private PostgreSQL cluster from Debian's packages, on loopback), or on SQLite with
+# FERRETDB_BACKEND=sqlite. PostgreSQL is the default: FerretDB pushes filters down to it and it takes
+# concurrent writers, where the SQLite backend scans whole collections (measured about ten times
+# slower on a 20,000-alert list).
 # Usage: scripts/ferretdb.sh install|start|stop|status
 set -euo pipefail
 COMPONENT=ferretdb
@@ -10,6 +14,50 @@ PORT="${FERRETDB_PORT:-27017}"
 HERE="$CASEWIRE_STATE/ferretdb"
 BIN="$HERE/bin/ferretdb-$VERSION"
 PIDFILE="$HERE/ferretdb.pid"
+BACKEND="${FERRETDB_BACKEND:-postgresql}"
+PG_PORT="${FERRETDB_PG_PORT:-5433}"
+PG_DATA="$HERE/postgres"
+PG_RUN="$HERE/postgres-run"
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_up() { as_pg "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
+
+start_postgres() {
+  [ -n "$(pg_bin)" ] || apt_install postgresql
+  local bin; bin="$(pg_bin)"
+  if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    mkdir -p "$PG_DATA" "$PG_RUN"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$PG_DATA" "$PG_RUN"
+    as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 >/dev/null
+  fi
+  if ! pg_up; then
+    port_open 127.0.0.1 "$PG_PORT" && die "port $PG_PORT is taken by another process"
+    as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/postgres.log" -w -t 60 start \
+      -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1" >/dev/null
+  fi
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1 \
+    || as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
+}
+
+stop_postgres() {
+  [ -f "$PG_DATA/postmaster.pid" ] || return 0
+  as_pg "$(pg_bin)/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null && log "PostgreSQL stopped"
+}
+
+backend_flags() {
+  if [ "$BACKEND" = "postgresql" ]; then
+    echo "--handler=postgresql --postgresql-url=postgres://postgres@127.0.0.1:$PG_PORT/ferretdb"
+  else
+    echo "--handler=sqlite --sqlite-url=file:$HERE/data/"
+  fi
+}
 
 install() {
   [ -x "$BIN" ] && return 0
@@ -48,8 +96,10 @@ start() {
   if healthy; then log "already running on 127.0.0.1:$PORT"; return 0; fi
   port_open 127.0.0.1 "$PORT" && die "port $PORT is taken by another process"
   mkdir -p "$HERE/data" "$HERE/state"
-  log "starting on 127.0.0.1:$PORT"
-  nohup "$BIN" --handler=sqlite --sqlite-url="file:$HERE/data/" --state-dir="$HERE/state" \
+  [ "$BACKEND" = "postgresql" ] && start_postgres
+  log "starting on 127.0.0.1:$PORT ($BACKEND backend)"
+  # shellcheck disable=SC2046
+  nohup "$BIN" $(backend_flags) --state-dir="$HERE/state" \
     --listen-addr="127.0.0.1:$PORT" --debug-addr="${FERRETDB_DEBUG_ADDR:-127.0.0.1:8088}" \
     --telemetry=disable --log-level=warn >"$HERE/ferretdb.log" 2>&1 &
   echo $! > "$PIDFILE"
@@ -60,7 +110,10 @@ start() {
   log "ready"
 }
 
-stop() { stop_pidfile "$PIDFILE" FerretDB; }
+stop() {
+  stop_pidfile "$PIDFILE" FerretDB
+  stop_postgres
+}
 
 status() { healthy; }
 
