@@ -59,10 +59,12 @@ def concrete(path: str) -> str:
     """``/api/v1/cases/<case_id>`` → ``/api/v1/cases/matrix-0000``; numbers for number converters."""
 
     def dummy(match: re.Match) -> str:
-        converter = match.group(1) or ""
+        converter, arguments = match.group(1) or "", match.group(2) or ""
+        if converter == "any":  # one of the listed values, e.g. <any(notes, reports):kind>
+            return arguments.split(",")[0].strip(" '\"")
         return "1" if converter.startswith(("int", "float")) else "matrix-0000"
 
-    return re.sub(r"<(?:([a-z]+)(?:\([^)]*\))?:)?[^<>]+>", dummy, path)
+    return re.sub(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?[^<>]+>", dummy, path)
 
 
 def tokens(gateway) -> dict[str, str | None]:
