@@ -41,7 +41,7 @@ class Guard:
     action: str
     record_type: str | None = None
     record_arg: str | None = None
-    purpose_required: bool = False
+    purpose_required: bool | str = False  # True: purpose and case number (C9); "purpose": purpose only (C25)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,9 @@ def identify() -> Identity:
         ) from exc
 
 
-def require_purpose(action: str | None = None, record_type: str | None = None, record_ids=()) -> Purpose:
+def require_purpose(
+    action: str | None = None, record_type: str | None = None, record_ids=(), case_number_required: bool = True
+) -> Purpose:
     """The request's purpose of use and case or incident number (C9), or a 400 problem, audited.
 
     Read from the headers ``X-Purpose`` and ``X-Case-Number`` or the query fields ``purpose`` and
@@ -122,20 +124,20 @@ def require_purpose(action: str | None = None, record_type: str | None = None, r
         errors["purpose"] = [f"state the purpose of use ({PURPOSE_HEADER} header or purpose query field)"]
     elif len(purpose) > MAX_PURPOSE:
         errors["purpose"] = [f"at most {MAX_PURPOSE} characters"]
-    if not case_number:
+    if not case_number and case_number_required:
         errors["case_number"] = [f"give the case or incident number ({CASE_NUMBER_HEADER} header or case_number)"]
-    elif len(case_number) > MAX_CASE_NUMBER:
+    elif case_number and len(case_number) > MAX_CASE_NUMBER:
         errors["case_number"] = [f"at most {MAX_CASE_NUMBER} characters"]
     if errors:
         declared = g.get("casewire_guard") or Guard("purpose.check")
         guard = Guard(action or declared.action, record_type or declared.record_type)
         _deny(guard, g.get("identity"), list(record_ids), "purpose")
-        raise Problem(
-            400,
-            "Bad Request",
-            "reading or searching criminal intelligence needs a purpose and a case or incident number",
-            errors,
+        detail = (
+            "reading or searching criminal intelligence needs a purpose and a case or incident number"
+            if case_number_required
+            else "an ALPR query needs a stated purpose (C25)"
         )
+        raise Problem(400, "Bad Request", detail, errors)
     return Purpose(purpose, case_number)
 
 
@@ -155,7 +157,7 @@ def enforce(guard: Guard, view_args: dict) -> Identity:
         _deny(guard, identity, record_ids, "role")
         raise Problem(403, "Forbidden", f"your roles may not {guard.action}")
     if guard.purpose_required:
-        require_purpose(guard.action, guard.record_type, record_ids)
+        require_purpose(guard.action, guard.record_type, record_ids, guard.purpose_required is True)
     try:
         _audit(guard.action, "allowed", identity.as_actor(), guard.record_type, record_ids)
     except Unavailable as exc:
@@ -169,11 +171,14 @@ def guarded(action: str, record_type: str | None = None, record_arg: str | None 
 
     ``record_arg`` names the URL argument holding the record id; ``purpose_required=True`` makes the
     endpoint refuse (400, audited) a request without a purpose and case number (C9): use it on every
-    endpoint that reads or searches criminal intelligence.
+    endpoint that reads or searches criminal intelligence. ``purpose_required="purpose"`` asks for the
+    purpose alone (C25: ALPR queries).
     """
     if action not in PERMISSIONS:
         raise KeyError(f"{action} is not in the permission table")
-    guard = Guard(action, record_type, record_arg, bool(purpose_required))
+    if purpose_required not in (False, True, "purpose"):
+        raise ValueError("purpose_required is False, True or 'purpose'")
+    guard = Guard(action, record_type, record_arg, purpose_required)
 
     def decorator(view):
         @wraps(view)
@@ -380,7 +385,11 @@ class AccessDocs(BasePlugin):
             refusals = dict(self.REFUSALS)
             if guard.purpose_required:
                 operation.setdefault("parameters", []).extend(dict(p) for p in self.PURPOSE_PARAMETERS)
-                refusals["400"] = "No purpose of use or case number (C9; audited)."
+                refusals["400"] = (
+                    "No purpose of use or case number (C9; audited)."
+                    if guard.purpose_required is True
+                    else "No purpose of use (C25; audited)."
+                )
             for status, description in refusals.items():
                 if status not in responses and int(status) not in responses:
                     responses[status] = {"description": description}

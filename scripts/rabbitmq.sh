@@ -66,4 +66,13 @@ fresh_vhost() {
   rabbitmqctl -q set_permissions -p "$name" guest ".*" ".*" ".*" >/dev/null
 }
 
-"${1:?usage: $0 install|start|stop|status|fresh_vhost NAME}" "${@:2}"
+# purge_vhost NAME: empty every queue of a virtual host (tests that leave a backlog behind use it).
+purge_vhost() {
+  local name="${1:?usage: $0 purge_vhost NAME}" queue
+  rabbitmqctl -q list_queues -p "$name" --no-table-headers name messages | while read -r queue count; do
+    [ "${count:-0}" -gt 0 ] && rabbitmqctl -q purge_queue -p "$name" "$queue" >/dev/null
+  done
+  return 0
+}
+
+"${1:?usage: $0 install|start|stop|status|fresh_vhost NAME|purge_vhost NAME}" "${@:2}"

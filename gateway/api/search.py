@@ -7,15 +7,11 @@ Criminal intelligence is searched only with a purpose and a case or incident num
 ``X-Case-Number`` or ``?case_number=``); without them the general search leaves it out.
 """
 
-from functools import wraps
-
 from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from gateway.access import _audit, context, guarded, identify
-from gateway.errors import Problem
-from gateway.permissions import allowed
+from gateway.access import context, guarded
 
 blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Find plates, entities, alerts and cases.")
 
@@ -81,29 +77,10 @@ def _search_context() -> dict:
     return {**context(), "purpose": purpose, "case_number": case_number}
 
 
-def purpose_required(action: str, record_type: str):
-    """Refuse (400, audited) a request without a stated purpose, before ``guarded`` lets it through."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if not _purpose()[0]:
-                identity = identify()
-                if allowed(identity.roles, action):
-                    _audit(action, "denied", identity.as_actor(), record_type, [], reason="no purpose")
-                    raise Problem(400, "Bad Request", "state the purpose of this search (purpose or X-Purpose)")
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
 @blp.route("/plates")
 @blp.arguments(PlateQuery, location="query")
 @blp.response(200)
-@purpose_required("search.plates", "vehicle")
-@guarded("search.plates", record_type="vehicle")
+@guarded("search.plates", record_type="vehicle", purpose_required="purpose")
 def search_plates(query):
     """Vehicles whose plates match, exact above OCR-folded above fuzzy, with their sightings."""
     return current_app.extensions["rpc"].call(

@@ -88,8 +88,12 @@ def test_C9_reading_intelligence_needs_purpose_and_case_number_and_the_refusal_i
     assert allowed.status_code == 200 and allowed.json()["review_state"] == "pending_review"
     events = eventually(lambda: [e for e in audit_events(gateway, users, case["id"]) if e["outcome"] == "denied"])
     assert events[0]["actor"]["id"] == "dana" and events[0]["details"]["reason"] == "purpose"
-    reads = [e for e in audit_events(gateway, users, case["id"]) if e["action"] == "case.read"]
-    assert any(e["purpose"] == "investigation" and e["case_number"] == "HPD-2026-0042" for e in reads)
+
+    def purposeful_reads():
+        reads = [e for e in audit_events(gateway, users, case["id"]) if e["action"] == "case.read"]
+        return [e for e in reads if (e["purpose"], e["case_number"]) == ("investigation", "HPD-2026-0042")]
+
+    assert eventually(purposeful_reads)
 
 
 def test_C14_only_a_supervisor_reviews_and_validation_needs_a_reason(gateway, users):

@@ -88,10 +88,12 @@ def intake_process(base_config, run_id, mongo, tmp_path):
     process = IntakeProcess(env, tmp_path / "intake.log")
     yield process, mongo[database]["alerts"]
     process.stop()
-    # No audit service runs here: drop the thousand audit events this test queued, so that the next
-    # test's audit consumer does not wade through them before its own.
+    # No audit, entities or search service runs here: drop the thousands of events this test queued,
+    # so that the next tests' consumers do not wade through them before their own.
     with Connection(base_config["AMQP_URI"]) as connection:
         audit_queue(connection.channel()).purge()
+    vhost = base_config["AMQP_URI"].rsplit("/", 1)[1]
+    subprocess.run([REPO / "scripts" / "rabbitmq.sh", "purge_vhost", vhost], check=True, capture_output=True)
 
 
 def test_sigkill_mid_batch_then_restart_stores_every_accepted_alert_exactly_once(intake_process, base_config):
