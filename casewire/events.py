@@ -22,6 +22,8 @@ RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it
 ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned to a person or a unit
 ALERT_OVERDUE = "alert_overdue"  # intake: an alert passed its triage deadline (relayed by the stream)
 CASE_ASSIGNED = "case_assigned"  # cases: someone was assigned to a case (notifications)
+ALERT_UPDATED = "alert_updated"  # intake: an alert changed (assigned, note, dismissed, promoted); at a new version
+ENTITIES_MERGED = "entities_merged"  # entities: one entity was merged into another, or a merge undone
 
 
 class _Event(Schema):
@@ -53,6 +55,19 @@ class AlertReceived(_Event):
     unit = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     version = fields.Integer(load_default=1)  # increases with every change; search writes it as an external version
+
+
+class AlertUpdated(AlertReceived):
+    """``intake`` → ``alert_updated``: the alert as it is now, at a higher ``version`` than before.
+
+    The same fields as ``alert_received`` (``notes`` also holds the notes added since), plus who
+    holds it and what changed. Consumers keep only the highest version (search: external versions).
+    """
+
+    assignee = fields.String(allow_none=True)
+    assigned_unit = fields.String(allow_none=True)
+    case_ids = fields.List(fields.String(), load_default=list)
+    change = fields.String(required=True)  # assigned, note, dismissed, promoted
 
 
 class EntityRef(_Event):

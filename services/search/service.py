@@ -30,6 +30,12 @@ class SearchService:
         with indexing.at_least_once(events.ALERT_RECEIVED):
             indexing.index_alert(self.index, events.AlertReceived().load(payload))
 
+    @event_handler(events.INTAKE, events.ALERT_UPDATED, requeue_on_error=True)
+    def handle_alert_updated(self, payload: dict) -> None:
+        """Re-index a changed alert (status, assignee, notes) at its new version; older ones are ignored."""
+        with indexing.at_least_once(events.ALERT_UPDATED):
+            indexing.index_alert(self.index, events.AlertUpdated().load(payload))
+
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED, requeue_on_error=True)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Index the alert's entities and their sightings."""
