@@ -163,6 +163,14 @@ class EntitiesService:
         return records.related_of_record(self.store, record_type, record_id)
 
     @rpc(expected_exceptions=EXPECTED)
+    def related_counts(self, groups: dict) -> dict:
+        """How many records share entities with each group, for list pages in one call, e.g.
+        ``{"c1": ["c1", "a7"]}`` (a case and its linked alerts) → ``{"c1": 3}``."""
+        if not isinstance(groups, dict) or len(groups) > 500:
+            raise InvalidInput("groups is a mapping of at most 500 keys", {"groups": ["at most 500 keys"]})
+        return records.related_counts(self.store, {str(k): [str(i) for i in v or []] for k, v in groups.items()})
+
+    @rpc(expected_exceptions=EXPECTED)
     def export_entities(self, after: str | None = None, limit: int = 500) -> dict:
         """A page of every entity in id order (``{"items": [...], "next": id or None}``), for search's reindex."""
         limit = max(1, min(int(limit), 5000))
