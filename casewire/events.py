@@ -95,6 +95,29 @@ class Sighting(_Event):
     source = fields.String(allow_none=True)
 
 
+class MergedEntity(EntityRef):
+    """One entity of an ``entities_merged`` event, as it is now, with its current sightings."""
+
+    aliases = fields.List(fields.String(), load_default=list)
+    name = fields.String(allow_none=True)
+    merged_into = fields.String(allow_none=True)  # set: a merged-away entity, which has no sightings of its own
+    sightings = fields.List(fields.Nested(Sighting), load_default=list)
+
+
+class EntitiesMerged(_Event):
+    """``entities`` → ``entities_merged``: ``merged_id`` was folded into ``survivor_id`` (or, ``undone``, came back).
+
+    ``entities`` holds both as they are after the change: copies elsewhere (search) replace what they
+    hold of each, dropping a merged-away entity and re-pointing sightings to their current entity.
+    """
+
+    survivor_id = fields.String(required=True)
+    merged_id = fields.String(required=True)
+    undone = fields.Boolean(load_default=False)
+    at = fields.String(required=True)
+    entities = fields.List(fields.Nested(MergedEntity), required=True)
+
+
 class RestrictedHit(_Event):
     """``search`` → ``restricted_hit``: a search outside the controlling unit matched a restricted case (C6).
 

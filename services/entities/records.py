@@ -10,6 +10,8 @@ from services.entities.extraction import extract
 from services.entities.relations import lookup_ids, related_records
 from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, ref_of
 
+MERGE_SIGHTINGS = 5000  # sightings per entity an entities_merged event carries
+
 
 def resolve(store: EntityStore, alert: dict, region: str, now: datetime) -> tuple[dict, bool]:
     """Upsert an alert's entities and record its sightings; ``(alert_resolved body, anything new)``."""
@@ -146,3 +148,21 @@ def related_counts(store: EntityStore, groups: dict[str, list[str]]) -> dict[str
         }
         counts[key] = len(others)
     return counts
+
+
+def merge_event(store: EntityStore, survivor_id: str, merged_id: str, undone: bool, at: datetime) -> dict:
+    """The ``entities_merged`` body: both entities as they are now, with their current sightings."""
+    entities = []
+    for entity in store.many([survivor_id, merged_id]).values():
+        sightings = [] if entity.get("merged_into") else store.timeline(entity["_id"], limit=MERGE_SIGHTINGS)
+        entities.append(
+            {
+                **ref_of(entity),
+                "aliases": entity.get("aliases") or [],
+                "name": entity.get("name"),
+                "merged_into": entity.get("merged_into"),
+                "sightings": SightingOut(many=True).dump(sightings),
+            }
+        )
+    body = {"survivor_id": survivor_id, "merged_id": merged_id, "undone": undone, "at": at.isoformat()}
+    return events.EntitiesMerged().load({**body, "entities": entities})

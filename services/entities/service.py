@@ -102,6 +102,7 @@ class EntitiesService:
         """
         self._audit("entity.merge", context, [entity_id, other_id])
         merge = self.store.merge(entity_id, other_id, _actor_id(context), self.now())
+        self.dispatch(events.ENTITIES_MERGED, records.merge_event(self.store, entity_id, other_id, False, self.now()))
         return {"merge": MergeOut().dump(merge), "entity": records.describe(self.store, self.store.get(entity_id))}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -112,6 +113,7 @@ class EntitiesService:
         """
         self._audit("entity.unmerge", context, [entity_id, other_id])
         merge = self.store.unmerge(entity_id, other_id, _actor_id(context), self.now())
+        self.dispatch(events.ENTITIES_MERGED, records.merge_event(self.store, entity_id, other_id, True, self.now()))
         return {
             "merge": MergeOut().dump(merge),
             "entity": records.describe(self.store, self.store.get(entity_id)),

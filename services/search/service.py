@@ -42,6 +42,12 @@ class SearchService:
         with indexing.at_least_once(events.ALERT_RESOLVED):
             indexing.index_resolution(self.index, events.AlertResolved().load(payload))
 
+    @event_handler(events.ENTITIES, events.ENTITIES_MERGED, requeue_on_error=True)
+    def handle_entities_merged(self, payload: dict) -> None:
+        """A merge or unmerge: drop the merged-away entity, re-point sightings to their current entity."""
+        with indexing.at_least_once(events.ENTITIES_MERGED):
+            indexing.apply_merge(self.index, events.EntitiesMerged().load(payload))
+
     @event_handler(events.CASES, events.CASE_UPDATED, requeue_on_error=True)
     def handle_case_updated(self, payload: dict) -> None:
         """Index a case's searchable and access fields at ``version`` (older versions are ignored)."""

@@ -6,10 +6,12 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire import events
+from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
 from services.search import indexing
 from services.search.dependencies import SearchIndex
 from services.search.service import SearchService
+from tests.integration.test_entities import plate, read
 from tests.integration.test_pipeline import CONTEXT, alpr, eventually
 
 
@@ -61,3 +63,35 @@ def _received(alert):
     keys = ("source", "source_system", "source_event_id", "occurred_at", "received_at", "location", "payload")
     more = ("priority", "status", "record_class", "agency", "unit")
     return {"alert_id": alert["id"], **{key: alert[key] for key in keys + more}}
+
+
+@pytest.fixture
+def entities_and_search(container_factory, config_for, base_config):
+    for service_cls in (EntitiesService, SearchService):
+        container_factory(service_cls, config_for(service_cls.name)).start()
+    with ClusterRpcProxy(base_config) as rpc:
+        yield rpc
+
+
+def sightings_of(search_index, entity_id):
+    search_index.refresh("sightings")
+    return {doc_id for doc_id, _, _ in search_index.scan("sightings", {"term": {"entity_id": entity_id}})}
+
+
+def test_a_merge_and_its_undoing_reach_the_search_index(entities_and_search, search_index):
+    rpc = entities_and_search
+    a = rpc.entities.resolve_alert(read(plate(), month=1))
+    b = rpc.entities.resolve_alert(read(plate(), month=2))
+    a_id, b_id = a["entities"][0]["id"], b["entities"][0]["id"]
+    eventually(lambda: sightings_of(search_index, b_id) == {f"{b_id}:{b['alert_id']}"})
+    eventually(lambda: search_index.exists("entities", a_id))
+
+    rpc.entities.merge_entities(a_id, b_id, CONTEXT)
+    both = {f"{a_id}:{a['alert_id']}", f"{a_id}:{b['alert_id']}"}
+    eventually(lambda: sightings_of(search_index, a_id) == both)
+    eventually(lambda: not search_index.exists("entities", b_id) and sightings_of(search_index, b_id) == set())
+
+    rpc.entities.unmerge_entities(a_id, b_id, CONTEXT)
+    eventually(lambda: sightings_of(search_index, b_id) == {f"{b_id}:{b['alert_id']}"})
+    eventually(lambda: sightings_of(search_index, a_id) == {f"{a_id}:{a['alert_id']}"})
+    assert search_index.exists("entities", b_id)
