@@ -172,6 +172,7 @@ class CaseUpdated(_Event):
     sensitivity = fields.String(allow_none=True)  # criminal intelligence: open, agency_only, restricted
     review_state = fields.String(allow_none=True)  # criminal intelligence: pending_review, approved
     control_official = fields.String(allow_none=True)  # criminal intelligence: who hears of restricted hits (C6)
+    submitting_unit = fields.String(allow_none=True)  # criminal intelligence: who sees it while pending review (C3)
     unit = fields.String(required=True)
     agency = fields.String(allow_none=True)
     assignees = fields.List(fields.String(), load_default=list)
