@@ -199,10 +199,10 @@ def _search_backend():
     """The search index and an RPC caller, from the search service's own config file."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from services.search.dependencies import SearchIndex, connect
+    from services.search.dependencies import SearchIndex, client_from
 
     config = load_config(os.environ.get("SEARCH_CONFIG", SEARCH_CONFIG))
-    index = SearchIndex(connect(config["ELASTICSEARCH_URL"]), config.get("INDEX_PREFIX", "casewire"))
+    index = SearchIndex(client_from(config), config.get("INDEX_PREFIX", "casewire"))
     index.ensure_indices()
     cluster = ClusterRpcProxy({"AMQP_URI": config["AMQP_URI"]}, timeout=float(os.environ.get("RPC_TIMEOUT", 60)))
     return index, cluster

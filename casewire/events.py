@@ -22,6 +22,8 @@ RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it
 ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned to a person or a unit
 ALERT_OVERDUE = "alert_overdue"  # intake: an alert passed its triage deadline (relayed by the stream)
 CASE_ASSIGNED = "case_assigned"  # cases: someone was assigned to a case (notifications)
+ALERT_UPDATED = "alert_updated"  # intake: an alert changed (assigned, note, dismissed, promoted); at a new version
+ENTITIES_MERGED = "entities_merged"  # entities: one entity was merged into another, or a merge undone
 
 
 class _Event(Schema):
@@ -55,6 +57,19 @@ class AlertReceived(_Event):
     version = fields.Integer(load_default=1)  # increases with every change; search writes it as an external version
 
 
+class AlertUpdated(AlertReceived):
+    """``intake`` → ``alert_updated``: the alert as it is now, at a higher ``version`` than before.
+
+    The same fields as ``alert_received`` (``notes`` also holds the notes added since), plus who
+    holds it and what changed. Consumers keep only the highest version (search: external versions).
+    """
+
+    assignee = fields.String(allow_none=True)
+    assigned_unit = fields.String(allow_none=True)
+    case_ids = fields.List(fields.String(), load_default=list)
+    change = fields.String(required=True)  # assigned, note, dismissed, promoted
+
+
 class EntityRef(_Event):
     id = fields.String(required=True)
     type = fields.String(required=True)
@@ -78,6 +93,29 @@ class Sighting(_Event):
     at = fields.String(required=True)
     location = fields.Nested(Location, allow_none=True)
     source = fields.String(allow_none=True)
+
+
+class MergedEntity(EntityRef):
+    """One entity of an ``entities_merged`` event, as it is now, with its current sightings."""
+
+    aliases = fields.List(fields.String(), load_default=list)
+    name = fields.String(allow_none=True)
+    merged_into = fields.String(allow_none=True)  # set: a merged-away entity, which has no sightings of its own
+    sightings = fields.List(fields.Nested(Sighting), load_default=list)
+
+
+class EntitiesMerged(_Event):
+    """``entities`` → ``entities_merged``: ``merged_id`` was folded into ``survivor_id`` (or, ``undone``, came back).
+
+    ``entities`` holds both as they are after the change: copies elsewhere (search) replace what they
+    hold of each, dropping a merged-away entity and re-pointing sightings to their current entity.
+    """
+
+    survivor_id = fields.String(required=True)
+    merged_id = fields.String(required=True)
+    undone = fields.Boolean(load_default=False)
+    at = fields.String(required=True)
+    entities = fields.List(fields.Nested(MergedEntity), required=True)
 
 
 class RestrictedHit(_Event):
@@ -134,6 +172,7 @@ class CaseUpdated(_Event):
     sensitivity = fields.String(allow_none=True)  # criminal intelligence: open, agency_only, restricted
     review_state = fields.String(allow_none=True)  # criminal intelligence: pending_review, approved
     control_official = fields.String(allow_none=True)  # criminal intelligence: who hears of restricted hits (C6)
+    submitting_unit = fields.String(allow_none=True)  # criminal intelligence: who sees it while pending review (C3)
     unit = fields.String(required=True)
     agency = fields.String(allow_none=True)
     assignees = fields.List(fields.String(), load_default=list)

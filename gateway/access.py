@@ -16,12 +16,12 @@ Per-record access (cases, criminal intelligence) is decided by :func:`case_acces
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import wraps
 
 from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 
+from casewire import access as shared
 from casewire.errors import Forbidden, NotFound, Unavailable
 from gateway.auth import Identity, InvalidToken, unverified_claims
 from gateway.errors import Problem
@@ -246,61 +246,20 @@ def context() -> dict:
 
 
 # Per-record access --------------------------------------------------------------------------------
+# The rule itself is casewire/access.py, shared with the cases service, search and the stream.
 
-CASE_READERS = frozenset({"analyst", "detective", "supervisor"})
-CRIMINAL_INTELLIGENCE = "criminal_intelligence"
-
-
-class Access(StrEnum):
-    """How a caller stands towards one record."""
-
-    ALLOWED = "allowed"
-    FORBIDDEN = "forbidden"  # 403: the caller may know the record exists, not read it
-    HIDDEN = "hidden"  # 404, exactly what a miss returns (C3, C6)
+CASE_READERS = shared.CASE_READERS
+CRIMINAL_INTELLIGENCE = shared.CRIMINAL_INTELLIGENCE
+Access, Visibility = shared.Access, shared.Visibility
 
 
-class Visibility(StrEnum):
-    """How much of a record a search hit may show."""
-
-    FULL = "full"
-    CONTACT = "contact"  # only that it exists and whom to ask: the owning unit and agency (C6)
-    NONE = "none"  # left out of the results, as if it did not exist
-
-
-def _is_intelligence(record: dict) -> bool:
-    return CRIMINAL_INTELLIGENCE in (record.get("record_class"), record.get("classification"))
-
-
-def _same_agency(identity: Identity, record: dict) -> bool:
-    return record.get("agency") is None or record.get("agency") == identity.agency
+def caller_of(identity: Identity) -> shared.Caller:
+    return shared.Caller(identity.sub, identity.agency, identity.unit, tuple(identity.roles))
 
 
 def case_access(identity: Identity, case: dict) -> Access:
-    """Whether ``identity`` may read ``case`` (a case as the cases service returns it).
-
-    The case fields used: ``unit``, ``agency``, ``assignees`` (user ids), ``record_class`` or
-    ``classification``, and for criminal intelligence ``review_state`` and ``sensitivity``.
-
-    - Only analysts, detectives and supervisors read cases (others: FORBIDDEN).
-    - They read the cases of their own unit in their own agency, and cases assigned to them.
-      Supervisors follow the same rule: they supervise their own unit.
-    - Criminal intelligence not yet approved (``review_state`` other than ``approved``) is seen only
-      by its submitting unit; anyone else gets HIDDEN (C3).
-    - ``restricted`` criminal intelligence (or one without a sensitivity label, failing closed) is
-      seen only by its controlling unit: anyone else, even an assignee, gets HIDDEN (C6).
-    - ``agency_only`` criminal intelligence outside its agency: FORBIDDEN (search shows the contact).
-    - Anything else outside unit and assignment: FORBIDDEN.
-    """
-    if not CASE_READERS & set(identity.roles):
-        return Access.FORBIDDEN
-    in_unit = _same_agency(identity, case) and identity.unit is not None and identity.unit == case.get("unit")
-    if in_unit:
-        return Access.ALLOWED
-    if _is_intelligence(case):
-        if case.get("review_state") != "approved" or case.get("sensitivity") not in ("open", "agency_only"):
-            return Access.HIDDEN
-    assigned = identity.sub in (case.get("assignees") or [])
-    return Access.ALLOWED if assigned else Access.FORBIDDEN
+    """Whether ``identity`` may read ``case``: :func:`casewire.access.case_access` (README, Security)."""
+    return shared.case_access(caller_of(identity), case)
 
 
 def can_see_case(identity: Identity, case: dict) -> bool:
@@ -309,19 +268,8 @@ def can_see_case(identity: Identity, case: dict) -> bool:
 
 
 def hit_visibility(identity: Identity, record: dict) -> Visibility:
-    """What a search hit on ``record`` (a case, or a criminal intelligence record) may show.
-
-    FULL when the caller may read it; NONE when it is hidden (C3, C6) or an investigative record of
-    another agency; otherwise CONTACT, so units can deconflict without reading each other's files.
-    """
-    access = case_access(identity, record)
-    if access is Access.ALLOWED:
-        return Visibility.FULL
-    if access is Access.HIDDEN or not CASE_READERS & set(identity.roles):
-        return Visibility.NONE
-    if not _same_agency(identity, record) and not _is_intelligence(record):
-        return Visibility.NONE
-    return Visibility.CONTACT
+    """What a search hit on ``record`` may show: :func:`casewire.access.hit_visibility`."""
+    return shared.hit_visibility(caller_of(identity), record)
 
 
 def require_case_access(case: dict, identity: Identity | None = None) -> dict:

@@ -197,5 +197,5 @@ class StreamRelay:
 
 
 def _case_access(case: dict) -> dict:
-    keys = ("unit", "agency", "assignees", "classification", "sensitivity", "review_state")
+    keys = ("unit", "agency", "assignees", "classification", "sensitivity", "review_state", "submitting_unit")
     return {key: case.get(key) for key in keys}

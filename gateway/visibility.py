@@ -3,7 +3,8 @@
 The rule:
 - alerts (``alert_received``, ``alert_assigned``, ``alert_overdue``): users of the alert's agency (an
   alert without an agency is everyone's), and the alert's assignee;
-- cases (``case_updated``): the case's assignees, and users of the case's unit in the case's agency;
+- cases (``case_updated``): whoever may open the case by the one rule of ``casewire/access.py`` (its
+  unit in its agency and its assignees; intelligence pending review or restricted only its unit);
 - ``link_found``: users who may see the new alert, with ``related`` cut down to the alerts and cases
   they may see by the two rules above; nothing at all when none is left. So a link reaches the
   assignees and unit of every case it touches.
@@ -14,7 +15,7 @@ sent; reading them is a separate, audited request.
 
 from collections.abc import Callable
 
-from casewire import events
+from casewire import access, events
 from gateway.auth import Identity
 
 Lookup = Callable[[str], dict | None]
@@ -33,12 +34,12 @@ class Visibility:
         return agency is None or agency == self.identity.agency
 
     def case_visible(self, case: dict | None) -> bool:
+        """The one case rule (casewire/access.py): unit and assignees, intelligence per C3 and C6."""
         if not case:
             return False
-        if self.identity.sub in (case.get("assignees") or []):
-            return True
-        same_unit = bool(self.identity.unit) and case.get("unit") == self.identity.unit
-        return same_unit and self.agency_ok(case.get("agency"))
+        identity = self.identity
+        caller = access.Caller(identity.sub, identity.agency, identity.unit, tuple(identity.roles))
+        return access.case_access(caller, case) is access.Access.ALLOWED
 
     def view(self, event_type: str, payload: dict) -> dict | None:
         if event_type == events.ALERT_RECEIVED:

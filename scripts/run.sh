@@ -19,7 +19,8 @@ Casewire is running.
   Analyst token:  $(.venv/bin/casewire token --sub analyst1 --roles analyst --agency TX0000000 --unit rtcc)
   Auditor token:  $(.venv/bin/casewire token --sub auditor1 --roles auditor --agency TX0000000)
 
-Try:
-  curl -H "Authorization: Bearer <analyst token>" "$GATEWAY/api/v1/search/plates?plate=KGT44?1"
+Try (a plate search is an ALPR query: it needs a stated purpose, C25):
+  TOKEN=\$(.venv/bin/casewire token --sub analyst1 --roles analyst --agency TX0000000 --unit rtcc)
+  curl -H "Authorization: Bearer \$TOKEN" -H "X-Purpose: burglary series" "$GATEWAY/api/v1/search/plates?plate=KGT44%3F1"
 Stop it with: scripts/stop.sh
 INFO

@@ -9,6 +9,7 @@ from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, adapt
 from gateway.access import context, guarded
 from gateway.errors import Problem
+from gateway.related import alert_with_cases
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")
 
@@ -158,8 +159,8 @@ def list_alerts(query):
 @blp.response(200)
 @guarded("alert.read", record_type="alert", record_arg="alert_id")
 def get_alert(alert_id):
-    """One alert with its entities, related records and action log."""
-    return _rpc().call("intake", "get_alert", alert_id)
+    """One alert with its entities, related records, related cases, the cases it was promoted into and action log."""
+    return alert_with_cases(_rpc().call("intake", "get_alert", alert_id), context())
 
 
 @blp.route("/<alert_id>/assign", methods=["POST"])

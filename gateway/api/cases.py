@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from gateway.access import context, guarded
 from gateway.errors import Problem, problem
+from gateway.related import with_related_counts
 from services.cases import schemas
 from services.cases.exceptions import CorruptedFile, PurposeRequired
 
@@ -67,8 +68,8 @@ def create_case():
 @blp.response(200)
 @guarded("case.list", record_type="case")
 def list_cases(query):
-    """Cases the caller may see, newest first; filters status, assignee, classification, unit."""
-    return _call("list_cases", dict(request.args), _ctx())
+    """Cases the caller may see, newest first, with related_count; filters status, assignee, classification, unit."""
+    return with_related_counts(_call("list_cases", dict(request.args), _ctx()))
 
 
 @blp.route("/cases/<case_id>", methods=["GET"])

@@ -32,7 +32,9 @@ def _mongodb(config) -> bool:
 
 
 def _elasticsearch(config) -> bool:
-    return requests.get(config["ELASTICSEARCH_URL"], timeout=PROBE_TIMEOUT).ok
+    """An https cluster with a private CA is verified against ``ELASTICSEARCH_CA_CERTS`` when set."""
+    verify = config.get("ELASTICSEARCH_CA_CERTS") or True
+    return requests.get(config["ELASTICSEARCH_URL"], timeout=PROBE_TIMEOUT, verify=verify).ok
 
 
 @blp.route("/healthz")

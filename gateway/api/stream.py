@@ -94,6 +94,9 @@ def _frames(relay: StreamRelay, view, resume_from: int | None, keepalive: float,
             relay.wait(1.0)
 
 
+ACCESS_FIELDS = ("unit", "agency", "assignees", "classification", "sensitivity", "review_state", "submitting_unit")
+
+
 def _lookups(relay: StreamRelay, rpc):
     """Who may see a case or an alert: this process's cache, then the stored events, then the owning service."""
 
@@ -111,7 +114,7 @@ def _lookups(relay: StreamRelay, rpc):
                 record = stored["payload"] if stored else fetch()
             except (CasewireError, Unavailable):  # unknown or unreachable: not shown (fail closed)
                 return None
-            found = {key: record.get(key) for key in ("unit", "agency", "assignees")}
+            found = {key: record.get(key) for key in ACCESS_FIELDS}
             cache.put(record_id, found)
         return found
 

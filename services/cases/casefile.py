@@ -113,6 +113,8 @@ def case_event(case: dict, change: str) -> dict:
             "classification": case["classification"],
             "sensitivity": case.get("sensitivity"),
             "review_state": case.get("review_state"),
+            "submitting_unit": case.get("submitting_unit"),
+            "control_official": case.get("control_official"),
             "unit": case["unit"],
             "agency": case.get("agency"),
             "assignees": case.get("assignees") or [],

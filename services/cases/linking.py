@@ -162,6 +162,25 @@ class LinkEntrypoints(CaseWorker):
         return {"cases": visible, "alerts": alerts}
 
     @rpc(expected_exceptions=ERRORS)
+    def visible_cases(self, case_ids: list, context: dict) -> dict:
+        """Of ``case_ids``, the cases the caller may open, as short summaries (unknown ids are left out).
+
+        ``visible_cases(["c1", "c2"], context)`` → ``{"items": [{"id", "title", "status", "classification",
+        "unit"}]}``: what the gateway shows next to an alert (the cases it relates to or was promoted into)
+        without naming a case the caller may not see (C3, C6) or criminal intelligence without a purpose (C9).
+        """
+        items = []
+        for case_id in list(dict.fromkeys(str(i) for i in case_ids or []))[:200]:
+            try:
+                case = self.store.get(case_id)
+            except NotFound:
+                continue
+            if rules.hidden_from(case, context) is None and not rules.lacks_purpose(case, context):
+                keys = ("title", "status", "classification", "unit")
+                items.append({"id": case["_id"], **{key: case.get(key) for key in keys}})
+        return {"items": items}
+
+    @rpc(expected_exceptions=ERRORS)
     def timeline(self, case_id: str, context: dict) -> dict:
         """Every action, link, content item, custody transfer and sighting of the case, oldest first."""
         case = self._open(case_id, context, "case.read")

@@ -7,6 +7,7 @@ sensor hit is no predicate), C9 (purpose), C13 (review at most five years out).
 
 from datetime import datetime, timedelta
 
+from casewire import access as shared
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 CRIMINAL_INTELLIGENCE = "criminal_intelligence"
@@ -149,22 +150,14 @@ def is_system(context: dict | None) -> bool:
 def hidden_from(case: dict, context: dict | None) -> str | None:
     """Why the caller may not see ``case`` (None if they may). ``"secret"`` means answer 404.
 
-    Detectives and analysts see cases of their unit or assigned to them; supervisors those of their
-    unit; criminal intelligence pending review (C3) or restricted (C6) only its controlling unit.
+    The rule is :func:`casewire.access.case_access` (shared with the gateway, search and the stream):
+    the unit and the assignees read a case; criminal intelligence pending review (C3) only its
+    submitting unit, restricted or unlabelled (C6) only its unit. Roles are the gateway's to check.
     """
     if is_system(context):
         return None
-    actor, unit = context.get("actor") or {}, context.get("unit")
-    same_unit = bool(unit) and unit == case.get("unit") and actor.get("agency") == case.get("agency")
-    if case.get("classification") == CRIMINAL_INTELLIGENCE:
-        if case.get("review_state") == "pending_review" and not (
-            unit and unit == case.get("submitting_unit") and actor.get("agency") == case.get("agency")
-        ):
-            return "secret"
-        if case.get("sensitivity") == "restricted" and not same_unit:
-            return "secret"
-    assigned = actor.get("id") in (case.get("assignees") or [])
-    return None if same_unit or assigned else "forbidden"
+    access = shared.case_access(shared.Caller.from_context(context), case, check_role=False)
+    return {shared.Access.ALLOWED: None, shared.Access.HIDDEN: "secret"}.get(access, "forbidden")
 
 
 def ensure_visible(case: dict, context: dict | None) -> None:
@@ -179,4 +172,4 @@ def lacks_purpose(case: dict, context: dict | None) -> bool:
     """C9: criminal intelligence is read only for a stated purpose and a case or incident number."""
     if case.get("classification") != CRIMINAL_INTELLIGENCE or is_system(context):
         return False
-    return not ((context.get("purpose") or "").strip() and (context.get("case_number") or "").strip())
+    return not shared.states_purpose(context)

@@ -5,10 +5,12 @@ from datetime import datetime
 from casewire import events
 from casewire.alerts import FACE_NOTICE
 from casewire.errors import InvalidInput, NotFound
-from services.entities.dependencies import EntityStore
+from services.entities.dependencies import RELATED_LIMIT, EntityStore
 from services.entities.extraction import extract
-from services.entities.relations import related_records
+from services.entities.relations import lookup_ids, related_records
 from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, ref_of
+
+MERGE_SIGHTINGS = 5000  # sightings per entity an entities_merged event carries
 
 
 def resolve(store: EntityStore, alert: dict, region: str, now: datetime) -> tuple[dict, bool]:
@@ -125,3 +127,42 @@ def related_of_record(store: EntityStore, record_type: str, record_id: str) -> l
     sightings = [s for s in store.sightings_of_records([record_id]) if s["record_type"] == record_type]
     entities = list(store.many({s["entity_id"] for s in sightings}).values())
     return related_records(store, record_id, entities)
+
+
+def related_counts(store: EntityStore, groups: dict[str, list[str]]) -> dict[str, int]:
+    """For each key, how many other records share an entity with any record of its group.
+
+    A group is a record and what stands for it (a case and its linked alerts); its own records are not
+    counted. One bounded lookup per group, as :func:`related_of_record` does for one record.
+    """
+    counts = {}
+    for key, record_ids in groups.items():
+        own = set(record_ids)
+        sightings = store.sightings_of_records(list(own))
+        entities = list(store.many({s["entity_id"] for s in sightings}).values())
+        lookup = lookup_ids(store, entities) if entities else {}
+        others = {
+            (s["record_type"], s["record_id"])
+            for s in store.earlier_sightings(list(lookup), "", limit=RELATED_LIMIT)
+            if s["record_id"] not in own
+        }
+        counts[key] = len(others)
+    return counts
+
+
+def merge_event(store: EntityStore, survivor_id: str, merged_id: str, undone: bool, at: datetime) -> dict:
+    """The ``entities_merged`` body: both entities as they are now, with their current sightings."""
+    entities = []
+    for entity in store.many([survivor_id, merged_id]).values():
+        sightings = [] if entity.get("merged_into") else store.timeline(entity["_id"], limit=MERGE_SIGHTINGS)
+        entities.append(
+            {
+                **ref_of(entity),
+                "aliases": entity.get("aliases") or [],
+                "name": entity.get("name"),
+                "merged_into": entity.get("merged_into"),
+                "sightings": SightingOut(many=True).dump(sightings),
+            }
+        )
+    body = {"survivor_id": survivor_id, "merged_id": merged_id, "undone": undone, "at": at.isoformat()}
+    return events.EntitiesMerged().load({**body, "entities": entities})

@@ -102,6 +102,7 @@ class EntitiesService:
         """
         self._audit("entity.merge", context, [entity_id, other_id])
         merge = self.store.merge(entity_id, other_id, _actor_id(context), self.now())
+        self.dispatch(events.ENTITIES_MERGED, records.merge_event(self.store, entity_id, other_id, False, self.now()))
         return {"merge": MergeOut().dump(merge), "entity": records.describe(self.store, self.store.get(entity_id))}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -112,6 +113,7 @@ class EntitiesService:
         """
         self._audit("entity.unmerge", context, [entity_id, other_id])
         merge = self.store.unmerge(entity_id, other_id, _actor_id(context), self.now())
+        self.dispatch(events.ENTITIES_MERGED, records.merge_event(self.store, entity_id, other_id, True, self.now()))
         return {
             "merge": MergeOut().dump(merge),
             "entity": records.describe(self.store, self.store.get(entity_id)),
@@ -161,6 +163,14 @@ class EntitiesService:
     def related_records(self, record_type: str, record_id: str) -> list[dict]:
         """Alerts and cases sharing entities with one alert or case, each naming the shared entities."""
         return records.related_of_record(self.store, record_type, record_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def related_counts(self, groups: dict) -> dict:
+        """How many records share entities with each group, for list pages in one call, e.g.
+        ``{"c1": ["c1", "a7"]}`` (a case and its linked alerts) → ``{"c1": 3}``."""
+        if not isinstance(groups, dict) or len(groups) > 500:
+            raise InvalidInput("groups is a mapping of at most 500 keys", {"groups": ["at most 500 keys"]})
+        return records.related_counts(self.store, {str(k): [str(i) for i in v or []] for k, v in groups.items()})
 
     @rpc(expected_exceptions=EXPECTED)
     def export_entities(self, after: str | None = None, limit: int = 500) -> dict:

@@ -30,6 +30,7 @@ class AlertStore:
         for field in LIST_FILTERS:
             self.alerts.create_index([(field, ASCENDING), ("received_at", DESCENDING)], name=f"{field}_time")
         self.alerts.create_index([("unpublished", ASCENDING)], name="unpublished")
+        self.alerts.create_index([("update_unpublished", ASCENDING)], name="update_unpublished")
         self.alerts.create_index([("dedupe_key", ASCENDING), ("occurred_at", ASCENDING)], name="near_duplicates")
         self.alerts.create_index(
             [("source_system", ASCENDING), ("repeats.source_event_id", ASCENDING)], name="repeat_keys"
@@ -118,6 +119,22 @@ class AlertStore:
         """Alerts whose ``alert_received`` event has not been confirmed yet."""
         return list(self.alerts.find({"unpublished": True, "received_at": {"$lt": older_than}}).limit(limit))
 
+    def updates_unpublished(self, older_than: datetime, limit: int = 500) -> list[dict]:
+        """Alerts whose latest ``alert_updated`` event has not been confirmed yet."""
+        return list(self.alerts.find({"update_unpublished": {"$lt": older_than}}).limit(limit))
+
+    def mark_update_published(self, alert_id: str, version: int) -> None:
+        """The ``alert_updated`` of ``version`` was confirmed (a newer change keeps its own flag)."""
+        self.alerts.update_one({"_id": alert_id, "version": version}, {"$unset": {"update_unpublished": ""}})
+
+    def _versioned(self, alert_id: str, update: dict, at: datetime) -> dict:
+        """``update`` plus a new version and the outbox flag of its ``alert_updated`` event.
+
+        Alerts stored before versions existed count as version 1 (their ``alert_received``).
+        """
+        self.alerts.update_one({"_id": alert_id, "version": {"$exists": False}}, {"$set": {"version": 1}})
+        return {**update, "$inc": {"version": 1}, "$set": {**update.get("$set", {}), "update_unpublished": at}}
+
     # -- reading --------------------------------------------------------------------------------
 
     def get(self, alert_id: str) -> dict:
@@ -158,6 +175,7 @@ class AlertStore:
         update = {"$push": {"actions": action}}
         if changes:
             update["$set"] = changes
+        update = self._versioned(alert_id, update, action["at"])
         alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
         if alert is None:
             current = self.get(alert_id)["status"]
@@ -197,7 +215,11 @@ class AlertStore:
         """Set ``promoted`` and remember ``case_id`` once; Conflict when the alert was dismissed."""
         alert = self.alerts.find_one_and_update(
             {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
-            {"$set": {"status": "promoted"}, "$addToSet": {"case_ids": case_id}, "$push": {"actions": action}},
+            self._versioned(
+                alert_id,
+                {"$set": {"status": "promoted"}, "$addToSet": {"case_ids": case_id}, "$push": {"actions": action}},
+                action["at"],
+            ),
             return_document=ReturnDocument.AFTER,
         )
         if alert is not None:

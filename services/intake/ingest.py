@@ -47,6 +47,7 @@ def new_document(alert: dict, context: dict, now: datetime, policy: RetentionPol
         "repeats": [],
         "actions": [{"action": "received", "actor": actor.get("id", "system"), "at": now, "detail": {}}],
         "unpublished": True,
+        "version": 1,
     }
     key = dedupe_key(alert)
     if key:

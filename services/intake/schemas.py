@@ -47,6 +47,8 @@ class AlertOut(Schema):
     assigned_unit = fields.String(allow_none=True)
     dismissal = fields.Dict(allow_none=True)
     case_id = fields.String(allow_none=True)
+    cases = fields.List(fields.String(), attribute="case_ids", dump_default=list)  # the cases it was promoted into
+    version = fields.Integer(dump_default=1)
     notes = fields.String()
     repeats = fields.List(fields.Nested(Repeat), dump_default=list)
     purge_after = fields.AwareDateTime(allow_none=True)
@@ -99,14 +101,25 @@ class AlertEvent(Schema):
     record_class = fields.String()
     agency = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True)
+    notes = fields.Method("searchable_notes", allow_none=True)
     version = fields.Integer(dump_default=1)
 
+    def searchable_notes(self, alert):
+        """The submission's notes and every note added since, one per line (what search matches)."""
+        added = [entry["detail"].get("text") for entry in alert.get("actions") or [] if entry.get("action") == "note"]
+        return "\n".join(text for text in [alert.get("notes"), *added] if text) or None
 
-class AlertExport(AlertEvent):
-    """An alert as ``export_alerts`` pages it: the event fields plus its assignee."""
+
+class AlertUpdate(AlertEvent):
+    """An alert dumped for ``alert_updated``: the event fields plus who holds it and its cases."""
 
     assignee = fields.String(allow_none=True)
+    assigned_unit = fields.String(allow_none=True)
+    case_ids = fields.List(fields.String(), dump_default=list)
+
+
+class AlertExport(AlertUpdate):
+    """An alert as ``export_alerts`` pages it: the ``alert_updated`` fields."""
 
 
 def encode_cursor(alert: dict) -> str:

@@ -24,6 +24,7 @@ from services.intake.schemas import (
     AlertExport,
     AlertOut,
     AlertSummary,
+    AlertUpdate,
     ListIn,
     decode_cursor,
     encode_cursor,
@@ -131,6 +132,7 @@ class IntakeService:
             "agency": alert.get("agency"),
         }
         self.dispatch(events.ALERT_ASSIGNED, events.AlertAssigned().dump(events.AlertAssigned().load(assigned)))
+        self._publish_update(alert, "assigned")
         return AlertOut().dump(alert)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -138,7 +140,7 @@ class IntakeService:
         """Append a note to the alert's action log, e.g. ``{"text": "Patrol notified"}`` (any status)."""
         note = _load(NoteBody(), body, "note")
         entry = action("note", context, self.now(), text=note["text"])
-        return AlertOut().dump(self.alerts.transition(alert_id, (), {}, entry))
+        return AlertOut().dump(self._publish_update(self.alerts.transition(alert_id, (), {}, entry), "note"))
 
     @rpc(expected_exceptions=EXPECTED)
     def dismiss_alert(self, alert_id: str, body: dict, context: dict) -> dict:
@@ -148,7 +150,8 @@ class IntakeService:
         entry = action("dismissed", context, at, **dismissal)
         allowed_from, status = TRANSITIONS["dismiss"]
         changes = {"status": status, "dismissal": {**dismissal, "by": entry["actor"], "at": at.isoformat()}}
-        return AlertOut().dump(self.alerts.transition(alert_id, allowed_from, changes, entry))
+        alert = self.alerts.transition(alert_id, allowed_from, changes, entry)
+        return AlertOut().dump(self._publish_update(alert, "dismissed"))
 
     @rpc(expected_exceptions=EXPECTED)
     def mark_promoted(self, alert_id: str, case_id: str, context: dict) -> dict:
@@ -164,7 +167,10 @@ class IntakeService:
             "at": self.now(),
             "detail": {"case_id": case_id},
         }
-        return AlertOut().dump(self.alerts.mark_promoted(alert_id, case_id, action))
+        alert = self.alerts.mark_promoted(alert_id, case_id, action)
+        if alert.get("update_unpublished"):
+            self._publish_update(alert, "promoted")
+        return AlertOut().dump(alert)
 
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:
@@ -180,6 +186,8 @@ class IntakeService:
         """Re-announce alerts whose ``alert_received`` was not confirmed (an outbox sweep)."""
         for alert in self.alerts.unpublished(older_than=self.now() - timedelta(seconds=10)):
             self._publish(alert)
+        for alert in self.alerts.updates_unpublished(older_than=self.now() - timedelta(seconds=10)):
+            self._publish_update(alert, "republished")
 
     @timer(interval=30, eager=True)
     def purge_expired_reads(self) -> int:
@@ -216,6 +224,17 @@ class IntakeService:
             log.exception("alert_received for %s not confirmed; the outbox will retry", alert["_id"])
             return
         self.alerts.mark_published(alert["_id"])
+
+    def _publish_update(self, alert: dict, change: str) -> dict:
+        """Announce ``alert_updated`` at the alert's version; unconfirmed, the outbox sweep retries."""
+        try:
+            payload = events.AlertUpdated().load({**AlertUpdate().dump(alert), "change": change})
+            self.dispatch(events.ALERT_UPDATED, payload)
+        except Exception:
+            log.exception("alert_updated for %s not confirmed; the outbox will retry", alert["_id"])
+            return alert
+        self.alerts.mark_update_published(alert["_id"], alert.get("version", 1))
+        return alert
 
     @rpc(expected_exceptions=EXPECTED)
     def export_alerts(self, after: str | None = None, limit: int = 500) -> dict:

@@ -4,20 +4,23 @@ The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles
 "purpose", "case_number"}``. The rules, applied inside every query (never after it):
 
 - alerts: the caller's agency (or alerts without one);
-- cases: the owning unit, or an assignee, within the caller's agency; a criminal intelligence case
-  not yet approved, ``restricted`` or without a sensitivity label only to its unit (C3, C6, failing
-  closed; as the gateway's ``case_access`` decides for reads); criminal intelligence at all only
-  when the search states a purpose and a case or incident number (C9);
+- cases: :func:`casewire.access.case_access` written as filters (the one rule the gateway, the cases
+  service and the stream use; README "Security"): intelligence pending review only its submitting unit
+  (C3); otherwise the owning unit in its agency and the assignees, but ``restricted`` or unlabelled
+  intelligence only its unit (C6, failing closed); criminal intelligence at all only when the search
+  states a purpose and a case or incident number (C9);
 - entities and sightings: the shared entity database, open to staff (the records a sighting names
   are themselves filtered, see :func:`record_visible`).
 
-Criminal intelligence the caller may not open (C6): ``agency_only`` is answered with the agency
-contact only (:func:`pointer_filter`); ``restricted`` returns nothing, exactly like a miss, and the
+Criminal intelligence the caller may not open (C6): approved ``open`` or ``agency_only`` is answered
+with the agency contact only (:func:`pointer_filter`); ``restricted`` returns nothing, exactly like a miss, and the
 control official is told (:func:`restricted_filter`).
 """
 
-CI = "criminal_intelligence"
-SHAREABLE = ["open", "agency_only"]  # intelligence an assignee outside its unit may open, once approved
+from casewire import access as shared
+
+CI = shared.CRIMINAL_INTELLIGENCE
+SHAREABLE = list(shared.SHAREABLE)  # approved intelligence an assignee outside its unit may open
 
 
 def _term(field: str, value) -> dict:
@@ -30,7 +33,7 @@ def _actor(caller: dict | None) -> dict:
 
 def states_purpose(caller: dict | None) -> bool:
     """C9: criminal intelligence is searched only with a purpose and a case or incident number."""
-    return bool((caller or {}).get("purpose") and (caller or {}).get("case_number"))
+    return shared.states_purpose(caller)
 
 
 def _same_agency(caller: dict | None) -> dict:
@@ -39,15 +42,28 @@ def _same_agency(caller: dict | None) -> dict:
     return {"bool": {"should": [_term("agency", agency), no_agency] if agency else [no_agency]}}
 
 
-def _case_opener(caller: dict | None) -> dict:
-    """Cases the caller may open: their unit's, or assigned to them.
+_PENDING_CI = {"bool": {"filter": [_term("classification", CI)], "must_not": [_term("review_state", "approved")]}}
+_NOT_PENDING_CI = {"bool": {"must_not": [_PENDING_CI]}}
 
-    Intelligence reaches an assignee outside its unit only once approved and labelled ``open`` or
-    ``agency_only``: pending review, ``restricted`` or unlabelled, it stays with its unit (fails closed).
+
+def _case_opener(caller: dict | None) -> dict:
+    """Cases the caller may open, as :func:`casewire.access.case_access` decides (README, Security):
+
+    intelligence pending review only by its submitting unit (C3); otherwise the owning unit in its
+    agency, and assignees, but intelligence reaches an assignee outside its unit only once approved and
+    labelled ``open`` or ``agency_only`` (``restricted`` or unlabelled: its unit only, failing closed).
     """
     should = []
-    if (caller or {}).get("unit"):
-        should.append(_term("unit", caller["unit"]))
+    unit = (caller or {}).get("unit")
+    if unit:
+        no_submitter = {"bool": {"must_not": [{"exists": {"field": "submitting_unit"}}]}}
+        submitter = {
+            "bool": {
+                "should": [_term("submitting_unit", unit), {"bool": {"filter": [no_submitter, _term("unit", unit)]}}]
+            }
+        }
+        should.append({"bool": {"filter": [_PENDING_CI, submitter, _same_agency(caller)]}})
+        should.append({"bool": {"filter": [_NOT_PENDING_CI, _term("unit", unit), _same_agency(caller)]}})
     if _actor(caller).get("id"):
         shareable = {
             "bool": {
@@ -62,7 +78,7 @@ def _case_opener(caller: dict | None) -> dict:
 
 
 def _opens(caller: dict | None) -> dict:
-    return {"bool": {"filter": [_same_agency(caller), _case_opener(caller)]}}
+    return _case_opener(caller)
 
 
 def case_filter(caller: dict | None) -> dict:
@@ -78,21 +94,21 @@ def entity_filter(caller: dict | None) -> dict:
     return {"bool": {"filter": [_term("kind", "entity")]}}
 
 
-def _ci_not_openable(caller: dict | None, sensitivity: str, approved_only: bool) -> dict:
-    filters = [_term("kind", "case"), _term("classification", CI), _term("sensitivity", sensitivity)]
+def _ci_not_openable(caller: dict | None, sensitivities: list[str], approved_only: bool) -> dict:
+    filters = [_term("kind", "case"), _term("classification", CI), {"terms": {"sensitivity": sensitivities}}]
     if approved_only:
         filters.append(_term("review_state", "approved"))
     return {"bool": {"filter": filters, "must_not": [_opens(caller)]}}
 
 
 def pointer_filter(caller: dict | None) -> dict:
-    """``agency_only`` criminal intelligence the caller cannot open: answered with its agency contact."""
-    return _ci_not_openable(caller, "agency_only", approved_only=True)
+    """Approved ``open`` or ``agency_only`` intelligence the caller cannot open: only its agency contact (C6)."""
+    return _ci_not_openable(caller, SHAREABLE, approved_only=True)
 
 
 def restricted_filter(caller: dict | None) -> dict:
     """``restricted`` criminal intelligence the caller cannot open: a silent hit the control official hears of."""
-    return _ci_not_openable(caller, "restricted", approved_only=False)
+    return _ci_not_openable(caller, ["restricted"], approved_only=False)
 
 
 def record_visible(caller: dict | None) -> dict:

@@ -4,13 +4,22 @@ import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError, helpers
+from elasticsearch import (
+    ApiError,
+    BadRequestError,
+    ConflictError,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+    helpers,
+)
 from nameko.extensions import DependencyProvider
 
 from casewire.errors import Unavailable
 from services.search.mappings import INDICES, SETTINGS
 
 ELASTICSEARCH_URL_KEY = "ELASTICSEARCH_URL"
+ELASTICSEARCH_CA_CERTS_KEY = "ELASTICSEARCH_CA_CERTS"  # a CA file (PEM) for https clusters with a private CA
 INDEX_PREFIX_KEY = "INDEX_PREFIX"
 log = logging.getLogger(__name__)
 
@@ -39,7 +48,11 @@ class SearchIndex:
     # --- lifecycle -------------------------------------------------------------------------------
 
     def ensure_indices(self) -> None:
-        """Create each versioned index and point its alias at it, if not done already."""
+        """Create each versioned index and point its alias at it, if not done already.
+
+        Safe when several replicas start at once: an index another replica created first is taken as
+        it is, and the alias is added only while no index holds it yet (re-checked after a lost race).
+        """
         for name, spec in INDICES.items():
             alias = self.alias(name)
             if self.client.indices.exists_alias(name=alias):
@@ -49,8 +62,26 @@ class SearchIndex:
                 continue
             index = f"{alias}-v{spec['version']}"
             if not self.client.indices.exists(index=index):
-                self.create_index(name, index)
-            self.client.indices.put_alias(index=index, name=alias)
+                self._create_if_absent(name, index)
+            self._alias_if_unclaimed(name, index)
+
+    def _create_if_absent(self, name: str, index: str) -> None:
+        try:
+            self.create_index(name, index)
+        except BadRequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
+            log.info("%s was created by another replica", index)
+
+    def _alias_if_unclaimed(self, name: str, index: str) -> None:
+        """Point the alias of ``name`` at ``index`` unless another index took it meanwhile (a reindex)."""
+        alias = self.alias(name)
+        if self.client.indices.exists_alias(name=alias):
+            return
+        self.client.indices.put_alias(index=index, name=alias)
+        holders = self.live_indices(name)
+        if holders != [index]:
+            log.warning("%s points at %s; %s is left without it", alias, holders, index)
 
     def create_index(self, name: str, index: str) -> None:
         spec = INDICES[name]
@@ -203,8 +234,14 @@ class SearchIndex:
         return self.client.ping()
 
 
-def connect(url: str) -> Elasticsearch:
-    return Elasticsearch(url, request_timeout=30)
+def connect(url: str, ca_certs: str | None = None) -> Elasticsearch:
+    """A client for ``url``; ``ca_certs`` (a PEM file) verifies an https cluster signed by a private CA."""
+    return Elasticsearch(url, request_timeout=30, **({"ca_certs": ca_certs} if ca_certs else {}))
+
+
+def client_from(config: dict) -> Elasticsearch:
+    """The client a config file describes (``ELASTICSEARCH_URL``, ``ELASTICSEARCH_CA_CERTS``)."""
+    return connect(config[ELASTICSEARCH_URL_KEY], config.get(ELASTICSEARCH_CA_CERTS_KEY) or None)
 
 
 class SearchIndexProvider(DependencyProvider):
@@ -212,7 +249,7 @@ class SearchIndexProvider(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.client = connect(config[ELASTICSEARCH_URL_KEY])
+        self.client = client_from(config)
         self.index = SearchIndex(self.client, config.get(INDEX_PREFIX_KEY, "casewire"))
         self.index.ensure_indices()
 

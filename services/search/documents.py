@@ -78,6 +78,7 @@ def case_document(case: dict) -> dict:
         "sensitivity": case.get("sensitivity"),
         "review_state": case.get("review_state"),
         "control_official": case.get("control_official"),
+        "submitting_unit": case.get("submitting_unit"),
     }
 
 

@@ -65,6 +65,29 @@ def index_resolution(index: SearchIndex, resolved: dict) -> None:
             index.put("sightings", sighting_id(sighting), sighting_document(sighting))
 
 
+def apply_merge(index: SearchIndex, merged: dict) -> dict:
+    """``entities_merged``: a merged-away entity leaves the index with its sightings; each live entity is
+    written as it is now and its sightings are exactly the ones the event lists (re-pointed ones moved
+    over, ones no longer its own removed). Applying it twice changes nothing."""
+    index.refresh("sightings")
+    changed = {"entities": 0, "sightings": 0, "removed": 0}
+    for entity in merged["entities"]:
+        if index.exists("purged", entity["id"]):
+            continue
+        held = {doc_id for doc_id, _, _ in index.scan("sightings", {"term": {"entity_id": entity["id"]}})}
+        if entity.get("merged_into"):
+            changed["removed"] += index.delete("entities", [entity["id"]]) + index.delete("sightings", held)
+            continue
+        index.put("entities", entity["id"], entity_document(entity))
+        current = {sighting_id(s): s for s in entity["sightings"] if s["entity_id"] == entity["id"]}
+        for doc_id, sighting in current.items():
+            index.put("sightings", doc_id, sighting_document(sighting))
+        changed["entities"] += 1
+        changed["sightings"] += len(current)
+        changed["removed"] += index.delete("sightings", held - set(current))
+    return changed
+
+
 def purge(index: SearchIndex, record_type: str, record_id: str) -> dict:
     """Remove a record and every sighting of or by it from every index; remember its id."""
     index.put("purged", record_id, {"record_type": record_type})

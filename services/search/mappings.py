@@ -108,8 +108,11 @@ INDICES = {
         },
     },
     "cases": {
-        "version": 1,
-        "mappings": {"dynamic": False, "properties": {**COMMON, "opened_at": {"type": "date"}}},
+        "version": 2,  # v2: submitting_unit (who sees intelligence pending review, C3)
+        "mappings": {
+            "dynamic": False,
+            "properties": {**COMMON, "opened_at": {"type": "date"}, "submitting_unit": _KEYWORD},
+        },
     },
     # Ids of purged records (no content): a replayed event must not bring a purged record back (C16).
     "purged": {

@@ -30,11 +30,23 @@ class SearchService:
         with indexing.at_least_once(events.ALERT_RECEIVED):
             indexing.index_alert(self.index, events.AlertReceived().load(payload))
 
+    @event_handler(events.INTAKE, events.ALERT_UPDATED, requeue_on_error=True)
+    def handle_alert_updated(self, payload: dict) -> None:
+        """Re-index a changed alert (status, assignee, notes) at its new version; older ones are ignored."""
+        with indexing.at_least_once(events.ALERT_UPDATED):
+            indexing.index_alert(self.index, events.AlertUpdated().load(payload))
+
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED, requeue_on_error=True)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Index the alert's entities and their sightings."""
         with indexing.at_least_once(events.ALERT_RESOLVED):
             indexing.index_resolution(self.index, events.AlertResolved().load(payload))
+
+    @event_handler(events.ENTITIES, events.ENTITIES_MERGED, requeue_on_error=True)
+    def handle_entities_merged(self, payload: dict) -> None:
+        """A merge or unmerge: drop the merged-away entity, re-point sightings to their current entity."""
+        with indexing.at_least_once(events.ENTITIES_MERGED):
+            indexing.apply_merge(self.index, events.EntitiesMerged().load(payload))
 
     @event_handler(events.CASES, events.CASE_UPDATED, requeue_on_error=True)
     def handle_case_updated(self, payload: dict) -> None:

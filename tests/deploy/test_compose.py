@@ -40,3 +40,9 @@ def test_compose_uses_the_same_pinned_images_as_the_dev_overlay(compose, docs):
     images = {compose[name]["image"] for name in compose if name not in BACKENDS}
     tag = pod_spec(of_kind(docs["base"], "Deployment")["gateway"])["containers"][0]["image"].split(":")[-1]
     assert images == {f"casewire:{tag}"}
+
+
+def test_C22_compose_gives_the_checkpoint_key_to_the_audit_service_only(compose):
+    assert [
+        name for name, service in compose.items() if "AUDIT_CHECKPOINT_KEY" in (service.get("environment") or {})
+    ] == ["audit"]

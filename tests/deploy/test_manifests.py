@@ -225,3 +225,40 @@ def test_the_probe_command_knows_every_service():
 
     assert sorted(probe.SERVICES) == SERVICES
     assert sorted(probe_command.params[0].type.choices) == SERVICES
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_C22_only_the_audit_deployment_holds_the_checkpoint_key(docs, target):
+    """The audit service signs its own checkpoints (a timer); no job, no other process gets the key."""
+    holders = {
+        f"{resource['kind']}/{resource['metadata']['name']}"
+        for resource in workloads(docs[target])
+        for container in containers(resource)
+        for entry in container.get("env", []) + container.get("envFrom", [])
+        if entry.get("name") == "AUDIT_CHECKPOINT_KEY"
+        or "casewire-audit-checkpoint" in yaml.safe_dump(entry.get("valueFrom") or entry.get("secretRef") or {})
+    }
+    assert holders == {"Deployment/audit"}
+    assert not of_kind(docs[target], "CronJob"), "checkpoints are the audit service's timer, not a job"
+    key = next(
+        e
+        for e in pod_spec(of_kind(docs[target], "Deployment")["audit"])["containers"][0]["env"]
+        if e["name"] == "AUDIT_CHECKPOINT_KEY"
+    )
+    assert key["valueFrom"]["secretKeyRef"] == {"name": "casewire-audit-checkpoint", "key": "AUDIT_CHECKPOINT_KEY"}
+    for name, settings in of_kind(docs[target], "ConfigMap").items():
+        assert "AUDIT_CHECKPOINT_KEY" not in settings.get("data", {}), name
+
+
+def test_production_trusts_elasticsearch_through_its_setting_not_by_replacing_certifi(docs):
+    production = docs["production"]
+    assert of_kind(production, "ConfigMap")["casewire-settings"]["data"]["ELASTICSEARCH_CA_CERTS"] == (
+        "/etc/casewire/tls/ca.crt"
+    )
+    for name, deployment in of_kind(production, "Deployment").items():
+        mounts = [m["mountPath"] for c in containers(deployment) for m in c.get("volumeMounts", [])]
+        assert "/etc/casewire/tls" in mounts, name
+        assert not [m for m in mounts if "certifi" in m], f"{name} mounts over certifi's bundle"
+    for config in ("services/search/config.yaml", "gateway/config.yaml"):
+        loaded = load_config(REPO / config, environ={"ELASTICSEARCH_CA_CERTS": "/etc/casewire/tls/ca.crt"})
+        assert loaded["ELASTICSEARCH_CA_CERTS"] == "/etc/casewire/tls/ca.crt", config

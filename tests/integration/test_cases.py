@@ -60,7 +60,7 @@ def ci_fields(**overrides):
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def alpr(plate=None, notes=None):
+def alpr(plate=None, notes=None, camera=None):
     body = {
         "source": "alpr",
         "source_system": "flock",
@@ -71,7 +71,7 @@ def alpr(plate=None, notes=None):
         "payload": {
             "plate": plate or f"C{uuid.uuid4().hex[:6].upper()}",
             "plate_state": "TX",
-            "camera_id": f"cam-{uuid.uuid4().hex[:6]}",
+            "camera_id": camera or f"cam-{uuid.uuid4().hex[:6]}",
         },
     }
     if notes:
@@ -349,7 +349,7 @@ def test_entities_link_with_a_role_and_the_entities_service_records_it(rpc):
 def test_related_names_cases_and_alerts_sharing_entities(rpc):
     plate = f"Q{uuid.uuid4().hex[:6].upper()}"
     first, entities = resolved_alert(rpc, plate=plate)
-    second, _ = resolved_alert(rpc, plate=plate)
+    second, _ = resolved_alert(rpc, plate=plate, camera="cam-8")  # another camera: not a near-duplicate read
     mine = rpc.cases.link_alert(new_case(rpc)["id"], {"alert_id": first["id"]}, DANA)
     theirs = rpc.cases.link_entity(new_case(rpc)["id"], {"entity_id": entities[0]["id"], "role": "suspect"}, DANA)
     related = rpc.cases.related(mine["id"], DANA)

@@ -1,5 +1,6 @@
 """Index lifecycle on the real Elasticsearch: versioned names, aliases, rebuilds and the swap."""
 
+import eventlet
 import pytest
 
 from services.search import indexing, rebuild
@@ -85,3 +86,23 @@ def test_C16_a_record_purged_during_a_rebuild_stays_gone(index):
 
     rebuild.rebuild(index, "entities", export_then_purge, lambda n: None)
     assert index.exists("entities", kept["id"]) and not index.exists("entities", purged["id"])
+
+
+def test_replicas_starting_together_share_one_index_per_alias(index, es):
+    """Two search replicas create the indices at once: the loser of each race takes the winner's index."""
+    replicas = [SearchIndex(es, index.prefix) for _ in range(4)]
+    pool = eventlet.GreenPool()
+    results = list(pool.imap(lambda replica: replica.ensure_indices(), replicas))
+    assert results == [None] * 4
+    for name, spec in INDICES.items():
+        assert index.live_indices(name) == [f"{index.alias(name)}-v{spec['version']}"]
+
+
+def test_an_index_created_by_another_replica_between_check_and_create_is_taken(index, es):
+    name, spec = "alerts", INDICES["alerts"]
+    concrete = f"{index.alias(name)}-v{spec['version']}"
+    index.create_index(name, concrete)  # the other replica won the race after our exists() check
+    index._create_if_absent(name, concrete)
+    index._alias_if_unclaimed(name, concrete)
+    index._alias_if_unclaimed(name, concrete)
+    assert index.live_indices(name) == [concrete]

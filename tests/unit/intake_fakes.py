@@ -53,7 +53,12 @@ class FakeAlerts:
             raise Conflict(f"alert {alert_id} is {doc['status']}", {"status": [f"is {doc['status']}"]})
         doc.update(changes)
         doc["actions"].append(action)
+        doc.update(version=doc.get("version", 1) + 1, update_unpublished=action["at"])
         return doc
+
+    def mark_update_published(self, alert_id, version):
+        if self.docs[alert_id].get("version") == version:
+            self.docs[alert_id].pop("update_unpublished", None)
 
     def due_for_purge(self, record_class, now, limit=500):
         return [

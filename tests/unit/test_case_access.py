@@ -85,7 +85,8 @@ def test_C3_unapproved_intelligence_is_seen_only_by_its_submitting_unit(review_s
     "identity, record, expected",
     [
         (who("analyst"), case(), Visibility.FULL),
-        (who("analyst", unit="rtcc"), case(), Visibility.CONTACT),  # deconfliction inside the agency
+        (who("analyst", unit="rtcc"), case(), Visibility.NONE),  # another unit's case: as search does, not shown
+        (who("analyst"), intelligence("open"), Visibility.CONTACT),  # approved open intelligence: a pointer
         (who("analyst", agency="LA0000000"), case(), Visibility.NONE),
         (who("analyst"), intelligence("restricted"), Visibility.NONE),
         (who("analyst"), intelligence("agency_only"), Visibility.CONTACT),

@@ -192,8 +192,25 @@ def test_assigning_logs_the_action_and_announces_it(service, clock, alert_id):
     last = alert["actions"][-1]
     assert (last["action"], last["actor"], last["at"]) == ("assigned", "alice", "2026-01-05T22:17:00+00:00")
     assert last["detail"] == {"assignee": "bob", "unit": "rtcc"}
-    event_type, payload = service.dispatch.call_args.args
-    assert event_type == "alert_assigned" and payload["alert_id"] == alert_id and payload["assignee"] == "bob"
+    sent = {call.args[0]: call.args[1] for call in service.dispatch.call_args_list}
+    payload = sent["alert_assigned"]
+    assert payload["alert_id"] == alert_id and payload["assignee"] == "bob"
+
+
+def test_every_change_announces_alert_updated_at_a_higher_version(service, alert_id):
+    """Search re-indexes an alert from these events; each carries the whole alert at its new version."""
+    service.dispatch.reset_mock()
+    service.assign_alert(alert_id, {"assignee": "bob"}, CONTEXT)
+    service.add_note(alert_id, {"text": "patrol on the way"}, CONTEXT)
+    alert = service.dismiss_alert(alert_id, {"reason": "false_read"}, CONTEXT)
+    updates = [call.args[1] for call in service.dispatch.call_args_list if call.args[0] == "alert_updated"]
+    assert [(u["change"], u["version"], u["status"]) for u in updates] == [
+        ("assigned", 2, "assigned"),
+        ("note", 3, "assigned"),
+        ("dismissed", 4, "dismissed"),
+    ]
+    assert updates[-1]["assignee"] == "bob" and "patrol on the way" in updates[-1]["notes"]
+    assert alert["version"] == 4 and "update_unpublished" not in service.alerts.docs[alert_id]
 
 
 def test_an_assignment_needs_someone(service, alert_id):
