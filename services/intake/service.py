@@ -16,6 +16,8 @@ from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput, NotFound
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
+from services.intake import outcomes
+from services.intake.deadlines import TriageDeadlines
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
 from services.intake.retention import RetentionPolicy, content_hash
@@ -28,7 +30,7 @@ from services.intake.schemas import (
     decode_cursor,
     encode_cursor,
 )
-from services.intake.triage import TRANSITIONS, action
+from services.intake.triage import TRANSITIONS, TRIAGE_FLAGS, action, by_a_person, owns, timings
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ def _load(schema: Schema, data: dict, what: str) -> dict:
         raise InvalidInput(f"the {what} is invalid", exc.messages) from exc
 
 
-class IntakeService:
+# The module, not the class, is imported: ``nameko run`` takes every class with entrypoints in this module.
+class IntakeService(outcomes.OutcomeEntrypoints):
     name = "intake"
 
     alerts = MongoStore(AlertStore)
@@ -81,7 +84,8 @@ class IntakeService:
     def _ingest(self, submissions: list, context: dict):
         window = timedelta(seconds=float(self.config.get("NEAR_DUPLICATE_SECONDS", 120)))
         policy = RetentionPolicy.from_config(self.config)
-        results, created = ingest(self.alerts, submissions, context, self.now(), window, policy)
+        deadlines = TriageDeadlines.from_config(self.config)
+        results, created = ingest(self.alerts, submissions, context, self.now(), window, policy, deadlines)
         actor = (context or {}).get("actor") or None
         for doc in created:
             self.audit.record(
@@ -103,12 +107,18 @@ class IntakeService:
     @rpc(expected_exceptions=EXPECTED)
     def list_alerts(self, filters: dict) -> dict:
         """Newest first: ``{"status", "source", "assignee", "since", "until", "limit", "cursor"}`` →
-        ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``."""
+        ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``.
+
+        With ``"overdue": true`` (and ``"agency"``), the aging queue instead: the agency's alerts past
+        their triage deadline that nobody has triaged yet, the longest overdue first.
+        """
         query = _load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
         limit = query["limit"]
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
-        items = self.alerts.page(query, limit + 1, after)
-        next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
+        order = "triage_due" if query.get("overdue") else "received_at"
+        page = self.alerts.overdue_page if query.get("overdue") else self.alerts.page
+        items = page(query, limit + 1, after)
+        next_cursor = encode_cursor(items[limit - 1], order) if len(items) > limit else None
         return {"items": AlertSummary(many=True).dump(items[:limit]), "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -119,7 +129,7 @@ class IntakeService:
         entry = action("assigned", context, at, assignee=target.get("assignee"), unit=target.get("unit"))
         allowed_from, status = TRANSITIONS["assign"]
         changes = {"status": status, "assignee": target.get("assignee"), "assigned_unit": target.get("unit")}
-        alert = self.alerts.transition(alert_id, allowed_from, changes, entry)
+        alert = self._after(self.alerts.transition(alert_id, allowed_from, changes, entry), entry, context)
         assigned = {
             "alert_id": alert_id,
             "assignee": target.get("assignee"),
@@ -138,7 +148,7 @@ class IntakeService:
         """Append a note to the alert's action log, e.g. ``{"text": "Patrol notified"}`` (any status)."""
         note = _load(NoteBody(), body, "note")
         entry = action("note", context, self.now(), text=note["text"])
-        return AlertOut().dump(self.alerts.transition(alert_id, (), {}, entry))
+        return AlertOut().dump(self._after(self.alerts.transition(alert_id, (), {}, entry), entry, context))
 
     @rpc(expected_exceptions=EXPECTED)
     def dismiss_alert(self, alert_id: str, body: dict, context: dict) -> dict:
@@ -148,7 +158,8 @@ class IntakeService:
         entry = action("dismissed", context, at, **dismissal)
         allowed_from, status = TRANSITIONS["dismiss"]
         changes = {"status": status, "dismissal": {**dismissal, "by": entry["actor"], "at": at.isoformat()}}
-        return AlertOut().dump(self.alerts.transition(alert_id, allowed_from, changes, entry))
+        alert = self.alerts.transition(alert_id, allowed_from, changes, entry, unset=TRIAGE_FLAGS)
+        return AlertOut().dump(self._after(alert, entry, context))
 
     @rpc(expected_exceptions=EXPECTED)
     def mark_promoted(self, alert_id: str, case_id: str, context: dict) -> dict:
@@ -164,7 +175,23 @@ class IntakeService:
             "at": self.now(),
             "detail": {"case_id": case_id},
         }
-        return AlertOut().dump(self.alerts.mark_promoted(alert_id, case_id, action))
+        alert = self.alerts.mark_promoted(alert_id, case_id, action)
+        return AlertOut().dump(self._after(alert, action, context))
+
+    def _after(self, alert: dict, entry: dict, context: dict | None) -> dict:
+        """What a person's action also records: the first action and first assignment times, and
+        triage when the assignee acts (README, Outcomes). Each is set once; returns the alert."""
+        if not by_a_person(context) or entry["at"] < alert["received_at"]:
+            return alert
+        for empty_field, changes in timings(alert, entry):
+            if alert.get(empty_field) is None and self.alerts.set_once(alert["_id"], empty_field, changes):
+                alert.update(changes)
+        if alert["status"] in TRANSITIONS["assign"][0] and owns(alert, context) and alert.get("touched_at") is None:
+            if self.alerts.mark_triaged(alert["_id"], entry["at"]):
+                alert["touched_at"] = entry["at"]
+                for flag in TRIAGE_FLAGS:
+                    alert.pop(flag, None)
+        return alert
 
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:

@@ -217,7 +217,7 @@ def test_illegal_transitions_are_refused_with_conflict(service, alert_id, status
     with pytest.raises(Conflict):
         service.assign_alert(alert_id, {"assignee": "bob"}, CONTEXT)
     with pytest.raises(Conflict):
-        service.dismiss_alert(alert_id, {"reason": "duplicate"}, CONTEXT)
+        service.dismiss_alert(alert_id, {"reason": "duplicate", "text": "see a-0"}, CONTEXT)
     assert service.alerts.docs[alert_id]["status"] == status
 
 
@@ -231,7 +231,7 @@ def test_dismissal_reasons_come_from_the_controlled_list(service, alert_id):
 
 
 def test_notes_are_logged_in_any_status(service, alert_id):
-    service.dismiss_alert(alert_id, {"reason": "unfounded"}, CONTEXT)
+    service.dismiss_alert(alert_id, {"reason": "unfounded", "text": "no such address"}, CONTEXT)
     alert = service.add_note(alert_id, {"text": "Caller re-contacted, nothing further."}, CONTEXT)
     assert alert["actions"][-1]["action"] == "note"
     assert alert["actions"][-1]["detail"]["text"] == "Caller re-contacted, nothing further."
