@@ -57,6 +57,24 @@ def _by_outcome(rows) -> dict:
     return counts
 
 
+def outcomes_by_source(store, agency: str | None, since, until, source: str | None = None) -> dict:
+    """``{"sources": {source: {"cases", "cases_by_outcome"}}, "total": ..., "all_cases": ...}`` for the
+    cases of ``agency`` opened in ``[since, until)``; ``total`` counts cases with an alert of the
+    sources once each, ``all_cases`` every case."""
+    match = {"agency": agency, "opened_at": {"$gte": since, "$lt": until}}
+    sources = [source] if source else list(SOURCES)
+
+    def figures(query: dict) -> dict:
+        by_outcome = _by_outcome(store.count_by_outcome(query))
+        return {"cases": sum(by_outcome.values()), "cases_by_outcome": by_outcome}
+
+    return {
+        "sources": {name: figures({**match, "alerts.source": name}) for name in sources},
+        "total": figures({**match, "alerts.source": {"$in": sources}}),
+        "all_cases": figures(match),
+    }
+
+
 class OutcomeEntrypoints(CaseWorker):
     """Dispositions, case outcomes by source, and ``alert_overdue`` for webhooks."""
 
@@ -112,21 +130,8 @@ class OutcomeEntrypoints(CaseWorker):
         since = loaded.get("since") or until - DEFAULT_PERIOD
         if since >= until:
             raise InvalidInput("the period is empty", {"since": ["must be before until"]})
-        match = {"agency": loaded.get("agency"), "opened_at": {"$gte": since, "$lt": until}}
-        sources = [loaded["source"]] if loaded.get("source") else list(SOURCES)
-        rows = {}
-        for source in sources:
-            by_outcome = _by_outcome(self.store.count_by_outcome({**match, "alerts.source": source}))
-            rows[source] = {"cases": sum(by_outcome.values()), "cases_by_outcome": by_outcome}
-        total = _by_outcome(self.store.count_by_outcome({**match, "alerts.source": {"$in": sources}}))
-        everything = _by_outcome(self.store.count_by_outcome(match))
-        return {
-            "since": since.isoformat(),
-            "until": until.isoformat(),
-            "sources": rows,
-            "total": {"cases": sum(total.values()), "cases_by_outcome": total},
-            "all_cases": {"cases": sum(everything.values()), "cases_by_outcome": everything},
-        }
+        found = outcomes_by_source(self.store, loaded.get("agency"), since, until, loaded.get("source"))
+        return {"since": since.isoformat(), "until": until.isoformat(), **found}
 
     @event_handler(events.INTAKE, events.ALERT_OVERDUE)
     def handle_alert_overdue(self, payload: dict) -> None:

@@ -11,6 +11,8 @@ Durations use the retention syntax: ``90s``, ``5m``, ``12h``, ``2d`` (a bare num
 
 from datetime import datetime, timedelta
 
+from nameko.extensions import DependencyProvider
+
 from services.intake.retention import parse_duration
 
 PRIORITY_LEVELS = ("critical", "high", "normal", "low")
@@ -70,3 +72,14 @@ class TriageDeadlines:
     def due(self, alert: dict, received_at: datetime) -> datetime | None:
         allowed = self.allowed(alert)
         return received_at + allowed if allowed is not None else None
+
+
+class Deadlines(DependencyProvider):
+    """The configured table, read once when the container starts: a bad ``TRIAGE_DEADLINES`` stops
+    intake at start instead of failing alerts one by one."""
+
+    def setup(self):
+        self.table = TriageDeadlines.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.table

@@ -17,7 +17,7 @@ from casewire.errors import EXPECTED, InvalidInput, NotFound
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
 from services.intake import outcomes
-from services.intake.deadlines import TriageDeadlines
+from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
 from services.intake.retention import RetentionPolicy, content_hash
@@ -51,6 +51,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     audit = AuditLog()
     now = Clock()
     config = Config()
+    deadlines = Deadlines()
 
     @rpc(expected_exceptions=EXPECTED)
     def create_alert(self, submission: dict, context: dict) -> dict:
@@ -84,8 +85,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     def _ingest(self, submissions: list, context: dict):
         window = timedelta(seconds=float(self.config.get("NEAR_DUPLICATE_SECONDS", 120)))
         policy = RetentionPolicy.from_config(self.config)
-        deadlines = TriageDeadlines.from_config(self.config)
-        results, created = ingest(self.alerts, submissions, context, self.now(), window, policy, deadlines)
+        results, created = ingest(self.alerts, submissions, context, self.now(), window, policy, self.deadlines)
         actor = (context or {}).get("actor") or None
         for doc in created:
             self.audit.record(

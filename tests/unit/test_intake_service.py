@@ -6,6 +6,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from casewire.errors import Conflict, InvalidInput, NotFound
+from services.intake.deadlines import TriageDeadlines
 from services.intake.service import IntakeService
 from tests.unit.intake_fakes import FakeAlerts
 
@@ -44,7 +45,8 @@ def clock():
 
 @pytest.fixture
 def service(clock):
-    return worker_factory(IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG))
+    deadlines = TriageDeadlines.from_config(CONFIG)
+    return worker_factory(IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG), deadlines=deadlines)
 
 
 def read(event_id, plate="ABC1234", camera="cam-7", at="2026-01-05T22:14:00Z", **payload):

@@ -35,7 +35,8 @@ def clock():
 
 @pytest.fixture
 def service(clock):
-    return worker_factory(IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG))
+    deadlines = TriageDeadlines.from_config(CONFIG)
+    return worker_factory(IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG), deadlines=deadlines)
 
 
 def hotlist_hit(event_id="h-1", priority="high"):
