@@ -31,7 +31,7 @@ class MetricsQuery(Schema):
 class OutcomeEntrypoints:
     """Escalation and metrics."""
 
-    @timer(interval=15, eager=True)
+    @timer(interval=15)
     def escalate_overdue(self) -> int:
         """Escalate, once, every alert past its ``triage_due`` that is still ``new`` or untouched by
         its assignee: mark it ``overdue``, log and audit it, announce ``alert_overdue``."""
