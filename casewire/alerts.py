@@ -230,12 +230,12 @@ class NoteBody(Schema):
 
 
 class DismissBody(Schema):
-    """``POST /api/v1/alerts/{id}/dismiss``: a reason from :data:`DISMISS_REASONS` and words."""
+    """``POST /api/v1/alerts/{id}/dismiss``: a reason from :data:`DISMISS_REASONS` and words saying why."""
 
     reason = fields.String(required=True, validate=validate.OneOf(DISMISS_REASONS))
-    text = fields.String(validate=validate.Length(max=5000))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
     @validates_schema
-    def other_needs_text(self, data, **kwargs):
-        if data.get("reason") == "other" and not (data.get("text") or "").strip():
-            raise ValidationError("say why when the reason is other", "text")
+    def text_says_why(self, data, **kwargs):
+        if "text" in data and not data["text"].strip():
+            raise ValidationError("say why the alert is dismissed", "text")

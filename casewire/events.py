@@ -215,3 +215,23 @@ class AlertAssigned(_Event):
     source = fields.String(required=True)
     priority = fields.String(required=True)
     agency = fields.String(allow_none=True)
+
+
+class AlertOverdue(_Event):
+    """``intake`` → ``alert_overdue``: nobody triaged the alert by its deadline (README, Outcomes).
+
+    Sent once per alert. ``unit`` is the unit answerable for it (the unit it is assigned to, else the
+    unit it came in through) and ``agency`` its agency: the stream shows it to that unit's
+    supervisors and to the assignee; webhooks subscribed to ``alert_overdue`` get it by agency and unit.
+    """
+
+    alert_id = fields.String(required=True)
+    source = fields.String(required=True)
+    priority = fields.String(required=True)
+    status = fields.String(required=True)  # new or assigned
+    agency = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    received_at = fields.String(required=True)
+    triage_due = fields.String(required=True)
+    escalated_at = fields.String(required=True)

@@ -166,6 +166,16 @@ def enforce(guard: Guard, view_args: dict) -> Identity:
     return identity
 
 
+def require_action(action: str, record_type: str | None = None, record_ids=()) -> None:
+    """Inside a guarded view: refuse (403, audited as ``action`` denied) unless the caller's roles allow
+    ``action`` too. For views where part of what they answer needs more than the endpoint's action
+    (``GET /api/v1/alerts?overdue=true`` needs ``alert.overdue``)."""
+    identity = g.identity
+    if not allowed(identity.roles, action):
+        _deny(Guard(action, record_type), identity, list(record_ids), "role")
+        raise Problem(403, "Forbidden", f"your roles may not {action}")
+
+
 def guarded(action: str, record_type: str | None = None, record_arg: str | None = None, purpose_required=False):
     """Guard a view with ``action`` from the permission table; audit the outcome before the action.
 
@@ -332,7 +342,9 @@ class AccessDocs(BasePlugin):
             responses = operation.setdefault("responses", {})
             refusals = dict(self.REFUSALS)
             if guard.purpose_required:
-                operation.setdefault("parameters", []).extend(dict(p) for p in self.PURPOSE_PARAMETERS)
+                parameters = operation.setdefault("parameters", [])
+                present = {(p.get("in"), p.get("name")) for p in parameters if isinstance(p, dict)}
+                parameters.extend(dict(p) for p in self.PURPOSE_PARAMETERS if (p["in"], p["name"]) not in present)
                 refusals["400"] = (
                     "No purpose of use or case number (C9; audited)."
                     if guard.purpose_required is True

@@ -13,6 +13,7 @@ from casewire.audit import AuditTrail
 from casewire.config import load_config
 from gateway import access, errors, limits, observability
 from gateway.api import alerts, audit, cases, entities, health, search, stream
+from gateway.api import metrics as outcome_metrics
 from gateway.auth import TokenVerifier
 from gateway.rpc import Rpc
 
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     for module in (health, alerts, search, audit, entities, stream, cases):
         api.register_blueprint(module.blp)
+    api.register_blueprint(outcome_metrics.blp)
     stream.init_app(app)
     errors.register(app)
     observability.init_app(app)

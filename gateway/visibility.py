@@ -1,8 +1,10 @@
 """What one connected user may see on the stream (README, "The real-time stream").
 
 The rule:
-- alerts (``alert_received``, ``alert_assigned``, ``alert_overdue``): users of the alert's agency (an
-  alert without an agency is everyone's), and the alert's assignee;
+- alerts (``alert_received``, ``alert_assigned``): users of the alert's agency (an alert without an
+  agency is everyone's), and the alert's assignee;
+- ``alert_overdue``: the supervisors of the unit answerable for the alert (its ``unit``; of the whole
+  agency when it names none) in the alert's agency, and the alert's assignee;
 - cases (``case_updated``): whoever may open the case by the one rule of ``casewire/access.py`` (its
   unit in its agency and its assignees; intelligence pending review or restricted only its unit);
 - ``link_found``: users who may see the new alert, with ``related`` cut down to the alerts and cases
@@ -44,8 +46,10 @@ class Visibility:
     def view(self, event_type: str, payload: dict) -> dict | None:
         if event_type == events.ALERT_RECEIVED:
             return _pick(payload, ALERT_FIELDS) if self.agency_ok(payload.get("agency")) else None
-        if event_type in (events.ALERT_ASSIGNED, events.ALERT_OVERDUE):
+        if event_type == events.ALERT_ASSIGNED:
             return payload if self._alert_visible(payload) else None
+        if event_type == events.ALERT_OVERDUE:
+            return payload if self._overdue_visible(payload) else None
         if event_type == events.CASE_UPDATED:
             return _pick(payload, CASE_FIELDS) if self.case_visible(payload) else None
         if event_type == events.LINK_FOUND:
@@ -59,6 +63,13 @@ class Visibility:
             return self.agency_ok(payload["agency"])
         alert = self.alert_access(payload.get("alert_id", ""))
         return alert is not None and self.agency_ok(alert.get("agency"))
+
+    def _overdue_visible(self, payload: dict) -> bool:
+        if payload.get("assignee") and payload["assignee"] == self.identity.sub:
+            return True
+        if "supervisor" not in self.identity.roles or not self.agency_ok(payload.get("agency")):
+            return False
+        return not payload.get("unit") or payload["unit"] == self.identity.unit
 
     def _link(self, payload: dict) -> dict | None:
         if not self.agency_ok(payload.get("agency")):

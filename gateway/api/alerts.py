@@ -1,13 +1,13 @@
 """Alerts (API.md, Alerts): submit (one, a batch, or a vendor's own format), read, list and triage."""
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from casewire.alerts import SOURCES, STATUSES, AlertSubmission, AssignBody, DismissBody, NoteBody
 from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, adapt
-from gateway.access import context, guarded
+from gateway.access import context, guarded, require_action
 from gateway.errors import Problem
 from gateway.related import alert_with_cases
 
@@ -42,6 +42,10 @@ class AlertListQuery(Schema):
     until = fields.String(metadata={"description": "received before (ISO 8601 with offset)"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(metadata={"description": "the `next_cursor` of the previous page"})
+    overdue = fields.Boolean(
+        load_default=False,
+        metadata={"description": "the aging queue (supervisors): alerts past their triage deadline, oldest first"},
+    )
 
 
 def _rpc():
@@ -151,7 +155,14 @@ def _alert_event(alert: dict) -> dict:
 @blp.response(200)
 @guarded("alert.list", record_type="alert")
 def list_alerts(query):
-    """Alerts newest first, filtered; each with ``related_count``; ``next_cursor`` pages on."""
+    """Alerts newest first, filtered; each with ``related_count``; ``next_cursor`` pages on.
+
+    With ``overdue=true`` (supervisors only): the agency's alerts past their triage deadline that
+    nobody has triaged yet, the longest overdue first.
+    """
+    if query.get("overdue"):
+        require_action("alert.overdue", "alert")
+        query = {**query, "agency": g.identity.agency}
     return _rpc().call("intake", "list_alerts", query)
 
 

@@ -14,6 +14,7 @@ from gateway.errors import Problem, problem
 from gateway.related import with_related_counts
 from services.cases import schemas
 from services.cases.exceptions import CorruptedFile, PurposeRequired
+from services.cases.outcomes import DispositionIn
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Case files, their contents and their links.")
 
@@ -259,6 +260,15 @@ def export_case(query, case_id):
     if exported["format"] == "json":
         return exported["bundle"], 200, headers
     return Response(base64.b64decode(exported["data"]), mimetype="application/pdf", headers=headers)
+
+
+@blp.route("/cases/<case_id>/disposition", methods=["POST"])
+@blp.doc(**_json(DispositionIn))
+@blp.response(200, description="The case with its `disposition`; 409 unless the case is closed or referred.")
+@guarded("case.disposition", record_type="case", record_arg="case_id")
+def record_disposition(case_id):
+    """Record how a closed or referred case ended: outcome, date, note (who and when are recorded)."""
+    return _call("record_disposition", case_id, _body(), _ctx())
 
 
 @blp.route("/alerts/<alert_id>/promote", methods=["POST"])

@@ -51,6 +51,11 @@ class CaseStore:
         self.cases.create_index([("promoted_from_alert", ASCENDING)], name="promoted_from_alert")
         self.history.create_index([("case_id", ASCENDING), ("at", ASCENDING)], name="case_time")
         self.disseminations.create_index([("record_ids", ASCENDING), ("at", ASCENDING)], name="record_time")
+        # Outcomes by period and by the sources of linked alerts (README, Outcomes).
+        self.cases.create_index([("agency", ASCENDING), ("opened_at", ASCENDING)], name="metrics_time")
+        self.cases.create_index(
+            [("agency", ASCENDING), ("alerts.source", ASCENDING), ("opened_at", ASCENDING)], name="metrics_source"
+        )
 
     def insert(self, case: dict) -> dict:
         case = {"_id": new_id(), **case}
@@ -108,6 +113,11 @@ class CaseStore:
 
     def history_of(self, case_id: str) -> list[dict]:
         return list(self.history.find({"case_id": case_id}).sort([("at", ASCENDING)]))
+
+    def count_by_outcome(self, match: dict) -> list[tuple[str | None, int]]:
+        """How many cases match, by their current disposition's outcome (None: none recorded)."""
+        pipeline = [{"$match": match}, {"$group": {"_id": "$disposition.outcome", "n": {"$sum": 1}}}]
+        return [(row["_id"], row["n"]) for row in self.cases.aggregate(pipeline)]
 
     def add_dissemination(self, entry: dict) -> dict:
         entry = {"_id": new_id(), **entry}

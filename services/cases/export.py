@@ -49,6 +49,14 @@ def render_pdf(bundle: dict) -> bytes:
         ["Assignees", ", ".join(case.get("assignees") or []) or "none"],
         ["Opened", f"{case.get('opened_at')} by {case.get('opened_by')}"],
     ]
+    for disposition in case.get("dispositions") or []:
+        header.append(
+            [
+                "Disposition",
+                f"{disposition['outcome']} on {disposition['date']}, recorded {disposition['recorded_at']} by "
+                f"{disposition['recorded_by']}" + (f": {disposition['note']}" if disposition.get("note") else ""),
+            ]
+        )
     if case["classification"] == "criminal_intelligence":
         header += [
             ["Offense category", case.get("offense_category")],

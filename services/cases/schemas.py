@@ -184,7 +184,7 @@ class PromoteIn(CaseIn):
 class WebhookIn(_In):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     events = fields.List(
-        fields.String(validate=validate.OneOf(("case_updated", "case_assigned"))),
+        fields.String(validate=validate.OneOf(("case_updated", "case_assigned", "alert_overdue"))),
         required=True,
         validate=validate.Length(min=1),
     )
@@ -272,3 +272,5 @@ class CaseOut(_Out):
     merged_from = Plain()
     merged_into = fields.String()
     promoted_from_alert = fields.String()
+    disposition = Plain()
+    dispositions = Plain()

@@ -11,7 +11,7 @@ from nameko.rpc import RpcProxy, rpc
 from casewire.audit import AuditLog
 from casewire.clock import Clock
 from casewire.mongo import MongoStore
-from services.cases import content, linking, notify, release, workflow
+from services.cases import content, linking, notify, outcomes, release, workflow
 from services.cases.dependencies import CaseStore, ContentStore, WebhookStore
 
 
@@ -23,6 +23,7 @@ class CasesService(
     content.ContentEntrypoints,
     release.ReleaseEntrypoints,
     notify.WebhookEntrypoints,
+    outcomes.OutcomeEntrypoints,
 ):
     name = "cases"
 

@@ -7,17 +7,19 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from casewire.errors import Conflict, NotFound, Unavailable
+from services.intake.outcome_store import OutcomeQueries
 
 DUPLICATE_KEY = 11000
 LIST_FILTERS = ("status", "source", "assignee")
+TIMINGS = ("seconds_to_assignment", "seconds_to_first_action")
 
 
 def _unavailable(exc: Exception) -> Unavailable:
     return Unavailable(f"the alert store is unavailable: {exc}")
 
 
-class AlertStore:
-    """Alerts keyed by id, unique per (source_system, source_event_id)."""
+class AlertStore(OutcomeQueries):
+    """Alerts keyed by id, unique per (source_system, source_event_id); outcome queries inherited."""
 
     def __init__(self, database):
         self.alerts = database["alerts"]
@@ -36,6 +38,22 @@ class AlertStore:
             [("source_system", ASCENDING), ("repeats.source_event_id", ASCENDING)], name="repeat_keys"
         )
         self.alerts.create_index([("purge_after", ASCENDING)], name="purge_after")
+        # Outcomes: the escalation sweep, the aging queue and the metrics (README, Outcomes).
+        self.alerts.create_index([("triage_open", ASCENDING), ("triage_due", ASCENDING)], name="triage_due")
+        self.alerts.create_index(
+            [("overdue", ASCENDING), ("agency", ASCENDING), ("triage_due", ASCENDING), ("_id", ASCENDING)],
+            name="aging_queue",
+        )
+        self.alerts.create_index(
+            [("escalation_unpublished", ASCENDING), ("escalated_at", ASCENDING)], name="escalation_outbox"
+        )
+        self.alerts.create_index(
+            [("agency", ASCENDING), ("received_at", ASCENDING), ("source", ASCENDING)], name="metrics_time"
+        )
+        for field in TIMINGS:
+            for lead in (["agency", "source"], ["agency"]):
+                keys = [(key, ASCENDING) for key in (*lead, field, "received_at")]
+                self.alerts.create_index(keys, name=f"metrics_{'_'.join(lead)}_{field}")
 
     # -- intake ---------------------------------------------------------------------------------
 
@@ -163,8 +181,11 @@ class AlertStore:
 
     # -- triage ---------------------------------------------------------------------------------
 
-    def transition(self, alert_id: str, allowed_from: tuple[str, ...], changes: dict, action: dict) -> dict:
-        """Apply ``changes`` and log ``action`` only if the alert's status is in ``allowed_from``.
+    def transition(
+        self, alert_id: str, allowed_from: tuple[str, ...], changes: dict, action: dict, unset: tuple = ()
+    ) -> dict:
+        """Apply ``changes`` (and remove the ``unset`` fields) and log ``action`` only if the alert's
+        status is in ``allowed_from``.
 
         One conditional single-document update, so two people triaging at once cannot both win.
         Raises NotFound, or Conflict naming the current status.
@@ -175,6 +196,8 @@ class AlertStore:
         update = {"$push": {"actions": action}}
         if changes:
             update["$set"] = changes
+        if unset:
+            update["$unset"] = dict.fromkeys(unset, "")
         update = self._versioned(alert_id, update, action["at"])
         alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
         if alert is None:
@@ -185,10 +208,30 @@ class AlertStore:
             )
         return alert
 
+    def set_once(self, alert_id: str, empty_field: str, changes: dict) -> bool:
+        """Set ``changes`` only while ``empty_field`` is still empty (first assignment, first action)."""
+        return self.alerts.update_one({"_id": alert_id, empty_field: None}, {"$set": changes}).modified_count == 1
+
+    def mark_triaged(self, alert_id: str, at) -> bool:
+        """The assignee acted: the alert leaves the escalation sweep and the aging queue (once)."""
+        result = self.alerts.update_one(
+            {"_id": alert_id, "touched_at": None},
+            {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}},
+        )
+        return result.modified_count == 1
+
     def set_resolution(self, alert_id: str, entities: list[dict], related: list[dict]) -> dict:
+        cases = sum(1 for record in related if record.get("record_type") == "case")
         alert = self.alerts.find_one_and_update(
             {"_id": alert_id},
-            {"$set": {"entities": entities, "related": related}},
+            {
+                "$set": {
+                    "entities": entities,
+                    "related": related,
+                    "related_count": len(related),
+                    "related_case_count": cases,
+                }
+            },
             return_document=ReturnDocument.AFTER,
         )
         if alert is None:
@@ -217,7 +260,12 @@ class AlertStore:
             {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
             self._versioned(
                 alert_id,
-                {"$set": {"status": "promoted"}, "$addToSet": {"case_ids": case_id}, "$push": {"actions": action}},
+                {
+                    "$set": {"status": "promoted"},
+                    "$addToSet": {"case_ids": case_id},
+                    "$push": {"actions": action},
+                    "$unset": {"triage_open": "", "overdue": ""},
+                },
                 action["at"],
             ),
             return_document=ReturnDocument.AFTER,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from marshmallow import ValidationError
 
 from casewire.alerts import load_alert
+from services.intake.deadlines import TriageDeadlines
 from services.intake.retention import RetentionPolicy
 
 _PLATE_NOISE = re.compile(r"[^0-9A-Za-z]")
@@ -33,7 +34,9 @@ def dedupe_key(alert: dict) -> str | None:
     return f"{alert['source_system']}|{alert['payload']['camera_id']}|{plate}"
 
 
-def new_document(alert: dict, context: dict, now: datetime, policy: RetentionPolicy) -> dict:
+def new_document(
+    alert: dict, context: dict, now: datetime, policy: RetentionPolicy, deadlines: TriageDeadlines | None = None
+) -> dict:
     actor = context.get("actor") or {}
     doc = {
         "_id": uuid.uuid4().hex,
@@ -52,6 +55,9 @@ def new_document(alert: dict, context: dict, now: datetime, policy: RetentionPol
     key = dedupe_key(alert)
     if key:
         doc["dedupe_key"] = key
+    triage_due = deadlines.due(alert, now) if deadlines else None
+    if triage_due:
+        doc.update(triage_due=triage_due, triage_open=True)  # README, Outcomes: nothing forgotten
     deadline = policy.deadline(doc)
     if deadline:
         doc["purge_after"] = deadline.pop("purge_after")
@@ -77,7 +83,15 @@ def _validate(submissions: list) -> tuple[dict[int, dict], list[tuple[int, dict]
     return results, valid
 
 
-def ingest(store, submissions: list, context: dict, now: datetime, window: timedelta, policy: RetentionPolicy):
+def ingest(
+    store,
+    submissions: list,
+    context: dict,
+    now: datetime,
+    window: timedelta,
+    policy: RetentionPolicy,
+    deadlines: TriageDeadlines | None = None,
+):
     """Returns ``(results, created)``: one result per submission in order, and the new documents."""
     results, valid = _validate(submissions)
     known = store.find_known([(a["source_system"], a["source_event_id"]) for _, a in valid])
@@ -106,7 +120,7 @@ def ingest(store, submissions: list, context: dict, now: datetime, window: timed
                 repeats.append((first_id, repeat))
             results[index] = {"index": index, "status": 200, "id": first_id, "near_duplicate": True}
         else:
-            doc = new_document(alert, context, now, policy)
+            doc = new_document(alert, context, now, policy, deadlines)
             fresh[doc["_id"]] = (index, doc)
             results[index] = {"index": index, "status": 201, "id": doc["_id"]}
             if key:

@@ -53,6 +53,14 @@ class AlertOut(Schema):
     repeats = fields.List(fields.Nested(Repeat), dump_default=list)
     purge_after = fields.AwareDateTime(allow_none=True)
     legal_hold = fields.String(allow_none=True)
+    triage_due = fields.AwareDateTime(allow_none=True)
+    overdue = fields.Boolean(dump_default=False)
+    escalated_at = fields.AwareDateTime(allow_none=True)
+    touched_at = fields.AwareDateTime(allow_none=True)
+    assigned_at = fields.AwareDateTime(allow_none=True)
+    first_action_at = fields.AwareDateTime(allow_none=True)
+    seconds_to_assignment = fields.Float(allow_none=True)
+    seconds_to_first_action = fields.Float(allow_none=True)
     entities = fields.List(fields.Nested(EntityRef), dump_default=list)
     related = fields.List(fields.Nested(RelatedRecord), dump_default=list)
     actions = fields.List(fields.Nested(Action), dump_default=list)
@@ -83,6 +91,8 @@ class ListIn(Schema):
     until = fields.AwareDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(validate=validate.Length(max=500))
+    overdue = fields.Boolean(load_default=False)  # the aging queue (README, Outcomes)
+    agency = fields.String(allow_none=True)  # the aging queue's agency: the caller's, set by the gateway
 
 
 class AlertEvent(Schema):
@@ -122,9 +132,9 @@ class AlertExport(AlertUpdate):
     """An alert as ``export_alerts`` pages it: the ``alert_updated`` fields."""
 
 
-def encode_cursor(alert: dict) -> str:
-    """The opaque position after ``alert`` in the newest-first list."""
-    raw = json.dumps([alert["received_at"].isoformat(), alert["_id"]]).encode()
+def encode_cursor(alert: dict, order: str = "received_at") -> str:
+    """The opaque position after ``alert`` in a list ordered by ``order`` (then id)."""
+    raw = json.dumps([alert[order].isoformat(), alert["_id"]]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

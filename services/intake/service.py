@@ -16,6 +16,8 @@ from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput, NotFound
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
+from services.intake import outcomes
+from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
 from services.intake.retention import RetentionPolicy, content_hash
@@ -29,7 +31,7 @@ from services.intake.schemas import (
     decode_cursor,
     encode_cursor,
 )
-from services.intake.triage import TRANSITIONS, action
+from services.intake.triage import TRANSITIONS, TRIAGE_FLAGS, action, by_a_person, owns, timings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,8 @@ def _load(schema: Schema, data: dict, what: str) -> dict:
         raise InvalidInput(f"the {what} is invalid", exc.messages) from exc
 
 
-class IntakeService:
+# The module, not the class, is imported: ``nameko run`` takes every class with entrypoints in this module.
+class IntakeService(outcomes.OutcomeEntrypoints):
     name = "intake"
 
     alerts = MongoStore(AlertStore)
@@ -49,6 +52,7 @@ class IntakeService:
     audit = AuditLog()
     now = Clock()
     config = Config()
+    deadlines = Deadlines()
 
     @rpc(expected_exceptions=EXPECTED)
     def create_alert(self, submission: dict, context: dict) -> dict:
@@ -82,7 +86,7 @@ class IntakeService:
     def _ingest(self, submissions: list, context: dict):
         window = timedelta(seconds=float(self.config.get("NEAR_DUPLICATE_SECONDS", 120)))
         policy = RetentionPolicy.from_config(self.config)
-        results, created = ingest(self.alerts, submissions, context, self.now(), window, policy)
+        results, created = ingest(self.alerts, submissions, context, self.now(), window, policy, self.deadlines)
         actor = (context or {}).get("actor") or None
         for doc in created:
             self.audit.record(
@@ -104,12 +108,18 @@ class IntakeService:
     @rpc(expected_exceptions=EXPECTED)
     def list_alerts(self, filters: dict) -> dict:
         """Newest first: ``{"status", "source", "assignee", "since", "until", "limit", "cursor"}`` →
-        ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``."""
+        ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``.
+
+        With ``"overdue": true`` (and ``"agency"``), the aging queue instead: the agency's alerts past
+        their triage deadline that nobody has triaged yet, the longest overdue first.
+        """
         query = _load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
         limit = query["limit"]
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
-        items = self.alerts.page(query, limit + 1, after)
-        next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
+        order = "triage_due" if query.get("overdue") else "received_at"
+        page = self.alerts.overdue_page if query.get("overdue") else self.alerts.page
+        items = page(query, limit + 1, after)
+        next_cursor = encode_cursor(items[limit - 1], order) if len(items) > limit else None
         return {"items": AlertSummary(many=True).dump(items[:limit]), "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -120,7 +130,7 @@ class IntakeService:
         entry = action("assigned", context, at, assignee=target.get("assignee"), unit=target.get("unit"))
         allowed_from, status = TRANSITIONS["assign"]
         changes = {"status": status, "assignee": target.get("assignee"), "assigned_unit": target.get("unit")}
-        alert = self.alerts.transition(alert_id, allowed_from, changes, entry)
+        alert = self._after(self.alerts.transition(alert_id, allowed_from, changes, entry), entry, context)
         assigned = {
             "alert_id": alert_id,
             "assignee": target.get("assignee"),
@@ -140,7 +150,8 @@ class IntakeService:
         """Append a note to the alert's action log, e.g. ``{"text": "Patrol notified"}`` (any status)."""
         note = _load(NoteBody(), body, "note")
         entry = action("note", context, self.now(), text=note["text"])
-        return AlertOut().dump(self._publish_update(self.alerts.transition(alert_id, (), {}, entry), "note"))
+        alert = self._after(self.alerts.transition(alert_id, (), {}, entry), entry, context)
+        return AlertOut().dump(self._publish_update(alert, "note"))
 
     @rpc(expected_exceptions=EXPECTED)
     def dismiss_alert(self, alert_id: str, body: dict, context: dict) -> dict:
@@ -150,7 +161,8 @@ class IntakeService:
         entry = action("dismissed", context, at, **dismissal)
         allowed_from, status = TRANSITIONS["dismiss"]
         changes = {"status": status, "dismissal": {**dismissal, "by": entry["actor"], "at": at.isoformat()}}
-        alert = self.alerts.transition(alert_id, allowed_from, changes, entry)
+        alert = self.alerts.transition(alert_id, allowed_from, changes, entry, unset=TRIAGE_FLAGS)
+        alert = self._after(alert, entry, context)
         return AlertOut().dump(self._publish_update(alert, "dismissed"))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -170,7 +182,22 @@ class IntakeService:
         alert = self.alerts.mark_promoted(alert_id, case_id, action)
         if alert.get("update_unpublished"):
             self._publish_update(alert, "promoted")
-        return AlertOut().dump(alert)
+        return AlertOut().dump(self._after(alert, action, context))
+
+    def _after(self, alert: dict, entry: dict, context: dict | None) -> dict:
+        """What a person's action also records: the first action and first assignment times, and
+        triage when the assignee acts (README, Outcomes). Each is set once; returns the alert."""
+        if not by_a_person(context) or entry["at"] < alert["received_at"]:
+            return alert
+        for empty_field, changes in timings(alert, entry):
+            if alert.get(empty_field) is None and self.alerts.set_once(alert["_id"], empty_field, changes):
+                alert.update(changes)
+        if alert["status"] in TRANSITIONS["assign"][0] and owns(alert, context) and alert.get("touched_at") is None:
+            if self.alerts.mark_triaged(alert["_id"], entry["at"]):
+                alert["touched_at"] = entry["at"]
+                for flag in TRIAGE_FLAGS:
+                    alert.pop(flag, None)
+        return alert
 
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:

@@ -106,7 +106,7 @@ def test_triage_assign_note_dismiss_and_illegal_transitions(gateway):
     actions = gateway.get(f"/api/v1/alerts/{alert_id}").json()["actions"]
     assert [a["action"] for a in actions] == ["received", "assigned", "note", "dismissed"]
     assert all(a["actor"] == "tester" and a["at"] for a in actions[1:])
-    for path, body in (("assign", {"assignee": "carol"}), ("dismiss", {"reason": "duplicate"})):
+    for path, body in (("assign", {"assignee": "carol"}), ("dismiss", {"reason": "duplicate", "text": "see a-0"})):
         refused = gateway.post(f"/api/v1/alerts/{alert_id}/{path}", json=body)
         assert refused.status_code == 409 and refused.headers["Content-Type"] == "application/problem+json"
 

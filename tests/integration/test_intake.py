@@ -115,7 +115,7 @@ def test_triage_transitions_and_conflicts(rpc):
     with pytest.raises(Conflict):
         rpc.assign_alert(alert_id, {"assignee": "carol"}, CONTEXT)
     with pytest.raises(Conflict):
-        rpc.dismiss_alert(alert_id, {"reason": "duplicate"}, CONTEXT)
+        rpc.dismiss_alert(alert_id, {"reason": "duplicate", "text": "see a-0"}, CONTEXT)
 
 
 def test_lists_filter_and_page_with_an_opaque_cursor(rpc):

@@ -42,7 +42,7 @@ def test_assigning_then_dismissing_an_alert_reaches_the_search_index(intake_and_
     hit = eventually(lambda: (h := indexed(search_index, alert_id)) and h["_source"]["status"] == "assigned" and h)
     assert hit["_source"]["assignees"] == ["bob"] and hit["_version"] == 2
     rpc.intake.add_note(alert_id, {"text": "grey altima seen again near the depot"}, CONTEXT)
-    rpc.intake.dismiss_alert(alert_id, {"reason": "false_read"}, CONTEXT)
+    rpc.intake.dismiss_alert(alert_id, {"reason": "false_read", "text": "B read as 8"}, CONTEXT)
     hit = eventually(lambda: (h := indexed(search_index, alert_id)) and h["_source"]["status"] == "dismissed" and h)
     assert hit["_version"] == 4 and "depot" in hit["_source"]["notes"]
     found = rpc.search.search("depot", {"types": ["alert"]}, CONTEXT)["items"]

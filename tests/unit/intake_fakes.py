@@ -47,11 +47,13 @@ class FakeAlerts:
             raise NotFound(f"no alert {alert_id}")
         return self.docs[alert_id]
 
-    def transition(self, alert_id, allowed_from, changes, action):
+    def transition(self, alert_id, allowed_from, changes, action, unset=()):
         doc = self.get(alert_id)
         if allowed_from and doc["status"] not in allowed_from:
             raise Conflict(f"alert {alert_id} is {doc['status']}", {"status": [f"is {doc['status']}"]})
         doc.update(changes)
+        for field in unset:
+            doc.pop(field, None)
         doc["actions"].append(action)
         doc.update(version=doc.get("version", 1) + 1, update_unpublished=action["at"])
         return doc
@@ -59,6 +61,66 @@ class FakeAlerts:
     def mark_update_published(self, alert_id, version):
         if self.docs[alert_id].get("version") == version:
             self.docs[alert_id].pop("update_unpublished", None)
+
+    def set_once(self, alert_id, empty_field, changes):
+        doc = self.get(alert_id)
+        if doc.get(empty_field) is not None:
+            return False
+        doc.update(changes)
+        return True
+
+    def mark_triaged(self, alert_id, at):
+        doc = self.get(alert_id)
+        if doc.get("touched_at") is not None:
+            return False
+        doc["touched_at"] = at
+        doc.pop("triage_open", None)
+        doc.pop("overdue", None)
+        return True
+
+    def due_for_escalation(self, now, limit=500):
+        due = [d for d in self.docs.values() if d.get("triage_open") and d["triage_due"] <= now]
+        return sorted(due, key=lambda d: d["triage_due"])[:limit]
+
+    def escalate(self, alert_id, now, action):
+        doc = self.get(alert_id)
+        if not (doc.get("triage_open") and doc["triage_due"] <= now):
+            return None
+        doc.update(overdue=True, escalated_at=now, escalation_unpublished=True)
+        doc.pop("triage_open")
+        doc["actions"].append(action)
+        return doc
+
+    def escalation_published(self, alert_id):
+        self.docs[alert_id].pop("escalation_unpublished", None)
+
+    def unpublished_escalations(self, older_than, limit=500):
+        return [d for d in self.docs.values() if d.get("escalation_unpublished") and d["escalated_at"] < older_than]
+
+    def overdue_page(self, filters, limit, after):
+        found = [
+            d
+            for d in self.docs.values()
+            if d.get("overdue")
+            and d.get("agency") == filters.get("agency")
+            and all(d.get(key) == filters[key] for key in ("source", "assignee", "status") if filters.get(key))
+        ]
+        found.sort(key=lambda d: (d["triage_due"], d["_id"]))
+        if after:
+            found = [d for d in found if (d["triage_due"], d["_id"]) > after]
+        return found[:limit]
+
+    def mark_promoted(self, alert_id, case_id, action):
+        doc = self.get(alert_id)
+        if doc["status"] == "dismissed":
+            raise Conflict(f"alert {alert_id} is dismissed and cannot be promoted")
+        if case_id not in doc.setdefault("case_ids", []):
+            doc["case_ids"].append(case_id)
+            doc["status"] = "promoted"
+            doc["actions"].append(action)
+            doc.pop("triage_open", None)
+            doc.pop("overdue", None)
+        return doc
 
     def due_for_purge(self, record_class, now, limit=500):
         return [

@@ -6,6 +6,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from casewire.errors import Conflict, InvalidInput, NotFound
+from services.intake.deadlines import TriageDeadlines
 from services.intake.service import IntakeService
 from tests.unit.intake_fakes import FakeAlerts
 
@@ -44,7 +45,8 @@ def clock():
 
 @pytest.fixture
 def service(clock):
-    return worker_factory(IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG))
+    deadlines = TriageDeadlines.from_config(CONFIG)
+    return worker_factory(IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG), deadlines=deadlines)
 
 
 def read(event_id, plate="ABC1234", camera="cam-7", at="2026-01-05T22:14:00Z", **payload):
@@ -202,7 +204,7 @@ def test_every_change_announces_alert_updated_at_a_higher_version(service, alert
     service.dispatch.reset_mock()
     service.assign_alert(alert_id, {"assignee": "bob"}, CONTEXT)
     service.add_note(alert_id, {"text": "patrol on the way"}, CONTEXT)
-    alert = service.dismiss_alert(alert_id, {"reason": "false_read"}, CONTEXT)
+    alert = service.dismiss_alert(alert_id, {"reason": "false_read", "text": "8 read as B"}, CONTEXT)
     updates = [call.args[1] for call in service.dispatch.call_args_list if call.args[0] == "alert_updated"]
     assert [(u["change"], u["version"], u["status"]) for u in updates] == [
         ("assigned", 2, "assigned"),
@@ -234,7 +236,7 @@ def test_illegal_transitions_are_refused_with_conflict(service, alert_id, status
     with pytest.raises(Conflict):
         service.assign_alert(alert_id, {"assignee": "bob"}, CONTEXT)
     with pytest.raises(Conflict):
-        service.dismiss_alert(alert_id, {"reason": "duplicate"}, CONTEXT)
+        service.dismiss_alert(alert_id, {"reason": "duplicate", "text": "see a-0"}, CONTEXT)
     assert service.alerts.docs[alert_id]["status"] == status
 
 
@@ -248,7 +250,7 @@ def test_dismissal_reasons_come_from_the_controlled_list(service, alert_id):
 
 
 def test_notes_are_logged_in_any_status(service, alert_id):
-    service.dismiss_alert(alert_id, {"reason": "unfounded"}, CONTEXT)
+    service.dismiss_alert(alert_id, {"reason": "unfounded", "text": "no such address"}, CONTEXT)
     alert = service.add_note(alert_id, {"text": "Caller re-contacted, nothing further."}, CONTEXT)
     assert alert["actions"][-1]["action"] == "note"
     assert alert["actions"][-1]["detail"]["text"] == "Caller re-contacted, nothing further."

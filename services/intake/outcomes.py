@@ -1,0 +1,83 @@
+"""Intake's outcome entrypoints: escalate alerts nobody triaged in time, and the alert funnel.
+
+:class:`~services.intake.service.IntakeService` supplies the dependencies (``alerts``, ``dispatch``,
+``audit``, ``now``). README, Outcomes, describes the rules.
+"""
+
+import logging
+from datetime import timedelta
+
+from marshmallow import Schema, ValidationError, fields, validate
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from casewire import events
+from casewire.alerts import SOURCES
+from casewire.errors import EXPECTED, InvalidInput
+from services.intake import metrics
+from services.intake.triage import overdue_event
+
+log = logging.getLogger(__name__)
+ESCALATION_RETRY = timedelta(seconds=10)
+
+
+class MetricsQuery(Schema):
+    agency = fields.String(allow_none=True, load_default=None)
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    source = fields.String(validate=validate.OneOf(SOURCES))
+
+
+class OutcomeEntrypoints:
+    """Escalation and metrics."""
+
+    @timer(interval=15)
+    def escalate_overdue(self) -> int:
+        """Escalate, once, every alert past its ``triage_due`` that is still ``new`` or untouched by
+        its assignee: mark it ``overdue``, log and audit it, announce ``alert_overdue``."""
+        now, escalated = self.now(), 0
+        for due in self.alerts.due_for_escalation(now):
+            self.audit.record(
+                "alert.escalate", "allowed", record_type="alert", record_ids=[due["_id"]], details={"rule": "triage"}
+            )
+            entry = {
+                "action": "escalated",
+                "actor": "system",
+                "at": now,
+                "detail": {"reason": "triage deadline passed"},
+            }
+            alert = self.alerts.escalate(due["_id"], now, entry)
+            if alert is not None:
+                self._announce_overdue(alert)
+                escalated += 1
+        for alert in self.alerts.unpublished_escalations(older_than=now - ESCALATION_RETRY):
+            self._announce_overdue(alert)
+        return escalated
+
+    def _announce_overdue(self, alert: dict) -> None:
+        try:
+            self.dispatch(events.ALERT_OVERDUE, events.AlertOverdue().load(overdue_event(alert)))
+        except Exception:  # marked overdue but not announced: the next sweep announces it
+            log.exception("alert_overdue for %s not confirmed; the next sweep retries", alert["_id"])
+            return
+        self.alerts.escalation_published(alert["_id"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def alert_metrics(self, query: dict) -> dict:
+        """The alert funnel of one agency by source, for alerts received in the period.
+
+        ``{"agency": "TX0000000", "since": "2026-01-01T00:00:00Z", "until": ..., "source": "alpr"?}`` →
+        ``{"since", "until", "sources": {"alpr": {"alerts", "assigned", "dismissed",
+        "dismissed_by_reason", "promoted", "open", "escalated", "overdue_now",
+        "connected_to_earlier_records", "connected_to_earlier_cases", "time_to_assignment":
+        {"count", "p50", "p90"}, "time_to_first_action": {...}}}, "total": {...}}`` (seconds).
+        """
+        try:
+            loaded = MetricsQuery().load({key: value for key, value in (query or {}).items() if value is not None})
+        except ValidationError as exc:
+            raise InvalidInput("the metrics query is invalid", exc.messages) from exc
+        since, until = metrics.period(loaded, self.now())
+        if since >= until:
+            raise InvalidInput("the period is empty", {"since": ["must be before until"]})
+        funnel = metrics.alert_funnel(self.alerts, loaded.get("agency"), since, until, loaded.get("source"))
+        return {"since": since.isoformat(), "until": until.isoformat(), **funnel}

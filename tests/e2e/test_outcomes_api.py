@@ -1,0 +1,103 @@
+"""Outcomes through the gateway (API.md, Outcomes): overdue alerts on the stream and in the aging
+queue, dispositions, and the metrics as JSON and CSV for supervisors and admins only."""
+
+import csv
+import io
+import uuid
+
+from tests.e2e.sse import EventStream
+
+
+def tip(narrative="Blue sedan behind the pharmacy every night", priority="normal"):
+    return {
+        "source": "tip",
+        "source_system": "hotline",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": "2026-03-02T07:00:00Z",
+        "priority": priority,
+        "payload": {"narrative": narrative},
+    }
+
+
+def social():
+    return {
+        "source": "social",
+        "source_system": "monitor",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": "2026-03-02T07:00:00Z",
+        "priority": "low",  # the e2e stack gives low social alerts a 1 s triage deadline
+        "payload": {"platform": "x", "handle": f"h{uuid.uuid4().hex[:6]}", "text": "meet at the lot"},
+    }
+
+
+def test_an_untriaged_alert_reaches_the_units_supervisor_and_the_aging_queue(gateway):
+    supervisor = gateway.token("supervisor", sub="sara", unit="rtcc")
+    stream = EventStream(f"{gateway.url}/api/v1/stream", supervisor)
+    try:
+        alert = gateway.post("/api/v1/alerts", json=social()).json()
+        seen = stream.until(lambda e: e["event"] == "alert_overdue" and e["data"]["alert_id"] == alert["id"])
+        assert seen[-1]["data"]["unit"] == "rtcc" and seen[-1]["data"]["status"] == "new"
+    finally:
+        stream.close()
+    queue = gateway.get("/api/v1/alerts?overdue=true&limit=500", token=supervisor)
+    assert queue.status_code == 200 and alert["id"] in [item["id"] for item in queue.json()["items"]]
+    dues = [item["triage_due"] for item in queue.json()["items"]]
+    assert dues == sorted(dues)
+    assert gateway.get("/api/v1/alerts?overdue=true").status_code == 403  # analysts
+    gateway.post(
+        f"/api/v1/alerts/{alert['id']}/assign", token=gateway.token("analyst", sub="ann"), json={"assignee": "ann"}
+    )
+    queue = gateway.get("/api/v1/alerts?overdue=true&limit=500", token=supervisor).json()
+    assert alert["id"] not in [item["id"] for item in queue["items"]]
+
+
+def test_a_disposition_is_recorded_when_the_case_is_closed(gateway):
+    detective = gateway.token("detective", sub="dana", unit="robbery")
+    case = gateway.post("/api/v1/cases", token=detective, json={"title": "Gas station robbery", "unit": "robbery"})
+    path = f"/api/v1/cases/{case.json()['id']}"
+    body = {"outcome": "arrest", "date": "2026-03-01", "note": "Arrested on a warrant"}
+    refused = gateway.post(f"{path}/disposition", token=detective, json=body)
+    assert refused.status_code == 409 and refused.headers["Content-Type"] == "application/problem+json"
+    assert gateway.request("PATCH", path, token=detective, json={"status": "closed"}).status_code == 200
+    invalid = gateway.post(f"{path}/disposition", token=detective, json={"outcome": "solved", "date": "2026-03-01"})
+    assert invalid.status_code == 422 and "outcome" in invalid.json()["errors"]
+    recorded = gateway.post(f"{path}/disposition", token=detective, json=body)
+    assert recorded.status_code == 200 and recorded.json()["disposition"]["recorded_by"] == "dana"
+    timeline = gateway.get(f"{path}/timeline", token=detective).json()["items"]
+    assert any(item.get("action") == "disposition_recorded" for item in timeline)
+
+
+def test_the_funnel_of_an_agency_as_json_and_csv_for_supervisors_and_admins(gateway):
+    agency = f"TX{uuid.uuid4().hex[:7]}"
+    analyst = gateway.token("analyst", sub="ann", agency=agency, unit="rtcc")
+    dropped = gateway.post("/api/v1/alerts", token=analyst, json=tip()).json()
+    kept = gateway.post("/api/v1/alerts", token=analyst, json=tip("Stolen bikes sold from a van")).json()
+    gateway.post(f"/api/v1/alerts/{dropped['id']}/dismiss", token=analyst, json={"reason": "duplicate", "text": "x"})
+    gateway.post(f"/api/v1/alerts/{kept['id']}/assign", token=analyst, json={"assignee": "ann"})
+    case = gateway.post(f"/api/v1/alerts/{kept['id']}/promote", token=analyst, json={"title": "Bike thefts"}).json()
+    gateway.request("PATCH", f"/api/v1/cases/{case['id']}", token=analyst, json={"status": "closed"})
+    body = {"outcome": "arrest", "date": "2026-03-01"}
+    assert gateway.post(f"/api/v1/cases/{case['id']}/disposition", token=analyst, json=body).status_code == 200
+
+    supervisor = gateway.token("supervisor", sub="sara", agency=agency)
+    answer = gateway.get("/api/v1/metrics/funnel?source=tip", token=supervisor)
+    assert answer.status_code == 200, answer.text
+    [row] = answer.json()["sources"]
+    assert row["source"] == "tip" and answer.json()["total"]["source"] == "total"
+    counts = {key: row[key] for key in ("alerts", "assigned", "dismissed", "promoted", "cases")}
+    assert counts == {"alerts": 2, "assigned": 1, "dismissed": 1, "promoted": 1, "cases": 1}
+    assert row["dismissed_by_reason"]["duplicate"] == 1 and row["cases_by_outcome"]["arrest"] == 1
+    assert row["time_to_assignment"]["count"] == 1 and row["time_to_first_action"]["count"] == 2
+
+    exported = gateway.get("/api/v1/metrics/funnel?format=csv", token=gateway.token("admin", agency=agency))
+    assert exported.status_code == 200 and exported.headers["Content-Type"].startswith("text/csv")
+    rows = {r["source"]: r for r in csv.DictReader(io.StringIO(exported.text))}
+    assert (
+        rows["tip"]["alerts"] == "2"
+        and rows["tip"]["cases_by_outcome_arrest"] == "1"
+        and rows["total"]["alerts"] == "2"
+    )
+    for view in ("overdue", "dismissals", "sources", "entity-reuse", "timings"):
+        assert gateway.get(f"/api/v1/metrics/{view}", token=supervisor).status_code == 200, view
+    assert gateway.get("/api/v1/metrics/funnel", token=analyst).status_code == 403
+    assert gateway.get("/api/v1/metrics/funnel?since=yesterday", token=supervisor).status_code == 422

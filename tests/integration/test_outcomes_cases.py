@@ -1,0 +1,197 @@
+"""Case outcomes over the real RabbitMQ and FerretDB: dispositions (409 unless closed or referred,
+audited, in the timeline and the export), outcomes by alert source for a seeded set, and
+``alert_overdue`` delivered to webhooks."""
+
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from casewire.alerts import SOURCES
+from casewire.errors import Conflict, InvalidInput
+from services.audit.service import AuditService
+from services.cases.outcomes import NO_DISPOSITION, OUTCOMES
+from services.cases.service import CasesService
+
+START = datetime(2026, 2, 1, tzinfo=UTC)
+UNTIL = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def ctx(agency, sub="dana", roles=("detective",), unit="robbery"):
+    return {"actor": {"id": sub, "agency": agency, "roles": list(roles)}, "unit": unit, "request_id": uuid.uuid4().hex}
+
+
+def eventually(check, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"not true within {timeout}s")
+
+
+@pytest.fixture(autouse=True)
+def services(container_factory, config_for):
+    for service_cls in (CasesService, AuditService):
+        container_factory(service_cls, config_for(service_cls.name)).start()
+
+
+@pytest.fixture
+def rpc(base_config):
+    with ClusterRpcProxy(base_config, timeout=30) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def cases_db(mongo, config_for):
+    return mongo[config_for("cases")["MONGODB_DATABASE"]]
+
+
+@pytest.fixture
+def audit_db(mongo, config_for):
+    return mongo[config_for("audit")["MONGODB_DATABASE"]]
+
+
+def test_a_disposition_is_recorded_only_for_a_closed_or_referred_case(rpc, audit_db):
+    dana = ctx(f"TX{uuid.uuid4().hex[:7]}")
+    case = rpc.cases.create_case({"title": "Corner store robbery", "unit": "robbery"}, dana)
+    body = {"outcome": "arrest", "date": "2026-03-01", "note": "Suspect arrested at home"}
+    with pytest.raises(Conflict):
+        rpc.cases.record_disposition(case["id"], body, dana)
+    rpc.cases.update_case(case["id"], {"status": "active"}, dana)
+    with pytest.raises(Conflict):
+        rpc.cases.record_disposition(case["id"], body, dana)
+    rpc.cases.update_case(case["id"], {"status": "referred", "reason": "to the DA"}, dana)
+    with pytest.raises(InvalidInput) as error:
+        rpc.cases.record_disposition(case["id"], {"outcome": "convicted", "date": "2026-03-01"}, dana)
+    assert "outcome" in error.value.errors
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    with pytest.raises(InvalidInput) as error:
+        rpc.cases.record_disposition(case["id"], {"outcome": "arrest", "date": tomorrow}, dana)
+    assert "date" in error.value.errors
+
+    recorded = rpc.cases.record_disposition(case["id"], body, dana)
+    disposition = recorded["disposition"]
+    assert {k: disposition[k] for k in ("outcome", "date", "note", "recorded_by", "case_status")} == {
+        "outcome": "arrest",
+        "date": "2026-03-01",
+        "note": "Suspect arrested at home",
+        "recorded_by": "dana",
+        "case_status": "referred",
+    }
+    assert disposition["recorded_at"]
+    later = rpc.cases.record_disposition(case["id"], {"outcome": "charges_filed", "date": "2026-03-02"}, dana)
+    assert later["disposition"]["outcome"] == "charges_filed"
+    assert [d["outcome"] for d in later["dispositions"]] == ["arrest", "charges_filed"]
+
+    timeline = rpc.cases.timeline(case["id"], dana)["items"]
+    recorded_steps = [item for item in timeline if item.get("action") == "disposition_recorded"]
+    assert [step["detail"]["outcome"] for step in recorded_steps] == ["arrest", "charges_filed"]
+    assert recorded_steps[0]["actor"] == "dana"
+    exported = rpc.cases.export_case(case["id"], {"format": "json", "need_to_know": "DA filing"}, dana)
+    assert exported["bundle"]["case"]["disposition"]["outcome"] == "charges_filed"
+    assert "disposition_recorded" in [entry["action"] for entry in exported["bundle"]["history"]]
+    pdf = rpc.cases.export_case(case["id"], {"format": "pdf", "need_to_know": "DA filing"}, dana)
+    assert pdf["format"] == "pdf"
+    audited = eventually(
+        lambda: list(audit_db["events"].find({"record_ids": case["id"], "action": "case.disposition"}))
+    )
+    assert audited[0]["actor"]["id"] == "dana" and audited[0]["details"]["outcome"] in ("arrest", "charges_filed")
+
+
+def seeded_case(agency, n, sources, outcome=None, at=None):
+    case = {
+        "_id": f"{agency}-{n}",
+        "title": f"seeded {n}",
+        "agency": agency,
+        "unit": "robbery",
+        "classification": "investigative",
+        "status": "closed" if outcome else "open",
+        "opened_at": at or START + timedelta(days=n),
+        "alerts": [{"alert_id": f"{agency}-a{n}-{i}", "source": source} for i, source in enumerate(sources)],
+    }
+    if outcome:
+        case["disposition"] = {"outcome": outcome, "date": "2026-02-20"}
+    return case
+
+
+def by_outcome(**counts):
+    return dict.fromkeys((*OUTCOMES, NO_DISPOSITION), 0) | counts
+
+
+def test_outcomes_by_source_for_a_known_set(rpc, cases_db):
+    agency = f"TX{uuid.uuid4().hex[:7]}"
+    cases_db["cases"].insert_many(
+        [
+            seeded_case(agency, 1, ["alpr"], "arrest"),
+            seeded_case(agency, 2, ["alpr", "tip", "alpr"], "charges_filed"),
+            seeded_case(agency, 3, ["tip"], "unfounded"),
+            seeded_case(agency, 4, ["tip"]),
+            seeded_case(agency, 5, [], "inactive"),  # opened without alerts
+            seeded_case(agency, 6, ["alpr"], "arrest", at=UNTIL),  # outside the period
+            seeded_case(f"{agency}X", 7, ["alpr"], "arrest"),  # another agency
+        ]
+    )
+    query = {"agency": agency, "since": START.isoformat(), "until": UNTIL.isoformat()}
+    found = rpc.cases.outcome_metrics(query)
+    empty = {"cases": 0, "cases_by_outcome": by_outcome()}
+    assert found["sources"] == {source: empty for source in SOURCES} | {
+        "alpr": {"cases": 2, "cases_by_outcome": by_outcome(arrest=1, charges_filed=1)},
+        "tip": {"cases": 3, "cases_by_outcome": by_outcome(charges_filed=1, unfounded=1, no_disposition=1)},
+    }
+    assert found["total"] == {
+        "cases": 4,
+        "cases_by_outcome": by_outcome(arrest=1, charges_filed=1, unfounded=1, no_disposition=1),
+    }
+    assert found["all_cases"]["cases"] == 5 and found["all_cases"]["cases_by_outcome"]["inactive"] == 1
+    only_tip = rpc.cases.outcome_metrics({**query, "source": "tip"})
+    assert list(only_tip["sources"]) == ["tip"] and only_tip["total"]["cases"] == 3
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.received.append((self.headers["X-Casewire-Event"], json.loads(raw)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_webhooks_subscribed_to_alert_overdue_receive_their_units_alerts(rpc, base_config):
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        agency = f"TX{uuid.uuid4().hex[:7]}"
+        boss = ctx(agency, "sam", ("supervisor",), unit="patrol")
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        rpc.cases.create_webhook({"url": url, "events": ["alert_overdue"]}, boss)
+        dispatch = event_dispatcher(base_config)
+        event = {
+            "alert_id": f"{agency}-late",
+            "source": "gunshot",
+            "priority": "critical",
+            "status": "new",
+            "agency": agency,
+            "unit": "patrol",
+            "assignee": None,
+            "received_at": "2026-03-02T08:00:00+00:00",
+            "triage_due": "2026-03-02T08:05:00+00:00",
+            "escalated_at": "2026-03-02T08:05:15+00:00",
+        }
+        dispatch("intake", "alert_overdue", {**event, "alert_id": f"{agency}-other-unit", "unit": "rtcc"})
+        dispatch("intake", "alert_overdue", event)
+        got = eventually(lambda: [body for kind, body in Receiver.received if kind == "alert_overdue"])
+        assert got[0]["data"] == event and len(got) == 1
+    finally:
+        server.shutdown()
