@@ -22,6 +22,8 @@ RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it
 ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned to a person or a unit
 ALERT_OVERDUE = "alert_overdue"  # intake: an alert passed its triage deadline (relayed by the stream)
 CASE_ASSIGNED = "case_assigned"  # cases: someone was assigned to a case (notifications)
+CONTROL_OFFICIAL_NOTIFIED = "control_official_notified"  # cases: a restricted record was hit outside its unit (C6)
+DISSEMINATION_RECIPIENT_NOTIFIED = "dissemination_recipient_notified"  # cases: a released record changed (C11)
 
 
 class _Event(Schema):
@@ -176,3 +178,40 @@ class AlertAssigned(_Event):
     source = fields.String(required=True)
     priority = fields.String(required=True)
     agency = fields.String(allow_none=True)
+
+
+class ControlOfficialNotified(_Event):
+    """``cases`` → ``control_official_notified``: someone outside its unit hit a restricted record (C6).
+
+    Relayed to the stream (the control official, the controlling unit's supervisors) and to webhooks of
+    the controlling unit. ``notification_id`` names the stored notification.
+    """
+
+    notification_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    control_official = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)
+    searcher = fields.String(required=True)
+    searcher_agency = fields.String(allow_none=True)
+    searcher_unit = fields.String(allow_none=True)
+    terms = fields.String(required=True)
+    purpose = fields.String(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    at = fields.String(required=True)
+
+
+class DisseminationRecipientNotified(_Event):
+    """``cases`` → ``dissemination_recipient_notified``: a record released to ``recipient`` was corrected
+    or purged (C11). ``fields`` names what changed (never its content)."""
+
+    notification_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    dissemination_id = fields.String(required=True)
+    recipient = fields.String(required=True)
+    agency = fields.String(required=True)
+    change = fields.String(required=True)  # "corrected" or "purged"
+    fields_changed = fields.List(fields.String(), load_default=list)
+    unit = fields.String(allow_none=True)  # the record's owning unit and agency (for routing)
+    record_agency = fields.String(allow_none=True)
+    at = fields.String(required=True)

@@ -113,6 +113,7 @@ def case_event(case: dict, change: str) -> dict:
             "classification": case["classification"],
             "sensitivity": case.get("sensitivity"),
             "review_state": case.get("review_state"),
+            "control_official": case.get("control_official"),
             "unit": case["unit"],
             "agency": case.get("agency"),
             "assignees": case.get("assignees") or [],

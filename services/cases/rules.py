@@ -54,6 +54,8 @@ SOURCE_TYPES = (
     "court_record",
 )
 SENSITIVITIES = ("open", "agency_only", "restricted")
+# C11: edits that move a case along rather than correct what it says (recipients are not told of them).
+NOT_CORRECTIONS = frozenset({"status", "assignees", "priority"})
 RELIABILITIES = ("A", "B", "C", "D")  # reliable, usually reliable, unreliable, unknown
 VALIDITIES = ("1", "2", "3", "4")  # confirmed, probable, doubtful, cannot be judged
 

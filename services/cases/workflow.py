@@ -71,15 +71,21 @@ class WorkflowEntrypoints(CaseWorker):
         if set(changes) - {"status"}:
             self.store.record(case_id, "updated", actor_id(context), updated["updated_at"], {"fields": sorted(changes)})
         self._changed(updated, "status_changed" if "status" in changes else "updated", context, assigned=added)
+        corrected = sorted(set(changes) - rules.NOT_CORRECTIONS)
+        if corrected:
+            self._notify_recipients(updated, "corrected", corrected)  # C11
         return CaseOut().dump(updated)
 
     @rpc(expected_exceptions=ERRORS)
     def review_case(self, case_id: str, body: dict, context: dict) -> dict:
         """A supervisor approves (C3) or validates (C14) criminal intelligence with a written reason.
 
-        ``{"decision": "validate", "justification": "..."}`` restarts the review period (C13).
+        ``{"decision": "validate", "justification": "..."}`` restarts the review period (C13);
+        ``{"decision": "purge", "justification": "..."}`` is the purge authority's manual purge (C17).
         """
         review = load(ReviewIn, body, "the review is invalid")
+        if review["decision"] == "purge":  # API.md's path to a manual purge (C17)
+            return self.purge_case(case_id, {"reason": review["justification"]}, context)
         case = self._open(case_id, context, "case.review")
         roles = (context.get("actor") or {}).get("roles") or []
         if "supervisor" not in roles:

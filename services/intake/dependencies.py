@@ -190,6 +190,17 @@ class AlertStore:
         }
         return list(self.alerts.find(query).limit(limit))
 
+    def set_legal_hold(self, alert_ids: list[str], case_id: str, held: bool) -> int:
+        """Add or remove ``case_id`` from each alert's ``legal_hold`` (a list of holding cases, or None)."""
+        changed = 0
+        for alert in self.alerts.find({"_id": {"$in": alert_ids}}, {"legal_hold": 1}):
+            current = alert.get("legal_hold") or []
+            holders = [holder for holder in ([current] if isinstance(current, str) else current) if holder != case_id]
+            holders = [*holders, case_id] if held else holders
+            self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"legal_hold": holders or None}})
+            changed += 1
+        return changed
+
     def delete(self, alert_id: str) -> None:
         self.alerts.delete_one({"_id": alert_id})
 

@@ -50,7 +50,7 @@ class AlertOut(Schema):
     notes = fields.String()
     repeats = fields.List(fields.Nested(Repeat), dump_default=list)
     purge_after = fields.AwareDateTime(allow_none=True)
-    legal_hold = fields.String(allow_none=True)
+    legal_hold = fields.Raw(allow_none=True)  # a hold reference, or the cases holding it (C17)
     entities = fields.List(fields.Nested(EntityRef), dump_default=list)
     related = fields.List(fields.Nested(RelatedRecord), dump_default=list)
     actions = fields.List(fields.Nested(Action), dump_default=list)

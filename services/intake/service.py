@@ -166,6 +166,12 @@ class IntakeService:
         }
         return AlertOut().dump(self.alerts.mark_promoted(alert_id, case_id, action))
 
+    @rpc(expected_exceptions=EXPECTED)
+    def set_legal_hold(self, alert_ids: list, case_id: str, held: bool, context: dict) -> int:
+        """C17: a legal hold on case ``case_id`` keeps its linked alerts from retention (``held=False`` lets
+        go of that case's hold; an alert stays held while another case's hold names it). Called by cases."""
+        return self.alerts.set_legal_hold(list(alert_ids or []), case_id, bool(held))
+
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Keep the resolved entities and related records on the alert."""
