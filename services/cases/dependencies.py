@@ -123,6 +123,10 @@ class CaseStore:
         found = self.cases.find({"classification": "criminal_intelligence", **query, **self.GONE})
         return list(found.sort([("opened_at", ASCENDING), ("_id", ASCENDING)]).limit(limit))
 
+    def attached_to(self, case_id: str) -> list[dict]:
+        """Identifying information attached to ``case_id`` (C8)."""
+        return list(self.cases.find({"attached_to": case_id, **self.GONE}))
+
     def intelligence_ids(self, ids) -> set[str]:
         """Which of ``ids`` are criminal intelligence records (still stored)."""
         found = self.cases.find({"_id": {"$in": sorted(ids)}, "classification": "criminal_intelligence"}, {"_id": 1})

@@ -158,6 +158,8 @@ class RetentionEntrypoints(CaseWorker):
         if self.store.start_purge(case_id, stone) is None:
             raise Conflict(f"case {case_id} is already being purged")
         self._finish_purge(case, stone)
+        for attached in self.store.attached_to(case_id):  # C8: identifying information goes with its record
+            self._purge(attached, f"C8: the record it identified was purged ({reason})", context, automatic)
         return stone
 
     def _finish_purge(self, case: dict, stone: dict) -> None:

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 CRIMINAL_INTELLIGENCE = "criminal_intelligence"
+IDENTIFYING = "identifying"
+IDENTIFYING_NOTICE = "Identifying information only, no criminal connotation"  # C8, wherever shown
 REVIEW_PERIOD = timedelta(days=5 * 365 + 1)  # five years, a leap day included (C13)
 DEFAULT_MIN_SUSPICION_CHARS = 100
 
@@ -136,6 +138,22 @@ def review_due_errors(review_due: datetime | None, base: datetime) -> dict:
         limit = (base + REVIEW_PERIOD).date().isoformat()
         return {"review_due": [f"review_due may be at most five years after {base.date().isoformat()} ({limit})"]}
     return {}
+
+
+def identifying_errors(data: dict, parent: dict) -> dict:
+    """C8: identifying information attaches to a subject of approved criminal intelligence, never makes one."""
+    errors = {}
+    if data.get("subjects"):
+        errors["subjects"] = ["identifying information never creates a criminal intelligence subject"]
+    if parent.get("classification") != CRIMINAL_INTELLIGENCE or parent.get("review_state") != "approved":
+        errors["attached_to"] = ["identifying information attaches only to approved criminal intelligence"]
+        return errors
+    names = {
+        value for subject in parent.get("subjects") or [] for value in (subject.get("name"), subject.get("entity_id"))
+    }
+    if data.get("attached_subject") not in names - {None}:
+        errors["attached_subject"] = ["name a subject (name or entity id) of the criminal intelligence record"]
+    return errors
 
 
 def raise_if(errors: dict, message: str) -> None:

@@ -3,6 +3,8 @@
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from services.cases.rules import (
+    IDENTIFYING,
+    IDENTIFYING_NOTICE,
     OFFENSE_CATEGORIES,
     RELIABILITIES,
     SENSITIVITIES,
@@ -11,7 +13,7 @@ from services.cases.rules import (
     VALIDITIES,
 )
 
-CLASSIFICATIONS = ("investigative", "criminal_intelligence")
+CLASSIFICATIONS = ("investigative", "criminal_intelligence", "identifying")
 STATUSES = tuple(TRANSITIONS)
 PRIORITIES = ("low", "normal", "high", "critical")
 ENTITY_ROLES = (
@@ -72,6 +74,12 @@ class CaseFields(_In):
 class CaseIn(CaseFields):
     title = fields.String(required=True, validate=_short)
     classification = fields.String(load_default="investigative", validate=validate.OneOf(CLASSIFICATIONS))
+    attached_to = fields.String(
+        validate=_short, metadata={"description": "identifying: the approved criminal intelligence record (C8)"}
+    )
+    attached_subject = fields.String(
+        validate=_short, metadata={"description": "identifying: the subject (name or entity id) it identifies"}
+    )
 
 
 class CasePatch(CaseFields):
@@ -311,3 +319,10 @@ class CaseOut(_Out):
     merged_from = Plain()
     merged_into = fields.String()
     promoted_from_alert = fields.String()
+    attached_to = fields.String()
+    attached_subject = fields.String()
+    notice = fields.Method("identifying_notice")
+
+    def identifying_notice(self, case):
+        """C8: identifying information says, wherever it is shown, that it carries no criminal connotation."""
+        return IDENTIFYING_NOTICE if case.get("classification") == IDENTIFYING else None

@@ -19,11 +19,23 @@ class WorkflowEntrypoints(CaseWorker):
         Criminal intelligence (``"classification": "criminal_intelligence"``) must pass C2, C4, C5
         and C13 and starts ``pending_review`` (C3). Raises InvalidInput naming each missing field.
         """
-        case = casefile.new_case(load(CaseIn, fields, "the case is invalid"), context, self._now(), self._min_chars())
+        data = load(CaseIn, fields, "the case is invalid")
+        if data["classification"] == rules.IDENTIFYING or data.get("attached_to"):
+            self._check_identifying(data, context)
+        case = casefile.new_case(data, context, self._now(), self._min_chars())
         stored = self.store.insert(case)
         self.store.record(stored["_id"], "created", actor_id(context), stored["opened_at"])
         self._changed(stored, "created", context, assigned=stored["assignees"])
         return CaseOut().dump(stored)
+
+    def _check_identifying(self, data: dict, context: dict) -> None:
+        """C8: the record it attaches to must be approved criminal intelligence the caller may open."""
+        if data["classification"] != rules.IDENTIFYING:
+            rules.raise_if({"attached_to": ["only identifying information is attached to a record"]}, "invalid")
+        if not data.get("attached_to"):
+            rules.raise_if({"attached_to": ["identifying information names the record it attaches to"]}, "invalid")
+        parent = self._open(data["attached_to"], context, "case.link")
+        rules.raise_if(rules.identifying_errors(data, parent), "the identifying information is invalid")
 
     @rpc(expected_exceptions=ERRORS)
     def get_case(self, case_id: str, context: dict | None = None) -> dict:

@@ -5,6 +5,7 @@ control officials (C6) and dissemination recipients (C11), and the compliance re
 Time-driven rules move an injected clock; nothing waits for a timer."""
 
 import base64
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,11 +14,13 @@ from nameko.events import event_handler
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook, replace_dependencies
+from pypdf import PdfReader
 
 from casewire import events
 from casewire.audit import AuditTrail
-from casewire.errors import Conflict, Forbidden, NotFound
+from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.audit.service import AuditService
+from services.cases.rules import IDENTIFYING_NOTICE
 from services.cases.service import CasesService
 from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
@@ -312,3 +315,39 @@ def test_C13_C27_the_compliance_report_finds_each_seeded_violation(rpc, db, base
     assert {"narrative", "source", "labels", "review", "dissemination_log"} <= set(sampled)
     with pytest.raises(Forbidden):
         rpc.cases.compliance_report({}, ctx("adam", ("admin",)))
+
+
+# -- C8 ---------------------------------------------------------------------------------------------
+
+
+def identifying(rpc, parent_id, **extra):
+    body = {"title": "Roe's phone and address", "classification": "identifying", "unit": "narcotics"}
+    return rpc.cases.create_case({**body, "attached_to": parent_id, "attached_subject": "John Roe", **extra}, DANA)
+
+
+def test_C8_identifying_information_attaches_only_to_approved_intelligence_and_says_so(rpc):
+    pending = rpc.cases.create_case({"unit": "narcotics", **ci_fields()}, DANA)
+    with pytest.raises(InvalidInput) as error:
+        identifying(rpc, pending["id"])
+    assert "attached_to" in error.value.errors
+    parent = approved(rpc)
+    for extra, field in (
+        ({"attached_subject": "Someone Else"}, "attached_subject"),
+        ({"subjects": [{"name": "New Person"}]}, "subjects"),
+    ):
+        with pytest.raises(InvalidInput) as error:
+            identifying(rpc, parent["id"], **extra)
+        assert field in error.value.errors
+    with pytest.raises(InvalidInput) as error:
+        rpc.cases.create_case({"title": "x", "unit": "narcotics", "attached_to": parent["id"]}, DANA)
+    assert "attached_to" in error.value.errors
+    record = identifying(rpc, parent["id"])
+    assert record["record_class"] == "identifying" and record["notice"] == IDENTIFYING_NOTICE
+    assert rpc.cases.get_case(record["id"], DANA)["notice"] == IDENTIFYING_NOTICE
+    assert parent["notice"] is None
+    exported = rpc.cases.export_case(record["id"], {"format": "pdf", "need_to_know": "deconfliction"}, DANA)
+    pdf = PdfReader(io.BytesIO(base64.b64decode(exported["data"])))
+    assert IDENTIFYING_NOTICE in " ".join(page.extract_text() for page in pdf.pages).replace("\n", " ")
+    rpc.cases.purge_case(parent["id"], {"reason": "predicate no longer holds"}, PAT)
+    with pytest.raises(NotFound):  # identifying information goes with the record it identified
+        rpc.cases.get_case(record["id"], DANA)
