@@ -85,7 +85,9 @@ def test_C16_C17_a_purge_by_the_purge_authority_leaves_get_404_no_search_hit_and
 
     def tombstone():
         events = gateway.get(
-            "/api/v1/audit/events", token=users["auditor"], params={"record_id": case_id, "action": "case.purge"}
+            "/api/v1/audit/events",
+            token=users["auditor"],
+            params={"record_id": case_id, "action": "case.purge", "service": "cases"},
         ).json()["items"]
         return events
 
@@ -109,6 +111,8 @@ def test_C15_the_review_queue_is_for_supervisors(gateway, users):
 
 
 def test_C27_the_compliance_report_over_http_and_the_cli(gateway, users):
+    for title in ("Sampled one", "Sampled two"):
+        approved_intelligence(gateway, users, title)
     assert gateway.get("/api/v1/compliance/report", token=users["admin"]).status_code == 403
     report = gateway.get("/api/v1/compliance/report", token=users["auditor"])
     assert report.status_code == 200, report.text
