@@ -201,6 +201,16 @@ class AlertStore:
             changed += 1
         return changed
 
+    def forget_case(self, case_id: str) -> int:
+        """Remove a purged case's id from every alert that names it (C16); idempotent."""
+        found = list(self.alerts.find({"$or": [{"case_ids": case_id}, {"legal_hold": case_id}]}, {"_id": 1}))
+        for alert in found:
+            self.set_legal_hold([alert["_id"]], case_id, False)
+            current = self.alerts.find_one({"_id": alert["_id"]}, {"case_ids": 1}) or {}
+            remaining = [other for other in current.get("case_ids") or [] if other != case_id]
+            self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"case_ids": remaining}})
+        return len(found)
+
     def delete(self, alert_id: str) -> None:
         self.alerts.delete_one({"_id": alert_id})
 

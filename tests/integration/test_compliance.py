@@ -351,3 +351,13 @@ def test_C8_identifying_information_attaches_only_to_approved_intelligence_and_s
     rpc.cases.purge_case(parent["id"], {"reason": "predicate no longer holds"}, PAT)
     with pytest.raises(NotFound):  # identifying information goes with the record it identified
         rpc.cases.get_case(record["id"], DANA)
+
+
+def test_C16_a_purged_case_leaves_no_link_on_the_alerts_promoted_into_it(rpc, mongo, config_for):
+    alert = rpc.intake.create_alert(alpr(), DANA)["alert"]
+    narrative = ci_fields()["reasonable_suspicion"] + " The plate was seen at the garage on both buy nights."
+    case = rpc.cases.promote_alert(alert["id"], ci_fields(unit="narcotics", reasonable_suspicion=narrative), DANA)
+    alerts = mongo[config_for("intake")["MONGODB_DATABASE"]]["alerts"]
+    assert alerts.find_one({"_id": alert["id"]})["case_ids"] == [case["id"]]
+    rpc.cases.purge_case(case["id"], {"reason": "predicate did not hold up"}, PAT)
+    eventually(lambda: alerts.find_one({"_id": alert["id"]})["case_ids"] == [])
