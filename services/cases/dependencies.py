@@ -141,9 +141,13 @@ class CaseStore:
             {"_id": case_id, **self.GONE}, {"$set": {"purging": tombstone}}, return_document=ReturnDocument.AFTER
         )
 
-    def purging(self, limit: int = 50) -> list[dict]:
-        """Purges that started and did not finish (a crash between steps): the timer completes them."""
-        return list(self.cases.find({"purging": {"$ne": None}}).limit(limit))
+    def abandon_purge(self, case_id: str) -> None:
+        """Undo :meth:`start_purge` when its tombstone could not be recorded (nothing was removed)."""
+        self.cases.update_one({"_id": case_id}, {"$unset": {"purging": ""}})
+
+    def purging(self, older_than: datetime, limit: int = 50) -> list[dict]:
+        """Purges claimed before ``older_than`` that did not finish (a crash between steps): the timer ends them."""
+        return list(self.cases.find({"purging": {"$ne": None}, "purging.at": {"$lte": older_than}}).limit(limit))
 
     def remove(self, case_id: str) -> None:
         """Delete the case's history, dissemination log and, last, the case document itself."""

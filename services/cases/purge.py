@@ -4,7 +4,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from casewire import events
-from casewire.errors import Conflict, Forbidden
+from casewire.errors import Conflict, Forbidden, NotFound, Unavailable
 from services.cases import retention, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.schemas import HoldIn, PurgeIn, QueueQuery, ReleaseIn, plain
@@ -98,12 +98,16 @@ class RetentionEntrypoints(CaseWorker):
         Also finishes any purge a crash interrupted. Returns the ids purged.
         """
         now, done = self._now(), []
-        for case in self.store.purging():
+        for case in self.store.purging(older_than=now - retention.RESUME_AFTER):
+            self._tombstone(case["purging"], None, resumed=True)
             self._finish_purge(case, case["purging"])
             done.append(case["_id"])
         for case in self.store.intelligence({"review_due": {"$lte": now}}, limit=200):
             if retention.purgeable_by_timer(case, now):
-                self._purge(case, retention.AUTOMATIC_REASON, None, automatic=True)
+                try:
+                    self._purge(case, retention.AUTOMATIC_REASON, None, automatic=True)
+                except (Conflict, NotFound):  # another replica's timer took it
+                    continue
                 done.append(case["_id"])
         return done
 
@@ -145,22 +149,35 @@ class RetentionEntrypoints(CaseWorker):
             self.store.history_of(case_id),
         )
         stone = retention.tombstone(case, digest, reason, actor_id(context), self._now(), automatic)
+        if self.store.start_purge(case_id, stone) is None:  # claimed: from here on readers get 404
+            raise Conflict(f"case {case_id} is already being purged")
+        try:
+            self._tombstone(stone, context)
+        except Unavailable:  # fail closed (C23): no tombstone, no purge
+            self.store.abandon_purge(case_id)
+            raise
+        self._notify_recipients(case, "purged", [])
+        self._finish_purge(case, stone)
+        for attached in self.store.attached_to(case_id):  # C8: identifying information goes with its record
+            self._purge(attached, f"C8: the record it identified was purged ({reason})", context, automatic)
+        return stone
+
+    def _tombstone(self, stone: dict, context: dict | None, resumed: bool = False) -> None:
+        """The audit log's content-free trace of a purge (C16): id, content hash, reason, actor, time."""
         self.audit.record(
             "case.purge",
             "allowed",
             actor=(context or {}).get("actor"),
             record_type="case",
-            record_ids=[case_id],
+            record_ids=[stone["record_id"]],
             request_id=(context or {}).get("request_id"),
-            details={"reason": reason, "content_hash": digest, "automatic": automatic},
+            details={
+                "reason": stone["reason"],
+                "content_hash": stone["content_hash"],
+                "automatic": stone["automatic"],
+                **({"resumed": True} if resumed else {}),
+            },
         )
-        self._notify_recipients(case, "purged", [])
-        if self.store.start_purge(case_id, stone) is None:
-            raise Conflict(f"case {case_id} is already being purged")
-        self._finish_purge(case, stone)
-        for attached in self.store.attached_to(case_id):  # C8: identifying information goes with its record
-            self._purge(attached, f"C8: the record it identified was purged ({reason})", context, automatic)
-        return stone
 
     def _finish_purge(self, case: dict, stone: dict) -> None:
         case_id = case["_id"]

@@ -18,6 +18,7 @@ from services.cases import rules
 QUEUE_DAYS_KEY = "REVIEW_QUEUE_DAYS"
 DEFAULT_QUEUE_DAYS = 90
 AUTOMATIC_REASON = "C15: review_due passed without validation"
+RESUME_AFTER = timedelta(minutes=5)  # a purge claimed this long ago and not finished was interrupted
 
 
 def queue_until(now: datetime, days) -> datetime:

@@ -361,3 +361,20 @@ def test_C16_a_purged_case_leaves_no_link_on_the_alerts_promoted_into_it(rpc, mo
     assert alerts.find_one({"_id": alert["id"]})["case_ids"] == [case["id"]]
     rpc.cases.purge_case(case["id"], {"reason": "predicate did not hold up"}, PAT)
     eventually(lambda: alerts.find_one({"_id": alert["id"]})["case_ids"] == [])
+
+
+def test_C16_a_purge_interrupted_after_its_claim_is_finished_by_the_timer(rpc, db, services, audit_db):
+    case = approved(rpc)
+    rpc.cases.add_item(case["id"], "notes", {"text": "left behind by a crash"}, DANA)
+    claim = {"record_id": case["id"], "reason": "court order", "content_hash": "0" * 64, "automatic": False}
+    claim.update(record_type="case", actor="pat", at=datetime.now(UTC) - timedelta(minutes=10))
+    db["cases"].update_one({"_id": case["id"]}, {"$set": {"purging": claim}})  # as a crash would leave it
+    with pytest.raises(NotFound):
+        rpc.cases.get_case(case["id"], DANA)
+    assert case["id"] in purge_timer(services)
+    assert (
+        db["cases"].count_documents({"_id": case["id"]}) == 0
+        and db["items"].count_documents({"case_id": case["id"]}) == 0
+    )
+    resumed = eventually(lambda: audit_db["events"].find_one({"action": "case.purge", "record_ids": case["id"]}))
+    assert resumed["details"]["resumed"] is True

@@ -4,11 +4,14 @@ the report's checks (C13, C27), identifying information (C8) and who hears of re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from nameko.testing.services import worker_factory
 
+from casewire.errors import Unavailable
 from gateway.auth import Identity
 from gateway.visibility import Visibility
 from services.cases import casefile, compliance, retention, rules
 from services.cases.schemas import CaseOut
+from services.cases.service import CasesService
 from services.search import documents
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -123,3 +126,22 @@ def test_C6_case_events_carry_the_control_official_so_agency_only_hits_name_the_
     assert event["control_official"] == "vega"
     pointer = documents.case_document(event)
     assert (pointer["agency"], pointer["control_official"]) == ("TX0000000", "vega")
+
+
+def test_C16_C23_no_tombstone_no_purge():
+    """If the audit log cannot take the tombstone, the claim is undone and nothing is removed."""
+    service = worker_factory(CasesService, now=lambda: NOW)
+    case = ci(review_due=NOW - timedelta(days=1), unit="narcotics", agency="TX0000000")
+    service.contents.items_of.return_value = []
+    service.contents.custody_of_case.return_value = []
+    service.contents.files_of.return_value = []
+    service.store.disseminations_of.return_value = []
+    service.store.history_of.return_value = []
+    service.store.start_purge.return_value = {**case, "purging": {}}
+    service.audit.record.side_effect = Unavailable("broker down")
+    with pytest.raises(Unavailable):
+        service._purge(case, "court order", None, automatic=False)
+    service.store.abandon_purge.assert_called_once_with("c1")
+    service.contents.remove_case.assert_not_called()
+    service.store.remove.assert_not_called()
+    service.dispatch.assert_not_called()
