@@ -187,6 +187,13 @@ def hidden_from(case: dict, context: dict | None) -> str | None:
     return None if same_unit or assigned else "forbidden"
 
 
+def contact_of(case: dict) -> str | None:
+    """C6: whom to ask about ``agency_only`` intelligence one may not open: its agency and control official."""
+    if case.get("classification") != CRIMINAL_INTELLIGENCE or case.get("sensitivity") != "agency_only":
+        return None
+    return f"{case.get('agency')}: control official {case.get('control_official')}"
+
+
 def ensure_visible(case: dict, context: dict | None) -> None:
     reason = hidden_from(case, context)
     if reason == "secret":

@@ -378,3 +378,11 @@ def test_C16_a_purge_interrupted_after_its_claim_is_finished_by_the_timer(rpc, d
     )
     resumed = eventually(lambda: audit_db["events"].find_one({"action": "case.purge", "record_ids": case["id"]}))
     assert resumed["details"]["resumed"] is True
+
+
+def test_C6_agency_only_intelligence_of_another_unit_answers_with_the_agency_contact_only(rpc):
+    case = approved(rpc, sensitivity="agency_only", control_official="Lt. Vega")
+    with pytest.raises(Forbidden) as refused:
+        rpc.cases.get_case(case["id"], ctx("olga", ("detective",), unit="homicide", **PURPOSE))
+    assert refused.value.errors == {"contact": [f"{AGENCY}: control official Lt. Vega"]}
+    assert "Elm St" not in str(refused.value)
