@@ -107,9 +107,9 @@ class CaseStore:
 
     # -- review and purge (C15-C17) ---------------------------------------------------------------
 
-    def due_for_review(self, until: datetime, limit: int, after: tuple | None = None) -> list[dict]:
+    def due_for_review(self, until: datetime, limit: int, after: tuple | None = None, where: dict | None = None):
         """Criminal intelligence with ``review_due`` before ``until``, soonest first (the review queue)."""
-        query = {"classification": "criminal_intelligence", "review_due": {"$lte": until}, **self.GONE}
+        query = {"classification": "criminal_intelligence", "review_due": {"$lte": until}, **(where or {}), **self.GONE}
         if after:
             due, last_id = after
             query = {

@@ -33,11 +33,13 @@ class RetentionEntrypoints(CaseWorker):
         now = self._now()
         until = retention.queue_until(now, self.config.get(retention.QUEUE_DAYS_KEY))
         after = retention.decode_after(query["cursor"]) if query.get("cursor") else None
-        page = self.store.due_for_review(until, query["limit"], after)
-        mine = [case for case in page if rules.is_system(context) or case.get("unit") == context.get("unit")]
+        where = (
+            {} if rules.is_system(context) else {"unit": context.get("unit"), "agency": context["actor"].get("agency")}
+        )
+        page = self.store.due_for_review(until, query["limit"], after, where)
         more = len(page) == query["limit"]
         last = retention.encode_after(page[-1]["review_due"], page[-1]["_id"]) if more else None
-        return {"items": [retention.queue_entry(case, now) for case in mine], "next_cursor": last}
+        return {"items": [retention.queue_entry(case, now) for case in page], "next_cursor": last}
 
     @rpc(expected_exceptions=ERRORS)
     def purge_case(self, case_id: str, body: dict, context: dict) -> dict:
