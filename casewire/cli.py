@@ -186,6 +186,10 @@ from casewire.audit_cli import audit  # noqa: E402
 
 main.add_command(audit)
 
+from casewire.compliance_cli import compliance  # noqa: E402
+
+main.add_command(compliance)
+
 
 SEARCH_CONFIG = Path(__file__).resolve().parent.parent / "services" / "search" / "config.yaml"
 

@@ -24,6 +24,8 @@ ALERT_OVERDUE = "alert_overdue"  # intake: an alert passed its triage deadline (
 CASE_ASSIGNED = "case_assigned"  # cases: someone was assigned to a case (notifications)
 ALERT_UPDATED = "alert_updated"  # intake: an alert changed (assigned, note, dismissed, promoted); at a new version
 ENTITIES_MERGED = "entities_merged"  # entities: one entity was merged into another, or a merge undone
+CONTROL_OFFICIAL_NOTIFIED = "control_official_notified"  # cases: a restricted record was hit outside its unit (C6)
+DISSEMINATION_RECIPIENT_NOTIFIED = "dissemination_recipient_notified"  # cases: a released record changed (C11)
 
 
 class _Event(Schema):
@@ -235,3 +237,40 @@ class AlertOverdue(_Event):
     received_at = fields.String(required=True)
     triage_due = fields.String(required=True)
     escalated_at = fields.String(required=True)
+
+
+class ControlOfficialNotified(_Event):
+    """``cases`` → ``control_official_notified``: someone outside its unit hit a restricted record (C6).
+
+    Relayed to the stream (the control official, the controlling unit's supervisors) and to webhooks of
+    the controlling unit. ``notification_id`` names the stored notification.
+    """
+
+    notification_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    control_official = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)
+    searcher = fields.String(required=True)
+    searcher_agency = fields.String(allow_none=True)
+    searcher_unit = fields.String(allow_none=True)
+    terms = fields.String(required=True)
+    purpose = fields.String(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    at = fields.String(required=True)
+
+
+class DisseminationRecipientNotified(_Event):
+    """``cases`` → ``dissemination_recipient_notified``: a record released to ``recipient`` was corrected
+    or purged (C11). ``fields`` names what changed (never its content)."""
+
+    notification_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    dissemination_id = fields.String(required=True)
+    recipient = fields.String(required=True)
+    agency = fields.String(required=True)
+    change = fields.String(required=True)  # "corrected" or "purged"
+    fields_changed = fields.List(fields.String(), load_default=list)
+    unit = fields.String(allow_none=True)  # the record's owning unit and agency (for routing)
+    record_agency = fields.String(allow_none=True)
+    at = fields.String(required=True)

@@ -12,7 +12,7 @@ from flask_smorest import Api
 from casewire.audit import AuditTrail
 from casewire.config import load_config
 from gateway import access, errors, limits, observability
-from gateway.api import alerts, audit, cases, entities, health, search, stream
+from gateway.api import alerts, audit, cases, compliance, entities, health, search, stream
 from gateway.api import metrics as outcome_metrics
 from gateway.auth import TokenVerifier
 from gateway.rpc import Rpc
@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
             "extra_plugins": [access.AccessDocs(app)],
         },
     )
-    for module in (health, alerts, search, audit, entities, stream, cases):
+    for module in (health, alerts, search, audit, entities, stream, cases, compliance):
         api.register_blueprint(module.blp)
     api.register_blueprint(outcome_metrics.blp)
     stream.init_app(app)

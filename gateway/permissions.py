@@ -2,10 +2,11 @@
 
 Every endpoint declares one action from this table; the authorization matrix test fails when an
 endpoint has none. ``source`` is a detection system and may only submit alerts; auditors read the
-audit log; admins run the system but never read the audit log.
+audit log; admins run the system but never read the audit log; the purge authority purges records
+and places legal holds (C17).
 """
 
-ROLES = ("source", "analyst", "detective", "supervisor", "auditor", "admin")
+ROLES = ("source", "analyst", "detective", "supervisor", "auditor", "admin", "purge_authority")
 
 _STAFF = frozenset({"analyst", "detective", "supervisor"})
 
@@ -32,7 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.evidence": _STAFF,
     "case.attachment.upload": _STAFF,
     "case.attachment.read": _STAFF,
-    "case.review": frozenset({"supervisor"}),
+    "case.review": frozenset({"supervisor", "purge_authority"}),  # purge_authority: decision "purge" only
     "case.merge": frozenset({"detective", "supervisor"}),
     "case.disseminate": _STAFF,
     "case.export": _STAFF,
@@ -46,6 +47,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alert.overdue": frozenset({"supervisor"}),  # the aging queue: GET /api/v1/alerts?overdue=true
     "case.disposition": _STAFF,
     "metrics.read": frozenset({"supervisor", "admin"}),
+    "case.review_queue": frozenset({"supervisor"}),
+    "case.purge": frozenset({"purge_authority"}),
+    "case.hold": frozenset({"supervisor", "purge_authority"}),
+    "compliance.report": frozenset({"auditor"}),
+    "notification.read": _STAFF,
 }
 
 

@@ -7,6 +7,8 @@ The rule:
   agency when it names none) in the alert's agency, and the alert's assignee;
 - cases (``case_updated``): whoever may open the case by the one rule of ``casewire/access.py`` (its
   unit in its agency and its assignees; intelligence pending review or restricted only its unit);
+- ``control_official_notified`` (C6): the control official named in it, and supervisors of the
+  controlling unit, in its agency;
 - ``link_found``: users who may see the new alert, with ``related`` cut down to the alerts and cases
   they may see by the two rules above; nothing at all when none is left. So a link reaches the
   assignees and unit of every case it touches.
@@ -54,7 +56,18 @@ class Visibility:
             return _pick(payload, CASE_FIELDS) if self.case_visible(payload) else None
         if event_type == events.LINK_FOUND:
             return self._link(payload)
+        if event_type == events.CONTROL_OFFICIAL_NOTIFIED:
+            return payload if self._controls(payload) else None
         return None
+
+    def _controls(self, payload: dict) -> bool:
+        """C6: the control official, and the controlling unit's supervisors, hear of restricted hits."""
+        if not self.agency_ok(payload.get("agency")):
+            return False
+        if payload.get("control_official") and payload["control_official"] == self.identity.sub:
+            return True
+        same_unit = bool(self.identity.unit) and payload.get("unit") == self.identity.unit
+        return same_unit and "supervisor" in self.identity.roles
 
     def _alert_visible(self, payload: dict) -> bool:
         if payload.get("assignee") and payload["assignee"] == self.identity.sub:

@@ -50,6 +50,10 @@ def query(filters: dict, after_seq: int = 0) -> dict:
     """The MongoDB filter for auditor ``filters``: exact fields, ``since``/``until`` (UTC datetimes
     on ``at``, until exclusive) and ``through_seq`` (an export's fixed end)."""
     found = {FILTERS[name]: value for name, value in filters.items() if name in FILTERS and value is not None}
+    if filters.get("actions"):  # any of these actions (the compliance report's reads)
+        found["action"] = {"$in": list(filters["actions"])}
+    if filters.get("purpose_missing"):  # events that stated no purpose (C9, C27)
+        found["purpose"] = None
     if filters.get("since") or filters.get("until"):
         found["at"] = {}
         if filters.get("since"):

@@ -71,6 +71,8 @@ class Filters(Schema):
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
     through_seq = fields.Integer(validate=validate.Range(min=0))
+    actions = fields.List(fields.String(), metadata={"description": "any of these actions"})
+    purpose_missing = fields.Boolean(metadata={"description": "only events without a stated purpose"})
 
 
 def to_json(value):

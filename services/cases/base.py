@@ -54,7 +54,7 @@ class CaseWorker:
         case = self.store.get(case_id)
         reason = rules.hidden_from(case, context)
         if reason:
-            self._refuse(action, case_id, context, reason)
+            self._refuse(action, case_id, context, reason, rules.contact_of(case))
         if rules.lacks_purpose(case, context):
             self._refuse(action, case_id, context, "purpose")
         return case
@@ -66,7 +66,9 @@ class CaseWorker:
             return False
         return rules.hidden_from(case, context) is None and not rules.lacks_purpose(case, context)
 
-    def _refuse(self, action: str, case_id: str | None, context: dict | None, reason: str) -> None:
+    def _refuse(
+        self, action: str, case_id: str | None, context: dict | None, reason: str, contact: str | None = None
+    ) -> None:
         context = context or {}
         self.audit.record(
             action,
@@ -86,6 +88,8 @@ class CaseWorker:
             )
         if reason == "secret":
             raise NotFound(f"no case {case_id}")
+        if contact:  # C6: agency_only intelligence answers with the agency contact only
+            raise Forbidden("criminal intelligence of another unit: ask its control official", {"contact": [contact]})
         raise Forbidden("this case belongs to another unit and is not assigned to you")
 
     def _touch(self, case: dict, change: str, context: dict, detail: dict, assigned=()) -> None:

@@ -5,6 +5,8 @@
 - :class:`ContentStore`: ``items`` (notes, reports, interviews, tasks, evidence), ``custody``
   (append-only chain-of-custody entries) and the ``attachments`` GridFS bucket.
 - :class:`WebhookStore`: ``webhooks`` (subscriptions) and ``deliveries`` (an outbox with retries).
+- :class:`OversightStore`: ``holds`` (legal holds, C17), ``tombstones`` (content-free traces of purged
+  records, C16) and ``notifications`` (control officials C6, dissemination recipients C11).
 
 Every write is a single-document operation (FerretDB has no multi-document transactions).
 """
@@ -43,6 +45,8 @@ class CaseStore:
         self.history = database["history"]
         self.disseminations = database["disseminations"]
 
+    GONE = {"purging": None}  # a case being purged is already gone for every reader (C16)
+
     def ensure_indexes(self) -> None:
         self.cases.create_index([("status", ASCENDING), ("opened_at", DESCENDING)], name="status_time")
         self.cases.create_index([("unit", ASCENDING), ("opened_at", DESCENDING)], name="unit_time")
@@ -56,6 +60,7 @@ class CaseStore:
         self.cases.create_index(
             [("agency", ASCENDING), ("alerts.source", ASCENDING), ("opened_at", ASCENDING)], name="metrics_source"
         )
+        self.cases.create_index([("classification", ASCENDING), ("review_due", ASCENDING)], name="review_due")
 
     def insert(self, case: dict) -> dict:
         case = {"_id": new_id(), **case}
@@ -67,7 +72,7 @@ class CaseStore:
 
     def get(self, case_id: str) -> dict:
         case = self.cases.find_one({"_id": case_id})
-        if case is None:
+        if case is None or case.get("purging"):
             raise NotFound(f"no case {case_id}")
         return case
 
@@ -102,8 +107,58 @@ class CaseStore:
                     {"$or": [{"opened_at": {"$lt": opened_at}}, {"opened_at": opened_at, "_id": {"$lt": last_id}}]},
                 ]
             }
-        cursor = self.cases.find(query).sort([("opened_at", DESCENDING), ("_id", DESCENDING)])
+        cursor = self.cases.find({"$and": [query, self.GONE]}).sort([("opened_at", DESCENDING), ("_id", DESCENDING)])
         return list(cursor.limit(limit))
+
+    # -- review and purge (C15-C17) ---------------------------------------------------------------
+
+    def due_for_review(self, until: datetime, limit: int, after: tuple | None = None, where: dict | None = None):
+        """Criminal intelligence with ``review_due`` before ``until``, soonest first (the review queue)."""
+        query = {"classification": "criminal_intelligence", "review_due": {"$lte": until}, **(where or {}), **self.GONE}
+        if after:
+            due, last_id = after
+            query = {
+                "$and": [query, {"$or": [{"review_due": {"$gt": due}}, {"review_due": due, "_id": {"$gt": last_id}}]}]
+            }
+        found = self.cases.find(query).sort([("review_due", ASCENDING), ("_id", ASCENDING)])
+        return list(found.limit(limit))
+
+    def intelligence(self, query: dict, limit: int = 0) -> list[dict]:
+        """Criminal intelligence matching ``query`` (the compliance checks), oldest first."""
+        found = self.cases.find({"classification": "criminal_intelligence", **query, **self.GONE})
+        return list(found.sort([("opened_at", ASCENDING), ("_id", ASCENDING)]).limit(limit))
+
+    def attached_to(self, case_id: str) -> list[dict]:
+        """Identifying information attached to ``case_id`` (C8)."""
+        return list(self.cases.find({"attached_to": case_id, **self.GONE}))
+
+    def intelligence_ids(self, ids) -> set[str]:
+        """Which of ``ids`` are criminal intelligence records (still stored)."""
+        found = self.cases.find({"_id": {"$in": sorted(ids)}, "classification": "criminal_intelligence"}, {"_id": 1})
+        return {case["_id"] for case in found} if ids else set()
+
+    def disseminations_between(self, since: datetime, until: datetime) -> list[dict]:
+        return list(self.disseminations.find({"at": {"$gte": since, "$lt": until}}).sort([("at", ASCENDING)]))
+
+    def start_purge(self, case_id: str, tombstone: dict) -> dict | None:
+        """Mark the case as being purged (it is gone for readers from now on); None if it already was."""
+        return self.cases.find_one_and_update(
+            {"_id": case_id, **self.GONE}, {"$set": {"purging": tombstone}}, return_document=ReturnDocument.AFTER
+        )
+
+    def abandon_purge(self, case_id: str) -> None:
+        """Undo :meth:`start_purge` when its tombstone could not be recorded (nothing was removed)."""
+        self.cases.update_one({"_id": case_id}, {"$unset": {"purging": ""}})
+
+    def purging(self, older_than: datetime, limit: int = 50) -> list[dict]:
+        """Purges claimed before ``older_than`` that did not finish (a crash between steps): the timer ends them."""
+        return list(self.cases.find({"purging": {"$ne": None}, "purging.at": {"$lte": older_than}}).limit(limit))
+
+    def remove(self, case_id: str) -> None:
+        """Delete the case's history, dissemination log and, last, the case document itself."""
+        self.history.delete_many({"case_id": case_id})
+        self.disseminations.delete_many({"record_ids": case_id})
+        self.cases.delete_one({"_id": case_id})
 
     def record(self, case_id: str, action: str, actor: str, at: datetime, detail: dict | None = None) -> dict:
         """Append one entry to the case's history (the timeline's actions)."""
@@ -216,6 +271,20 @@ class ContentStore:
     def files_of(self, case_id: str) -> list[dict]:
         return list(self.files.find({"metadata.case_id": case_id}).sort([("uploadDate", ASCENDING)]))
 
+    def custody_of_case(self, case_id: str) -> list[dict]:
+        evidence = [item["_id"] for item in self.items.find({"case_id": case_id, "kind": "evidence"}, {"_id": 1})]
+        return list(self.custody.find({"evidence_id": {"$in": evidence}}).sort([("evidence_id", 1), ("seq", 1)]))
+
+    def remove_case(self, case_id: str) -> None:
+        """C16: every item, custody entry and attachment (GridFS files and chunks) of a purged case."""
+        evidence = [item["_id"] for item in self.items.find({"case_id": case_id, "kind": "evidence"}, {"_id": 1})]
+        if evidence:
+            self.custody.delete_many({"evidence_id": {"$in": evidence}})
+        for info in self.files.find({"metadata.case_id": case_id}, {"_id": 1}):
+            self.chunks.delete_many({"files_id": info["_id"]})
+            self.files.delete_one({"_id": info["_id"]})
+        self.items.delete_many({"case_id": case_id})
+
     def ping(self) -> bool:
         try:
             self.items.database.command("ping")
@@ -268,3 +337,64 @@ class WebhookStore:
 
     def deliveries_of(self, webhook_id: str) -> list[dict]:
         return list(self.deliveries.find({"webhook_id": webhook_id}))
+
+    def drop_case(self, case_id: str, kinds) -> int:
+        """C16: deliveries of ``kinds`` of events about a purged case (they carry its content)."""
+        return self.deliveries.delete_many({"data.case_id": case_id, "event": {"$in": list(kinds)}}).deleted_count
+
+
+class OversightStore:
+    """Legal holds, tombstones of purged records and notifications: only ever inserted, holds released."""
+
+    def __init__(self, database):
+        self.holds = database["holds"]
+        self.tombstones = database["tombstones"]
+        self.notifications = database["notifications"]
+
+    def ensure_indexes(self) -> None:
+        self.holds.create_index([("case_id", ASCENDING)], name="case")
+        self.tombstones.create_index([("at", ASCENDING)], name="time")
+        self.notifications.create_index([("recipient", ASCENDING), ("at", DESCENDING)], name="recipient_time")
+        self.notifications.create_index([("at", ASCENDING)], name="time")
+
+    def add_hold(self, hold: dict) -> dict:
+        hold = {"_id": new_id(), **hold}
+        self.holds.insert_one(hold)
+        return hold
+
+    def get_hold(self, case_id: str, hold_id: str) -> dict:
+        hold = self.holds.find_one({"_id": hold_id, "case_id": case_id})
+        if hold is None:
+            raise NotFound(f"no legal hold {hold_id} on case {case_id}")
+        return hold
+
+    def release_hold(self, hold_id: str, release: dict) -> dict | None:
+        return self.holds.find_one_and_update(
+            {"_id": hold_id, "released_at": None}, {"$set": release}, return_document=ReturnDocument.AFTER
+        )
+
+    def holds_of(self, case_id: str) -> list[dict]:
+        return list(self.holds.find({"case_id": case_id}).sort([("placed_at", ASCENDING)]))
+
+    def bury(self, tombstone: dict) -> None:
+        """Keep a purge's tombstone (idempotent: one per record)."""
+        self.tombstones.update_one({"_id": tombstone["record_id"]}, {"$setOnInsert": tombstone}, upsert=True)
+
+    def purged_intelligence_ids(self, ids) -> set[str]:
+        query = {"_id": {"$in": sorted(ids)}, "record_class": "criminal_intelligence"}
+        return {stone["_id"] for stone in self.tombstones.find(query, {"_id": 1})} if ids else set()
+
+    def tombstones_between(self, since: datetime, until: datetime) -> list[dict]:
+        return list(self.tombstones.find({"at": {"$gte": since, "$lt": until}}).sort([("at", ASCENDING)]))
+
+    def notify(self, notification: dict) -> dict:
+        notification = {"_id": new_id(), **notification}
+        self.notifications.insert_one(notification)
+        return notification
+
+    def notifications_for(self, query: dict, limit: int) -> list[dict]:
+        return list(self.notifications.find(query).sort([("at", DESCENDING)]).limit(limit))
+
+    def notifications_between(self, kinds: list[str], since: datetime, until: datetime) -> list[dict]:
+        query = {"kind": {"$in": kinds}, "at": {"$gte": since, "$lt": until}}
+        return list(self.notifications.find(query).sort([("at", ASCENDING)]))

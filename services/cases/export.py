@@ -40,6 +40,8 @@ def render_pdf(bundle: dict) -> bytes:
     small.fontSize = 8
     case = bundle["case"]
     story = [_p(f"Case file: {case['title']}", h1)]
+    if case.get("notice"):  # C8: identifying information only
+        story.append(_p(case["notice"], h2))
     header = [
         ["Case id", case["id"]],
         ["Classification", case["classification"]],
@@ -57,6 +59,8 @@ def render_pdf(bundle: dict) -> bytes:
                 f"{disposition['recorded_by']}" + (f": {disposition['note']}" if disposition.get("note") else ""),
             ]
         )
+    if case.get("attached_to"):
+        header.append(["Identifies", f"{case.get('attached_subject')} of record {case['attached_to']}"])
     if case["classification"] == "criminal_intelligence":
         header += [
             ["Offense category", case.get("offense_category")],

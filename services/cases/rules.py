@@ -11,6 +11,8 @@ from casewire import access as shared
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 CRIMINAL_INTELLIGENCE = "criminal_intelligence"
+IDENTIFYING = "identifying"
+IDENTIFYING_NOTICE = "Identifying information only, no criminal connotation"  # C8, wherever shown
 REVIEW_PERIOD = timedelta(days=5 * 365 + 1)  # five years, a leap day included (C13)
 DEFAULT_MIN_SUSPICION_CHARS = 100
 
@@ -55,6 +57,8 @@ SOURCE_TYPES = (
     "court_record",
 )
 SENSITIVITIES = ("open", "agency_only", "restricted")
+# C11: edits that move a case along rather than correct what it says (recipients are not told of them).
+NOT_CORRECTIONS = frozenset({"status", "assignees", "priority"})
 RELIABILITIES = ("A", "B", "C", "D")  # reliable, usually reliable, unreliable, unknown
 VALIDITIES = ("1", "2", "3", "4")  # confirmed, probable, doubtful, cannot be judged
 
@@ -137,6 +141,22 @@ def review_due_errors(review_due: datetime | None, base: datetime) -> dict:
     return {}
 
 
+def identifying_errors(data: dict, parent: dict) -> dict:
+    """C8: identifying information attaches to a subject of approved criminal intelligence, never makes one."""
+    errors = {}
+    if data.get("subjects"):
+        errors["subjects"] = ["identifying information never creates a criminal intelligence subject"]
+    if parent.get("classification") != CRIMINAL_INTELLIGENCE or parent.get("review_state") != "approved":
+        errors["attached_to"] = ["identifying information attaches only to approved criminal intelligence"]
+        return errors
+    names = {
+        value for subject in parent.get("subjects") or [] for value in (subject.get("name"), subject.get("entity_id"))
+    }
+    if data.get("attached_subject") not in names - {None}:
+        errors["attached_subject"] = ["name a subject (name or entity id) of the criminal intelligence record"]
+    return errors
+
+
 def raise_if(errors: dict, message: str) -> None:
     if errors:
         raise InvalidInput(message, errors)
@@ -158,6 +178,13 @@ def hidden_from(case: dict, context: dict | None) -> str | None:
         return None
     access = shared.case_access(shared.Caller.from_context(context), case, check_role=False)
     return {shared.Access.ALLOWED: None, shared.Access.HIDDEN: "secret"}.get(access, "forbidden")
+
+
+def contact_of(case: dict) -> str | None:
+    """C6: whom to ask about ``agency_only`` intelligence one may not open: its agency and control official."""
+    if case.get("classification") != CRIMINAL_INTELLIGENCE or case.get("sensitivity") != "agency_only":
+        return None
+    return f"{case.get('agency')}: control official {case.get('control_official')}"
 
 
 def ensure_visible(case: dict, context: dict | None) -> None:

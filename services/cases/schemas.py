@@ -3,6 +3,8 @@
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from services.cases.rules import (
+    IDENTIFYING,
+    IDENTIFYING_NOTICE,
     OFFENSE_CATEGORIES,
     RELIABILITIES,
     SENSITIVITIES,
@@ -11,7 +13,7 @@ from services.cases.rules import (
     VALIDITIES,
 )
 
-CLASSIFICATIONS = ("investigative", "criminal_intelligence")
+CLASSIFICATIONS = ("investigative", "criminal_intelligence", "identifying")
 STATUSES = tuple(TRANSITIONS)
 PRIORITIES = ("low", "normal", "high", "critical")
 ENTITY_ROLES = (
@@ -72,6 +74,12 @@ class CaseFields(_In):
 class CaseIn(CaseFields):
     title = fields.String(required=True, validate=_short)
     classification = fields.String(load_default="investigative", validate=validate.OneOf(CLASSIFICATIONS))
+    attached_to = fields.String(
+        validate=_short, metadata={"description": "identifying: the approved criminal intelligence record (C8)"}
+    )
+    attached_subject = fields.String(
+        validate=_short, metadata={"description": "identifying: the subject (name or entity id) it identifies"}
+    )
 
 
 class CasePatch(CaseFields):
@@ -80,9 +88,43 @@ class CasePatch(CaseFields):
 
 
 class ReviewIn(_In):
-    decision = fields.String(required=True, validate=validate.OneOf(("approve", "validate")))
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf(("approve", "validate", "purge")),
+        metadata={"description": "purge: the purge authority only, the justification is the reason (C17)"},
+    )
     justification = fields.String(required=True, validate=validate.Length(min=10, max=5000))
     review_due = fields.AwareDateTime()
+
+
+class PurgeIn(_In):
+    reason = fields.String(required=True, validate=validate.Length(min=10, max=5000))
+
+
+class HoldIn(_In):
+    reference = fields.String(required=True, validate=_short, metadata={"description": "court order, litigation"})
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=5000))
+
+
+class ReleaseIn(_In):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=5000))
+
+
+class QueueQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String()
+
+
+class ReportQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    since = fields.AwareDateTime(metadata={"description": "start of the period (default: 30 days ago)"})
+    until = fields.AwareDateTime(metadata={"description": "end of the period, exclusive (default: now)"})
+    sample = fields.Integer(load_default=0, validate=validate.Range(0, 200), metadata={"description": "records"})
 
 
 class LinkAlertIn(_In):
@@ -184,7 +226,17 @@ class PromoteIn(CaseIn):
 class WebhookIn(_In):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     events = fields.List(
-        fields.String(validate=validate.OneOf(("case_updated", "case_assigned", "alert_overdue"))),
+        fields.String(
+            validate=validate.OneOf(
+                (
+                    "case_updated",
+                    "case_assigned",
+                    "alert_overdue",
+                    "control_official_notified",
+                    "dissemination_recipient_notified",
+                )
+            )
+        ),
         required=True,
         validate=validate.Length(min=1),
     )
@@ -269,8 +321,16 @@ class CaseOut(_Out):
     approved_at = fields.AwareDateTime()
     last_validated_at = fields.AwareDateTime()
     reviews = Plain()
+    legal_holds = Plain()
     merged_from = Plain()
     merged_into = fields.String()
     promoted_from_alert = fields.String()
     disposition = Plain()
     dispositions = Plain()
+    attached_to = fields.String()
+    attached_subject = fields.String()
+    notice = fields.Method("identifying_notice")
+
+    def identifying_notice(self, case):
+        """C8: identifying information says, wherever it is shown, that it carries no criminal connotation."""
+        return IDENTIFYING_NOTICE if case.get("classification") == IDENTIFYING else None

@@ -1,7 +1,7 @@
 """The cases service: case files, their links and contents, review, export and webhooks.
 
-The entrypoints live in groups (workflow, linking, content, release, notify); this class gives them
-their dependencies.
+The entrypoints live in groups (workflow, linking, content, release, notify, purge, oversight); this
+class gives them their dependencies.
 """
 
 from nameko.dependency_providers import Config
@@ -11,8 +11,8 @@ from nameko.rpc import RpcProxy, rpc
 from casewire.audit import AuditLog
 from casewire.clock import Clock
 from casewire.mongo import MongoStore
-from services.cases import content, linking, notify, outcomes, release, workflow
-from services.cases.dependencies import CaseStore, ContentStore, WebhookStore
+from services.cases import content, linking, notify, outcomes, oversight, purge, release, workflow
+from services.cases.dependencies import CaseStore, ContentStore, OversightStore, WebhookStore
 
 
 # Modules, not classes, are imported: ``nameko run`` takes every class with entrypoints in this module
@@ -24,18 +24,22 @@ class CasesService(
     release.ReleaseEntrypoints,
     notify.WebhookEntrypoints,
     outcomes.OutcomeEntrypoints,
+    purge.RetentionEntrypoints,
+    oversight.OversightEntrypoints,
 ):
     name = "cases"
 
     store = MongoStore(CaseStore)
     contents = MongoStore(ContentStore)
     hooks = MongoStore(WebhookStore)
+    oversight = MongoStore(OversightStore)
     dispatch = EventDispatcher()
     audit = AuditLog()
     now = Clock()
     config = Config()
     entities_rpc = RpcProxy("entities")
     intake_rpc = RpcProxy("intake")
+    audit_rpc = RpcProxy("audit")
 
     @rpc
     def health(self) -> dict:

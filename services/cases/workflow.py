@@ -19,11 +19,23 @@ class WorkflowEntrypoints(CaseWorker):
         Criminal intelligence (``"classification": "criminal_intelligence"``) must pass C2, C4, C5
         and C13 and starts ``pending_review`` (C3). Raises InvalidInput naming each missing field.
         """
-        case = casefile.new_case(load(CaseIn, fields, "the case is invalid"), context, self._now(), self._min_chars())
+        data = load(CaseIn, fields, "the case is invalid")
+        if data["classification"] == rules.IDENTIFYING or data.get("attached_to"):
+            self._check_identifying(data, context)
+        case = casefile.new_case(data, context, self._now(), self._min_chars())
         stored = self.store.insert(case)
         self.store.record(stored["_id"], "created", actor_id(context), stored["opened_at"])
         self._changed(stored, "created", context, assigned=stored["assignees"])
         return CaseOut().dump(stored)
+
+    def _check_identifying(self, data: dict, context: dict) -> None:
+        """C8: the record it attaches to must be approved criminal intelligence the caller may open."""
+        if data["classification"] != rules.IDENTIFYING:
+            rules.raise_if({"attached_to": ["only identifying information is attached to a record"]}, "invalid")
+        if not data.get("attached_to"):
+            rules.raise_if({"attached_to": ["identifying information names the record it attaches to"]}, "invalid")
+        parent = self._open(data["attached_to"], context, "case.link")
+        rules.raise_if(rules.identifying_errors(data, parent), "the identifying information is invalid")
 
     @rpc(expected_exceptions=ERRORS)
     def get_case(self, case_id: str, context: dict | None = None) -> dict:
@@ -71,15 +83,21 @@ class WorkflowEntrypoints(CaseWorker):
         if set(changes) - {"status"}:
             self.store.record(case_id, "updated", actor_id(context), updated["updated_at"], {"fields": sorted(changes)})
         self._changed(updated, "status_changed" if "status" in changes else "updated", context, assigned=added)
+        corrected = sorted(set(changes) - rules.NOT_CORRECTIONS)
+        if corrected:
+            self._notify_recipients(updated, "corrected", corrected)  # C11
         return CaseOut().dump(updated)
 
     @rpc(expected_exceptions=ERRORS)
     def review_case(self, case_id: str, body: dict, context: dict) -> dict:
         """A supervisor approves (C3) or validates (C14) criminal intelligence with a written reason.
 
-        ``{"decision": "validate", "justification": "..."}`` restarts the review period (C13).
+        ``{"decision": "validate", "justification": "..."}`` restarts the review period (C13);
+        ``{"decision": "purge", "justification": "..."}`` is the purge authority's manual purge (C17).
         """
         review = load(ReviewIn, body, "the review is invalid")
+        if review["decision"] == "purge":  # API.md's path to a manual purge (C17)
+            return self.purge_case(case_id, {"reason": review["justification"]}, context)
         case = self._open(case_id, context, "case.review")
         roles = (context.get("actor") or {}).get("roles") or []
         if "supervisor" not in roles:

@@ -251,6 +251,27 @@ class AlertStore(OutcomeQueries):
         }
         return list(self.alerts.find(query).limit(limit))
 
+    def set_legal_hold(self, alert_ids: list[str], case_id: str, held: bool) -> int:
+        """Add or remove ``case_id`` from each alert's ``legal_hold`` (a list of holding cases, or None)."""
+        changed = 0
+        for alert in self.alerts.find({"_id": {"$in": alert_ids}}, {"legal_hold": 1}):
+            current = alert.get("legal_hold") or []
+            holders = [holder for holder in ([current] if isinstance(current, str) else current) if holder != case_id]
+            holders = [*holders, case_id] if held else holders
+            self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"legal_hold": holders or None}})
+            changed += 1
+        return changed
+
+    def forget_case(self, case_id: str) -> int:
+        """Remove a purged case's id from every alert that names it (C16); idempotent."""
+        found = list(self.alerts.find({"$or": [{"case_ids": case_id}, {"legal_hold": case_id}]}, {"_id": 1}))
+        for alert in found:
+            self.set_legal_hold([alert["_id"]], case_id, False)
+            current = self.alerts.find_one({"_id": alert["_id"]}, {"case_ids": 1}) or {}
+            remaining = [other for other in current.get("case_ids") or [] if other != case_id]
+            self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"case_ids": remaining}})
+        return len(found)
+
     def delete(self, alert_id: str) -> None:
         self.alerts.delete_one({"_id": alert_id})
 

@@ -52,7 +52,7 @@ class AlertOut(Schema):
     notes = fields.String()
     repeats = fields.List(fields.Nested(Repeat), dump_default=list)
     purge_after = fields.AwareDateTime(allow_none=True)
-    legal_hold = fields.String(allow_none=True)
+    legal_hold = fields.Raw(allow_none=True)  # a hold reference, or the cases holding it (C17)
     triage_due = fields.AwareDateTime(allow_none=True)
     overdue = fields.Boolean(dump_default=False)
     escalated_at = fields.AwareDateTime(allow_none=True)

@@ -199,6 +199,19 @@ class IntakeService(outcomes.OutcomeEntrypoints):
                     alert.pop(flag, None)
         return alert
 
+    @rpc(expected_exceptions=EXPECTED)
+    def set_legal_hold(self, alert_ids: list, case_id: str, held: bool, context: dict) -> int:
+        """C17: a legal hold on case ``case_id`` keeps its linked alerts from retention (``held=False`` lets
+        go of that case's hold; an alert stays held while another case's hold names it). Called by cases."""
+        return self.alerts.set_legal_hold(list(alert_ids or []), case_id, bool(held))
+
+    @event_handler(events.CASES, events.RECORD_PURGED)
+    def handle_case_purged(self, payload: dict) -> None:
+        """C16: a purged case leaves no link behind: its id leaves the alerts' ``case_ids`` and holds."""
+        purged = events.RecordPurged().load(payload)
+        if purged["record_type"] == "case":
+            self.alerts.forget_case(purged["record_id"])
+
     @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Keep the resolved entities and related records on the alert."""

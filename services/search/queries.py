@@ -139,4 +139,7 @@ def summary(hit: dict) -> dict:
         "case": ("title", "status", "classification", "unit", "at"),
         "entity": ("type", "key", "display"),
     }[source["kind"]]
-    return {key: source.get(key) for key in keys if source.get(key) is not None}
+    found = {key: source.get(key) for key in keys if source.get(key) is not None}
+    if source.get("classification") == "identifying":  # C8, wherever shown
+        found["notice"] = "Identifying information only, no criminal connotation"
+    return found

@@ -42,4 +42,13 @@ def test_the_cli_prints_the_table():
     header, *rows = result.output.splitlines()
     assert header.split() == ["action", *ROLES]
     audit_read = next(row.split() for row in rows if row.startswith("audit.read "))
-    assert audit_read == ["audit.read", "-", "-", "-", "-", "x", "-"]
+    assert audit_read == ["audit.read", "-", "-", "-", "-", "x", "-", "-"]
+
+
+def test_C12_C17_only_the_purge_authority_purges_and_it_does_nothing_else():
+    assert {action for action, roles in PERMISSIONS.items() if "purge_authority" in roles} == {
+        "case.purge",
+        "case.hold",
+        "case.review",
+    }
+    assert PERMISSIONS["case.purge"] == {"purge_authority"}

@@ -1,0 +1,85 @@
+"""28 CFR Part 23 oversight (API.md, Audit and compliance; COMPLIANCE C6, C11, C15-C17, C27).
+
+The review queue, manual purges and legal holds of criminal intelligence, the caller's notifications
+and the compliance report. The cases service decides; these views pass the caller along.
+"""
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from gateway.access import guarded, require_purpose
+from gateway.api.cases import _body, _ctx, _json, _purpose_required
+from services.cases import schemas
+from services.cases.exceptions import PurposeRequired
+
+blp = Blueprint(
+    "compliance", __name__, url_prefix="/api/v1", description="Review queue, purges, legal holds, compliance report."
+)
+blp.errorhandler(PurposeRequired)(_purpose_required)
+
+
+def _call(method: str, *args):
+    return current_app.extensions["rpc"].call("cases", method, *args)
+
+
+@blp.route("/cases/review-queue", methods=["GET"])
+@blp.arguments(schemas.QueueQuery, location="query")
+@blp.response(200)
+@guarded("case.review_queue", record_type="case")
+def review_queue(query):
+    """Criminal intelligence of the caller's unit due for review within REVIEW_QUEUE_DAYS, soonest first (C15)."""
+    return _call("review_queue", dict(request.args), _ctx())
+
+
+@blp.route("/cases/<case_id>/purge", methods=["POST"])
+@blp.doc(**_json(schemas.PurgeIn))
+@blp.response(200)
+@guarded("case.purge", record_type="case", record_arg="case_id")
+def purge_case(case_id):
+    """Purge a record by hand, with a reason (purge authority, C17); answers its content-free tombstone (C16)."""
+    return _call("purge_case", case_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/holds", methods=["POST"])
+@blp.doc(**_json(schemas.HoldIn))
+@blp.response(201)
+@guarded("case.hold", record_type="case", record_arg="case_id")
+def place_hold(case_id):
+    """Place a legal hold: the automatic purge skips the record and intake keeps its alerts (C17)."""
+    return _call("place_hold", case_id, _body(), _ctx())
+
+
+@blp.route("/cases/<case_id>/holds", methods=["GET"])
+@blp.response(200)
+@guarded("case.hold", record_type="case", record_arg="case_id")
+def list_holds(case_id):
+    """The record's legal holds, active and released."""
+    return _call("list_holds", case_id, _ctx())
+
+
+@blp.route("/cases/<case_id>/holds/<hold_id>/release", methods=["POST"])
+@blp.doc(**_json(schemas.ReleaseIn))
+@blp.response(200)
+@guarded("case.hold", record_type="case", record_arg="case_id")
+def release_hold(case_id, hold_id):
+    """Release a legal hold, with a reason."""
+    return _call("release_hold", case_id, hold_id, _body(), _ctx())
+
+
+@blp.route("/notifications", methods=["GET"])
+@blp.response(200)
+@guarded("notification.read", record_type="notification")
+def notifications():
+    """Notifications addressed to the caller, e.g. restricted hits for a control official (C6)."""
+    return _call("list_notifications", dict(request.args), _ctx())
+
+
+@blp.route("/compliance/report", methods=["GET"])
+@blp.arguments(schemas.ReportQuery, location="query")
+@blp.response(200)
+@guarded("compliance.report", record_type="compliance_report")
+def report(query):
+    """The 28 CFR Part 23 compliance report for a period (C27); a sample (`sample=N`) needs a purpose (C9)."""
+    if query.get("sample"):
+        require_purpose()
+    return _call("compliance_report", dict(request.args), _ctx())

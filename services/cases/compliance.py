@@ -1,0 +1,155 @@
+"""The compliance report's checks (C13, C27): pure functions over stored documents.
+
+Each exception row lists records that break a rule and must be empty in a compliant system; the
+other rows describe what happened in the period.
+"""
+
+from datetime import datetime
+
+from services.cases import rules
+from services.cases.schemas import plain
+
+READ_ACTIONS = ("case.read", "case.export")  # audited reads of a case file (record_type "case")
+EXCEPTION_ROWS = (
+    "intelligence_without_predicate_or_labels",
+    "review_due_beyond_five_years",
+    "reads_without_purpose",
+)
+
+
+def missing_predicate_or_labels(case: dict, min_chars: int) -> dict | None:
+    """C2/C5: the fields a stored criminal intelligence record lacks (None when complete)."""
+    errors = rules.ci_errors(case, min_chars)
+    if not errors:
+        return None
+    return {"case_id": case["_id"], "unit": case.get("unit"), "missing": sorted(errors)}
+
+
+def review_due_violation(case: dict) -> dict | None:
+    """C13: a record whose ``review_due`` is missing or beyond five years after submission or validation."""
+    base = case.get("last_validated_at") or case.get("submitted_at") or case.get("opened_at")
+    due = case.get("review_due")
+    if due is not None and base is not None and due <= base + rules.REVIEW_PERIOD:
+        return None
+    limit = base + rules.REVIEW_PERIOD if base else None
+    return plain(
+        {
+            "case_id": case["_id"],
+            "unit": case.get("unit"),
+            "review_due": due,
+            "counted_from": base,
+            "latest_allowed": limit,
+            "problem": "no review_due" if due is None else "review_due is more than five years out",
+        }
+    )
+
+
+def overdue(case: dict, now: datetime) -> dict | None:
+    due = case.get("review_due")
+    if due is None or due > now:
+        return None
+    return plain(
+        {
+            "case_id": case["_id"],
+            "unit": case.get("unit"),
+            "review_due": due,
+            "legal_holds": [hold["reference"] for hold in case.get("legal_holds") or []],
+        }
+    )
+
+
+def dissemination_row(entry: dict) -> dict:
+    keys = ("recipient", "agency", "need_to_know", "purpose", "kind", "at", "by", "classification", "sensitivity")
+    return plain({"dissemination_id": entry["_id"], "record_ids": entry.get("record_ids"), **_pick(entry, keys)})
+
+
+def read_row(event: dict) -> dict:
+    actor = event.get("actor") or {}
+    keys = ("seq", "at", "action", "record_ids", "request_id", "service", "case_number")
+    return {**_pick(event, keys), "actor": actor.get("id"), "agency": actor.get("agency")}
+
+
+def sample_row(case: dict, disseminations: list[dict]) -> dict:
+    """One sampled record as an auditor checks it: narrative, source, labels, reviews, releases."""
+    return plain(
+        {
+            "case_id": case["_id"],
+            "title": case.get("title"),
+            "unit": case.get("unit"),
+            "offense_category": case.get("offense_category"),
+            "subjects": case.get("subjects"),
+            "narrative": case.get("reasonable_suspicion"),
+            "source": {"type": case.get("source_type"), "obtained_how": case.get("obtained_how")},
+            "labels": {
+                "sensitivity": case.get("sensitivity"),
+                "source_reliability": case.get("source_reliability"),
+                "content_validity": case.get("content_validity"),
+            },
+            "submitted": {
+                "by": case.get("submitter"),
+                "agency": case.get("submitting_agency"),
+                "at": case.get("submitted_at"),
+            },
+            "control_official": case.get("control_official"),
+            "review": {
+                "state": case.get("review_state"),
+                "approved_by": case.get("approved_by"),
+                "approved_at": case.get("approved_at"),
+                "last_validated_at": case.get("last_validated_at"),
+                "review_due": case.get("review_due"),
+                "history": case.get("reviews") or [],
+            },
+            "legal_holds": case.get("legal_holds") or [],
+            "dissemination_log": [dissemination_row(entry) for entry in disseminations],
+        }
+    )
+
+
+def summary(report: dict) -> dict:
+    """Counts per row, and ``ok`` when every exception row is empty."""
+    counts = {name: len(value) for name, value in report.items() if isinstance(value, list)}
+    return {"counts": counts, "ok": not any(counts.get(name) for name in EXCEPTION_ROWS)}
+
+
+def _pick(document: dict, keys) -> dict:
+    return {key: document.get(key) for key in keys}
+
+
+def as_text(report: dict) -> str:
+    """The report as a reader sees it (``casewire compliance report`` without ``--json``)."""
+    period = report["period"]
+    lines = [
+        f"Compliance report (28 CFR Part 23), {period['since']} to {period['until']}",
+        f"generated {report['generated_at']}: {'OK' if report['ok'] else 'EXCEPTIONS FOUND'}",
+        "",
+    ]
+    titles = {
+        "intelligence_without_predicate_or_labels": "Intelligence without a predicate or labels (must be none)",
+        "review_due_beyond_five_years": "Review dates beyond five years (must be none, C13)",
+        "reviews_overdue": "Reviews overdue",
+        "purges": "Purges done (tombstones)",
+        "disseminations": "Disseminations",
+        "restricted_disseminated": "Restricted records disseminated",
+        "reads_without_purpose": "Criminal intelligence reads without a purpose (must be none)",
+        "recipient_notifications": "Dissemination recipients notified of corrections and purges (C11)",
+        "control_official_notifications": "Control officials notified of restricted hits (C6)",
+    }
+    for key, title in titles.items():
+        rows = report.get(key) or []
+        lines.append(f"{title}: {len(rows)}")
+        for row in rows[:50]:
+            lines.append("  - " + ", ".join(f"{k}={v}" for k, v in row.items() if v not in (None, [], {})))
+        if len(rows) > 50:
+            lines.append(f"  ... and {len(rows) - 50} more (use --json)")
+    lines.append(f"Sample of {len(report.get('sample') or [])} records:")
+    for row in report.get("sample") or []:
+        lines += [
+            f"  * {row['case_id']} {row['title']} ({row['offense_category']}, unit {row['unit']})",
+            f"    narrative: {row['narrative']}",
+            f"    source: {row['source']['type']}; {row['source']['obtained_how']}",
+            "    labels: " + ", ".join(f"{k}={v}" for k, v in row["labels"].items()),
+            f"    review: {row['review']['state']}, due {row['review']['review_due']}, "
+            f"{len(row['review']['history'])} review(s)",
+            f"    disseminations: {len(row['dissemination_log'])}",
+        ]
+    return "\n".join(lines) + "\n"

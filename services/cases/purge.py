@@ -1,0 +1,191 @@
+"""Review queue, legal holds and purges of criminal intelligence (C15, C16, C17)."""
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from casewire import events
+from casewire.errors import Conflict, Forbidden, NotFound, Unavailable
+from services.cases import retention, rules
+from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.schemas import HoldIn, PurgeIn, QueueQuery, ReleaseIn, plain
+
+PURGE_ROLE = "purge_authority"
+
+
+def _roles(context: dict | None) -> list[str]:
+    return ((context or {}).get("actor") or {}).get("roles") or []
+
+
+class RetentionEntrypoints(CaseWorker):
+    """What happens to criminal intelligence as its review date comes and goes."""
+
+    @rpc(expected_exceptions=ERRORS)
+    def review_queue(self, query: dict, context: dict) -> dict:
+        """C15: criminal intelligence the caller's unit must review, soonest due first.
+
+        Records enter the queue ``REVIEW_QUEUE_DAYS`` (90) before ``review_due``; past-due ones are
+        ``overdue`` (the timer purges them unless validated or held). ``{"limit": 50}`` →
+        ``{"items": [{"case_id", "title", "review_due", "days_left", "overdue", ...}], "next_cursor"}``.
+        """
+        query = load(QueueQuery, query, "the query is invalid")
+        if "supervisor" not in _roles(context) and not rules.is_system(context):
+            raise Forbidden("the review queue is for supervisors")
+        now = self._now()
+        until = retention.queue_until(now, self.config.get(retention.QUEUE_DAYS_KEY))
+        after = retention.decode_after(query["cursor"]) if query.get("cursor") else None
+        where = (
+            {} if rules.is_system(context) else {"unit": context.get("unit"), "agency": context["actor"].get("agency")}
+        )
+        page = self.store.due_for_review(until, query["limit"], after, where)
+        more = len(page) == query["limit"]
+        last = retention.encode_after(page[-1]["review_due"], page[-1]["_id"]) if more else None
+        return {"items": [retention.queue_entry(case, now) for case in page], "next_cursor": last}
+
+    @rpc(expected_exceptions=ERRORS)
+    def purge_case(self, case_id: str, body: dict, context: dict) -> dict:
+        """C17: the purge authority removes a record by hand, with a reason: ``{"reason": "..."}``.
+
+        Records under legal hold are refused (409). Returns the tombstone (C16).
+        """
+        data = load(PurgeIn, body, "the purge is invalid")
+        if PURGE_ROLE not in _roles(context):
+            raise Forbidden("only the purge authority purges records")
+        case = self._open_as_authority(case_id, context, "case.purge")
+        if case.get("legal_holds"):
+            raise Conflict(f"case {case_id} is under legal hold; release the hold before purging it")
+        return plain(self._purge(case, data["reason"], context, automatic=False))
+
+    @rpc(expected_exceptions=ERRORS)
+    def place_hold(self, case_id: str, body: dict, context: dict) -> dict:
+        """C17: a legal hold ``{"reference": "Harris Co. 2026-CV-118", "reason": "..."}`` stops the automatic
+        purge of the case and the retention of its linked alerts (intake.set_legal_hold). Audited."""
+        data = load(HoldIn, body, "the legal hold is invalid")
+        case = self._open_as_authority(case_id, context, "case.hold")
+        self.intake_rpc.set_legal_hold(case.get("alert_ids") or [], case_id, True, context)
+        now, who = self._now(), actor_id(context)
+        hold = self.oversight.add_hold({**data, "case_id": case_id, "placed_by": who, "placed_at": now})
+        active = [*(case.get("legal_holds") or []), {"id": hold["_id"], "reference": data["reference"]}]
+        updated = self.store.update(case_id, {"$set": {"legal_holds": active}}, now)
+        self._held(updated, hold, "legal_hold.placed", context)
+        return plain(hold)
+
+    @rpc(expected_exceptions=ERRORS)
+    def release_hold(self, case_id: str, hold_id: str, body: dict, context: dict) -> dict:
+        """Release a legal hold with a reason ``{"reason"}``; the record follows its review date again."""
+        data = load(ReleaseIn, body, "the release is invalid")
+        case = self._open_as_authority(case_id, context, "case.hold")
+        self.oversight.get_hold(case_id, hold_id)
+        now, who = self._now(), actor_id(context)
+        hold = self.oversight.release_hold(
+            hold_id, {"released_at": now, "released_by": who, "release_reason": data["reason"]}
+        )
+        if hold is None:
+            raise Conflict(f"legal hold {hold_id} was already released")
+        active = [entry for entry in case.get("legal_holds") or [] if entry["id"] != hold_id]
+        updated = self.store.update(case_id, {"$set": {"legal_holds": active}}, now)
+        self._held(updated, hold, "legal_hold.released", context)
+        if not active:
+            self.intake_rpc.set_legal_hold(case.get("alert_ids") or [], case_id, False, context)
+        return plain(hold)
+
+    @rpc(expected_exceptions=ERRORS)
+    def list_holds(self, case_id: str, context: dict) -> dict:
+        self._open_as_authority(case_id, context, "case.read")
+        return {"items": plain(self.oversight.holds_of(case_id)), "next_cursor": None}
+
+    @timer(interval=60)
+    def purge_due_records(self) -> list[str]:
+        """C15: purge criminal intelligence past ``review_due`` that was not validated and is not held.
+
+        Also finishes any purge a crash interrupted. Returns the ids purged.
+        """
+        now, done = self._now(), []
+        for case in self.store.purging(older_than=now - retention.RESUME_AFTER):
+            self._tombstone(case["purging"], None, resumed=True)
+            self._finish_purge(case, case["purging"])
+            done.append(case["_id"])
+        for case in self.store.intelligence({"review_due": {"$lte": now}}, limit=200):
+            if retention.purgeable_by_timer(case, now):
+                try:
+                    self._purge(case, retention.AUTOMATIC_REASON, None, automatic=True)
+                except (Conflict, NotFound):  # another replica's timer took it
+                    continue
+                done.append(case["_id"])
+        return done
+
+    def _open_as_authority(self, case_id: str, context: dict, action: str) -> dict:
+        """The purge authority acts on any record of its agency (still stating a purpose, C9)."""
+        actor = (context or {}).get("actor") or {}
+        if PURGE_ROLE in _roles(context):
+            case = self.store.get(case_id)
+            if case.get("agency") == actor.get("agency"):
+                if rules.lacks_purpose(case, context):
+                    self._refuse(action, case_id, context, "purpose")
+                return case
+        return self._open(case_id, context, action)
+
+    def _held(self, case: dict, hold: dict, action: str, context: dict) -> None:
+        detail = {"hold_id": hold["_id"], "reference": hold["reference"]}
+        self.audit.record(
+            action,
+            "allowed",
+            actor=(context or {}).get("actor"),
+            record_type="case",
+            record_ids=[case["_id"]],
+            request_id=(context or {}).get("request_id"),
+            details=detail,
+        )
+        self.store.record(case["_id"], action, actor_id(context), case["updated_at"], detail)
+        self._changed(case, action, context)
+
+    def _purge(self, case: dict, reason: str, context: dict | None, automatic: bool) -> dict:
+        """C16: tombstone first (audited, fail closed), then remove everything, then announce it."""
+        case_id = case["_id"]
+        items = self.contents.items_of(case_id)
+        digest = retention.content_hash(
+            case,
+            items,
+            self.contents.custody_of_case(case_id),
+            self.contents.files_of(case_id),
+            self.store.disseminations_of(case_id),
+            self.store.history_of(case_id),
+        )
+        stone = retention.tombstone(case, digest, reason, actor_id(context), self._now(), automatic)
+        if self.store.start_purge(case_id, stone) is None:  # claimed: from here on readers get 404
+            raise Conflict(f"case {case_id} is already being purged")
+        try:
+            self._tombstone(stone, context)
+        except Unavailable:  # fail closed (C23): no tombstone, no purge
+            self.store.abandon_purge(case_id)
+            raise
+        self._notify_recipients(case, "purged", [])
+        self._finish_purge(case, stone)
+        for attached in self.store.attached_to(case_id):  # C8: identifying information goes with its record
+            self._purge(attached, f"C8: the record it identified was purged ({reason})", context, automatic)
+        return stone
+
+    def _tombstone(self, stone: dict, context: dict | None, resumed: bool = False) -> None:
+        """The audit log's content-free trace of a purge (C16): id, content hash, reason, actor, time."""
+        self.audit.record(
+            "case.purge",
+            "allowed",
+            actor=(context or {}).get("actor"),
+            record_type="case",
+            record_ids=[stone["record_id"]],
+            request_id=(context or {}).get("request_id"),
+            details={
+                "reason": stone["reason"],
+                "content_hash": stone["content_hash"],
+                "automatic": stone["automatic"],
+                **({"resumed": True} if resumed else {}),
+            },
+        )
+
+    def _finish_purge(self, case: dict, stone: dict) -> None:
+        case_id = case["_id"]
+        self.contents.remove_case(case_id)
+        self.hooks.drop_case(case_id, (events.CASE_UPDATED, events.CASE_ASSIGNED))
+        self.oversight.bury(stone)
+        purged = {"record_type": "case", "record_id": case_id, "reason": stone["reason"]}
+        self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(purged))
+        self.store.remove(case_id)

@@ -1,0 +1,130 @@
+"""28 CFR Part 23 through the gateway: a purge by the purge authority ends in 404 and no search hit
+(C16, C17), legal holds, the review queue (C15) and the compliance report over HTTP and the CLI (C27)."""
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from casewire.cli import main
+from tests.integration.test_cases import ci_fields
+
+PURPOSE = {"X-Purpose": "investigation", "X-Case-Number": "HPD-2026-0042"}
+
+
+def eventually(check, timeout=30.0):
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    pytest.fail(f"not true within {timeout}s: last value {value!r}")
+
+
+@pytest.fixture(scope="module")
+def users(gateway):
+    return {
+        "dana": gateway.token("detective", sub="dana", unit="narcotics"),
+        "sam": gateway.token("supervisor", sub="sam", unit="narcotics"),
+        "pat": gateway.token("purge_authority", sub="pat", unit="records"),
+        "auditor": gateway.token("auditor", sub="aud"),
+        "admin": gateway.token("admin", sub="root"),
+    }
+
+
+def approved_intelligence(gateway, users, title):
+    created = gateway.post(
+        "/api/v1/cases", token=users["dana"], headers=dict(PURPOSE), json=ci_fields(title=title, sensitivity="open")
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    review = {"decision": "approve", "justification": "predicate and labels checked"}
+    approved = gateway.post(f"/api/v1/cases/{case_id}/review", token=users["sam"], headers=dict(PURPOSE), json=review)
+    assert approved.status_code == 200, approved.text
+    return case_id
+
+
+def search_ids(gateway, users, word):
+    found = gateway.get("/api/v1/search", token=users["dana"], headers=dict(PURPOSE), params={"q": word})
+    assert found.status_code == 200, found.text
+    return [item["id"] for item in found.json()["items"]]
+
+
+def test_C16_C17_a_purge_by_the_purge_authority_leaves_get_404_no_search_hit_and_a_tombstone(gateway, users):
+    word = f"zq{uuid.uuid4().hex[:8]}"
+    case_id = approved_intelligence(gateway, users, f"Elm St {word}")
+    eventually(lambda: case_id in search_ids(gateway, users, word))
+    path = f"/api/v1/cases/{case_id}"
+
+    refused = gateway.post(
+        f"{path}/purge", token=users["sam"], headers=dict(PURPOSE), json={"reason": "not mine to purge"}
+    )
+    assert refused.status_code == 403
+    hold = gateway.post(
+        f"{path}/holds", token=users["pat"], headers=dict(PURPOSE), json={"reference": "2026-CV-9", "reason": "suit"}
+    )
+    assert hold.status_code == 201, hold.text
+    blocked = gateway.post(
+        f"{path}/purge", token=users["pat"], headers=dict(PURPOSE), json={"reason": "court order 12"}
+    )
+    assert blocked.status_code == 409
+    released = gateway.post(
+        f"{path}/holds/{hold.json()['id']}/release", token=users["pat"], headers=dict(PURPOSE), json={"reason": "done"}
+    )
+    assert released.status_code == 200, released.text
+
+    purged = gateway.post(f"{path}/purge", token=users["pat"], headers=dict(PURPOSE), json={"reason": "court order 12"})
+    assert purged.status_code == 200, purged.text
+    stone = purged.json()
+    assert stone["record_id"] == case_id and len(stone["content_hash"]) == 64 and word not in str(stone)
+    assert gateway.get(path, token=users["dana"], headers=dict(PURPOSE)).status_code == 404
+    eventually(lambda: case_id not in search_ids(gateway, users, word))
+
+    def tombstone():
+        events = gateway.get(
+            "/api/v1/audit/events",
+            token=users["auditor"],
+            params={"record_id": case_id, "action": "case.purge", "service": "cases"},
+        ).json()["items"]
+        return events
+
+    event = eventually(tombstone)[0]
+    assert event["details"]["content_hash"] == stone["content_hash"] and event["actor"]["id"] == "pat"
+
+
+def test_C15_the_review_queue_is_for_supervisors(gateway, users):
+    case_id = approved_intelligence(gateway, users, "Queue check")
+    soon = gateway.request(
+        "PATCH",
+        f"/api/v1/cases/{case_id}",
+        token=users["dana"],
+        headers=dict(PURPOSE),
+        json={"review_due": (datetime.now(UTC) + timedelta(days=30)).isoformat()},
+    )
+    assert soon.status_code == 200, soon.text
+    queue = gateway.get("/api/v1/cases/review-queue", token=users["sam"], params={"limit": 500})
+    assert queue.status_code == 200 and case_id in [e["case_id"] for e in queue.json()["items"]]
+    assert gateway.get("/api/v1/cases/review-queue", token=users["dana"]).status_code == 403
+
+
+def test_C27_the_compliance_report_over_http_and_the_cli(gateway, users):
+    for title in ("Sampled one", "Sampled two"):
+        approved_intelligence(gateway, users, title)
+    assert gateway.get("/api/v1/compliance/report", token=users["admin"]).status_code == 403
+    report = gateway.get("/api/v1/compliance/report", token=users["auditor"])
+    assert report.status_code == 200, report.text
+    assert {"ok", "counts", "purges", "reads_without_purpose", "review_due_beyond_five_years"} <= set(report.json())
+    no_purpose = gateway.get("/api/v1/compliance/report", token=users["auditor"], params={"sample": 2})
+    assert no_purpose.status_code == 400
+    sampled = gateway.get(
+        "/api/v1/compliance/report", token=users["auditor"], params={"sample": 2}, headers={**PURPOSE}
+    )
+    assert sampled.status_code == 200 and len(sampled.json()["sample"]) == 2
+    env = {"CASEWIRE_GATEWAY": gateway.url, "CASEWIRE_TOKEN": users["auditor"]}
+    text = CliRunner().invoke(main, ["compliance", "report", "--sample", "1", "--case-number", "AUD-1"], env=env)
+    assert text.exit_code in (0, 1), text.output
+    assert "Compliance report (28 CFR Part 23)" in text.output and "Sample of 1 records" in text.output
+    assert "Purges done (tombstones)" in text.output
