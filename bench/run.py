@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bench import alert_list, connections, ingest, limits, search_scale
+from bench import alert_list, connections, dashboard, ingest, limits, search_scale
 from bench.generate import Generator
 from bench.stack import Stack
 from casewire.config import load_config
@@ -66,6 +66,7 @@ def main(quick: bool):
             ingest_seconds=20,
             single=100,
             links=30,
+            cases=2_000,
         )
         if quick
         else dict(
@@ -77,6 +78,7 @@ def main(quick: bool):
             ingest_seconds=300,
             single=500,
             links=200,
+            cases=100_000,
         )
     )
     console = Console()
@@ -106,6 +108,7 @@ def main(quick: bool):
             )
         results["plate_search"] = search_scale.plate_searches(session, stack.url, generator, sizes["queries"])
         results["alert_list"] = alert_list.list_pages(session, stack.url, sizes["queries"])
+        results["dashboard"] = dashboard.measure(MONGO_URI, cases=sizes["cases"], alerts=sizes["cases"])
     finally:
         stack.stop()
     RESULTS.mkdir(exist_ok=True)
@@ -137,6 +140,11 @@ def table(results: dict) -> Table:
             f"alert list {page} ({results['alerts_stored']:,} alerts)",
             f"p50 {numbers['p50_ms']} / p95 {numbers['p95_ms']} ms",
         )
+    board = results["dashboard"]
+    view.add_row(
+        f"case dashboard counts ({board['cases']:,} cases, {board['alerts']:,} alerts)",
+        f"cases p50 {board['cases_outcomes']['p50_ms']} ms, alerts p50 {board['intake_funnel']['p50_ms']} ms",
+    )
     view.add_row("index sizes", ", ".join(f"{k} {v:,}" for k, v in results["search_index"].items()))
     for name, rss in results["memory_rss_mb"].items():
         view.add_row(f"RSS {name}", f"{rss} MB")
