@@ -1,5 +1,8 @@
 """Integration fixtures: a service in a real nameko container over the real servers."""
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from elasticsearch import Elasticsearch
 from pymongo import MongoClient
@@ -30,3 +33,12 @@ def config_for(base_config, run_id):
 @pytest.fixture(scope="session", autouse=True)
 def _cleanup(drop_test_data):
     """Drop this run's databases and indices at the end of the session."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _empty_queues(base_config):
+    """Each module starts with empty queues: services another module ran without their consumers
+    (intake without entities, say) leave events behind that would otherwise delay this module's."""
+    vhost = base_config["AMQP_URI"].rsplit("/", 1)[1]
+    script = Path(__file__).resolve().parents[2] / "scripts" / "rabbitmq.sh"
+    subprocess.run([script, "purge_vhost", vhost], check=True, capture_output=True)
