@@ -25,9 +25,19 @@ def es(servers):
 
 
 @pytest.fixture
-def config_for(base_config, run_id):
-    """``config_for("intake")``: the config a service container gets in these tests."""
-    return lambda service: service_config(base_config, service, run_id)
+def config_for(base_config, run_id, request):
+    """``config_for("intake")``: the config a service container gets in these tests.
+
+    Each test module has its own databases, so records one module seeds (partial ones included)
+    never show up in another module's exports, lists or counts.
+    """
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:24]
+
+    def config(service: str) -> dict:
+        config = service_config(base_config, service, run_id)
+        return {**config, "MONGODB_DATABASE": f"{config['MONGODB_DATABASE']}_{module}"}
+
+    return config
 
 
 @pytest.fixture(scope="session", autouse=True)
