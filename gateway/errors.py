@@ -2,7 +2,7 @@
 
 from flask import Flask, jsonify
 from flask_smorest import Api
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -12,7 +12,10 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class ProblemSchema(Schema):
-    """An error (RFC 9457): every 4xx and 5xx answer of the API."""
+    """An error (RFC 9457): every 4xx and 5xx answer of the API; extension members may follow."""
+
+    class Meta:
+        unknown = INCLUDE
 
     type = fields.String(required=True, metadata={"example": "about:blank"})
     title = fields.String(required=True)

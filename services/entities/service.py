@@ -3,7 +3,6 @@
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 
 from casewire import events
 from casewire.audit import AuditLog
@@ -12,6 +11,7 @@ from casewire.entities import EntityIn, LinkIn
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
+from casewire.rpc import rpc
 from services.entities import records
 from services.entities.dependencies import EntityStore
 from services.entities.extraction import ref_for

@@ -6,7 +6,6 @@ from datetime import timedelta
 from marshmallow import Schema, ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from casewire import events
@@ -16,6 +15,7 @@ from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput, NotFound
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
+from casewire.rpc import rpc
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
 from services.intake.retention import RetentionPolicy, content_hash

@@ -3,12 +3,12 @@
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 
 from casewire import events
 from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.messaging import event_handler
+from casewire.rpc import rpc
 from services.search import finder, indexing
 from services.search.dependencies import SearchIndexProvider
 from services.search.plates import is_valid_pattern

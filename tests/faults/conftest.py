@@ -10,6 +10,7 @@ Each test sends its own alerts (its own ``source_system``), so the checks of one
 another's records, while the search drift check and the audit chain verification cover everything.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -37,9 +38,11 @@ RABBITMQ_PORT, FERRETDB_PORT, ES_PORT = 5673, 27018, 9201
 GATEWAY_PORT = int(os.environ.get("CASEWIRE_FAULTS_PORT", "18090"))
 SERVERS = ("rabbitmq", "ferretdb", "elasticsearch")
 SERVICES = ("audit", "entities", "search", "intake", "cases", "gateway")
-# How many alerts one ingest run sends (the issue's 5,000 by default), and how long the pipeline may
+# How many alerts one ingest run sends (1,000 keeps the suite bounded; the issue's full run is
+# CASEWIRE_FAULTS_ALERTS=5000), and how long the pipeline may
 # take to catch up after the faults: a bound against hanging forever, not a measure of speed.
-ALERTS = int(os.environ.get("CASEWIRE_FAULTS_ALERTS", "5000"))
+ALERTS = int(os.environ.get("CASEWIRE_FAULTS_ALERTS", "1000"))
+CHUNK = max(100, min(500, ALERTS // 10))  # enough chunks that every fault lands in the middle of the ingest
 SETTLE_SECONDS = float(os.environ.get("CASEWIRE_FAULTS_SETTLE_SECONDS", "600"))
 
 
@@ -191,7 +194,7 @@ class Client(threading.Thread):
     """A source system sending a batch in chunks, as a careful client does: a chunk that gets a 503,
     a connection error or a timeout is sent again, until it is answered 200."""
 
-    def __init__(self, stack: Stack, alerts: list[dict], chunk: int = 500, give_up_after: float = 900):
+    def __init__(self, stack: Stack, alerts: list[dict], chunk: int = CHUNK, give_up_after: float = 900):
         super().__init__(daemon=True)
         self.stack, self.alerts, self.chunk = stack, alerts, chunk
         self.deadline = time.monotonic() + give_up_after
@@ -317,7 +320,11 @@ def assert_exactly_once(stack: Stack, client: Client) -> None:
     assert state["indexed"] == len(ids), summary
     assert set(state["audited"]) == ids and max(state["audited"].values()) == 1, summary
     check = stack.cli("search", "check", "--json")
-    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+    assert check.returncode in (0, 2), check.stdout[-3000:] + check.stderr[-3000:]  # 2: an owner not asked
+    report = json.loads(check.stdout)
+    assert report["drift"] is False, check.stdout[-3000:]
+    for name in ("alerts", "entities", "sightings"):  # what ingest writes: each must have been checked
+        assert not report["indices"][name].get("skipped") and report["indices"][name]["checked"], report
     verify = requests.get(
         f"{stack.url}/api/v1/audit/verify", headers={"Authorization": f"Bearer {stack.token('auditor')}"}, timeout=300
     )

@@ -13,10 +13,10 @@ The first run carries a token with every role except ``auditor``, so the audit l
 """
 
 import os
+import re
 
-import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -34,26 +34,42 @@ FUZZ_SETTINGS = settings(
     derandomize=True,  # the same requests every run: a failure reproduces
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
+    database=None,
 )
 
 
-@pytest.fixture(scope="session")
-def api_schema(stack):
-    return schemathesis.openapi.from_url(f"{stack.url}/api/v1/openapi.json")
+def fuzz(stack, roles: tuple[str, ...], paths: str, skip: str | None = None) -> list[str]:
+    """Fuzz each operation whose path matches ``paths``; one line per operation that failed a check.
+
+    (schemathesis' own pytest plugin does not run on pytest 9, so hypothesis drives each operation here.)
+    """
+    schema = schemathesis.openapi.from_url(f"{stack.url}/api/v1/openapi.json")
+    headers = {"Authorization": f"Bearer {stack.token(*roles)}", **PURPOSE}
+    failures, tested = [], 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if not re.match(paths, operation.path) or (skip and re.match(skip, operation.path)):
+            continue
+        tested += 1
+
+        @FUZZ_SETTINGS
+        @given(case=operation.as_strategy())
+        def run(case):
+            case.call_and_validate(headers=headers, checks=CHECKS, timeout=120)
+
+        try:
+            run()
+        except Exception as exc:  # every operation is tried; the report names each failure
+            failures.append(f"{operation.label}: {str(exc)[:3000]}")
+    assert tested, f"no operation matched {paths}"
+    return failures
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+def test_fuzz_every_operation_no_5xx_and_answers_as_documented(stack):
+    failures = fuzz(stack, EVERYONE_BUT_AUDITOR, r"/", skip=r"^/api/v1/(audit|stream)")
+    assert not failures, "\n\n".join(failures)
 
 
-@schema.exclude(path_regex=r"^/api/v1/(audit|stream)").parametrize()
-@FUZZ_SETTINGS
-def test_fuzz_every_operation_no_5xx_and_answers_as_documented(case, stack):
-    token = stack.token(*EVERYONE_BUT_AUDITOR)
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}", **PURPOSE}, checks=CHECKS, timeout=60)
-
-
-@schema.include(path_regex=r"^/api/v1/audit").parametrize()
-@FUZZ_SETTINGS
-def test_fuzz_the_audit_log_as_an_auditor(case, stack):
-    token = stack.token("auditor")
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}", **PURPOSE}, checks=CHECKS, timeout=120)
+def test_fuzz_the_audit_log_as_an_auditor(stack):
+    failures = fuzz(stack, ("auditor",), r"^/api/v1/audit")
+    assert not failures, "\n\n".join(failures)

@@ -1,13 +1,14 @@
 """SIGKILL each process in the middle of a batch ingest, restart it, and lose or double nothing.
 
-The client sends ``CASEWIRE_FAULTS_ALERTS`` (5,000) ALPR alerts through ``POST /api/v1/alerts/batch``
-in chunks of 500 and, as a careful source system does, sends a chunk again when it gets a 503, a
-connection error or a timeout. While it sends, each process in turn (intake, entities, search,
-audit, the gateway) is killed with SIGKILL (no clean shutdown, nothing acknowledged) and started
-again, each once a further share of the alerts has been accepted. In the end every accepted alert
-must be stored once in intake's database, have one sighting in entities' database, be in the search
-index (``casewire search check``: no drift), and have exactly one ``alert.create`` audit event,
-with the audit chain verifying.
+The client sends ``CASEWIRE_FAULTS_ALERTS`` (1,000; 5,000 for the full run) ALPR alerts through
+``POST /api/v1/alerts/batch`` in chunks (a tenth of the run, 100 to 500 alerts) and, as a careful
+source system does, sends a chunk again when it gets a 503, a connection error or a timeout. While
+it sends, each process in turn (intake, entities, search, audit, the gateway) is killed with
+SIGKILL (no clean shutdown, nothing acknowledged) and started again, each once a further sixth of
+the alerts has been accepted. In the end every accepted alert must be stored once in intake's
+database, have one sighting in entities' database, be in the search index (``casewire search
+check``: no drift), and have exactly one ``alert.create`` audit event, with the audit chain
+verifying.
 """
 
 import time
