@@ -109,16 +109,23 @@ class Stack:
         _script("services", action, self.env)
 
     def kill(self, name: str) -> None:
-        """SIGKILL one process (no clean shutdown, no acknowledgements sent)."""
+        """SIGKILL one process and its children, as a crashed container (no clean shutdown, nothing
+        acknowledged). The gateway's gunicorn workers are children: left alive, one would keep the port."""
         pid = int((self.run_dir / f"{name}.pid").read_text())
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        for victim in [pid, *map(int, children)]:
             try:
-                os.kill(pid, 0)
+                os.kill(victim, signal.SIGKILL)
             except ProcessLookupError:
-                return
-            time.sleep(0.05)
+                pass
+        deadline = time.monotonic() + 10
+        for victim in [pid, *map(int, children)]:
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(victim, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
 
     def token(self, *roles: str) -> str:
         return mint_dev_token(self.secret, "faults", list(roles), agency="TX0000000", unit="rtcc")
