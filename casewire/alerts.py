@@ -175,13 +175,13 @@ class AlertLocation(Schema):
 
 def unstorable(value, path: str = "") -> list[str]:
     """Where ``value`` holds what a MongoDB-protocol store refuses: arrays directly inside arrays
-    (FerretDB), keys starting with ``$`` or holding a NUL character. Vendors' extra fields are kept
+    (FerretDB), keys starting with ``$`` or holding a dot (FerretDB) or a NUL character. Vendors' extra fields are kept
     as they came (``source_payload``), so they are checked before anything is stored."""
     problems = []
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str) or key.startswith("$") or "\x00" in key:
-                problems.append(f"{path}{key!r}: a key may not start with $ or hold a NUL character")
+            if not isinstance(key, str) or key.startswith("$") or "." in key or "\x00" in key:
+                problems.append(f"{path}{key!r}: a key may not start with $ or hold a dot or a NUL character")
             problems += unstorable(item, f"{path}{key}.")
     elif isinstance(value, list):
         for index, item in enumerate(value):

@@ -125,8 +125,8 @@ def test_envelope_fields_of_the_wrong_type_or_size_are_named(field, value):
 
 @pytest.mark.parametrize(
     "extra",
-    [{"grid": [[1, 2], [3, 4]]}, {"$where": "x"}, {"nested": {"a\x00b": 1}}],
-    ids=["nested arrays", "dollar key", "NUL in a key"],
+    [{"grid": [[1, 2], [3, 4]]}, {"$where": "x"}, {"nested": {"a\x00b": 1}}, {"group": {"a.b": 1}}],
+    ids=["nested arrays", "dollar key", "NUL in a key", "dot in a key"],
 )
 def test_what_the_store_would_refuse_is_422_not_a_503(extra):
     """Found by the fuzz run (tests/faults): FerretDB refused a vendor's nested arrays, answered 503."""
