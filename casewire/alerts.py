@@ -173,6 +173,24 @@ class AlertLocation(Schema):
     address = fields.String(validate=validate.Length(max=300))
 
 
+def unstorable(value, path: str = "") -> list[str]:
+    """Where ``value`` holds what a MongoDB-protocol store refuses: arrays directly inside arrays
+    (FerretDB), keys starting with ``$`` or holding a dot (FerretDB) or a NUL character. Vendors' extra fields are kept
+    as they came (``source_payload``), so they are checked before anything is stored."""
+    problems = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or key.startswith("$") or "." in key or "\x00" in key:
+                problems.append(f"{path}{key!r}: a key may not start with $ or hold a dot or a NUL character")
+            problems += unstorable(item, f"{path}{key}.")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, list):
+                problems.append(f"{path}{index}: arrays inside arrays are not supported")
+            problems += unstorable(item, f"{path}{index}.")
+    return problems
+
+
 class AlertSubmission(_KeepsUnknown):
     """``POST /api/v1/alerts``: one detection hit."""
 
@@ -196,6 +214,9 @@ class AlertSubmission(_KeepsUnknown):
             payload_errors = payload_schema().validate(data["payload"])
             if payload_errors:
                 errors["payload"] = payload_errors
+        problems = unstorable(data)
+        if problems:
+            errors["_schema"] = problems[:20]
         if errors:
             raise ValidationError(errors)
 

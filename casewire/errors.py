@@ -14,7 +14,9 @@ class CasewireError(Exception):
     def __init__(self, message: str, errors: dict | None = None):
         super().__init__(message, errors)
         self.message = message
-        self.errors = errors or {}
+        # nameko sends exception arguments as strings when they are not JSON primitives or
+        # containers, so an absent ``errors`` (None) arrives at the gateway as "None": keep dicts only.
+        self.errors = errors if isinstance(errors, dict) else {}
 
     def __str__(self) -> str:
         return self.message

@@ -14,8 +14,14 @@ loses the event. :func:`event_handler` here is a drop-in replacement::
 - A message is acknowledged only after the handler returned, i.e. after its work is stored.
 - When the handler raises, the message is published again to its own queue (publisher confirms,
   persistent) with ``x-casewire-attempts`` increased, then acknowledged; after ``max_attempts`` it
-  is published, with the error, to ``casewire.dlx`` → ``casewire.dead-letters``. If even that
+  is published, with the error, to ``casewire.dlx`` → ``casewire.dead-letters``. A payload that
+  breaks its event schema (marshmallow ``ValidationError``) is dead-lettered at once: a retry
+  cannot fix it. If even that
   publish fails, the message is requeued: nothing is lost.
+- A backend that is down is not the message's fault: when the handler raises
+  :class:`~casewire.errors.Unavailable` or a pymongo ``ConnectionFailure``, the message is
+  requeued after ``retry_delay`` seconds without counting an attempt, as long as the outage lasts,
+  so a restart of MongoDB or Elasticsearch sends nothing to the dead-letter queue.
 - :class:`DeadLetters` lists and replays the dead-letter queue (``casewire dlq list|replay``).
 
 Events leave through nameko's ``EventDispatcher``, which publishes persistent messages to a durable
@@ -31,9 +37,13 @@ from datetime import UTC, datetime
 import eventlet
 from amqp.exceptions import PreconditionFailed
 from kombu import Connection, Exchange, Queue
+from marshmallow import ValidationError
 from nameko.amqp.publish import get_producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import SERVICE_POOL, EventHandler
+from pymongo.errors import ConnectionFailure
+
+from casewire.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +59,7 @@ EVENT_TYPE = "x-casewire-event"  # the original routing key, kept across retries
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_DELAY = 0.5  # seconds, times the attempt number
 _OWN_HEADERS = (ATTEMPTS, ERROR, ORIGIN_QUEUE, DEAD_LETTER_ID, FAILED_AT)  # reset on replay
+TRANSIENT = (Unavailable, ConnectionFailure)  # a backend is down: wait for it, never dead-letter
 
 
 def declare_dead_letters(amqp_uri: str) -> None:
@@ -118,6 +129,11 @@ class ReliableEventHandler(EventHandler):
                 self.queue = plain
 
     def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None and issubclass(exc_info[0], TRANSIENT):
+            log.warning("%s: a backend is unavailable (%s); requeueing", self.queue.name, exc_info[1])
+            eventlet.sleep(self.retry_delay)
+            self.queue_consumer.requeue_message(message)
+            return
         if exc_info is not None:
             try:
                 self._retry_or_dead_letter(message, exc_info)
@@ -131,7 +147,7 @@ class ReliableEventHandler(EventHandler):
         headers = {k: v for k, v in (message.headers or {}).items() if k not in _OWN_HEADERS}
         headers.setdefault(EVENT_TYPE, message.delivery_info.get("routing_key"))
         attempts = int((message.headers or {}).get(ATTEMPTS, 1))
-        if attempts < self.max_attempts:
+        if attempts < self.max_attempts and not issubclass(exc_info[0], ValidationError):
             eventlet.sleep(self.retry_delay * attempts)
             log.warning("%s failed (attempt %s of %s); retrying", self.queue.name, attempts, self.max_attempts)
             _publish_raw(self.amqp_uri, message, "", self.queue.name, {**headers, ATTEMPTS: attempts + 1})

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from flask import Flask, g, request, send_from_directory
-from flask_smorest import Api
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
@@ -40,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["audit"] = AuditTrail(app.config["AMQP_URI"], "gateway")
     Rpc(app)
 
-    api = Api(
+    api = errors.ProblemApi(
         app,
         spec_kwargs={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},

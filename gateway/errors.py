@@ -1,11 +1,41 @@
 """Errors as ``application/problem+json`` (RFC 9457), from one table of exception → status."""
 
 from flask import Flask, jsonify
+from flask_smorest import Api
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 
 STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, Forbidden: 403, Unavailable: 503}
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemSchema(Schema):
+    """An error (RFC 9457): every 4xx and 5xx answer of the API; extension members may follow."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(metadata={"description": "field path → messages"})
+
+
+class ProblemApi(Api):
+    """flask-smorest documents its error responses (``default``, 422) as its own JSON error; the
+    gateway answers ``application/problem+json`` (:func:`problem`), so the OpenAPI says that."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON  # only while the error responses are registered
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
 
 class Problem(Exception):
@@ -30,7 +60,7 @@ def problem(status: int, title: str, detail: str | None = None, errors: dict | N
         body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = PROBLEM_JSON
     response.headers.update(headers or {})
     return response
 

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
 TOOLS="$(scripts/deploy-tools.sh | tail -n 1)"
-TEST_ONLY='^(pytest|ruff|iniconfig|pluggy)=='
+TEST_ONLY='^(pytest|ruff|iniconfig|pluggy|schemathesis|hypothesis|hypothesis-graphql|graphql-core|harfile|jsonschema_rs|pyrate-limiter|sortedcontainers|anyio)=='
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # RabbitMQ from Debian's rabbitmq-server package, run as a private node on loopback.
 # Usage: scripts/rabbitmq.sh install|start|stop|status
+# Environment: RABBITMQ_PORT (5672), RABBITMQ_DIST_PORT (25672), RABBITMQ_NODENAME (casewire@localhost), CASEWIRE_STATE.
 set -euo pipefail
 COMPONENT=rabbitmq
 source "$(dirname "$0")/lib.sh"
@@ -9,7 +10,8 @@ PORT="${RABBITMQ_PORT:-5672}"
 DIST_PORT="${RABBITMQ_DIST_PORT:-25672}"
 HERE="$CASEWIRE_STATE/rabbitmq"
 # A private HOME keeps the Erlang cookie next to the node, so rabbitmqctl finds it.
-export HOME="$HERE" RABBITMQ_NODENAME="casewire@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+# RABBITMQ_NODENAME lets a second node (e.g. the fault tests' own) run beside the first.
+export HOME="$HERE" RABBITMQ_NODENAME="${RABBITMQ_NODENAME:-casewire@localhost}" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
 export RABBITMQ_NODE_PORT="$PORT" RABBITMQ_DIST_PORT="$DIST_PORT" ERL_EPMD_ADDRESS=127.0.0.1
 export RABBITMQ_MNESIA_BASE="$HERE/mnesia" RABBITMQ_LOG_BASE="$HERE/log"
 export RABBITMQ_PID_FILE="$HERE/rabbitmq.pid" RABBITMQ_CONFIG_FILE="$HERE/rabbitmq"

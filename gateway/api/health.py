@@ -6,6 +6,7 @@ import requests
 from flask import current_app, jsonify
 from flask_smorest import Blueprint
 from kombu import Connection
+from marshmallow import Schema, fields
 
 from casewire.mongo import connect
 from gateway.errors import problem
@@ -14,6 +15,15 @@ SERVICES = ("intake", "entities", "search", "cases", "audit")
 PROBE_TIMEOUT = 3.0
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes (no token needed).")
+
+
+class Health(Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+
+
+class Ready(Schema):
+    status = fields.String(required=True, metadata={"example": "ready"})
+    checks = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
 
 
 def _rabbitmq(config) -> bool:
@@ -38,6 +48,7 @@ def _elasticsearch(config) -> bool:
 
 
 @blp.route("/healthz")
+@blp.response(200, Health)
 def healthz():
     """The gateway process is up."""
     return jsonify(status="ok")
@@ -47,6 +58,7 @@ healthz.casewire_public = True
 
 
 @blp.route("/readyz")
+@blp.response(200, Ready, description="Ready; a 503 problem names what failed in `failed` and `checks`.")
 def readyz():
     """Ready only when RabbitMQ, MongoDB, Elasticsearch and every service answer; else 503 naming what failed."""
     config, rpc = current_app.config, current_app.extensions["rpc"]

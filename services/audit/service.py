@@ -5,7 +5,6 @@ import binascii
 
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from casewire.audit import audit_queue
@@ -13,6 +12,7 @@ from casewire.batching import consume_batch
 from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.mongo import MongoStore
+from casewire.rpc import rpc
 from services.audit import chain
 from services.audit.checkpoints import DEFAULT_INTERVAL, INTERVAL_KEY, record_checkpoint
 from services.audit.dependencies import AuditStore, CheckpointKey

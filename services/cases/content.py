@@ -3,9 +3,8 @@
 import base64
 import hashlib
 
-from nameko.rpc import rpc
-
 from casewire.errors import InvalidInput, NotFound
+from casewire.rpc import rpc
 from services.cases import casefile
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.exceptions import CorruptedFile

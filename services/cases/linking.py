@@ -1,8 +1,7 @@
 """Links: alerts (promotion, unlinking), entities with roles, merges, related records and the timeline."""
 
-from nameko.rpc import rpc
-
 from casewire.errors import Conflict, InvalidInput, NotFound
+from casewire.rpc import rpc
 from services.cases import casefile, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.schemas import CaseOut, LinkAlertIn, LinkEntityIn, MergeIn, PromoteIn, UnlinkIn

@@ -1,9 +1,9 @@
 """Webhook subscriptions and their delivery (an outbox with retries)."""
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from casewire.errors import Forbidden
+from casewire.rpc import rpc
 from services.cases import webhooks
 from services.cases.base import ERRORS, CaseWorker, load
 from services.cases.schemas import WebhookIn, plain

@@ -12,12 +12,12 @@ keeps its alert's ``source``), grouped by disposition, with MongoDB (``$match`` 
 from datetime import timedelta
 
 from marshmallow import Schema, fields, validate
-from nameko.rpc import rpc
 
 from casewire import events
 from casewire.alerts import SOURCES
 from casewire.errors import Conflict, InvalidInput
 from casewire.messaging import event_handler
+from casewire.rpc import rpc
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.schemas import CaseOut
 

@@ -4,11 +4,10 @@ and purges (C11), and the compliance report (C13, C27)."""
 import random
 from datetime import timedelta
 
-from nameko.rpc import rpc
-
 from casewire import events
 from casewire.errors import Forbidden
 from casewire.messaging import event_handler
+from casewire.rpc import rpc
 from services.cases import compliance, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.schemas import ReportQuery, plain

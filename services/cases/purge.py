@@ -1,10 +1,10 @@
 """Review queue, legal holds and purges of criminal intelligence (C15, C16, C17)."""
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from casewire import events
 from casewire.errors import Conflict, Forbidden, NotFound, Unavailable
+from casewire.rpc import rpc
 from services.cases import retention, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.schemas import HoldIn, PurgeIn, QueueQuery, ReleaseIn, plain

@@ -3,8 +3,7 @@
 import base64
 import hashlib
 
-from nameko.rpc import rpc
-
+from casewire.rpc import rpc
 from services.cases import casefile
 from services.cases.base import ERRORS, CaseWorker, load
 from services.cases.export import render_pdf

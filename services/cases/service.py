@@ -6,11 +6,12 @@ class gives them their dependencies.
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from casewire.audit import AuditLog
 from casewire.clock import Clock
 from casewire.mongo import MongoStore
+from casewire.rpc import rpc
 from services.cases import content, linking, notify, outcomes, oversight, purge, release, workflow
 from services.cases.dependencies import CaseStore, ContentStore, OversightStore, WebhookStore
 

@@ -1,8 +1,7 @@
 """Cases themselves: open, read, list, edit, move through the workflow, review (C3, C13, C14)."""
 
-from nameko.rpc import rpc
-
 from casewire.errors import Conflict, Forbidden
+from casewire.rpc import rpc
 from services.cases import casefile, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.dependencies import decode_cursor, encode_cursor

@@ -2,15 +2,16 @@
 
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
-from nameko.events import EventDispatcher, event_handler
-from nameko.rpc import rpc
+from nameko.events import EventDispatcher
 
 from casewire import events
 from casewire.audit import AuditLog
 from casewire.clock import Clock
 from casewire.entities import EntityIn, LinkIn
 from casewire.errors import EXPECTED, InvalidInput
+from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
+from casewire.rpc import rpc
 from services.entities import records
 from services.entities.dependencies import EntityStore
 from services.entities.extraction import ref_for
@@ -37,8 +38,15 @@ class EntitiesService:
 
     @event_handler(events.INTAKE, events.ALERT_RECEIVED)
     def handle_alert_received(self, payload: dict) -> None:
-        """Resolve a new alert's entities; announce links to earlier records."""
-        self.resolve_alert(payload)
+        """Resolve a new alert's entities; announce links to earlier records.
+
+        ``alert_resolved`` is announced even when the resolution was already stored: a process that
+        died between storing it and announcing it gets the event again, and only then can search
+        and intake learn of it (both apply it idempotently).
+        """
+        resolved, fresh = self._resolve(payload)
+        if not fresh:
+            self.dispatch(events.ALERT_RESOLVED, resolved)
 
     @event_handler(events.INTAKE, events.RECORD_PURGED)
     def handle_alert_purged(self, payload: dict) -> None:
@@ -57,13 +65,16 @@ class EntitiesService:
         Idempotent: resolving the same alert twice stores nothing new and announces nothing new.
         ``payload`` is an ``alert_received`` event; returns an ``alert_resolved`` event body.
         """
+        return self._resolve(payload)[0]
+
+    def _resolve(self, payload: dict) -> tuple[dict, bool]:
         alert = events.AlertReceived().load(payload)
         resolved, fresh = records.resolve(self.store, alert, self.config.get("DEFAULT_PHONE_REGION", "US"), self.now())
         if fresh:
             self.dispatch(events.ALERT_RESOLVED, resolved)
             if resolved["related"]:
                 self.dispatch(events.LINK_FOUND, records.link_found(alert, resolved["related"]))
-        return resolved
+        return resolved, fresh
 
     @rpc(expected_exceptions=EXPECTED)
     def get_entity(self, entity_id: str) -> dict:

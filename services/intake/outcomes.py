@@ -8,12 +8,12 @@ import logging
 from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from casewire import events
 from casewire.alerts import SOURCES
 from casewire.errors import EXPECTED, InvalidInput
+from casewire.rpc import rpc
 from services.intake import metrics
 from services.intake.triage import overdue_event
 

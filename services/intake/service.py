@@ -6,7 +6,6 @@ from datetime import timedelta
 from marshmallow import Schema, ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from casewire import events
@@ -16,6 +15,7 @@ from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput, NotFound
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
+from casewire.rpc import rpc
 from services.intake import outcomes
 from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
@@ -89,16 +89,26 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         results, created = ingest(self.alerts, submissions, context, self.now(), window, policy, self.deadlines)
         actor = (context or {}).get("actor") or None
         for doc in created:
-            self.audit.record(
-                "alert.create",
-                "allowed",
-                actor=actor,
-                record_type="alert",
-                record_ids=[doc["_id"]],
-                request_id=(context or {}).get("request_id"),
-            )
+            self._audit_created(doc, actor, (context or {}).get("request_id"))
             self._publish(doc)
         return results, created
+
+    def _audit_created(self, alert: dict, actor: dict | None, request_id: str | None = None) -> None:
+        """One ``alert.create`` event per alert, under an event id derived from the alert's id.
+
+        The outbox sweep records it again for an alert still ``unpublished`` (the process may have
+        died between storing the alert and auditing it); the audit service keeps one event per
+        event id, so the alert is audited exactly once.
+        """
+        self.audit.record(
+            "alert.create",
+            "allowed",
+            actor=actor,
+            record_type="alert",
+            record_ids=[alert["_id"]],
+            request_id=request_id,
+            event_id=f"alert.create-{alert['_id']}",
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def get_alert(self, alert_id: str) -> dict:
@@ -223,8 +233,11 @@ class IntakeService(outcomes.OutcomeEntrypoints):
 
     @timer(interval=5)
     def publish_pending(self) -> None:
-        """Re-announce alerts whose ``alert_received`` was not confirmed (an outbox sweep)."""
+        """Re-audit and re-announce alerts whose ``alert_received`` was not confirmed (an outbox sweep)."""
         for alert in self.alerts.unpublished(older_than=self.now() - timedelta(seconds=10)):
+            received = (alert.get("actions") or [{}])[0]
+            actor = {"id": received.get("actor", "system"), "agency": alert.get("agency"), "roles": []}
+            self._audit_created(alert, actor)
             self._publish(alert)
         for alert in self.alerts.updates_unpublished(older_than=self.now() - timedelta(seconds=10)):
             self._publish_update(alert, "republished")

@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def at_least_once(event_type: str):
-    """An event that breaks the contract is logged and dropped (a retry cannot fix it); an
-    unavailable index re-raises after a pause, so nameko requeues the event (``requeue_on_error``)."""
+    """An event that breaks the contract is logged and goes to the dead-letter queue (a retry cannot
+    fix it; a replay after a fix can); an unavailable index re-raises after a pause, and the reliable
+    handler requeues the event until Elasticsearch is back (``casewire.messaging``)."""
     try:
         yield
     except ValidationError as exc:
-        log.error("dropped a malformed %s event: %s", event_type, exc.messages)
+        log.error("a malformed %s event goes to the dead-letter queue: %s", event_type, exc.messages)
+        raise
     except Unavailable:
         eventlet.sleep(RETRY_PAUSE)
         raise

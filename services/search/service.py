@@ -2,12 +2,13 @@
 
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
-from nameko.events import EventDispatcher, event_handler
-from nameko.rpc import rpc
+from nameko.events import EventDispatcher
 
 from casewire import events
 from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput
+from casewire.messaging import event_handler
+from casewire.rpc import rpc
 from services.search import finder, indexing
 from services.search.dependencies import SearchIndexProvider
 from services.search.plates import is_valid_pattern
@@ -15,7 +16,8 @@ from services.search.schemas import load_filters
 
 
 class SearchService:
-    """Handlers requeue their event when Elasticsearch fails (at-least-once); writes are idempotent."""
+    """Handlers requeue their event while Elasticsearch is down, dead-letter a malformed or failing one
+    (``casewire.messaging.event_handler``); writes are idempotent, so at-least-once is enough."""
 
     name = "search"
 
@@ -24,47 +26,47 @@ class SearchService:
     config = Config()
     now = Clock()
 
-    @event_handler(events.INTAKE, events.ALERT_RECEIVED, requeue_on_error=True)
+    @event_handler(events.INTAKE, events.ALERT_RECEIVED)
     def handle_alert_received(self, payload: dict) -> None:
         """Index a new alert under its id and version, so a replay never duplicates or regresses it."""
         with indexing.at_least_once(events.ALERT_RECEIVED):
             indexing.index_alert(self.index, events.AlertReceived().load(payload))
 
-    @event_handler(events.INTAKE, events.ALERT_UPDATED, requeue_on_error=True)
+    @event_handler(events.INTAKE, events.ALERT_UPDATED)
     def handle_alert_updated(self, payload: dict) -> None:
         """Re-index a changed alert (status, assignee, notes) at its new version; older ones are ignored."""
         with indexing.at_least_once(events.ALERT_UPDATED):
             indexing.index_alert(self.index, events.AlertUpdated().load(payload))
 
-    @event_handler(events.ENTITIES, events.ALERT_RESOLVED, requeue_on_error=True)
+    @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
     def handle_alert_resolved(self, payload: dict) -> None:
         """Index the alert's entities and their sightings."""
         with indexing.at_least_once(events.ALERT_RESOLVED):
             indexing.index_resolution(self.index, events.AlertResolved().load(payload))
 
-    @event_handler(events.ENTITIES, events.ENTITIES_MERGED, requeue_on_error=True)
+    @event_handler(events.ENTITIES, events.ENTITIES_MERGED)
     def handle_entities_merged(self, payload: dict) -> None:
         """A merge or unmerge: drop the merged-away entity, re-point sightings to their current entity."""
         with indexing.at_least_once(events.ENTITIES_MERGED):
             indexing.apply_merge(self.index, events.EntitiesMerged().load(payload))
 
-    @event_handler(events.CASES, events.CASE_UPDATED, requeue_on_error=True)
+    @event_handler(events.CASES, events.CASE_UPDATED)
     def handle_case_updated(self, payload: dict) -> None:
         """Index a case's searchable and access fields at ``version`` (older versions are ignored)."""
         with indexing.at_least_once(events.CASE_UPDATED):
             indexing.index_case(self.index, events.CaseUpdated().load(payload))
 
-    @event_handler(events.CASES, events.RECORD_PURGED, requeue_on_error=True)
+    @event_handler(events.CASES, events.RECORD_PURGED)
     def handle_case_purged(self, payload: dict) -> None:
         """C16: a purged case leaves every index."""
         self._purge(payload)
 
-    @event_handler(events.INTAKE, events.RECORD_PURGED, requeue_on_error=True)
+    @event_handler(events.INTAKE, events.RECORD_PURGED)
     def handle_alert_purged(self, payload: dict) -> None:
         """C16: a purged alert (and its sightings) leaves every index."""
         self._purge(payload)
 
-    @event_handler(events.ENTITIES, events.RECORD_PURGED, requeue_on_error=True)
+    @event_handler(events.ENTITIES, events.RECORD_PURGED)
     def handle_entity_purged(self, payload: dict) -> None:
         """C16: a purged entity (and its sightings) leaves every index."""
         self._purge(payload)

@@ -6,6 +6,9 @@ import re
 from tests.deploy.conftest import REPO
 
 TEST_ONLY = {"pytest", "ruff", "iniconfig", "pluggy"}
+# schemathesis (the fuzz run in tests/faults) and what it alone brings in
+TEST_ONLY |= {"schemathesis", "hypothesis", "hypothesis-graphql", "graphql-core", "harfile", "jsonschema-rs"}
+TEST_ONLY |= {"pyrate-limiter", "sortedcontainers", "anyio"}
 
 
 def _instructions() -> list[tuple[str, str]]:

@@ -121,3 +121,23 @@ def test_envelope_fields_of_the_wrong_type_or_size_are_named(field, value):
     with pytest.raises(ValidationError) as error:
         load_alert({**BASE, "source": "alpr", "payload": VALID["alpr"], field: value})
     assert field in error.value.messages
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"grid": [[1, 2], [3, 4]]}, {"$where": "x"}, {"nested": {"a\x00b": 1}}, {"group": {"a.b": 1}}],
+    ids=["nested arrays", "dollar key", "NUL in a key", "dot in a key"],
+)
+def test_what_the_store_would_refuse_is_422_not_a_503(extra):
+    """Found by the fuzz run (tests/faults): FerretDB refused a vendor's nested arrays, answered 503."""
+    body = {
+        "source": "tip",
+        "source_system": "tips",
+        "source_event_id": "t-1",
+        "occurred_at": "2026-01-05T22:14:00Z",
+        "payload": {"text": "a grey Altima", "channel": "phone"},
+        **extra,
+    }
+    with pytest.raises(ValidationError) as raised:
+        load_alert(body)
+    assert "_schema" in raised.value.messages

@@ -1,9 +1,11 @@
 """The search service's handlers with their index replaced: at-least-once, never a poison loop."""
 
 import pytest
+from marshmallow import ValidationError
 from nameko.testing.services import worker_factory
 
 from casewire.errors import Unavailable
+from casewire.messaging import ReliableEventHandler
 from services.search import indexing
 from services.search.service import SearchService
 
@@ -28,9 +30,9 @@ class DownIndex:
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
-def test_every_handler_requeues_its_event_on_error(handler):
+def test_every_handler_is_reliable_requeueing_while_down_and_dead_lettering_poison(handler):
     entrypoints = getattr(SearchService, handler).nameko_entrypoints
-    assert [entrypoint.requeue_on_error for entrypoint in entrypoints] == [True]
+    assert [type(entrypoint) for entrypoint in entrypoints] == [ReliableEventHandler]
 
 
 def test_an_unavailable_index_reraises_so_the_event_is_requeued(monkeypatch):
@@ -52,8 +54,10 @@ def test_an_unavailable_index_reraises_so_the_event_is_requeued(monkeypatch):
         service.handle_case_purged({"record_type": "case", "record_id": "c1", "reason": "C15"})
 
 
-def test_a_malformed_event_is_dropped_not_retried_forever():
-    """Neither call raises: the index (which would raise) is never reached, and nothing is requeued."""
+def test_a_malformed_event_raises_its_validation_error_so_it_is_dead_lettered_not_retried_forever():
+    """The index (which would raise Unavailable, i.e. requeue) is never reached."""
     service = worker_factory(SearchService, index=DownIndex())
-    service.handle_case_updated({"case_id": "c1"})  # no title, version...: logged and dropped
-    service.handle_alert_received({"alert_id": "a1"})
+    with pytest.raises(ValidationError):
+        service.handle_case_updated({"case_id": "c1"})  # no title, version...
+    with pytest.raises(ValidationError):
+        service.handle_alert_received({"alert_id": "a1"})

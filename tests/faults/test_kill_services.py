@@ -1,0 +1,30 @@
+"""SIGKILL each process in the middle of a batch ingest, restart it, and lose or double nothing.
+
+The client sends ``CASEWIRE_FAULTS_ALERTS`` (1,000; 5,000 for the full run) ALPR alerts through
+``POST /api/v1/alerts/batch`` in chunks (a tenth of the run, 100 to 500 alerts) and, as a careful
+source system does, sends a chunk again when it gets a 503, a connection error or a timeout. While
+it sends, each process in turn (intake, entities, search, audit, the gateway) is killed with
+SIGKILL (no clean shutdown, nothing acknowledged) and started again, each once a further sixth of
+the alerts has been accepted. In the end every accepted alert must be stored once in intake's
+database, have one sighting in entities' database, be in the search index (``casewire search
+check``: no drift), and have exactly one ``alert.create`` audit event, with the audit chain
+verifying.
+"""
+
+import time
+
+from tests.faults.conftest import ALERTS, Client, assert_exactly_once, make_alerts
+
+VICTIMS = ("intake", "entities", "search", "audit", "gateway")
+
+
+def test_sigkill_of_each_process_during_batch_ingest_loses_and_doubles_nothing(stack):
+    client = Client(stack, make_alerts("kill-each"))
+    client.start()
+    for turn, victim in enumerate(VICTIMS, start=1):
+        client.wait_for(min(ALERTS - 1, turn * ALERTS // (len(VICTIMS) + 1)), timeout=600)
+        stack.kill(victim)
+        time.sleep(1)  # work piles up in its queues (or the client retries) while it is gone
+        stack.services("start")  # restarts what is not running, waits until /readyz is 200
+    client.finish()
+    assert_exactly_once(stack, client)
