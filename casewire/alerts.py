@@ -175,8 +175,9 @@ class AlertLocation(Schema):
 
 def unstorable(value, path: str = "") -> list[str]:
     """Where ``value`` holds what a MongoDB-protocol store refuses: arrays directly inside arrays
-    (FerretDB), keys starting with ``$`` or holding a dot (FerretDB) or a NUL character. Vendors' extra fields are kept
-    as they came (``source_payload``), so they are checked before anything is stored."""
+    (FerretDB), keys starting with ``$`` or holding a dot (FerretDB) or a NUL character, and text holding
+    a NUL character (FerretDB's PostgreSQL backend). Vendors' extra fields are kept as they came
+    (``source_payload``), so they are checked before anything is stored."""
     problems = []
     if isinstance(value, dict):
         for key, item in value.items():
@@ -188,6 +189,8 @@ def unstorable(value, path: str = "") -> list[str]:
             if isinstance(item, list):
                 problems.append(f"{path}{index}: arrays inside arrays are not supported")
             problems += unstorable(item, f"{path}{index}.")
+    elif isinstance(value, str) and "\x00" in value:
+        problems.append(f"{path.rstrip('.') or 'value'}: text may not hold a NUL character")
     return problems
 
 

@@ -72,9 +72,8 @@ fresh_vhost() {
 purge_vhost() {
   local name="${1:?usage: $0 purge_vhost NAME}" queue
   rabbitmqctl -q list_queues -p "$name" --no-table-headers name messages | while read -r queue count; do
-    [ "${count:-0}" -gt 0 ] && rabbitmqctl -q purge_queue -p "$name" "$queue" >/dev/null
+    if [ "${count:-0}" -gt 0 ]; then rabbitmqctl -q purge_queue -p "$name" "$queue" >/dev/null; fi
   done
-  return 0
 }
 
 "${1:?usage: $0 install|start|stop|status|fresh_vhost NAME|purge_vhost NAME}" "${@:2}"
