@@ -70,21 +70,35 @@ class AuditTrail:
     def record(self, action: str, outcome: str, actor: dict | None = None, **fields_) -> dict:
         """Build, validate and durably publish one event; raise Unavailable if it cannot be."""
         event = AuditEvent().load(
-            {
-                "event_id": uuid.uuid4().hex,
-                "at": datetime.now(UTC).isoformat(),
-                "service": self.service,
-                "action": action,
-                "outcome": outcome,
-                "actor": actor or SYSTEM_ACTOR,
-                **fields_,
-            }
+            _printable(
+                {
+                    "event_id": uuid.uuid4().hex,
+                    "at": datetime.now(UTC).isoformat(),
+                    "service": self.service,
+                    "action": action,
+                    "outcome": outcome,
+                    "actor": actor or SYSTEM_ACTOR,
+                    **fields_,
+                }
+            )
         )
         try:
             self._publisher.publish(event)
         except Exception as exc:  # any broker failure means the event is not durable
             raise Unavailable(f"the audit log cannot record {action}: {exc}") from exc
         return event
+
+
+def _printable(value):
+    """``value`` with NUL characters shown as U+FFFD: an audited request may carry them (a refused one
+    especially), and the audit store must never be handed what it cannot keep."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_printable(key): _printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return value
 
 
 class AuditLog(DependencyProvider):

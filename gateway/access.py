@@ -141,6 +141,25 @@ def require_purpose(
     return Purpose(purpose, case_number)
 
 
+def _nul_text() -> str | None:
+    """Where the query or JSON body holds a NUL character, which no Casewire record may store (the
+    PostgreSQL under FerretDB cannot, and no detection system sends one on purpose)."""
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            return key.replace("\x00", "") or "query"
+    if request.is_json:
+        stack = [("body", request.get_json(silent=True))]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, str) and "\x00" in value:
+                return path
+            if isinstance(value, dict):
+                stack += [(f"{path}.{k}", v) for k, v in value.items()] + [(path, k) for k in value]
+            elif isinstance(value, list):
+                stack += [(f"{path}.{i}", v) for i, v in enumerate(value)]
+    return None
+
+
 def enforce(guard: Guard, view_args: dict) -> Identity:
     """Run every check of ``guard`` for this request; audit the outcome; raise the refusal."""
     g.casewire_guard = guard
@@ -158,6 +177,13 @@ def enforce(guard: Guard, view_args: dict) -> Identity:
         raise Problem(403, "Forbidden", f"your roles may not {guard.action}")
     if guard.purpose_required:
         require_purpose(guard.action, guard.record_type, record_ids, guard.purpose_required is True)
+    if any("\x00" in str(value) for value in view_args.values()):
+        _deny(guard, identity, record_ids, "nul_text")
+        raise Problem(404, "Not Found", "no such record")
+    where = _nul_text()
+    if where:
+        _deny(guard, identity, record_ids, "nul_text")
+        raise Problem(422, "Unprocessable Entity", "text may not hold a NUL character", {where: ["holds a NUL"]})
     try:
         _audit(guard.action, "allowed", identity.as_actor(), guard.record_type, record_ids)
     except Unavailable as exc:
@@ -350,6 +376,9 @@ class AccessDocs(BasePlugin):
                     if guard.purpose_required is True
                     else "No purpose of use (C25; audited)."
                 )
+            if path and "{" in path:
+                refusals["404"] = "No such record, or one the caller may not know exists."
+            refusals.setdefault("422", "Invalid input, e.g. text holding a NUL character.")
             for status, description in refusals.items():
                 if status not in responses and int(status) not in responses:
                     responses[status] = {"description": description}
