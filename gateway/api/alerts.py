@@ -4,6 +4,7 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
+from casewire import events
 from casewire.alerts import SOURCES, STATUSES, AlertSubmission, AssignBody, DismissBody, NoteBody
 from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, adapt
@@ -133,21 +134,8 @@ for _format, (_schema, _) in ADAPTERS.items():
 
 
 def _alert_event(alert: dict) -> dict:
-    keys = (
-        "source",
-        "source_system",
-        "source_event_id",
-        "occurred_at",
-        "received_at",
-        "location",
-        "payload",
-        "priority",
-        "status",
-        "record_class",
-        "agency",
-        "unit",
-    )
-    return {"alert_id": alert["id"], **{key: alert.get(key) for key in keys}}
+    """The ``alert_received`` contract's fields of an alert as intake returns it."""
+    return events.AlertReceived().dump({"alert_id": alert["id"], **alert})
 
 
 @blp.route("")

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from casewire import events
 from services.audit.service import AuditService
 from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
@@ -91,18 +92,4 @@ def test_a_repeated_event_is_stored_once(pipeline):
 
 
 def _event(alert):
-    keys = (
-        "source",
-        "source_system",
-        "source_event_id",
-        "occurred_at",
-        "received_at",
-        "location",
-        "payload",
-        "priority",
-        "status",
-        "record_class",
-        "agency",
-        "unit",
-    )
-    return {"alert_id": alert["id"], **{key: alert[key] for key in keys}}
+    return events.AlertReceived().dump({"alert_id": alert["id"], **alert})
