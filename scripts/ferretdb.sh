@@ -18,6 +18,11 @@ BACKEND="${FERRETDB_BACKEND:-postgresql}"
 PG_PORT="${FERRETDB_PG_PORT:-5433}"
 PG_DATA="$HERE/postgres"
 PG_RUN="$HERE/postgres-run"
+# FerretDB 1.24 keeps an update's query open (one PostgreSQL connection) while it takes a second
+# connection for the write, and its pool holds 50 by default: ~50 concurrent updates then wait for
+# each other forever. A pool well above the services' concurrent operations (and a cluster that
+# admits it) keeps that from happening; see README, "FerretDB and MongoDB".
+POOL="${FERRETDB_PG_POOL:-200}"
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
@@ -39,7 +44,7 @@ start_postgres() {
   if ! pg_up; then
     port_open 127.0.0.1 "$PG_PORT" && die "port $PG_PORT is taken by another process"
     as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/postgres.log" -w -t 60 start \
-      -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1" >/dev/null
+      -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=$((POOL + 50))" >/dev/null
   fi
   as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1 \
@@ -53,7 +58,7 @@ stop_postgres() {
 
 backend_flags() {
   if [ "$BACKEND" = "postgresql" ]; then
-    echo "--handler=postgresql --postgresql-url=postgres://postgres@127.0.0.1:$PG_PORT/ferretdb"
+    echo "--handler=postgresql --postgresql-url=postgres://postgres@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=$POOL"
   else
     echo "--handler=sqlite --sqlite-url=file:$HERE/data/"
   fi

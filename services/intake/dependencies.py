@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from casewire.errors import Conflict, NotFound, Unavailable
@@ -115,18 +115,18 @@ class AlertStore(OutcomeQueries):
         return set()
 
     def add_repeats(self, repeats: list[tuple[str, dict]]) -> None:
-        """Fold repeat sightings into their first alerts; a repeat already folded is not added twice."""
-        if not repeats:
-            return
-        writes = [
-            UpdateOne(
-                {"_id": alert_id, "repeats.source_event_id": {"$ne": repeat["source_event_id"]}},
-                {"$push": {"repeats": repeat}},
-            )
-            for alert_id, repeat in repeats
-        ]
+        """Fold repeat sightings into their first alerts; a repeat already folded is not added twice.
+
+        One update per repeat, not one bulk write: FerretDB 1.24 keeps a database connection open for
+        every statement of an update command until the command ends, so a large bulk write could take
+        its whole connection pool (README, "FerretDB and MongoDB").
+        """
         try:
-            self.alerts.bulk_write(writes, ordered=True)
+            for alert_id, repeat in repeats:
+                self.alerts.update_one(
+                    {"_id": alert_id, "repeats.source_event_id": {"$ne": repeat["source_event_id"]}},
+                    {"$push": {"repeats": repeat}},
+                )
         except PyMongoError as exc:
             raise _unavailable(exc) from exc
 
