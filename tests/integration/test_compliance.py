@@ -241,6 +241,21 @@ def test_C11_a_correction_of_a_disseminated_record_notifies_each_recipient(rpc):
     }
 
 
+def test_C11_additions_that_change_the_case_file_notify_its_recipients_and_tasks_do_not(rpc):
+    case = approved(rpc)
+    share = {"recipient": "Det. Ruiz", "agency": "TX2270000", "purpose": "joint op", "need_to_know": "overlap"}
+    rpc.cases.disseminate(case["id"], share, DANA)
+    rpc.cases.add_item(case["id"], "tasks", {"title": "Canvass", "assignee": "bob", "due": due_in(3)}, DANA)
+    rpc.cases.add_item(case["id"], "notes", {"text": "Roe was not the driver after all"}, DANA)
+    rpc.cases.upload_attachment(case["id"], "still.png", base64.b64encode(PNG).decode(), "image/png", DANA)
+    eventually(lambda: len(heard(events.DISSEMINATION_RECIPIENT_NOTIFIED, case_id=case["id"])) == 2)
+    got = heard(events.DISSEMINATION_RECIPIENT_NOTIFIED, case_id=case["id"])
+    assert sorted((n["recipient"], n["change"], tuple(n["fields_changed"])) for n in got) == [
+        ("Det. Ruiz", "corrected", ("attachments",)),
+        ("Det. Ruiz", "corrected", ("notes",)),
+    ]
+
+
 # -- C6 ---------------------------------------------------------------------------------------------
 
 
