@@ -31,6 +31,16 @@ DISMISS_REASONS = (
     "other",  # the text must say why
 )
 """Why an alert may be dismissed (``POST /api/v1/alerts/{id}/dismiss``); ``text`` adds the words."""
+EVIDENCE_TYPES = (
+    "fingerprint",  # a fingerprint comparison (e.g. an AFIS hit confirmed by an examiner)
+    "dna",  # a DNA comparison (e.g. a CODIS hit)
+    "document",  # an identity document examined in person
+    "witness",  # a witness who knows the person identified them
+    "interview",  # the person's own statement, or an interview that identified them
+    "records_check",  # booking photo, DMV, or another records system checked by a person
+    "other",  # the description must say what it is
+)
+"""Independent evidence that can support identifying a face-recognition candidate (C26)."""
 
 _short = validate.Length(min=1, max=200)
 _text = validate.Length(max=20000)
@@ -263,3 +273,30 @@ class DismissBody(Schema):
     def text_says_why(self, data, **kwargs):
         if "text" in data and not data["text"].strip():
             raise ValidationError("say why the alert is dismissed", "text")
+
+
+class EvidenceReference(Schema):
+    """One piece of evidence, independent of the face match, that supports the identification (C26)."""
+
+    type = fields.String(required=True, validate=validate.OneOf(EVIDENCE_TYPES), metadata={"example": "fingerprint"})
+    reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "where the evidence is recorded", "example": "AFIS-2026-004471"},
+    )
+    description = fields.String(validate=validate.Length(max=2000))
+
+    @validates_schema
+    def says_what_it_is(self, data, **kwargs):
+        if "reference" in data and not data["reference"].strip():
+            raise ValidationError("give the evidence's reference", "reference")
+        if data.get("type") == "other" and not (data.get("description") or "").strip():
+            raise ValidationError("say what the evidence is", "description")
+
+
+class IdentifyBody(Schema):
+    """``POST /api/v1/alerts/{id}/identify``: a face alert's candidate identified by a human reviewer with
+    at least one independent evidence reference (C26). The face match itself is not such evidence."""
+
+    evidence = fields.List(fields.Nested(EvidenceReference), required=True, validate=validate.Length(min=1, max=20))
+    note = fields.String(validate=validate.Length(max=5000))

@@ -192,6 +192,16 @@ def enforce(guard: Guard, view_args: dict) -> Identity:
     return identity
 
 
+def record_disclosed(action: str, record_type: str, record_ids: list[str]) -> None:
+    """Inside a guarded view: audit which records the answer discloses when the request named none
+    (``search.hits``: the cases a search returned), so every read of criminal intelligence can be
+    found by record (C20, C27). Fail closed (C23): if the event cannot be stored, 503 and no answer."""
+    try:
+        _audit(action, "allowed", g.identity.as_actor(), record_type, record_ids)
+    except Unavailable as exc:
+        raise Problem(503, "Service Unavailable", "the audit log cannot record this answer; it is withheld") from exc
+
+
 def require_action(action: str, record_type: str | None = None, record_ids=()) -> None:
     """Inside a guarded view: refuse (403, audited as ``action`` denied) unless the caller's roles allow
     ``action`` too. For views where part of what they answer needs more than the endpoint's action

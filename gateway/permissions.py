@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alert.assign": _STAFF,
     "alert.note": _STAFF,
     "alert.dismiss": _STAFF,
+    "alert.identify": frozenset({"detective", "supervisor"}),  # C26: a human reviewer, never a detection system
     "entity.read": _STAFF,
     "entity.list": _STAFF,
     "entity.create": _STAFF,

@@ -5,7 +5,15 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from casewire import events
-from casewire.alerts import SOURCES, STATUSES, AlertSubmission, AssignBody, DismissBody, NoteBody
+from casewire.alerts import (
+    SOURCES,
+    STATUSES,
+    AlertSubmission,
+    AssignBody,
+    DismissBody,
+    IdentifyBody,
+    NoteBody,
+)
 from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, adapt
 from gateway.access import context, guarded, require_action
@@ -187,3 +195,22 @@ def add_note(body, alert_id):
 def dismiss_alert(body, alert_id):
     """Dismiss an alert with a reason from the controlled list and words."""
     return _rpc().call("intake", "dismiss_alert", alert_id, body, context())
+
+
+@blp.route("/<alert_id>/identify", methods=["POST"])
+@blp.arguments(IdentifyBody)
+@blp.response(
+    200,
+    description="The face alert with `identified: true` and its `identification` (reviewer, time, evidence, "
+    "note); it keeps the investigative-lead notice. 409 when the alert is not a face alert, is dismissed or "
+    "is already identified; 422 when the evidence is missing, of an unknown type, or is the face match itself.",
+)
+@guarded("alert.identify", record_type="alert", record_arg="alert_id")
+def identify_alert(body, alert_id):
+    """Mark a face alert identified: you, a human reviewer, and at least one independent evidence reference (C26).
+
+    The face match is an investigative lead only; its probe image or candidate subject id is not
+    evidence of identity. Evidence `type` is one of `fingerprint`, `dna`, `document`, `witness`,
+    `interview`, `records_check`, `other` (`other` needs a `description`).
+    """
+    return _rpc().call("intake", "identify_alert", alert_id, body, context())

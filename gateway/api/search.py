@@ -1,17 +1,18 @@
 """Search (API.md, Search): plates (exact, partial, OCR-folded, fuzzy) and the general search.
 
 Every search is audited with its terms by :func:`~gateway.access.guarded` (the query string is in
-the event's details). A plate search is an ALPR query: it needs a stated purpose (C25), given as
-``?purpose=`` or the ``X-Purpose`` header; without one it is refused (400) and the refusal audited.
-Criminal intelligence is searched only with a purpose and a case or incident number (C9:
-``X-Case-Number`` or ``?case_number=``); without them the general search leaves it out.
+the event's details), and a search that shows cases by a second event, ``search.hits``, naming them.
+A plate search is an ALPR query: it needs a stated purpose (C25), given as ``?purpose=`` or the
+``X-Purpose`` header; without one it is refused (400) and the refusal audited. Criminal intelligence
+is searched only with a purpose and a case or incident number (C9: ``X-Case-Number`` or
+``?case_number=``); without them the general search leaves it out.
 """
 
 from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from gateway.access import context, guarded
+from gateway.access import context, guarded, record_disclosed
 
 blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Find plates, entities, alerts and cases.")
 
@@ -108,4 +109,8 @@ def search(query):
         filters["types"] = sorted({t.strip() for t in query["types"].split(",")})
     if query.get("near"):
         filters["near"] = _near(query["near"])
-    return current_app.extensions["rpc"].call("search", "search", query["q"], filters, _search_context())
+    found = current_app.extensions["rpc"].call("search", "search", query["q"], filters, _search_context())
+    cases = sorted({hit["id"] for hit in found.get("items") or [] if hit.get("type") == "case" and hit.get("id")})
+    if cases:  # which cases the answer shows, for the compliance report's reads without a purpose (C27)
+        record_disclosed("search.hits", "case", cases)
+    return found

@@ -4,12 +4,20 @@ Each exception row lists records that break a rule and must be empty in a compli
 other rows describe what happened in the period.
 """
 
+import re
 from datetime import datetime
 
 from services.cases import rules
 from services.cases.schemas import plain
 
-READ_ACTIONS = ("case.read", "case.export")  # audited reads of a case file (record_type "case")
+READ_ACTIONS = (
+    "case.read",  # the case and its parts: items, evidence, related records, timeline, dissemination log
+    "case.export",  # the whole case file
+    "case.attachment.read",  # one of its files (record_type "attachment"; the case is in the path)
+    "search.hits",  # the cases a search answer showed (gateway/api/search.py)
+)
+"""Audited reads of criminal intelligence the report looks at for a missing purpose (C9, C27)."""
+CASE_PATH = re.compile(r"^/api/v1/cases/([^/]+)")
 EXCEPTION_ROWS = (
     "intelligence_without_predicate_or_labels",
     "review_due_beyond_five_years",
@@ -63,10 +71,21 @@ def dissemination_row(entry: dict) -> dict:
     return plain({"dissemination_id": entry["_id"], "record_ids": entry.get("record_ids"), **_pick(entry, keys)})
 
 
-def read_row(event: dict) -> dict:
+def read_case_ids(event: dict) -> set[str]:
+    """The cases an audited read touched: its case record ids, and the case its path names (a file)."""
+    ids = set(event.get("record_ids") or []) if event.get("record_type") == "case" else set()
+    found = CASE_PATH.match(str((event.get("details") or {}).get("path") or ""))
+    if found and found.group(1) != "review-queue":
+        ids.add(found.group(1))
+    return ids
+
+
+def read_row(event: dict, case_ids=()) -> dict:
+    """One read without a purpose: the event, and which criminal intelligence it read (``case_ids``)."""
     actor = event.get("actor") or {}
-    keys = ("seq", "at", "action", "record_ids", "request_id", "service", "case_number")
-    return {**_pick(event, keys), "actor": actor.get("id"), "agency": actor.get("agency")}
+    keys = ("seq", "at", "action", "record_type", "record_ids", "request_id", "service", "case_number")
+    row = {**_pick(event, keys), "actor": actor.get("id"), "agency": actor.get("agency")}
+    return {**row, "case_ids": sorted(case_ids)}
 
 
 def sample_row(case: dict, disseminations: list[dict]) -> dict:

@@ -5,7 +5,7 @@ import hashlib
 
 from casewire.errors import InvalidInput, NotFound
 from casewire.rpc import rpc
-from services.cases import casefile
+from services.cases import casefile, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.exceptions import CorruptedFile
 from services.cases.schemas import ITEM_SCHEMAS, CustodyIn, EvidenceIn, plain
@@ -40,6 +40,7 @@ class ContentEntrypoints(CaseWorker):
             {"id": item["_id"]},
             assigned=[data["assignee"]] if kind == "tasks" else [],
         )
+        self._added(case, kind)
         return plain(item)
 
     @rpc(expected_exceptions=ERRORS)
@@ -60,6 +61,7 @@ class ContentEntrypoints(CaseWorker):
         for entry in chain:
             self._custody(item["_id"], entry, context)
         self._touch(case, "evidence_added", context, {"id": item["_id"]})
+        self._added(case, "evidence")
         return self._evidence_out(item)
 
     @rpc(expected_exceptions=ERRORS)
@@ -95,6 +97,7 @@ class ContentEntrypoints(CaseWorker):
         }
         file_id = self.contents.put_file(data, filename or "attachment", metadata)
         self._touch(case, "attachment_added", context, {"id": file_id, "sha256": sha256})
+        self._added(case, "attachments")
         return casefile.attachment_out(self.contents.file_info(case_id, file_id))
 
     @rpc(expected_exceptions=ERRORS)
@@ -121,6 +124,11 @@ class ContentEntrypoints(CaseWorker):
             )
             raise CorruptedFile(f"attachment {file_id} no longer matches the SHA-256 recorded at upload")
         return {**casefile.attachment_out(info), "data": base64.b64encode(data).decode()}
+
+    def _added(self, case: dict, kind: str) -> None:
+        """C11: an addition that changes what the case's recipients hold tells each of them (a correction)."""
+        if kind in rules.CORRECTING_ADDITIONS:
+            self._notify_recipients(case, "corrected", [kind])
 
     def _custody(self, evidence_id: str, entry: dict, context: dict) -> dict:
         entry = {key: value for key, value in entry.items() if key != "from_"} | {"from": entry["from_"]}

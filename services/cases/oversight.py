@@ -89,9 +89,9 @@ class OversightEntrypoints(CaseWorker):
         return {**report, **compliance.summary(report)}
 
     def _reads_without_purpose(self, since, until) -> list[dict]:
-        """Allowed reads of criminal intelligence with no stated purpose that were not then refused."""
+        """Allowed reads of criminal intelligence with no stated purpose that were not then refused: of a
+        case or its parts, its files, its export, or the cases a search showed (compliance.READ_ACTIONS)."""
         filters = {
-            "record_type": "case",
             "outcome": "allowed",
             "purpose_missing": True,
             "actions": list(compliance.READ_ACTIONS),
@@ -105,15 +105,16 @@ class OversightEntrypoints(CaseWorker):
             cursor = page["next_cursor"]
             if cursor is None:
                 break
-        ids = {record_id for event in found for record_id in event.get("record_ids") or []}
+        ids = set().union(*(compliance.read_case_ids(event) for event in found))
         intelligence = self.store.intelligence_ids(ids) | self.oversight.purged_intelligence_ids(ids)
         rows = []
         for event in found:
-            if not set(event.get("record_ids") or []) & intelligence:
+            read = compliance.read_case_ids(event) & intelligence
+            if not read:
                 continue
             if event.get("request_id") and self._refused(event["request_id"]):
                 continue
-            rows.append(compliance.read_row(event))
+            rows.append(compliance.read_row(event, read))
         return rows
 
     def _refused(self, request_id: str) -> bool:

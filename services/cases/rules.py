@@ -59,6 +59,10 @@ SOURCE_TYPES = (
 SENSITIVITIES = ("open", "agency_only", "restricted")
 # C11: edits that move a case along rather than correct what it says (recipients are not told of them).
 NOT_CORRECTIONS = frozenset({"status", "assignees", "priority"})
+# C11: what added to a disseminated case changes the case file its recipients hold, so it counts as a
+# correction. Tasks (who does what next) and custody transfers (an item already in the file changing
+# hands) move the case along instead, like the edits above.
+CORRECTING_ADDITIONS = frozenset({"notes", "reports", "interviews", "evidence", "attachments"})
 RELIABILITIES = ("A", "B", "C", "D")  # reliable, usually reliable, unreliable, unknown
 VALIDITIES = ("1", "2", "3", "4")  # confirmed, probable, doubtful, cannot be judged
 

@@ -7,6 +7,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from casewire.errors import Conflict, NotFound, Unavailable
+from services.intake import identification as identifying
 from services.intake.outcome_store import OutcomeQueries
 
 DUPLICATE_KEY = 11000
@@ -206,6 +207,26 @@ class AlertStore(OutcomeQueries):
                 f"alert {alert_id} is {current}; {action['action']} needs one of {', '.join(allowed_from)}",
                 {"status": [f"is {current}"]},
             )
+        return alert
+
+    def mark_identified(self, alert_id: str, identification: dict, action: dict, allowed_from: tuple[str, ...]) -> dict:
+        """C26: record ``identification`` on a face alert not yet identified whose status is in ``allowed_from``.
+
+        One conditional single-document update, so two reviewers cannot both identify it. Raises
+        NotFound, or Conflict saying why the alert cannot be identified.
+        """
+        query = {
+            "_id": alert_id,
+            "source": "face",
+            "identified": {"$ne": True},
+            "status": {"$in": list(allowed_from)},
+        }
+        update = {"$push": {"actions": action}, "$set": {"identified": True, "identification": identification}}
+        update = self._versioned(alert_id, update, action["at"])
+        alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+        if alert is None:
+            why = identifying.conflict(self.get(alert_id)) or f"alert {alert_id} changed; try again"
+            raise Conflict(why, {"alert": [why]})
         return alert
 
     def set_once(self, alert_id: str, empty_field: str, changes: dict) -> bool:

@@ -28,6 +28,21 @@ class Repeat(Schema):
     at = fields.AwareDateTime()
 
 
+class Evidence(Schema):
+    type = fields.String()
+    reference = fields.String()
+    description = fields.String()
+
+
+class Identification(Schema):
+    """C26: who identified a face alert's candidate, when, and on what independent evidence."""
+
+    reviewer = fields.String()
+    at = fields.AwareDateTime()
+    evidence = fields.List(fields.Nested(Evidence))
+    note = fields.String(allow_none=True)
+
+
 class AlertOut(Schema):
     id = fields.String(attribute="_id")
     source = fields.String()
@@ -64,6 +79,8 @@ class AlertOut(Schema):
     entities = fields.List(fields.Nested(EntityRef), dump_default=list)
     related = fields.List(fields.Nested(RelatedRecord), dump_default=list)
     actions = fields.List(fields.Nested(Action), dump_default=list)
+    identified = fields.Boolean(dump_default=False)  # C26: only with a reviewer and independent evidence
+    identification = fields.Nested(Identification, allow_none=True, dump_default=None)
     notice = fields.Method("face_notice")
 
     def face_notice(self, alert):

@@ -9,14 +9,14 @@ from nameko.events import EventDispatcher
 from nameko.timer import timer
 
 from casewire import events
-from casewire.alerts import AssignBody, DismissBody, NoteBody
+from casewire.alerts import AssignBody, DismissBody, IdentifyBody, NoteBody
 from casewire.audit import AuditLog
 from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput, NotFound
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
 from casewire.rpc import rpc
-from services.intake import outcomes
+from services.intake import identification, outcomes
 from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
@@ -174,6 +174,24 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         alert = self.alerts.transition(alert_id, allowed_from, changes, entry, unset=TRIAGE_FLAGS)
         alert = self._after(alert, entry, context)
         return AlertOut().dump(self._publish_update(alert, "dismissed"))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def identify_alert(self, alert_id: str, body: dict, context: dict) -> dict:
+        """C26: the caller, a human reviewer, marks a face alert ``identified`` on independent evidence, e.g.
+        ``{"evidence": [{"type": "fingerprint", "reference": "AFIS-2026-004471"}], "note": "examiner confirmed"}``.
+
+        Raises Conflict for an alert that is not a face alert, already identified or dismissed, and
+        InvalidInput for evidence that is the face match itself (its probe image or candidate id).
+        """
+        data = _load(IdentifyBody(), body, "identification")
+        reviewer = identification.reviewer_of(context)
+        identification.check(self.alerts.get(alert_id), data["evidence"])
+        at = self.now()
+        record = identification.identification(reviewer, at, data["evidence"], data.get("note"))
+        entry = action("identified", context, at, evidence=data["evidence"], note=data.get("note"))
+        alert = self.alerts.mark_identified(alert_id, record, entry, identification.IDENTIFIABLE)
+        alert = self._after(alert, entry, context)
+        return AlertOut().dump(self._publish_update(alert, "identified"))
 
     @rpc(expected_exceptions=EXPECTED)
     def mark_promoted(self, alert_id: str, case_id: str, context: dict) -> dict:

@@ -241,6 +241,21 @@ def test_C11_a_correction_of_a_disseminated_record_notifies_each_recipient(rpc):
     }
 
 
+def test_C11_additions_that_change_the_case_file_notify_its_recipients_and_tasks_do_not(rpc):
+    case = approved(rpc)
+    share = {"recipient": "Det. Ruiz", "agency": "TX2270000", "purpose": "joint op", "need_to_know": "overlap"}
+    rpc.cases.disseminate(case["id"], share, DANA)
+    rpc.cases.add_item(case["id"], "tasks", {"title": "Canvass", "assignee": "bob", "due": due_in(3)}, DANA)
+    rpc.cases.add_item(case["id"], "notes", {"text": "Roe was not the driver after all"}, DANA)
+    rpc.cases.upload_attachment(case["id"], "still.png", base64.b64encode(PNG).decode(), "image/png", DANA)
+    eventually(lambda: len(heard(events.DISSEMINATION_RECIPIENT_NOTIFIED, case_id=case["id"])) == 2)
+    got = heard(events.DISSEMINATION_RECIPIENT_NOTIFIED, case_id=case["id"])
+    assert sorted((n["recipient"], n["change"], tuple(n["fields_changed"])) for n in got) == [
+        ("Det. Ruiz", "corrected", ("attachments",)),
+        ("Det. Ruiz", "corrected", ("notes",)),
+    ]
+
+
 # -- C6 ---------------------------------------------------------------------------------------------
 
 
@@ -286,19 +301,26 @@ def test_C13_C27_the_compliance_report_finds_each_seeded_violation(rpc, db, base
     db["cases"].insert_many([no_predicate, too_late, overdue])  # straight into the database, bypassing the API
     gone = approved(rpc)
     rpc.cases.purge_case(gone["id"], {"reason": "expunged by court order"}, PAT)
-    rogue = uuid.uuid4().hex
-    AuditTrail(base_config["AMQP_URI"], "rogue").record(
-        "case.read",
+    rogue, rogue_file, rogue_search = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+    mallory = {"id": "mallory", "agency": AGENCY, "roles": ["analyst"]}
+    trail = AuditTrail(base_config["AMQP_URI"], "rogue")
+    trail.record("case.read", "allowed", actor=mallory, record_type="case", record_ids=[good["id"]], request_id=rogue)
+    trail.record(  # C27: a file of the case, read without a purpose
+        "case.attachment.read",
         "allowed",
-        actor={"id": "mallory", "agency": AGENCY, "roles": ["analyst"]},
-        record_type="case",
-        record_ids=[good["id"]],
-        request_id=rogue,
+        actor=mallory,
+        record_type="attachment",
+        record_ids=["f-1"],
+        request_id=rogue_file,
+        details={"method": "GET", "path": f"/api/v1/cases/{restricted['id']}/attachments/f-1"},
+    )
+    trail.record(  # C27: a search answer that showed intelligence without a purpose
+        "search.hits", "allowed", actor=mallory, record_type="case", record_ids=[good["id"]], request_id=rogue_search
     )
 
     def report():
         found = rpc.cases.compliance_report({"since": start.isoformat(), "sample": 3}, AUDRA)
-        return found if found["reads_without_purpose"] else None
+        return found if len(found["reads_without_purpose"]) >= 3 else None
 
     found = eventually(report, timeout=30)
     assert found["ok"] is False
@@ -309,7 +331,11 @@ def test_C13_C27_the_compliance_report_finds_each_seeded_violation(rpc, db, base
     assert gone["id"] in [p["record_id"] for p in found["purges"]]
     assert restricted["id"] in [d["record_ids"][0] for d in found["disseminations"]]
     assert [d["record_ids"] for d in found["restricted_disseminated"]] == [[restricted["id"]]]
-    assert [(r["request_id"], r["actor"]) for r in found["reads_without_purpose"]] == [(rogue, "mallory")]
+    assert [(r["request_id"], r["actor"], r["case_ids"]) for r in found["reads_without_purpose"]] == [
+        (rogue, "mallory", [good["id"]]),
+        (rogue_file, "mallory", [restricted["id"]]),
+        (rogue_search, "mallory", [good["id"]]),
+    ]
     assert len(found["sample"]) == 3
     sampled = found["sample"][0]
     assert {"narrative", "source", "labels", "review", "dissemination_log"} <= set(sampled)

@@ -10,7 +10,7 @@ from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
-from casewire.errors import Conflict
+from casewire.errors import Conflict, InvalidInput
 from services.intake.dependencies import AlertStore
 from services.intake.service import IntakeService
 
@@ -116,6 +116,36 @@ def test_triage_transitions_and_conflicts(rpc):
         rpc.assign_alert(alert_id, {"assignee": "carol"}, CONTEXT)
     with pytest.raises(Conflict):
         rpc.dismiss_alert(alert_id, {"reason": "duplicate", "text": "see a-0"}, CONTEXT)
+
+
+def test_C26_a_face_alert_is_identified_once_by_a_reviewer_with_independent_evidence(rpc, mongo, config_for):
+    probe = "https://faces.example.gov/probes/p-1.jpg"
+    face = {
+        **alpr(),
+        "source": "face",
+        "source_system": "clearview",
+        "payload": {"candidate": {"name": "John Roe", "subject_id": "S-9"}, "score": 88, "probe_image_url": probe},
+    }
+    alert_id = rpc.create_alert(face, CONTEXT)["alert"]["id"]
+    detective = {"actor": {"id": "dana", "agency": "TX0000000", "roles": ["detective"]}, "request_id": "req-2"}
+    with pytest.raises(InvalidInput) as refused:
+        rpc.identify_alert(alert_id, {"evidence": [{"type": "document", "reference": probe}]}, detective)
+    assert list(refused.value.errors) == ["evidence.0.reference"]
+    evidence = [{"type": "dna", "reference": "CODIS-2026-17"}]
+    identified = rpc.identify_alert(alert_id, {"evidence": evidence}, detective)
+    assert identified["identified"] is True and identified["notice"].startswith("Investigative lead only")
+    stored = rpc.get_alert(alert_id)
+    assert (stored["identification"]["reviewer"], stored["identification"]["evidence"]) == ("dana", evidence)
+    assert [a["action"] for a in stored["actions"]] == ["received", "identified"]
+    with pytest.raises(Conflict):
+        rpc.identify_alert(alert_id, {"evidence": evidence}, detective)
+    store = AlertStore(mongo[config_for("intake")["MONGODB_DATABASE"]])  # the store's own condition, unchecked
+    entry = {"action": "identified", "actor": "sam", "at": datetime.now(UTC)}
+    with pytest.raises(Conflict):
+        store.mark_identified(alert_id, {"reviewer": "sam"}, entry, ("new", "assigned", "promoted"))
+    with pytest.raises(Conflict):
+        rpc.identify_alert(rpc.create_alert(alpr(), CONTEXT)["alert"]["id"], {"evidence": evidence}, detective)
+    assert rpc.get_alert(alert_id)["identification"]["reviewer"] == "dana"
 
 
 def test_lists_filter_and_page_with_an_opaque_cursor(rpc):

@@ -3,6 +3,7 @@
 import copy
 
 from casewire.errors import Conflict, NotFound
+from services.intake import identification
 
 
 class FakeAlerts:
@@ -54,6 +55,16 @@ class FakeAlerts:
         doc.update(changes)
         for field in unset:
             doc.pop(field, None)
+        doc["actions"].append(action)
+        doc.update(version=doc.get("version", 1) + 1, update_unpublished=action["at"])
+        return doc
+
+    def mark_identified(self, alert_id, record, action, allowed_from):
+        doc = self.get(alert_id)
+        why = identification.conflict(doc)
+        if why or doc["status"] not in allowed_from:
+            raise Conflict(why or f"alert {alert_id} is {doc['status']}", {"alert": [why]})
+        doc.update(identified=True, identification=copy.deepcopy(record))
         doc["actions"].append(action)
         doc.update(version=doc.get("version", 1) + 1, update_unpublished=action["at"])
         return doc

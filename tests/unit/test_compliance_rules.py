@@ -145,3 +145,83 @@ def test_C16_C23_no_tombstone_no_purge():
     service.contents.remove_case.assert_not_called()
     service.store.remove.assert_not_called()
     service.dispatch.assert_not_called()
+
+
+# -- C11: additions that change what dissemination recipients hold -----------------------------------
+
+ADDITIONS = {
+    "notes": {"text": "Roe seen at the Elm St house"},
+    "reports": {"title": "Surveillance", "body": "Two visits, both at night."},
+    "interviews": {"interviewee": "J. Doe", "at": "2026-05-30T10:00:00Z", "summary": "Named Roe as the driver."},
+    "tasks": {"title": "Pull phone records", "assignee": "bob", "due": "2026-06-10T00:00:00Z"},
+}
+
+
+def disseminated_service():
+    service = worker_factory(CasesService, now=lambda: NOW)
+    case = {
+        "_id": "c1",
+        "title": "Elm St",
+        "status": "open",
+        "classification": "investigative",
+        "unit": "robbery",
+        "agency": "TX0000000",
+        "opened_at": NOW - timedelta(days=3),
+        "updated_at": NOW,
+    }
+    service.store.get.return_value = case
+    service.store.update.return_value = case
+    service.contents.add_item.side_effect = lambda item: {**item, "_id": "i1"}
+    service.contents.custody_of.return_value = []
+    service.hooks.listening.return_value = []
+    service.store.disseminations_of.return_value = [
+        {"_id": "d1", "recipient": "Sgt. Kim", "agency": "TX2270000"},
+        {"_id": "d2", "recipient": "ADA Patel", "agency": "TX2270001"},
+        {"_id": "d3", "recipient": "Sgt. Kim", "agency": "TX2270000"},  # released to her twice: told once
+    ]
+    service.oversight.notify.side_effect = lambda notification: {**notification, "_id": "n1"}
+    return service
+
+
+def told(service) -> set:
+    return {
+        (call.args[0]["recipient"], call.args[0]["change"], tuple(call.args[0]["fields_changed"]))
+        for call in service.oversight.notify.call_args_list
+    }
+
+
+ANALYST = {"actor": {"id": "dana", "agency": "TX0000000", "roles": ["analyst"]}, "unit": "robbery"}
+
+
+@pytest.mark.parametrize("kind", ["notes", "reports", "interviews"])
+def test_C11_a_note_report_or_interview_added_to_a_disseminated_case_notifies_each_recipient(kind):
+    service = disseminated_service()
+    service.add_item("c1", kind, ADDITIONS[kind], ANALYST)
+    assert told(service) == {("Sgt. Kim", "corrected", (kind,)), ("ADA Patel", "corrected", (kind,))}
+    sent = [c.args[1]["fields_changed"] for c in service.dispatch.call_args_list if c.args[0].endswith("notified")]
+    assert sent == [[kind], [kind]]
+
+
+def test_C11_evidence_added_to_a_disseminated_case_notifies_each_recipient_and_a_transfer_does_not():
+    service = disseminated_service()
+    evidence = {"description": "Phone", "collected_at": "2026-05-31T09:00:00Z", "collected_by": "dana"}
+    service.add_evidence("c1", evidence, ANALYST)
+    assert told(service) == {("Sgt. Kim", "corrected", ("evidence",)), ("ADA Patel", "corrected", ("evidence",))}
+    service.oversight.notify.reset_mock()
+    service.contents.get_item.return_value = {"_id": "i1", "kind": "evidence"}
+    transfer = {"from": "dana", "to": "lab", "at": "2026-06-01T00:00:00Z", "reason": "analysis", "condition": "sealed"}
+    service.add_custody("c1", "i1", transfer, ANALYST)
+    service.oversight.notify.assert_not_called()
+
+
+def test_C11_a_task_is_not_a_correction():
+    service = disseminated_service()
+    service.add_item("c1", "tasks", ADDITIONS["tasks"], ANALYST)
+    service.oversight.notify.assert_not_called()
+
+
+def test_C11_an_addition_to_a_case_never_disseminated_notifies_nobody():
+    service = disseminated_service()
+    service.store.disseminations_of.return_value = []
+    service.add_item("c1", "notes", ADDITIONS["notes"], ANALYST)
+    service.oversight.notify.assert_not_called()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from nameko.testing.services import worker_factory
 
-from casewire.errors import Conflict, InvalidInput, NotFound
+from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.intake.deadlines import TriageDeadlines
 from services.intake.service import IntakeService
 from tests.unit.intake_fakes import FakeAlerts
@@ -259,6 +259,110 @@ def test_notes_are_logged_in_any_status(service, alert_id):
 def test_triage_on_an_unknown_alert_is_not_found(service):
     with pytest.raises(NotFound):
         service.add_note("nope", {"text": "x"}, CONTEXT)
+
+
+# -- identification (C26) ----------------------------------------------------------------------
+
+PROBE = "https://faces.example.gov/probes/p-77.jpg"
+FACE = {
+    **SUBMISSION,
+    "source": "face",
+    "source_system": "clearview",
+    "source_event_id": "f-1",
+    "payload": {"candidate": {"name": "John Roe", "subject_id": "SUBJ-881"}, "score": 91, "probe_image_url": PROBE},
+}
+FINGERPRINT = {"type": "fingerprint", "reference": "AFIS-2026-004471", "description": "examiner confirmed"}
+DETECTIVE = {"actor": {"id": "dana", "agency": "TX0000000", "roles": ["detective"]}, "request_id": "req-9"}
+
+
+@pytest.fixture
+def face_id(service):
+    return service.create_alert(FACE, CONTEXT)["alert"]["id"]
+
+
+def test_C26_a_face_alert_is_identified_by_its_reviewer_on_independent_evidence(service, clock, face_id):
+    clock.at = NOW + timedelta(hours=3)
+    service.dispatch.reset_mock()
+    body = {"evidence": [FINGERPRINT, {"type": "witness", "reference": "interview 2026-01-06 / Ofc. Lee"}]}
+    alert = service.identify_alert(face_id, {**body, "note": "prints match the candidate"}, DETECTIVE)
+    assert alert["identified"] is True
+    assert alert["identification"] == {
+        "reviewer": "dana",
+        "at": "2026-01-06T01:15:00+00:00",
+        "evidence": body["evidence"],
+        "note": "prints match the candidate",
+    }
+    assert alert["notice"] == "Investigative lead only, not a positive identification or probable cause"
+    last = alert["actions"][-1]
+    assert (last["action"], last["actor"], last["at"]) == ("identified", "dana", "2026-01-06T01:15:00+00:00")
+    assert last["detail"]["evidence"] == body["evidence"]
+    updates = [call.args[1] for call in service.dispatch.call_args_list if call.args[0] == "alert_updated"]
+    assert [u["change"] for u in updates] == ["identified"]
+    assert service.get_alert(face_id)["identification"]["reviewer"] == "dana"
+
+
+def test_C26_an_alert_not_yet_identified_says_so(service, face_id):
+    alert = service.get_alert(face_id)
+    assert alert["identified"] is False and alert["identification"] is None
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "evidence"),
+        ({"evidence": []}, "evidence"),
+        ({"evidence": [{"type": "hunch", "reference": "x"}]}, "evidence"),
+        ({"evidence": [{"type": "dna", "reference": "   "}]}, "evidence"),
+        ({"evidence": [{"type": "dna"}]}, "evidence"),
+        ({"evidence": [{"type": "other", "reference": "R-1"}]}, "evidence"),
+        ({"evidence": [{"type": "document", "reference": PROBE}]}, "evidence.0.reference"),
+        ({"evidence": [FINGERPRINT, {"type": "records_check", "reference": " subj-881 "}]}, "evidence.1.reference"),
+    ],
+    ids=["none", "empty", "unknown-type", "blank-reference", "no-reference", "other-unsaid", "probe", "candidate"],
+)
+def test_C26_identification_needs_independent_evidence(service, face_id, body, field):
+    with pytest.raises(InvalidInput) as refused:
+        service.identify_alert(face_id, body, DETECTIVE)
+    assert field in refused.value.errors
+    stored = service.alerts.docs[face_id]
+    assert "identified" not in stored and [a["action"] for a in stored["actions"]] == ["received"]
+
+
+def test_C26_the_face_alert_itself_is_not_evidence_either(service, face_id):
+    with pytest.raises(InvalidInput) as refused:
+        service.identify_alert(
+            face_id, {"evidence": [{"type": "other", "reference": face_id, "description": "x"}]}, DETECTIVE
+        )
+    assert refused.value.errors == {"evidence.0.reference": ["the face alert itself is not independent evidence"]}
+
+
+def test_C26_only_face_alerts_are_identified(service, alert_id):
+    with pytest.raises(Conflict) as refused:
+        service.identify_alert(alert_id, {"evidence": [FINGERPRINT]}, DETECTIVE)
+    assert "only face-recognition alerts" in str(refused.value)
+    assert "identified" not in service.alerts.docs[alert_id]
+
+
+def test_C26_an_identified_alert_is_not_identified_again(service, face_id):
+    service.identify_alert(face_id, {"evidence": [FINGERPRINT]}, DETECTIVE)
+    other = {"actor": {"id": "sam", "agency": "TX0000000", "roles": ["supervisor"]}}
+    with pytest.raises(Conflict) as refused:
+        service.identify_alert(face_id, {"evidence": [{"type": "dna", "reference": "CODIS-9"}]}, other)
+    assert "already identified (by dana" in str(refused.value)
+    assert service.alerts.docs[face_id]["identification"]["evidence"] == [FINGERPRINT]
+
+
+def test_C26_a_dismissed_face_alert_is_not_identified(service, face_id):
+    service.dismiss_alert(face_id, {"reason": "false_read", "text": "not the same person"}, CONTEXT)
+    with pytest.raises(Conflict):
+        service.identify_alert(face_id, {"evidence": [FINGERPRINT]}, DETECTIVE)
+
+
+@pytest.mark.parametrize("context", [{}, {"actor": {"agency": "TX0000000", "roles": ["detective"]}}])
+def test_C26_identification_needs_a_human_reviewer(service, face_id, context):
+    with pytest.raises(Forbidden):
+        service.identify_alert(face_id, {"evidence": [FINGERPRINT]}, context)
+    assert "identified" not in service.alerts.docs[face_id]
 
 
 # -- retention ---------------------------------------------------------------------------------
