@@ -25,7 +25,7 @@ class Completion:
 
     def counts(self, run: str) -> dict:
         intake = self.mongo[self.stack.databases["intake"]]["alerts"]
-        stored = intake.count_documents({"source_event_id": {"$regex": f"^{run}-"}})
+        stored = intake.count_documents({"source_event_id": {"$regex": f"^{run}"}})
         sightings = self.mongo[self.stack.databases["entities"]]["sightings"]
         resolved = len(sightings.distinct("record_id", {"record_type": "alert"}))
         self.es.indices.refresh(index=f"{self.stack.index_prefix}-alerts")
@@ -41,20 +41,26 @@ def throughput(
     completion: Completion,
     generator: Generator,
     seconds: float,
-    batch: int = 1000,
+    batch: int = 250,
     clients: int = 2,
     run: str = "ingest",
 ) -> dict:
     """Submit batches for ``seconds`` from ``clients`` threads; then wait until every alert is done."""
     baseline = completion.counts(run)
-    accepted, lock, stop_at = [0], threading.Lock(), time.monotonic() + seconds
+    accepted, retried, lock, stop_at = [0], [0], threading.Lock(), time.monotonic() + seconds
 
     def client(n: int):
         local = Generator(seed=1000 + n, vehicles=len(generator.plates))
         local.plates, local._weights, local._cumulative = generator.plates, generator._weights, None
         while time.monotonic() < stop_at:
             alerts = [local.alpr_alert(run=f"{run}{n}") for _ in range(batch)]
-            response = session.post(f"{stack.url}/api/v1/alerts/batch", json={"alerts": alerts}, timeout=600)
+            while True:  # as a careful source system does: a 503 means "not stored, send it again"
+                response = session.post(f"{stack.url}/api/v1/alerts/batch", json={"alerts": alerts}, timeout=600)
+                if response.status_code != 503:
+                    break
+                with lock:
+                    retried[0] += 1
+                time.sleep(1)
             response.raise_for_status()
             with lock:
                 accepted[0] += sum(1 for item in response.json()["results"] if item["status"] == 201)
@@ -76,6 +82,7 @@ def throughput(
         "clients": clients,
         "batch": batch,
         "alerts": accepted[0],
+        "batches_retried_after_503": retried[0],
         "submitted_seconds": round(submitted_in, 1),
         "completed_seconds": round(done_in, 1),
         "accepted_per_second": round(accepted[0] / submitted_in),
