@@ -90,7 +90,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         actor = (context or {}).get("actor") or None
         for doc in created:
             self._audit_created(doc, actor, (context or {}).get("request_id"))
-            self._publish(doc)
+        self._publish_all(created)
         return results, created
 
     def _audit_created(self, alert: dict, actor: dict | None, request_id: str | None = None) -> None:
@@ -252,11 +252,12 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     @timer(interval=5)
     def publish_pending(self) -> None:
         """Re-audit and re-announce alerts whose ``alert_received`` was not confirmed (an outbox sweep)."""
-        for alert in self.alerts.unpublished(older_than=self.now() - timedelta(seconds=10)):
+        pending = self.alerts.unpublished(older_than=self.now() - timedelta(seconds=10))
+        for alert in pending:
             received = (alert.get("actions") or [{}])[0]
             actor = {"id": received.get("actor", "system"), "agency": alert.get("agency"), "roles": []}
             self._audit_created(alert, actor)
-            self._publish(alert)
+        self._publish_all(pending)
         for alert in self.alerts.updates_unpublished(older_than=self.now() - timedelta(seconds=10)):
             self._publish_update(alert, "republished")
 
@@ -288,13 +289,17 @@ class IntakeService(outcomes.OutcomeEntrypoints):
             purged += 1
         return purged
 
-    def _publish(self, alert: dict) -> None:
-        try:
-            self.dispatch(events.ALERT_RECEIVED, events.AlertReceived().load(AlertEvent().dump(alert)))
-        except Exception:  # stored but not announced: the outbox sweep announces it later
-            log.exception("alert_received for %s not confirmed; the outbox will retry", alert["_id"])
-            return
-        self.alerts.mark_published(alert["_id"])
+    def _publish_all(self, alerts: list[dict]) -> None:
+        """Announce ``alert_received`` for each alert; clear the outbox flag of those confirmed, at once."""
+        confirmed = []
+        for alert in alerts:
+            try:
+                self.dispatch(events.ALERT_RECEIVED, events.AlertReceived().load(AlertEvent().dump(alert)))
+            except Exception:  # stored but not announced: the outbox sweep announces it later
+                log.exception("alert_received for %s not confirmed; the outbox will retry", alert["_id"])
+                continue
+            confirmed.append(alert["_id"])
+        self.alerts.mark_published(confirmed)
 
     def _publish_update(self, alert: dict, change: str) -> dict:
         """Announce ``alert_updated`` at the alert's version; unconfirmed, the outbox sweep retries."""
