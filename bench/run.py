@@ -53,14 +53,24 @@ def session_for(stack: Stack) -> requests.Session:
     return session
 
 
+def _size(text: str) -> tuple[str, int]:
+    key, _, value = text.partition("=")
+    try:
+        return key.strip(), int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: use KEY=NUMBER, e.g. sightings=1000000") from None
+
+
 @click.command()
 @click.option("--quick", is_flag=True, help="Small sizes: a smoke run of every benchmark.")
-def main(quick: bool):
+@click.option("--set", "overrides", multiple=True, metavar="KEY=N", help="Override a size: --set sightings=1000000.")
+def main(quick: bool, overrides: tuple[str, ...]):
     sizes = (
         dict(
             vehicles=2_000,
             sightings=20_000,
             alerts=5_000,
+            listed_alerts=5_000,
             limit_alerts=5_000,
             queries=50,
             ingest_seconds=20,
@@ -73,6 +83,7 @@ def main(quick: bool):
             vehicles=200_000,
             sightings=1_000_000,
             alerts=100_000,
+            listed_alerts=100_000,
             limit_alerts=100_000,
             queries=300,
             ingest_seconds=300,
@@ -81,6 +92,10 @@ def main(quick: bool):
             cases=100_000,
         )
     )
+    for key, value in map(_size, overrides):
+        if key not in sizes:
+            raise click.BadParameter(f"no size {key!r}; the sizes are {', '.join(sizes)}")
+        sizes[key] = value
     console = Console()
     results = {"at": datetime.now(UTC).isoformat(), "quick": quick, "machine": machine(), "sizes": sizes}
     generator = Generator(vehicles=sizes["vehicles"])
@@ -104,7 +119,7 @@ def main(quick: bool):
                 ES_URL, stack.index_prefix, generator, sizes["sightings"], sizes["alerts"], progress
             )
             results["alerts_stored"] = alert_list.seed(
-                MONGO_URI, stack.databases["intake"], generator, sizes["alerts"], progress
+                MONGO_URI, stack.databases["intake"], generator, sizes["listed_alerts"], progress
             )
         results["plate_search"] = search_scale.plate_searches(session, stack.url, generator, sizes["queries"])
         results["alert_list"] = alert_list.list_pages(session, stack.url, sizes["queries"])

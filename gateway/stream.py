@@ -36,6 +36,7 @@ STREAMED = {
 # Purges (C16) reach the stream too: a purged record's events leave the buffer.
 PURGES = {events.INTAKE: (events.RECORD_PURGED,), events.CASES: (events.RECORD_PURGED,)}
 QUEUE_EXPIRES_MS = 10 * 60 * 1000  # a replica's queue outlives a broker blip, not the replica
+APPEND_ATTEMPTS = 5
 TRIM_EVERY = 100
 
 
@@ -62,28 +63,33 @@ class StreamStore:
         """Store an event once, whichever replica comes first; its sequence number."""
         canonical = json.dumps([source, event_type, payload], sort_keys=True, separators=(",", ":"))
         key = hashlib.sha256(canonical.encode()).hexdigest()
-        existing = self.events.find_one({"key": key}, {"_id": 1})
-        if existing:
-            return existing["_id"]
-        seq = self.counters.find_one_and_update(
-            {"_id": "stream_events"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-        )["seq"]
-        document = {
-            "_id": seq,
-            "key": key,
-            "type": event_type,
-            "source": source,
-            "at": datetime.now(UTC),
-            "payload": payload,
-            "record_ids": _record_ids(event_type, payload),
-        }
-        try:
-            self.events.insert_one(document)
-        except DuplicateKeyError:  # another replica stored it meanwhile
-            return self.events.find_one({"key": key}, {"_id": 1})["_id"]
-        if seq % TRIM_EVERY == 0:
-            self.events.delete_many({"_id": {"$lte": seq - self.capacity}})
-        return seq
+        for _ in range(APPEND_ATTEMPTS):
+            existing = self.events.find_one({"key": key}, {"_id": 1})
+            if existing:
+                return existing["_id"]
+            seq = self.counters.find_one_and_update(
+                {"_id": "stream_events"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+            )["seq"]
+            document = {
+                "_id": seq,
+                "key": key,
+                "type": event_type,
+                "source": source,
+                "at": datetime.now(UTC),
+                "payload": payload,
+                "record_ids": _record_ids(event_type, payload),
+            }
+            try:
+                self.events.insert_one(document)
+            except DuplicateKeyError:
+                # Another replica stored this event meanwhile (found at the top of the loop), or the
+                # counter is behind the stored events (it was lost or reset): move it past the head.
+                self.counters.update_one({"_id": "stream_events"}, {"$max": {"seq": self.head()}})
+                continue
+            if seq % TRIM_EVERY == 0:
+                self.events.delete_many({"_id": {"$lte": seq - self.capacity}})
+            return seq
+        raise RuntimeError(f"could not store a {event_type} stream event in {APPEND_ATTEMPTS} attempts")
 
     def after(self, seq: int, limit: int = 200) -> list[dict]:
         return list(self.events.find({"_id": {"$gt": seq}}).sort([("_id", ASCENDING)]).limit(limit))

@@ -79,3 +79,15 @@ def test_the_buffer_keeps_only_the_newest_events(gateway_db):
     assert store.head() == seqs[-1]
     assert gateway_db["stream_events"].count_documents({}) <= 50 + 100  # trimmed every 100 appends
     assert store.oldest() > seqs[-1] - 150
+
+
+def test_a_lost_sequence_counter_moves_past_the_stored_events(gateway_db):
+    """The counter document reset (restored from an older backup, dropped by hand): new events still
+    get new numbers after the stored ones, and the relay never stops on a taken number."""
+    store = StreamStore(gateway_db, capacity=50)
+    store.ensure_indexes()
+    first = [store.append("intake", "alert_received", {"alert_id": str(n)}) for n in range(3)]
+    gateway_db["stream_counters"].delete_many({})
+    later = store.append("intake", "alert_received", {"alert_id": "after-the-reset"})
+    assert later > max(first) and store.head() == later
+    assert store.append("intake", "alert_received", {"alert_id": "0"}) == first[0]
