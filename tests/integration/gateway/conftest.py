@@ -29,3 +29,5 @@ def close_rpc():
     yield apps.append
     for app in apps:
         app.extensions["rpc"]._reset()
+        if "stream" in app.extensions:
+            app.extensions["stream"].stop()

@@ -36,7 +36,8 @@ def token(*roles, sub="dana", unit="homicide"):
 
 
 def build(base_config, **config):
-    app = create_app({"AMQP_URI": base_config["AMQP_URI"], "DEV_JWT_SECRET": SECRET, **config})
+    settings = {"AMQP_URI": base_config["AMQP_URI"], "DEV_JWT_SECRET": SECRET, "STREAM_ENABLED": "false"}
+    app = create_app({**settings, **config})
     ran = []
 
     @guarded("case.read", record_type="case", record_arg="case_id", purpose_required=True)

@@ -27,6 +27,7 @@ def make_app(jwks, base_config, close_rpc):
         app = create_app(
             {
                 "AMQP_URI": base_config["AMQP_URI"],
+                "STREAM_ENABLED": "false",  # no stream relay left running after the test
                 "OIDC_JWKS_URL": jwks.url,
                 "OIDC_ISSUER": ISSUER,
                 "OIDC_AUDIENCE": AUDIENCE,
@@ -145,6 +146,7 @@ def test_when_the_providers_keys_are_out_of_reach_the_answer_is_503_and_audited(
     app = create_app(
         {
             "AMQP_URI": base_config["AMQP_URI"],
+            "STREAM_ENABLED": "false",
             "OIDC_JWKS_URL": "http://127.0.0.1:9/certs",  # nothing listens there
             "OIDC_ISSUER": ISSUER,
             "OIDC_AUDIENCE": AUDIENCE,
