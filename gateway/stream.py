@@ -63,10 +63,10 @@ class StreamStore:
         """Store an event once, whichever replica comes first; its sequence number."""
         canonical = json.dumps([source, event_type, payload], sort_keys=True, separators=(",", ":"))
         key = hashlib.sha256(canonical.encode()).hexdigest()
+        existing = self.events.find_one({"key": key}, {"_id": 1})
+        if existing:
+            return existing["_id"]
         for _ in range(APPEND_ATTEMPTS):
-            existing = self.events.find_one({"key": key}, {"_id": 1})
-            if existing:
-                return existing["_id"]
             seq = self.counters.find_one_and_update(
                 {"_id": "stream_events"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
             )["seq"]
@@ -82,8 +82,10 @@ class StreamStore:
             try:
                 self.events.insert_one(document)
             except DuplicateKeyError:
-                # Another replica stored this event meanwhile (found at the top of the loop), or the
-                # counter is behind the stored events (it was lost or reset): move it past the head.
+                existing = self.events.find_one({"key": key}, {"_id": 1})
+                if existing:  # another replica stored it meanwhile
+                    return existing["_id"]
+                # The counter is behind the stored events (it was lost or reset): move it past the head.
                 self.counters.update_one({"_id": "stream_events"}, {"$max": {"seq": self.head()}})
                 continue
             if seq % TRIM_EVERY == 0:

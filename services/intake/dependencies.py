@@ -132,7 +132,10 @@ class AlertStore(OutcomeQueries):
             raise _unavailable(exc) from exc
 
     def mark_published(self, alert_ids: list[str]) -> None:
-        """Clear the outbox flag of these alerts: their ``alert_received`` was confirmed."""
+        """Clear the outbox flag of these alerts: their ``alert_received`` was confirmed.
+
+        One alert (a single POST) by ``_id`` equality: FerretDB answers an ``$in`` by reading every alert.
+        """
         if len(alert_ids) == 1:
             self.alerts.update_one({"_id": alert_ids[0]}, {"$unset": {"unpublished": ""}})
         elif alert_ids:
