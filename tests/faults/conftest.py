@@ -1,8 +1,8 @@
 """Fault tests: the whole of Casewire on PRIVATE servers, which these tests kill and restart.
 
 Nothing here touches the shared servers on the default ports. The session starts its own RabbitMQ
-node (``casewire-faults@localhost`` on 5673), FerretDB (27018, on its own PostgreSQL cluster on 5434) and
-Elasticsearch (9201) under
+node (``casewire-faults@localhost`` on 5673), FerretDB (27018; its PostgreSQL is the shared cluster, which
+these tests never stop: restarting "the MongoDB server" restarts FerretDB) and Elasticsearch (9201) under
 ``<repo>/.state/faults`` (override: ``CASEWIRE_FAULTS_STATE``), runs the five services and the
 gateway against them with ``scripts/services.sh`` (gateway on ``CASEWIRE_FAULTS_PORT``, 18090), and
 stops all of it at the end. Tests may SIGKILL and restart any of these processes: they are ours.
@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
 SHARED_STATE = Path(os.environ.get("CASEWIRE_STATE", REPO / ".state"))
 STATE = Path(os.environ.get("CASEWIRE_FAULTS_STATE", REPO / ".state" / "faults"))
-RABBITMQ_PORT, FERRETDB_PORT, FERRETDB_PG_PORT, ES_PORT = 5673, 27018, 5434, 9201
+RABBITMQ_PORT, FERRETDB_PORT, ES_PORT = 5673, 27018, 9201
 GATEWAY_PORT = int(os.environ.get("CASEWIRE_FAULTS_PORT", "18090"))
 SERVERS = ("rabbitmq", "ferretdb", "elasticsearch")
 SERVICES = ("audit", "entities", "search", "intake", "cases", "gateway")
@@ -56,7 +56,6 @@ def server_env() -> dict:
         "RABBITMQ_DIST_PORT": str(RABBITMQ_PORT + 20000),
         "RABBITMQ_NODENAME": "casewire-faults@localhost",
         "FERRETDB_PORT": str(FERRETDB_PORT),
-        "FERRETDB_PG_PORT": str(FERRETDB_PG_PORT),
         "FERRETDB_DEBUG_ADDR": "127.0.0.1:8089",
         "ES_PORT": str(ES_PORT),
         "ES_TRANSPORT_PORT": "9400-9499",
@@ -149,15 +148,7 @@ class Stack:
 
 def _prepare_state() -> None:
     """A clean private state; the FerretDB binary is borrowed from the shared state (no rebuild)."""
-    for stale in (
-        "rabbitmq",
-        "ferretdb/data",
-        "ferretdb/state",
-        "ferretdb/postgres",
-        "elasticsearch/data",
-        "run",
-        "audit-archive",
-    ):
+    for stale in ("rabbitmq", "ferretdb/data", "ferretdb/state", "elasticsearch/data", "run", "audit-archive"):
         shutil.rmtree(STATE / stale, ignore_errors=True)
     binaries = SHARED_STATE / "ferretdb" / "bin"
     if binaries.is_dir() and not (STATE / "ferretdb" / "bin").exists():
