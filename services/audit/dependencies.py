@@ -13,6 +13,11 @@ stored seqs are contiguous and the head is found with a few ``_id`` look-ups, st
 one-document *head hint* that writers move forward after each batch (a cache outside the log,
 checked against the stored event before use). ``event_id`` is unique too: a redelivered event is
 appended once.
+
+Each insert carries at most :data:`INSERT_CHUNK` events: FerretDB 1.24 splits an insert into chunks
+of 100 documents, and its ordered insert stops only the chunk where a ``seq`` was taken, then goes
+on with the next chunks, which would store events chained to predecessors that never were (seen in
+the fault tests; README, "FerretDB and MongoDB").
 """
 
 import hashlib
@@ -25,6 +30,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from services.audit.chain import GENESIS, canonical_json, link
 
 MAX_ROUNDS = 10_000
+INSERT_CHUNK = 100  # FerretDB's insert batch size: an ordered insert of this many stops at its first failure
 CHECKPOINT_KEY = "AUDIT_CHECKPOINT_KEY"
 CHECKPOINT_FILE = "AUDIT_CHECKPOINT_FILE"
 
@@ -102,7 +108,7 @@ class AuditStore:
                     self._advance_hint(seq, prev_hash)
                 return stored
             chained = []
-            for event in pending:
+            for event in pending[:INSERT_CHUNK]:
                 chained.append(link(event, seq + len(chained) + 1, chained[-1]["hash"] if chained else prev_hash))
             try:
                 self.events.insert_many([{**e, "_id": key(e["seq"])} for e in chained], ordered=True)
@@ -120,7 +126,7 @@ class AuditStore:
                     pending = pending[1:]
                 continue
             stored += chained
-            seq, prev_hash, pending = chained[-1]["seq"], chained[-1]["hash"], []
+            seq, prev_hash, pending = chained[-1]["seq"], chained[-1]["hash"], pending[len(chained) :]
         raise RuntimeError("could not claim places in the audit chain")
 
     def _after_conflict(self, refused: dict, seq: int, prev_hash: str) -> tuple[int, str, bool]:

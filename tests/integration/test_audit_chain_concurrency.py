@@ -11,6 +11,7 @@ from pymongo.errors import PyMongoError
 
 from casewire.audit import AuditTrail, audit_exchange, audit_queue
 from casewire.mongo import MongoStore
+from services.audit.chain import verify
 from services.audit.dependencies import AuditStore, key
 from services.audit.service import AuditService
 from tests.integration.test_pipeline import eventually
@@ -148,3 +149,22 @@ def test_C23_a_batch_that_cannot_be_stored_is_requeued_and_nothing_is_lost(conta
     eventually(lambda: events.count_documents({"service": source}) == 50)
     assert flaky.failures == 1
     assert sorted(e["event_id"] for e in events.find({"service": source})) == sorted(f"{source}-{n}" for n in range(50))
+
+
+def test_C22_a_writer_that_lost_the_race_for_a_seq_rechains_a_long_batch(audit_config, mongo):
+    """Two writers, one stale: its batch of 250 meets a taken seq at its first event. Every event ends
+    up once in one unbroken chain (FerretDB's ordered insert goes on past a failure after 100
+    documents: the writer must never hand it more)."""
+    database = mongo[audit_config()["MONGODB_DATABASE"]]
+    first, stale = AuditStore(database), AuditStore(database)
+    first.ensure_indexes()
+    first.append([audit_event("first", 0)])
+    stale.head()  # both writers know seq 1 as the head
+    first.append([audit_event("first", 1)])  # seq 2 is taken behind the stale writer's back
+    stale.append([audit_event("stale", n) for n in range(250)])
+    stored = list(database["events"].find({}, {"_id": 0}).sort("seq", 1))
+    assert [event["seq"] for event in stored] == list(range(1, 253))
+    assert verify(stored)["ok"] is True
+    assert sorted(event["event_id"] for event in stored) == sorted(
+        ["first-0", "first-1", *(f"stale-{n}" for n in range(250))]
+    )
