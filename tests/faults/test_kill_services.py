@@ -1,6 +1,6 @@
 """SIGKILL each process in the middle of a batch ingest, restart it, and lose or double nothing.
 
-The client sends ``CASEWIRE_FAULTS_ALERTS`` (1,000; 5,000 for the full run) ALPR alerts through
+The client sends ``CASEWIRE_FAULTS_ALERTS`` (5,000; fewer for a quick local run) ALPR alerts through
 ``POST /api/v1/alerts/batch`` in chunks (a tenth of the run, 100 to 500 alerts) and, as a careful
 source system does, sends a chunk again when it gets a 503, a connection error or a timeout. While
 it sends, each process in turn (intake, entities, search, audit, the gateway) is killed with
