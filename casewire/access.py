@@ -1,4 +1,9 @@
-"""Who may open which case: the one rule the gateway, the cases service, search and the stream share.
+"""Who may open which case or alert: the rules the gateway, the cases service, search and the stream share.
+
+Alerts (:func:`alert_visible`) belong to the agency of the token that submitted them: a caller sees its
+agency's alerts, alerts submitted without an agency, and any alert assigned to it.
+
+Cases:
 
 README "Security" states it; COMPLIANCE C3, C6 and C9 are where it comes from:
 
@@ -60,6 +65,20 @@ class Caller:
         """From a request context ``{"actor": {"id", "agency", "roles"}, "unit", ...}``."""
         actor = (context or {}).get("actor") or {}
         return cls(actor.get("id"), actor.get("agency"), (context or {}).get("unit"), tuple(actor.get("roles") or ()))
+
+
+def alert_visible(caller: Caller, alert: dict) -> bool:
+    """Whether ``caller`` may read and triage ``alert`` (an alert as intake stores or returns it)."""
+    if alert.get("agency") is None or alert.get("agency") == caller.agency:
+        return True
+    return bool(caller.id) and alert.get("assignee") == caller.id
+
+
+def alert_scope(caller: Caller) -> dict:
+    """:func:`alert_visible` as a MongoDB filter, for lists."""
+    agencies = [caller.agency, None] if caller.agency else [None]
+    mine = [{"assignee": caller.id}] if caller.id else []
+    return {"$or": [{"agency": {"$in": agencies}}, *mine]}
 
 
 def is_intelligence(case: dict) -> bool:

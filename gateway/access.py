@@ -11,8 +11,9 @@ The checks run in a ``before_request`` hook, so they come before flask-smorest p
 body: an unauthenticated caller never learns how a request would have been validated. The
 ``guarded`` wrapper itself runs them only if the hook did not (a view called some other way).
 
-Per-record access (cases, criminal intelligence) is decided by :func:`case_access`; views call
-:func:`require_case_access` after loading a record. See the README's Security section.
+Per-record access (cases, criminal intelligence, other agencies' alerts) is decided by the rules of
+``casewire/access.py``; views call :func:`require_case_access` or :func:`require_alert_access` after
+loading a record. See the README's Security section.
 """
 
 from dataclasses import dataclass
@@ -333,6 +334,17 @@ def require_case_access(case: dict, identity: Identity | None = None) -> dict:
     if access is Access.HIDDEN:
         raise NotFound(f"no case {case.get('id')}")
     raise Forbidden(f"you may not read case {case.get('id')}: it is another unit's and not assigned to you")
+
+
+def require_alert_access(alert: dict, identity: Identity | None = None) -> dict:
+    """``alert`` when the caller may read and triage it (:func:`casewire.access.alert_visible`: its
+    agency's alerts and those assigned to it); otherwise audit the refusal and raise 403."""
+    identity = identity or g.identity
+    if shared.alert_visible(caller_of(identity), alert):
+        return alert
+    guard = g.get("casewire_guard") or Guard("alert.read", "alert")
+    _deny(Guard(guard.action, "alert"), identity, [str(alert.get("id"))], "record_agency")
+    raise Forbidden(f"you may not open alert {alert.get('id')}: it is another agency's")
 
 
 # Wiring and documentation ------------------------------------------------------------------------

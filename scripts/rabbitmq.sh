@@ -16,6 +16,8 @@ export RABBITMQ_NODE_PORT="$PORT" RABBITMQ_DIST_PORT="$DIST_PORT" ERL_EPMD_ADDRE
 export RABBITMQ_MNESIA_BASE="$HERE/mnesia" RABBITMQ_LOG_BASE="$HERE/log"
 export RABBITMQ_PID_FILE="$HERE/rabbitmq.pid" RABBITMQ_CONFIG_FILE="$HERE/rabbitmq"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$HERE/enabled_plugins"
+# Erlang writes a crash dump into the working directory unless told where (rabbitmqctl against a stopped node does).
+export ERL_CRASH_DUMP="$HERE/log/erl_crash.dump"
 # The scripts in /usr/lib/rabbitmq/bin run as the caller; /usr/sbin ones switch to the rabbitmq user.
 export PATH="/usr/lib/rabbitmq/bin:$PATH:/usr/sbin"
 

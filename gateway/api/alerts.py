@@ -16,7 +16,7 @@ from casewire.alerts import (
 )
 from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, adapt
-from gateway.access import context, guarded, require_action
+from gateway.access import context, guarded, require_action, require_alert_access
 from gateway.errors import Problem
 from gateway.related import alert_with_cases
 
@@ -159,7 +159,12 @@ def list_alerts(query):
     if query.get("overdue"):
         require_action("alert.overdue", "alert")
         query = {**query, "agency": g.identity.agency}
-    return _rpc().call("intake", "list_alerts", query)
+    return _rpc().call("intake", "list_alerts", query, context())
+
+
+def _open_alert(alert_id: str) -> dict:
+    """The alert, when the caller may open it (its agency's, or assigned to it); else 403, audited."""
+    return require_alert_access(_rpc().call("intake", "get_alert", alert_id))
 
 
 @blp.route("/<alert_id>")
@@ -167,7 +172,7 @@ def list_alerts(query):
 @guarded("alert.read", record_type="alert", record_arg="alert_id")
 def get_alert(alert_id):
     """One alert with its entities, related records, related cases, the cases it was promoted into and action log."""
-    return alert_with_cases(_rpc().call("intake", "get_alert", alert_id), context())
+    return alert_with_cases(_open_alert(alert_id), context())
 
 
 @blp.route("/<alert_id>/assign", methods=["POST"])
@@ -176,6 +181,7 @@ def get_alert(alert_id):
 @guarded("alert.assign", record_type="alert", record_arg="alert_id")
 def assign_alert(body, alert_id):
     """Assign an alert to a person (`assignee`), a unit, or both."""
+    _open_alert(alert_id)
     return _rpc().call("intake", "assign_alert", alert_id, body, context())
 
 
@@ -185,6 +191,7 @@ def assign_alert(body, alert_id):
 @guarded("alert.note", record_type="alert", record_arg="alert_id")
 def add_note(body, alert_id):
     """Add a note to an alert's action log."""
+    _open_alert(alert_id)
     return _rpc().call("intake", "add_note", alert_id, body, context())
 
 
@@ -194,6 +201,7 @@ def add_note(body, alert_id):
 @guarded("alert.dismiss", record_type="alert", record_arg="alert_id")
 def dismiss_alert(body, alert_id):
     """Dismiss an alert with a reason from the controlled list and words."""
+    _open_alert(alert_id)
     return _rpc().call("intake", "dismiss_alert", alert_id, body, context())
 
 
@@ -213,4 +221,5 @@ def identify_alert(body, alert_id):
     evidence of identity. Evidence `type` is one of `fingerprint`, `dna`, `document`, `witness`,
     `interview`, `records_check`, `other` (`other` needs a `description`).
     """
+    _open_alert(alert_id)
     return _rpc().call("intake", "identify_alert", alert_id, body, context())

@@ -1,6 +1,7 @@
 """Links: alerts (promotion, unlinking), entities with roles, merges, related records and the timeline."""
 
-from casewire.errors import Conflict, InvalidInput, NotFound
+from casewire import access
+from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import casefile, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
@@ -19,7 +20,7 @@ class LinkEntrypoints(CaseWorker):
         """
         data = load(LinkAlertIn, body, "the link is invalid")
         case = self._open(case_id, context, "case.link")
-        alert = self.intake_rpc.get_alert(data["alert_id"])
+        alert = self._visible_alert(data["alert_id"], context)
         return CaseOut().dump(self._attach_alert(case, alert, data.get("reasonable_suspicion"), data, context))
 
     @rpc(expected_exceptions=ERRORS)
@@ -54,7 +55,7 @@ class LinkEntrypoints(CaseWorker):
         ``promoted`` via intake.mark_promoted (Conflict if it was dismissed).
         """
         data = load(PromoteIn, body, "the promotion is invalid")
-        alert = self.intake_rpc.get_alert(alert_id)
+        alert = self._visible_alert(alert_id, context)
         if alert["status"] == "dismissed":
             raise Conflict(f"alert {alert_id} was dismissed; it cannot be promoted")
         extra = {"reason": data.pop("reason", None), "promoted": True}
@@ -70,6 +71,13 @@ class LinkEntrypoints(CaseWorker):
             case = self.store.find_promoted(alert_id) or self._new_from_alert(alert, data, extra, context)
         self.intake_rpc.mark_promoted(alert_id, case["_id"], context)
         return CaseOut().dump(case)
+
+    def _visible_alert(self, alert_id: str, context: dict) -> dict:
+        """The alert from intake, when the caller may open it (``casewire.access.alert_visible``)."""
+        alert = self.intake_rpc.get_alert(alert_id)
+        if not access.alert_visible(access.Caller.from_context(context), alert):
+            raise Forbidden(f"you may not open alert {alert_id}: it is another agency's")
+        return alert
 
     @rpc(expected_exceptions=ERRORS)
     def link_entity(self, case_id: str, body: dict, context: dict) -> dict:

@@ -169,8 +169,9 @@ class AlertStore(OutcomeQueries):
             raise NotFound(f"no alert {alert_id}")
         return alert
 
-    def page(self, filters: dict, limit: int, after: tuple | None) -> list[dict]:
-        """Newest first; ``after`` is the (received_at, id) of the last alert of the previous page."""
+    def page(self, filters: dict, limit: int, after: tuple | None, scope: dict | None = None) -> list[dict]:
+        """Newest first; ``after`` is the (received_at, id) of the last alert of the previous page;
+        ``scope`` is a filter of the alerts the caller may see (``casewire.access.alert_scope``)."""
         query = {key: filters[key] for key in LIST_FILTERS if filters.get(key)}
         if filters.get("since") or filters.get("until"):
             query["received_at"] = {}
@@ -184,6 +185,8 @@ class AlertStore(OutcomeQueries):
                 {"received_at": {"$lt": received_at}},
                 {"received_at": received_at, "_id": {"$lt": last_id}},
             ]
+        if scope:
+            query = {"$and": [query, scope]}
         cursor = self.alerts.find(query).sort([("received_at", DESCENDING), ("_id", DESCENDING)])
         return list(cursor.limit(limit))
 

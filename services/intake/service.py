@@ -8,7 +8,7 @@ from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.timer import timer
 
-from casewire import events
+from casewire import access, events
 from casewire.alerts import AssignBody, DismissBody, IdentifyBody, NoteBody
 from casewire.audit import AuditLog
 from casewire.clock import Clock
@@ -116,9 +116,10 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         return AlertOut().dump(self.alerts.get(alert_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_alerts(self, filters: dict) -> dict:
+    def list_alerts(self, filters: dict, context: dict | None = None) -> dict:
         """Newest first: ``{"status", "source", "assignee", "since", "until", "limit", "cursor"}`` →
-        ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``.
+        ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``. With the
+        caller's ``context``, only the alerts it may see (``casewire.access.alert_visible``).
 
         With ``"overdue": true`` (and ``"agency"``), the aging queue instead: the agency's alerts past
         their triage deadline that nobody has triaged yet, the longest overdue first.
@@ -126,9 +127,11 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         query = _load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
         limit = query["limit"]
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
-        order = "triage_due" if query.get("overdue") else "received_at"
-        page = self.alerts.overdue_page if query.get("overdue") else self.alerts.page
-        items = page(query, limit + 1, after)
+        if query.get("overdue"):
+            order, items = "triage_due", self.alerts.overdue_page(query, limit + 1, after)
+        else:
+            scope = access.alert_scope(access.Caller.from_context(context)) if context is not None else None
+            order, items = "received_at", self.alerts.page(query, limit + 1, after, scope)
         next_cursor = encode_cursor(items[limit - 1], order) if len(items) > limit else None
         return {"items": AlertSummary(many=True).dump(items[:limit]), "next_cursor": next_cursor}
 

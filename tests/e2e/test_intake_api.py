@@ -117,6 +117,29 @@ def test_a_source_system_may_not_triage(gateway):
     assert refused.status_code == 403
 
 
+def test_another_agencys_alert_is_refused_unlisted_untouched_and_the_refusal_audited(gateway):
+    alert_id = gateway.post("/api/v1/alerts", json=alpr(), roles=("source",)).json()["id"]
+    outsider = gateway.token("supervisor", "detective", sub=f"okc-{uuid.uuid4().hex[:6]}", agency="OK0000000")
+    refused = [
+        gateway.get(f"/api/v1/alerts/{alert_id}", token=outsider),
+        gateway.post(f"/api/v1/alerts/{alert_id}/assign", token=outsider, json={"assignee": "okc-1"}),
+        gateway.post(f"/api/v1/alerts/{alert_id}/notes", token=outsider, json={"text": "mine now"}),
+        gateway.post(f"/api/v1/alerts/{alert_id}/dismiss", token=outsider, json={"reason": "duplicate", "text": "x"}),
+        gateway.post(f"/api/v1/alerts/{alert_id}/promote", token=outsider, json={"title": "Taken over"}),
+    ]
+    assert [r.status_code for r in refused] == [403] * 5, [r.text for r in refused]
+    listed = gateway.get("/api/v1/alerts", token=outsider, params={"limit": 500}).json()["items"]
+    assert alert_id not in {item["id"] for item in listed}
+    alert = gateway.get(f"/api/v1/alerts/{alert_id}").json()
+    assert (alert["status"], [a["action"] for a in alert["actions"]]) == ("new", ["received"])
+    assert alert_id in {item["id"] for item in gateway.get("/api/v1/alerts", params={"limit": 500}).json()["items"]}
+
+    response = gateway.get("/api/v1/audit/events", roles=("auditor",), params={"record_id": alert_id, "limit": 500})
+    denied = [e for e in response.json()["items"] if e["outcome"] == "denied"]
+    assert {e["action"] for e in denied} == {"alert.read", "alert.assign", "alert.note", "alert.dismiss"}
+    assert all(e["details"]["reason"] == "record_agency" and e["actor"]["agency"] == "OK0000000" for e in denied)
+
+
 def test_lists_filter_by_assignee_and_page(gateway):
     assignee = f"u-{uuid.uuid4().hex[:6]}"
     ids = [gateway.post("/api/v1/alerts", json=alpr()).json()["id"] for _ in range(3)]

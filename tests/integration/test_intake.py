@@ -165,6 +165,22 @@ def test_lists_filter_and_page_with_an_opaque_cursor(rpc):
     assert rpc.list_alerts({"assignee": assignee, "status": "dismissed"})["items"] == []
 
 
+def test_a_callers_list_holds_its_agencys_alerts_those_without_one_and_those_assigned_to_it(rpc):
+    assignee = f"user-{uuid.uuid4().hex[:6]}"
+    texas, new_hampshire = (rpc.create_alert(alpr(), ctx)["alert"]["id"] for ctx in (CONTEXT, NH))
+    nobodys = rpc.create_alert(alpr(), {**CONTEXT, "actor": {**CONTEXT["actor"], "agency": None}})["alert"]["id"]
+    handed_over = rpc.create_alert(alpr(), NH)["alert"]["id"]
+    rpc.assign_alert(handed_over, {"assignee": assignee}, NH)
+    texan = {**CONTEXT, "actor": {**CONTEXT["actor"], "id": assignee}}
+
+    def listed(context):
+        return {item["id"] for item in rpc.list_alerts({"limit": 500}, context)["items"]}
+
+    assert {texas, nobodys, handed_over} <= listed(texan) and new_hampshire not in listed(texan)
+    assert {new_hampshire, nobodys, handed_over} <= listed(NH) and texas not in listed(NH)
+    assert {texas, new_hampshire, nobodys} <= listed(None)  # services asking for no caller see all
+
+
 def _listen(base_config, routing_key):
     """A queue bound to intake's events, so the test can see what was dispatched."""
     exchange = get_event_exchange("intake", {})

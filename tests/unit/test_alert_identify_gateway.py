@@ -57,7 +57,8 @@ def test_C26_other_roles_are_refused_and_audited(app, role):
 def test_C26_a_reviewer_is_passed_to_intake_as_the_actor(app):
     response = post(app, ("detective",))
     assert response.status_code == 200 and response.json == {"id": "a-1", "identified": True}
-    ((service, method, alert_id, body, context),) = app.extensions["rpc"].calls
+    opened, (service, method, alert_id, body, context) = app.extensions["rpc"].calls
+    assert opened == ("intake", "get_alert", "a-1")  # the caller's agency may open it
     assert (service, method, alert_id, body) == ("intake", "identify_alert", "a-1", BODY)
     assert context["actor"]["id"] == "dana" and context["actor"]["roles"] == ["detective"]
     assert app.extensions["audit"].events[0] == ("alert.identify", "allowed", "dana")

@@ -2,7 +2,8 @@
 
 import pytest
 
-from gateway.access import Access, Visibility, can_see_case, case_access, hit_visibility
+from casewire import access as shared
+from gateway.access import Access, Visibility, caller_of, can_see_case, case_access, hit_visibility
 from gateway.auth import Identity
 
 
@@ -97,3 +98,21 @@ def test_C3_unapproved_intelligence_is_seen_only_by_its_submitting_unit(review_s
 )
 def test_C6_search_hits_show_full_contact_or_nothing(identity, record, expected):
     assert hit_visibility(identity, record) is expected
+
+
+@pytest.mark.parametrize(
+    "alert,caller,visible",
+    [
+        ({"agency": "TX0000000"}, who("analyst"), True),
+        ({"agency": None}, who("analyst"), True),
+        ({"agency": "OK0000000"}, who("analyst"), False),
+        ({"agency": "OK0000000", "assignee": "dana"}, who("analyst"), True),
+        ({"agency": "OK0000000", "assignee": "erin"}, who("supervisor"), False),
+        ({"agency": "TX0000000"}, who("analyst", agency=None), False),
+        ({}, who("analyst", agency=None), True),
+    ],
+    ids=["own-agency", "no-agency", "other-agency", "assigned-to-caller", "assigned-to-another", "caller-agencyless",
+         "both-agencyless"],
+)  # fmt: skip
+def test_an_alert_is_its_agencys_and_its_assignees(alert, caller, visible):
+    assert shared.alert_visible(caller_of(caller), alert) is visible
