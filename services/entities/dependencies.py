@@ -211,7 +211,7 @@ class EntityStore:
         found: dict[str, dict] = {}
         for entity_id in dict.fromkeys(entity_ids):
             for field in ("from_id", "to_id"):
-                for link in self.links.find({field: entity_id}).limit(limit):
+                for link in self.links.find({field: entity_id, "superseded_by": None}).limit(limit):
                     found.setdefault(link["_id"], link)
             if len(found) >= limit:
                 break
@@ -264,7 +264,45 @@ class EntityStore:
                 self.sightings.update_one(
                     {"_id": sighting["_id"]}, {"$set": {"entity_id": survivor_id, "merged_from": merged_id}}
                 )
+        self._move_links(merged_id, survivor_id)
         return record
+
+    def _move_links(self, merged_id: str, survivor_id: str) -> None:
+        """The merged entity's stated links now name the survivor; each remembers which end moved.
+
+        A link the survivor already has (same other end and relation), or one between the two, would
+        be a duplicate or a self-link: it is kept aside (``superseded_by``) for the unmerge instead.
+        """
+        for field in ("from_id", "to_id"):
+            for link in self.links.find({field: merged_id, "superseded_by": None}):
+                other = link["to_id" if field == "from_id" else "from_id"]
+                if other == survivor_id or not self._repoint(link, field, survivor_id, merged_id):
+                    self.links.update_one({"_id": link["_id"]}, {"$set": {"superseded_by": survivor_id}})
+
+    def _repoint(self, link: dict, field: str, survivor_id: str, merged_id: str) -> bool:
+        """Point one end of a link at the survivor; False when the survivor already has that link.
+
+        Looked up first: FerretDB answers an update that breaks a unique index with a generic error.
+        """
+        moved = {**{k: link[k] for k in ("from_id", "to_id", "relation")}, field: survivor_id}
+        if self.links.find_one(moved, {"_id": 1}) is not None:
+            return False
+        self.links.update_one(
+            {"_id": link["_id"]}, {"$set": {field: survivor_id, "merged_from": merged_id, "moved_end": field}}
+        )
+        return True
+
+    def _restore_links(self, merged_id: str, survivor_id: str) -> None:
+        """Undo :meth:`_move_links`: moved ends point at the merged entity again, links kept aside return."""
+        for link in self.links.find({"merged_from": merged_id}):
+            self.links.update_one(
+                {"_id": link["_id"]},
+                {"$set": {link["moved_end"]: merged_id}, "$unset": {"merged_from": "", "moved_end": ""}},
+            )
+        self.links.update_many(
+            {"superseded_by": survivor_id, "$or": [{"from_id": merged_id}, {"to_id": merged_id}]},
+            {"$unset": {"superseded_by": ""}},
+        )
 
     def unmerge(self, survivor_id: str, merged_id: str, actor: str, now) -> dict:
         """Undo a merge: the merged entity, its aliases and its sightings (also those since) come back."""
@@ -284,6 +322,7 @@ class EntityStore:
         self.sightings.update_many(
             {"entity_id": merged_id, "superseded_by": survivor_id}, {"$unset": {"superseded_by": ""}}
         )
+        self._restore_links(merged_id, survivor_id)
         added = record["aliases_added"] if record else keys
         self.entities.update_one({"_id": survivor_id}, {"$pullAll": {"aliases": added}})
         self.entities.update_one({"_id": merged_id}, {"$unset": {"merged_into": "", "merged_at": ""}})

@@ -14,8 +14,11 @@ from services.entities.identity import (
 VEHICLE_DETAILS = ("make", "model", "color", "year")
 
 
-def ref_for(subject: dict, default_region: str = "US") -> dict:
-    """The ref for one described entity: a subject in a tip, CAD call or database hit, or a hand-made one."""
+def ref_for(subject: dict, default_region: str = "US", mention: str | None = None) -> dict:
+    """The ref for one described entity: a subject in a tip, CAD call or database hit, or a hand-made one.
+
+    ``mention`` names where it was said (the alert's id): a person known by name alone is keyed by it.
+    """
     kind = subject.get("type")
     if kind == "vehicle":
         details = {key: subject.get(key) for key in VEHICLE_DETAILS}
@@ -24,6 +27,7 @@ def ref_for(subject: dict, default_region: str = "US") -> dict:
         return person_ref(
             subject.get("name"),
             subject.get("dob"),
+            mention,
             **{key: subject.get(key) for key in ("ncic_number", "state_id", "subject_id")},
         )
     if kind == "phone":
@@ -41,14 +45,14 @@ def ref_for(subject: dict, default_region: str = "US") -> dict:
     raise NotAnIdentifier(f"unknown entity type {kind!r}")
 
 
-def _source_refs(source: str, payload: dict, location: dict | None, default_region: str):
-    """The mentions each source schema makes outside its ``subjects``, as (builder, args) pairs."""
+def _source_refs(source: str, payload: dict, location: dict | None, default_region: str, mention: str | None):
+    """The mentions each source schema makes outside its ``subjects``, as builders."""
     if source == "alpr":
         vehicle = payload.get("vehicle") or {}
         details = {key: vehicle.get(key) for key in VEHICLE_DETAILS}
         yield lambda: vehicle_ref(payload.get("plate"), payload.get("plate_state"), vehicle.get("vin"), **details)
     elif source == "face":
-        yield lambda: ref_for({"type": "person", **(payload.get("candidate") or {})}, default_region)
+        yield lambda: ref_for({"type": "person", **(payload.get("candidate") or {})}, default_region, mention)
     elif source == "social":
         yield lambda: social_ref(payload.get("platform"), payload.get("handle"), payload.get("profile_url"))
     elif source == "cad" and location and location.get("address"):
@@ -60,11 +64,12 @@ def _source_refs(source: str, payload: dict, location: dict | None, default_regi
 def extract(alert: dict, default_region: str = "US") -> list[dict]:
     """Every entity an alert mentions, as refs, once each; mentions that cannot be keyed are skipped."""
     payload = alert.get("payload") or {}
-    builders = list(_source_refs(alert["source"], payload, alert.get("location"), default_region))
+    mention = alert.get("alert_id")
+    builders = list(_source_refs(alert["source"], payload, alert.get("location"), default_region, mention))
     subjects = list(payload.get("subjects") or [])
     if payload.get("subject"):
         subjects.append(payload["subject"])
-    builders += [lambda subject=subject: ref_for(subject, default_region) for subject in subjects]
+    builders += [lambda subject=subject: ref_for(subject, default_region, mention) for subject in subjects]
     unique: dict[tuple, dict] = {}
     for build in builders:
         try:

@@ -208,11 +208,13 @@ def vehicle_ref(plate: str | None, state: str | None = None, vin: str | None = N
     return _ref("vehicle", f"VIN:{vin_key}", f"VIN {vin_key}", vin=vin_key, **details)
 
 
-def person_ref(name: str | None = None, dob=None, **ids) -> dict:
+def person_ref(name: str | None = None, dob=None, mention: str | None = None, **ids) -> dict:
     """A person keyed by an external id (NCIC number, state id, vendor subject id) or name + DOB.
 
     Every identifier given is kept: the first is the key, the others aliases. A name without a date
-    of birth or an id is keyed by the name alone and flagged ambiguous.
+    of birth or an id does not say who it is (many people are called John Smith): it is keyed by the
+    name and the ``mention`` that named it (``name:JOHN SMITH|?|<mention>``) and flagged ambiguous, so
+    two records naming a John Smith are two entities, never a link; a person may merge them.
     """
     dob, clean_name = normalize_dob(dob), normalize_name(name) if name else ""
     keys = [f"{kind}:{str(ids[kind]).strip().upper()}" for kind in PERSON_ID_TYPES if ids.get(kind)]
@@ -221,7 +223,9 @@ def person_ref(name: str | None = None, dob=None, **ids) -> dict:
     if not keys:
         if not clean_name:
             raise NotAnIdentifier("a person needs a name or an external id")
-        keys, ambiguous = [f"name:{clean_name}|?"], True
+        if not mention:
+            raise NotAnIdentifier("a person known by name alone needs the mention that named them")
+        keys, ambiguous = [f"name:{clean_name}|?|{mention}"], True
     else:
         ambiguous = False
     present = {kind: str(ids[kind]).strip().upper() for kind in PERSON_ID_TYPES if ids.get(kind)}

@@ -1,5 +1,7 @@
 """The entities service's entrypoints: resolve alerts into entities and sightings, find links."""
 
+import uuid
+
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
@@ -98,7 +100,8 @@ class EntitiesService:
         """
         data = _load(EntityIn(), fields, "entity")
         try:
-            ref = ref_for(data, self.config.get("DEFAULT_PHONE_REGION", "US"))
+            mention = (context or {}).get("request_id") or uuid.uuid4().hex  # a retried request is one person
+            ref = ref_for(data, self.config.get("DEFAULT_PHONE_REGION", "US"), mention)
         except NotAnIdentifier as exc:
             raise InvalidInput(str(exc), {"type": [str(exc)]}) from exc
         entity, created = self.store.upsert(ref, self.now())

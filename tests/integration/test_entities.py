@@ -267,3 +267,55 @@ def test_record_case_link_takes_a_note_as_its_context(entities):
         entities.record_case_link(case_id, vehicle_id, "suspect", "yesterday", CONTEXT)
     with pytest.raises(NotFound):
         entities.record_case_link(case_id, "nope", "suspect", "2026-02-01T00:00:00Z", CONTEXT)
+
+
+def test_two_john_smiths_by_name_alone_are_two_people_and_no_link(entities):
+    """A name alone is not an identity: two tips naming a John Smith relate to nothing (no link_found)."""
+    name = f"John Smith {uuid.uuid4().hex[:6]}"
+    first = entities.resolve_alert(alert("tip", narrative="n", subjects=[{"type": "person", "name": name}]))
+    tip = alert("tip", narrative="n", subjects=[{"type": "person", "name": name.upper()}])
+    second = entities.resolve_alert(tip)
+    assert first["entities"][0]["id"] != second["entities"][0]["id"] and second["related"] == []
+    assert first["entities"][0]["ambiguous"] is True
+    assert entities.resolve_alert(tip) == second  # a replay of one alert is still one person
+
+    with_dob = [{"type": "person", "name": name, "dob": "1981-05-06"}]
+    third = entities.resolve_alert(alert("tip", narrative="n", subjects=with_dob))
+    fourth = entities.resolve_alert(alert("tip", narrative="n", subjects=with_dob))
+    assert [r["id"] for r in fourth["related"]] == [third["alert_id"]]
+
+
+def test_a_merge_moves_stated_links_and_an_unmerge_restores_them(entities):
+    """The survivor's page and graph show the merged entity's links; the unmerge gives them back."""
+    a = entities.create_entity({"type": "vehicle", "plate": plate(), "plate_state": "TX"}, CONTEXT)["entity"]
+    b = entities.create_entity({"type": "vehicle", "plate": plate(), "plate_state": "TX"}, CONTEXT)["entity"]
+    owner = entities.create_entity({"type": "person", "name": f"O {plate()}", "dob": "1970-01-01"}, CONTEXT)["entity"]
+    driver = entities.create_entity({"type": "person", "name": f"D {plate()}", "dob": "1971-01-01"}, CONTEXT)["entity"]
+    link = {"relation": "owner_of", "source": "DMV"}
+    entities.add_link(owner["id"], {**link, "other_id": a["id"]}, CONTEXT)
+    entities.add_link(owner["id"], {**link, "other_id": b["id"]}, CONTEXT)  # the same link once merged
+    entities.add_link(driver["id"], {"relation": "driver_of", "source": "stop", "other_id": b["id"]}, CONTEXT)
+    entities.add_link(a["id"], {"relation": "related_to", "source": "notes", "other_id": b["id"]}, CONTEXT)
+
+    def links(entity_id):
+        return sorted((x["relation"], x["other"]["id"]) for x in entities.get_entity(entity_id)["links"])
+
+    def stated(entity_id):
+        edges = entities.graph(entity_id, 1)["edges"]
+        return {frozenset((e["source"], e["target"])) for e in edges if e["kind"] == "stated_link"}
+
+    before_a, before_b = links(a["id"]), links(b["id"])
+    merged = entities.merge_entities(a["id"], b["id"], CONTEXT)["entity"]
+    assert sorted((x["relation"], x["other"]["id"]) for x in merged["links"]) == [
+        ("driver_of", driver["id"]),
+        ("owner_of", owner["id"]),
+    ]
+    assert stated(a["id"]) == {frozenset((a["id"], owner["id"])), frozenset((a["id"], driver["id"]))}
+
+    entities.unmerge_entities(a["id"], b["id"], CONTEXT)
+    assert links(a["id"]) == before_a and links(b["id"]) == before_b
+    assert stated(b["id"]) == {
+        frozenset((b["id"], owner["id"])),
+        frozenset((b["id"], driver["id"])),
+        frozenset((b["id"], a["id"])),
+    }

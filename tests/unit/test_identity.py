@@ -150,9 +150,13 @@ def test_a_person_by_name_and_date_of_birth():
     assert person_ref("john doe", "1990-04-01")["key"] != person_ref("john doe", "1991-04-01")["key"]
 
 
-def test_a_name_alone_is_ambiguous_and_nothing_at_all_is_refused():
-    ref = person_ref("John Doe")
-    assert ref["key"] == "name:JOHN DOE|?" and ref["ambiguous"] is True
+def test_a_name_alone_is_ambiguous_and_keyed_per_mention_and_nothing_at_all_is_refused():
+    ref = person_ref("John Doe", mention="a1")
+    assert ref["key"] == "name:JOHN DOE|?|a1" and ref["ambiguous"] is True
+    assert person_ref("JOHN DOE.", mention="a1")["key"] == ref["key"]  # one record naming him twice
+    assert person_ref("John Doe", mention="a2")["key"] != ref["key"]  # another record: maybe another John Doe
+    with pytest.raises(NotAnIdentifier):
+        person_ref("John Doe")
     with pytest.raises(NotAnIdentifier):
         person_ref(None, "1990-04-01")
     with pytest.raises(NotAnIdentifier):
