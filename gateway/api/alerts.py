@@ -18,7 +18,7 @@ from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, adapt
 from gateway.access import context, guarded, require_action, require_alert_access
 from gateway.errors import Problem
-from gateway.related import alert_with_cases
+from gateway.related import alert_with_cases, with_related_counts
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")
 
@@ -151,7 +151,8 @@ def _alert_event(alert: dict) -> dict:
 @blp.response(200)
 @guarded("alert.list", record_type="alert")
 def list_alerts(query):
-    """Alerts newest first, filtered; each with ``related_count``; ``next_cursor`` pages on.
+    """Alerts newest first, filtered; each with ``related_count`` (records sharing its entities that you
+    may see, counted now); ``next_cursor`` pages on.
 
     With ``overdue=true`` (supervisors only): the agency's alerts past their triage deadline that
     nobody has triaged yet, the longest overdue first.
@@ -159,7 +160,8 @@ def list_alerts(query):
     if query.get("overdue"):
         require_action("alert.overdue", "alert")
         query = {**query, "agency": g.identity.agency}
-    return _rpc().call("intake", "list_alerts", query, context())
+    page = _rpc().call("intake", "list_alerts", query, context())
+    return with_related_counts(page, context(), lambda alert: [alert["id"]])
 
 
 def _open_alert(alert_id: str) -> dict:

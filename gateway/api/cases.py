@@ -70,7 +70,11 @@ def create_case():
 @guarded("case.list", record_type="case")
 def list_cases(query):
     """Cases the caller may see, newest first, with related_count; filters status, assignee, classification, unit."""
-    return with_related_counts(_call("list_cases", dict(request.args), _ctx()))
+    return with_related_counts(
+        _call("list_cases", dict(request.args), _ctx()),
+        _ctx(),
+        lambda case: [case["id"], *(case.get("alert_ids") or [])],
+    )
 
 
 @blp.route("/cases/<case_id>", methods=["GET"])

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from casewire.entities import ENTITY_TYPES, EntityIn, LinkIn, MergeIn
 from gateway.access import context, guarded
+from gateway.related import entity_for, graph_for
 
 blp = Blueprint(
     "entities",
@@ -59,9 +60,10 @@ def create_entity(body):
 def get_entity(entity_id):
     """One entity with its sightings timeline, alerts, cases, stated links and merges.
 
-    A merged-away id answers with the entity it was merged into.
+    A merged-away id answers with the entity it was merged into. Alerts and cases the caller may not
+    open (another agency's alerts; cases by the case rule, C3, C6) are left out.
     """
-    return _rpc().call("entities", "get_entity", entity_id)
+    return entity_for(_rpc().call("entities", "get_entity", entity_id), context())
 
 
 @blp.route("/<entity_id>/merge", methods=["POST"])
@@ -97,5 +99,9 @@ def add_link(body, entity_id):
 @blp.response(200)
 @guarded("entity.read", record_type="entity", record_arg="entity_id")
 def graph(query, entity_id):
-    """Nodes and edges around an entity (`depth` 1-3), each edge with its evidence; bounded in size."""
-    return _rpc().call("entities", "graph", entity_id, query["depth"])
+    """Nodes and edges around an entity (`depth` 1-3), each edge with its evidence; bounded in size.
+
+    Alerts and cases the caller may not open are left out, with their edges and the entities
+    reachable only through them.
+    """
+    return graph_for(_rpc().call("entities", "graph", entity_id, query["depth"]), context())

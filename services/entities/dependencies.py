@@ -179,14 +179,18 @@ class EntityStore:
                 break
         return found
 
-    def earlier_sightings(self, entity_ids: list[str], record_id: str, limit: int = RELATED_LIMIT) -> list[dict]:
-        """Sightings of these entities by other records, newest first, bounded."""
+    def earlier_sightings(
+        self, entity_ids: list[str], record_id: str, limit: int = RELATED_LIMIT, before=None
+    ) -> list[dict]:
+        """Sightings of these entities by other records (only those at or before ``before``, when given),
+        newest first, bounded."""
+        query: dict = {"record_id": {"$ne": record_id}, "superseded_by": None}
+        if before is not None:
+            query["at"] = {"$lte": before}
         found = [
             sighting
             for entity_id in dict.fromkeys(entity_ids)
-            for sighting in self.sightings.find(
-                {"entity_id": entity_id, "record_id": {"$ne": record_id}, "superseded_by": None}
-            )
+            for sighting in self.sightings.find({"entity_id": entity_id, **query})
             .sort([("at", DESCENDING)])
             .limit(limit)
         ]

@@ -62,7 +62,12 @@ def describe(store: EntityStore, entity: dict) -> dict:
     out["sightings"] = SightingOut(many=True).dump(timeline)
     out["alerts"], out["cases"] = [], []
     for sighting in timeline:
-        item = {"id": sighting["record_id"], "at": sighting["at"].isoformat(), "source": sighting.get("source")}
+        item = {
+            "id": sighting["record_id"],
+            "at": sighting["at"].isoformat(),
+            "source": sighting.get("source"),
+            "agency": sighting.get("agency"),
+        }
         if sighting.get("role"):
             item["role"] = sighting["role"]
         out["alerts" if sighting["record_type"] == "alert" else "cases"].append(item)
@@ -129,25 +134,44 @@ def related_of_record(store: EntityStore, record_type: str, record_id: str) -> l
     return related_records(store, record_id, entities)
 
 
-def related_counts(store: EntityStore, groups: dict[str, list[str]]) -> dict[str, int]:
-    """For each key, how many other records share an entity with any record of its group.
+def related_by_group(store: EntityStore, groups: dict[str, list[str]]) -> dict[str, list[dict]]:
+    """For each key, the other records that share an entity with any record of its group.
 
-    A group is a record and what stands for it (a case and its linked alerts); its own records are not
-    counted. One bounded lookup per group, as :func:`related_of_record` does for one record.
+    A group is a record and what stands for it (a case and its linked alerts); its own records are
+    left out. Each record is ``{"record_type", "id", "agency"}``, so the caller can count only what its
+    user may see. One bounded lookup per group, as :func:`related_of_record` does for one record.
     """
-    counts = {}
+    found = {}
     for key, record_ids in groups.items():
         own = set(record_ids)
         sightings = store.sightings_of_records(list(own))
         entities = list(store.many({s["entity_id"] for s in sightings}).values())
         lookup = lookup_ids(store, entities) if entities else {}
         others = {
-            (s["record_type"], s["record_id"])
+            (s["record_type"], s["record_id"]): s.get("agency")
             for s in store.earlier_sightings(list(lookup), "", limit=RELATED_LIMIT)
             if s["record_id"] not in own
         }
-        counts[key] = len(others)
-    return counts
+        found[key] = [{"record_type": kind, "id": id_, "agency": agency} for (kind, id_), agency in others.items()]
+    return found
+
+
+def earlier_sightings(store: EntityStore, record_type: str, record_id: str, limit: int) -> dict[str, list[dict]]:
+    """Each entity of one record → its sightings by other records before this one, newest first, ``limit`` each.
+
+    A plate read without a state also gets that plate's reads in every state (as for related records).
+    """
+    own = [s for s in store.sightings_of_records([record_id]) if s["record_type"] == record_type]
+    entities = store.many({s["entity_id"] for s in own})
+    found: dict[str, list[dict]] = {}
+    for sighting in own:
+        entity = entities.get(sighting["entity_id"])
+        if entity is None or sighting["entity_id"] in found:
+            continue
+        ids = list(lookup_ids(store, [entity]))
+        earlier = store.earlier_sightings(ids, record_id, limit=limit, before=sighting["at"])
+        found[entity["_id"]] = SightingOut(many=True).dump(earlier)
+    return found
 
 
 def merge_event(store: EntityStore, survivor_id: str, merged_id: str, undone: bool, at: datetime) -> dict:

@@ -97,6 +97,7 @@ class Graph:
                     "kind": sighting["record_type"],
                     "level": level,
                     "at": sighting["at"].isoformat(),
+                    "agency": sighting.get("agency"),
                 }
             records[record_key] = sighting
             self._edge(sighting["entity_id"], record_key, "sighting", _sighting_evidence(sighting))

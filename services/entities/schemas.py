@@ -44,6 +44,7 @@ class SightingOut(Schema):
     at = fields.AwareDateTime()
     location = fields.Nested(Location, allow_none=True)
     source = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)  # the agency the record was recorded for: who may see it
     role = fields.String()
     context = fields.String()
 

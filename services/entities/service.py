@@ -179,12 +179,19 @@ class EntitiesService:
         return records.related_of_record(self.store, record_type, record_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def related_counts(self, groups: dict) -> dict:
-        """How many records share entities with each group, for list pages in one call, e.g.
-        ``{"c1": ["c1", "a7"]}`` (a case and its linked alerts) → ``{"c1": 3}``."""
+    def related_by_group(self, groups: dict) -> dict:
+        """The records sharing entities with each group, for list pages in one call, e.g.
+        ``{"c1": ["c1", "a7"]}`` (a case and its linked alerts) → ``{"c1": [{"record_type", "id", "agency"}]}``."""
         if not isinstance(groups, dict) or len(groups) > 500:
             raise InvalidInput("groups is a mapping of at most 500 keys", {"groups": ["at most 500 keys"]})
-        return records.related_counts(self.store, {str(k): [str(i) for i in v or []] for k, v in groups.items()})
+        return records.related_by_group(self.store, {str(k): [str(i) for i in v or []] for k, v in groups.items()})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def earlier_sightings(self, record_type: str, record_id: str, limit: int = 20) -> dict:
+        """Each entity of an alert or case → its sightings by other records before it, newest first,
+        at most ``limit`` (1-100) each: ``{"<entity id>": [{"record_type", "record_id", "at", "agency", ...}]}``."""
+        limit = max(1, min(int(limit), 100))
+        return records.earlier_sightings(self.store, record_type, record_id, limit)
 
     @rpc(expected_exceptions=EXPECTED)
     def export_entities(self, after: str | None = None, limit: int = 500) -> dict:

@@ -89,15 +89,13 @@ class AlertOut(Schema):
 
 
 class AlertSummary(AlertOut):
-    """A list item: the alert without its action log, with how many records it relates to."""
+    """A list item: the alert without its action log or the related records found when it arrived.
+
+    The gateway adds ``related_count``, counted when asked and only what the caller may see.
+    """
 
     class Meta:
-        exclude = ("actions",)
-
-    related_count = fields.Method("count_related")
-
-    def count_related(self, alert):
-        return len(alert.get("related") or [])
+        exclude = ("actions", "related")
 
 
 class ListIn(Schema):

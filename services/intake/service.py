@@ -118,7 +118,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     @rpc(expected_exceptions=EXPECTED)
     def list_alerts(self, filters: dict, context: dict | None = None) -> dict:
         """Newest first: ``{"status", "source", "assignee", "since", "until", "limit", "cursor"}`` →
-        ``{"items": [...], "next_cursor": str | None}``; each item has ``related_count``. With the
+        ``{"items": [...], "next_cursor": str | None}`` (the gateway adds each ``related_count``). With the
         caller's ``context``, only the alerts it may see (``casewire.access.alert_visible``).
 
         With ``"overdue": true`` (and ``"agency"``), the aging queue instead: the agency's alerts past

@@ -189,7 +189,13 @@ def test_case_links_make_cases_related(entities):
     assert {r["id"] for r in related} == {first["alert_id"], later["alert_id"]}
     described = entities.get_entity(vehicle_id)
     assert described["cases"] == [
-        {"id": case_id, "at": "2026-02-01T00:00:00+00:00", "source": "case", "role": "vehicle_of_interest"}
+        {
+            "id": case_id,
+            "at": "2026-02-01T00:00:00+00:00",
+            "source": "case",
+            "agency": "TX0000000",
+            "role": "vehicle_of_interest",
+        }
     ]
     assert entities.remove_case_link(case_id, vehicle_id, CONTEXT) == {"removed": True}
     assert entities.get_entity(vehicle_id)["cases"] == []
