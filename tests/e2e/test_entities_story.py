@@ -7,7 +7,6 @@ A plate is read near a homicide in January; a social handle is flagged in Februa
 import uuid
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.e2e.sse import EventStream
 
@@ -152,18 +151,21 @@ def test_the_stream_needs_a_staff_role(gateway):
     assert gateway.get("/api/v1/stream", headers={"Last-Event-ID": "x"}).status_code == 400
 
 
-def test_a_link_reaches_the_assignee_of_a_case_that_names_the_entity(gateway, stack):
-    """The cases service links the vehicle to a case; the next read of the plate tells its assignee."""
+def test_a_link_reaches_the_assignee_of_a_case_that_names_the_entity(gateway):
+    """A detective links the vehicle to a case; the next read of the plate tells its assignee."""
     number = f"C{uuid.uuid4().hex[:6].upper()}"
     january = story(number, "unused")[0]
     first = gateway.post("/api/v1/alerts", json=january, roles=("source",)).json()
     vehicle_id = first["entities"][0]["id"]
-    context = {"actor": {"id": "hal", "agency": "TX0000000", "roles": ["detective"]}, "unit": "homicide"}
-    with ClusterRpcProxy({"AMQP_URI": stack["AMQP_URI"]}) as rpc:
-        case = rpc.cases.create_case({"title": "Rusk St homicide", "unit": "homicide", "assignee": "dora"}, context)
-        at = january["occurred_at"]
-        linked = rpc.entities.record_case_link(case["id"], vehicle_id, "vehicle_of_interest", at, context)
-    assert [r["id"] for r in linked["related"]] == [first["id"]]
+    hal = gateway.token("detective", sub="hal", agency="TX0000000", unit="homicide")
+    case = gateway.post("/api/v1/cases", token=hal, json={"title": "Rusk St homicide", "assignee": "dora"})
+    assert case.status_code == 201, case.text
+    case = case.json()
+    body = {"entity_id": vehicle_id, "role": "vehicle_of_interest"}
+    linked = gateway.post(f"/api/v1/cases/{case['id']}/entities", token=hal, json=body)
+    assert linked.status_code == 200, linked.text
+    related = gateway.get(f"/api/v1/cases/{case['id']}/related", token=hal).json()
+    assert [r["id"] for r in related["alerts"]] == [first["id"]]
 
     url = f"{gateway.url}/api/v1/stream"
     dora = EventStream(url, gateway.token("detective", sub="dora", agency="TX0000000", unit="patrol"))
