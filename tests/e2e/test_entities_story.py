@@ -186,3 +186,32 @@ def test_a_link_reaches_the_assignee_of_a_case_that_names_the_entity(gateway):
         ann.close()
     assert {r["id"] for r in to_dora} == {first["id"], case["id"]}
     assert {r["id"] for r in to_ann} == {first["id"]}  # not her unit's case, not assigned to her
+
+
+def test_alert_assigned_reaches_the_agency_and_the_assignee_and_no_one_else(gateway):
+    """``alert_assigned`` goes to the alert's agency and to its assignee, even in another agency."""
+    url = f"{gateway.url}/api/v1/stream"
+    ann = EventStream(url, gateway.token("analyst", sub="ann", agency="TX0000000", unit="rtcc"))
+    lou = EventStream(url, gateway.token("analyst", sub="lou", agency="LA0000000", unit="rtcc"))
+    lee = EventStream(url, gateway.token("analyst", sub="lee", agency="LA0000000", unit="rtcc"))
+    try:
+        alert = gateway.post(
+            "/api/v1/alerts", json=story("A" + uuid.uuid4().hex[:6].upper(), "x")[0], roles=("source",)
+        )
+        alert_id = alert.json()["id"]
+        assigned = gateway.post(f"/api/v1/alerts/{alert_id}/assign", json={"assignee": "lou"})
+        assert assigned.status_code == 200, assigned.text
+
+        def assignment(event):
+            return event["event"] == "alert_assigned" and event["data"]["alert_id"] == alert_id
+
+        for stream in (ann, lou):
+            event = stream.until(assignment)[-1]["data"]
+            assert event["assignee"] == "lou" and event["assigned_by"] == "tester"
+        sentinel = story("Z" + uuid.uuid4().hex[:6].upper(), "sentinel")[2]
+        later = gateway.post("/api/v1/alerts", json=sentinel, token=gateway.token("source", agency="LA0000000"))
+        seen = lee.until(lambda event: event["data"].get("alert_id") == later.json()["id"])
+        assert not [event for event in seen if event["data"].get("alert_id") == alert_id]
+    finally:
+        for stream in (ann, lou, lee):
+            stream.close()
