@@ -18,7 +18,7 @@ from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, adapt
 from gateway.access import context, guarded, require_action, require_alert_access
 from gateway.errors import Problem
-from gateway.related import alert_with_cases, with_related_counts
+from gateway.related import Seen, alert_with_cases, with_related_counts
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")
 
@@ -83,7 +83,11 @@ def _submit(body: dict):
         # slow or down, the alert_received event resolves it later and GET shows the result.
         try:
             resolved = _rpc().call("entities", "resolve_alert", _alert_event(alert))
-            alert.update(entities=resolved["entities"], related=resolved["related"])
+            related = resolved["related"]
+            # The submitter is told only of the earlier records it may open (C3, C6; another agency's alerts).
+            seen = Seen(context(), [r["id"] for r in related if r["record_type"] == "case"])
+            related = [r for r in related if seen.shows(r["record_type"], r["id"], r.get("agency"))]
+            alert.update(entities=resolved["entities"], related=related)
         except Unavailable:
             alert["resolution"] = "pending"
     return alert, 201 if result["created"] else 200

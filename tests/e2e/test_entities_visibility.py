@@ -133,3 +133,9 @@ def test_an_alerts_related_count_grows_when_a_later_record_shares_its_entity_and
     assert world["counts_before"] == {"outsider": 0, "insider": 1}  # the case, for its unit only
     assert world["count"](world["morning"]["id"], world["outsider"]) == 1  # the evening read
     assert world["count"](world["morning"]["id"], world["insider"]) == 2
+
+
+def test_C3_C6_the_submitter_is_answered_only_the_related_records_it_may_open(world):
+    related = {(r["record_type"], r["id"]) for r in world["evening"]["related"]}
+    assert ("alert", world["morning"]["id"]) in related
+    assert not {record_id for _, record_id in related} & world["hidden"]
