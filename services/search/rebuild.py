@@ -10,9 +10,8 @@ the alias atomically. ``check`` compares ids (and versions, where records have t
 owners and the index: ``missing`` (in the source, not the index), ``extra`` (in the index only) and
 ``stale`` (indexed at an older version than the source holds).
 
-``cases.export_cases`` is built by the cases service; until it answers, a rebuild copies the case
-documents of the live index into the new one (events keep them current) and ``check`` says it
-could not compare cases.
+An owner that does not answer stops a rebuild (the live index keeps serving) and makes ``check``
+report the index as skipped.
 """
 
 from collections.abc import Callable, Iterator
@@ -97,12 +96,7 @@ def rebuild(
 def _load(index, build, name, source, call, progress, on_total) -> tuple[int, bool]:
     if source is None:  # the ``purged`` tombstones have no owner: carry them over
         return _copy_live(index, build, name, progress, on_total), True
-    try:
-        return _bulk(index, build, _from_source(source, call, on_total), progress), False
-    except SourceMissing:
-        if name != "cases":
-            raise
-        return _copy_live(index, build, name, progress, on_total), True
+    return _bulk(index, build, _from_source(source, call, on_total), progress), False
 
 
 def _drop_purged(index: SearchIndex, build: str, name: str) -> None:
@@ -131,8 +125,7 @@ def _from_source(source: Source, call: Callable, on_total) -> Iterator[tuple[str
 
 def _copy_live(index: SearchIndex, build: str, name: str, progress, on_total) -> int:
     on_total(index.count(name))
-    versioned = name in ("alerts", "cases")
-    live = ((doc_id, doc, version if versioned else None) for doc_id, version, doc in index.scan(name))
+    live = ((doc_id, doc, None) for doc_id, _, doc in index.scan(name))
     return _bulk(index, build, live, progress)
 
 
