@@ -18,12 +18,13 @@ ALERT_RECEIVED = "alert_received"  # intake: a new alert is durably stored
 ALERT_RESOLVED = "alert_resolved"  # entities: an alert's entities are resolved and sighted
 LINK_FOUND = "link_found"  # entities: a new alert shares entities with earlier records
 CASE_UPDATED = "case_updated"  # cases: a case was created or changed (its searchable fields)
-RECORD_PURGED = "record_purged"  # cases, intake: a record was purged; remove it everywhere (C16)
+RECORD_PURGED = "record_purged"  # cases, intake, entities: a record was purged; remove it everywhere (C16)
 ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned to a person or a unit
 ALERT_OVERDUE = "alert_overdue"  # intake: an alert passed its triage deadline (relayed by the stream)
 CASE_ASSIGNED = "case_assigned"  # cases: someone was assigned to a case (notifications)
 ALERT_UPDATED = "alert_updated"  # intake: an alert changed (assigned, note, dismissed, promoted); at a new version
 ENTITIES_MERGED = "entities_merged"  # entities: one entity was merged into another, or a merge undone
+ENTITY_RECORDED = "entity_recorded"  # entities: an entity was made by hand, or a case named or stopped naming it
 CONTROL_OFFICIAL_NOTIFIED = "control_official_notified"  # cases: a restricted record was hit outside its unit (C6)
 DISSEMINATION_RECIPIENT_NOTIFIED = "dissemination_recipient_notified"  # cases: a released record changed (C11)
 
@@ -80,6 +81,15 @@ class EntityRef(_Event):
     ambiguous = fields.Boolean(load_default=False)
 
 
+class IndexedEntity(EntityRef):
+    """An entity with what search indexes of it. ``revision`` rises with every change to the entity
+    itself (made, enriched, merged, unmerged): copies (search: external versions) keep only the highest."""
+
+    aliases = fields.List(fields.String(), load_default=list)  # other keys it is known by (merged plates, VINs)
+    name = fields.String(allow_none=True)
+    revision = fields.Integer(load_default=0)
+
+
 class RelatedRecord(_Event):
     record_type = fields.String(required=True)  # "alert" or "case"
     id = fields.String(required=True)
@@ -88,20 +98,23 @@ class RelatedRecord(_Event):
     shared_entities = fields.List(fields.Nested(EntityRef), required=True)
 
 
-class Sighting(_Event):
+class SightingRef(_Event):
+    """Which sighting: one entity named by one record."""
+
     entity_id = fields.String(required=True)
     record_type = fields.String(required=True)
     record_id = fields.String(required=True)
+
+
+class Sighting(SightingRef):
     at = fields.String(required=True)
     location = fields.Nested(Location, allow_none=True)
     source = fields.String(allow_none=True)
 
 
-class MergedEntity(EntityRef):
+class MergedEntity(IndexedEntity):
     """One entity of an ``entities_merged`` event, as it is now, with its current sightings."""
 
-    aliases = fields.List(fields.String(), load_default=list)
-    name = fields.String(allow_none=True)
     merged_into = fields.String(allow_none=True)  # set: a merged-away entity, which has no sightings of its own
     sightings = fields.List(fields.Nested(Sighting), load_default=list)
 
@@ -118,6 +131,15 @@ class EntitiesMerged(_Event):
     undone = fields.Boolean(load_default=False)
     at = fields.String(required=True)
     entities = fields.List(fields.Nested(MergedEntity), required=True)
+
+
+class EntityRecorded(_Event):
+    """``entities`` → ``entity_recorded``: an entity made by hand, or named (``sightings``) or no longer
+    named (``removed``) by a case. ``entity`` is the entity as it is now."""
+
+    entity = fields.Nested(IndexedEntity, required=True)
+    sightings = fields.List(fields.Nested(Sighting), load_default=list)
+    removed = fields.List(fields.Nested(SightingRef), load_default=list)
 
 
 class RestrictedHit(_Event):
@@ -144,7 +166,7 @@ class AlertResolved(_Event):
     """``entities`` → ``alert_resolved``: the alert's entities, its sightings and what it relates to."""
 
     alert_id = fields.String(required=True)
-    entities = fields.List(fields.Nested(EntityRef), required=True)
+    entities = fields.List(fields.Nested(IndexedEntity), required=True)
     sightings = fields.List(fields.Nested(Sighting), required=True)
     related = fields.List(fields.Nested(RelatedRecord), required=True)
 
@@ -203,7 +225,7 @@ class RecordPurged(_Event):
 
     record_type = fields.String(required=True)  # "case", "alert", "entity"
     record_id = fields.String(required=True)
-    reason = fields.String(required=True)
+    reason = fields.String(required=True)  # entities: "no sightings left" when the last record naming it was purged
 
 
 class AlertAssigned(_Event):

@@ -76,6 +76,15 @@ class CaseStore:
             raise NotFound(f"no case {case_id}")
         return case
 
+    def export(self, after: str | None, limit: int) -> list[dict]:
+        """Cases in id order after ``after`` (none being purged): a stable paging for rebuilding other stores."""
+        query = {"_id": {"$gt": after}, **self.GONE} if after else dict(self.GONE)
+        return list(self.cases.find(query).sort([("_id", ASCENDING)]).limit(limit))
+
+    def count(self) -> int:
+        """About how many cases there are (for progress bars)."""
+        return self.cases.estimated_document_count()
+
     def find_promoted(self, alert_id: str) -> dict | None:
         return self.cases.find_one({"promoted_from_alert": alert_id})
 

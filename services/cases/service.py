@@ -12,7 +12,7 @@ from casewire.audit import AuditLog
 from casewire.clock import Clock
 from casewire.mongo import MongoStore
 from casewire.rpc import rpc
-from services.cases import content, linking, notify, outcomes, oversight, purge, release, workflow
+from services.cases import content, exporting, linking, notify, outcomes, oversight, purge, release, workflow
 from services.cases.dependencies import CaseStore, ContentStore, OversightStore, WebhookStore
 
 
@@ -27,6 +27,7 @@ class CasesService(
     outcomes.OutcomeEntrypoints,
     purge.RetentionEntrypoints,
     oversight.OversightEntrypoints,
+    exporting.ExportEntrypoints,
 ):
     name = "cases"
 

@@ -81,6 +81,7 @@ class EntityStore:
             "display": ref["display"],
             "ambiguous": ref.get("ambiguous", False),
             "created_at": now,
+            "revision": 1,
             "aliases": list(ref.get("aliases", [])),
             **{k: v for k, v in ref.get("attributes", {}).items() if v is not None},
         }
@@ -102,9 +103,12 @@ class EntityStore:
         if details:
             update["$set"] = details
         if update:
-            self.entities.update_one({"_id": entity["_id"]}, update)
+            update["$inc"] = {"revision": 1}
+            changed = self.entities.find_one_and_update(
+                {"_id": entity["_id"]}, update, {"revision": 1}, return_document=ReturnDocument.AFTER
+            )
             entity.setdefault("aliases", []).extend(missing)
-            entity.update(details)
+            entity.update(details, revision=(changed or {}).get("revision", 0))
 
     def survivor(self, entity: dict) -> dict:
         """Follow ``merged_into`` to the entity that holds this one now."""
@@ -166,6 +170,25 @@ class EntityStore:
     def remove_sighting(self, entity_id: str, record_type: str, record_id: str) -> bool:
         result = self.sightings.delete_one({"entity_id": entity_id, "record_type": record_type, "record_id": record_id})
         return result.deleted_count == 1
+
+    def entities_named_by(self, record_type: str, record_id: str) -> list[str]:
+        """The entities a record has sightings of (before it is forgotten)."""
+        found = self.sightings.find({"record_type": record_type, "record_id": record_id}, {"entity_id": 1})
+        return sorted({sighting["entity_id"] for sighting in found})
+
+    def purge_orphans(self, entity_ids: list[str]) -> list[str]:
+        """Delete those of ``entity_ids`` nothing names any more: no sighting (alert or case link) and no
+        stated link; with them the entities merged into them (their keys). Returns the deleted ids."""
+        purged = []
+        for entity_id in entity_ids:
+            if self.sightings.find_one({"entity_id": entity_id}, {"_id": 1}) or self.links_of([entity_id], limit=1):
+                continue
+            for merged in self.entities.find({"merged_into": entity_id}, {"_id": 1}):
+                self.entities.delete_one({"_id": merged["_id"]})
+                purged.append(merged["_id"])
+            if self.entities.delete_one({"_id": entity_id}).deleted_count:
+                purged.append(entity_id)
+        return purged
 
     def forget_record(self, record_type: str, record_id: str) -> int:
         """Remove every sighting by a purged record; how many there were."""
@@ -242,7 +265,7 @@ class EntityStore:
             raise Conflict(f"entity {merged_id} is already merged into {merged['merged_into']}")
         claimed = self.entities.find_one_and_update(
             {"_id": merged_id, "merged_into": {"$in": [None, survivor_id]}},
-            {"$set": {"merged_into": survivor_id, "merged_at": now}},
+            {"$set": {"merged_into": survivor_id, "merged_at": now}, "$inc": {"revision": 1}},
         )
         if claimed is None:
             raise Conflict(f"entity {merged_id} was merged elsewhere meanwhile")
@@ -259,8 +282,8 @@ class EntityStore:
                 "undone_at": None,
             }
             self.merges.insert_one(record)
-        if added:
-            self.entities.update_one({"_id": survivor_id}, {"$addToSet": {"aliases": {"$each": added}}})
+        grown = {"$addToSet": {"aliases": {"$each": added}}} if added else {}
+        self.entities.update_one({"_id": survivor_id}, {**grown, "$inc": {"revision": 1}})
         for sighting in self.sightings.find({"entity_id": merged_id, "superseded_by": None}):
             if self._mentioned(survivor_id, sighting):  # the survivor was seen in that record too: keep one
                 self.sightings.update_one({"_id": sighting["_id"]}, {"$set": {"superseded_by": survivor_id}})
@@ -328,8 +351,10 @@ class EntityStore:
         )
         self._restore_links(merged_id, survivor_id)
         added = record["aliases_added"] if record else keys
-        self.entities.update_one({"_id": survivor_id}, {"$pullAll": {"aliases": added}})
-        self.entities.update_one({"_id": merged_id}, {"$unset": {"merged_into": "", "merged_at": ""}})
+        self.entities.update_one({"_id": survivor_id}, {"$pullAll": {"aliases": added}, "$inc": {"revision": 1}})
+        self.entities.update_one(
+            {"_id": merged_id}, {"$unset": {"merged_into": "", "merged_at": ""}, "$inc": {"revision": 1}}
+        )
         if record:
             self.merges.update_one({"_id": record["_id"]}, {"$set": {"undone_at": now, "undone_by": actor}})
         return record or {"survivor_id": survivor_id, "merged_id": merged_id}
@@ -347,12 +372,13 @@ class EntityStore:
         return {"entities": self.entities, "sightings": self.sightings}[collection].estimated_document_count()
 
     def export_entities(self, after: str | None, limit: int) -> list[dict]:
-        """Entities in id order after ``after``: a stable paging for rebuilding other stores."""
-        query = {"_id": {"$gt": after}} if after else {}
+        """Live entities (not merged away) in id order after ``after``: a stable paging for rebuilding other stores."""
+        query = {"merged_into": None, **({"_id": {"$gt": after}} if after else {})}
         return list(self.entities.find(query).sort([("_id", ASCENDING)]).limit(limit))
 
     def export_sightings(self, after: str | None, limit: int) -> list[dict]:
-        query = {"_id": {"$gt": after}} if after else {}
+        """Current sightings (not superseded by a merge) in id order after ``after``."""
+        query = {"superseded_by": None, **({"_id": {"$gt": after}} if after else {})}
         return list(self.sightings.find(query).sort([("_id", ASCENDING)]).limit(limit))
 
     def ping(self) -> bool:

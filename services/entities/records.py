@@ -8,7 +8,7 @@ from casewire.errors import InvalidInput, NotFound
 from services.entities.dependencies import RELATED_LIMIT, EntityStore
 from services.entities.extraction import extract
 from services.entities.relations import lookup_ids, related_records
-from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, ref_of
+from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, indexed_ref, ref_of
 
 MERGE_SIGHTINGS = 5000  # sightings per entity an entities_merged event carries
 
@@ -36,7 +36,7 @@ def resolve(store: EntityStore, alert: dict, region: str, now: datetime) -> tupl
     related = related_records(store, alert["alert_id"], entities)
     resolved = {
         "alert_id": alert["alert_id"],
-        "entities": [ref_of(entity) for entity in entities],
+        "entities": [indexed_ref(entity) for entity in entities],
         "sightings": sightings,
         "related": related,
     }
@@ -104,8 +104,11 @@ def add_link(store: EntityStore, entity_id: str, data: dict, actor: str, now: da
     return store.add_link({k: v for k, v in link.items() if v is not None})
 
 
-def link_case(store: EntityStore, link: dict, agency: str | None) -> dict:
-    """A sighting of record type ``case``, and the other records that share the entity."""
+def link_case(store: EntityStore, link: dict, agency: str | None) -> tuple[dict, dict]:
+    """A sighting of record type ``case``, and the other records that share the entity.
+
+    Returns the RPC answer and the ``entity_recorded`` body that tells search of the sighting.
+    """
     entity = store.get(link["entity_id"])
     sighting = {
         "entity_id": entity["_id"],
@@ -121,11 +124,18 @@ def link_case(store: EntityStore, link: dict, agency: str | None) -> dict:
     if link.get("context"):
         sighting["context"] = link["context"]
     created = store.add_sighting(sighting)
-    return {
+    answer = {
         "entity": ref_of(entity),
         "created": created,
         "related": related_records(store, link["case_id"], [entity]),
     }
+    return answer, entity_recorded(entity, sightings=[SightingOut().dump(sighting)])
+
+
+def entity_recorded(entity: dict, sightings=(), removed=()) -> dict:
+    """The ``entity_recorded`` body: the entity as it is now, the sightings added and those removed."""
+    body = {"entity": indexed_ref(entity), "sightings": list(sightings), "removed": list(removed)}
+    return events.EntityRecorded().dump(events.EntityRecorded().load(body))
 
 
 def related_of_record(store: EntityStore, record_type: str, record_id: str) -> list[dict]:
@@ -181,9 +191,7 @@ def merge_event(store: EntityStore, survivor_id: str, merged_id: str, undone: bo
         sightings = [] if entity.get("merged_into") else store.timeline(entity["_id"], limit=MERGE_SIGHTINGS)
         entities.append(
             {
-                **ref_of(entity),
-                "aliases": entity.get("aliases") or [],
-                "name": entity.get("name"),
+                **indexed_ref(entity),
                 "merged_into": entity.get("merged_into"),
                 "sightings": SightingOut(many=True).dump(sightings),
             }

@@ -16,6 +16,7 @@ class EntityOut(Schema):
     aliases = fields.List(fields.String())
     created_at = fields.AwareDateTime()
     merged_into = fields.String()
+    revision = fields.Integer()
     plate = fields.String()
     plate_state = fields.String()
     vin = fields.String()
@@ -87,4 +88,15 @@ def ref_of(entity: dict) -> dict:
         "key": entity["key"],
         "display": entity["display"],
         "ambiguous": entity.get("ambiguous", False),
+    }
+
+
+def indexed_ref(entity: dict) -> dict:
+    """The entity as search indexes it (``casewire.events.IndexedEntity``): its short form, aliases,
+    name and revision (0 for an entity stored before revisions were kept)."""
+    return {
+        **ref_of(entity),
+        "aliases": entity.get("aliases") or [],
+        "name": entity.get("name"),
+        "revision": entity.get("revision", 0),
     }

@@ -21,6 +21,8 @@ from services.entities.identity import NotAnIdentifier
 from services.entities.relations import Graph
 from services.entities.schemas import CaseLinkIn, EntityOut, LinkOut, MergeOut, SightingOut
 
+ORPHANED = "no sightings left"  # an entity whose last naming record was purged goes too (C16, C19)
+
 
 def _load(schema, data: dict, what: str) -> dict:
     try:
@@ -106,6 +108,7 @@ class EntitiesService:
             raise InvalidInput(str(exc), {"type": [str(exc)]}) from exc
         entity, created = self.store.upsert(ref, self.now())
         self._audit("entity.create", context, [entity["_id"]], created=created)
+        self.dispatch(events.ENTITY_RECORDED, records.entity_recorded(entity))
         return {"entity": EntityOut().dump(entity), "created": created}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -161,8 +164,9 @@ class EntitiesService:
             link["context"], context = context, {}
         else:
             link["context"] = (context or {}).get("context")
-        result = records.link_case(self.store, link, (context or {}).get("actor", {}).get("agency"))
+        result, recorded = records.link_case(self.store, link, (context or {}).get("actor", {}).get("agency"))
         self._audit("entity.case_link", context, [result["entity"]["id"]], case_id=case_id, role=role)
+        self.dispatch(events.ENTITY_RECORDED, recorded)
         return result
 
     @rpc(expected_exceptions=EXPECTED)
@@ -171,6 +175,8 @@ class EntitiesService:
         entity = self.store.get(entity_id)
         removed = self.store.remove_sighting(entity["_id"], "case", case_id)
         self._audit("entity.case_unlink", context, [entity["_id"]], case_id=case_id, removed=removed)
+        unsighted = {"entity_id": entity["_id"], "record_type": "case", "record_id": case_id}
+        self.dispatch(events.ENTITY_RECORDED, records.entity_recorded(entity, removed=[unsighted]))
         return {"removed": removed}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -220,9 +226,16 @@ class EntitiesService:
         return {"mongodb": self.store.ping()}
 
     def _forget(self, purged: dict) -> None:
-        if purged["record_type"] in ("alert", "case"):
-            removed = self.store.forget_record(purged["record_type"], purged["record_id"])
-            self._audit("entity.forget_record", None, [], record=purged["record_id"], sightings_removed=removed)
+        """Drop the purged record's sightings, then every entity only that record named (C16, C19)."""
+        if purged["record_type"] not in ("alert", "case"):
+            return
+        named = self.store.entities_named_by(purged["record_type"], purged["record_id"])
+        removed = self.store.forget_record(purged["record_type"], purged["record_id"])
+        self._audit("entity.forget_record", None, [], record=purged["record_id"], sightings_removed=removed)
+        for entity_id in self.store.purge_orphans(named):
+            self._audit("entity.purge", None, [entity_id], record=purged["record_id"], reason=ORPHANED)
+            gone = {"record_type": "entity", "record_id": entity_id, "reason": ORPHANED}
+            self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(gone))
 
     def _audit(self, action: str, context: dict | None, record_ids: list[str], **details) -> None:
         context = context or {}

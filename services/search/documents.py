@@ -82,13 +82,42 @@ def case_document(case: dict) -> dict:
     }
 
 
+def vehicle_plates(key: str, aliases: list[str]) -> dict:
+    """Every plate a vehicle is known by (its key's first), their states, and its VINs.
+
+    Keys are ``TX:ABC123`` (``??`` when read without a state) or ``VIN:1HG...``: a merged vehicle keeps
+    the other's keys as aliases, so plate search finds the survivor by any of them. VINs are indexed in
+    ``plate`` too (after the plates), so a VIN typed into a search finds its vehicle.
+    """
+    plates, states, vins = {}, {}, {}
+    for known in [key, *aliases]:
+        where, _, value = known.partition(":")
+        if not value:
+            continue
+        if where == "VIN":
+            vins[value] = True
+        else:
+            plates[value], states[where] = True, True
+    return {"plate": [*plates, *vins], "plate_state": list(states), "vins": list(vins)}
+
+
 def entity_document(entity: dict) -> dict:
-    """An entity reference (``alert_resolved``) or an ``entities.export_entities`` item."""
+    """An entity (``alert_resolved``, ``entity_recorded``, ``entities_merged``) or an ``export_entities`` item.
+
+    ``version`` is the entity's ``revision``: written as an external version, a replay never regresses it.
+    """
     kind, key, display = entity["type"], entity["key"], entity["display"]
-    document = {"kind": "entity", "rid": entity["id"], "type": kind, "key": key, "display": display, "title": display}
-    if kind == "vehicle" and not key.startswith("VIN:"):
-        state, plate = key.split(":", 1)
-        document.update(plate=plate, plate_state=state)
+    document = {
+        "kind": "entity",
+        "rid": entity["id"],
+        "version": entity.get("revision") or 0,
+        "type": kind,
+        "key": key,
+        "display": display,
+        "title": display,
+    }
+    if kind == "vehicle":
+        document.update(vehicle_plates(key, entity.get("aliases") or []))
     elif kind == "person":
         document["name"] = " ".join(filter(None, [display, entity.get("name"), *(entity.get("aliases") or [])]))
     elif kind == "phone":
@@ -96,6 +125,12 @@ def entity_document(entity: dict) -> dict:
     elif kind == "social_account" and ":" in key:
         document["platform"], document["handle"] = key.split(":", 1)
     return document
+
+
+def merged_document(entity: dict) -> dict:
+    """What stays of a merged-away entity: a marker at its revision, found by no search, that keeps a
+    late event about it (an older revision) from writing it back."""
+    return {"kind": "merged", "rid": entity["id"], "version": entity.get("revision") or 0}
 
 
 def sighting_id(sighting: dict) -> str:

@@ -3,7 +3,7 @@
 from services.search import access, queries
 from services.search.dependencies import SearchIndex
 from services.search.mappings import SEARCHABLE
-from services.search.plates import match_kind, plate_query
+from services.search.plates import is_ambiguous, match_kind, plate_query
 
 SIGHTINGS_PER_VEHICLE = 20
 MAX_PLACED_ENTITIES = 10000
@@ -54,6 +54,7 @@ def find_plates(index: SearchIndex, caller: dict | None, plate: str, state: str 
         {
             "entity": {"id": hit["_id"], **_entity_fields(hit["_source"])},
             "match": match_kind(hit["_score"]),
+            "ambiguous": is_ambiguous(_listed(hit["_source"].get("plate_state")), state),
             "score": hit["_score"],
             "sightings": [s for s in sightings.get(hit["_id"], []) if s["record_id"] in visible],
         }
@@ -68,8 +69,21 @@ def _with_ids(query: dict, ids: list[str]) -> dict:
     return {"bool": {"filter": [query, {"ids": {"values": ids}}]}}
 
 
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value] if value else []
+
+
 def _entity_fields(source: dict) -> dict:
-    return {k: source[k] for k in ("type", "key", "display", "plate", "plate_state") if source.get(k) is not None}
+    """The vehicle as a result shows it: ``plate`` and ``plate_state`` first (its key's), ``plates`` every
+    plate it is known by (a merge adds the other's), ``vins`` its VINs."""
+    fields = {k: source[k] for k in ("type", "key", "display", "vins") if source.get(k)}
+    plates = [p for p in _listed(source.get("plate")) if p not in (source.get("vins") or [])]
+    states = _listed(source.get("plate_state"))
+    if plates:
+        fields["plate"], fields["plates"] = plates[0], plates
+    if states:
+        fields["plate_state"] = states[0]
+    return fields
 
 
 def placed_entities(index: SearchIndex, filters: dict) -> list[str] | None:

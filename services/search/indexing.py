@@ -1,9 +1,11 @@
 """Applying what other services announce to the index: idempotent, versioned, purge-aware.
 
-Handlers run at least once: every write uses the record's id as the document id, and alerts and
-cases carry an external version, so a replayed or late event never duplicates or regresses a record.
-A purged record's id is kept (without content) in the ``purged`` index so that a replay of an
-older event cannot bring it back (C16).
+Handlers run at least once: every write uses the record's id as the document id, and alerts, cases
+and entities (their ``revision``) carry an external version, so a replayed or late event never
+duplicates or regresses a record. A purged record's id is kept (without content) in the ``purged``
+index so that a replay of an older event cannot bring it back (C16); a merged-away entity stays in the
+entities index as a marker at its revision (:func:`~services.search.documents.merged_document`), so
+that a replay from before the merge cannot bring it or its sightings back.
 """
 
 import logging
@@ -18,6 +20,7 @@ from services.search.documents import (
     alert_document,
     case_document,
     entity_document,
+    merged_document,
     sighting_document,
     sighting_id,
 )
@@ -55,32 +58,58 @@ def index_case(index: SearchIndex, case: dict) -> bool:
     return index.put("cases", case["case_id"], case_document(case), version=case["version"])
 
 
+def index_entities(index: SearchIndex, entities: list[dict]) -> None:
+    """Write each entity at its revision: an older revision (a replay, a late event) is ignored."""
+    for entity in entities:
+        if not index.exists("purged", entity["id"]):
+            index.put("entities", entity["id"], entity_document(entity), version=entity.get("revision") or 0)
+
+
+def index_sightings(index: SearchIndex, sightings: list[dict]) -> None:
+    """Write each sighting unless its entity was merged away (it is the survivor's now) or its entity
+    or record was purged: a replay from before the merge or purge must not bring it back."""
+    held = index.sources("entities", sorted({sighting["entity_id"] for sighting in sightings}))
+    merged = {doc_id for doc_id, source in held.items() if source.get("kind") == "merged"}
+    for sighting in sightings:
+        if sighting["entity_id"] in merged or any(
+            index.exists("purged", sighting[field]) for field in ("entity_id", "record_id")
+        ):
+            continue
+        index.put("sightings", sighting_id(sighting), sighting_document(sighting))
+
+
 def index_resolution(index: SearchIndex, resolved: dict) -> None:
     """An alert's entities and sightings (``alert_resolved``)."""
     if index.exists("purged", resolved["alert_id"]):
         return
-    for entity in resolved["entities"]:
-        if not index.exists("purged", entity["id"]):
-            index.put("entities", entity["id"], entity_document(entity))
-    for sighting in resolved["sightings"]:
-        if not index.exists("purged", sighting["entity_id"]):
-            index.put("sightings", sighting_id(sighting), sighting_document(sighting))
+    index_entities(index, resolved["entities"])
+    index_sightings(index, resolved["sightings"])
+
+
+def index_recorded(index: SearchIndex, recorded: dict) -> None:
+    """``entity_recorded``: an entity made by hand, or named (or no longer named) by a case."""
+    index_entities(index, [recorded["entity"]])
+    index_sightings(index, recorded["sightings"])
+    index.delete("sightings", [sighting_id(s) for s in recorded["removed"]])
 
 
 def apply_merge(index: SearchIndex, merged: dict) -> dict:
-    """``entities_merged``: a merged-away entity leaves the index with its sightings; each live entity is
-    written as it is now and its sightings are exactly the ones the event lists (re-pointed ones moved
-    over, ones no longer its own removed). Applying it twice changes nothing."""
+    """``entities_merged``: a merged-away entity leaves the index with its sightings (a marker at its
+    revision stays); each live entity is written as it is now and its sightings are exactly the ones the
+    event lists (re-pointed ones moved over, ones no longer its own removed). Applying it twice changes
+    nothing."""
     index.refresh("sightings")
     changed = {"entities": 0, "sightings": 0, "removed": 0}
     for entity in merged["entities"]:
         if index.exists("purged", entity["id"]):
             continue
         held = {doc_id for doc_id, _, _ in index.scan("sightings", {"term": {"entity_id": entity["id"]}})}
+        version = entity.get("revision") or 0
         if entity.get("merged_into"):
-            changed["removed"] += index.delete("entities", [entity["id"]]) + index.delete("sightings", held)
+            index.put("entities", entity["id"], merged_document(entity), version=version)
+            changed["removed"] += index.delete("sightings", held)
             continue
-        index.put("entities", entity["id"], entity_document(entity))
+        index.put("entities", entity["id"], entity_document(entity), version=version)
         current = {sighting_id(s): s for s in entity["sightings"] if s["entity_id"] == entity["id"]}
         for doc_id, sighting in current.items():
             index.put("sightings", doc_id, sighting_document(sighting))

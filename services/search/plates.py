@@ -7,6 +7,7 @@ module only chooses the query clauses and their weights.
 import re
 
 EXACT, FOLDED, FUZZY = 100.0, 10.0, 1.0
+UNKNOWN_STATE = "??"  # a plate read without a state (entities' key ``??:ABC123``): it may be any state's
 _PATTERN_OK = re.compile(r"^[A-Za-z0-9?* \-.]{1,16}$")
 
 
@@ -26,9 +27,17 @@ def plate_query(plate: str, state: str | None = None, fuzzy: bool = True) -> dic
     if fuzzy and kind == "term":
         should.append(_scored({"fuzzy": {"plate.folded": {"value": plate, "fuzziness": 1}}}, FUZZY))
     query = {"bool": {"filter": [{"term": {"type": "vehicle"}}], "should": should, "minimum_should_match": 1}}
-    if state:
-        query["bool"]["filter"].append({"term": {"plate_state": state.upper()}})
+    if state:  # a read without a state may be this state's plate: kept, and marked ambiguous by the finder
+        query["bool"]["filter"].append({"terms": {"plate_state": [state.upper(), UNKNOWN_STATE]}})
     return query
+
+
+def is_ambiguous(states: list[str], state: str | None) -> bool:
+    """A vehicle matched only through a plate read without a state (when a state was asked), or
+    known only by such plates: the state is not known, so the match may be another vehicle."""
+    if state:
+        return state.upper() not in states
+    return bool(states) and set(states) == {UNKNOWN_STATE}
 
 
 def match_kind(score: float) -> str:

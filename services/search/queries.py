@@ -13,6 +13,7 @@ import re
 
 import phonenumbers
 
+from casewire.alerts import FACE_NOTICE
 from services.search import access
 
 TEXT_FIELDS = ["title^2", "text", "notes"]
@@ -142,4 +143,6 @@ def summary(hit: dict) -> dict:
     found = {key: source.get(key) for key in keys if source.get(key) is not None}
     if source.get("classification") == "identifying":  # C8, wherever shown
         found["notice"] = "Identifying information only, no criminal connotation"
+    if source["kind"] == "alert" and source.get("source") == "face":  # C26: its highlights may name a candidate
+        found["notice"] = FACE_NOTICE
     return found

@@ -6,13 +6,13 @@ pages through each owner's export RPC (``intake.export_alerts``, ``entities.expo
 
 A rebuild creates a fresh index with the current mapping, points ``<alias>-next`` at it (the
 service then writes every event to both), loads every record with its external version, and swaps
-the alias atomically. ``check`` compares ids (and versions, where records have them) between the
+the alias atomically (the markers of merged-away entities are carried over, see indexing.py).
+``check`` compares ids (and versions: alerts, cases, entity revisions) between the
 owners and the index: ``missing`` (in the source, not the index), ``extra`` (in the index only) and
 ``stale`` (indexed at an older version than the source holds).
 
-``cases.export_cases`` is built by the cases service; until it answers, a rebuild copies the case
-documents of the live index into the new one (events keep them current) and ``check`` says it
-could not compare cases.
+An owner that does not answer stops a rebuild (the live index keeps serving) and makes ``check``
+report the index as skipped.
 """
 
 from collections.abc import Callable, Iterator
@@ -26,6 +26,9 @@ from services.search.documents import alert_document, case_document, entity_docu
 PAGE = 500
 
 
+MERGED = {"term": {"kind": "merged"}}  # markers of merged-away entities: no owner exports them
+
+
 @dataclass(frozen=True)
 class Source:
     service: str
@@ -33,12 +36,13 @@ class Source:
     doc_id: Callable[[dict], str]
     document: Callable[[dict], dict]
     versioned: bool
+    markers: dict | None = None  # documents of the index that are not records: kept by a rebuild, not checked
 
 
 SOURCES = {
     "alerts": Source("intake", "export_alerts", lambda a: a["alert_id"], alert_document, True),
     "cases": Source("cases", "export_cases", lambda c: c["case_id"], case_document, True),
-    "entities": Source("entities", "export_entities", lambda e: e["id"], entity_document, False),
+    "entities": Source("entities", "export_entities", lambda e: e["id"], entity_document, True, MERGED),
     "sightings": Source("entities", "export_sightings", sighting_id, sighting_document, False),
 }
 
@@ -97,12 +101,11 @@ def rebuild(
 def _load(index, build, name, source, call, progress, on_total) -> tuple[int, bool]:
     if source is None:  # the ``purged`` tombstones have no owner: carry them over
         return _copy_live(index, build, name, progress, on_total), True
-    try:
-        return _bulk(index, build, _from_source(source, call, on_total), progress), False
-    except SourceMissing:
-        if name != "cases":
-            raise
-        return _copy_live(index, build, name, progress, on_total), True
+    loaded = _bulk(index, build, _from_source(source, call, on_total), progress)
+    if source.markers:  # after the records: a marker older than its record's revision is skipped
+        markers = ((doc_id, doc, version) for doc_id, version, doc in index.scan(name, source.markers))
+        _bulk(index, build, markers, lambda n: None)
+    return loaded, False
 
 
 def _drop_purged(index: SearchIndex, build: str, name: str) -> None:
@@ -131,8 +134,7 @@ def _from_source(source: Source, call: Callable, on_total) -> Iterator[tuple[str
 
 def _copy_live(index: SearchIndex, build: str, name: str, progress, on_total) -> int:
     on_total(index.count(name))
-    versioned = name in ("alerts", "cases")
-    live = ((doc_id, doc, version if versioned else None) for doc_id, version, doc in index.scan(name))
+    live = ((doc_id, doc, None) for doc_id, _, doc in index.scan(name))
     return _bulk(index, build, live, progress)
 
 
@@ -155,13 +157,14 @@ def check(index: SearchIndex, name: str, call: Callable) -> dict:
     source = SOURCES[name]
     try:
         expected = {
-            source.doc_id(record): (record.get("version") or 1) if source.versioned else None
+            source.doc_id(record): source.document(record)["version"] if source.versioned else None
             for record in pages(call, source)
         }
     except SourceMissing as exc:
         return {"checked": 0, "missing": [], "extra": [], "stale": [], "skipped": str(exc)}
     index.refresh(name)
-    indexed = {doc_id: version for doc_id, version, _ in index.scan(name)}
+    records = {"bool": {"must_not": [source.markers]}} if source.markers else None
+    indexed = {doc_id: version for doc_id, version, _ in index.scan(name, records)}
     stale = [i for i, v in expected.items() if v is not None and i in indexed and indexed[i] < v]
     return {
         "checked": len(expected),

@@ -50,6 +50,14 @@ class SearchService:
         with indexing.at_least_once(events.ENTITIES_MERGED):
             indexing.apply_merge(self.index, events.EntitiesMerged().load(payload))
 
+    @event_handler(events.ENTITIES, events.ENTITY_RECORDED)
+    def handle_entity_recorded(self, payload: dict) -> None:
+        """An entity made by hand, or a case that names it (a sighting) or no longer does, e.g.
+        ``{"entity": {"id", "type": "vehicle", "key": "TX:KGT4471", ..., "revision": 3},
+        "sightings": [{"entity_id", "record_type": "case", "record_id", "at", "source": "case"}], "removed": []}``."""
+        with indexing.at_least_once(events.ENTITY_RECORDED):
+            indexing.index_recorded(self.index, events.EntityRecorded().load(payload))
+
     @event_handler(events.CASES, events.CASE_UPDATED)
     def handle_case_updated(self, payload: dict) -> None:
         """Index a case's searchable and access fields at ``version`` (older versions are ignored)."""
@@ -68,7 +76,8 @@ class SearchService:
 
     @event_handler(events.ENTITIES, events.RECORD_PURGED)
     def handle_entity_purged(self, payload: dict) -> None:
-        """C16: a purged entity (and its sightings) leaves every index."""
+        """C16, C19: an entity the entities service purged (its last naming record was purged) leaves
+        every index with its sightings, so plate search no longer finds it."""
         self._purge(payload)
 
     def _purge(self, payload: dict) -> None:

@@ -244,7 +244,7 @@ def test_the_graph_is_bounded(container_factory, config_for, base_config):
     assert len(graph["nodes"]) == 3 and graph["truncated"] is True
 
 
-def test_C16_a_purged_alert_or_case_loses_its_sightings(entities, base_config, db):
+def test_C16_a_purged_alert_or_case_loses_its_sightings_and_an_entity_nothing_names_goes_too(entities, base_config, db):
     resolved = entities.resolve_alert(read(plate()))
     vehicle_id, case_id = resolved["entities"][0]["id"], uuid.uuid4().hex
     entities.record_case_link(case_id, vehicle_id, "suspect", "2026-02-01T00:00:00Z", CONTEXT)
@@ -252,7 +252,9 @@ def test_C16_a_purged_alert_or_case_loses_its_sightings(entities, base_config, d
     dispatch("intake", "record_purged", {"record_type": "alert", "record_id": resolved["alert_id"], "reason": "C19"})
     dispatch("cases", "record_purged", {"record_type": "case", "record_id": case_id, "reason": "C15"})
     eventually(lambda: db["sightings"].count_documents({"record_id": {"$in": [resolved["alert_id"], case_id]}}) == 0)
-    assert entities.get_entity(vehicle_id)["sightings"] == []
+    eventually(lambda: db["entities"].find_one({"_id": vehicle_id}) is None)
+    with pytest.raises(NotFound):
+        entities.get_entity(vehicle_id)
 
 
 def test_C26_a_person_seen_by_face_recognition_carries_the_lead_notice(entities):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from casewire.alerts import FACE_NOTICE
 from services.search import finder, indexing
 from services.search.dependencies import SearchIndex
 from tests.integration import search_data as data
@@ -234,3 +235,13 @@ def test_unlabelled_intelligence_fails_closed_for_an_assignee(index):
     assert run(index, word, who=assignee)["items"] == []
     labelled = put_case(index, **data.intelligence("open", title=word, assignees=["bob"]))
     assert ids(run(index, word, who=assignee)) == [("case", labelled["case_id"])]
+
+
+def test_C26_a_face_alert_hit_carries_the_investigative_lead_notice(index):
+    name = f"Jonas {data.tag(6).capitalize()}"
+    face = put_alert(index, source="face", payload={"candidate": {"name": name}, "camera_id": "c"})
+    tip = put_alert(index, source="tip", payload={"narrative": f"{name} was seen"})
+    found = {item["id"]: item for item in run(index, name, types=["alert"])["items"]}
+    assert "<em>" in str(found[face["alert_id"]]["highlights"])
+    assert found[face["alert_id"]]["summary"]["notice"] == FACE_NOTICE
+    assert "notice" not in found[tip["alert_id"]]["summary"]

@@ -124,6 +124,21 @@ def test_state_restricts_the_match(index, add):
     assert [(item["entity"]["id"], item["entity"]["plate_state"]) for item in items] == [(louisiana["id"], "LA")]
 
 
+def test_a_state_restricted_search_keeps_reads_without_a_state_and_marks_them_ambiguous(index, add):
+    plate = f"{data.tag()}4471"
+    texas, _ = add(plate, state="TX")
+    unknown, _ = add(plate, state="??")
+    add(plate, state="LA")
+    items = find(index, plate, state="tx")
+    found = {item["entity"]["id"]: (item["entity"]["plate_state"], item["ambiguous"]) for item in items}
+    assert found == {texas["id"]: ("TX", False), unknown["id"]: ("??", True)}
+    assert {item["entity"]["plate_state"]: item["ambiguous"] for item in find(index, plate)} == {
+        "TX": False,
+        "LA": False,
+        "??": True,
+    }
+
+
 def test_sightings_of_alerts_the_caller_cannot_open_are_left_out(index, add):
     plate = f"{data.tag()}4471"
     vehicle, ours = add(plate)

@@ -1,8 +1,7 @@
 """The search service in a real container: events in, RPCs out, reindex and drift check.
 
-The cases service's ``export_cases`` and ``case_updated`` are played by a small stand-in service
-named ``cases`` that follows the contract (casewire/events.py CaseUpdated); intake and entities are
-the real services.
+Intake, entities, cases and audit are the real services; a few tests play ``case_updated`` events
+themselves (casewire/events.py CaseUpdated) or a cases service without ``export_cases``.
 """
 
 import json
@@ -18,30 +17,19 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire import events
 from casewire.cli import main
+from services.audit.service import AuditService
+from services.cases.service import CasesService
 from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
 from services.search.service import SearchService
 from tests.integration import search_data as data
 
 CONTEXT = {"actor": {"id": "loader", "agency": "TX0000000", "roles": ["source"]}, "request_id": "r-1"}
-CASES: list[dict] = []
 HEARD: list[dict] = []
 
 
-class CasesStandIn:
-    """Plays the cases service's side of the contract: ``export_cases(after, limit)``."""
-
-    name = "cases"
-
-    @rpc
-    def export_cases(self, after=None, limit=500):
-        ordered = sorted(CASES, key=lambda case: case["case_id"])
-        page = [case for case in ordered if after is None or case["case_id"] > after][:limit]
-        return {"items": page, "next": page[-1]["case_id"] if len(page) == limit else None}
-
-
 class CasesWithoutExport:
-    """A cases service from before ``export_cases`` existed."""
+    """A cases service that does not answer ``export_cases`` (an older release)."""
 
     name = "cases"
 
@@ -70,7 +58,6 @@ def eventually(check, timeout=20.0):
 
 @pytest.fixture
 def stack(container_factory, config_for, base_config):
-    CASES.clear()
     HEARD.clear()
     for service_cls in (IntakeService, EntitiesService, SearchService, ControlOfficialInbox):
         container_factory(service_cls, config_for(service_cls.name)).start()
@@ -144,48 +131,72 @@ def test_case_updates_are_versioned_and_purges_remove_them(stack, publish):
     assert data_in_index(stack, word, who) == []
 
 
-def test_check_reports_drift_after_a_fault_and_reindex_repairs_it(
-    stack, publish, cli, base_config, container_factory, config_for
-):
-    container_factory(CasesStandIn, config_for("cases")).start()
+@pytest.fixture
+def cases_service(container_factory, config_for, mongo):
+    """The real cases service (and the audit service it records to); its database, for faults."""
+    for service_cls in (CasesService, AuditService):
+        container_factory(service_cls, config_for(service_cls.name)).start()
+    return mongo[config_for("cases")["MONGODB_DATABASE"]]
+
+
+def test_check_reports_drift_after_a_fault_and_reindex_repairs_it(stack, cli, base_config, cases_service):
     tag = data.tag()
     alerts = [stack.intake.create_alert(alpr(f"{tag}{n}47"), CONTEXT)["alert"] for n in range(3)]
-    case = data.case(title=f"{tag} case", unit="rtcc", version=2)
-    CASES.append(case)
-    publish("cases", events.CASE_UPDATED, {**case, "version": 1})  # version 2's event was lost
+    case = stack.cases.create_case({"title": f"{tag} case", "unit": "rtcc"}, data.caller())
     for alert in alerts:
         eventually(lambda alert=alert: stack.search.search_plates(alert["payload"]["plate"], context=CONTEXT)["items"])
     eventually(lambda: data_in_index(stack, tag.lower(), data.caller()))
+    cases_service["cases"].update_one({"_id": case["id"]}, {"$inc": {"version": 1}})  # a change whose event was lost
     prefix = base_config["INDEX_PREFIX"]
     es = Elasticsearch(base_config["ELASTICSEARCH_URL"])
     es.delete(index=f"{prefix}-alerts", id=alerts[0]["id"], refresh=True)
     es.index(index=f"{prefix}-alerts", id="ghost", document={"kind": "alert", "rid": "ghost"}, refresh=True)
+    es.index(index=f"{prefix}-cases", id="ghost-case", document={"kind": "case", "rid": "ghost-case"}, refresh=True)
 
     drift, code = report(cli)
     indices = drift["indices"]
-    assert code == 1 and drift["drift"] is True
+    assert code == 1 and drift["drift"] is True and not drift["skipped"]
     assert alerts[0]["id"] in indices["alerts"]["missing"] and "ghost" in indices["alerts"]["extra"]
-    assert case["case_id"] in indices["cases"]["stale"]
+    assert indices["cases"]["stale"] == [case["id"]] and "ghost-case" in indices["cases"]["extra"]
 
     live_before = es.indices.get_alias(name=f"{prefix}-alerts")
     result = cli("reindex")
     assert result.exit_code == 0, result.output
-    assert "alerts:" in result.output and "cases:" in result.output
+    assert "alerts:" in result.output and "records from its owner" in result.output.split("cases:")[1]
     assert es.indices.get_alias(name=f"{prefix}-alerts").keys().isdisjoint(live_before.keys())  # swapped
 
     clean, code = report(cli)
     assert code == 0 and clean["drift"] is False, clean
+    assert clean["indices"]["cases"]["checked"] >= 1
+    assert es.get(index=f"{prefix}-cases", id=case["id"])["_version"] == case["version"] + 1
     assert data_in_index(stack, tag.lower(), data.caller())  # still served through the alias
     es.close()
 
 
-def test_without_cases_export_reindex_keeps_the_indexed_cases(stack, publish, container_factory, config_for, cli):
+def test_export_cases_pages_every_case_once_in_id_order_without_purged_ones(stack, cases_service):
+    made = [stack.cases.create_case({"title": f"export {n}", "unit": "rtcc"}, data.caller())["id"] for n in range(5)]
+    cases_service["cases"].update_one({"_id": made[0]}, {"$set": {"purging": {"at": "now"}}})
+    seen, after = [], None
+    while True:
+        page = stack.cases.export_cases(after, 2)
+        assert len(page["items"]) <= 2 and ("total" in page) is (after is None)
+        seen += [item["case_id"] for item in page["items"]]
+        assert all(events.CaseUpdated().load(item) for item in page["items"])
+        after = page["next"]
+        if not after:
+            break
+    assert seen == sorted(set(seen)) and set(made[1:]) <= set(seen) and made[0] not in seen
+
+
+def test_an_owner_without_its_export_stops_the_rebuild_and_check_says_so(
+    stack, publish, container_factory, config_for, cli
+):
     container_factory(CasesWithoutExport, config_for("cases")).start()
     case = data.case(title=f"{data.tag(8)} kept", unit="rtcc")
     publish("cases", events.CASE_UPDATED, case)
     eventually(lambda: stack.search.search(case["title"], {}, data.caller())["items"])
-    result = cli("reindex", "--index", "cases")
-    assert result.exit_code == 0 and "copied from the live index" in result.output
+    with pytest.raises(Exception, match="export_cases is not available"):
+        cli("reindex", "--index", "cases")
     assert stack.search.search(case["title"], {}, data.caller())["items"][0]["id"] == case["case_id"]
     drift, code = report(cli)
     assert "not available" in drift["indices"]["cases"]["skipped"] and code == 2
