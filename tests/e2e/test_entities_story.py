@@ -174,7 +174,9 @@ def test_a_link_reaches_the_assignee_of_a_case_that_names_the_entity(gateway):
         march = story(number, "unused")[3]
         second = gateway.post("/api/v1/alerts", json=march, roles=("source",)).json()
         related = {(r["record_type"], r["id"]) for r in second["related"]}
-        assert related == {("alert", first["id"]), ("case", case["id"])}
+        assert related == {("alert", first["id"])}  # a detection system reads no case
+        seen_by_hal = gateway.get(f"/api/v1/alerts/{second['id']}", token=hal).json()["related"]
+        assert {(r["record_type"], r["id"]) for r in seen_by_hal} == {("alert", first["id"]), ("case", case["id"])}
 
         def link(event):
             return event["event"] == "link_found" and event["data"]["alert_id"] == second["id"]
