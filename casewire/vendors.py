@@ -235,6 +235,11 @@ NCIC_LIST_TYPES = {
 }
 """NCIC hotlist list type codes the adapter understands, and the ``hit_type`` each becomes."""
 
+NCIC_PRIORITIES = {"V": "critical", "L": "critical", "F": "critical", "W": "critical", "M": "high", "G": "high"}
+"""How urgent a hit of each list type is (others: ``normal``). A stolen vehicle or plate, a felony
+vehicle or a wanted person is at the camera now and moving: an officer expects it in minutes, as an
+ALPR hotlist hit (README, Outcomes: ``database`` critical is 5 minutes)."""
+
 
 class NcicLocation(Open):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
@@ -264,7 +269,7 @@ def ncic_to_alert(hit: dict) -> dict:
         "source_system": "ncic-hotlist",
         "source_event_id": hit["hit_id"],
         "occurred_at": hit["hit_time"].isoformat(),
-        "priority": "high" if hit["list_type"] in ("W", "M", "G") else "normal",
+        "priority": NCIC_PRIORITIES.get(hit["list_type"], "normal"),
         "payload": _compact(
             {
                 "system": "NCIC",

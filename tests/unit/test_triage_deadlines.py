@@ -6,6 +6,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from casewire.errors import InvalidInput
+from casewire.vendors import adapt
 from services.intake.deadlines import TriageDeadlines
 from services.intake.service import IntakeService
 from tests.unit.intake_fakes import FakeAlerts
@@ -257,3 +258,16 @@ def test_a_dismissal_needs_a_reason_from_the_list_and_words(service, body):
         service.dismiss_alert(alert["id"], body, ALICE)
     assert set(error.value.errors) & {"reason", "text"}
     assert service.alerts.docs[alert["id"]]["status"] == "new"
+
+
+@pytest.mark.parametrize(
+    "code,priority,minutes",
+    [("V", "critical", 5), ("L", "critical", 5), ("F", "critical", 5), ("W", "critical", 5), ("M", "high", 30),
+     ("S", "normal", 120)],
+)  # fmt: skip
+def test_an_ncic_stolen_vehicle_or_wanted_hit_is_due_in_minutes(service, code, priority, minutes):
+    hit = {"hit_id": f"n-{code}", "hit_time": "2026-03-02T07:59:30Z", "plate": "XYZ987", "state": "TX",
+           "list_type": code, "camera_id": "cam-7", "location": {"lat": 29.7, "lon": -95.3}}  # fmt: skip
+    alert = submit(service, adapt("ncic", hit))
+    assert alert["priority"] == priority
+    assert datetime.fromisoformat(alert["triage_due"]) == NOW + timedelta(minutes=minutes)
