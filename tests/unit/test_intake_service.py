@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from nameko.testing.services import worker_factory
 
+from casewire.alerts import DISMISS_REASONS
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.intake.deadlines import TriageDeadlines
 from services.intake.service import IntakeService
@@ -244,9 +245,17 @@ def test_dismissal_reasons_come_from_the_controlled_list(service, alert_id):
     with pytest.raises(InvalidInput) as error:
         service.dismiss_alert(alert_id, {"reason": "bored"}, CONTEXT)
     assert "reason" in error.value.errors
+
+
+@pytest.mark.parametrize("reason", DISMISS_REASONS)
+@pytest.mark.parametrize("text", [None, " "])
+def test_every_dismissal_needs_text_saying_why(service, alert_id, reason, text):
+    """Issue 11: a reason from a controlled list plus text (API.md's ``{"reason"}`` alone is a 422)."""
+    body = {"reason": reason} if text is None else {"reason": reason, "text": text}
     with pytest.raises(InvalidInput) as error:
-        service.dismiss_alert(alert_id, {"reason": "other"}, CONTEXT)
-    assert "text" in error.value.errors
+        service.dismiss_alert(alert_id, body, CONTEXT)
+    assert set(error.value.errors) == {"text"}
+    assert service.alerts.docs[alert_id]["status"] == "new"
 
 
 def test_notes_are_logged_in_any_status(service, alert_id):
