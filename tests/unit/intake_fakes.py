@@ -135,7 +135,7 @@ class FakeAlerts:
         return doc
 
     def due_for_purge(self, record_class, now, limit=500):
-        return [
+        due = [
             d
             for d in self.docs.values()
             if d["record_class"] == record_class
@@ -145,6 +145,7 @@ class FakeAlerts:
             and not d.get("legal_hold")
             and not d.get("case_id")
         ]
+        return due[:limit]
 
     def delete(self, alert_id):
         self.docs.pop(alert_id, None)
