@@ -143,7 +143,7 @@ class FakeAlerts:
             and d["purge_after"] <= now
             and d["status"] != "promoted"
             and not d.get("legal_hold")
-            and not d.get("case_id")
+            and not d.get("case_ids")
         ]
         return due[:limit]
 

@@ -461,7 +461,7 @@ def test_C19_reads_linked_to_a_case_or_on_hold_are_kept(service, clock):
     linked = _submit(service, read("nh-3", plate="LNK0001"), "NH0000000")
     service.alerts.docs[promoted["id"]]["status"] = "promoted"
     service.alerts.docs[held["id"]]["legal_hold"] = "HOLD-2026-01"
-    service.alerts.docs[linked["id"]]["case_id"] = "case-1"
+    service.alerts.docs[linked["id"]]["case_ids"] = ["case-1"]  # linked, though a purge left it unpromoted
     clock.at = NOW + timedelta(days=1)
     assert service.purge_expired_reads() == 0 and len(service.alerts.docs) == 3
 
