@@ -37,7 +37,10 @@ def test_each_required_payload_field_is_named_when_missing(source, field):
     assert field in error.value.messages["payload"]
 
 
-@pytest.mark.parametrize("field", ["source", "source_system", "source_event_id", "occurred_at", "payload"])
+ENVELOPE_REQUIRED = ["source", "source_system", "source_event_id", "occurred_at", "payload"]
+
+
+@pytest.mark.parametrize("field", ENVELOPE_REQUIRED)
 def test_each_required_field_is_named_when_missing(field):
     body = {**BASE, "source": "alpr", "payload": VALID["alpr"]}
     del body[field]
@@ -112,11 +115,11 @@ def test_each_source_names_an_oversized_payload_value(source, field, value):
     assert field in error.value.messages["payload"]
 
 
-@pytest.mark.parametrize(
-    "field,value",
-    [("source", "drone"), ("source_system", "s" * 201), ("source_event_id", 5), ("priority", "urgent"),
-     ("location", {"lat": 91, "lon": 0}), ("notes", "n" * 5001), ("payload", "plate")],
-)  # fmt: skip
+ENVELOPE_BAD = [("source", "drone"), ("source_system", "s" * 201), ("source_event_id", 5), ("priority", "urgent"),
+                ("location", {"lat": 91, "lon": 0}), ("notes", "n" * 5001), ("payload", "plate")]  # fmt: skip
+
+
+@pytest.mark.parametrize("field,value", ENVELOPE_BAD)
 def test_envelope_fields_of_the_wrong_type_or_size_are_named(field, value):
     with pytest.raises(ValidationError) as error:
         load_alert({**BASE, "source": "alpr", "payload": VALID["alpr"], field: value})

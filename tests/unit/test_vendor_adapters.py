@@ -64,7 +64,8 @@ NCIC = {
 VALID = {"flock": FLOCK, "rekor": REKOR, "shotspotter": SHOTSPOTTER, "ncic": NCIC}
 
 REQUIRED = {
-    "flock": ["id", "timestamp", "label", "confidence", "device", "network", "device.name", "device.latitude"],
+    "flock": ["id", "timestamp", "label", "confidence", "device", "network", "device.name", "device.latitude",
+              "device.longitude", "network.name"],
     "rekor": ["data_type", "agent_uid", "epoch_time", "alert_list", "group", "group.best_plate_number",
               "group.camera_id", "group.gps_latitude", "group.gps_longitude"],
     "shotspotter": ["id", "datetime", "rounds", "type", "latitude", "longitude"],
