@@ -7,7 +7,6 @@ that the schema does not know are never thrown away: they are kept under ``sourc
 from datetime import UTC
 
 from marshmallow import (
-    INCLUDE,
     Schema,
     ValidationError,
     fields,
@@ -15,6 +14,8 @@ from marshmallow import (
     validate,
     validates_schema,
 )
+
+from casewire.extras import Open, merge, pop_unknown
 
 SOURCES = ("alpr", "face", "gunshot", "social", "cad", "database", "tip")
 PRIORITIES = ("low", "normal", "high", "critical")
@@ -46,22 +47,19 @@ _short = validate.Length(min=1, max=200)
 _text = validate.Length(max=20000)
 
 
-class _KeepsUnknown(Schema):
-    """Loads declared fields; moves anything else into ``source_payload``."""
-
-    class Meta:
-        unknown = INCLUDE
+class _KeepsUnknown(Open):
+    """Loads declared fields; moves anything else, at any depth, into ``source_payload`` under its path
+    (``payload.vehicle.body_style`` → ``payload.source_payload.vehicle.body_style``)."""
 
     @post_load
     def keep_unknown(self, data, **kwargs):
-        declared = set(self.fields)
-        unknown = {key: data.pop(key) for key in list(data) if key not in declared}
+        unknown = pop_unknown(self, data)
         if unknown:
-            data.setdefault("source_payload", {}).update(unknown)
+            merge(data.setdefault("source_payload", {}), unknown)
         return data
 
 
-class Vehicle(Schema):
+class Vehicle(Open):
     make = fields.String(validate=_short)
     model = fields.String(validate=_short)
     color = fields.String(validate=_short)
@@ -71,15 +69,22 @@ class Vehicle(Schema):
     plate_state = fields.String(validate=validate.Length(min=2, max=3))
 
 
-class Person(Schema):
+class Person(Open):
+    """A face alert's candidate: a match names someone, by name or by the gallery's subject id."""
+
     name = fields.String(validate=_short)
     dob = fields.Date()
     subject_id = fields.String(validate=_short)
     ncic_number = fields.String(validate=_short)
     state_id = fields.String(validate=_short)
 
+    @validates_schema
+    def names_someone(self, data, **kwargs):
+        if not (data.get("name") or "").strip() and not (data.get("subject_id") or "").strip():
+            raise ValidationError("give the candidate's name or subject_id", "name")
 
-class Subject(Schema):
+
+class Subject(Open):
     """A person, vehicle, phone, email or handle named in a tip or database hit."""
 
     type = fields.String(
@@ -177,7 +182,7 @@ PAYLOAD_SCHEMAS = {
 }
 
 
-class AlertLocation(Schema):
+class AlertLocation(Open):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
     lon = fields.Float(required=True, validate=validate.Range(-180, 180))
     address = fields.String(validate=validate.Length(max=300))

@@ -84,25 +84,29 @@ def _source_token(gateway_token: str | None) -> str:
 @click.option("--gateway", default="http://127.0.0.1:8080", show_default=True, help="The gateway's URL.")
 @click.option("--token", envvar="CASEWIRE_TOKEN", default=None, help="Bearer token (default: a dev source token).")
 @click.option("--chunk", default=500, show_default=True, type=click.IntRange(1, 1000), help="Alerts per request.")
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 20),
+              help="How often a batch answered 503 or 429 is sent again (waiting as Retry-After asks).")  # fmt: skip
 @click.option("--failures", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write failed records with their errors (default: FILE.failures.jsonl).")  # fmt: skip
-def import_alerts(file, gateway, token, chunk, failures):
-    """Import alerts from FILE (JSON lines, or CSV with the columns in the README) via the batch endpoint."""
+def import_alerts(file, gateway, token, chunk, retries, failures):
+    """Import alerts from FILE (JSON lines, or CSV with the columns in the README) via the batch endpoint.
+
+    A batch answered 503 or 429 is retried; one still refused is written to the failures file."""
     import json
 
     import requests
     from rich.progress import Progress
 
-    from casewire.importer import read_records, run_import
+    from casewire.importer import post_with_retries, read_records, run_import
 
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {_source_token(token)}"
 
+    def send(alerts: list[dict]):
+        return session.post(f"{gateway}/api/v1/alerts/batch", json={"alerts": alerts}, timeout=300)
+
     def post_batch(alerts: list[dict]) -> list[dict]:
-        response = session.post(f"{gateway}/api/v1/alerts/batch", json={"alerts": alerts}, timeout=300)
-        if response.status_code != 200:
-            raise click.ClickException(f"the gateway answered {response.status_code}: {response.text[:500]}")
-        return response.json()["results"]
+        return post_with_retries(send, alerts, retries)
 
     total = sum(1 for _ in read_records(file))
     with Progress() as progress:

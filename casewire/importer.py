@@ -4,14 +4,61 @@ CSV columns: ``source``, ``source_system``, ``source_event_id``, ``occurred_at``
 ``address``, ``priority``, ``notes``, and ``payload.<field>`` for payload fields (dotted for nested
 ones, e.g. ``payload.vehicle.make``). A cell holding a JSON array or object (``["s1","s2"]``) is
 decoded; empty cells are left out. See README, Intake.
+
+A batch the gateway cannot take now (503, or 429 for the rate limit) is sent again after the wait its
+``Retry-After`` asks for, else after a doubling backoff; a batch still refused after the retries, or
+refused for another reason, is written to the failures with the gateway's answer, and the import goes
+on with the next batch.
 """
 
 import csv
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 LOCATION_COLUMNS = {"lat", "lon", "address"}
+RETRYABLE = (429, 503)
+MAX_WAIT = 60.0
+
+
+class BatchRefused(Exception):
+    """The gateway did not take a batch: ``status`` and the start of its answer."""
+
+    def __init__(self, status: int, answer: str, attempts: int):
+        super().__init__(f"the gateway answered {status} after {attempts} attempt(s): {answer}")
+        self.status = status
+
+
+def retry_wait(retry_after: str | None, retry: int) -> float:
+    """Seconds to wait before retry number ``retry`` (1, 2, ...): the server's ``Retry-After`` (seconds or
+    an HTTP date) when it gives one, else 1, 2, 4, ... seconds; never more than a minute."""
+    if retry_after:
+        try:
+            return min(max(float(retry_after), 0.0), MAX_WAIT)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(retry_after)
+                return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), MAX_WAIT)
+            except (TypeError, ValueError):
+                pass
+    return min(2.0 ** (retry - 1), MAX_WAIT)
+
+
+def post_with_retries(send: Callable, alerts: list[dict], retries: int, sleep=time.sleep) -> list[dict]:
+    """``send(alerts)`` → a response with ``status_code``, ``headers``, ``text`` and ``json()``; returns the
+    batch's results, retrying 503 and 429 up to ``retries`` times. Raises BatchRefused otherwise."""
+    attempt = 1
+    while True:
+        response = send(alerts)
+        if response.status_code == 200:
+            return response.json()["results"]
+        if response.status_code not in RETRYABLE or attempt > retries:
+            raise BatchRefused(response.status_code, response.text[:500], attempt)
+        sleep(retry_wait(response.headers.get("Retry-After"), attempt))
+        attempt += 1
 
 
 def _cell(value: str):
@@ -81,7 +128,13 @@ def run_import(records: Iterable, post_batch: Callable[[list[dict]], list[dict]]
         for line, _alert, error in chunk:
             if error is not None:
                 failures.append({"line": line, "errors": {"_line": [error]}, "alert": None})
-        results = post_batch([alert for _, alert in readable]) if readable else []
+        try:
+            results = post_batch([alert for _, alert in readable]) if readable else []
+        except BatchRefused as refused:
+            failures += [
+                {"line": line, "errors": {"_batch": [str(refused)]}, "alert": alert} for line, alert in readable
+            ]
+            readable, results = [], []
         for (line, alert), result in zip(readable, results, strict=True):
             if result["status"] == 201:
                 counts["created"] += 1

@@ -3,13 +3,16 @@
 Each adapter is a marshmallow schema for the vendor's body (so a bad body is a 422 naming the
 vendor's own field) and a ``to_alert`` function returning an ``AlertSubmission`` body, which then
 goes through the same validation and intake path as ``POST /api/v1/alerts``. Vendor fields the
-adapter does not map are kept under the alert's ``source_payload``. The mappings are documented in
+adapter does not map are kept under the alert's ``source_payload``, at their path in the vendor's body
+(``device.model`` → ``source_payload.device.model``). The mappings are documented in
 ``docs/vendor-formats.md``.
 """
 
 from datetime import UTC, datetime
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import ValidationError, fields, post_load, validate
+
+from casewire.extras import Open, pop_unknown
 
 _id = validate.Length(min=1, max=200)
 _plate = validate.Length(min=1, max=12)
@@ -17,16 +20,12 @@ _state = validate.Length(min=2, max=3)
 _url = validate.Length(max=2000)
 
 
-class _Vendor(Schema):
-    """Loads the declared fields; collects the rest under ``extra``."""
-
-    class Meta:
-        unknown = INCLUDE
+class _Vendor(Open):
+    """Loads the declared fields; collects the rest, at any depth, under ``extra`` by their path."""
 
     @post_load
     def collect_extra(self, data, **kwargs):
-        extra = {key: data.pop(key) for key in list(data) if key not in self.fields}
-        data["extra"] = extra
+        data["extra"] = pop_unknown(self, data)
         return data
 
 
@@ -38,14 +37,14 @@ def _compact(mapping: dict) -> dict:
 # -- Flock-style read webhook ------------------------------------------------------------------
 
 
-class FlockDevice(Schema):
+class FlockDevice(Open):
     id = fields.String(validate=_id)
     name = fields.String(required=True, validate=_id)
     latitude = fields.Float(required=True, validate=validate.Range(-90, 90))
     longitude = fields.Float(required=True, validate=validate.Range(-180, 180))
 
 
-class FlockNetwork(Schema):
+class FlockNetwork(Open):
     id = fields.String(validate=_id)
     name = fields.String(required=True, validate=_id)
 
@@ -100,21 +99,18 @@ def flock_to_alert(read: dict) -> dict:
 # -- OpenALPR / Rekor Scout ``alpr_alert`` -----------------------------------------------------
 
 
-class RekorCandidate(Schema):
+class RekorCandidate(Open):
     name = fields.String(required=True, validate=_id)
     confidence = fields.Float(validate=validate.Range(0, 100))
 
 
-class RekorVehicle(Schema):
+class RekorVehicle(Open):
     color = fields.List(fields.Nested(RekorCandidate), validate=validate.Length(max=20))
     make = fields.List(fields.Nested(RekorCandidate), validate=validate.Length(max=20))
     make_model = fields.List(fields.Nested(RekorCandidate), validate=validate.Length(max=20))
 
 
-class RekorGroup(Schema):
-    class Meta:
-        unknown = INCLUDE
-
+class RekorGroup(Open):
     best_uuid = fields.String(validate=_id)
     best_plate_number = fields.String(required=True, validate=_plate)
     best_confidence = fields.Float(validate=validate.Range(0, 100))
@@ -146,7 +142,6 @@ def rekor_to_alert(alert: dict) -> dict:
     group = alert["group"]
     region = group.get("best_region") or ""
     vehicle = group.get("vehicle") or {}
-    known_group = set(RekorGroup().fields)
     return {
         "source": "alpr",
         "source_system": f"rekor:{alert['agent_uid']}",
@@ -172,7 +167,6 @@ def rekor_to_alert(alert: dict) -> dict:
                 "site_name": alert.get("site_name"),
                 "region": region or None,
                 "make_model": _best(vehicle.get("make_model")),
-                **{key: value for key, value in group.items() if key not in known_group},
                 **alert["extra"],
             }
         ),
@@ -241,8 +235,13 @@ NCIC_LIST_TYPES = {
 }
 """NCIC hotlist list type codes the adapter understands, and the ``hit_type`` each becomes."""
 
+NCIC_PRIORITIES = {"V": "critical", "L": "critical", "F": "critical", "W": "critical", "M": "high", "G": "high"}
+"""How urgent a hit of each list type is (others: ``normal``). A stolen vehicle or plate, a felony
+vehicle or a wanted person is at the camera now and moving: an officer expects it in minutes, as an
+ALPR hotlist hit (README, Outcomes: ``database`` critical is 5 minutes)."""
 
-class NcicLocation(Schema):
+
+class NcicLocation(Open):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
     lon = fields.Float(required=True, validate=validate.Range(-180, 180))
 
@@ -270,7 +269,7 @@ def ncic_to_alert(hit: dict) -> dict:
         "source_system": "ncic-hotlist",
         "source_event_id": hit["hit_id"],
         "occurred_at": hit["hit_time"].isoformat(),
-        "priority": "high" if hit["list_type"] in ("W", "M", "G") else "normal",
+        "priority": NCIC_PRIORITIES.get(hit["list_type"], "normal"),
         "payload": _compact(
             {
                 "system": "NCIC",

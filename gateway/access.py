@@ -16,11 +16,12 @@ Per-record access (cases, criminal intelligence, other agencies' alerts) is deci
 loading a record. See the README's Security section.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import wraps
 
 from apispec import BasePlugin
 from flask import Flask, current_app, g, request
+from marshmallow import fields
 
 from casewire import access as shared
 from casewire.errors import Forbidden, NotFound, Unavailable
@@ -35,6 +36,9 @@ PURPOSE_HEADER, CASE_NUMBER_HEADER = "X-Purpose", "X-Case-Number"
 MAX_PURPOSE, MAX_CASE_NUMBER = 500, 100
 
 
+TRUE_FLAGS = {str(value).lower() for value in fields.Boolean.truthy}
+
+
 @dataclass(frozen=True)
 class Guard:
     """What :func:`guarded` declares about one view."""
@@ -43,6 +47,14 @@ class Guard:
     record_type: str | None = None
     record_arg: str | None = None
     purpose_required: bool | str = False  # True: purpose and case number (C9); "purpose": purpose only (C25)
+    flag_action: tuple[str, str] | None = None  # (query flag, action): with ``?flag=true`` the action is this one
+
+    def for_request(self, args) -> "Guard":
+        """The guard of this request: ``flag_action``'s action instead of ``action`` when its flag is true
+        (``GET /api/v1/alerts?overdue=true`` is the aging queue, ``alert.overdue``, not ``alert.list``)."""
+        if self.flag_action and str(args.get(self.flag_action[0], "")).lower() in TRUE_FLAGS:
+            return replace(self, action=self.flag_action[1], flag_action=None)
+        return self
 
 
 @dataclass(frozen=True)
@@ -203,36 +215,34 @@ def record_disclosed(action: str, record_type: str, record_ids: list[str]) -> No
         raise Problem(503, "Service Unavailable", "the audit log cannot record this answer; it is withheld") from exc
 
 
-def require_action(action: str, record_type: str | None = None, record_ids=()) -> None:
-    """Inside a guarded view: refuse (403, audited as ``action`` denied) unless the caller's roles allow
-    ``action`` too. For views where part of what they answer needs more than the endpoint's action
-    (``GET /api/v1/alerts?overdue=true`` needs ``alert.overdue``)."""
-    identity = g.identity
-    if not allowed(identity.roles, action):
-        _deny(Guard(action, record_type), identity, list(record_ids), "role")
-        raise Problem(403, "Forbidden", f"your roles may not {action}")
-
-
-def guarded(action: str, record_type: str | None = None, record_arg: str | None = None, purpose_required=False):
+def guarded(
+    action: str,
+    record_type: str | None = None,
+    record_arg: str | None = None,
+    purpose_required=False,
+    flag_action: tuple[str, str] | None = None,
+):
     """Guard a view with ``action`` from the permission table; audit the outcome before the action.
 
     ``record_arg`` names the URL argument holding the record id; ``purpose_required=True`` makes the
     endpoint refuse (400, audited) a request without a purpose and case number (C9): use it on every
     endpoint that reads or searches criminal intelligence. ``purpose_required="purpose"`` asks for the
-    purpose alone (C25: ALPR queries).
+    purpose alone (C25: ALPR queries). ``flag_action=("overdue", "alert.overdue")`` guards a request with
+    ``?overdue=true`` by that action instead (a view whose query flag answers something else).
     """
-    if action not in PERMISSIONS:
-        raise KeyError(f"{action} is not in the permission table")
+    for needed in (action, *(flag_action or ())[1:]):
+        if needed not in PERMISSIONS:
+            raise KeyError(f"{needed} is not in the permission table")
     if purpose_required not in (False, True, "purpose"):
         raise ValueError("purpose_required is False, True or 'purpose'")
-    guard = Guard(action, record_type, record_arg, purpose_required)
+    guard = Guard(action, record_type, record_arg, purpose_required, flag_action)
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            done = g.get("audit_allowed")
-            if not done or done[0] is not guard:
-                enforce(guard, kwargs)
+            done, active = g.get("audit_allowed"), guard.for_request(request.args)
+            if not done or done[0] != active:
+                enforce(active, kwargs)
             return view(*args, **kwargs)
 
         wrapper.casewire_action = action
@@ -262,7 +272,7 @@ def _guard_request() -> None:
         return
     guard = guard_for(current_app.view_functions.get(request.endpoint), request.method)
     if guard is not None:
-        enforce(guard, request.view_args or {})
+        enforce(guard.for_request(request.args), request.view_args or {})
 
 
 def _audit_failure(response):

@@ -45,7 +45,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.read": frozenset({"auditor"}),
     "audit.verify": frozenset({"auditor"}),
     "audit.export": frozenset({"auditor"}),
-    "alert.overdue": frozenset({"supervisor"}),  # the aging queue: GET /api/v1/alerts?overdue=true
+    "alert.overdue": frozenset({"supervisor", "admin"}),  # the aging queue: GET /api/v1/alerts?overdue=true
     "case.disposition": _STAFF,
     "metrics.read": frozenset({"supervisor", "admin"}),
     "case.review_queue": frozenset({"supervisor"}),

@@ -16,7 +16,7 @@ from casewire.alerts import (
 )
 from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, adapt
-from gateway.access import context, guarded, require_action, require_alert_access
+from gateway.access import context, guarded, require_alert_access
 from gateway.errors import Problem
 from gateway.related import Seen, alert_with_cases, with_related_counts
 
@@ -53,7 +53,9 @@ class AlertListQuery(Schema):
     cursor = fields.String(metadata={"description": "the `next_cursor` of the previous page"})
     overdue = fields.Boolean(
         load_default=False,
-        metadata={"description": "the aging queue (supervisors): alerts past their triage deadline, oldest first"},
+        metadata={
+            "description": "the aging queue (supervisors, admins): alerts past their triage deadline, oldest first"
+        },
     )
 
 
@@ -153,16 +155,15 @@ def _alert_event(alert: dict) -> dict:
 @blp.route("")
 @blp.arguments(AlertListQuery, location="query")
 @blp.response(200)
-@guarded("alert.list", record_type="alert")
+@guarded("alert.list", record_type="alert", flag_action=("overdue", "alert.overdue"))
 def list_alerts(query):
     """Alerts newest first, filtered; each with ``related_count`` (records sharing its entities that you
     may see, counted now); ``next_cursor`` pages on.
 
-    With ``overdue=true`` (supervisors only): the agency's alerts past their triage deadline that
-    nobody has triaged yet, the longest overdue first.
+    With ``overdue=true`` (supervisors and admins, ``alert.overdue`` instead of ``alert.list``): the
+    agency's alerts past their triage deadline that nobody has triaged yet, the longest overdue first.
     """
     if query.get("overdue"):
-        require_action("alert.overdue", "alert")
         query = {**query, "agency": g.identity.agency}
     page = _rpc().call("intake", "list_alerts", query, context())
     return with_related_counts(page, context(), lambda alert: [alert["id"]])

@@ -24,7 +24,8 @@ DEFAULT_TRIAGE_DEADLINES: dict[str, dict[str, str] | str | None] = {
     "gunshot": {"critical": "5m", "high": "5m", "normal": "10m", "low": "30m"},
     "cad": {"critical": "5m", "high": "10m", "normal": "30m", "low": "2h"},
     "face": {"critical": "15m", "high": "30m", "normal": "2h", "low": "8h"},
-    "database": {"critical": "15m", "high": "30m", "normal": "2h", "low": "8h"},
+    # critical: an NCIC stolen vehicle or plate, felony vehicle or wanted person hit, as fast as an ALPR hit
+    "database": {"critical": "5m", "high": "30m", "normal": "2h", "low": "8h"},
     "social": {"critical": "30m", "high": "1h", "normal": "8h", "low": "24h"},
     "tip": {"critical": "1h", "high": "4h", "normal": "24h", "low": "72h"},
 }

@@ -1,10 +1,9 @@
 """Intake's backend: the ``alerts`` collection, wrapped as :class:`AlertStore`."""
 
-import uuid
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from casewire.errors import Conflict, NotFound, Unavailable
 from services.intake import identification as identifying
@@ -84,17 +83,6 @@ class AlertStore(OutcomeQueries):
         """Alerts with one of these plate+camera keys that occurred between start and end."""
         query = {"dedupe_key": {"$in": sorted(set(keys))}, "occurred_at": {"$gte": start, "$lte": end}}
         return list(self.alerts.find(query, {"dedupe_key": 1, "occurred_at": 1}))
-
-    def insert(self, alert: dict) -> tuple[dict, bool]:
-        """Store a new alert; if its natural key exists, return the first one and False."""
-        alert = {"_id": uuid.uuid4().hex, **alert}
-        try:
-            self.alerts.insert_one(alert)
-        except DuplicateKeyError:
-            return self.find_by_natural_key(alert["source_system"], alert["source_event_id"]), False
-        except PyMongoError as exc:
-            raise _unavailable(exc) from exc
-        return alert, True
 
     def insert_many(self, alerts: list[dict]) -> set[int]:
         """Store new alerts in one unordered write; returns the positions refused as duplicates.
@@ -272,12 +260,13 @@ class AlertStore(OutcomeQueries):
     # -- retention ------------------------------------------------------------------------------
 
     def due_for_purge(self, record_class: str, now: datetime, limit: int = 500) -> list[dict]:
-        """Alerts of ``record_class`` past their deadline, not promoted or linked to a case, not on hold."""
+        """Alerts of ``record_class`` past their deadline, not promoted or linked to a case (``case_ids``
+        missing or empty), not on hold."""
         query = {
             "record_class": record_class,
             "purge_after": {"$lte": now},
             "status": {"$ne": "promoted"},
-            "case_id": None,
+            "case_ids": {"$in": [None, []]},
             "legal_hold": None,
         }
         return list(self.alerts.find(query).limit(limit))

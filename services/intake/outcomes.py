@@ -34,12 +34,13 @@ class OutcomeEntrypoints:
     @timer(interval=15)
     def escalate_overdue(self) -> int:
         """Escalate, once, every alert past its ``triage_due`` that is still ``new`` or untouched by
-        its assignee: mark it ``overdue``, log and audit it, announce ``alert_overdue``."""
+        its assignee: claim it (mark it ``overdue``, log it), then audit it and announce ``alert_overdue``.
+
+        Only the alerts this sweep claimed are audited: one triaged between the query and the claim,
+        or claimed first by a concurrent sweep, is neither audited nor announced here.
+        """
         now, escalated = self.now(), 0
         for due in self.alerts.due_for_escalation(now):
-            self.audit.record(
-                "alert.escalate", "allowed", record_type="alert", record_ids=[due["_id"]], details={"rule": "triage"}
-            )
             entry = {
                 "action": "escalated",
                 "actor": "system",
@@ -55,10 +56,23 @@ class OutcomeEntrypoints:
         return escalated
 
     def _announce_overdue(self, alert: dict) -> None:
+        """Audit ``alert.escalate`` and announce ``alert_overdue`` for an alert this service claimed.
+
+        Until both are confirmed the alert stays in the escalation outbox and the next sweep repeats
+        them; the audit event's id is derived from the alert's, so the audit service keeps one.
+        """
         try:
+            self.audit.record(
+                "alert.escalate",
+                "allowed",
+                record_type="alert",
+                record_ids=[alert["_id"]],
+                details={"rule": "triage"},
+                event_id=f"alert.escalate-{alert['_id']}",
+            )
             self.dispatch(events.ALERT_OVERDUE, events.AlertOverdue().load(overdue_event(alert)))
-        except Exception:  # marked overdue but not announced: the next sweep announces it
-            log.exception("alert_overdue for %s not confirmed; the next sweep retries", alert["_id"])
+        except Exception:  # claimed but not audited or announced: the next sweep retries
+            log.exception("alert.escalate / alert_overdue for %s not confirmed; the next sweep retries", alert["_id"])
             return
         self.alerts.escalation_published(alert["_id"])
 

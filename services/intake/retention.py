@@ -9,9 +9,12 @@ import json
 import re
 from datetime import datetime, timedelta
 
+from nameko.timer import Timer
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_PROFILES = {"NH": "3m", "ME": "21d", "MN": "60d", "TN": "90d"}
+DEFAULT_PURGE_SECONDS = 10
 
 
 def parse_duration(text) -> timedelta:
@@ -62,3 +65,28 @@ def content_hash(alert: dict) -> str:
     """SHA-256 of the alert's canonical JSON: the tombstone a purge leaves in the audit log (C16)."""
     canonical = json.dumps(alert, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class PurgeTimer(Timer):
+    """The C19 sweep's timer: every ``ALPR_PURGE_SECONDS`` (10 by default), read when intake starts.
+
+    The interval must be shorter than the smallest retention profile (NH: 3 minutes), or a read would
+    outlive its deadline by up to a whole interval; a longer one stops intake at start.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(interval=DEFAULT_PURGE_SECONDS, eager=True, **kwargs)
+
+    def setup(self):
+        config = self.container.config
+        configured = config.get("ALPR_PURGE_SECONDS")
+        self.interval = float(DEFAULT_PURGE_SECONDS if configured in (None, "") else configured)
+        shortest = min(RetentionPolicy.from_config(config).profiles.values(), default=None)
+        if self.interval <= 0 or (shortest is not None and timedelta(seconds=self.interval) >= shortest):
+            raise ValueError(
+                f"ALPR_PURGE_SECONDS ({self.interval:g}) must be above 0 and below the smallest "
+                f"ALPR retention profile ({shortest})"
+            )
+
+
+purge_timer = PurgeTimer.decorator

@@ -61,7 +61,6 @@ class AlertOut(Schema):
     assignee = fields.String(allow_none=True)
     assigned_unit = fields.String(allow_none=True)
     dismissal = fields.Dict(allow_none=True)
-    case_id = fields.String(allow_none=True)
     cases = fields.List(fields.String(), attribute="case_ids", dump_default=list)  # the cases it was promoted into
     version = fields.Integer(dump_default=1)
     notes = fields.String()

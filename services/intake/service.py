@@ -20,7 +20,7 @@ from services.intake import identification, outcomes
 from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
-from services.intake.retention import RetentionPolicy, content_hash
+from services.intake.retention import RetentionPolicy, content_hash, purge_timer
 from services.intake.schemas import (
     AlertEvent,
     AlertExport,
@@ -34,6 +34,7 @@ from services.intake.schemas import (
 from services.intake.triage import TRANSITIONS, TRIAGE_FLAGS, action, by_a_person, owns, timings
 
 log = logging.getLogger(__name__)
+PURGE_PAGE = 500
 
 
 def _load(schema: Schema, data: dict, what: str) -> dict:
@@ -264,9 +265,10 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         for alert in self.alerts.updates_unpublished(older_than=self.now() - timedelta(seconds=10)):
             self._publish_update(alert, "republished")
 
-    @timer(interval=30, eager=True)
+    @purge_timer
     def purge_expired_reads(self) -> int:
-        """C19: delete ALPR reads that are not hits, past their jurisdiction's retention deadline."""
+        """C19: delete ALPR reads that are not hits, past their jurisdiction's retention deadline
+        (every ``ALPR_PURGE_SECONDS``, shorter than the smallest profile)."""
         return self._purge("sensor")
 
     @timer(interval=3600, eager=True)
@@ -275,22 +277,34 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         return self._purge("tip_lead")
 
     def _purge(self, record_class: str) -> int:
-        purged = 0
-        for alert in self.alerts.due_for_purge(record_class, self.now()):
-            retention = alert.get("retention") or {}
-            reason = f"{retention.get('rule')} retention {retention.get('jurisdiction') or ''}".strip()
-            self.audit.record(
-                "alert.purge",
-                "allowed",
-                record_type="alert",
-                record_ids=[alert["_id"]],
-                details={"reason": reason, "content_hash": content_hash(alert)},
-            )
-            purged_event = {"record_type": "alert", "record_id": alert["_id"], "reason": reason}
-            self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(purged_event))
-            self.alerts.delete(alert["_id"])
-            purged += 1
+        """Delete what is due, page after page, until nothing is left or ``PURGE_MAX_PER_RUN`` alerts
+        are gone (the next run goes on); returns how many were deleted."""
+        most, purged = int(self.config.get("PURGE_MAX_PER_RUN") or 20000), 0
+        while purged < most:
+            wanted = min(PURGE_PAGE, most - purged)
+            page = self.alerts.due_for_purge(record_class, self.now(), limit=wanted)
+            for alert in page:
+                self._purge_one(alert)
+            purged += len(page)
+            if len(page) < wanted:
+                break
         return purged
+
+    def _purge_one(self, alert: dict) -> None:
+        """Audit the tombstone (once: the event id is the alert's), announce ``record_purged``, delete."""
+        retention = alert.get("retention") or {}
+        reason = f"{retention.get('rule')} retention {retention.get('jurisdiction') or ''}".strip()
+        self.audit.record(
+            "alert.purge",
+            "allowed",
+            record_type="alert",
+            record_ids=[alert["_id"]],
+            details={"reason": reason, "content_hash": content_hash(alert)},
+            event_id=f"alert.purge-{alert['_id']}",
+        )
+        purged_event = {"record_type": "alert", "record_id": alert["_id"], "reason": reason}
+        self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(purged_event))
+        self.alerts.delete(alert["_id"])
 
     def _publish_all(self, alerts: list[dict]) -> None:
         """Announce ``alert_received`` for each alert; clear the outbox flag of those confirmed, at once."""

@@ -197,6 +197,10 @@ def test_C19_the_retention_timer_deletes_expired_reads_and_announces_it(intake, 
     hit = rpc.create_alert(alpr(hotlist="stolen"), NH)["alert"]
     held = rpc.create_alert(alpr(), NH)["alert"]
     alerts.update_one({"_id": held["id"]}, {"$set": {"legal_hold": "HOLD-1"}})
+    linked = rpc.create_alert(alpr(), NH)["alert"]  # named by a case, status left as it was
+    alerts.update_one({"_id": linked["id"]}, {"$set": {"case_ids": ["case-1"]}})
+    unlinked = rpc.create_alert(alpr(), NH)["alert"]  # its case was purged (C16): nothing holds it
+    alerts.update_one({"_id": unlinked["id"]}, {"$set": {"case_ids": []}})
     assert read["purge_after"] == "2026-01-05T22:17:00+00:00" and hit.get("purge_after") is None
     connection, queue = _listen(base_config, "record_purged")
     try:
@@ -204,7 +208,8 @@ def test_C19_the_retention_timer_deletes_expired_reads_and_announces_it(intake, 
         with entrypoint_hook(intake, "purge_expired_reads") as purge:
             assert purge() >= 1
         assert alerts.find_one({"_id": read["id"]}) is None and alerts.find_one({"_id": hit["id"]})
-        assert alerts.find_one({"_id": held["id"]})
+        assert alerts.find_one({"_id": held["id"]}) and alerts.find_one({"_id": linked["id"]})
+        assert alerts.find_one({"_id": unlinked["id"]}) is None
         purged = [queue.get(no_ack=True) for _ in range(20)]
         ids = {message.payload["record_id"] for message in purged if message}
         assert read["id"] in ids and hit["id"] not in ids

@@ -135,7 +135,7 @@ class FakeAlerts:
         return doc
 
     def due_for_purge(self, record_class, now, limit=500):
-        return [
+        due = [
             d
             for d in self.docs.values()
             if d["record_class"] == record_class
@@ -143,8 +143,9 @@ class FakeAlerts:
             and d["purge_after"] <= now
             and d["status"] != "promoted"
             and not d.get("legal_hold")
-            and not d.get("case_id")
+            and not d.get("case_ids")
         ]
+        return due[:limit]
 
     def delete(self, alert_id):
         self.docs.pop(alert_id, None)

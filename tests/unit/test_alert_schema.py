@@ -37,7 +37,10 @@ def test_each_required_payload_field_is_named_when_missing(source, field):
     assert field in error.value.messages["payload"]
 
 
-@pytest.mark.parametrize("field", ["source", "source_system", "source_event_id", "occurred_at", "payload"])
+ENVELOPE_REQUIRED = ["source", "source_system", "source_event_id", "occurred_at", "payload"]
+
+
+@pytest.mark.parametrize("field", ENVELOPE_REQUIRED)
 def test_each_required_field_is_named_when_missing(field):
     body = {**BASE, "source": "alpr", "payload": VALID["alpr"]}
     del body[field]
@@ -112,11 +115,11 @@ def test_each_source_names_an_oversized_payload_value(source, field, value):
     assert field in error.value.messages["payload"]
 
 
-@pytest.mark.parametrize(
-    "field,value",
-    [("source", "drone"), ("source_system", "s" * 201), ("source_event_id", 5), ("priority", "urgent"),
-     ("location", {"lat": 91, "lon": 0}), ("notes", "n" * 5001), ("payload", "plate")],
-)  # fmt: skip
+ENVELOPE_BAD = [("source", "drone"), ("source_system", "s" * 201), ("source_event_id", 5), ("priority", "urgent"),
+                ("location", {"lat": 91, "lon": 0}), ("notes", "n" * 5001), ("payload", "plate")]  # fmt: skip
+
+
+@pytest.mark.parametrize("field,value", ENVELOPE_BAD)
 def test_envelope_fields_of_the_wrong_type_or_size_are_named(field, value):
     with pytest.raises(ValidationError) as error:
         load_alert({**BASE, "source": "alpr", "payload": VALID["alpr"], field: value})
@@ -141,3 +144,59 @@ def test_what_the_store_would_refuse_is_422_not_a_503(extra):
     with pytest.raises(ValidationError) as raised:
         load_alert(body)
     assert "_schema" in raised.value.messages
+
+
+NESTED_EXTRAS = {
+    "alpr vehicle": (
+        "alpr",
+        {"vehicle": {"make": "Nissan", "body_style": "sedan"}},
+        {"vehicle": {"body_style": "sedan"}},
+    ),
+    "face candidate": (
+        "face",
+        {"candidate": {"name": "John Doe", "gallery": "state-dl"}},
+        {"candidate": {"gallery": "state-dl"}},
+    ),
+    "cad subjects": (
+        "cad",
+        {"subjects": [{"type": "person", "name": "A"}, {"type": "person", "name": "B", "eyes": "brown"}]},
+        {"subjects": {"1": {"eyes": "brown"}}},
+    ),
+    "database subject": (
+        "database",
+        {"subject": {"type": "vehicle", "plate": "XYZ987", "body_style": "suv"}},
+        {"subject": {"body_style": "suv"}},
+    ),
+    "tip subjects": (
+        "tip",
+        {"subjects": [{"type": "phone", "number": "+17135550100", "carrier": "x"}]},
+        {"subjects": {"0": {"carrier": "x"}}},
+    ),
+}
+
+
+@pytest.mark.parametrize("source,extra,kept", NESTED_EXTRAS.values(), ids=list(NESTED_EXTRAS))
+def test_unknown_nested_payload_fields_are_kept_under_their_path(source, extra, kept):
+    alert = load_alert({**BASE, "source": source, "payload": {**VALID[source], **extra, "vendor_flag": 1}})
+    assert alert["payload"]["source_payload"] == {**kept, "vendor_flag": 1}
+    for field, value in extra.items():
+        assert alert["payload"][field] != value  # the declared object holds only declared fields
+
+
+def test_an_unknown_location_field_is_kept_in_the_alerts_source_payload():
+    body = {**BASE, "location": {"lat": 29.76, "lon": -95.36, "heading": 182.5}, "source": "alpr"}
+    alert = load_alert({**body, "payload": VALID["alpr"], "source_payload": {"location": {"fix": "gps"}}})
+    assert alert["location"] == {"lat": 29.76, "lon": -95.36}
+    assert alert["source_payload"] == {"location": {"fix": "gps", "heading": 182.5}}
+
+
+@pytest.mark.parametrize("candidate", [{}, {"dob": "1990-01-01"}, {"name": " ", "state_id": "TX1"}])
+def test_a_face_candidate_must_name_someone(candidate):
+    with pytest.raises(ValidationError) as error:
+        load_alert({**BASE, "source": "face", "payload": {**VALID["face"], "candidate": candidate}})
+    assert "name" in error.value.messages["payload"]["candidate"]
+
+
+def test_a_face_candidate_may_be_named_by_subject_id_alone():
+    alert = load_alert({**BASE, "source": "face", "payload": {**VALID["face"], "candidate": {"subject_id": "g-1"}}})
+    assert alert["payload"]["candidate"] == {"subject_id": "g-1"}

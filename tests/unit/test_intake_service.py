@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from nameko.testing.services import worker_factory
 
+from casewire.alerts import DISMISS_REASONS
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.intake.deadlines import TriageDeadlines
+from services.intake.retention import PurgeTimer
 from services.intake.service import IntakeService
 from tests.unit.intake_fakes import FakeAlerts
 
@@ -244,9 +246,17 @@ def test_dismissal_reasons_come_from_the_controlled_list(service, alert_id):
     with pytest.raises(InvalidInput) as error:
         service.dismiss_alert(alert_id, {"reason": "bored"}, CONTEXT)
     assert "reason" in error.value.errors
+
+
+@pytest.mark.parametrize("reason", DISMISS_REASONS)
+@pytest.mark.parametrize("text", [None, " "])
+def test_every_dismissal_needs_text_saying_why(service, alert_id, reason, text):
+    """Issue 11: a reason from a controlled list plus text (API.md's ``{"reason"}`` alone is a 422)."""
+    body = {"reason": reason} if text is None else {"reason": reason, "text": text}
     with pytest.raises(InvalidInput) as error:
-        service.dismiss_alert(alert_id, {"reason": "other"}, CONTEXT)
-    assert "text" in error.value.errors
+        service.dismiss_alert(alert_id, body, CONTEXT)
+    assert set(error.value.errors) == {"text"}
+    assert service.alerts.docs[alert_id]["status"] == "new"
 
 
 def test_notes_are_logged_in_any_status(service, alert_id):
@@ -387,6 +397,55 @@ def test_C19_new_hampshire_reads_are_deleted_three_minutes_after_capture(service
     assert audit.args[0] == "alert.purge" and len(audit.kwargs["details"]["content_hash"]) == 64
 
 
+def _nh_reads(service, count):
+    reads = [read(f"nh-{n}", plate=f"NH{n:05d}") for n in range(count)]
+    context = {**CONTEXT, "actor": {**CONTEXT["actor"], "agency": "NH0000000"}}
+    results = service.create_alerts(reads, context)["results"]
+    assert {result["status"] for result in results} == {201}
+
+
+def test_C19_one_sweep_purges_page_after_page_until_nothing_is_due(service, clock):
+    _nh_reads(service, 1100)  # more than two pages of 500
+    clock.at = NOW + timedelta(minutes=3)
+    assert service.purge_expired_reads() == 1100 and service.alerts.docs == {}
+    purges = [call for call in service.audit.record.call_args_list if call.args[0] == "alert.purge"]
+    assert len({call.kwargs["event_id"] for call in purges}) == 1100
+    assert all(call.kwargs["event_id"] == f"alert.purge-{call.kwargs['record_ids'][0]}" for call in purges)
+
+
+def test_C19_one_sweep_stops_at_its_bound_and_the_next_goes_on(service, clock):
+    service.config["PURGE_MAX_PER_RUN"] = 700
+    _nh_reads(service, 1100)
+    clock.at = NOW + timedelta(minutes=3)
+    assert service.purge_expired_reads() == 700 and len(service.alerts.docs) == 400
+    assert service.purge_expired_reads() == 400 and service.alerts.docs == {}
+
+
+class _Container:
+    def __init__(self, config):
+        self.config = config
+
+
+@pytest.mark.parametrize(
+    "config,interval",
+    [({}, 10), ({"ALPR_PURGE_SECONDS": "5"}, 5),
+     ({"ALPR_PURGE_SECONDS": 60, "ALPR_RETENTION_PROFILES": {"ME": "21d"}}, 60)],
+)  # fmt: skip
+def test_C19_the_sweep_runs_more_often_than_the_smallest_profile(config, interval):
+    timer = PurgeTimer()
+    timer.container = _Container(config)
+    timer.setup()
+    assert timer.interval == interval and timer.eager is True
+
+
+@pytest.mark.parametrize("seconds", [180, 600, 0])
+def test_C19_a_sweep_interval_as_long_as_the_smallest_profile_stops_intake(seconds):
+    timer = PurgeTimer()
+    timer.container = _Container({"ALPR_PURGE_SECONDS": seconds, "ALPR_RETENTION_PROFILES": {"NH": "3m"}})
+    with pytest.raises(ValueError, match="ALPR_PURGE_SECONDS"):
+        timer.setup()
+
+
 @pytest.mark.parametrize("state,days", [("ME", 21), ("MN", 60), ("TN", 90)])
 def test_C19_each_jurisdiction_keeps_reads_for_its_profile(service, clock, state, days):
     alert = _submit(service, read(f"{state}-1"), f"{state}0000000")
@@ -402,7 +461,7 @@ def test_C19_reads_linked_to_a_case_or_on_hold_are_kept(service, clock):
     linked = _submit(service, read("nh-3", plate="LNK0001"), "NH0000000")
     service.alerts.docs[promoted["id"]]["status"] = "promoted"
     service.alerts.docs[held["id"]]["legal_hold"] = "HOLD-2026-01"
-    service.alerts.docs[linked["id"]]["case_id"] = "case-1"
+    service.alerts.docs[linked["id"]]["case_ids"] = ["case-1"]  # linked, though a purge left it unpromoted
     clock.at = NOW + timedelta(days=1)
     assert service.purge_expired_reads() == 0 and len(service.alerts.docs) == 3
 

@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from gateway.auth import Identity
+from gateway.app import create_app
+from gateway.auth import Identity, mint_dev_token
 from gateway.outcomes import combine, project, to_csv
 from gateway.permissions import PERMISSIONS, allowed
 from gateway.visibility import Visibility
@@ -48,10 +49,49 @@ def test_an_overdue_alert_without_a_unit_reaches_every_supervisor_of_the_agency(
     assert sees("sam", "supervisor", "rtcc", event=event) and not sees("ann", "analyst", "rtcc", event=event)
 
 
-def test_metrics_are_for_supervisors_and_admins_and_the_aging_queue_for_supervisors():
-    assert PERMISSIONS["metrics.read"] == {"supervisor", "admin"}
+def test_metrics_and_the_aging_queue_are_for_supervisors_and_admins():
+    """API.md, Outcomes (supervisor, admin)."""
+    assert PERMISSIONS["metrics.read"] == PERMISSIONS["alert.overdue"] == {"supervisor", "admin"}
     assert not allowed(("analyst", "detective", "auditor", "source"), "metrics.read")
-    assert allowed(("supervisor",), "alert.overdue") and not allowed(("analyst",), "alert.overdue")
+    assert not allowed(("analyst", "detective", "auditor", "source"), "alert.overdue")
+
+
+class Recorder:
+    """Stands in for the gateway's audit trail and RPC client."""
+
+    def __init__(self):
+        self.events, self.calls = [], []
+
+    def record(self, action, outcome, actor=None, **fields):
+        self.events.append((action, outcome))
+
+    def call(self, service, method, *args):
+        self.calls.append((service, method, *args))
+        return {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    "role, path, status, audited",
+    [
+        ("admin", "/api/v1/alerts?overdue=true", 200, ("alert.overdue", "allowed")),
+        ("supervisor", "/api/v1/alerts?overdue=True&limit=5", 200, ("alert.overdue", "allowed")),
+        ("analyst", "/api/v1/alerts?overdue=true", 403, ("alert.overdue", "denied")),
+        ("admin", "/api/v1/alerts", 403, ("alert.list", "denied")),  # admins do not read the alert list
+        ("admin", "/api/v1/alerts?overdue=false", 403, ("alert.list", "denied")),
+        ("analyst", "/api/v1/alerts?overdue=false", 200, ("alert.list", "allowed")),
+    ],
+)
+def test_the_aging_queue_is_guarded_by_alert_overdue_and_the_list_by_alert_list(role, path, status, audited):
+    secret = "unit-test-secret-of-at-least-32-bytes-long"
+    app = create_app({"DEV_JWT_SECRET": secret})
+    app.extensions["audit"] = app.extensions["rpc"] = recorder = Recorder()
+    token = mint_dev_token(secret, "dana", [role], agency="TX0000000", unit="rtcc")
+    response = app.test_client().get(path, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == status, response.json
+    assert recorder.events[0] == audited
+    if status == 200 and "overdue=t" in path.lower():
+        [(_, method, query, _context)] = recorder.calls
+        assert method == "list_alerts" and query["overdue"] is True and query["agency"] == "TX0000000"
 
 
 FUNNEL = {

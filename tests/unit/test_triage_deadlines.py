@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from nameko.testing.services import worker_factory
 
-from casewire.errors import InvalidInput
+from casewire.errors import InvalidInput, Unavailable
+from casewire.vendors import adapt
 from services.intake.deadlines import TriageDeadlines
 from services.intake.service import IntakeService
 from tests.unit.intake_fakes import FakeAlerts
@@ -257,3 +258,59 @@ def test_a_dismissal_needs_a_reason_from_the_list_and_words(service, body):
         service.dismiss_alert(alert["id"], body, ALICE)
     assert set(error.value.errors) & {"reason", "text"}
     assert service.alerts.docs[alert["id"]]["status"] == "new"
+
+
+@pytest.mark.parametrize(
+    "code,priority,minutes",
+    [("V", "critical", 5), ("L", "critical", 5), ("F", "critical", 5), ("W", "critical", 5), ("M", "high", 30),
+     ("S", "normal", 120)],
+)  # fmt: skip
+def test_an_ncic_stolen_vehicle_or_wanted_hit_is_due_in_minutes(service, code, priority, minutes):
+    hit = {"hit_id": f"n-{code}", "hit_time": "2026-03-02T07:59:30Z", "plate": "XYZ987", "state": "TX",
+           "list_type": code, "camera_id": "cam-7", "location": {"lat": 29.7, "lon": -95.3}}  # fmt: skip
+    alert = submit(service, adapt("ncic", hit))
+    assert alert["priority"] == priority
+    assert datetime.fromisoformat(alert["triage_due"]) == NOW + timedelta(minutes=minutes)
+
+
+def escalation_audits(service):
+    return [call for call in service.audit.record.call_args_list if call.args[0] == "alert.escalate"]
+
+
+def test_an_alert_triaged_between_the_sweeps_query_and_its_claim_is_not_audited(service, clock):
+    alert = submit(service, hotlist_hit())
+    clock.advance(minutes=6)
+    stale = service.alerts.due_for_escalation(clock())  # what the sweep read...
+    service.dismiss_alert(alert["id"], {"reason": "false_read", "text": "8 read as B"}, BOB)  # ...then triage
+    service.alerts.due_for_escalation = lambda now, limit=500: stale
+    assert service.escalate_overdue() == 0
+    assert escalation_audits(service) == [] and overdue_events(service) == []
+
+
+def test_two_concurrent_sweeps_audit_and_announce_an_alert_once(service, clock):
+    alert = submit(service, hotlist_hit())
+    clock.advance(minutes=6)
+    stale = service.alerts.due_for_escalation(clock())  # both sweeps read the same due alerts
+    service.alerts.due_for_escalation = lambda now, limit=500: stale
+    assert service.escalate_overdue() + service.escalate_overdue() == 1
+    [audit] = escalation_audits(service)
+    assert audit.kwargs["record_ids"] == [alert["id"]] and audit.kwargs["event_id"] == f"alert.escalate-{alert['id']}"
+    assert len(overdue_events(service)) == 1
+
+
+def refuse_escalation_audits(action, *args, **kwargs):
+    if action == "alert.escalate":
+        raise Unavailable("the audit broker is down")
+
+
+def test_an_escalation_whose_audit_failed_is_audited_again_under_the_same_event_id(service, clock):
+    alert = submit(service, hotlist_hit())
+    clock.advance(minutes=6)
+    service.audit.record.side_effect = refuse_escalation_audits
+    assert service.escalate_overdue() == 1
+    assert overdue_events(service) == [] and service.alerts.docs[alert["id"]]["escalation_unpublished"]
+    service.audit.record.side_effect = None
+    clock.advance(seconds=11)
+    assert service.escalate_overdue() == 0  # nothing newly claimed; the outbox retries
+    assert [call.kwargs["event_id"] for call in escalation_audits(service)] == [f"alert.escalate-{alert['id']}"] * 2
+    assert len(overdue_events(service)) == 1 and "escalation_unpublished" not in service.alerts.docs[alert["id"]]

@@ -64,7 +64,8 @@ NCIC = {
 VALID = {"flock": FLOCK, "rekor": REKOR, "shotspotter": SHOTSPOTTER, "ncic": NCIC}
 
 REQUIRED = {
-    "flock": ["id", "timestamp", "label", "confidence", "device", "network", "device.name", "device.latitude"],
+    "flock": ["id", "timestamp", "label", "confidence", "device", "network", "device.name", "device.latitude",
+              "device.longitude", "network.name"],
     "rekor": ["data_type", "agent_uid", "epoch_time", "alert_list", "group", "group.best_plate_number",
               "group.camera_id", "group.gps_latitude", "group.gps_longitude"],
     "shotspotter": ["id", "datetime", "rounds", "type", "latitude", "longitude"],
@@ -89,7 +90,7 @@ def _edit(body: dict, path: str, value=None, delete=False) -> dict:
     *parents, leaf = path.split(".")
     target = body
     for part in parents:
-        target = target[part]
+        target = target[int(part)] if isinstance(target, list) else target[part]
     if delete:
         del target[leaf]
     else:
@@ -168,7 +169,8 @@ def test_rekor_alpr_alert_mapping():
     assert (payload["plate"], payload["plate_state"], payload["camera_id"]) == ("ABC1234", "TX", "1234")
     assert payload["hotlist"] == "Stolen Vehicles" and payload["hotlist_reason"] == "Reported stolen 2026-01-02"
     assert payload["vehicle"] == {"make": "toyota", "color": "silver"}
-    assert alert["source_payload"]["travel_direction"] == 182.5 and alert["source_payload"]["region"] == "us-tx"
+    assert alert["source_payload"]["group"] == {"travel_direction": 182.5}
+    assert alert["source_payload"]["region"] == "us-tx"
 
 
 def test_rekor_without_a_group_uuid_keys_on_camera_and_time():
@@ -198,3 +200,20 @@ def test_ncic_list_type_codes(code, hit_type):
 def test_ncic_hit_without_a_location_is_still_an_alert():
     alert = load_alert(adapt("ncic", _edit(NCIC, "location", delete=True)))
     assert "location" not in alert
+
+
+NESTED_EXTRAS = {
+    "flock device": ("flock", "device.model", "Falcon"),
+    "flock network": ("flock", "network.region", "south"),
+    "rekor group": ("rekor", "group.travel_direction", 182.5),
+    "rekor vehicle": ("rekor", "group.vehicle.body_type", [{"name": "sedan"}]),
+    "rekor candidate": ("rekor", "group.vehicle.color.0.rank", 1),
+    "ncic location": ("ncic", "location.heading", 90),
+}
+
+
+@pytest.mark.parametrize("vendor,path,value", NESTED_EXTRAS.values(), ids=list(NESTED_EXTRAS))
+def test_unknown_nested_vendor_fields_are_kept_under_their_path(vendor, path, value):
+    """A list item's extras are keyed by its position (``group.vehicle.color.0.rank``)."""
+    alert = load_alert(adapt(vendor, _edit(VALID[vendor], path, value)))
+    assert _error_at(alert["source_payload"], path) == value
