@@ -30,10 +30,13 @@ FROM python:3.11.14-slim-bookworm
 LABEL org.opencontainers.image.title="casewire" \
       org.opencontainers.image.description="Casewire: case management for real time crime centers (gateway and services)" \
       org.opencontainers.image.licenses="Apache-2.0"
-# No compilers or package managers in the running image: pip goes too.
+# No compilers or package managers in the running image: pip goes too. The audit archive's directory
+# belongs to the service's user, so a volume mounted there (compose's named volume; in Kubernetes the
+# PersistentVolumeClaim, made writable by fsGroup) is writable.
 RUN python -m pip uninstall --yes pip \
     && groupadd --gid 10001 casewire \
-    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin casewire
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin casewire \
+    && install --directory --owner 10001 --group 10001 --mode 0750 /var/lib/casewire/audit-archive
 COPY --from=build /opt/casewire /opt/casewire
 COPY --from=build /app /app
 ENV PATH=/opt/casewire/bin:$PATH \

@@ -291,3 +291,18 @@ def test_every_service_exports_metrics_to_prometheus_and_only_to_it(docs, target
     assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/component": "service"}}
     assert [p["port"] for p in policy["ingress"][0]["ports"]] == [port]
     assert policy["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_C24_the_audit_archive_is_a_shared_writable_volume_at_AUDIT_ARCHIVE_DIR(docs, target):
+    """The root filesystem is read-only: archives need a volume, shared by every audit replica."""
+    archive_dir = of_kind(docs[target], "ConfigMap")["casewire-settings"]["data"]["AUDIT_ARCHIVE_DIR"]
+    spec = pod_spec(of_kind(docs[target], "Deployment")["audit"])
+    mounts = {m["mountPath"]: m for m in spec["containers"][0]["volumeMounts"]}
+    assert archive_dir in mounts and not mounts[archive_dir].get("readOnly"), mounts
+    volume = {v["name"]: v for v in spec["volumes"]}[mounts[archive_dir]["name"]]
+    claim = of_kind(docs[target], "PersistentVolumeClaim")[volume["persistentVolumeClaim"]["claimName"]]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"], "every audit replica writes archives"
+    assert spec["securityContext"]["fsGroup"] == 10001, "fsGroup makes the volume writable for uid 10001"
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]["audit"]
+    assert any(volume.endswith(f":{archive_dir}") for volume in compose["volumes"])
