@@ -306,3 +306,26 @@ def test_C24_the_audit_archive_is_a_shared_writable_volume_at_AUDIT_ARCHIVE_DIR(
     assert spec["securityContext"]["fsGroup"] == 10001, "fsGroup makes the volume writable for uid 10001"
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]["audit"]
     assert any(volume.endswith(f":{archive_dir}") for volume in compose["volumes"])
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_webhook_deliveries_have_their_own_narrow_egress_path_from_cases_only(docs, target):
+    """Default-deny would drop every webhook POST; one named policy opens HTTPS to set ranges, for cases only."""
+    policy = of_kind(docs[target], "NetworkPolicy")["casewire-webhooks"]["spec"]
+    selector = policy["podSelector"]["matchLabels"]
+    senders = [
+        name for name, d in of_kind(docs[target], "Deployment").items() if selector.items() <= pod_labels(d).items()
+    ]
+    assert senders == ["cases"]
+    assert policy["policyTypes"] == ["Egress"]
+    assert [p["port"] for p in policy["egress"][0]["ports"]] == [443]
+    assert all("ipBlock" in peer for peer in policy["egress"][0]["to"])
+
+
+def test_the_gateways_database_is_configured_and_backed_up():
+    """The gateway writes the stream buffer to GATEWAY_DATABASE: it is data, not a /readyz check."""
+    settings = yaml.safe_load((REPO / "k8s" / "base" / "settings.yaml").read_text())["data"]
+    assert settings["GATEWAY_DATABASE"] == load_config(REPO / "gateway" / "config.yaml")["GATEWAY_DATABASE"]
+    backups = (REPO / "docs" / "operations.md").read_text().split("## Backups", 1)[1].split("\n## ", 1)[0]
+    for database in ("INTAKE", "ENTITIES", "CASES", "AUDIT", "GATEWAY"):
+        assert f"`{settings[database + '_DATABASE']}`" in backups, database
