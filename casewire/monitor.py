@@ -87,6 +87,7 @@ class Monitor(DependencyProvider):
         if port not in (None, ""):
             self.server, _ = start_http_server(int(port))
         self.started = {}
+        self.beating = None
         add_request_id_filter()
 
     def _setting(self, key: str):
@@ -96,7 +97,8 @@ class Monitor(DependencyProvider):
         self.beating = self.container.spawn_managed_thread(self._beat)
 
     def stop(self):
-        self.beating.kill()
+        if self.beating is not None:  # None when the container stops before it started
+            self.beating.kill()
         self.heartbeat.unlink(missing_ok=True)
         if self.server is not None:
             self.server.shutdown()
