@@ -4,11 +4,11 @@
 #   a service:              nameko run --config services/<name>/config.yaml services.<name>.service
 #   an exec probe:          python -m casewire probe <name>
 # Python dependencies come from requirements.lock (every one pinned with its hashes, pip --require-hashes).
-# The base is pinned to an exact Python patch release and Debian release; agencies that mirror images
-# pin it by digest too (python:3.11.14-slim-bookworm@sha256:...), see docs/operations.md.
+# The base is pinned to an exact Python patch release, Debian release and the digest of its
+# multi-architecture index (docs/operations.md, "Base"); agencies that mirror it use their mirror's digest.
 # checkov:skip=CKV_DOCKER_2: one image runs six different processes; health is checked by the orchestrator's probes (/healthz and /readyz for the gateway, `python -m casewire probe <service>` for a service), not by one HEALTHCHECK
 
-FROM python:3.11.14-slim-bookworm AS build
+FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -26,14 +26,19 @@ COPY gateway /app/gateway
 COPY services /app/services
 RUN /opt/casewire/bin/python -m compileall -q /app
 
-FROM python:3.11.14-slim-bookworm
+FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 LABEL org.opencontainers.image.title="casewire" \
       org.opencontainers.image.description="Casewire: case management for real time crime centers (gateway and services)" \
       org.opencontainers.image.licenses="Apache-2.0"
-# No compilers or package managers in the running image: pip goes too.
-RUN python -m pip uninstall --yes pip \
+# No compilers or package managers in the running image: the base's own pip, setuptools and wheel go
+# (Casewire runs from /opt/casewire, whose setuptools, pinned in requirements.lock, gives nameko's CLI
+# its pkg_resources; nothing runs the base's). The audit archive's directory
+# belongs to the service's user, so a volume mounted there (compose's named volume; in Kubernetes the
+# PersistentVolumeClaim, made writable by fsGroup) is writable.
+RUN python -m pip uninstall --yes setuptools wheel pip \
     && groupadd --gid 10001 casewire \
-    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin casewire
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin casewire \
+    && install --directory --owner 10001 --group 10001 --mode 0750 /var/lib/casewire/audit-archive
 COPY --from=build /opt/casewire /opt/casewire
 COPY --from=build /app /app
 ENV PATH=/opt/casewire/bin:$PATH \

@@ -174,14 +174,18 @@ def dlq_replay(amqp_uri, ids, replay_all):
 
 @main.command()
 @click.argument("service", type=click.Choice(["intake", "entities", "search", "cases", "audit"]))
-@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the service's answer.")
-@click.option("--live", is_flag=True, help="Liveness: pass when the service answers, even if a backend is down.")
-def probe(service, timeout, live):
-    """Exit 0 when SERVICE answers its health RPC with every backend up, else 1 (an exec probe)."""
-    from casewire.probe import probe as run_probe
-    from casewire.probe import service_amqp_uri
+@click.option("--live", is_flag=True, help="Liveness: pass on a fresh heartbeat, even if a backend is down.")
+@click.option("--max-age", default=60.0, show_default=True, help="Seconds after which a heartbeat is stale.")
+def probe(service, live, max_age):
+    """Exit 0 when this pod's SERVICE process wrote a fresh heartbeat with every backend up, else 1.
 
-    healthy, why = run_probe(service_amqp_uri(service), service, timeout, live)
+    An exec probe: it reads the heartbeat file the process itself writes (HEARTBEAT_DIR, default /tmp),
+    so it checks the process in its own container, not any replica that answers RPC.
+    """
+    from casewire.probe import heartbeat_dir, heartbeat_path
+    from casewire.probe import probe as run_probe
+
+    healthy, why = run_probe(heartbeat_path(heartbeat_dir(), service), service, max_age, live)
     click.echo(why, err=not healthy)
     raise SystemExit(0 if healthy else 1)
 

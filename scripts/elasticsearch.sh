@@ -18,6 +18,8 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+COMPONENT=elasticsearch
+source "$SCRIPT_DIR/lib.sh"  # apt_install
 REPO_ROOT="$(dirname "$SCRIPT_DIR")"
 LAUNCHER_DIR="$REPO_ROOT/tools/es-launcher"
 TARGET_DIR="$LAUNCHER_DIR/target"
@@ -56,6 +58,11 @@ is_built() {
 }
 
 cmd_install() {
+  # Debian's packages when missing: curl (the health check), Maven (builds tools/es-launcher) and, with
+  # no JDK named by ES_JAVA_HOME or JAVA_HOME nor on PATH, Java 17.
+  command -v curl >/dev/null 2>&1 || apt_install curl
+  command -v mvn >/dev/null 2>&1 || apt_install maven
+  [[ -n "${ES_JAVA_HOME:-${JAVA_HOME:-}}" ]] || command -v java >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless
   command -v mvn >/dev/null 2>&1 || die "maven (mvn) is required to build tools/es-launcher"
   mkdir -p "$ES_HOME"
   # Serialize concurrent installs (e.g. parallel test runners calling `start`).

@@ -66,7 +66,8 @@ backend_flags() {
 
 install() {
   [ -x "$BIN" ] && return 0
-  command -v go >/dev/null || die "Go is needed to build FerretDB"
+  # Not installed from Debian: FerretDB 1.24 needs Go 1.24, Debian 12's golang-go is 1.19.
+  command -v go >/dev/null || die "Go 1.24 or newer is needed to build FerretDB (https://go.dev/doc/install)"
   log "building FerretDB $VERSION from the Go module proxy"
   local src work
   src="$(go mod download -json "github.com/FerretDB/FerretDB@$VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"

@@ -12,8 +12,12 @@ TOOLS="$(scripts/deploy-tools.sh | tail -n 1)"
 TEST_ONLY='^(pytest|ruff|iniconfig|pluggy|schemathesis|hypothesis|hypothesis-graphql|graphql-core|harfile|jsonschema_rs|pyrate-limiter|sortedcontainers|anyio)=='
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# The image's setuptools (nameko 2.14's CLI needs its pkg_resources, so below 81) is one without
+# CVE-2024-6345 and CVE-2025-47273, whatever the development pin in requirements.txt says.
+IMAGE_SETUPTOOLS="setuptools==80.9.0"
 {
-  grep -viE "$TEST_ONLY" requirements.txt
+  grep -viE "$TEST_ONLY" requirements.txt | grep -v '^setuptools=='
+  echo "$IMAGE_SETUPTOOLS"
   # Builds nameko's source distribution in the image (pip install --no-build-isolation).
   echo "wheel==0.45.1"
 } > "$work/runtime.in"

@@ -11,7 +11,11 @@ PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || die "Python 3.11 is required"
 
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+# Debian splits venv's ensurepip into python3.11-venv; a Python built from source has it already.
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -c 'import ensurepip' 2>/dev/null || apt_install python3.11-venv
+  "$PYTHON" -m venv "$VENV"
+fi
 want="$(cat "$REPO_ROOT/requirements.txt" "$REPO_ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   log "installing Python dependencies into .venv"

@@ -23,6 +23,7 @@ export PATH="/usr/lib/rabbitmq/bin:$PATH:/usr/sbin"
 
 install() {
   apt_install rabbitmq-server
+  stop_system_node
   mkdir -p "$HERE/mnesia" "$HERE/log"
   # Loopback only; the guest user may then connect (it is refused from other hosts anyway).
   cat > "$HERE/rabbitmq.conf" <<CONF
@@ -33,6 +34,26 @@ CONF
   [ -f "$HERE/enabled_plugins" ] || echo "[]." > "$HERE/enabled_plugins"
 }
 
+# Debian's package starts its own system node (rabbit@<host>, user rabbitmq) on 5672 when installed
+# and at every boot. Casewire runs its own node in the state folder instead, so the system one is
+# stopped and kept from starting again. Idempotent: does nothing once it is stopped and disabled.
+stop_system_node() {
+  if [ -d /run/systemd/system ]; then
+    if systemctl --quiet is-enabled rabbitmq-server 2>/dev/null || systemctl --quiet is-active rabbitmq-server; then
+      log "stopping and disabling the system rabbitmq-server (systemd)"
+      as_root systemctl disable --now rabbitmq-server >/dev/null 2>&1 || die "could not stop the system rabbitmq-server"
+    fi
+  elif pgrep -u rabbitmq -f beam >/dev/null 2>&1; then
+    # No systemd (a container): the package's init script started it. A clean environment, so the
+    # script stops its own node, never this script's (RABBITMQ_NODENAME and friends are exported here).
+    log "stopping the system rabbitmq-server (init script)"
+    as_root env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin service rabbitmq-server stop >/dev/null 2>&1 \
+      || as_root env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin invoke-rc.d rabbitmq-server stop >/dev/null 2>&1 || true
+    as_root update-rc.d rabbitmq-server disable >/dev/null 2>&1 || true
+    wait_until 60 "the system rabbitmq-server to stop" bash -c "! pgrep -u rabbitmq -f beam >/dev/null"
+  fi
+}
+
 healthy() { rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; }
 
 # Stops the wait early when the server process has died.
@@ -41,8 +62,8 @@ up_or_dead() { ! pid_alive "$HERE/server.pid" || { port_open 127.0.0.1 "$PORT" &
 start() {
   install
   if port_open 127.0.0.1 "$PORT" && healthy; then log "already running on 127.0.0.1:$PORT"; return 0; fi
-  # The Debian package may have started a system node on the same port: stop it.
-  if port_open 127.0.0.1 "$PORT"; then die "port $PORT is taken by another process"; fi
+  # install stopped the Debian package's system node; anything else on the port is not ours to stop.
+  if port_open 127.0.0.1 "$PORT"; then die "port $PORT is taken by another process (see: ss -ltnp 'sport = :$PORT')"; fi
   log "starting on 127.0.0.1:$PORT"
   nohup rabbitmq-server >"$HERE/log/console.log" 2>&1 &
   echo $! > "$HERE/server.pid"

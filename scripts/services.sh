@@ -22,6 +22,7 @@ gateway_up() { curl -fsS "http://127.0.0.1:$GATEWAY_PORT/healthz" >/dev/null 2>&
 all_ready() { curl -fsS "http://127.0.0.1:$GATEWAY_PORT/readyz" >/dev/null 2>&1; }
 
 start() {
+  command -v curl >/dev/null 2>&1 || apt_install curl  # the readiness checks below
   mkdir -p "$RUN"
   cd "$REPO_ROOT"
   for s in "${SERVICES[@]}"; do

@@ -12,6 +12,7 @@ from casewire.batching import consume_batch
 from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.mongo import MongoStore
+from casewire.monitor import Monitor
 from casewire.rpc import rpc
 from services.audit import chain
 from services.audit.checkpoints import DEFAULT_INTERVAL, INTERVAL_KEY, record_checkpoint
@@ -29,6 +30,7 @@ class AuditService:
     retired = MongoStore(RetiredSegments)
     notary = CheckpointKey()
     config = Config()
+    monitor = Monitor()
     now = Clock()
 
     @consume_batch(audit_queue, config_prefix="AUDIT")

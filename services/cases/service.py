@@ -11,6 +11,7 @@ from nameko.rpc import RpcProxy
 from casewire.audit import AuditLog
 from casewire.clock import Clock
 from casewire.mongo import MongoStore
+from casewire.monitor import Monitor
 from casewire.rpc import rpc
 from services.cases import content, exporting, linking, notify, outcomes, oversight, purge, release, workflow
 from services.cases.dependencies import CaseStore, ContentStore, OversightStore, WebhookStore
@@ -39,6 +40,7 @@ class CasesService(
     audit = AuditLog()
     now = Clock()
     config = Config()
+    monitor = Monitor()
     entities_rpc = RpcProxy("entities")
     intake_rpc = RpcProxy("intake")
     audit_rpc = RpcProxy("audit")

@@ -13,6 +13,7 @@ from casewire.entities import EntityIn, LinkIn
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
+from casewire.monitor import Monitor
 from casewire.rpc import rpc
 from services.entities import records
 from services.entities.dependencies import EntityStore
@@ -39,6 +40,7 @@ class EntitiesService:
     audit = AuditLog()
     now = Clock()
     config = Config()
+    monitor = Monitor()
 
     @event_handler(events.INTAKE, events.ALERT_RECEIVED)
     def handle_alert_received(self, payload: dict) -> None:

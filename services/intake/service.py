@@ -15,6 +15,7 @@ from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput, NotFound
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
+from casewire.monitor import Monitor
 from casewire.rpc import rpc
 from services.intake import identification, outcomes
 from services.intake.deadlines import Deadlines
@@ -53,6 +54,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     audit = AuditLog()
     now = Clock()
     config = Config()
+    monitor = Monitor()
     deadlines = Deadlines()
 
     @rpc(expected_exceptions=EXPECTED)

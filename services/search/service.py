@@ -8,6 +8,7 @@ from casewire import events
 from casewire.clock import Clock
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.messaging import event_handler
+from casewire.monitor import Monitor
 from casewire.rpc import rpc
 from services.search import finder, indexing
 from services.search.dependencies import SearchIndexProvider
@@ -24,6 +25,7 @@ class SearchService:
     index = SearchIndexProvider()
     dispatch = EventDispatcher()
     config = Config()
+    monitor = Monitor()
     now = Clock()
 
     @event_handler(events.INTAKE, events.ALERT_RECEIVED)

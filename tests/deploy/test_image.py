@@ -9,6 +9,9 @@ TEST_ONLY = {"pytest", "ruff", "iniconfig", "pluggy"}
 # schemathesis (the fuzz run in tests/faults) and what it alone brings in
 TEST_ONLY |= {"schemathesis", "hypothesis", "hypothesis-graphql", "graphql-core", "harfile", "jsonschema-rs"}
 TEST_ONLY |= {"pyrate-limiter", "sortedcontainers", "anyio"}
+# Fixed CVE-2024-6345 (< 70.0) and CVE-2025-47273 (< 78.1.1); below 81, which drops the pkg_resources
+# that nameko 2.14's CLI imports.
+IMAGE_SETUPTOOLS = "80.9.0"
 
 
 def _instructions() -> list[tuple[str, str]]:
@@ -61,6 +64,7 @@ def test_the_lock_pins_every_runtime_requirement_at_the_same_version_with_hashes
     lock = (REPO / "requirements.lock").read_text()
     locked, wanted = _pins(REPO / "requirements.lock"), _pins(REPO / "requirements.txt")
     runtime = {name: version for name, version in wanted.items() if name not in TEST_ONLY}
+    runtime["setuptools"] = IMAGE_SETUPTOOLS  # scripts/lock.sh pins the image's own, fixed release
     assert {name: locked.get(name) for name in runtime} == runtime, (
         "run scripts/lock.sh after changing requirements.txt"
     )
@@ -78,3 +82,16 @@ def test_dockerignore_lets_in_only_what_the_image_needs():
     assert allowed == {"requirements.lock", "casewire", "gateway", "services"}
     copied = {args.split()[0] for op, args in _instructions() if op == "COPY" and not args.startswith("--from")}
     assert copied <= allowed
+
+
+def test_the_image_carries_no_setuptools_with_known_vulnerabilities():
+    version = tuple(int(part) for part in _pins(REPO / "requirements.lock")["setuptools"].split("."))
+    assert (78, 1, 1) <= version < (81,), "CVE-2025-47273 is fixed in 78.1.1; 81 removes pkg_resources"
+    assert IMAGE_SETUPTOOLS in (REPO / "scripts" / "lock.sh").read_text(), "lock.sh keeps the same pin"
+
+
+def test_the_final_stage_drops_the_base_images_own_packaging_tools():
+    instructions = _instructions()
+    final = instructions[[op for op, _ in instructions].index("FROM", 1) :]
+    runs = " ".join(args for op, args in final if op == "RUN")
+    assert re.search(r"pip uninstall --yes (?=.*setuptools)(?=.*wheel)(?=.*pip)", runs), runs

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from casewire.config import load_config
+from casewire.monitor import Monitor
 from tests.deploy.conftest import OVERLAYS, REPO, SERVICES, TARGETS, of_kind, pod_labels, pod_spec
 
 WORKLOADS = ("Deployment", "StatefulSet", "CronJob")
@@ -86,14 +87,25 @@ def test_casewire_image_is_pinned_to_a_version(docs, target):
                 assert re.search(r":\d+\.\d+\.\d+$|@sha256:", container["image"]), container["image"]
 
 
-def test_service_probes_call_their_own_health_rpc(docs):
+def test_service_probes_read_their_own_pods_heartbeat(docs):
+    """Not an RPC on the shared queue (any replica would answer): ``casewire probe`` reads this pod's
+    heartbeat, written by the Monitor every service class carries (tests/integration/test_probe.py)."""
+    from services.audit.service import AuditService
+    from services.cases.service import CasesService
+    from services.entities.service import EntitiesService
+    from services.intake.service import IntakeService
+    from services.search.service import SearchService
+
+    for service_class in (AuditService, CasesService, EntitiesService, IntakeService, SearchService):
+        assert isinstance(service_class.__dict__.get("monitor"), Monitor), service_class.__name__
     deployments = of_kind(docs["base"], "Deployment")
     for name in SERVICES:
         container = pod_spec(deployments[name])["containers"][0]
         ready = container["readinessProbe"]["exec"]["command"]
         live = container["livenessProbe"]["exec"]["command"]
-        assert ready[:5] == ["python", "-m", "casewire", "probe", name] and "--live" not in ready
-        assert live[:5] == ["python", "-m", "casewire", "probe", name] and "--live" in live
+        assert ready == ["python", "-m", "casewire", "probe", name]
+        assert live == ["python", "-m", "casewire", "probe", name, "--live"]
+        assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], "the heartbeat's own /tmp"
     gateway = pod_spec(deployments["gateway"])["containers"][0]
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
@@ -262,3 +274,58 @@ def test_production_trusts_elasticsearch_through_its_setting_not_by_replacing_ce
     for config in ("services/search/config.yaml", "gateway/config.yaml"):
         loaded = load_config(REPO / config, environ={"ELASTICSEARCH_CA_CERTS": "/etc/casewire/tls/ca.crt"})
         assert loaded["ELASTICSEARCH_CA_CERTS"] == "/etc/casewire/tls/ca.crt", config
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_every_service_exports_metrics_to_prometheus_and_only_to_it(docs, target):
+    settings = of_kind(docs[target], "ConfigMap")["casewire-settings"]["data"]
+    port = int(settings["METRICS_PORT"])
+    deployments = of_kind(docs[target], "Deployment")
+    for name in SERVICES:
+        template = deployments[name]["spec"]["template"]
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == str(port), name
+        assert template["metadata"]["labels"]["app.kubernetes.io/component"] == "service", name
+        ports = template["spec"]["containers"][0]["ports"]
+        assert {"name": "metrics", "containerPort": port, "protocol": "TCP"} in ports, name
+    policy = of_kind(docs[target], "NetworkPolicy")["services-from-monitoring"]["spec"]
+    assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/component": "service"}}
+    assert [p["port"] for p in policy["ingress"][0]["ports"]] == [port]
+    assert policy["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_C24_the_audit_archive_is_a_shared_writable_volume_at_AUDIT_ARCHIVE_DIR(docs, target):
+    """The root filesystem is read-only: archives need a volume, shared by every audit replica."""
+    archive_dir = of_kind(docs[target], "ConfigMap")["casewire-settings"]["data"]["AUDIT_ARCHIVE_DIR"]
+    spec = pod_spec(of_kind(docs[target], "Deployment")["audit"])
+    mounts = {m["mountPath"]: m for m in spec["containers"][0]["volumeMounts"]}
+    assert archive_dir in mounts and not mounts[archive_dir].get("readOnly"), mounts
+    volume = {v["name"]: v for v in spec["volumes"]}[mounts[archive_dir]["name"]]
+    claim = of_kind(docs[target], "PersistentVolumeClaim")[volume["persistentVolumeClaim"]["claimName"]]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"], "every audit replica writes archives"
+    assert spec["securityContext"]["fsGroup"] == 10001, "fsGroup makes the volume writable for uid 10001"
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]["audit"]
+    assert any(volume.endswith(f":{archive_dir}") for volume in compose["volumes"])
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_webhook_deliveries_have_their_own_narrow_egress_path_from_cases_only(docs, target):
+    """Default-deny would drop every webhook POST; one named policy opens HTTPS to set ranges, for cases only."""
+    policy = of_kind(docs[target], "NetworkPolicy")["casewire-webhooks"]["spec"]
+    selector = policy["podSelector"]["matchLabels"]
+    senders = [
+        name for name, d in of_kind(docs[target], "Deployment").items() if selector.items() <= pod_labels(d).items()
+    ]
+    assert senders == ["cases"]
+    assert policy["policyTypes"] == ["Egress"]
+    assert [p["port"] for p in policy["egress"][0]["ports"]] == [443]
+    assert all("ipBlock" in peer for peer in policy["egress"][0]["to"])
+
+
+def test_the_gateways_database_is_configured_and_backed_up():
+    """The gateway writes the stream buffer to GATEWAY_DATABASE: it is data, not a /readyz check."""
+    settings = yaml.safe_load((REPO / "k8s" / "base" / "settings.yaml").read_text())["data"]
+    assert settings["GATEWAY_DATABASE"] == load_config(REPO / "gateway" / "config.yaml")["GATEWAY_DATABASE"]
+    backups = (REPO / "docs" / "operations.md").read_text().split("## Backups", 1)[1].split("\n## ", 1)[0]
+    for database in ("INTAKE", "ENTITIES", "CASES", "AUDIT", "GATEWAY"):
+        assert f"`{settings[database + '_DATABASE']}`" in backups, database

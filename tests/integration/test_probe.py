@@ -1,20 +1,32 @@
-"""``casewire probe``: the exec probe Kubernetes and compose run against each service, over real RabbitMQ."""
+"""``casewire probe``: the exec probe checks the process in its own pod, never a replica that answers RPC.
+
+Each service process writes a heartbeat (``casewire.monitor.Monitor``) from its own worker pool; the
+probe reads it. Here services run over the real RabbitMQ and FerretDB, each with its own heartbeat
+directory, as each pod has its own /tmp.
+"""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import eventlet
+import pytest
 from nameko.rpc import rpc
+from nameko.standalone.rpc import ClusterRpcProxy
 
-from casewire.probe import probe
-from services.cases.service import CasesService
+from casewire.monitor import Monitor
+from casewire.probe import heartbeat_path, probe
 
 REPO = Path(__file__).resolve().parents[2]
+PROBE = [sys.executable, "-m", "casewire", "probe"]
 
 
 class HealthyService:
     name = "probe_healthy"
+    monitor = Monitor()
 
     @rpc
     def health(self) -> dict:
@@ -23,44 +35,137 @@ class HealthyService:
 
 class DegradedService:
     name = "probe_degraded"
+    monitor = Monitor()
 
     @rpc
     def health(self) -> dict:
         return {"mongodb": False}
 
 
-def test_probe_passes_when_the_service_and_its_backends_answer(container_factory, base_config):
-    container_factory(HealthyService, base_config).start()
-    healthy, why = probe(base_config["AMQP_URI"], "probe_healthy", timeout=5)
+class StuckService:
+    """One worker; ``hang`` holds it until the test releases it, as a stuck backend call would."""
+
+    name = "probe_stuck"
+    monitor = Monitor()
+    release = eventlet.event.Event()
+
+    @rpc
+    def health(self) -> dict:
+        return {"mongodb": True}
+
+    @rpc
+    def hang(self) -> None:
+        StuckService.release.wait()
+
+
+def wait_for(check, seconds: float = 20) -> tuple[bool, str]:
+    deadline = time.monotonic() + seconds
+    while True:
+        ok, why = check()
+        if ok or time.monotonic() > deadline:
+            return ok, why
+        time.sleep(0.2)
+
+
+def test_probe_passes_when_the_process_beats_and_its_backends_answer(container_factory, base_config, tmp_path):
+    container_factory(HealthyService, {**base_config, "HEARTBEAT_DIR": str(tmp_path)}).start()
+    healthy, why = wait_for(lambda: probe(heartbeat_path(tmp_path, "probe_healthy"), "probe_healthy"))
     assert healthy, why
 
 
-def test_probe_is_not_ready_but_alive_when_a_backend_is_down(container_factory, base_config):
-    container_factory(DegradedService, base_config).start()
-    ready, why = probe(base_config["AMQP_URI"], "probe_degraded", timeout=5)
-    assert not ready and "mongodb" in why
-    alive, why = probe(base_config["AMQP_URI"], "probe_degraded", timeout=5, live=True)
+def test_probe_is_not_ready_but_alive_when_a_backend_is_down(container_factory, base_config, tmp_path):
+    container_factory(DegradedService, {**base_config, "HEARTBEAT_DIR": str(tmp_path)}).start()
+    path = heartbeat_path(tmp_path, "probe_degraded")
+    alive, why = wait_for(lambda: probe(path, "probe_degraded", live=True))
     assert alive, why
+    ready, why = probe(path, "probe_degraded")
+    assert not ready and "mongodb" in why
 
 
-def test_probe_fails_when_nobody_answers(base_config):
-    healthy, why = probe(base_config["AMQP_URI"], "probe_absent", timeout=1)
-    assert not healthy and "no answer" in why
+def test_probe_fails_when_the_process_never_beat(tmp_path):
+    healthy, why = probe(heartbeat_path(tmp_path, "cases"), "cases", live=True)
+    assert not healthy and "no heartbeat" in why
 
 
-def test_probe_fails_when_the_broker_is_unreachable():
-    healthy, why = probe("amqp://guest:guest@127.0.0.1:1/", "cases", timeout=1)
-    assert not healthy and "no answer" in why
+def test_a_pod_whose_workers_are_all_stuck_fails_while_its_sibling_passes(container_factory, base_config, tmp_path):
+    """Two replicas on one RPC queue: the stuck one's heartbeat goes stale although RPC is still answered."""
+    stuck_dir, free_dir = tmp_path / "stuck", tmp_path / "free"
+    stuck_dir.mkdir(), free_dir.mkdir()
+    settings = {**base_config, "HEARTBEAT_SECONDS": 0.2}
+    stuck = container_factory(StuckService, {**settings, "HEARTBEAT_DIR": str(stuck_dir), "max_workers": 1})
+    stuck.start()
+    assert wait_for(lambda: probe(heartbeat_path(stuck_dir, "probe_stuck"), "probe_stuck", max_age=2))[0]
+    # the hang occupies the first replica's only worker; the second replica starts after it
+    with ClusterRpcProxy(base_config) as cluster:
+        cluster.probe_stuck.hang.call_async()
+        eventlet.sleep(0.5)
+        container_factory(StuckService, {**settings, "HEARTBEAT_DIR": str(free_dir)}).start()
+        try:
+            assert cluster.probe_stuck.health() == {"mongodb": True}, "a replica still answers on the shared queue"
+            stuck_probe = lambda: probe(heartbeat_path(stuck_dir, "probe_stuck"), "probe_stuck", 2, live=True)  # noqa: E731
+            assert wait_for(lambda: (not stuck_probe()[0], ""), 10)[0], "the stuck replica's heartbeat stayed fresh"
+            assert "hung" in stuck_probe()[1]
+            fresh, why = probe(heartbeat_path(free_dir, "probe_stuck"), "probe_stuck", max_age=2, live=True)
+            assert fresh, why
+        finally:
+            StuckService.release.send(None)
 
 
-def test_the_probe_command_exits_0_for_a_running_service_and_1_for_a_missing_one(
-    container_factory, config_for, base_config
-):
-    """The exact command the manifests run: ``python -m casewire probe cases``."""
-    container_factory(CasesService, config_for("cases")).start()
-    env = {**os.environ, "AMQP_URI": base_config["AMQP_URI"]}
-    command = [sys.executable, "-m", "casewire", "probe"]
-    ok = subprocess.run([*command, "cases", "--timeout", "5"], env=env, cwd=REPO, capture_output=True, text=True)
-    assert ok.returncode == 0, ok.stderr
-    missing = subprocess.run([*command, "search", "--timeout", "1"], env=env, cwd=REPO, capture_output=True, text=True)
-    assert missing.returncode == 1 and "search: no answer" in missing.stderr
+@pytest.fixture
+def cases_process(base_config, config_for, tmp_path):
+    """``start(name)``: a real ``nameko run`` cases process with its own heartbeat directory."""
+    processes = []
+
+    def start(name: str) -> tuple[subprocess.Popen, dict]:
+        directory = tmp_path / name
+        directory.mkdir()
+        env = {
+            **os.environ,
+            "AMQP_URI": base_config["AMQP_URI"],
+            "CASES_DATABASE": config_for("cases")["MONGODB_DATABASE"],
+            "HEARTBEAT_DIR": str(directory),
+            "HEARTBEAT_SECONDS": "1",
+        }
+        log = (tmp_path / f"{name}.log").open("wb")
+        command = [
+            str(REPO / ".venv/bin/nameko"),
+            "run",
+            "--config",
+            "services/cases/config.yaml",
+            "services.cases.service",
+        ]
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process, env
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_probe(env: dict, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*PROBE, "cases", *options], env=env, cwd=REPO, capture_output=True, text=True)
+
+
+def test_the_probe_command_fails_for_a_hung_cases_process_and_passes_for_its_sibling(cases_process):
+    """The manifests' exact command, ``python -m casewire probe cases [--live]``, against two real
+    ``nameko run`` processes of the cases service; one is frozen (SIGSTOP), as a hung pod is."""
+    hung, hung_env = cases_process("hung")
+    _, sibling_env = cases_process("sibling")
+    for env in (hung_env, sibling_env):
+        deadline = time.monotonic() + 90
+        while (ready := run_probe(env, "--max-age", "4")).returncode != 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert ready.returncode == 0, ready.stderr
+    hung.send_signal(signal.SIGSTOP)
+    time.sleep(6)
+    for options in ((), ("--live",)):
+        frozen = run_probe(hung_env, "--max-age", "4", *options)
+        assert frozen.returncode == 1 and "hung" in frozen.stderr, frozen
+        alive = run_probe(sibling_env, "--max-age", "4", *options)
+        assert alive.returncode == 0, alive.stderr
