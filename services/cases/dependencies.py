@@ -77,7 +77,8 @@ class CaseStore:
         return case
 
     def find_promoted(self, alert_id: str) -> dict | None:
-        return self.cases.find_one({"promoted_from_alert": alert_id})
+        """The case first promoted from ``alert_id``, unless it is being purged (C16)."""
+        return self.cases.find_one({"promoted_from_alert": alert_id, **self.GONE})
 
     def cases_with_alerts(self, alert_ids: list[str], exclude: str) -> list[dict]:
         if not alert_ids:

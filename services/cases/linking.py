@@ -68,9 +68,17 @@ class LinkEntrypoints(CaseWorker):
                 context,
             )
         else:
-            case = self.store.find_promoted(alert_id) or self._new_from_alert(alert, data, extra, context)
+            case = self._promoted_before(alert_id, context) or self._new_from_alert(alert, data, extra, context)
         self.intake_rpc.mark_promoted(alert_id, case["_id"], context)
         return CaseOut().dump(case)
+
+    def _promoted_before(self, alert_id: str, context: dict) -> dict | None:
+        """The case the alert was first promoted into, opened like any read (C3, C6, C9), or None.
+
+        A caller who may not open that case gets the read's refusal (404 or 403, audited), never the case.
+        """
+        earlier = self.store.find_promoted(alert_id)
+        return self._open(earlier["_id"], context, "case.read") if earlier else None
 
     def _visible_alert(self, alert_id: str, context: dict) -> dict:
         """The alert from intake, when the caller may open it (``casewire.access.alert_visible``)."""

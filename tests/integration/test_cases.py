@@ -301,6 +301,35 @@ def test_promotion_into_a_new_case_is_idempotent_and_marks_the_alert(rpc):
     assert [a["detail"]["case_id"] for a in promoted["actions"] if a["action"] == "promoted"] == [case["id"]]
 
 
+def test_C3_C6_promoting_again_never_hands_out_a_case_the_caller_may_not_open(rpc, audit_db):
+    pending = rpc.intake.create_alert(alpr(), DANA)["alert"]
+    secret = rpc.cases.promote_alert(pending["id"], ci_fields(unit="narcotics"), DANA_CI)
+    with pytest.raises(NotFound):  # C3: pending intelligence answers as a miss outside its unit
+        rpc.cases.promote_alert(pending["id"], {"title": "Mine now"}, OUTSIDER)
+    plain_alert = rpc.intake.create_alert(alpr(), DANA)["alert"]
+    unit_case = rpc.cases.promote_alert(plain_alert["id"], {"title": "Narcotics only", "unit": "narcotics"}, DANA)
+    with pytest.raises(Forbidden):
+        rpc.cases.promote_alert(plain_alert["id"], {"title": "Mine now"}, OUTSIDER)
+    for alert, case in ((pending, secret), (plain_alert, unit_case)):
+        promoted = [a for a in rpc.intake.get_alert(alert["id"])["actions"] if a["action"] == "promoted"]
+        assert [(a["actor"], a["detail"]["case_id"]) for a in promoted] == [("dana", case["id"])]
+
+    def refusals():
+        found = audit_db["events"].find({"action": "case.read", "outcome": "denied", "actor.id": "olga"})
+        ids = {record_id for event in found for record_id in event["record_ids"]}
+        return ids >= {secret["id"], unit_case["id"]}
+
+    assert eventually(refusals)
+
+
+def test_C16_promoting_again_skips_a_case_being_purged(rpc, cases_db):
+    alert = rpc.intake.create_alert(alpr(), DANA)["alert"]
+    first = rpc.cases.promote_alert(alert["id"], {"title": "First", "unit": "narcotics"}, DANA)
+    cases_db["cases"].update_one({"_id": first["id"]}, {"$set": {"purging": {"at": datetime.now()}}})
+    second = rpc.cases.promote_alert(alert["id"], {"title": "Second", "unit": "narcotics"}, DANA)
+    assert second["id"] != first["id"] and second["title"] == "Second"
+
+
 def test_one_alert_belongs_to_several_cases_and_unlinks_with_a_reason(rpc):
     alert = rpc.intake.create_alert(alpr(), DANA)["alert"]
     first = rpc.cases.promote_alert(alert["id"], {"title": "First", "unit": "narcotics"}, DANA)
