@@ -191,6 +191,29 @@ def contact_of(case: dict) -> str | None:
     return f"{case.get('agency')}: control official {case.get('control_official')}"
 
 
+# PATCH fields that change who may see a case: only a supervisor of the owning unit edits them, with a
+# reason, and each change is audited as its own action (README, Cases: "Who may edit what").
+SUPERVISED_EDITS = {"unit": "case.move", "sensitivity": "case.relabel"}
+
+
+def edit_refusal(case: dict, changes: dict, context: dict | None) -> str | None:
+    """Why the caller may not make ``changes`` to ``case`` (None if they may).
+
+    Moving a case to another unit or changing its sensitivity is a supervisor's act in the owning unit;
+    changing its assignees is the owning unit's. An outside assignee reads and works the case but never
+    hands it to someone else, moves it into their own unit or lowers its labels.
+    """
+    if is_system(context):
+        return None
+    actor = context.get("actor") or {}
+    in_unit = context.get("unit") == case.get("unit") and actor.get("agency") == case.get("agency")
+    if set(changes) & set(SUPERVISED_EDITS) and not (in_unit and "supervisor" in (actor.get("roles") or [])):
+        return "only a supervisor of the owning unit moves a case to another unit or changes its sensitivity"
+    if "assignees" in changes and not in_unit:
+        return "only the owning unit assigns a case"
+    return None
+
+
 def ensure_visible(case: dict, context: dict | None) -> None:
     reason = hidden_from(case, context)
     if reason == "secret":

@@ -237,6 +237,51 @@ def test_C6_restricted_intelligence_is_404_outside_the_controlling_unit(rpc):
         rpc.cases.get_case(case["id"], OUTSIDER)
 
 
+def test_an_outside_assignee_cannot_move_a_case_into_their_unit_or_assign_it_on(rpc, audit_db):
+    case = new_case(rpc)
+    rpc.cases.update_case(case["id"], {"assignee": "olga"}, DANA)
+    for change in ({"unit": "homicide", "reason": "mine now"}, {"assignee": "mike"}, {"assignees": []}):
+        with pytest.raises(Forbidden):
+            rpc.cases.update_case(case["id"], change, OUTSIDER)
+    kept = rpc.cases.get_case(case["id"], DANA)
+    assert (kept["unit"], kept["assignees"], kept["version"]) == ("narcotics", ["olga"], case["version"] + 1)
+    with pytest.raises(Forbidden):  # a detective of the unit does not move it either
+        rpc.cases.update_case(case["id"], {"unit": "homicide", "reason": "theirs"}, DANA)
+
+    def refused():
+        found = audit_db["events"].find({"record_ids": case["id"], "action": "case.update", "outcome": "denied"})
+        return len(list(found)) == 4
+
+    assert eventually(refused)
+
+
+def test_C6_a_detective_cannot_relabel_restricted_intelligence_a_supervisor_can_with_a_reason(rpc, audit_db):
+    case = new_case(rpc, DANA_CI, **ci_fields(sensitivity="restricted"))
+    with pytest.raises(Forbidden):
+        rpc.cases.update_case(case["id"], {"sensitivity": "open"}, DANA_CI)
+    with pytest.raises(InvalidInput) as error:
+        rpc.cases.update_case(case["id"], {"sensitivity": "agency_only"}, SUPERVISOR)
+    assert "reason" in error.value.errors
+    assert rpc.cases.get_case(case["id"], DANA_CI)["sensitivity"] == "restricted"
+    why = "source now public, see court record 2026-114"
+    relabelled = rpc.cases.update_case(case["id"], {"sensitivity": "agency_only", "reason": why}, SUPERVISOR)
+    assert relabelled["sensitivity"] == "agency_only"
+    moved = rpc.cases.update_case(case["id"], {"unit": "vice", "reason": "vice takes the ring"}, SUPERVISOR)
+    assert moved["unit"] == "vice"
+    history = [(e["action"], e.get("detail")) for e in rpc.cases.timeline(case["id"], SUPERVISOR)["items"]]
+    assert ("relabel", {"from": "restricted", "to": "agency_only", "reason": why}) in history
+    assert ("move", {"from": "narcotics", "to": "vice", "reason": "vice takes the ring"}) in history
+
+    def audited():
+        found = audit_db["events"].find({"record_ids": case["id"], "outcome": "allowed", "actor.id": "sam"})
+        return {(e["action"], e["details"]["from"], e["details"]["to"]) for e in found} >= {
+            ("case.relabel", "restricted", "agency_only"),
+            ("case.move", "narcotics", "vice"),
+        }
+
+    assert eventually(audited)
+
+
 def test_C9_reading_intelligence_without_purpose_is_400_and_audited(rpc, audit_db):
     case = new_case(rpc, DANA_CI, **ci_fields())
     with pytest.raises(PurposeRequired):
