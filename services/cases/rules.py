@@ -11,6 +11,7 @@ from casewire import access as shared
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 CRIMINAL_INTELLIGENCE = "criminal_intelligence"
+INVESTIGATIVE = "investigative"
 IDENTIFYING = "identifying"
 IDENTIFYING_NOTICE = "Identifying information only, no criminal connotation"  # C8, wherever shown
 REVIEW_PERIOD = timedelta(days=5 * 365 + 1)  # five years, a leap day included (C13)

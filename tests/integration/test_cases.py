@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.audit.service import AuditService
+from services.cases.dependencies import CaseStore
 from services.cases.exceptions import CorruptedFile, PurposeRequired
 from services.cases.rules import CI_REQUIRED, REVIEW_PERIOD, TRANSITIONS
 from services.cases.service import CasesService
@@ -446,6 +447,36 @@ def test_merge_moves_links_and_contents_and_keeps_their_origin(rpc):
     assert closed["status"] == "closed" and closed["merged_into"] == target["id"]
     with pytest.raises(Conflict):
         rpc.cases.merge_cases(target["id"], {"other_id": other["id"], "reason": "again"}, DANA)
+
+
+def test_C3_C5_criminal_intelligence_never_merges_even_with_the_same_labels(rpc):
+    first, second = (new_case(rpc, DANA_CI, **ci_fields()) for _ in range(2))
+    plain_case = new_case(rpc)
+    for target, other in ((first, second), (plain_case, first), (first, plain_case)):
+        with pytest.raises(Conflict):
+            rpc.cases.merge_cases(target["id"], {"other_id": other["id"], "reason": "same ring"}, DANA_CI)
+    assert rpc.cases.get_case(second["id"], DANA_CI)["status"] == "open"
+
+
+def test_a_merge_that_loses_a_race_moves_nothing(rpc, cases_db, monkeypatch):
+    target, other = new_case(rpc), new_case(rpc, title="Duplicate")
+    note = rpc.cases.add_item(other["id"], "notes", {"text": "same crew"}, DANA)
+    update = CaseStore.update
+
+    def raced(store, case_id, changes, now, expect=None):
+        if case_id == target["id"] and expect:  # someone edits the target just before the merge writes it
+            cases_db["cases"].update_one({"_id": case_id}, {"$inc": {"version": 1}})
+        return update(store, case_id, changes, now, expect)
+
+    monkeypatch.setattr(CaseStore, "update", raced)
+    with pytest.raises(Conflict):
+        rpc.cases.merge_cases(target["id"], {"other_id": other["id"], "reason": "same series"}, DANA)
+    monkeypatch.setattr(CaseStore, "update", update)
+    left = rpc.cases.get_case(other["id"], DANA)
+    assert left["status"] == "open" and "merged_into" not in left
+    assert not rpc.cases.get_case(target["id"], DANA).get("merged_from")
+    assert [n["id"] for n in rpc.cases.list_items(other["id"], "notes", DANA)["items"]] == [note["id"]]
+    assert rpc.cases.list_items(target["id"], "notes", DANA)["items"] == []
 
 
 # -- contents -------------------------------------------------------------------------------------
