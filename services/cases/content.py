@@ -51,10 +51,15 @@ class ContentEntrypoints(CaseWorker):
 
     @rpc(expected_exceptions=ERRORS)
     def add_evidence(self, case_id: str, body: dict, context: dict) -> dict:
-        """Log an evidence item with its first custody entries; the chain can then only grow."""
+        """Log an evidence item with its first custody entries; the chain can then only grow.
+
+        The whole chain is checked before the item is stored (InvalidInput naming ``custody.N.from``),
+        so a broken chain stores nothing.
+        """
         data = load(EvidenceIn, body, "the evidence item is invalid")
         case = self._open(case_id, context, "case.evidence")
         chain = data.pop("custody")
+        rules.raise_if(rules.custody_errors(chain), "the chain of custody is broken")
         item = self.contents.add_item(
             {**data, "case_id": case_id, "kind": "evidence", "recorded_at": self._now(), "by": actor_id(context)}
         )

@@ -6,6 +6,7 @@ sensor hit is no predicate), C9 (purpose), C13 (review at most five years out).
 """
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from casewire import access as shared
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -136,6 +137,19 @@ def sensor_predicate_errors(narrative: str | None, alert: dict, min_chars: int) 
     if len(text) < min_chars or text.lower() in hit_text:
         return {"reasonable_suspicion": [message]}
     return {}
+
+
+def custody_errors(chain: list[dict]) -> dict:
+    """A new item's chain, checked whole before anything is stored: each transfer starts where the last ended."""
+    errors = {}
+    for index, (before, entry) in enumerate(pairwise(chain), start=1):
+        if entry["from_"] != before["to"]:
+            errors[f"custody.{index}.from"] = [
+                f"the item was with {before['to']}: a transfer starts where the last ended"
+            ]
+        if entry["at"] < before["at"]:
+            errors[f"custody.{index}.at"] = ["a transfer cannot come before the one it follows"]
+    return errors
 
 
 def review_due_errors(review_due: datetime | None, base: datetime) -> dict:

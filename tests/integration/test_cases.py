@@ -16,7 +16,8 @@ from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 from pypdf import PdfReader
 
-from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
+from casewire.audit import AuditTrail
+from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.audit.service import AuditService
 from services.cases.dependencies import CaseStore
 from services.cases.exceptions import CorruptedFile, PurposeRequired
@@ -525,6 +526,44 @@ def test_chain_of_custody_is_append_only_and_continuous(rpc, cases_db):
     entrypoints = [name for name in dir(CasesService) if "custody" in name or "evidence" in name]
     assert sorted(entrypoints) == ["_custody", "_evidence_out", "add_custody", "add_evidence", "get_evidence"]
     assert cases_db["custody"].count_documents({"evidence_id": item["id"]}) == 2
+
+
+def test_a_broken_first_chain_of_custody_stores_no_evidence_item(rpc, cases_db):
+    case = new_case(rpc)
+    booked = {"from": "Det. Dana", "to": "Property room", "at": "2026-03-18T06:00:00Z", "reason": "booked in"}
+    jump = {"from": "Crime lab", "to": "Det. Ray", "at": "2026-03-19T06:00:00Z", "reason": "prints"}
+    early = {"from": "Property room", "to": "Crime lab", "at": "2026-03-17T06:00:00Z", "reason": "prints"}
+    body = {"description": "Crowbar", "collected_at": "2026-03-18T04:00:00Z", "collected_by": "Det. Dana"}
+    for broken, field in ((jump, "custody.1.from"), (early, "custody.1.at")):
+        chain = [{**booked, "condition": "sealed"}, {**broken, "condition": "sealed"}]
+        with pytest.raises(InvalidInput) as error:
+            rpc.cases.add_evidence(case["id"], {**body, "custody": chain}, DANA)
+        assert field in error.value.errors
+    assert rpc.cases.list_items(case["id"], "evidence", DANA)["items"] == []
+    assert cases_db["items"].count_documents({"case_id": case["id"]}) == 0
+    assert rpc.cases.get_case(case["id"], DANA)["version"] == case["version"]
+
+
+def test_C23_an_export_whose_audit_event_cannot_be_stored_releases_and_logs_nothing(rpc, monkeypatch):
+    case = new_case(rpc)
+    record = AuditTrail.record
+
+    def broker_down(trail, action, outcome, actor=None, **fields):
+        if action == "case.disseminate":
+            raise Unavailable("the audit log cannot record case.disseminate: broker down")
+        return record(trail, action, outcome, actor, **fields)
+
+    monkeypatch.setattr(AuditTrail, "record", broker_down)
+    for fmt in ("json", "pdf"):
+        with pytest.raises(Unavailable):
+            rpc.cases.export_case(case["id"], {"format": fmt, "need_to_know": "charging decision"}, DANA)
+    with pytest.raises(Unavailable):
+        share = {"recipient": "Sgt. Kim", "agency": "TX2270000", "purpose": "joint op", "need_to_know": "overlap"}
+        rpc.cases.disseminate(case["id"], share, DANA)
+    monkeypatch.setattr(AuditTrail, "record", record)
+    assert rpc.cases.list_disseminations(case["id"], DANA)["items"] == []
+    actions = [e.get("action") for e in rpc.cases.timeline(case["id"], DANA)["items"]]
+    assert "disseminated" not in actions
 
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 64
