@@ -118,13 +118,12 @@ class ContentEntrypoints(CaseWorker):
         except Exception:  # GridFS raises CorruptGridFile or NoFile when chunks were damaged
             data = None
         if data is None or hashlib.sha256(data).hexdigest() != info["metadata"]["sha256"]:
-            self.audit.record(
+            self._audit(
                 "case.attachment.integrity",
                 "failed",
-                actor=(context or {}).get("actor"),
+                context,
+                [file_id, case_id],
                 record_type="attachment",
-                record_ids=[file_id, case_id],
-                request_id=(context or {}).get("request_id"),
                 details={"reason": "sha256 mismatch"},
             )
             raise CorruptedFile(f"attachment {file_id} no longer matches the SHA-256 recorded at upload")

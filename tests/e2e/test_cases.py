@@ -3,6 +3,7 @@
 import io
 import time
 import uuid
+from urllib.parse import unquote
 
 import pytest
 from pymongo import MongoClient
@@ -168,6 +169,38 @@ def test_an_attachment_is_sniffed_checked_on_download_and_corruption_is_a_500_au
     assert corrupted.status_code == 500 and corrupted.json()["title"] == "Stored File Corrupted"
     failed = eventually(lambda: [e for e in audit_events(gateway, users, attachment["id"]) if e["outcome"] == "failed"])
     assert failed[0]["action"] == "case.attachment.integrity"
+
+
+def test_a_download_names_its_file_by_rfc_5987_with_an_ascii_fallback(gateway, users):
+    case = create(gateway, users)
+    name = "Zeugenaussage Müller 證詞.txt"
+    upload = gateway.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        token=users["dana"],
+        files={"file": (name, b"Statement of the witness, taken 2026-03-18.\n", "text/plain")},
+    )
+    assert upload.status_code == 201, upload.text
+    download = gateway.get(f"/api/v1/cases/{case['id']}/attachments/{upload.json()['id']}", token=users["dana"])
+    disposition = download.headers["Content-Disposition"]
+    assert disposition == (
+        'attachment; filename="Zeugenaussage M_ller __.txt"; '
+        "filename*=UTF-8''Zeugenaussage%20M%C3%BCller%20%E8%AD%89%E8%A9%9E.txt"
+    )
+    assert unquote(disposition.split("UTF-8''")[1]) == upload.json()["filename"] == name
+
+
+def test_C21_the_cases_services_own_audit_events_carry_the_client_address(gateway, users):
+    case = create(gateway, users)
+    params = {"format": "json", "need_to_know": "charging decision"}
+    assert gateway.get(f"/api/v1/cases/{case['id']}/export", token=users["dana"], params=params).status_code == 200
+    released = eventually(
+        lambda: [
+            e
+            for e in audit_events(gateway, users, case["id"])
+            if e["action"] == "case.disseminate" and e["service"] == "cases"
+        ]
+    )
+    assert released[0]["client_address"] == "127.0.0.1"
 
 
 def test_C10_the_pdf_export_reads_and_is_audited_as_a_dissemination(gateway, users):
