@@ -295,8 +295,16 @@ def promote_alert(alert_id):
 @blp.response(201)
 @guarded("webhook.manage", record_type="webhook")
 def create_webhook():
-    """Subscribe a URL to ``case_updated`` / ``case_assigned`` events (delivered with retries)."""
+    """Subscribe a URL (its host in ``WEBHOOK_ALLOWED_HOSTS``) to case events; deliveries carry ids, not content."""
     return _call("create_webhook", _body(), _ctx())
+
+
+@blp.route("/webhooks/<webhook_id>", methods=["DELETE"])
+@blp.response(204)
+@guarded("webhook.manage", record_type="webhook", record_arg="webhook_id")
+def delete_webhook(webhook_id):
+    """Unsubscribe a webhook of your unit; its pending deliveries are cancelled."""
+    _call("delete_webhook", webhook_id, _ctx())
 
 
 @blp.route("/webhooks", methods=["GET"])

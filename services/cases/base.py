@@ -127,7 +127,7 @@ class CaseWorker:
                         "webhook_id": hook["_id"],
                         "url": hook["url"],
                         "event": event_type,
-                        "data": payload,
+                        "data": webhooks.notice(event_type, payload),
                         "state": "pending",
                         "attempts": 0,
                         "created_at": now,

@@ -319,6 +319,13 @@ class WebhookStore:
     def all(self, query: dict) -> list[dict]:
         return list(self.webhooks.find(query).sort([("created_at", ASCENDING)]))
 
+    def remove(self, webhook_id: str, now: datetime) -> None:
+        """Unsubscribe: cancel the subscription's pending deliveries, then delete it."""
+        self.deliveries.update_many(
+            {"webhook_id": webhook_id, "state": "pending"}, {"$set": {"state": "cancelled", "cancelled_at": now}}
+        )
+        self.webhooks.delete_one({"_id": webhook_id})
+
     def enqueue(self, delivery: dict) -> None:
         self.deliveries.insert_one({"_id": new_id(), **delivery})
 

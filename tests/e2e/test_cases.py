@@ -222,12 +222,21 @@ def test_C10_the_pdf_export_reads_and_is_audited_as_a_dissemination(gateway, use
     assert actions
 
 
-def test_webhook_subscriptions_are_for_supervisors_and_admins(gateway, users):
+def test_C12_webhook_subscriptions_are_for_supervisors_and_can_be_deleted(gateway, users):
     body = {"url": "http://127.0.0.1:9/hook", "events": ["case_updated"]}
     assert gateway.post("/api/v1/webhooks", token=users["dana"], json=body).status_code == 403
+    assert gateway.post("/api/v1/webhooks", token=users["admin"], json=body).status_code == 403
     created = gateway.post("/api/v1/webhooks", token=users["sam"], json=body)
     assert created.status_code == 201 and created.json()["unit"] == "narcotics"
-    assert gateway.post("/api/v1/webhooks", token=users["admin"], json={**body, "events": []}).status_code == 422
+    assert gateway.post("/api/v1/webhooks", token=users["sam"], json={**body, "events": []}).status_code == 422
+    outside = gateway.post("/api/v1/webhooks", token=users["sam"], json={**body, "url": "http://10.0.0.5/hook"})
+    assert outside.status_code == 422 and "url" in outside.json()["errors"]
+    path = f"/api/v1/webhooks/{created.json()['id']}"
+    assert gateway.request("DELETE", path, token=users["dana"]).status_code == 403
+    assert gateway.request("DELETE", path, token=users["sam"]).status_code == 204
+    assert gateway.request("DELETE", path, token=users["sam"]).status_code == 404
+    listed = gateway.get("/api/v1/webhooks", token=users["sam"]).json()["items"]
+    assert created.json()["id"] not in [hook["id"] for hook in listed]
 
 
 def test_the_openapi_document_lists_the_cases_endpoints(gateway):

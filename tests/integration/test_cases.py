@@ -100,7 +100,10 @@ def rpc(base_config):
 @pytest.fixture(autouse=True)
 def services(container_factory, config_for):
     for service_cls in (CasesService, IntakeService, EntitiesService, AuditService):
-        container_factory(service_cls, config_for(service_cls.name)).start()
+        config = config_for(service_cls.name)
+        if service_cls is CasesService:
+            config["WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"  # the webhook receivers below
+        container_factory(service_cls, config).start()
 
 
 @pytest.fixture
@@ -693,12 +696,46 @@ def test_webhooks_deliver_assignments_with_retries(rpc):
         rpc.cases.update_case(case["id"], {"assignee": "bob"}, boss)
         got = eventually(lambda: [b for e, b in Receiver.received if e == "case_assigned"])
         assert got[0]["data"]["case_id"] == case["id"] and got[0]["data"]["assignee"] == "bob"
+        assert "title" not in got[0]["data"]  # C10: a notice with ids, never case content
         signature, raw = Receiver.signatures[0]
         assert signature == "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
         deliveries = rpc.cases.webhook_deliveries(hook["id"])
         assert deliveries[0]["state"] == "delivered" and deliveries[0]["attempts"] == 2
     finally:
         server.shutdown()
+
+
+def test_webhooks_only_go_to_allowed_hosts_and_only_supervisors_subscribe_or_unsubscribe(rpc, audit_db):
+    unit = f"unit-{uuid.uuid4().hex[:6]}"
+    boss, admin = ctx("sam", ("supervisor",), unit=unit), ctx("root", ("admin",), unit=unit)
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["case_updated"]}
+    with pytest.raises(Forbidden):  # C12: admins read no cases, so they route none
+        rpc.cases.create_webhook(hook, admin)
+    for url in ("http://169.254.169.254/latest/meta-data", "http://localhost:9/hook", "https://chat.example.org/h"):
+        with pytest.raises(InvalidInput) as error:
+            rpc.cases.create_webhook({**hook, "url": url}, boss)
+        assert "WEBHOOK_ALLOWED_HOSTS" in error.value.errors["url"][0]
+    created = rpc.cases.create_webhook(hook, boss)
+    rpc.cases.create_case({"title": "Queued", "unit": unit}, boss)  # a delivery to the dead port stays pending
+    eventually(lambda: rpc.cases.webhook_deliveries(created["id"]))
+    other_unit = ctx("sue", ("supervisor",), unit="vice")
+    with pytest.raises(Forbidden):
+        rpc.cases.delete_webhook(created["id"], other_unit)
+    with pytest.raises(NotFound):
+        rpc.cases.delete_webhook(created["id"], ctx("sam", ("supervisor",), unit=unit, agency="NY0000000"))
+    rpc.cases.delete_webhook(created["id"], boss)
+    assert created["id"] not in [h["id"] for h in rpc.cases.list_webhooks(boss)["items"]]
+    assert {d["state"] for d in rpc.cases.webhook_deliveries(created["id"])} == {"cancelled"}
+
+    def audited():
+        found = audit_db["events"].find({"record_ids": created["id"]})
+        return {(e["action"], e["outcome"]) for e in found} >= {
+            ("webhook.subscribe", "allowed"),
+            ("webhook.unsubscribe", "denied"),
+            ("webhook.unsubscribe", "allowed"),
+        }
+
+    assert eventually(audited)
 
 
 class Listener:
