@@ -9,6 +9,7 @@ import pytest
 from pymongo import MongoClient
 from pypdf import PdfReader
 
+from tests.e2e.sse import EventStream
 from tests.integration.test_cases import PNG, ci_fields
 
 PURPOSE_HEADERS = {"X-Purpose": "investigation", "X-Case-Number": "HPD-2026-0042"}
@@ -237,6 +238,25 @@ def test_C12_webhook_subscriptions_are_for_supervisors_and_can_be_deleted(gatewa
     assert gateway.request("DELETE", path, token=users["sam"]).status_code == 404
     listed = gateway.get("/api/v1/webhooks", token=users["sam"]).json()["items"]
     assert created.json()["id"] not in [hook["id"] for hook in listed]
+
+
+def test_an_assignee_on_the_stream_hears_of_the_assignment_others_do_not(gateway, users):
+    url = f"{gateway.url}/api/v1/stream"
+    bob = EventStream(url, gateway.token("detective", sub="bob", unit="patrol"))
+    olga = EventStream(url, users["olga"])
+    try:
+        case = create(gateway, users)
+        path = f"/api/v1/cases/{case['id']}"
+        assert gateway.request("PATCH", path, token=users["dana"], json={"assignee": "bob"}).status_code == 200
+        heard = bob.until(lambda e: e["event"] == "case_assigned" and e["data"]["case_id"] == case["id"])[-1]
+        assert (heard["data"]["assignee"], heard["data"]["assigned_by"]) == ("bob", "dana")
+        assert "summary" not in heard["data"]
+        assert gateway.request("PATCH", path, token=users["dana"], json={"assignee": "olga"}).status_code == 200
+        mine = olga.until(lambda e: e["event"] == "case_assigned" and e["data"]["case_id"] == case["id"])
+        assert [e["data"]["assignee"] for e in mine if e["event"] == "case_assigned"] == ["olga"]
+    finally:
+        bob.close()
+        olga.close()
 
 
 def test_the_openapi_document_lists_the_cases_endpoints(gateway):
