@@ -39,7 +39,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.disseminate": _STAFF,
     "case.export": _STAFF,
     "alert.promote": _STAFF,
-    "webhook.manage": frozenset({"supervisor", "admin"}),
+    "webhook.manage": frozenset({"supervisor"}),  # deliveries are about cases: their readers' supervisors (C12)
     "search.plates": _STAFF,
     "search.query": _STAFF,
     "audit.read": frozenset({"auditor"}),

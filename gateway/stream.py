@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 STREAMED = {
     events.INTAKE: (events.ALERT_RECEIVED, events.ALERT_ASSIGNED, events.ALERT_OVERDUE),
     events.ENTITIES: (events.LINK_FOUND,),
-    events.CASES: (events.CASE_UPDATED, events.CONTROL_OFFICIAL_NOTIFIED),
+    events.CASES: (events.CASE_UPDATED, events.CASE_ASSIGNED, events.CONTROL_OFFICIAL_NOTIFIED),
 }
 # Purges (C16) reach the stream too: a purged record's events leave the buffer.
 PURGES = {events.INTAKE: (events.RECORD_PURGED,), events.CASES: (events.RECORD_PURGED,)}

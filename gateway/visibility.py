@@ -7,6 +7,8 @@ The rule:
   agency when it names none) in the alert's agency, and the alert's assignee;
 - cases (``case_updated``): whoever may open the case by the one rule of ``casewire/access.py`` (its
   unit in its agency and its assignees; intelligence pending review or restricted only its unit);
+- ``case_assigned``: the assignee (in the case's agency, unless the case is hidden from them by C3 or
+  C6: then nobody outside its unit learns it exists), or whoever may see the case by the rule above;
 - ``control_official_notified`` (C6): the control official named in it, and supervisors of the
   controlling unit, in its agency;
 - ``link_found``: users who may see the new alert, with ``related`` cut down to the alerts and cases
@@ -25,6 +27,7 @@ from gateway.auth import Identity
 Lookup = Callable[[str], dict | None]
 
 ALERT_FIELDS = ("alert_id", "source", "source_system", "occurred_at", "received_at", "priority", "status", "location")
+ASSIGNMENT_FIELDS = ("case_id", "title", "unit", "assignee", "assigned_by", "at", "version")
 CASE_FIELDS = ("case_id", "title", "status", "classification", "unit", "assignees", "updated_at", "version")
 
 
@@ -39,11 +42,21 @@ class Visibility:
 
     def case_visible(self, case: dict | None) -> bool:
         """The one case rule (casewire/access.py): unit and assignees, intelligence per C3 and C6."""
-        if not case:
-            return False
+        return bool(case) and self._case_rule(case) is access.Access.ALLOWED
+
+    def _case_rule(self, case: dict) -> access.Access:
         identity = self.identity
         caller = access.Caller(identity.sub, identity.agency, identity.unit, tuple(identity.roles))
-        return access.case_access(caller, case) is access.Access.ALLOWED
+        return access.case_access(caller, case)
+
+    def _assignment_visible(self, payload: dict) -> bool:
+        """The assignee (not of a case hidden from them, C3/C6), or whoever may see the case."""
+        case = self.case_access(payload.get("case_id", ""))
+        if not case:  # unknown or unreachable: fail closed
+            return False
+        rule = self._case_rule(case)
+        mine = payload.get("assignee") == self.identity.sub and self.agency_ok(case.get("agency"))
+        return rule is access.Access.ALLOWED or (mine and rule is not access.Access.HIDDEN)
 
     def view(self, event_type: str, payload: dict) -> dict | None:
         if event_type == events.ALERT_RECEIVED:
@@ -54,6 +67,8 @@ class Visibility:
             return payload if self._overdue_visible(payload) else None
         if event_type == events.CASE_UPDATED:
             return _pick(payload, CASE_FIELDS) if self.case_visible(payload) else None
+        if event_type == events.CASE_ASSIGNED:
+            return _pick(payload, ASSIGNMENT_FIELDS) if self._assignment_visible(payload) else None
         if event_type == events.LINK_FOUND:
             return self._link(payload)
         if event_type == events.CONTROL_OFFICIAL_NOTIFIED:

@@ -5,6 +5,7 @@ the stated purpose (``X-Purpose``) and case number (``X-Case-Number``) along (C9
 """
 
 import base64
+from urllib.parse import quote
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
@@ -36,12 +37,21 @@ def _call(method: str, *args):
 
 
 def _ctx() -> dict:
-    """The caller, with the purpose and case number C9 asks for."""
+    """The caller, with the purpose and case number C9 asks for and the client address the cases
+    service's own audit events carry (C21)."""
     return {
         **context(),
         "purpose": request.headers.get("X-Purpose") or request.args.get("purpose"),
         "case_number": request.headers.get("X-Case-Number") or request.args.get("case_number"),
+        "client_address": request.remote_addr,
     }
+
+
+def _attachment(filename: str) -> str:
+    """A ``Content-Disposition`` naming ``filename`` safely: an ASCII fallback with quotes, backslashes
+    and control or non-ASCII characters replaced by ``_``, and the exact name as RFC 5987 ``filename*``."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename) or "attachment"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _body() -> dict:
@@ -211,7 +221,7 @@ def get_attachment(case_id, attachment_id):
         base64.b64decode(found["data"]),
         mimetype=found["content_type"],
         headers={
-            "Content-Disposition": f'attachment; filename="{found["filename"]}"',
+            "Content-Disposition": _attachment(found["filename"]),
             "X-Content-SHA256": found["sha256"],
             "X-Content-Type-Options": "nosniff",
         },
@@ -258,7 +268,7 @@ def export_case(query, case_id):
     """The whole case file as a PDF or a JSON bundle with attachment hashes; a dissemination (C10)."""
     exported = _call("export_case", case_id, dict(request.args), _ctx())
     headers = {
-        "Content-Disposition": f'attachment; filename="{exported["filename"]}"',
+        "Content-Disposition": _attachment(exported["filename"]),
         "X-Dissemination-Id": exported["dissemination_id"],
     }
     if exported["format"] == "json":
@@ -289,8 +299,16 @@ def promote_alert(alert_id):
 @blp.response(201)
 @guarded("webhook.manage", record_type="webhook")
 def create_webhook():
-    """Subscribe a URL to ``case_updated`` / ``case_assigned`` events (delivered with retries)."""
+    """Subscribe a URL (its host in ``WEBHOOK_ALLOWED_HOSTS``) to case events; deliveries carry ids, not content."""
     return _call("create_webhook", _body(), _ctx())
+
+
+@blp.route("/webhooks/<webhook_id>", methods=["DELETE"])
+@blp.response(204)
+@guarded("webhook.manage", record_type="webhook", record_arg="webhook_id")
+def delete_webhook(webhook_id):
+    """Unsubscribe a webhook of your unit; its pending deliveries are cancelled."""
+    _call("delete_webhook", webhook_id, _ctx())
 
 
 @blp.route("/webhooks", methods=["GET"])

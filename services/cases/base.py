@@ -69,18 +69,7 @@ class CaseWorker:
     def _refuse(
         self, action: str, case_id: str | None, context: dict | None, reason: str, contact: str | None = None
     ) -> None:
-        context = context or {}
-        self.audit.record(
-            action,
-            "denied",
-            actor=context.get("actor"),
-            record_type="case",
-            record_ids=[case_id] if case_id else [],
-            request_id=context.get("request_id"),
-            purpose=context.get("purpose"),
-            case_number=context.get("case_number"),
-            details={"reason": reason},
-        )
+        self._audit(action, "denied", context, [case_id] if case_id else [], details={"reason": reason})
         if reason == "purpose":
             raise PurposeRequired(
                 "criminal intelligence is read only with a stated purpose (X-Purpose) "
@@ -91,6 +80,16 @@ class CaseWorker:
         if contact:  # C6: agency_only intelligence answers with the agency contact only
             raise Forbidden("criminal intelligence of another unit: ask its control official", {"contact": [contact]})
         raise Forbidden("this case belongs to another unit and is not assigned to you")
+
+    def _audit(self, action: str, outcome: str, context: dict | None, record_ids: list, **fields) -> None:
+        """One audit event (C21) carrying the caller, request, purpose and client address from ``context``.
+
+        Raises Unavailable when the event cannot be stored durably: the caller then does nothing (C23).
+        """
+        context = context or {}
+        keys = ("request_id", "purpose", "case_number", "client_address")
+        event = {"record_type": "case", **{key: context.get(key) for key in keys}, **fields}
+        self.audit.record(action, outcome, actor=context.get("actor"), record_ids=record_ids, **event)
 
     def _touch(self, case: dict, change: str, context: dict, detail: dict, assigned=()) -> None:
         """Record a change to the case's contents: history, a new version, the events."""
@@ -128,7 +127,7 @@ class CaseWorker:
                         "webhook_id": hook["_id"],
                         "url": hook["url"],
                         "event": event_type,
-                        "data": payload,
+                        "data": webhooks.notice(event_type, payload),
                         "state": "pending",
                         "attempts": 0,
                         "created_at": now,

@@ -51,10 +51,15 @@ class ContentEntrypoints(CaseWorker):
 
     @rpc(expected_exceptions=ERRORS)
     def add_evidence(self, case_id: str, body: dict, context: dict) -> dict:
-        """Log an evidence item with its first custody entries; the chain can then only grow."""
+        """Log an evidence item with its first custody entries; the chain can then only grow.
+
+        The whole chain is checked before the item is stored (InvalidInput naming ``custody.N.from``),
+        so a broken chain stores nothing.
+        """
         data = load(EvidenceIn, body, "the evidence item is invalid")
         case = self._open(case_id, context, "case.evidence")
         chain = data.pop("custody")
+        rules.raise_if(rules.custody_errors(chain), "the chain of custody is broken")
         item = self.contents.add_item(
             {**data, "case_id": case_id, "kind": "evidence", "recorded_at": self._now(), "by": actor_id(context)}
         )
@@ -113,13 +118,12 @@ class ContentEntrypoints(CaseWorker):
         except Exception:  # GridFS raises CorruptGridFile or NoFile when chunks were damaged
             data = None
         if data is None or hashlib.sha256(data).hexdigest() != info["metadata"]["sha256"]:
-            self.audit.record(
+            self._audit(
                 "case.attachment.integrity",
                 "failed",
-                actor=(context or {}).get("actor"),
+                context,
+                [file_id, case_id],
                 record_type="attachment",
-                record_ids=[file_id, case_id],
-                request_id=(context or {}).get("request_id"),
                 details={"reason": "sha256 mismatch"},
             )
             raise CorruptedFile(f"attachment {file_id} no longer matches the SHA-256 recorded at upload")

@@ -86,7 +86,8 @@ class CaseStore:
         return self.cases.estimated_document_count()
 
     def find_promoted(self, alert_id: str) -> dict | None:
-        return self.cases.find_one({"promoted_from_alert": alert_id})
+        """The case first promoted from ``alert_id``, unless it is being purged (C16)."""
+        return self.cases.find_one({"promoted_from_alert": alert_id, **self.GONE})
 
     def cases_with_alerts(self, alert_ids: list[str], exclude: str) -> list[dict]:
         if not alert_ids:
@@ -326,6 +327,13 @@ class WebhookStore:
 
     def all(self, query: dict) -> list[dict]:
         return list(self.webhooks.find(query).sort([("created_at", ASCENDING)]))
+
+    def remove(self, webhook_id: str, now: datetime) -> None:
+        """Unsubscribe: cancel the subscription's pending deliveries, then delete it."""
+        self.deliveries.update_many(
+            {"webhook_id": webhook_id, "state": "pending"}, {"$set": {"state": "cancelled", "cancelled_at": now}}
+        )
+        self.webhooks.delete_one({"_id": webhook_id})
 
     def enqueue(self, delivery: dict) -> None:
         self.deliveries.insert_one({"_id": new_id(), **delivery})

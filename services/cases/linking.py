@@ -68,9 +68,17 @@ class LinkEntrypoints(CaseWorker):
                 context,
             )
         else:
-            case = self.store.find_promoted(alert_id) or self._new_from_alert(alert, data, extra, context)
+            case = self._promoted_before(alert_id, context) or self._new_from_alert(alert, data, extra, context)
         self.intake_rpc.mark_promoted(alert_id, case["_id"], context)
         return CaseOut().dump(case)
+
+    def _promoted_before(self, alert_id: str, context: dict) -> dict | None:
+        """The case the alert was first promoted into, opened like any read (C3, C6, C9), or None.
+
+        A caller who may not open that case gets the read's refusal (404 or 403, audited), never the case.
+        """
+        earlier = self.store.find_promoted(alert_id)
+        return self._open(earlier["_id"], context, "case.read") if earlier else None
 
     def _visible_alert(self, alert_id: str, context: dict) -> dict:
         """The alert from intake, when the caller may open it (``casewire.access.alert_visible``)."""
@@ -113,23 +121,32 @@ class LinkEntrypoints(CaseWorker):
     def merge_cases(self, case_id: str, body: dict, context: dict) -> dict:
         """Merge ``{"other_id", "reason"}`` into this case; every moved part keeps ``origin_case_id``.
 
-        The other case is closed with ``merged_into``. Intelligence never merges with other cases.
+        The other case is closed with ``merged_into``. Only investigative cases merge: criminal intelligence
+        (its labels, review state and predicate belong to one record, C3, C5) and identifying records never
+        do (Conflict). Both cases change only at the versions read here, and contents move only after both
+        changes are stored, so a merge that loses a race (Conflict) leaves nothing moved.
         """
         data = load(MergeIn, body, "the merge is invalid")
         if data["other_id"] == case_id:
             raise InvalidInput("a case cannot be merged into itself", {"other_id": ["must name another case"]})
         target = self._open(case_id, context, "case.merge")
         other = self._open(data["other_id"], context, "case.merge")
-        if target["classification"] != other["classification"]:
-            raise Conflict("cases of different classifications cannot be merged")
+        if {target["classification"], other["classification"]} != {rules.INVESTIGATIVE}:
+            raise Conflict("only investigative cases merge; link criminal intelligence or identifying records instead")
         if other.get("merged_into") or target.get("merged_into"):
             raise Conflict("a case that was merged away cannot take part in another merge")
         now, who = self._now(), actor_id(context)
-        self.contents.move(other["_id"], case_id)
+        closing = {"$set": {"status": "closed", "merged_into": case_id}}
+        closed = self.store.update(other["_id"], closing, now, {"version": other.get("version")})
         changes = casefile.merged_links(target, other, who, now)
         changes["$push"]["merged_from"]["reason"] = data["reason"]
-        merged = self.store.update(case_id, changes, now, {"version": target.get("version")})
-        closed = self.store.update(other["_id"], {"$set": {"status": "closed", "merged_into": case_id}}, now)
+        try:
+            merged = self.store.update(case_id, changes, now, {"version": target.get("version")})
+        except Conflict:  # the target changed meanwhile: reopen the other case as it was
+            undo = {"$set": {"status": other["status"]}, "$unset": {"merged_into": ""}}
+            self.store.update(other["_id"], undo, self._now(), {"version": closed["version"]})
+            raise
+        self.contents.move(other["_id"], case_id)
         self.store.record(case_id, "merged", who, now, {"other_id": other["_id"], "reason": data["reason"]})
         self.store.record(other["_id"], "merged_into", who, now, {"case_id": case_id, "reason": data["reason"]})
         self._changed(closed, "merged_into", context)

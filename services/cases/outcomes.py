@@ -101,13 +101,11 @@ class OutcomeEntrypoints(CaseWorker):
             "recorded_at": now,
             "case_status": case["status"],
         }
-        self.audit.record(
+        self._audit(
             "case.disposition",
             "allowed",
-            actor=(context or {}).get("actor"),
-            record_type="case",
-            record_ids=[case_id],
-            request_id=(context or {}).get("request_id"),
+            context,
+            [case_id],
             details={"outcome": data["outcome"], "date": disposition["date"]},
         )
         changes = {"$set": {"disposition": disposition}, "$push": {"dispositions": disposition}}

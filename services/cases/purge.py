@@ -126,13 +126,11 @@ class RetentionEntrypoints(CaseWorker):
 
     def _held(self, case: dict, hold: dict, action: str, context: dict) -> None:
         detail = {"hold_id": hold["_id"], "reference": hold["reference"]}
-        self.audit.record(
+        self._audit(
             action,
             "allowed",
-            actor=(context or {}).get("actor"),
-            record_type="case",
-            record_ids=[case["_id"]],
-            request_id=(context or {}).get("request_id"),
+            context,
+            [case["_id"]],
             details=detail,
         )
         self.store.record(case["_id"], action, actor_id(context), case["updated_at"], detail)
@@ -166,13 +164,11 @@ class RetentionEntrypoints(CaseWorker):
 
     def _tombstone(self, stone: dict, context: dict | None, resumed: bool = False) -> None:
         """The audit log's content-free trace of a purge (C16): id, content hash, reason, actor, time."""
-        self.audit.record(
+        self._audit(
             "case.purge",
             "allowed",
-            actor=(context or {}).get("actor"),
-            record_type="case",
-            record_ids=[stone["record_id"]],
-            request_id=(context or {}).get("request_id"),
+            context,
+            [stone["record_id"]],
             details={
                 "reason": stone["reason"],
                 "content_hash": stone["content_hash"],

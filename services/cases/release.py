@@ -6,6 +6,7 @@ import hashlib
 from casewire.rpc import rpc
 from services.cases import casefile
 from services.cases.base import ERRORS, CaseWorker, load
+from services.cases.dependencies import new_id
 from services.cases.export import render_pdf
 from services.cases.schemas import CaseOut, DisseminationIn, ExportIn, plain
 
@@ -27,11 +28,15 @@ class ReleaseEntrypoints(CaseWorker):
 
     @rpc(expected_exceptions=ERRORS)
     def export_case(self, case_id: str, query: dict, context: dict) -> dict:
-        """The whole case file as PDF or JSON (base64 in ``data``); the export is a dissemination (C10)."""
+        """The whole case file as PDF or JSON (base64 in ``data``); the export is a dissemination (C10).
+
+        The file is built first, then the release is audited and only then logged (C23): a failure at
+        any step releases nothing and logs nothing.
+        """
         request = load(ExportIn, query, "the export is invalid")
         case = self._open(case_id, context, "case.export")
         actor = (context or {}).get("actor") or {}
-        entry = self._disseminated(
+        entry = self._release_entry(
             case,
             {
                 "kind": "export",
@@ -45,58 +50,46 @@ class ReleaseEntrypoints(CaseWorker):
         )
         bundle = self._bundle(case, entry)
         if request["format"] == "json":
-            return {
-                "format": "json",
-                "filename": f"case-{case_id}.json",
-                "bundle": bundle,
-                "dissemination_id": entry["_id"],
+            exported = {"format": "json", "filename": f"case-{case_id}.json", "bundle": bundle}
+        else:
+            pdf = render_pdf(bundle)
+            exported = {
+                "format": "pdf",
+                "filename": f"case-{case_id}.pdf",
+                "data": base64.b64encode(pdf).decode(),
+                "sha256": hashlib.sha256(pdf).hexdigest(),
             }
-        pdf = render_pdf(bundle)
-        return {
-            "format": "pdf",
-            "filename": f"case-{case_id}.pdf",
-            "data": base64.b64encode(pdf).decode(),
-            "sha256": hashlib.sha256(pdf).hexdigest(),
-            "dissemination_id": entry["_id"],
-        }
+        self._record_release(case, entry, context)
+        return {**exported, "dissemination_id": entry["_id"]}
 
     def _disseminated(self, case: dict, data: dict, context: dict) -> dict:
-        actor, now = (context or {}).get("actor") or {}, self._now()
-        entry = self.store.add_dissemination(
-            {
-                **data,
-                "record_ids": [case["_id"]],
-                "classification": case["classification"],
-                "sensitivity": case.get("sensitivity"),
-                "at": now,
-                "by": actor.get("id"),
-                "by_agency": actor.get("agency"),
-                "by_unit": (context or {}).get("unit"),
-            }
-        )
-        self.audit.record(
-            "case.disseminate",
-            "allowed",
-            actor=actor or None,
-            record_type="case",
-            record_ids=[case["_id"]],
-            request_id=(context or {}).get("request_id"),
-            purpose=data.get("purpose"),
-            details={
-                "dissemination_id": entry["_id"],
-                "recipient": data["recipient"],
-                "agency": data["agency"],
-                "kind": data["kind"],
-            },
-        )
-        self.store.record(
-            case["_id"],
-            "disseminated",
-            actor.get("id") or "system",
-            now,
-            {"dissemination_id": entry["_id"], "recipient": data["recipient"], "agency": data["agency"]},
-        )
+        entry = self._release_entry(case, data, context)
+        self._record_release(case, entry, context)
         return entry
+
+    def _release_entry(self, case: dict, data: dict, context: dict) -> dict:
+        """The dissemination entry (C10) for a release of ``case``, not yet stored."""
+        actor = (context or {}).get("actor") or {}
+        return {
+            "_id": new_id(),
+            **data,
+            "record_ids": [case["_id"]],
+            "classification": case["classification"],
+            "sensitivity": case.get("sensitivity"),
+            "at": self._now(),
+            "by": actor.get("id"),
+            "by_agency": actor.get("agency"),
+            "by_unit": (context or {}).get("unit"),
+        }
+
+    def _record_release(self, case: dict, entry: dict, context: dict) -> None:
+        """Audit the release, then log it: if the audit event cannot be stored, nothing is logged (C23)."""
+        keys = ("recipient", "agency", "kind")
+        details = {"dissemination_id": entry["_id"], **{key: entry[key] for key in keys}}
+        self._audit("case.disseminate", "allowed", context, [case["_id"]], purpose=entry["purpose"], details=details)
+        self.store.add_dissemination(entry)
+        detail = {"dissemination_id": entry["_id"], "recipient": entry["recipient"], "agency": entry["agency"]}
+        self.store.record(case["_id"], "disseminated", entry["by"] or "system", entry["at"], detail)
 
     def _bundle(self, case: dict, entry: dict) -> dict:
         items = self.contents.items_of(case["_id"])
@@ -110,7 +103,7 @@ class ReleaseEntrypoints(CaseWorker):
                 **by_kind,
                 "evidence": evidence,
                 "attachments": [casefile.attachment_out(info) for info in self.contents.files_of(case["_id"])],
-                "disseminations": self.store.disseminations_of(case["_id"]),
+                "disseminations": [*self.store.disseminations_of(case["_id"]), entry],
                 "history": self.store.history_of(case["_id"]),
                 "exported_at": entry["at"],
                 "exported_by": entry["by"],

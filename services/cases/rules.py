@@ -6,11 +6,13 @@ sensor hit is no predicate), C9 (purpose), C13 (review at most five years out).
 """
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from casewire import access as shared
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 CRIMINAL_INTELLIGENCE = "criminal_intelligence"
+INVESTIGATIVE = "investigative"
 IDENTIFYING = "identifying"
 IDENTIFYING_NOTICE = "Identifying information only, no criminal connotation"  # C8, wherever shown
 REVIEW_PERIOD = timedelta(days=5 * 365 + 1)  # five years, a leap day included (C13)
@@ -137,6 +139,19 @@ def sensor_predicate_errors(narrative: str | None, alert: dict, min_chars: int) 
     return {}
 
 
+def custody_errors(chain: list[dict]) -> dict:
+    """A new item's chain, checked whole before anything is stored: each transfer starts where the last ended."""
+    errors = {}
+    for index, (before, entry) in enumerate(pairwise(chain), start=1):
+        if entry["from_"] != before["to"]:
+            errors[f"custody.{index}.from"] = [
+                f"the item was with {before['to']}: a transfer starts where the last ended"
+            ]
+        if entry["at"] < before["at"]:
+            errors[f"custody.{index}.at"] = ["a transfer cannot come before the one it follows"]
+    return errors
+
+
 def review_due_errors(review_due: datetime | None, base: datetime) -> dict:
     """C13: review at most five years after submission or the last validation."""
     if review_due is not None and review_due > base + REVIEW_PERIOD:
@@ -189,6 +204,29 @@ def contact_of(case: dict) -> str | None:
     if case.get("classification") != CRIMINAL_INTELLIGENCE or case.get("sensitivity") != "agency_only":
         return None
     return f"{case.get('agency')}: control official {case.get('control_official')}"
+
+
+# PATCH fields that change who may see a case: only a supervisor of the owning unit edits them, with a
+# reason, and each change is audited as its own action (README, Cases: "Who may edit what").
+SUPERVISED_EDITS = {"unit": "case.move", "sensitivity": "case.relabel"}
+
+
+def edit_refusal(case: dict, changes: dict, context: dict | None) -> str | None:
+    """Why the caller may not make ``changes`` to ``case`` (None if they may).
+
+    Moving a case to another unit or changing its sensitivity is a supervisor's act in the owning unit;
+    changing its assignees is the owning unit's. An outside assignee reads and works the case but never
+    hands it to someone else, moves it into their own unit or lowers its labels.
+    """
+    if is_system(context):
+        return None
+    actor = context.get("actor") or {}
+    in_unit = context.get("unit") == case.get("unit") and actor.get("agency") == case.get("agency")
+    if set(changes) & set(SUPERVISED_EDITS) and not (in_unit and "supervisor" in (actor.get("roles") or [])):
+        return "only a supervisor of the owning unit moves a case to another unit or changes its sensitivity"
+    if "assignees" in changes and not in_unit:
+        return "only the owning unit assigns a case"
+    return None
 
 
 def ensure_visible(case: dict, context: dict | None) -> None:

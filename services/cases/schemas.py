@@ -84,7 +84,10 @@ class CaseIn(CaseFields):
 
 class CasePatch(CaseFields):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    reason = fields.String(validate=validate.Length(max=2000), metadata={"description": "why the status changes"})
+    reason = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"description": "why the status changes; required to change unit or sensitivity"},
+    )
 
 
 class ReviewIn(_In):

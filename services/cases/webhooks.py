@@ -1,9 +1,17 @@
-"""Webhook subscriptions: who receives which case events, and one delivery attempt over HTTP."""
+"""Webhook subscriptions: who receives which case events, where they may go, and one delivery over HTTP.
+
+Deliveries are notices with ids, like the stream's: a case's title, summary, labels or a searcher's
+terms never leave in a webhook. Whoever receives one reads the record through the API, as an audited
+request by a person allowed to (C10: no release of case content happens without its dissemination entry).
+"""
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import requests
 
@@ -11,6 +19,79 @@ from services.cases import rules
 
 ATTEMPT_TIMEOUT = 5
 MAX_BACKOFF = timedelta(minutes=10)
+ALLOWED_HOSTS_KEY = "WEBHOOK_ALLOWED_HOSTS"
+# What each event's delivery carries: ids, states and times, never content.
+NOTICE_FIELDS = {
+    "case_updated": ("case_id", "change", "status", "version", "updated_at"),
+    "case_assigned": ("case_id", "assignee", "assigned_by", "at", "version"),
+    "alert_overdue": (
+        "alert_id",
+        "source",
+        "priority",
+        "status",
+        "agency",
+        "unit",
+        "assignee",
+        "received_at",
+        "triage_due",
+        "escalated_at",
+    ),
+    "control_official_notified": (
+        "notification_id",
+        "case_id",
+        "control_official",
+        "unit",
+        "searcher",
+        "searcher_agency",
+        "searcher_unit",
+        "at",
+    ),
+    "dissemination_recipient_notified": (
+        "notification_id",
+        "case_id",
+        "dissemination_id",
+        "recipient",
+        "agency",
+        "change",
+        "fields_changed",
+        "at",
+    ),
+}
+
+
+def notice(event_type: str, payload: dict) -> dict:
+    """What a delivery of ``event_type`` carries: the payload cut to :data:`NOTICE_FIELDS`."""
+    return {key: payload[key] for key in NOTICE_FIELDS.get(event_type, ()) if key in payload}
+
+
+def allowed_hosts(setting: str | None) -> frozenset[str]:
+    """``WEBHOOK_ALLOWED_HOSTS``: host names or addresses, comma or space separated; ``.example.org``
+    allows every subdomain of example.org. Empty allows none."""
+    return frozenset(host.strip().lower().rstrip(".") for host in (setting or "").replace(",", " ").split())
+
+
+def url_refusal(url: str, allowed: frozenset[str], resolve=socket.getaddrinfo) -> str | None:
+    """Why a webhook may not be sent to ``url`` (None if it may): the SSRF guard.
+
+    The host must be allowed; a host allowed only through a ``.domain`` pattern must resolve to public
+    addresses only (private, loopback and link-local addresses need the host named exactly). Checked
+    at subscription and again before every delivery, as DNS answers change.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    exact = host in allowed
+    if not exact and not any(pattern.startswith(".") and host.endswith(pattern) for pattern in allowed):
+        return f"{host or url} is not in {ALLOWED_HOSTS_KEY}"
+    if exact:
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        addresses = {info[4][0].split("%")[0] for info in resolve(host, port, proto=socket.IPPROTO_TCP)}
+    except (OSError, ValueError):
+        return f"{host} does not resolve"
+    if any(not ipaddress.ip_address(address).is_global for address in addresses):
+        return f"{host} resolves to a private, loopback or link-local address; name it in {ALLOWED_HOSTS_KEY}"
+    return None
 
 
 def may_receive(webhook: dict, case: dict) -> bool:
@@ -30,8 +111,11 @@ def body_of(delivery: dict) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
-def attempt(webhook: dict, delivery: dict) -> str | None:
-    """POST the event once; None on a 2xx answer, else what went wrong."""
+def attempt(webhook: dict, delivery: dict, allowed: frozenset[str]) -> str | None:
+    """POST the event once, redirects not followed; None on a 2xx answer, else what went wrong."""
+    refusal = url_refusal(webhook["url"], allowed)
+    if refusal:
+        return f"refused: {refusal}"
     body = body_of(delivery)
     headers = {
         "Content-Type": "application/json",
@@ -43,7 +127,9 @@ def attempt(webhook: dict, delivery: dict) -> str | None:
         digest = hmac.new(webhook["secret"].encode(), body, hashlib.sha256).hexdigest()
         headers["X-Casewire-Signature"] = f"sha256={digest}"
     try:
-        response = requests.post(webhook["url"], data=body, headers=headers, timeout=ATTEMPT_TIMEOUT)
+        response = requests.post(
+            webhook["url"], data=body, headers=headers, timeout=ATTEMPT_TIMEOUT, allow_redirects=False
+        )
     except requests.RequestException as exc:
         return f"{type(exc).__name__}: {exc}"
     return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"

@@ -67,6 +67,8 @@ class WorkflowEntrypoints(CaseWorker):
         """Edit a case: ``{"status": "active"}``, ``{"assignee": "bob"}``, ``{"summary": "..."}``.
 
         Illegal status transitions raise Conflict (409). Editing never validates intelligence (C14).
+        Only the owning unit changes assignees; only its supervisors move the case to another unit or
+        change its sensitivity, with a ``reason`` (rules.edit_refusal); others get Forbidden (403, audited).
         """
         case = self._open(case_id, context, "case.update")
         data = load(CasePatch, fields, "the change is invalid")
@@ -74,8 +76,15 @@ class WorkflowEntrypoints(CaseWorker):
         changes, added = casefile.patch(case, data, self._min_chars())
         if not changes:
             return CaseOut().dump(case)
+        self._authorize_edit(case, changes, reason, context)
         expect = {"version": case.get("version")}
         updated = self.store.update(case_id, {"$set": changes}, self._now(), expect)
+        for field, action in rules.SUPERVISED_EDITS.items():
+            if field in changes:
+                detail = {"from": case.get(field), "to": changes[field], "reason": reason}
+                self.store.record(
+                    case_id, action.removeprefix("case."), actor_id(context), updated["updated_at"], detail
+                )
         if "status" in changes:
             detail = {"from": case["status"], "to": changes["status"], "reason": reason}
             self.store.record(case_id, "status_changed", actor_id(context), updated["updated_at"], detail)
@@ -86,6 +95,23 @@ class WorkflowEntrypoints(CaseWorker):
         if corrected:
             self._notify_recipients(updated, "corrected", corrected)  # C11
         return CaseOut().dump(updated)
+
+    def _authorize_edit(self, case: dict, changes: dict, reason: str | None, context: dict) -> None:
+        """Refuse (403, audited) what the caller may not change; audit each privileged change first (C23)."""
+        refusal = rules.edit_refusal(case, changes, context)
+        if refusal:
+            self._audit("case.update", "denied", context, [case["_id"]], details={"reason": refusal})
+            raise Forbidden(refusal)
+        supervised = [field for field in rules.SUPERVISED_EDITS if field in changes]
+        if supervised and not reason:
+            rules.raise_if({"reason": [f"say why the {' and '.join(supervised)} changes"]}, "the change is invalid")
+        for field in supervised:
+            detail = {"field": field, "from": case.get(field), "to": changes[field], "reason": reason}
+            self._audit(rules.SUPERVISED_EDITS[field], "allowed", context, [case["_id"]], details=detail)
+        if "assignees" in changes:
+            before, after = case.get("assignees") or [], changes["assignees"]
+            detail = {"added": [a for a in after if a not in before], "removed": [a for a in before if a not in after]}
+            self._audit("case.assign", "allowed", context, [case["_id"]], details=detail)
 
     @rpc(expected_exceptions=ERRORS)
     def review_case(self, case_id: str, body: dict, context: dict) -> dict:

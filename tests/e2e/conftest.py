@@ -50,6 +50,7 @@ def stack_env(run_id: str) -> dict:
         CASEWIRE_RUN=str(REPO / ".state" / f"test-run-{GATEWAY_PORT}"),
         RATE_LIMIT_PER_MINUTE="100000",  # the suite is a few fast callers; the limit has its own tests
         TRIAGE_DEADLINES="{social: {low: 1s}}",  # test_outcomes_api: a low social alert is overdue at once
+        WEBHOOK_ALLOWED_HOSTS="127.0.0.1",  # the tests' webhook receivers
     )
     for service in ("intake", "entities", "cases", "audit", "gateway"):
         env[f"{service.upper()}_DATABASE"] = f"test_{run_id}_e2e_{service}"

@@ -3,11 +3,13 @@
 import io
 import time
 import uuid
+from urllib.parse import unquote
 
 import pytest
 from pymongo import MongoClient
 from pypdf import PdfReader
 
+from tests.e2e.sse import EventStream
 from tests.integration.test_cases import PNG, ci_fields
 
 PURPOSE_HEADERS = {"X-Purpose": "investigation", "X-Case-Number": "HPD-2026-0042"}
@@ -170,6 +172,38 @@ def test_an_attachment_is_sniffed_checked_on_download_and_corruption_is_a_500_au
     assert failed[0]["action"] == "case.attachment.integrity"
 
 
+def test_a_download_names_its_file_by_rfc_5987_with_an_ascii_fallback(gateway, users):
+    case = create(gateway, users)
+    name = "Zeugenaussage Müller 證詞.txt"
+    upload = gateway.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        token=users["dana"],
+        files={"file": (name, b"Statement of the witness, taken 2026-03-18.\n", "text/plain")},
+    )
+    assert upload.status_code == 201, upload.text
+    download = gateway.get(f"/api/v1/cases/{case['id']}/attachments/{upload.json()['id']}", token=users["dana"])
+    disposition = download.headers["Content-Disposition"]
+    assert disposition == (
+        'attachment; filename="Zeugenaussage M_ller __.txt"; '
+        "filename*=UTF-8''Zeugenaussage%20M%C3%BCller%20%E8%AD%89%E8%A9%9E.txt"
+    )
+    assert unquote(disposition.split("UTF-8''")[1]) == upload.json()["filename"] == name
+
+
+def test_C21_the_cases_services_own_audit_events_carry_the_client_address(gateway, users):
+    case = create(gateway, users)
+    params = {"format": "json", "need_to_know": "charging decision"}
+    assert gateway.get(f"/api/v1/cases/{case['id']}/export", token=users["dana"], params=params).status_code == 200
+    released = eventually(
+        lambda: [
+            e
+            for e in audit_events(gateway, users, case["id"])
+            if e["action"] == "case.disseminate" and e["service"] == "cases"
+        ]
+    )
+    assert released[0]["client_address"] == "127.0.0.1"
+
+
 def test_C10_the_pdf_export_reads_and_is_audited_as_a_dissemination(gateway, users):
     case = create(gateway, users, summary="Four pharmacy burglaries since January, same grey Altima.")
     gateway.post(f"/api/v1/cases/{case['id']}/notes", token=users["dana"], json={"text": "CCTV requested"})
@@ -189,12 +223,40 @@ def test_C10_the_pdf_export_reads_and_is_audited_as_a_dissemination(gateway, use
     assert actions
 
 
-def test_webhook_subscriptions_are_for_supervisors_and_admins(gateway, users):
+def test_C12_webhook_subscriptions_are_for_supervisors_and_can_be_deleted(gateway, users):
     body = {"url": "http://127.0.0.1:9/hook", "events": ["case_updated"]}
     assert gateway.post("/api/v1/webhooks", token=users["dana"], json=body).status_code == 403
+    assert gateway.post("/api/v1/webhooks", token=users["admin"], json=body).status_code == 403
     created = gateway.post("/api/v1/webhooks", token=users["sam"], json=body)
     assert created.status_code == 201 and created.json()["unit"] == "narcotics"
-    assert gateway.post("/api/v1/webhooks", token=users["admin"], json={**body, "events": []}).status_code == 422
+    assert gateway.post("/api/v1/webhooks", token=users["sam"], json={**body, "events": []}).status_code == 422
+    outside = gateway.post("/api/v1/webhooks", token=users["sam"], json={**body, "url": "http://10.0.0.5/hook"})
+    assert outside.status_code == 422 and "url" in outside.json()["errors"]
+    path = f"/api/v1/webhooks/{created.json()['id']}"
+    assert gateway.request("DELETE", path, token=users["dana"]).status_code == 403
+    assert gateway.request("DELETE", path, token=users["sam"]).status_code == 204
+    assert gateway.request("DELETE", path, token=users["sam"]).status_code == 404
+    listed = gateway.get("/api/v1/webhooks", token=users["sam"]).json()["items"]
+    assert created.json()["id"] not in [hook["id"] for hook in listed]
+
+
+def test_an_assignee_on_the_stream_hears_of_the_assignment_others_do_not(gateway, users):
+    url = f"{gateway.url}/api/v1/stream"
+    bob = EventStream(url, gateway.token("detective", sub="bob", unit="patrol"))
+    olga = EventStream(url, users["olga"])
+    try:
+        case = create(gateway, users)
+        path = f"/api/v1/cases/{case['id']}"
+        assert gateway.request("PATCH", path, token=users["dana"], json={"assignee": "bob"}).status_code == 200
+        heard = bob.until(lambda e: e["event"] == "case_assigned" and e["data"]["case_id"] == case["id"])[-1]
+        assert (heard["data"]["assignee"], heard["data"]["assigned_by"]) == ("bob", "dana")
+        assert "summary" not in heard["data"]
+        assert gateway.request("PATCH", path, token=users["dana"], json={"assignee": "olga"}).status_code == 200
+        mine = olga.until(lambda e: e["event"] == "case_assigned" and e["data"]["case_id"] == case["id"])
+        assert [e["data"]["assignee"] for e in mine if e["event"] == "case_assigned"] == ["olga"]
+    finally:
+        bob.close()
+        olga.close()
 
 
 def test_the_openapi_document_lists_the_cases_endpoints(gateway):

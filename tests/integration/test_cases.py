@@ -16,8 +16,10 @@ from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 from pypdf import PdfReader
 
-from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
+from casewire.audit import AuditTrail
+from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.audit.service import AuditService
+from services.cases.dependencies import CaseStore
 from services.cases.exceptions import CorruptedFile, PurposeRequired
 from services.cases.rules import CI_REQUIRED, REVIEW_PERIOD, TRANSITIONS
 from services.cases.service import CasesService
@@ -98,7 +100,10 @@ def rpc(base_config):
 @pytest.fixture(autouse=True)
 def services(container_factory, config_for):
     for service_cls in (CasesService, IntakeService, EntitiesService, AuditService):
-        container_factory(service_cls, config_for(service_cls.name)).start()
+        config = config_for(service_cls.name)
+        if service_cls is CasesService:
+            config["WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"  # the webhook receivers below
+        container_factory(service_cls, config).start()
 
 
 @pytest.fixture
@@ -237,6 +242,51 @@ def test_C6_restricted_intelligence_is_404_outside_the_controlling_unit(rpc):
         rpc.cases.get_case(case["id"], OUTSIDER)
 
 
+def test_an_outside_assignee_cannot_move_a_case_into_their_unit_or_assign_it_on(rpc, audit_db):
+    case = new_case(rpc)
+    rpc.cases.update_case(case["id"], {"assignee": "olga"}, DANA)
+    for change in ({"unit": "homicide", "reason": "mine now"}, {"assignee": "mike"}, {"assignees": []}):
+        with pytest.raises(Forbidden):
+            rpc.cases.update_case(case["id"], change, OUTSIDER)
+    kept = rpc.cases.get_case(case["id"], DANA)
+    assert (kept["unit"], kept["assignees"], kept["version"]) == ("narcotics", ["olga"], case["version"] + 1)
+    with pytest.raises(Forbidden):  # a detective of the unit does not move it either
+        rpc.cases.update_case(case["id"], {"unit": "homicide", "reason": "theirs"}, DANA)
+
+    def refused():
+        found = audit_db["events"].find({"record_ids": case["id"], "action": "case.update", "outcome": "denied"})
+        return len(list(found)) == 4
+
+    assert eventually(refused)
+
+
+def test_C6_a_detective_cannot_relabel_restricted_intelligence_a_supervisor_can_with_a_reason(rpc, audit_db):
+    case = new_case(rpc, DANA_CI, **ci_fields(sensitivity="restricted"))
+    with pytest.raises(Forbidden):
+        rpc.cases.update_case(case["id"], {"sensitivity": "open"}, DANA_CI)
+    with pytest.raises(InvalidInput) as error:
+        rpc.cases.update_case(case["id"], {"sensitivity": "agency_only"}, SUPERVISOR)
+    assert "reason" in error.value.errors
+    assert rpc.cases.get_case(case["id"], DANA_CI)["sensitivity"] == "restricted"
+    why = "source now public, see court record 2026-114"
+    relabelled = rpc.cases.update_case(case["id"], {"sensitivity": "agency_only", "reason": why}, SUPERVISOR)
+    assert relabelled["sensitivity"] == "agency_only"
+    moved = rpc.cases.update_case(case["id"], {"unit": "vice", "reason": "vice takes the ring"}, SUPERVISOR)
+    assert moved["unit"] == "vice"
+    history = [(e["action"], e.get("detail")) for e in rpc.cases.timeline(case["id"], SUPERVISOR)["items"]]
+    assert ("relabel", {"from": "restricted", "to": "agency_only", "reason": why}) in history
+    assert ("move", {"from": "narcotics", "to": "vice", "reason": "vice takes the ring"}) in history
+
+    def audited():
+        found = audit_db["events"].find({"record_ids": case["id"], "outcome": "allowed", "actor.id": "sam"})
+        return {(e["action"], e["details"]["from"], e["details"]["to"]) for e in found} >= {
+            ("case.relabel", "restricted", "agency_only"),
+            ("case.move", "narcotics", "vice"),
+        }
+
+    assert eventually(audited)
+
+
 def test_C9_reading_intelligence_without_purpose_is_400_and_audited(rpc, audit_db):
     case = new_case(rpc, DANA_CI, **ci_fields())
     with pytest.raises(PurposeRequired):
@@ -299,6 +349,35 @@ def test_promotion_into_a_new_case_is_idempotent_and_marks_the_alert(rpc):
     promoted = rpc.intake.get_alert(alert["id"])
     assert promoted["status"] == "promoted"
     assert [a["detail"]["case_id"] for a in promoted["actions"] if a["action"] == "promoted"] == [case["id"]]
+
+
+def test_C3_C6_promoting_again_never_hands_out_a_case_the_caller_may_not_open(rpc, audit_db):
+    pending = rpc.intake.create_alert(alpr(), DANA)["alert"]
+    secret = rpc.cases.promote_alert(pending["id"], ci_fields(unit="narcotics"), DANA_CI)
+    with pytest.raises(NotFound):  # C3: pending intelligence answers as a miss outside its unit
+        rpc.cases.promote_alert(pending["id"], {"title": "Mine now"}, OUTSIDER)
+    plain_alert = rpc.intake.create_alert(alpr(), DANA)["alert"]
+    unit_case = rpc.cases.promote_alert(plain_alert["id"], {"title": "Narcotics only", "unit": "narcotics"}, DANA)
+    with pytest.raises(Forbidden):
+        rpc.cases.promote_alert(plain_alert["id"], {"title": "Mine now"}, OUTSIDER)
+    for alert, case in ((pending, secret), (plain_alert, unit_case)):
+        promoted = [a for a in rpc.intake.get_alert(alert["id"])["actions"] if a["action"] == "promoted"]
+        assert [(a["actor"], a["detail"]["case_id"]) for a in promoted] == [("dana", case["id"])]
+
+    def refusals():
+        found = audit_db["events"].find({"action": "case.read", "outcome": "denied", "actor.id": "olga"})
+        ids = {record_id for event in found for record_id in event["record_ids"]}
+        return ids >= {secret["id"], unit_case["id"]}
+
+    assert eventually(refusals)
+
+
+def test_C16_promoting_again_skips_a_case_being_purged(rpc, cases_db):
+    alert = rpc.intake.create_alert(alpr(), DANA)["alert"]
+    first = rpc.cases.promote_alert(alert["id"], {"title": "First", "unit": "narcotics"}, DANA)
+    cases_db["cases"].update_one({"_id": first["id"]}, {"$set": {"purging": {"at": datetime.now()}}})
+    second = rpc.cases.promote_alert(alert["id"], {"title": "Second", "unit": "narcotics"}, DANA)
+    assert second["id"] != first["id"] and second["title"] == "Second"
 
 
 def test_one_alert_belongs_to_several_cases_and_unlinks_with_a_reason(rpc):
@@ -374,6 +453,36 @@ def test_merge_moves_links_and_contents_and_keeps_their_origin(rpc):
         rpc.cases.merge_cases(target["id"], {"other_id": other["id"], "reason": "again"}, DANA)
 
 
+def test_C3_C5_criminal_intelligence_never_merges_even_with_the_same_labels(rpc):
+    first, second = (new_case(rpc, DANA_CI, **ci_fields()) for _ in range(2))
+    plain_case = new_case(rpc)
+    for target, other in ((first, second), (plain_case, first), (first, plain_case)):
+        with pytest.raises(Conflict):
+            rpc.cases.merge_cases(target["id"], {"other_id": other["id"], "reason": "same ring"}, DANA_CI)
+    assert rpc.cases.get_case(second["id"], DANA_CI)["status"] == "open"
+
+
+def test_a_merge_that_loses_a_race_moves_nothing(rpc, cases_db, monkeypatch):
+    target, other = new_case(rpc), new_case(rpc, title="Duplicate")
+    note = rpc.cases.add_item(other["id"], "notes", {"text": "same crew"}, DANA)
+    update = CaseStore.update
+
+    def raced(store, case_id, changes, now, expect=None):
+        if case_id == target["id"] and expect:  # someone edits the target just before the merge writes it
+            cases_db["cases"].update_one({"_id": case_id}, {"$inc": {"version": 1}})
+        return update(store, case_id, changes, now, expect)
+
+    monkeypatch.setattr(CaseStore, "update", raced)
+    with pytest.raises(Conflict):
+        rpc.cases.merge_cases(target["id"], {"other_id": other["id"], "reason": "same series"}, DANA)
+    monkeypatch.setattr(CaseStore, "update", update)
+    left = rpc.cases.get_case(other["id"], DANA)
+    assert left["status"] == "open" and "merged_into" not in left
+    assert not rpc.cases.get_case(target["id"], DANA).get("merged_from")
+    assert [n["id"] for n in rpc.cases.list_items(other["id"], "notes", DANA)["items"]] == [note["id"]]
+    assert rpc.cases.list_items(target["id"], "notes", DANA)["items"] == []
+
+
 # -- contents -------------------------------------------------------------------------------------
 
 
@@ -420,6 +529,44 @@ def test_chain_of_custody_is_append_only_and_continuous(rpc, cases_db):
     entrypoints = [name for name in dir(CasesService) if "custody" in name or "evidence" in name]
     assert sorted(entrypoints) == ["_custody", "_evidence_out", "add_custody", "add_evidence", "get_evidence"]
     assert cases_db["custody"].count_documents({"evidence_id": item["id"]}) == 2
+
+
+def test_a_broken_first_chain_of_custody_stores_no_evidence_item(rpc, cases_db):
+    case = new_case(rpc)
+    booked = {"from": "Det. Dana", "to": "Property room", "at": "2026-03-18T06:00:00Z", "reason": "booked in"}
+    jump = {"from": "Crime lab", "to": "Det. Ray", "at": "2026-03-19T06:00:00Z", "reason": "prints"}
+    early = {"from": "Property room", "to": "Crime lab", "at": "2026-03-17T06:00:00Z", "reason": "prints"}
+    body = {"description": "Crowbar", "collected_at": "2026-03-18T04:00:00Z", "collected_by": "Det. Dana"}
+    for broken, field in ((jump, "custody.1.from"), (early, "custody.1.at")):
+        chain = [{**booked, "condition": "sealed"}, {**broken, "condition": "sealed"}]
+        with pytest.raises(InvalidInput) as error:
+            rpc.cases.add_evidence(case["id"], {**body, "custody": chain}, DANA)
+        assert field in error.value.errors
+    assert rpc.cases.list_items(case["id"], "evidence", DANA)["items"] == []
+    assert cases_db["items"].count_documents({"case_id": case["id"]}) == 0
+    assert rpc.cases.get_case(case["id"], DANA)["version"] == case["version"]
+
+
+def test_C23_an_export_whose_audit_event_cannot_be_stored_releases_and_logs_nothing(rpc, monkeypatch):
+    case = new_case(rpc)
+    record = AuditTrail.record
+
+    def broker_down(trail, action, outcome, actor=None, **fields):
+        if action == "case.disseminate":
+            raise Unavailable("the audit log cannot record case.disseminate: broker down")
+        return record(trail, action, outcome, actor, **fields)
+
+    monkeypatch.setattr(AuditTrail, "record", broker_down)
+    for fmt in ("json", "pdf"):
+        with pytest.raises(Unavailable):
+            rpc.cases.export_case(case["id"], {"format": fmt, "need_to_know": "charging decision"}, DANA)
+    with pytest.raises(Unavailable):
+        share = {"recipient": "Sgt. Kim", "agency": "TX2270000", "purpose": "joint op", "need_to_know": "overlap"}
+        rpc.cases.disseminate(case["id"], share, DANA)
+    monkeypatch.setattr(AuditTrail, "record", record)
+    assert rpc.cases.list_disseminations(case["id"], DANA)["items"] == []
+    actions = [e.get("action") for e in rpc.cases.timeline(case["id"], DANA)["items"]]
+    assert "disseminated" not in actions
 
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 64
@@ -549,12 +696,46 @@ def test_webhooks_deliver_assignments_with_retries(rpc):
         rpc.cases.update_case(case["id"], {"assignee": "bob"}, boss)
         got = eventually(lambda: [b for e, b in Receiver.received if e == "case_assigned"])
         assert got[0]["data"]["case_id"] == case["id"] and got[0]["data"]["assignee"] == "bob"
+        assert "title" not in got[0]["data"]  # C10: a notice with ids, never case content
         signature, raw = Receiver.signatures[0]
         assert signature == "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
         deliveries = rpc.cases.webhook_deliveries(hook["id"])
         assert deliveries[0]["state"] == "delivered" and deliveries[0]["attempts"] == 2
     finally:
         server.shutdown()
+
+
+def test_webhooks_only_go_to_allowed_hosts_and_only_supervisors_subscribe_or_unsubscribe(rpc, audit_db):
+    unit = f"unit-{uuid.uuid4().hex[:6]}"
+    boss, admin = ctx("sam", ("supervisor",), unit=unit), ctx("root", ("admin",), unit=unit)
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["case_updated"]}
+    with pytest.raises(Forbidden):  # C12: admins read no cases, so they route none
+        rpc.cases.create_webhook(hook, admin)
+    for url in ("http://169.254.169.254/latest/meta-data", "http://localhost:9/hook", "https://chat.example.org/h"):
+        with pytest.raises(InvalidInput) as error:
+            rpc.cases.create_webhook({**hook, "url": url}, boss)
+        assert "WEBHOOK_ALLOWED_HOSTS" in error.value.errors["url"][0]
+    created = rpc.cases.create_webhook(hook, boss)
+    rpc.cases.create_case({"title": "Queued", "unit": unit}, boss)  # a delivery to the dead port stays pending
+    eventually(lambda: rpc.cases.webhook_deliveries(created["id"]))
+    other_unit = ctx("sue", ("supervisor",), unit="vice")
+    with pytest.raises(Forbidden):
+        rpc.cases.delete_webhook(created["id"], other_unit)
+    with pytest.raises(NotFound):
+        rpc.cases.delete_webhook(created["id"], ctx("sam", ("supervisor",), unit=unit, agency="NY0000000"))
+    rpc.cases.delete_webhook(created["id"], boss)
+    assert created["id"] not in [h["id"] for h in rpc.cases.list_webhooks(boss)["items"]]
+    assert {d["state"] for d in rpc.cases.webhook_deliveries(created["id"])} == {"cancelled"}
+
+    def audited():
+        found = audit_db["events"].find({"record_ids": created["id"]})
+        return {(e["action"], e["outcome"]) for e in found} >= {
+            ("webhook.subscribe", "allowed"),
+            ("webhook.unsubscribe", "denied"),
+            ("webhook.unsubscribe", "allowed"),
+        }
+
+    assert eventually(audited)
 
 
 class Listener:

@@ -40,7 +40,10 @@ def eventually(check, timeout=20.0):
 @pytest.fixture(autouse=True)
 def services(container_factory, config_for):
     for service_cls in (CasesService, AuditService):
-        container_factory(service_cls, config_for(service_cls.name)).start()
+        config = config_for(service_cls.name)
+        if service_cls is CasesService:
+            config["WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"  # the webhook receiver below
+        container_factory(service_cls, config).start()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from casewire.errors import Conflict
-from services.cases import casefile, rules
+from services.cases import casefile, rules, webhooks
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 CI = {
@@ -91,3 +91,42 @@ def test_C9_intelligence_needs_purpose_and_case_number():
 )
 def test_content_types_are_sniffed_from_the_bytes(data, expected):
     assert casefile.sniff(data + b"\x00" * 300 if expected != "text/plain" else data) == expected
+
+
+def _resolver(*addresses):
+    def resolve(host, port, proto=None):
+        return [(None, None, None, "", (address, port)) for address in addresses]
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    "url,allowed,addresses,refused",
+    [
+        ("https://hooks.chat.example/x", "hooks.chat.example", ["203.0.113.9"], False),
+        ("https://a.chat.example/x", ".chat.example", ["93.184.216.34"], False),
+        ("https://evil.example/x", ".chat.example", ["93.184.216.34"], True),
+        ("https://chat.example.evil.org/x", ".chat.example", ["93.184.216.34"], True),
+        ("https://a.chat.example/x", ".chat.example", ["127.0.0.1"], True),  # rebinding to loopback
+        ("https://a.chat.example/x", ".chat.example", ["10.1.2.3"], True),
+        ("https://a.chat.example/x", ".chat.example", ["169.254.169.254"], True),
+        ("https://a.chat.example/x", ".chat.example", ["fd00::1"], True),
+        ("http://127.0.0.1:9/hook", "127.0.0.1", [], False),  # named exactly: a dev or test receiver
+        ("http://127.0.0.1:9/hook", "", [], True),  # empty: nothing allowed
+        ("http://127.0.0.1:9/hook", None, [], True),
+    ],
+)
+def test_webhook_urls_go_only_to_allowed_public_hosts(url, allowed, addresses, refused):
+    refusal = webhooks.url_refusal(url, webhooks.allowed_hosts(allowed), resolve=_resolver(*addresses))
+    assert (refusal is not None) is refused
+
+
+def test_webhook_deliveries_carry_ids_not_case_content():
+    payload = {"case_id": "c1", "title": "Roe, John: informant debrief", "summary": "...", "status": "open"}
+    assert webhooks.notice("case_updated", {**payload, "version": 3}) == {
+        "case_id": "c1",
+        "status": "open",
+        "version": 3,
+    }
+    hit = {"notification_id": "n1", "case_id": "c1", "terms": "John Roe", "searcher": "olga", "at": "2026"}
+    assert "terms" not in webhooks.notice("control_official_notified", hit)

@@ -78,3 +78,37 @@ def test_assignments_by_agency_or_to_the_assignee_looked_up_when_the_event_lacks
     assert user(sub="bob").view("alert_assigned", {"alert_id": "a-other", "assignee": "bob"}) is not None
     assert user().view("alert_overdue", {"alert_id": "a-gone"}) is None
     assert user().view("something_else", {"alert_id": "a-1"}) is None
+
+
+RESTRICTED = {
+    "unit": "narcotics",
+    "agency": "TX0000000",
+    "assignees": ["olga"],
+    "classification": "criminal_intelligence",
+    "sensitivity": "restricted",
+    "review_state": "approved",
+}
+
+
+@pytest.mark.parametrize(
+    "case_id,assignee,sub,unit,agency,seen",
+    [
+        ("c-homicide", "bob", "bob", "patrol", "TX0000000", True),  # the assignee, before the cache knows it
+        ("c-homicide", "bob", "hal", "homicide", "TX0000000", True),  # the case's unit
+        ("c-homicide", "bob", "dora", "patrol", "TX0000000", True),  # an earlier assignee
+        ("c-homicide", "bob", "ann", "rtcc", "TX0000000", False),
+        ("c-homicide", "bob", "bob", "patrol", "LA0000000", False),  # a namesake in another agency
+        ("c-restricted", "olga", "olga", "homicide", "TX0000000", False),  # C6: as if absent outside its unit
+        ("c-restricted", "olga", "nate", "narcotics", "TX0000000", True),
+        ("c-unknown", "bob", "bob", "patrol", "TX0000000", False),  # unknown case: fail closed
+    ],
+)
+def test_case_assigned_reaches_the_assignee_or_whoever_may_see_the_case(case_id, assignee, sub, unit, agency, seen):
+    cases = {**CASES, "c-restricted": RESTRICTED}
+    identity = Identity(sub=sub, name=sub, roles=("detective",), agency=agency, unit=unit)
+    event = {"case_id": case_id, "title": "Pharmacy burglaries", "unit": "homicide", "assignee": assignee}
+    event |= {"assigned_by": "sam", "at": "2026-03-18T08:02:00+00:00", "version": 4, "summary": "not streamed"}
+    view = Visibility(identity, cases.get, ALERTS.get).view("case_assigned", event)
+    assert (view is not None) is seen
+    if view:
+        assert "summary" not in view and view["assignee"] == assignee and view["case_id"] == case_id
