@@ -3,7 +3,8 @@
 Configuration (``gateway/config.yaml``, each an environment variable of the same name):
 
 - ``MAX_BODY_BYTES`` (8 MiB): a larger body is refused with 413 before it is read or the token checked.
-- ``MAX_BATCH`` (1000): the most items a batch endpoint accepts; read it with :func:`max_batch`.
+- ``MAX_BATCH`` (1000): the most items a batch endpoint accepts; :func:`check_batch_size` refuses more
+  with 413.
 - ``RATE_LIMIT_PER_MINUTE`` (600; 0 turns it off): requests per minute per token subject, as a token
   bucket that holds a minute's worth, so short bursts pass and a steady flood gets 429 with
   ``Retry-After``. The buckets live in each gateway process's memory.
@@ -81,13 +82,17 @@ def max_batch() -> int:
 
 
 def check_batch_size(items: list, field: str) -> None:
-    """Refuse a batch larger than :func:`max_batch` with a 422 problem naming ``field``."""
+    """Refuse a batch larger than :func:`max_batch` with a 413 problem naming ``field``; nothing of it is stored.
+
+    413 like an oversized body: the request is too large as a whole, not invalid item by item (those
+    are the batch's per-item 422 results).
+    """
     limit = max_batch()
     if len(items) > limit:
         raise Problem(
-            422,
-            "Unprocessable Entity",
-            f"a batch holds at most {limit} items",
+            413,
+            "Content Too Large",
+            f"a batch holds at most {limit} items; split it",
             {field: [f"at most {limit} items per request, got {len(items)}"]},
         )
 
