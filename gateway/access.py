@@ -11,9 +11,9 @@ The checks run in a ``before_request`` hook, so they come before flask-smorest p
 body: an unauthenticated caller never learns how a request would have been validated. The
 ``guarded`` wrapper itself runs them only if the hook did not (a view called some other way).
 
-Per-record access (cases, criminal intelligence, other agencies' alerts) is decided by the rules of
-``casewire/access.py``; views call :func:`require_case_access` or :func:`require_alert_access` after
-loading a record. See the README's Security section.
+Per-record access is decided by the rules of ``casewire/access.py``: for cases and criminal
+intelligence by the cases service itself (every case read goes through it), for alerts by views
+calling :func:`require_alert_access` after loading one. See the README's Security section.
 """
 
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 
 from casewire import access as shared
-from casewire.errors import Forbidden, NotFound, Unavailable
+from casewire.errors import Forbidden, Unavailable
 from gateway.auth import Identity, InvalidToken, unverified_claims
 from gateway.errors import Problem
 from gateway.limits import check_rate
@@ -317,23 +317,6 @@ def can_see_case(identity: Identity, case: dict) -> bool:
 def hit_visibility(identity: Identity, record: dict) -> Visibility:
     """What a search hit on ``record`` may show: :func:`casewire.access.hit_visibility`."""
     return shared.hit_visibility(caller_of(identity), record)
-
-
-def require_case_access(case: dict, identity: Identity | None = None) -> dict:
-    """``case`` when the caller may read it; otherwise audit the refusal and raise 403, or 404 (C6).
-
-    Call it in a guarded view right after loading the case. The 404 is the one a miss returns
-    (``NotFound("no case <id>")``); the audit log records the real reason.
-    """
-    identity = identity or g.identity
-    access = case_access(identity, case)
-    if access is Access.ALLOWED:
-        return case
-    guard = g.get("casewire_guard") or Guard("case.read", "case")
-    _deny(Guard(guard.action, "case"), identity, [str(case.get("id"))], f"record_{access.value}")
-    if access is Access.HIDDEN:
-        raise NotFound(f"no case {case.get('id')}")
-    raise Forbidden(f"you may not read case {case.get('id')}: it is another unit's and not assigned to you")
 
 
 def require_alert_access(alert: dict, identity: Identity | None = None) -> dict:

@@ -1,8 +1,8 @@
 """The guard's refusals and the audit events they leave, over the real broker and audit service.
 
 Test-only routes stand in for the endpoints other areas build: one that reads criminal
-intelligence (``purpose_required``), one that loads a case and checks it with
-``require_case_access``.
+intelligence (``purpose_required``), one that loads a case. Per-record access to cases is the cases
+service's (``tests/integration/test_cases.py``, ``tests/e2e/test_cases.py``), not the gateway's.
 """
 
 from datetime import datetime, timedelta
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from casewire.errors import NotFound
-from gateway.access import guarded, require_case_access
+from gateway.access import guarded
 from gateway.app import create_app
 from gateway.auth import mint_dev_token
 from tests.integration.gateway.support import call
@@ -50,7 +50,7 @@ def build(base_config, **config):
         ran.append(case_id)
         if case_id not in CASES:
             raise NotFound(f"no case {case_id}")
-        return require_case_access(CASES[case_id])
+        return CASES[case_id]
 
     app.add_url_rule("/test/intelligence/<case_id>", view_func=read_intelligence)
     app.add_url_rule("/test/cases/<case_id>", view_func=read_case)
@@ -134,32 +134,6 @@ def test_C20_a_refused_role_is_403_and_audited_with_the_actor(app, audit_reader)
     assert outcomes([event]) == [("case.read", "denied", "role")]
     assert event["actor"]["id"] == "audrey" and event["record_ids"] == ["homicide-1"]
     assert app.ran == []
-
-
-def test_a_case_of_another_unit_is_403_and_audited(app, audit_reader):
-    client = app.test_client()
-    response, request_id = call(client, "GET", "/test/cases/homicide-1", token("detective", unit="robbery"))
-    assert response.status_code == 403 and response.json["status"] == 403
-    assert outcomes(audit_reader.for_request(request_id, 2)) == [
-        ("case.read", "allowed", None),
-        ("case.read", "denied", "record_forbidden"),
-    ]
-    assigned, _ = call(client, "GET", "/test/cases/homicide-1", token("detective", sub="carol", unit="robbery"))
-    own_unit, _ = call(client, "GET", "/test/cases/homicide-1", token("detective"))
-    assert (assigned.status_code, own_unit.status_code) == (200, 200)
-
-
-def test_C6_restricted_intelligence_outside_its_unit_answers_exactly_as_a_miss(app, audit_reader):
-    client = app.test_client()
-    hidden, hidden_id = call(client, "GET", "/test/cases/gang-intel", token("analyst"))
-    missing, missing_id = call(client, "GET", "/test/cases/no-such-case", token("analyst"))
-    assert hidden.status_code == missing.status_code == 404
-    assert hidden.json == {**missing.json, "detail": "no case gang-intel"}
-    assert missing.json["detail"] == "no case no-such-case"
-    assert outcomes(audit_reader.for_request(hidden_id, 2))[1] == ("case.read", "denied", "record_hidden")
-    assert outcomes(audit_reader.for_request(missing_id, 2))[1] == ("case.read", "failed", None)
-    own, _ = call(client, "GET", "/test/cases/gang-intel", token("analyst", unit="gangs"))
-    assert own.status_code == 200
 
 
 def test_an_allowed_request_that_fails_gets_a_failed_event(app, audit_reader):
