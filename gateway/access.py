@@ -2,10 +2,13 @@
 
 Order matters (COMPLIANCE C9, C20, C21, C23): a request without a valid token is refused (401) and
 the refusal audited as a failed logon (``auth.token``); a caller over its rate limit gets 429, a
-role outside the permission table 403, an endpoint that reads criminal intelligence without a
-purpose and case number 400, each audited as ``denied``. An allowed request is audited *before* the
-action, and if that event cannot be stored durably the request fails with 503 and nothing is done.
-An allowed request that then fails (any status from 400 up) gets a second event, ``failed``.
+role outside the permission table 403, an endpoint that always reads criminal intelligence without
+a purpose and case number 400, each audited as ``denied``. Where only the record tells whether it is
+criminal intelligence (``purpose_required="intelligence"``), the service that loads it decides: a
+record of intelligence without a purpose is 400, a list or search leaves intelligence out. An
+allowed request is audited *before* the action, and if that event cannot be stored durably the
+request fails with 503 and nothing is done. An allowed request that then fails (any status from 400
+up) gets a second event, ``failed``.
 
 The checks run in a ``before_request`` hook, so they come before flask-smorest parses the query or
 body: an unauthenticated caller never learns how a request would have been validated. The
@@ -33,6 +36,15 @@ _SECRET_ARGS = {"access_token", "token"}
 ANONYMOUS = {"id": "anonymous", "agency": None, "roles": []}
 PURPOSE_HEADER, CASE_NUMBER_HEADER = "X-Purpose", "X-Case-Number"
 MAX_PURPOSE, MAX_CASE_NUMBER = 500, 100
+PURPOSE_MODES = {
+    False: "no purpose asked for (one may still be sent: it is audited)",
+    True: "the gateway refuses (400) a request without a purpose and a case number (C9)",
+    "purpose": "the gateway refuses (400) a request without a purpose (C25: ALPR queries)",
+    "intelligence": "documented, decided by the service per record (C9): a record of criminal intelligence "
+    "without a purpose and case number is 400, a list or search leaves intelligence out",
+}
+NO_PURPOSE = f"state the purpose of use ({PURPOSE_HEADER} header or purpose query field)"
+NO_CASE_NUMBER = f"give the case or incident number ({CASE_NUMBER_HEADER} header or case_number query field)"
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class Guard:
     action: str
     record_type: str | None = None
     record_arg: str | None = None
-    purpose_required: bool | str = False  # True: purpose and case number (C9); "purpose": purpose only (C25)
+    purpose_required: bool | str = False  # see PURPOSE_MODES
 
 
 @dataclass(frozen=True)
@@ -122,11 +134,11 @@ def require_purpose(
     purpose, case_number = _purpose_fields()
     errors = {}
     if not purpose:
-        errors["purpose"] = [f"state the purpose of use ({PURPOSE_HEADER} header or purpose query field)"]
+        errors["purpose"] = [NO_PURPOSE]
     elif len(purpose) > MAX_PURPOSE:
         errors["purpose"] = [f"at most {MAX_PURPOSE} characters"]
     if not case_number and case_number_required:
-        errors["case_number"] = [f"give the case or incident number ({CASE_NUMBER_HEADER} header or case_number)"]
+        errors["case_number"] = [NO_CASE_NUMBER]
     elif case_number and len(case_number) > MAX_CASE_NUMBER:
         errors["case_number"] = [f"at most {MAX_CASE_NUMBER} characters"]
     if errors:
@@ -140,6 +152,14 @@ def require_purpose(
         )
         raise Problem(400, "Bad Request", detail, errors)
     return Purpose(purpose, case_number)
+
+
+def purpose_errors() -> dict[str, list[str]]:
+    """The ``errors`` of a C9 refusal decided by a service (it knows the record is intelligence): the
+    same field names and messages as :func:`require_purpose`, for whichever of the two is missing."""
+    purpose, case_number = _purpose_fields()
+    errors = {} if purpose else {"purpose": [NO_PURPOSE]}
+    return errors if case_number else {**errors, "case_number": [NO_CASE_NUMBER]}
 
 
 def _nul_text() -> str | None:
@@ -176,7 +196,7 @@ def enforce(guard: Guard, view_args: dict) -> Identity:
     if not allowed(identity.roles, guard.action):
         _deny(guard, identity, record_ids, "role")
         raise Problem(403, "Forbidden", f"your roles may not {guard.action}")
-    if guard.purpose_required:
+    if guard.purpose_required in (True, "purpose"):
         require_purpose(guard.action, guard.record_type, record_ids, guard.purpose_required is True)
     if any("\x00" in str(value) for value in view_args.values()):
         _deny(guard, identity, record_ids, "nul_text")
@@ -216,15 +236,17 @@ def require_action(action: str, record_type: str | None = None, record_ids=()) -
 def guarded(action: str, record_type: str | None = None, record_arg: str | None = None, purpose_required=False):
     """Guard a view with ``action`` from the permission table; audit the outcome before the action.
 
-    ``record_arg`` names the URL argument holding the record id; ``purpose_required=True`` makes the
-    endpoint refuse (400, audited) a request without a purpose and case number (C9): use it on every
-    endpoint that reads or searches criminal intelligence. ``purpose_required="purpose"`` asks for the
-    purpose alone (C25: ALPR queries).
+    ``record_arg`` names the URL argument holding the record id. ``purpose_required`` is one of
+    :data:`PURPOSE_MODES`: ``True`` makes the endpoint refuse (400, audited) a request without a purpose
+    and case number (C9), ``"purpose"`` asks for the purpose alone (C25: ALPR queries), and
+    ``"intelligence"`` marks an endpoint that may read or search criminal intelligence where only the
+    record says so: the OpenAPI document shows the purpose fields and the 400, the service decides.
+    Every endpoint that can read or search criminal intelligence declares ``True`` or ``"intelligence"``.
     """
     if action not in PERMISSIONS:
         raise KeyError(f"{action} is not in the permission table")
-    if purpose_required not in (False, True, "purpose"):
-        raise ValueError("purpose_required is False, True or 'purpose'")
+    if purpose_required not in PURPOSE_MODES:
+        raise ValueError(f"purpose_required is one of {list(PURPOSE_MODES)}")
     guard = Guard(action, record_type, record_arg, purpose_required)
 
     def decorator(view):
@@ -341,17 +363,28 @@ class AccessDocs(BasePlugin):
             "in": "header",
             "name": PURPOSE_HEADER,
             "schema": {"type": "string", "maxLength": MAX_PURPOSE},
-            "description": "Purpose of use (C9). Required: this header or the `purpose` query field.",
+            "description": "Purpose of use (C9): this header or the `purpose` query field.",
         },
         {
             "in": "header",
             "name": CASE_NUMBER_HEADER,
             "schema": {"type": "string", "maxLength": MAX_CASE_NUMBER},
-            "description": "Case or incident number (C9). Required: this header or the `case_number` query field.",
+            "description": "Case or incident number (C9): this header or the `case_number` query field.",
         },
         {"in": "query", "name": "purpose", "schema": {"type": "string"}, "description": "Same as `X-Purpose`."},
         {"in": "query", "name": "case_number", "schema": {"type": "string"}, "description": "Same as `X-Case-Number`."},
     ]
+    NEEDED = {
+        True: "Required, with the case number.",
+        "purpose": "The purpose is required.",
+        "intelligence": "Required to read criminal intelligence; without them a list or search leaves it out.",
+    }
+    PURPOSE_REFUSALS = {
+        True: "No purpose of use or case number (C9; audited); `errors` names `purpose` and `case_number`.",
+        "purpose": "No purpose of use (C25; audited); `errors` names `purpose`.",
+        "intelligence": "The record is criminal intelligence (or a sample of it is asked for) and the request states "
+        "no purpose or case number (C9; audited); `errors` names `purpose` and `case_number`.",
+    }
     REFUSALS = {
         "401": "No valid bearer token (audited as a failed logon).",
         "403": "The caller's roles may not do this, or the record is another unit's (audited).",
@@ -373,14 +406,15 @@ class AccessDocs(BasePlugin):
             responses = operation.setdefault("responses", {})
             refusals = dict(self.REFUSALS)
             if guard.purpose_required:
+                operation["x-casewire-purpose"] = PURPOSE_MODES[guard.purpose_required]
                 parameters = operation.setdefault("parameters", [])
                 present = {(p.get("in"), p.get("name")) for p in parameters if isinstance(p, dict)}
-                parameters.extend(dict(p) for p in self.PURPOSE_PARAMETERS if (p["in"], p["name"]) not in present)
-                refusals["400"] = (
-                    "No purpose of use or case number (C9; audited)."
-                    if guard.purpose_required is True
-                    else "No purpose of use (C25; audited)."
+                parameters.extend(
+                    {**p, "required": False, "description": f"{p['description']} {self.NEEDED[guard.purpose_required]}"}
+                    for p in self.PURPOSE_PARAMETERS
+                    if (p["in"], p["name"]) not in present
                 )
+                refusals["400"] = self.PURPOSE_REFUSALS[guard.purpose_required]
             if path and "{" in path:
                 refusals["404"] = "No such record, or one the caller may not know exists."
             refusals.setdefault("422", "Invalid input, e.g. text holding a NUL character.")
