@@ -29,7 +29,7 @@ from casewire import access as shared
 from casewire.errors import Forbidden, Unavailable
 from gateway.auth import Identity, InvalidToken, unverified_claims
 from gateway.errors import Problem
-from gateway.limits import check_rate
+from gateway.limits import check_failed_logon, check_rate
 from gateway.permissions import PERMISSIONS, allowed
 
 _SECRET_ARGS = {"access_token", "token"}
@@ -100,7 +100,11 @@ def _deny(guard: Guard, identity: Identity | None, record_ids: list, reason: str
 
 
 def identify() -> Identity:
-    """The caller, from ``Authorization: Bearer``; refusals are audited as failed logons (``auth.token``)."""
+    """The caller, from ``Authorization: Bearer``; refusals are audited as failed logons (``auth.token``).
+
+    Past ``LOGON_FAILURES_PER_MINUTE`` refusals from one client address, a refusal is 429 and only the
+    first of them is audited (:func:`gateway.limits.check_failed_logon`).
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -112,7 +116,12 @@ def identify() -> Identity:
         _audit("auth.token", "failed", None, None, [], reason=str(exc))
         raise
     except InvalidToken as exc:
-        _audit("auth.token", "denied", None, None, [], reason=str(exc), **unverified_claims(token))
+        too_many, audited = check_failed_logon(request.remote_addr)
+        if audited:
+            reason = "logon_rate_limit" if too_many else str(exc)
+            _audit("auth.token", "denied", None, None, [], reason=reason, **unverified_claims(token))
+        if too_many:
+            raise too_many from exc
         raise Problem(
             401,
             "Unauthorized",

@@ -157,6 +157,33 @@ def test_a_caller_over_the_rate_limit_gets_429_with_retry_after_and_is_audited(b
     assert app.ran == ["homicide-1"] * 3
 
 
+def test_refused_tokens_from_one_address_are_limited_with_429_and_audited_once(base_config, audit_reader, close_rpc):
+    app = build(base_config, LOGON_FAILURES_PER_MINUTE=3)
+    close_rpc(app)
+    client = app.test_client()
+    forged = mint_dev_token("not-the-gateway-secret-but-just-as-long", "mallory", ["admin"])
+
+    def attempt(address, bearer=forged):
+        return call(client, "GET", "/test/cases/homicide-1", bearer, environ_base={"REMOTE_ADDR": address})
+
+    answers = [attempt("10.9.9.9") for _ in range(6)]
+    assert [response.status_code for response, _ in answers] == [401, 401, 401, 429, 429, 429]
+    limited = answers[3][0]
+    assert limited.mimetype == "application/problem+json" and int(limited.headers["Retry-After"]) >= 1
+    for _, request_id in answers[:3]:
+        assert outcomes(audit_reader.for_request(request_id)) == [
+            ("auth.token", "denied", "Signature verification failed")
+        ]
+    first_over = audit_reader.for_request(answers[3][1])[0]
+    assert outcomes([first_over]) == [("auth.token", "denied", "logon_rate_limit")]
+    assert first_over["client_address"] == "10.9.9.9" and first_over["details"]["claimed_sub"] == "mallory"
+    valid, valid_id = attempt("10.9.9.9", token("detective"))  # only refusals count: a real user there passes
+    elsewhere, _ = attempt("10.8.8.8")
+    assert (valid.status_code, elsewhere.status_code) == (200, 401)
+    audit_reader.for_request(valid_id)  # one audit worker, in order: the refusals before it are all in
+    assert not list(audit_reader.events.find({"request_id": {"$in": [rid for _, rid in answers[4:]]}}))
+
+
 def test_C23_when_the_audit_log_is_out_of_reach_nothing_is_done(close_rpc):
     app = build({"AMQP_URI": "amqp://guest:guest@127.0.0.1:9/"})  # no broker listens there
     close_rpc(app)
