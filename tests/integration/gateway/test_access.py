@@ -3,16 +3,22 @@
 Test-only routes stand in for the endpoints other areas build: one that reads criminal
 intelligence (``purpose_required``), one that loads a case. Per-record access to cases is the cases
 service's (``tests/integration/test_cases.py``, ``tests/e2e/test_cases.py``), not the gateway's.
+C23 is proven on real write endpoints too, against the real cases, intake and entities services.
 """
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
 
+from casewire.audit import AuditTrail
 from casewire.errors import NotFound
 from gateway.access import guarded
 from gateway.app import create_app
 from gateway.auth import mint_dev_token
+from services.cases.service import CasesService
+from services.entities.service import EntitiesService
+from services.intake.service import IntakeService
 from tests.integration.gateway.support import call
 
 SECRET = "integration-test-secret-of-at-least-32-bytes"
@@ -190,6 +196,51 @@ def test_C23_when_the_audit_log_is_out_of_reach_nothing_is_done(close_rpc):
     response, _ = call(app.test_client(), "GET", "/test/cases/homicide-1", token("detective"))
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
     assert app.ran == []
+
+
+@pytest.fixture
+def write_services(container_factory, config_for, mongo):
+    """The real cases, intake and entities services the write endpoints call; their databases."""
+    for service in (CasesService, IntakeService, EntitiesService):
+        container_factory(service, config_for(service.name)).start()
+    return {name: mongo[config_for(name)["MONGODB_DATABASE"]] for name in ("cases", "intake")}
+
+
+def test_C23_a_real_write_with_the_audit_log_out_of_reach_is_503_and_stores_nothing(
+    base_config, write_services, audit_reader, close_rpc
+):
+    app = build(base_config)
+    close_rpc(app)
+    client = app.test_client()
+    plate = f"C{uuid.uuid4().hex[:6].upper()}"
+    alert = {
+        "source": "alpr",
+        "source_system": "flock",
+        "occurred_at": "2026-03-05T22:14:00Z",
+        "location": {"lat": 29.76, "lon": -95.36},
+        "payload": {"plate": plate, "plate_state": "TX", "camera_id": "cam-23"},
+    }
+    writes = {
+        "case": ("/api/v1/cases", lambda title: {"title": title}),
+        "alert": ("/api/v1/alerts", lambda event_id: {**alert, "source_event_id": event_id}),
+    }
+    stored = {
+        "case": lambda title: write_services["cases"]["cases"].count_documents({"title": title}),
+        "alert": lambda event_id: write_services["intake"]["alerts"].count_documents({"source_event_id": event_id}),
+    }
+    for kind, (path, body) in writes.items():  # with the audit log in reach the same write is stored
+        marker = f"c23-{uuid.uuid4().hex}"
+        response, _ = call(client, "POST", path, token("detective"), json=body(marker))
+        assert response.status_code == 201 and stored[kind](marker) == 1, response.json
+
+    app.extensions["audit"] = AuditTrail("amqp://guest:guest@127.0.0.1:9/", "gateway")  # no broker listens there
+    for kind, (path, body) in writes.items():
+        marker = f"c23-{uuid.uuid4().hex}"
+        response, request_id = call(client, "POST", path, token("detective"), json=body(marker))
+        assert response.status_code == 503 and response.mimetype == "application/problem+json", response.json
+        assert "nothing was done" in response.json["detail"]
+        assert stored[kind](marker) == 0
+        assert not list(audit_reader.events.find({"request_id": request_id}))
 
 
 def test_checks_run_before_the_body_or_query_is_parsed(app, audit_reader):
