@@ -95,12 +95,16 @@ def face() -> dict:
 
 
 def vendor_body(vendor: str) -> dict:
-    """A vendor's own body with a new event id, so each call stores a new alert."""
+    """A vendor's own body with a new event id and plate, so each call stores a new alert (and no
+    other test's read of the same plate at the same camera is folded into it as a near-duplicate)."""
     body = json.loads(json.dumps(VENDOR_BODIES[vendor]))
+    plate = f"V{uuid.uuid4().hex[:6].upper()}"
     if vendor == "rekor":
-        body["group"]["best_uuid"] = uuid.uuid4().hex
+        body["group"].update(best_uuid=uuid.uuid4().hex, best_plate_number=plate)
+    elif vendor == "ncic":
+        body.update(hit_id=uuid.uuid4().hex, plate=plate)
     else:
-        body["hit_id" if vendor == "ncic" else "id"] = uuid.uuid4().hex
+        body.update(id=uuid.uuid4().hex, **({"label": plate} if vendor == "flock" else {}))
     return body
 
 
