@@ -17,7 +17,11 @@ def main():
 
 @main.command()
 @click.option("--sub", required=True, help="User or system id, e.g. alice or flock-webhook.")
-@click.option("--roles", required=True, help="Comma-separated: source, analyst, detective, supervisor, auditor, admin.")
+@click.option(
+    "--roles",
+    required=True,
+    help="Comma-separated: source, analyst, detective, supervisor, auditor, admin, purge_authority.",
+)
 @click.option("--agency", default=None, help="The agency's ORI, e.g. TX0000000.")
 @click.option("--unit", default=None, help="The user's unit, e.g. rtcc or homicide.")
 @click.option("--name", default=None, help="Display name.")

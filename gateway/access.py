@@ -2,18 +2,21 @@
 
 Order matters (COMPLIANCE C9, C20, C21, C23): a request without a valid token is refused (401) and
 the refusal audited as a failed logon (``auth.token``); a caller over its rate limit gets 429, a
-role outside the permission table 403, an endpoint that reads criminal intelligence without a
-purpose and case number 400, each audited as ``denied``. An allowed request is audited *before* the
-action, and if that event cannot be stored durably the request fails with 503 and nothing is done.
-An allowed request that then fails (any status from 400 up) gets a second event, ``failed``.
+role outside the permission table 403, an endpoint that always reads criminal intelligence without
+a purpose and case number 400, each audited as ``denied``. Where only the record tells whether it is
+criminal intelligence (``purpose_required="intelligence"``), the service that loads it decides: a
+record of intelligence without a purpose is 400, a list or search leaves intelligence out. An
+allowed request is audited *before* the action, and if that event cannot be stored durably the
+request fails with 503 and nothing is done. An allowed request that then fails (any status from 400
+up) gets a second event, ``failed``.
 
 The checks run in a ``before_request`` hook, so they come before flask-smorest parses the query or
 body: an unauthenticated caller never learns how a request would have been validated. The
 ``guarded`` wrapper itself runs them only if the hook did not (a view called some other way).
 
-Per-record access (cases, criminal intelligence, other agencies' alerts) is decided by the rules of
-``casewire/access.py``; views call :func:`require_case_access` or :func:`require_alert_access` after
-loading a record. See the README's Security section.
+Per-record access is decided by the rules of ``casewire/access.py``: for cases and criminal
+intelligence by the cases service itself (every case read goes through it), for alerts by views
+calling :func:`require_alert_access` after loading one. See the README's Security section.
 """
 
 from dataclasses import dataclass, replace
@@ -24,16 +27,25 @@ from flask import Flask, current_app, g, request
 from marshmallow import fields
 
 from casewire import access as shared
-from casewire.errors import Forbidden, NotFound, Unavailable
+from casewire.errors import Forbidden, Unavailable
 from gateway.auth import Identity, InvalidToken, unverified_claims
 from gateway.errors import Problem
-from gateway.limits import check_rate
+from gateway.limits import check_failed_logon, check_rate
 from gateway.permissions import PERMISSIONS, allowed
 
 _SECRET_ARGS = {"access_token", "token"}
 ANONYMOUS = {"id": "anonymous", "agency": None, "roles": []}
 PURPOSE_HEADER, CASE_NUMBER_HEADER = "X-Purpose", "X-Case-Number"
 MAX_PURPOSE, MAX_CASE_NUMBER = 500, 100
+PURPOSE_MODES = {
+    False: "no purpose asked for (one may still be sent: it is audited)",
+    True: "the gateway refuses (400) a request without a purpose and a case number (C9)",
+    "purpose": "the gateway refuses (400) a request without a purpose (C25: ALPR queries)",
+    "intelligence": "documented, decided by the service per record (C9): a record of criminal intelligence "
+    "without a purpose and case number is 400, a list or search leaves intelligence out",
+}
+NO_PURPOSE = f"state the purpose of use ({PURPOSE_HEADER} header or purpose query field)"
+NO_CASE_NUMBER = f"give the case or incident number ({CASE_NUMBER_HEADER} header or case_number query field)"
 
 
 TRUE_FLAGS = {str(value).lower() for value in fields.Boolean.truthy}
@@ -46,7 +58,7 @@ class Guard:
     action: str
     record_type: str | None = None
     record_arg: str | None = None
-    purpose_required: bool | str = False  # True: purpose and case number (C9); "purpose": purpose only (C25)
+    purpose_required: bool | str = False  # see PURPOSE_MODES
     flag_action: tuple[str, str] | None = None  # (query flag, action): with ``?flag=true`` the action is this one
 
     def for_request(self, args) -> "Guard":
@@ -100,7 +112,11 @@ def _deny(guard: Guard, identity: Identity | None, record_ids: list, reason: str
 
 
 def identify() -> Identity:
-    """The caller, from ``Authorization: Bearer``; refusals are audited as failed logons (``auth.token``)."""
+    """The caller, from ``Authorization: Bearer``; refusals are audited as failed logons (``auth.token``).
+
+    Past ``LOGON_FAILURES_PER_MINUTE`` refusals from one client address, a refusal is 429 and only the
+    first of them is audited (:func:`gateway.limits.check_failed_logon`).
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -112,7 +128,12 @@ def identify() -> Identity:
         _audit("auth.token", "failed", None, None, [], reason=str(exc))
         raise
     except InvalidToken as exc:
-        _audit("auth.token", "denied", None, None, [], reason=str(exc), **unverified_claims(token))
+        too_many, audited = check_failed_logon(request.remote_addr)
+        if audited:
+            reason = "logon_rate_limit" if too_many else str(exc)
+            _audit("auth.token", "denied", None, None, [], reason=reason, **unverified_claims(token))
+        if too_many:
+            raise too_many from exc
         raise Problem(
             401,
             "Unauthorized",
@@ -134,11 +155,11 @@ def require_purpose(
     purpose, case_number = _purpose_fields()
     errors = {}
     if not purpose:
-        errors["purpose"] = [f"state the purpose of use ({PURPOSE_HEADER} header or purpose query field)"]
+        errors["purpose"] = [NO_PURPOSE]
     elif len(purpose) > MAX_PURPOSE:
         errors["purpose"] = [f"at most {MAX_PURPOSE} characters"]
     if not case_number and case_number_required:
-        errors["case_number"] = [f"give the case or incident number ({CASE_NUMBER_HEADER} header or case_number)"]
+        errors["case_number"] = [NO_CASE_NUMBER]
     elif case_number and len(case_number) > MAX_CASE_NUMBER:
         errors["case_number"] = [f"at most {MAX_CASE_NUMBER} characters"]
     if errors:
@@ -152,6 +173,14 @@ def require_purpose(
         )
         raise Problem(400, "Bad Request", detail, errors)
     return Purpose(purpose, case_number)
+
+
+def purpose_errors() -> dict[str, list[str]]:
+    """The ``errors`` of a C9 refusal decided by a service (it knows the record is intelligence): the
+    same field names and messages as :func:`require_purpose`, for whichever of the two is missing."""
+    purpose, case_number = _purpose_fields()
+    errors = {} if purpose else {"purpose": [NO_PURPOSE]}
+    return errors if case_number else {**errors, "case_number": [NO_CASE_NUMBER]}
 
 
 def _nul_text() -> str | None:
@@ -188,7 +217,7 @@ def enforce(guard: Guard, view_args: dict) -> Identity:
     if not allowed(identity.roles, guard.action):
         _deny(guard, identity, record_ids, "role")
         raise Problem(403, "Forbidden", f"your roles may not {guard.action}")
-    if guard.purpose_required:
+    if guard.purpose_required in (True, "purpose"):
         require_purpose(guard.action, guard.record_type, record_ids, guard.purpose_required is True)
     if any("\x00" in str(value) for value in view_args.values()):
         _deny(guard, identity, record_ids, "nul_text")
@@ -224,17 +253,20 @@ def guarded(
 ):
     """Guard a view with ``action`` from the permission table; audit the outcome before the action.
 
-    ``record_arg`` names the URL argument holding the record id; ``purpose_required=True`` makes the
-    endpoint refuse (400, audited) a request without a purpose and case number (C9): use it on every
-    endpoint that reads or searches criminal intelligence. ``purpose_required="purpose"`` asks for the
-    purpose alone (C25: ALPR queries). ``flag_action=("overdue", "alert.overdue")`` guards a request with
-    ``?overdue=true`` by that action instead (a view whose query flag answers something else).
+    ``record_arg`` names the URL argument holding the record id. ``purpose_required`` is one of
+    :data:`PURPOSE_MODES`: ``True`` makes the endpoint refuse (400, audited) a request without a purpose
+    and case number (C9), ``"purpose"`` asks for the purpose alone (C25: ALPR queries), and
+    ``"intelligence"`` marks an endpoint that may read or search criminal intelligence where only the
+    record says so: the OpenAPI document shows the purpose fields and the 400, the service decides.
+    Every endpoint that can read or search criminal intelligence declares ``True`` or ``"intelligence"``.
+    ``flag_action=("overdue", "alert.overdue")`` guards a request with ``?overdue=true`` by that action
+    instead (a view whose query flag answers something else).
     """
     for needed in (action, *(flag_action or ())[1:]):
         if needed not in PERMISSIONS:
             raise KeyError(f"{needed} is not in the permission table")
-    if purpose_required not in (False, True, "purpose"):
-        raise ValueError("purpose_required is False, True or 'purpose'")
+    if purpose_required not in PURPOSE_MODES:
+        raise ValueError(f"purpose_required is one of {list(PURPOSE_MODES)}")
     guard = Guard(action, record_type, record_arg, purpose_required, flag_action)
 
     def decorator(view):
@@ -329,23 +361,6 @@ def hit_visibility(identity: Identity, record: dict) -> Visibility:
     return shared.hit_visibility(caller_of(identity), record)
 
 
-def require_case_access(case: dict, identity: Identity | None = None) -> dict:
-    """``case`` when the caller may read it; otherwise audit the refusal and raise 403, or 404 (C6).
-
-    Call it in a guarded view right after loading the case. The 404 is the one a miss returns
-    (``NotFound("no case <id>")``); the audit log records the real reason.
-    """
-    identity = identity or g.identity
-    access = case_access(identity, case)
-    if access is Access.ALLOWED:
-        return case
-    guard = g.get("casewire_guard") or Guard("case.read", "case")
-    _deny(Guard(guard.action, "case"), identity, [str(case.get("id"))], f"record_{access.value}")
-    if access is Access.HIDDEN:
-        raise NotFound(f"no case {case.get('id')}")
-    raise Forbidden(f"you may not read case {case.get('id')}: it is another unit's and not assigned to you")
-
-
 def require_alert_access(alert: dict, identity: Identity | None = None) -> dict:
     """``alert`` when the caller may read and triage it (:func:`casewire.access.alert_visible`: its
     agency's alerts and those assigned to it); otherwise audit the refusal and raise 403."""
@@ -368,17 +383,28 @@ class AccessDocs(BasePlugin):
             "in": "header",
             "name": PURPOSE_HEADER,
             "schema": {"type": "string", "maxLength": MAX_PURPOSE},
-            "description": "Purpose of use (C9). Required: this header or the `purpose` query field.",
+            "description": "Purpose of use (C9): this header or the `purpose` query field.",
         },
         {
             "in": "header",
             "name": CASE_NUMBER_HEADER,
             "schema": {"type": "string", "maxLength": MAX_CASE_NUMBER},
-            "description": "Case or incident number (C9). Required: this header or the `case_number` query field.",
+            "description": "Case or incident number (C9): this header or the `case_number` query field.",
         },
         {"in": "query", "name": "purpose", "schema": {"type": "string"}, "description": "Same as `X-Purpose`."},
         {"in": "query", "name": "case_number", "schema": {"type": "string"}, "description": "Same as `X-Case-Number`."},
     ]
+    NEEDED = {
+        True: "Required, with the case number.",
+        "purpose": "The purpose is required.",
+        "intelligence": "Required to read criminal intelligence; without them a list or search leaves it out.",
+    }
+    PURPOSE_REFUSALS = {
+        True: "No purpose of use or case number (C9; audited); `errors` names `purpose` and `case_number`.",
+        "purpose": "No purpose of use (C25; audited); `errors` names `purpose`.",
+        "intelligence": "The record is criminal intelligence (or a sample of it is asked for) and the request states "
+        "no purpose or case number (C9; audited); `errors` names `purpose` and `case_number`.",
+    }
     REFUSALS = {
         "401": "No valid bearer token (audited as a failed logon).",
         "403": "The caller's roles may not do this, or the record is another unit's (audited).",
@@ -400,14 +426,15 @@ class AccessDocs(BasePlugin):
             responses = operation.setdefault("responses", {})
             refusals = dict(self.REFUSALS)
             if guard.purpose_required:
+                operation["x-casewire-purpose"] = PURPOSE_MODES[guard.purpose_required]
                 parameters = operation.setdefault("parameters", [])
                 present = {(p.get("in"), p.get("name")) for p in parameters if isinstance(p, dict)}
-                parameters.extend(dict(p) for p in self.PURPOSE_PARAMETERS if (p["in"], p["name"]) not in present)
-                refusals["400"] = (
-                    "No purpose of use or case number (C9; audited)."
-                    if guard.purpose_required is True
-                    else "No purpose of use (C25; audited)."
+                parameters.extend(
+                    {**p, "required": False, "description": f"{p['description']} {self.NEEDED[guard.purpose_required]}"}
+                    for p in self.PURPOSE_PARAMETERS
+                    if (p["in"], p["name"]) not in present
                 )
+                refusals["400"] = self.PURPOSE_REFUSALS[guard.purpose_required]
             if path and "{" in path:
                 refusals["404"] = "No such record, or one the caller may not know exists."
             refusals.setdefault("422", "Invalid input, e.g. text holding a NUL character.")

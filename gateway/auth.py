@@ -4,6 +4,10 @@ Production (``OIDC_JWKS_URL`` set) verifies RS256 tokens from the agency's OpenI
 provider: keys from its JWKS URL, cached and refetched on an unknown ``kid``; issuer, audience and
 expiry checked with a small clock skew. Development signs HS256 tokens with a local secret
 (``casewire token`` mints them). The two never mix: with a JWKS URL, HS256 tokens are refused.
+
+Development tokens fail closed: the default ``DEV_JWT_SECRET`` is public (it is in this repository),
+so without a JWKS URL the gateway refuses to start on it unless development mode is switched on
+explicitly (``CASEWIRE_DEV_MODE=1``, as ``scripts/services.sh`` and compose do on loopback).
 """
 
 from dataclasses import dataclass
@@ -14,8 +18,13 @@ import jwt
 from casewire.errors import Unavailable
 
 DEV_ISSUER = "casewire-dev"
+PUBLIC_DEV_SECRET = "casewire-local-development-secret-change-me"  # gateway/config.yaml's default
 DEV_AUDIENCE = "casewire"
 LEEWAY_SECONDS = 30
+
+
+class InsecureConfiguration(RuntimeError):
+    """The gateway would accept tokens anyone can forge; it refuses to start."""
 
 
 class InvalidToken(Exception):
@@ -73,7 +82,14 @@ class TokenVerifier:
             )
         else:
             self.issuer, self.audience, self.algorithms = DEV_ISSUER, DEV_AUDIENCE, ["HS256"]
-            self._secret = config["DEV_JWT_SECRET"]
+            self._secret = config.get("DEV_JWT_SECRET") or ""
+            if self._secret in ("", PUBLIC_DEV_SECRET) and not dev_mode(config):
+                raise InsecureConfiguration(
+                    "no CASEWIRE_JWKS_URL is set and CASEWIRE_DEV_JWT_SECRET is empty or the public default, "
+                    "so anyone could forge a token for any role. Set CASEWIRE_JWKS_URL, CASEWIRE_OIDC_ISSUER "
+                    "and CASEWIRE_OIDC_AUDIENCE (production), or your own CASEWIRE_DEV_JWT_SECRET, or "
+                    "CASEWIRE_DEV_MODE=1 on a development machine"
+                )
 
     def _key(self, token: str):
         if not self.jwks_url:
@@ -108,6 +124,11 @@ class TokenVerifier:
             agency=claims.get("agency"),
             unit=claims.get("unit"),
         )
+
+
+def dev_mode(config: dict) -> bool:
+    """True when ``DEV_MODE`` (``CASEWIRE_DEV_MODE``) is explicitly on: 1, true, yes or on."""
+    return str(config.get("DEV_MODE", "")).strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _setting(config: dict, key: str, default):

@@ -3,10 +3,16 @@
 Configuration (``gateway/config.yaml``, each an environment variable of the same name):
 
 - ``MAX_BODY_BYTES`` (8 MiB): a larger body is refused with 413 before it is read or the token checked.
-- ``MAX_BATCH`` (1000): the most items a batch endpoint accepts; read it with :func:`max_batch`.
+- ``MAX_BATCH`` (1000): the most items a batch endpoint accepts; :func:`check_batch_size` refuses more
+  with 413.
 - ``RATE_LIMIT_PER_MINUTE`` (600; 0 turns it off): requests per minute per token subject, as a token
   bucket that holds a minute's worth, so short bursts pass and a steady flood gets 429 with
   ``Retry-After``. The buckets live in each gateway process's memory.
+- ``LOGON_FAILURES_PER_MINUTE`` (30; 0 turns it off): refused tokens per minute per client address.
+  Past it, a refused token gets 429 with ``Retry-After`` instead of 401, and only the first one over
+  the limit is audited (``auth.token``, reason ``logon_rate_limit``), so a flood of forged tokens
+  cannot fill the durable audit log. Valid tokens from that address still pass: many users may share
+  one address (a station's NAT), and only the refusals count.
 - ``CORS_ORIGINS`` (empty): comma-separated origins allowed to call the API from a browser; empty
   means no CORS headers at all. There is no wildcard unless an operator writes ``*``.
 """
@@ -23,6 +29,7 @@ from gateway.errors import Problem
 
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_RATE_LIMIT_PER_MINUTE = 600
+DEFAULT_LOGON_FAILURES_PER_MINUTE = 30
 CORS_HEADERS = ["Authorization", "Content-Type", "X-Request-Id", "X-Purpose", "X-Case-Number", "Last-Event-ID"]
 CORS_EXPOSED = ["X-Request-Id", "Retry-After", "Location"]
 
@@ -61,6 +68,46 @@ class TokenBucket:
                 del self._buckets[key]
 
 
+class FailedLogons:
+    """Refused tokens per client address: a :class:`TokenBucket`, and which addresses are over it."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic):
+        self.bucket = TokenBucket(per_minute, clock)
+        self._over: set[str] = set()
+        self._lock = threading.Lock()
+
+    def refused(self, address: str) -> tuple[float, bool]:
+        """Count one refusal from ``address``: (seconds until it may try again, 0 while under the limit;
+        True for the first refusal over the limit since it was last under it)."""
+        wait = self.bucket.take(address)
+        with self._lock:
+            if wait <= 0:
+                self._over.discard(address)
+                return 0.0, False
+            first = address not in self._over
+            self._over.add(address)
+            return wait, first
+
+
+def check_failed_logon(address: str | None) -> tuple[Problem | None, bool]:
+    """After a refused token from ``address``: a 429 problem when the address is over
+    ``LOGON_FAILURES_PER_MINUTE`` (else None), and whether that refusal should still be audited."""
+    limiter: FailedLogons | None = current_app.extensions.get("logon_limit")
+    if limiter is None:
+        return None, True
+    wait, first = limiter.refused(address or "unknown")
+    if wait <= 0:
+        return None, True
+    seconds = max(1, math.ceil(wait))
+    problem = Problem(
+        429,
+        "Too Many Requests",
+        f"too many refused tokens from this address; retry in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
+    return problem, first
+
+
 def check_rate(key: str) -> None:
     """Raise a 429 problem with ``Retry-After`` when ``key`` (a token subject) is over its limit."""
     bucket: TokenBucket | None = current_app.extensions.get("rate_limit")
@@ -81,13 +128,17 @@ def max_batch() -> int:
 
 
 def check_batch_size(items: list, field: str) -> None:
-    """Refuse a batch larger than :func:`max_batch` with a 422 problem naming ``field``."""
+    """Refuse a batch larger than :func:`max_batch` with a 413 problem naming ``field``; nothing of it is stored.
+
+    413 like an oversized body: the request is too large as a whole, not invalid item by item (those
+    are the batch's per-item 422 results).
+    """
     limit = max_batch()
     if len(items) > limit:
         raise Problem(
-            422,
-            "Unprocessable Entity",
-            f"a batch holds at most {limit} items",
+            413,
+            "Content Too Large",
+            f"a batch holds at most {limit} items; split it",
             {field: [f"at most {limit} items per request, got {len(items)}"]},
         )
 
@@ -106,6 +157,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("MAX_BATCH", DEFAULT_MAX_BATCH)
     per_minute = int(app.config.get("RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE) or 0)
     app.extensions["rate_limit"] = TokenBucket(per_minute) if per_minute > 0 else None
+    failures = int(app.config.get("LOGON_FAILURES_PER_MINUTE", DEFAULT_LOGON_FAILURES_PER_MINUTE) or 0)
+    app.extensions["logon_limit"] = FailedLogons(failures) if failures > 0 else None
     app.before_request(refuse_large_bodies)
     origins = [origin.strip() for origin in str(app.config.get("CORS_ORIGINS") or "").split(",") if origin.strip()]
     if origins:

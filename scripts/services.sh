@@ -9,6 +9,9 @@ source "$(dirname "$0")/lib.sh"
 RUN="${CASEWIRE_RUN:-$CASEWIRE_STATE/run}"
 SERVICES=(audit entities search intake cases)
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
+# Every process here listens on loopback only: development tokens with the public default secret are
+# allowed (gateway/auth.py refuses them elsewhere). Set CASEWIRE_DEV_MODE=0 to run as production would.
+export CASEWIRE_DEV_MODE="${CASEWIRE_DEV_MODE:-1}"
 BIN="$REPO_ROOT/.venv/bin"
 
 start_one() {

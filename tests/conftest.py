@@ -22,6 +22,9 @@ import pytest  # noqa: E402
 from elasticsearch import Elasticsearch  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
+# Tests build gateways on the public development secret (gateway/auth.py refuses it otherwise);
+# tests/unit/test_dev_tokens.py proves the refusal by switching the mode off in the app's config.
+os.environ.setdefault("CASEWIRE_DEV_MODE", "1")
 TEST_VHOST = os.environ.get("CASEWIRE_TEST_VHOST", "casewire-test")
 SERVERS = {"RabbitMQ": 5672, "FerretDB": 27017, "Elasticsearch": 9200}
 

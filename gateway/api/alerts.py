@@ -18,6 +18,7 @@ from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, adapt
 from gateway.access import context, guarded, require_alert_access
 from gateway.errors import Problem
+from gateway.limits import check_batch_size
 from gateway.related import Seen, alert_with_cases, with_related_counts
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")
@@ -116,9 +117,7 @@ def create_alerts():
     alerts = body.get("alerts")
     if not isinstance(alerts, list):
         raise Problem(422, "Unprocessable Entity", "the batch is invalid", {"alerts": ["a list of alerts"]})
-    limit = int(current_app.config.get("MAX_BATCH", 1000))
-    if len(alerts) > limit:
-        raise Problem(413, "Payload Too Large", f"a batch holds at most {limit} alerts; split it")
+    check_batch_size(alerts, "alerts")
     return _rpc().call("intake", "create_alerts", alerts, context())
 
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
-from gateway.access import context, guarded
+from gateway.access import context, guarded, purpose_errors
 from gateway.errors import Problem, problem
 from gateway.related import with_related_counts
 from services.cases import schemas
@@ -24,7 +24,7 @@ CONTENT_KINDS = ("notes", "reports", "interviews", "tasks")
 
 @blp.errorhandler(PurposeRequired)
 def _purpose_required(exc):
-    return problem(400, "Purpose Required", exc.message, {"X-Purpose": ["required"], "X-Case-Number": ["required"]})
+    return problem(400, "Purpose Required", exc.message, purpose_errors())
 
 
 @blp.errorhandler(CorruptedFile)
@@ -68,7 +68,7 @@ def _json(schema) -> dict:
 @blp.route("/cases", methods=["POST"])
 @blp.doc(**_json(schemas.CaseIn))
 @blp.response(201)
-@guarded("case.create", record_type="case")
+@guarded("case.create", record_type="case", purpose_required="intelligence")
 def create_case():
     """Open a case; criminal intelligence must carry its predicate and labels (C2, C5)."""
     return _call("create_case", _body(), _ctx())
@@ -77,7 +77,7 @@ def create_case():
 @blp.route("/cases", methods=["GET"])
 @blp.arguments(schemas.CaseListQuery, location="query")
 @blp.response(200)
-@guarded("case.list", record_type="case")
+@guarded("case.list", record_type="case", purpose_required="intelligence")
 def list_cases(query):
     """Cases the caller may see, newest first, with related_count; filters status, assignee, classification, unit."""
     return with_related_counts(
@@ -89,7 +89,7 @@ def list_cases(query):
 
 @blp.route("/cases/<case_id>", methods=["GET"])
 @blp.response(200)
-@guarded("case.read", record_type="case", record_arg="case_id")
+@guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def get_case(case_id):
     """One case with its links, labels and review history."""
     return _call("get_case", case_id, _ctx())
@@ -98,7 +98,7 @@ def get_case(case_id):
 @blp.route("/cases/<case_id>", methods=["PATCH"])
 @blp.doc(**_json(schemas.CasePatch))
 @blp.response(200)
-@guarded("case.update", record_type="case", record_arg="case_id")
+@guarded("case.update", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def update_case(case_id):
     """Edit a case or move it through its workflow (illegal transitions are 409)."""
     return _call("update_case", case_id, _body(), _ctx())
@@ -107,7 +107,7 @@ def update_case(case_id):
 @blp.route("/cases/<case_id>/review", methods=["POST"])
 @blp.doc(**_json(schemas.ReviewIn))
 @blp.response(200)
-@guarded("case.review", record_type="case", record_arg="case_id")
+@guarded("case.review", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def review_case(case_id):
     """Approve (C3) or validate (C14) criminal intelligence, with a written justification."""
     return _call("review_case", case_id, _body(), _ctx())
@@ -116,7 +116,7 @@ def review_case(case_id):
 @blp.route("/cases/<case_id>/alerts", methods=["POST"])
 @blp.doc(**_json(schemas.LinkAlertIn))
 @blp.response(200)
-@guarded("case.link", record_type="case", record_arg="case_id")
+@guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def link_alert(case_id):
     """Link an alert to the case (an alert may belong to several cases)."""
     return _call("link_alert", case_id, _body(), _ctx())
@@ -125,7 +125,7 @@ def link_alert(case_id):
 @blp.route("/cases/<case_id>/alerts/<alert_id>/unlink", methods=["POST"])
 @blp.doc(**_json(schemas.UnlinkIn))
 @blp.response(200)
-@guarded("case.link", record_type="case", record_arg="case_id")
+@guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def unlink_alert(case_id, alert_id):
     """Unlink an alert, with a reason."""
     return _call("unlink_alert", case_id, alert_id, _body(), _ctx())
@@ -134,7 +134,7 @@ def unlink_alert(case_id, alert_id):
 @blp.route("/cases/<case_id>/entities", methods=["POST"])
 @blp.doc(**_json(schemas.LinkEntityIn))
 @blp.response(200)
-@guarded("case.link", record_type="case", record_arg="case_id")
+@guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def link_entity(case_id):
     """Link an entity with its role (suspect, victim, witness, vehicle_of_interest...)."""
     return _call("link_entity", case_id, _body(), _ctx())
@@ -143,7 +143,7 @@ def link_entity(case_id):
 @blp.route("/cases/<case_id>/merge", methods=["POST"])
 @blp.doc(**_json(schemas.MergeIn))
 @blp.response(200)
-@guarded("case.merge", record_type="case", record_arg="case_id")
+@guarded("case.merge", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def merge_case(case_id):
     """Merge another case into this one; every moved part keeps its origin case."""
     return _call("merge_cases", case_id, _body(), _ctx())
@@ -151,7 +151,7 @@ def merge_case(case_id):
 
 @blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks):kind>", methods=["POST"])
 @blp.response(201)
-@guarded("case.content", record_type="case", record_arg="case_id")
+@guarded("case.content", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def add_item(case_id, kind):
     """Add a note, report, interview (who, when, by whom, summary, attachments) or task (assignee, due)."""
     return _call("add_item", case_id, kind, _body(), _ctx())
@@ -159,7 +159,7 @@ def add_item(case_id, kind):
 
 @blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks, evidence):kind>", methods=["GET"])
 @blp.response(200)
-@guarded("case.read", record_type="case", record_arg="case_id")
+@guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def list_items(case_id, kind):
     """A case's notes, reports, interviews, tasks or evidence items, oldest first."""
     return _call("list_items", case_id, kind, _ctx())
@@ -168,7 +168,7 @@ def list_items(case_id, kind):
 @blp.route("/cases/<case_id>/evidence", methods=["POST"])
 @blp.doc(**_json(schemas.EvidenceIn))
 @blp.response(201)
-@guarded("case.evidence", record_type="case", record_arg="case_id")
+@guarded("case.evidence", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def add_evidence(case_id):
     """Log an evidence item and its first custody entries (the chain can only be appended to)."""
     return _call("add_evidence", case_id, _body(), _ctx())
@@ -176,7 +176,7 @@ def add_evidence(case_id):
 
 @blp.route("/cases/<case_id>/evidence/<evidence_id>", methods=["GET"])
 @blp.response(200)
-@guarded("case.read", record_type="case", record_arg="case_id")
+@guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def get_evidence(case_id, evidence_id):
     """One evidence item with its whole chain of custody."""
     return _call("get_evidence", case_id, evidence_id, _ctx())
@@ -185,7 +185,7 @@ def get_evidence(case_id, evidence_id):
 @blp.route("/cases/<case_id>/evidence/<evidence_id>/custody", methods=["POST"])
 @blp.doc(**_json(schemas.CustodyIn))
 @blp.response(201)
-@guarded("case.evidence", record_type="case", record_arg="case_id")
+@guarded("case.evidence", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def add_custody(case_id, evidence_id):
     """Append one custody transfer: from, to, at, reason, condition."""
     return _call("add_custody", case_id, evidence_id, _body(), _ctx())
@@ -202,7 +202,7 @@ def add_custody(case_id, evidence_id):
     }
 )
 @blp.response(201)
-@guarded("case.attachment.upload", record_type="case", record_arg="case_id")
+@guarded("case.attachment.upload", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def upload_attachment(case_id):
     """Upload a file (multipart field ``file``); its type is sniffed and its SHA-256 recorded."""
     upload = request.files.get("file")
@@ -213,7 +213,7 @@ def upload_attachment(case_id):
 
 
 @blp.route("/cases/<case_id>/attachments/<attachment_id>", methods=["GET"])
-@guarded("case.attachment.read", record_type="attachment", record_arg="attachment_id")
+@guarded("case.attachment.read", record_type="attachment", record_arg="attachment_id", purpose_required="intelligence")
 def get_attachment(case_id, attachment_id):
     """Download a file after checking it against its recorded SHA-256 (a mismatch is a 500, audited)."""
     found = _call("get_attachment", case_id, attachment_id, _ctx())
@@ -230,7 +230,7 @@ def get_attachment(case_id, attachment_id):
 
 @blp.route("/cases/<case_id>/related", methods=["GET"])
 @blp.response(200)
-@guarded("case.read", record_type="case", record_arg="case_id")
+@guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def related(case_id):
     """Cases and alerts that share entities with this case, with the shared entities named."""
     return _call("related", case_id, _ctx())
@@ -238,7 +238,7 @@ def related(case_id):
 
 @blp.route("/cases/<case_id>/timeline", methods=["GET"])
 @blp.response(200)
-@guarded("case.read", record_type="case", record_arg="case_id")
+@guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def timeline(case_id):
     """Every action, link, content item and sighting of the case, oldest first."""
     return _call("timeline", case_id, _ctx())
@@ -247,7 +247,7 @@ def timeline(case_id):
 @blp.route("/cases/<case_id>/disseminations", methods=["POST"])
 @blp.doc(**_json(schemas.DisseminationIn))
 @blp.response(201)
-@guarded("case.disseminate", record_type="case", record_arg="case_id")
+@guarded("case.disseminate", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def disseminate(case_id):
     """Record a release of the case outside its unit: recipient, agency, purpose, need to know (C10)."""
     return _call("disseminate", case_id, _body(), _ctx())
@@ -255,7 +255,7 @@ def disseminate(case_id):
 
 @blp.route("/cases/<case_id>/disseminations", methods=["GET"])
 @blp.response(200)
-@guarded("case.read", record_type="case", record_arg="case_id")
+@guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def list_disseminations(case_id):
     """The case's dissemination log (C10)."""
     return _call("list_disseminations", case_id, _ctx())
@@ -263,7 +263,7 @@ def list_disseminations(case_id):
 
 @blp.route("/cases/<case_id>/export", methods=["GET"])
 @blp.arguments(schemas.ExportIn, location="query")
-@guarded("case.export", record_type="case", record_arg="case_id")
+@guarded("case.export", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def export_case(query, case_id):
     """The whole case file as a PDF or a JSON bundle with attachment hashes; a dissemination (C10)."""
     exported = _call("export_case", case_id, dict(request.args), _ctx())
@@ -279,7 +279,7 @@ def export_case(query, case_id):
 @blp.route("/cases/<case_id>/disposition", methods=["POST"])
 @blp.doc(**_json(DispositionIn))
 @blp.response(200, description="The case with its `disposition`; 409 unless the case is closed or referred.")
-@guarded("case.disposition", record_type="case", record_arg="case_id")
+@guarded("case.disposition", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def record_disposition(case_id):
     """Record how a closed or referred case ended: outcome, date, note (who and when are recorded)."""
     return _call("record_disposition", case_id, _body(), _ctx())
@@ -288,7 +288,7 @@ def record_disposition(case_id):
 @blp.route("/alerts/<alert_id>/promote", methods=["POST"])
 @blp.doc(**_json(schemas.PromoteIn))
 @blp.response(200)
-@guarded("alert.promote", record_type="alert", record_arg="alert_id")
+@guarded("alert.promote", record_type="alert", record_arg="alert_id", purpose_required="intelligence")
 def promote_alert(alert_id):
     """Promote an alert into ``case_id`` or into a new case from the body's fields (C7 for intelligence)."""
     return _call("promote_alert", alert_id, _body(), _ctx())

@@ -34,7 +34,7 @@ def review_queue(query):
 @blp.route("/cases/<case_id>/purge", methods=["POST"])
 @blp.doc(**_json(schemas.PurgeIn))
 @blp.response(200)
-@guarded("case.purge", record_type="case", record_arg="case_id")
+@guarded("case.purge", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def purge_case(case_id):
     """Purge a record by hand, with a reason (purge authority, C17); answers its content-free tombstone (C16)."""
     return _call("purge_case", case_id, _body(), _ctx())
@@ -43,7 +43,7 @@ def purge_case(case_id):
 @blp.route("/cases/<case_id>/holds", methods=["POST"])
 @blp.doc(**_json(schemas.HoldIn))
 @blp.response(201)
-@guarded("case.hold", record_type="case", record_arg="case_id")
+@guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def place_hold(case_id):
     """Place a legal hold: the automatic purge skips the record and intake keeps its alerts (C17)."""
     return _call("place_hold", case_id, _body(), _ctx())
@@ -51,7 +51,7 @@ def place_hold(case_id):
 
 @blp.route("/cases/<case_id>/holds", methods=["GET"])
 @blp.response(200)
-@guarded("case.hold", record_type="case", record_arg="case_id")
+@guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def list_holds(case_id):
     """The record's legal holds, active and released."""
     return _call("list_holds", case_id, _ctx())
@@ -60,7 +60,7 @@ def list_holds(case_id):
 @blp.route("/cases/<case_id>/holds/<hold_id>/release", methods=["POST"])
 @blp.doc(**_json(schemas.ReleaseIn))
 @blp.response(200)
-@guarded("case.hold", record_type="case", record_arg="case_id")
+@guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def release_hold(case_id, hold_id):
     """Release a legal hold, with a reason."""
     return _call("release_hold", case_id, hold_id, _body(), _ctx())
@@ -77,7 +77,7 @@ def notifications():
 @blp.route("/compliance/report", methods=["GET"])
 @blp.arguments(schemas.ReportQuery, location="query")
 @blp.response(200)
-@guarded("compliance.report", record_type="compliance_report")
+@guarded("compliance.report", record_type="compliance_report", purpose_required="intelligence")
 def report(query):
     """The 28 CFR Part 23 compliance report for a period (C27); a sample (`sample=N`) needs a purpose (C9)."""
     if query.get("sample"):

@@ -98,7 +98,7 @@ def search_plates(query):
 @blp.route("")
 @blp.arguments(SearchQuery, location="query")
 @blp.response(200)
-@guarded("search.query", record_type="search")
+@guarded("search.query", record_type="search", purpose_required="intelligence")
 def search(query):
     """Alerts, cases and entities matching words, filtered by kind, source, status, time and place."""
     filters = {key: query[key] for key in ("source", "status", "limit", "cursor") if query.get(key) is not None}

@@ -84,7 +84,7 @@ def test_C9_reading_intelligence_needs_purpose_and_case_number_and_the_refusal_i
     case = create(gateway, users, **ci_fields())
     path = f"/api/v1/cases/{case['id']}"
     refused = gateway.get(path, token=users["dana"])
-    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"X-Purpose", "X-Case-Number"}
+    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"purpose", "case_number"}
     assert gateway.get(path, token=users["olga"], headers=dict(PURPOSE_HEADERS)).status_code == 404  # C3
     allowed = gateway.get(path, token=users["dana"], headers=dict(PURPOSE_HEADERS))
     assert allowed.status_code == 200 and allowed.json()["review_state"] == "pending_review"

@@ -54,12 +54,12 @@ def app():
     return create_app({"MAX_BATCH": 3, "MAX_BODY_BYTES": 1024, "CORS_ORIGINS": f"{ORIGIN}, https://cad.example.gov"})
 
 
-def test_a_batch_over_max_batch_is_422_naming_the_field(app):
+def test_a_batch_over_max_batch_is_413_naming_the_field(app):
     with app.app_context():
         check_batch_size([{}] * 3, "alerts")
         with pytest.raises(Problem) as refused:
             check_batch_size([{}] * 4, "alerts")
-    assert refused.value.status == 422 and "at most 3" in refused.value.errors["alerts"][0]
+    assert refused.value.status == 413 and "at most 3" in refused.value.errors["alerts"][0]
 
 
 def test_max_batch_defaults_to_1000():

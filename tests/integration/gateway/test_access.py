@@ -1,18 +1,24 @@
 """The guard's refusals and the audit events they leave, over the real broker and audit service.
 
 Test-only routes stand in for the endpoints other areas build: one that reads criminal
-intelligence (``purpose_required``), one that loads a case and checks it with
-``require_case_access``.
+intelligence (``purpose_required``), one that loads a case. Per-record access to cases is the cases
+service's (``tests/integration/test_cases.py``, ``tests/e2e/test_cases.py``), not the gateway's.
+C23 is proven on real write endpoints too, against the real cases, intake and entities services.
 """
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
 
+from casewire.audit import AuditTrail
 from casewire.errors import NotFound
-from gateway.access import guarded, require_case_access
+from gateway.access import guarded
 from gateway.app import create_app
 from gateway.auth import mint_dev_token
+from services.cases.service import CasesService
+from services.entities.service import EntitiesService
+from services.intake.service import IntakeService
 from tests.integration.gateway.support import call
 
 SECRET = "integration-test-secret-of-at-least-32-bytes"
@@ -50,7 +56,7 @@ def build(base_config, **config):
         ran.append(case_id)
         if case_id not in CASES:
             raise NotFound(f"no case {case_id}")
-        return require_case_access(CASES[case_id])
+        return CASES[case_id]
 
     app.add_url_rule("/test/intelligence/<case_id>", view_func=read_intelligence)
     app.add_url_rule("/test/cases/<case_id>", view_func=read_case)
@@ -136,32 +142,6 @@ def test_C20_a_refused_role_is_403_and_audited_with_the_actor(app, audit_reader)
     assert app.ran == []
 
 
-def test_a_case_of_another_unit_is_403_and_audited(app, audit_reader):
-    client = app.test_client()
-    response, request_id = call(client, "GET", "/test/cases/homicide-1", token("detective", unit="robbery"))
-    assert response.status_code == 403 and response.json["status"] == 403
-    assert outcomes(audit_reader.for_request(request_id, 2)) == [
-        ("case.read", "allowed", None),
-        ("case.read", "denied", "record_forbidden"),
-    ]
-    assigned, _ = call(client, "GET", "/test/cases/homicide-1", token("detective", sub="carol", unit="robbery"))
-    own_unit, _ = call(client, "GET", "/test/cases/homicide-1", token("detective"))
-    assert (assigned.status_code, own_unit.status_code) == (200, 200)
-
-
-def test_C6_restricted_intelligence_outside_its_unit_answers_exactly_as_a_miss(app, audit_reader):
-    client = app.test_client()
-    hidden, hidden_id = call(client, "GET", "/test/cases/gang-intel", token("analyst"))
-    missing, missing_id = call(client, "GET", "/test/cases/no-such-case", token("analyst"))
-    assert hidden.status_code == missing.status_code == 404
-    assert hidden.json == {**missing.json, "detail": "no case gang-intel"}
-    assert missing.json["detail"] == "no case no-such-case"
-    assert outcomes(audit_reader.for_request(hidden_id, 2))[1] == ("case.read", "denied", "record_hidden")
-    assert outcomes(audit_reader.for_request(missing_id, 2))[1] == ("case.read", "failed", None)
-    own, _ = call(client, "GET", "/test/cases/gang-intel", token("analyst", unit="gangs"))
-    assert own.status_code == 200
-
-
 def test_an_allowed_request_that_fails_gets_a_failed_event(app, audit_reader):
     response, request_id = call(app.test_client(), "GET", "/test/cases/nothing-here", token("detective"))
     assert response.status_code == 404
@@ -183,12 +163,84 @@ def test_a_caller_over_the_rate_limit_gets_429_with_retry_after_and_is_audited(b
     assert app.ran == ["homicide-1"] * 3
 
 
+def test_refused_tokens_from_one_address_are_limited_with_429_and_audited_once(base_config, audit_reader, close_rpc):
+    app = build(base_config, LOGON_FAILURES_PER_MINUTE=3)
+    close_rpc(app)
+    client = app.test_client()
+    forged = mint_dev_token("not-the-gateway-secret-but-just-as-long", "mallory", ["admin"])
+
+    def attempt(address, bearer=forged):
+        return call(client, "GET", "/test/cases/homicide-1", bearer, environ_base={"REMOTE_ADDR": address})
+
+    answers = [attempt("10.9.9.9") for _ in range(6)]
+    assert [response.status_code for response, _ in answers] == [401, 401, 401, 429, 429, 429]
+    limited = answers[3][0]
+    assert limited.mimetype == "application/problem+json" and int(limited.headers["Retry-After"]) >= 1
+    for _, request_id in answers[:3]:
+        assert outcomes(audit_reader.for_request(request_id)) == [
+            ("auth.token", "denied", "Signature verification failed")
+        ]
+    first_over = audit_reader.for_request(answers[3][1])[0]
+    assert outcomes([first_over]) == [("auth.token", "denied", "logon_rate_limit")]
+    assert first_over["client_address"] == "10.9.9.9" and first_over["details"]["claimed_sub"] == "mallory"
+    valid, valid_id = attempt("10.9.9.9", token("detective"))  # only refusals count: a real user there passes
+    elsewhere, _ = attempt("10.8.8.8")
+    assert (valid.status_code, elsewhere.status_code) == (200, 401)
+    audit_reader.for_request(valid_id)  # one audit worker, in order: the refusals before it are all in
+    assert not list(audit_reader.events.find({"request_id": {"$in": [rid for _, rid in answers[4:]]}}))
+
+
 def test_C23_when_the_audit_log_is_out_of_reach_nothing_is_done(close_rpc):
     app = build({"AMQP_URI": "amqp://guest:guest@127.0.0.1:9/"})  # no broker listens there
     close_rpc(app)
     response, _ = call(app.test_client(), "GET", "/test/cases/homicide-1", token("detective"))
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
     assert app.ran == []
+
+
+@pytest.fixture
+def write_services(container_factory, config_for, mongo):
+    """The real cases, intake and entities services the write endpoints call; their databases."""
+    for service in (CasesService, IntakeService, EntitiesService):
+        container_factory(service, config_for(service.name)).start()
+    return {name: mongo[config_for(name)["MONGODB_DATABASE"]] for name in ("cases", "intake")}
+
+
+def test_C23_a_real_write_with_the_audit_log_out_of_reach_is_503_and_stores_nothing(
+    base_config, write_services, audit_reader, close_rpc
+):
+    app = build(base_config)
+    close_rpc(app)
+    client = app.test_client()
+    plate = f"C{uuid.uuid4().hex[:6].upper()}"
+    alert = {
+        "source": "alpr",
+        "source_system": "flock",
+        "occurred_at": "2026-03-05T22:14:00Z",
+        "location": {"lat": 29.76, "lon": -95.36},
+        "payload": {"plate": plate, "plate_state": "TX", "camera_id": "cam-23"},
+    }
+    writes = {
+        "case": ("/api/v1/cases", lambda title: {"title": title}),
+        "alert": ("/api/v1/alerts", lambda event_id: {**alert, "source_event_id": event_id}),
+    }
+    stored = {
+        "case": lambda title: write_services["cases"]["cases"].count_documents({"title": title}),
+        "alert": lambda event_id: write_services["intake"]["alerts"].count_documents({"source_event_id": event_id}),
+    }
+    for kind, (path, body) in writes.items():  # with the audit log in reach the same write is stored
+        marker = f"c23-{uuid.uuid4().hex}"
+        response, _ = call(client, "POST", path, token("detective"), json=body(marker))
+        assert response.status_code == 201 and stored[kind](marker) == 1, response.json
+
+    app.extensions["audit"] = AuditTrail("amqp://guest:guest@127.0.0.1:9/", "gateway")  # no broker listens there
+    for kind, (path, body) in writes.items():
+        marker = f"c23-{uuid.uuid4().hex}"
+        response, request_id = call(client, "POST", path, token("detective"), json=body(marker))
+        assert response.status_code == 503 and response.mimetype == "application/problem+json", response.json
+        assert "nothing was done" in response.json["detail"]
+        assert stored[kind](marker) == 0
+        assert not list(audit_reader.events.find({"request_id": request_id}))
 
 
 def test_checks_run_before_the_body_or_query_is_parsed(app, audit_reader):
