@@ -159,6 +159,9 @@ class Records:
     def new_hold(self, case: str) -> str:
         return self.post(f"/api/v1/cases/{case}/holds", json={"reference": "2026-CV-9", "reason": "lawsuit"})["id"]
 
+    def new_webhook(self) -> str:
+        return self.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["case_updated"]})["id"]
+
     def merged_entities(self) -> tuple[str, str]:
         survivor, merged = self.new_entity(), self.new_entity()
         self.post(f"/api/v1/entities/{survivor}/merge", json={"other_id": merged})
@@ -279,6 +282,7 @@ CALLS = {
     ("POST", "/api/v1/webhooks"): lambda r, caller, case: Call(
         json={"url": "http://127.0.0.1:9/hook", "events": ["case_updated"]}
     ),
+    ("DELETE", "/api/v1/webhooks/<webhook_id>"): lambda r, caller, case: Call({"webhook_id": r.new_webhook()}),
 }
 
 
