@@ -42,7 +42,7 @@ def test_operations_name_their_action_and_roles():
 
 
 def test_the_guard_is_visible_through_flask_smorest_decorators():
-    app = create_app()
+    app = create_app({"STREAM_ENABLED": "false"})
     view = app.view_functions["search.search_plates"]
     assert view.casewire_action == "search.plates" and guard_for(view, "GET").action == "search.plates"
     assert guard_for(view, "HEAD") is guard_for(view, "GET")

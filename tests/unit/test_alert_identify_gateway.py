@@ -31,7 +31,7 @@ class Recorder:
 
 @pytest.fixture
 def app():
-    app = create_app({"DEV_JWT_SECRET": SECRET})
+    app = create_app({"STREAM_ENABLED": "false", "DEV_JWT_SECRET": SECRET})
     app.extensions["audit"] = app.extensions["rpc"] = Recorder()
     return app
 

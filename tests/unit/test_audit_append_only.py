@@ -61,7 +61,7 @@ def test_C24_the_only_deletion_in_the_audit_service_is_of_an_archived_segment():
 
 
 def test_C22_the_gateway_exposes_no_write_route_on_the_audit_log():
-    app = create_app({"AMQP_URI": "memory://"})
+    app = create_app({"STREAM_ENABLED": "false", "AMQP_URI": "memory://"})
     audit_rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/audit")]
     assert {rule.rule for rule in audit_rules} == {
         "/api/v1/audit/events",

@@ -51,7 +51,14 @@ def test_a_bucket_forgets_callers_that_have_refilled_when_it_grows_too_large():
 
 @pytest.fixture
 def app():
-    return create_app({"MAX_BATCH": 3, "MAX_BODY_BYTES": 1024, "CORS_ORIGINS": f"{ORIGIN}, https://cad.example.gov"})
+    return create_app(
+        {
+            "STREAM_ENABLED": "false",
+            "MAX_BATCH": 3,
+            "MAX_BODY_BYTES": 1024,
+            "CORS_ORIGINS": f"{ORIGIN}, https://cad.example.gov",
+        }
+    )
 
 
 def test_a_batch_over_max_batch_is_413_naming_the_field(app):
@@ -63,7 +70,7 @@ def test_a_batch_over_max_batch_is_413_naming_the_field(app):
 
 
 def test_max_batch_defaults_to_1000():
-    with create_app().app_context():
+    with create_app({"STREAM_ENABLED": "false"}).app_context():
         from gateway.limits import max_batch
 
         assert max_batch() == 1000
@@ -100,7 +107,7 @@ def test_cors_ignores_origins_outside_the_allow_list(app):
 
 def test_without_cors_origins_no_cors_headers_are_sent():
     response = (
-        create_app()
+        create_app({"STREAM_ENABLED": "false"})
         .test_client()
         .options("/healthz", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
     )
@@ -114,7 +121,7 @@ def test_cors_headers_ride_on_plain_responses_too(app):
 
 
 def test_a_callers_request_id_is_kept_only_when_it_is_tame():
-    client = create_app().test_client()
+    client = create_app({"STREAM_ENABLED": "false"}).test_client()
     assert client.get("/healthz", headers={"X-Request-Id": "cad-77:abc.1"}).headers["X-Request-Id"] == "cad-77:abc.1"
     for wild in ("x" * 129, "<script>", "a b"):
         answered = client.get("/healthz", headers={"X-Request-Id": wild}).headers["X-Request-Id"]

@@ -35,7 +35,9 @@ def test_an_exception_is_kept_inside_the_json_line():
 
 @pytest.fixture
 def client():
-    return create_app({"AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "TESTING": True}).test_client()
+    return create_app(
+        {"STREAM_ENABLED": "false", "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "TESTING": True}
+    ).test_client()
 
 
 def test_metrics_count_requests_by_route_and_status_without_a_token(client):

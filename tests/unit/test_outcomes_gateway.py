@@ -83,7 +83,7 @@ class Recorder:
 )
 def test_the_aging_queue_is_guarded_by_alert_overdue_and_the_list_by_alert_list(role, path, status, audited):
     secret = "unit-test-secret-of-at-least-32-bytes-long"
-    app = create_app({"DEV_JWT_SECRET": secret})
+    app = create_app({"STREAM_ENABLED": "false", "DEV_JWT_SECRET": secret})
     app.extensions["audit"] = app.extensions["rpc"] = recorder = Recorder()
     token = mint_dev_token(secret, "dana", [role], agency="TX0000000", unit="rtcc")
     response = app.test_client().get(path, headers={"Authorization": f"Bearer {token}"})

@@ -125,7 +125,7 @@ class Recorder:
 
 
 def search(answer, fail_on=None):
-    app = create_app({"DEV_JWT_SECRET": SECRET})
+    app = create_app({"STREAM_ENABLED": "false", "DEV_JWT_SECRET": SECRET})
     app.extensions["audit"] = app.extensions["rpc"] = Recorder(answer, fail_on)
     token = mint_dev_token(SECRET, "mallory", ["analyst"], agency="TX0000000", unit="robbery")
     headers = {"Authorization": f"Bearer {token}", "X-Request-Id": "req-42"}
