@@ -155,7 +155,8 @@ class LinkEntrypoints(CaseWorker):
 
     @rpc(expected_exceptions=ERRORS)
     def related(self, case_id: str, context: dict) -> dict:
-        """Cases and alerts that share entities with this case, each naming the shared entities.
+        """Cases and alerts that share entities with this case, each naming the shared entities; only
+        those the caller may open (another agency's alerts and cases outside its reach are left out).
 
         Asks the entities service (the owner of sightings) what relates to the case itself and to
         each of its linked alerts, and merges the answers.
@@ -172,12 +173,20 @@ class LinkEntrypoints(CaseWorker):
                     (other["record_type"], other["id"]),
                     {"record_type": other["record_type"], "id": other["id"], "shared_entities": []},
                 )
+                record.setdefault("agency", other.get("agency"))
                 for ref in other["shared_entities"]:
                     ref = {k: ref.get(k) for k in ("id", "type", "display")}
                     if ref not in record["shared_entities"]:
                         record["shared_entities"].append(ref)
-        alerts = [r for r in found.values() if r["record_type"] == "alert"]
-        cases = {r["id"]: r for r in found.values() if r["record_type"] == "case"}
+        caller = access.Caller.from_context(context)
+        alerts = [
+            {k: v for k, v in r.items() if k != "agency"}
+            for r in found.values()
+            if r["record_type"] == "alert" and access.alert_visible(caller, r)
+        ]
+        cases = {
+            r["id"]: {k: v for k, v in r.items() if k != "agency"} for r in found.values() if r["record_type"] == "case"
+        }
         for other in self.store.cases_with_alerts([r["id"] for r in alerts], exclude=case_id):
             shared = [ref for r in alerts if r["id"] in other["alert_ids"] for ref in r["shared_entities"]]
             entry = cases.setdefault(other["_id"], {"record_type": "case", "id": other["_id"], "shared_entities": []})
@@ -206,12 +215,25 @@ class LinkEntrypoints(CaseWorker):
 
     @rpc(expected_exceptions=ERRORS)
     def timeline(self, case_id: str, context: dict) -> dict:
-        """Every action, link, content item, custody transfer and sighting of the case, oldest first."""
+        """Every action, link, content item, custody transfer and sighting of the case, oldest first.
+
+        The sightings of the case's entities are those of records the caller may open: the case's own,
+        its agency's alerts (``casewire.access.alert_visible``) and the other cases the caller may see.
+        """
         case = self._open(case_id, context, "case.read")
         items = self.contents.items_of(case_id)
         custody = {item["_id"]: self.contents.custody_of(item["_id"]) for item in items if item["kind"] == "evidence"}
-        sightings = [
+        caller = access.Caller.from_context(context)
+        found = [
             s for e in case.get("entity_ids") or [] for s in self.entities_rpc.get_entity(e).get("sightings") or []
+        ]
+        other_cases = {s["record_id"] for s in found if s.get("record_type") == "case" and s["record_id"] != case_id}
+        may_see = {case_id} | {other for other in other_cases if self._may_see(other, context)}
+        sightings = [
+            s
+            for s in found
+            if (s.get("record_type") == "alert" and access.alert_visible(caller, s))
+            or (s.get("record_type") == "case" and s["record_id"] in may_see)
         ]
         sightings += [
             {"at": a.get("occurred_at"), "record_type": "alert", "record_id": a["alert_id"], "source": a.get("source")}

@@ -437,6 +437,22 @@ def test_related_names_cases_and_alerts_sharing_entities(rpc):
     assert by_id[theirs["id"]]["shared_entities"][0]["id"] == entities[0]["id"]
 
 
+def test_related_and_timeline_leave_out_another_agencys_alert_on_the_same_plate(rpc):
+    plate = f"Q{uuid.uuid4().hex[:6].upper()}"
+    ours, entities = resolved_alert(rpc, plate=plate)
+    louisiana = ctx("lou", agency="LA0000000")
+    theirs = rpc.intake.create_alert(alpr(plate=plate, camera="cam-9"), louisiana)["alert"]
+    keys = ("source", "source_system", "source_event_id", "occurred_at", "received_at", "location", "payload")
+    keys += ("priority", "status", "record_class", "agency", "unit")
+    rpc.entities.resolve_alert({"alert_id": theirs["id"], **{key: theirs[key] for key in keys}})
+    case = rpc.cases.link_entity(new_case(rpc)["id"], {"entity_id": entities[0]["id"], "role": "suspect"}, DANA)
+
+    related = [a["id"] for a in rpc.cases.related(case["id"], DANA)["alerts"]]
+    assert ours["id"] in related and theirs["id"] not in related
+    seen = {e.get("record_id") for e in rpc.cases.timeline(case["id"], DANA)["items"]}
+    assert ours["id"] in seen and theirs["id"] not in seen
+
+
 def test_merge_moves_links_and_contents_and_keeps_their_origin(rpc):
     target, other = new_case(rpc), new_case(rpc, title="Duplicate")
     alert = rpc.intake.create_alert(alpr(), DANA)["alert"]

@@ -43,7 +43,14 @@ def eventually(check, timeout=20.0):
 
 
 @pytest.fixture
-def stack(container_factory, config_for, base_config):
+def index_prefix(base_config):
+    """This module's own indices: the drift check compares them with this module's databases, and
+    indices shared with earlier modules would hold their records as extras."""
+    return f"{base_config['INDEX_PREFIX']}-consistency"
+
+
+@pytest.fixture
+def stack(container_factory, config_for, base_config, index_prefix):
     HEARD.clear()
     for service_cls in (
         IntakeService,
@@ -53,7 +60,7 @@ def stack(container_factory, config_for, base_config):
         SearchService,
         ControlOfficialInbox,
     ):
-        container_factory(service_cls, config_for(service_cls.name)).start()
+        container_factory(service_cls, {**config_for(service_cls.name), "INDEX_PREFIX": index_prefix}).start()
     with ClusterRpcProxy(base_config, timeout=30) as proxy:
         yield proxy
 
@@ -69,8 +76,9 @@ def entities_db(mongo, config_for):
 
 
 @pytest.fixture
-def cli(base_config):
-    env = {k: base_config[k] for k in ("AMQP_URI", "ELASTICSEARCH_URL", "INDEX_PREFIX")} | {"RPC_TIMEOUT": "20"}
+def cli(base_config, index_prefix):
+    env = {k: base_config[k] for k in ("AMQP_URI", "ELASTICSEARCH_URL")} | {"INDEX_PREFIX": index_prefix}
+    env["RPC_TIMEOUT"] = "20"
 
     def invoke(*args):
         return CliRunner().invoke(main, ["search", *args], env=env, catch_exceptions=False)
