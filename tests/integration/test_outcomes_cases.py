@@ -216,3 +216,14 @@ def test_webhooks_subscribed_to_alert_overdue_receive_their_units_alerts(rpc, ba
         assert got[0]["data"] == event and len(got) == 1
     finally:
         server.shutdown()
+
+
+def test_the_earlier_per_source_metrics_index_is_dropped(mongo):
+    database = mongo[f"metrics_indexes_{uuid.uuid4().hex[:8]}"]
+    try:
+        database["cases"].create_index([("agency", 1), ("alerts.source", 1), ("opened_at", 1)], name="metrics_source")
+        CaseStore(database).ensure_indexes()
+        indexes = database["cases"].index_information()
+        assert "metrics_source" not in indexes and "metrics_time" in indexes
+    finally:
+        mongo.drop_database(database.name)
