@@ -1,16 +1,19 @@
-"""The outcome metrics at scale: seed N cases (and N alerts) straight into their databases, then time
-the metrics computation each service runs, and optionally ``GET /api/v1/metrics/funnel``.
+"""The outcome metrics at scale: seed N cases and M alerts straight into throwaway databases with
+``insert_many`` (not through the API), create the indexes the stores create, then time each
+service's metrics computation and the CSV export over the last 30 days and over the whole seeded year.
 
-    .venv/bin/python -m bench.dashboard --cases 100000 --alerts 100000
-    .venv/bin/python -m bench.dashboard --cases 100000 --gateway http://127.0.0.1:8080 --token "$TOKEN"
+    .venv/bin/python -m bench.dashboard --cases 100000 --alerts 150000
+    .venv/bin/python -m bench.dashboard --keep        # seed once, reuse on the next --keep run
+    .venv/bin/python -m bench.dashboard --gateway http://127.0.0.1:8080 --token "$TOKEN"
 
-or from ``bench/run.py``: ``dashboard.measure(MONGO_URI, cases=100_000, alerts=100_000)``. The
-databases (``bench_dashboard_cases``, ``bench_dashboard_intake`` by default) are dropped and reseeded;
-the seeded agency is ``BENCH00000``. The gateway call measures these figures only when intake and
-cases run on these databases (``INTAKE_DATABASE``, ``CASES_DATABASE``) and the token (a supervisor's)
-carries that agency.
+or from ``bench/run.py``: ``dashboard.measure(MONGO_URI, cases=..., alerts=...)``. The databases
+(``bench_dashboard_cases``, ``bench_dashboard_intake`` by default) are dropped afterwards unless
+``--keep``. Nine in ten records belong to agency ``BENCH00000``, the one measured, spread over 2025.
+The gateway call measures these figures only when intake and cases run on these databases
+(``INTAKE_DATABASE``, ``CASES_DATABASE``) and the token (a supervisor's) carries that agency.
 """
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -20,58 +23,104 @@ import requests
 from bench.measure import percentiles, timed
 from casewire.alerts import DISMISS_REASONS, SOURCES
 from casewire.mongo import connect
+from gateway import outcomes
 from services.cases.dependencies import CaseStore
 from services.cases.outcomes import OUTCOMES, outcomes_by_source
 from services.intake.dependencies import AlertStore
 from services.intake.metrics import alert_funnel
 
 AGENCY = "BENCH00000"
+OTHER_AGENCY = "BENCH00001"
 START = datetime(2025, 1, 1, tzinfo=UTC)
 DAYS = 365
-CHUNK = 5000
+CHUNK = 2000
+STATUSES = ("new", "assigned", "assigned", "dismissed", "dismissed", "dismissed", "promoted")
+PRIORITIES = ("low", "normal", "normal", "high", "critical")
 
 
 def _cases(n: int, rng: random.Random):
+    """Cases as the cases service stores them: links to 0-3 alerts (each with its source), 60% closed
+    with a disposition, a history-sized description; one in ten of another agency."""
     for i in range(n):
-        links = [{"alert_id": f"a{i}-{k}", "source": rng.choice(SOURCES)} for k in range(rng.randint(0, 3))]
+        opened = START + timedelta(seconds=rng.randrange(DAYS * 86400))
+        links = [
+            {"alert_id": f"alert-{rng.randrange(10**9)}", "source": rng.choice(SOURCES), "linked_at": opened}
+            for _ in range(rng.randint(0, 3))
+        ]
         case = {
             "_id": f"case-{i}",
             "title": f"bench case {i}",
-            "agency": AGENCY,
+            "description": "Vehicle seen near the scene; owner known to the unit. " * 4,
+            "agency": OTHER_AGENCY if i % 10 == 9 else AGENCY,
             "unit": "rtcc",
             "classification": "investigative",
             "status": "open",
-            "opened_at": START + timedelta(seconds=rng.randrange(DAYS * 86400)),
+            "opened_at": opened,
+            "updated_at": opened,
+            "opened_by": "analyst-1",
+            "assignee": "analyst-1",
             "alerts": links,
             "alert_ids": [link["alert_id"] for link in links],
+            "entity_ids": [f"entity-{rng.randrange(10**6)}" for _ in range(rng.randint(0, 4))],
+            "version": 3,
         }
         if rng.random() < 0.6:
-            case.update(status="closed", disposition={"outcome": rng.choice(OUTCOMES), "date": "2025-06-01"})
+            disposition = {"outcome": rng.choice(OUTCOMES), "date": "2025-06-01", "recorded_by": "sup-1"}
+            case.update(status="closed", disposition=disposition, dispositions=[disposition])
         yield case
 
 
 def _alerts(n: int, rng: random.Random):
+    """Alerts shaped as intake stores them (payload, entities, related records, action log, triage
+    timings in milliseconds as the triage steps store them); one in ten of another agency."""
     for i in range(n):
-        received = START + timedelta(seconds=rng.randrange(DAYS * 86400))
+        received = START + timedelta(seconds=rng.randrange(DAYS * 86400), microseconds=rng.randrange(10**6))
+        status = rng.choice(STATUSES)
+        related = [{"type": "alert", "id": f"alert-{rng.randrange(n)}"} for _ in range(rng.choice((0, 0, 1, 3)))]
+        if related and rng.random() < 0.3:
+            related.append({"type": "case", "id": f"case-{rng.randrange(n)}"})
         alert = {
             "_id": f"alert-{i}",
-            "agency": AGENCY,
+            "agency": OTHER_AGENCY if i % 10 == 9 else AGENCY,
+            "unit": "rtcc",
             "source": rng.choice(SOURCES),
             "source_system": "bench",
             "source_event_id": f"e{i}",
+            "priority": rng.choice(PRIORITIES),
+            "record_class": "sensor",
             "received_at": received,
-            "status": rng.choice(("new", "assigned", "dismissed", "promoted")),
-            "related_count": rng.choice((0, 0, 1, 3)),
-            "related_case_count": rng.choice((0, 0, 0, 1)),
+            "occurred_at": received - timedelta(seconds=rng.randrange(120)),
+            "triage_due": received + timedelta(minutes=10),
+            "status": status,
+            "assignee": None,
+            "location": {"lat": round(rng.uniform(29.6, 29.95), 5), "lon": round(rng.uniform(-95.65, -95.15), 5)},
+            "payload": {"plate": f"ABC{rng.randrange(10000):04d}", "camera_id": f"cam-{rng.randrange(400)}"},
+            "entities": [{"type": "vehicle", "id": f"entity-{rng.randrange(10**6)}", "display": "ABC1234 (TX)"}],
+            "related": related,
+            "related_count": len(related),
+            "related_case_count": sum(1 for record in related if record["type"] == "case"),
+            "actions": [{"action": "received", "actor": "bench", "at": received, "detail": {}}],
+            "version": 1,
         }
-        if alert["status"] != "new":
+        if status == "new":
+            alert["triage_open"] = True
+        else:
+            to_assignment = round(rng.expovariate(1 / 600), 3)
+            to_first_action = round(to_assignment * rng.random(), 3)
             alert.update(
-                seconds_to_assignment=float(rng.randrange(3600)), seconds_to_first_action=float(rng.randrange(600))
+                assignee="analyst-1",
+                assigned_at=received + timedelta(seconds=to_assignment),
+                seconds_to_assignment=to_assignment,
+                first_action_at=received + timedelta(seconds=to_first_action),
+                seconds_to_first_action=to_first_action,
             )
-        if alert["status"] == "dismissed":
-            alert["dismissal"] = {"reason": rng.choice(DISMISS_REASONS)}
+            alert["actions"].append({"action": "assigned", "actor": "sup-1", "at": alert["assigned_at"], "detail": {}})
+        if status == "dismissed":
+            alert["dismissal"] = {"reason": rng.choice(DISMISS_REASONS), "text": "checked: not our vehicle"}
         if rng.random() < 0.05:
-            alert.update(escalated_at=received, overdue=alert["status"] in ("new", "assigned") or None)
+            alert["escalated_at"] = alert["triage_due"]
+            if status in ("new", "assigned"):
+                alert["overdue"] = True
         yield alert
 
 
@@ -88,55 +137,90 @@ def _insert(collection, documents) -> int:
     return count
 
 
-def seed(mongo_uri: str, cases: int, alerts: int, cases_db: str, intake_db: str, seed_value: int = 7):
-    """Drop and reseed both databases; returns the two stores (indexes created)."""
-    client, rng = connect(mongo_uri, server_selection_timeout_ms=30000), random.Random(seed_value)
-    for name in (cases_db, intake_db):
-        client.drop_database(name)
+def seed(client, cases: int, alerts: int, cases_db: str, intake_db: str, reuse: bool = False, seed_value: int = 7):
+    """The two stores (indexes created by the stores themselves) over ``cases`` cases and ``alerts``
+    alerts: reseeded from scratch, or with ``reuse`` kept when they already hold those numbers."""
+    rng = random.Random(seed_value)
+    held = (
+        client[cases_db]["cases"].estimated_document_count(),
+        client[intake_db]["alerts"].estimated_document_count(),
+    )
+    if not (reuse and held == (cases, alerts)):
+        for name in (cases_db, intake_db):
+            client.drop_database(name)
+        _insert(client[cases_db]["cases"], _cases(cases, rng))
+        _insert(client[intake_db]["alerts"], _alerts(alerts, rng))
     case_store, alert_store = CaseStore(client[cases_db]), AlertStore(client[intake_db])
     case_store.ensure_indexes()
     alert_store.ensure_indexes()
-    _insert(client[cases_db]["cases"], _cases(cases, rng))
-    _insert(client[intake_db]["alerts"], _alerts(alerts, rng))
     return case_store, alert_store
+
+
+def _time(call, repeat: int) -> dict:
+    return percentiles([timed(call)[0] for _ in range(repeat)])
+
+
+def _period(case_store, alert_store, since: datetime, until: datetime, repeat: int) -> dict:
+    """Each service's part, and the CSV export (both parts, combined and written as the gateway does)."""
+
+    def export() -> str:
+        funnel = alert_funnel(alert_store, AGENCY, since, until)
+        cases = outcomes_by_source(case_store, AGENCY, since, until)
+        return outcomes.to_csv(outcomes.combine(funnel, cases))
+
+    return {
+        "cases_outcomes": _time(lambda: outcomes_by_source(case_store, AGENCY, since, until), repeat),
+        "intake_funnel": _time(lambda: alert_funnel(alert_store, AGENCY, since, until), repeat),
+        "csv_export": _time(export, repeat),
+    }
 
 
 def measure(
     mongo_uri: str,
     cases: int = 100_000,
-    alerts: int = 100_000,
-    repeat: int = 5,
+    alerts: int = 150_000,
+    repeat: int = 3,
     cases_db: str = "bench_dashboard_cases",
     intake_db: str = "bench_dashboard_intake",
+    keep: bool = False,
     gateway_url: str | None = None,
     token: str | None = None,
 ) -> dict:
-    """Seed, then time each service's part over the whole year (and the HTTP call when given a gateway)."""
-    case_store, alert_store = seed(mongo_uri, cases, alerts, cases_db, intake_db)
-    until = START + timedelta(days=DAYS)
-    results = {"cases": cases, "alerts": alerts}
-    samples = [timed(lambda: outcomes_by_source(case_store, AGENCY, START, until))[0] for _ in range(repeat)]
-    results["cases_outcomes"] = percentiles(samples)
-    samples = [timed(lambda: alert_funnel(alert_store, AGENCY, START, until))[0] for _ in range(repeat)]
-    results["intake_funnel"] = percentiles(samples)
+    """Seed (or with ``keep`` reuse what an earlier kept run seeded), then time the metrics over the
+    last 30 days of the seeded year (the dashboard's default period) and over the whole year. The
+    databases are dropped afterwards unless ``keep``."""
+    client = connect(mongo_uri, server_selection_timeout_ms=30000)
+    seconds, (case_store, alert_store) = timed(lambda: seed(client, cases, alerts, cases_db, intake_db, reuse=keep))
+    end = START + timedelta(days=DAYS)
+    results = {"cases": cases, "alerts": alerts, "seed_s": round(seconds / 1000, 1)}
+    results.update(_period(case_store, alert_store, end - timedelta(days=30), end, repeat))
+    results["year"] = _period(case_store, alert_store, START, end, repeat)
     if gateway_url:
         headers = {"Authorization": f"Bearer {token}"}
-        url = f"{gateway_url}/api/v1/metrics/funnel?since={START.isoformat()}&until={until.isoformat()}"
+        url = f"{gateway_url}/api/v1/metrics/funnel?since={START.isoformat()}&until={end.isoformat()}"
         url = url.replace("+", "%2B")
-        call = lambda: requests.get(url, headers=headers, timeout=600).raise_for_status()  # noqa: E731
-        results["gateway_funnel"] = percentiles([timed(call)[0] for _ in range(repeat)])
+        results["gateway_funnel"] = _time(
+            lambda: requests.get(url, headers=headers, timeout=600).raise_for_status(), repeat
+        )
+    if not keep:
+        for name in (cases_db, intake_db):
+            client.drop_database(name)
     return results
 
 
 @click.command()
 @click.option("--cases", default=100_000, show_default=True)
-@click.option("--alerts", default=100_000, show_default=True)
-@click.option("--repeat", default=5, show_default=True)
+@click.option("--alerts", default=150_000, show_default=True)
+@click.option("--repeat", default=3, show_default=True)
 @click.option("--mongodb", default="mongodb://127.0.0.1:27017/", show_default=True)
+@click.option("--cases-db", default="bench_dashboard_cases", show_default=True)
+@click.option("--intake-db", default="bench_dashboard_intake", show_default=True)
+@click.option("--keep", is_flag=True, help="keep the databases, and reuse them when they hold these numbers")
 @click.option("--gateway", default=None, help="also time GET /api/v1/metrics/funnel on this gateway")
 @click.option("--token", default=None, help="a supervisor's token for agency BENCH00000")
-def main(cases, alerts, repeat, mongodb, gateway, token):
-    click.echo(measure(mongodb, cases, alerts, repeat, gateway_url=gateway, token=token))
+def main(cases, alerts, repeat, mongodb, cases_db, intake_db, keep, gateway, token):
+    found = measure(mongodb, cases, alerts, repeat, cases_db, intake_db, keep, gateway_url=gateway, token=token)
+    click.echo(json.dumps(found, indent=2))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ audited, part of the case's history (so its timeline and export) and announced l
 later disposition replaces the current one and the earlier ones stay in ``dispositions``.
 
 The metrics count cases *opened* in a period, by the sources of the alerts linked to them (each link
-keeps its alert's ``source``), grouped by disposition, with MongoDB (``$match`` + ``$group``).
+keeps its alert's ``source``), grouped by disposition, with one MongoDB ``$match`` + ``$group``.
 """
 
 from datetime import timedelta
@@ -49,30 +49,34 @@ class OutcomeQuery(Schema):
     source = fields.String(validate=validate.OneOf(SOURCES))
 
 
-def _by_outcome(rows) -> dict:
-    counts = dict.fromkeys((*OUTCOMES, NO_DISPOSITION), 0)
-    for outcome, n in rows:
-        key = outcome if outcome in counts else NO_DISPOSITION
-        counts[key] += n
-    return counts
+def _by_outcome() -> dict:
+    return {"cases": 0, "cases_by_outcome": dict.fromkeys((*OUTCOMES, NO_DISPOSITION), 0)}
+
+
+def _add(figures: dict, outcome: str | None, n: int) -> None:
+    figures["cases"] += n
+    key = outcome if outcome in OUTCOMES else NO_DISPOSITION
+    figures["cases_by_outcome"][key] += n
 
 
 def outcomes_by_source(store, agency: str | None, since, until, source: str | None = None) -> dict:
     """``{"sources": {source: {"cases", "cases_by_outcome"}}, "total": ..., "all_cases": ...}`` for the
     cases of ``agency`` opened in ``[since, until)``; ``total`` counts cases with an alert of the
-    sources once each, ``all_cases`` every case."""
+    sources once each, ``all_cases`` every case.
+
+    One ``$group`` counts the cases per (outcome, the sources of their linked alerts); a case counts
+    once for each distinct source among its links."""
     match = {"agency": agency, "opened_at": {"$gte": since, "$lt": until}}
     sources = [source] if source else list(SOURCES)
-
-    def figures(query: dict) -> dict:
-        by_outcome = _by_outcome(store.count_by_outcome(query))
-        return {"cases": sum(by_outcome.values()), "cases_by_outcome": by_outcome}
-
-    return {
-        "sources": {name: figures({**match, "alerts.source": name}) for name in sources},
-        "total": figures({**match, "alerts.source": {"$in": sources}}),
-        "all_cases": figures(match),
-    }
+    rows, total, all_cases = {name: _by_outcome() for name in sources}, _by_outcome(), _by_outcome()
+    for outcome, linked, n in store.count_by_outcome_and_sources(match):
+        present = [name for name in sources if name in linked]
+        for name in present:
+            _add(rows[name], outcome, n)
+        if present:
+            _add(total, outcome, n)
+        _add(all_cases, outcome, n)
+    return {"sources": rows, "total": total, "all_cases": all_cases}
 
 
 class OutcomeEntrypoints(CaseWorker):

@@ -11,7 +11,6 @@ from services.intake.outcome_store import OutcomeQueries
 
 DUPLICATE_KEY = 11000
 LIST_FILTERS = ("status", "source", "assignee")
-TIMINGS = ("seconds_to_assignment", "seconds_to_first_action")
 
 
 def _unavailable(exc: Exception) -> Unavailable:
@@ -47,13 +46,7 @@ class AlertStore(OutcomeQueries):
         self.alerts.create_index(
             [("escalation_unpublished", ASCENDING), ("escalated_at", ASCENDING)], name="escalation_outbox"
         )
-        self.alerts.create_index(
-            [("agency", ASCENDING), ("received_at", ASCENDING), ("source", ASCENDING)], name="metrics_time"
-        )
-        for field in TIMINGS:
-            for lead in (["agency", "source"], ["agency"]):
-                keys = [(key, ASCENDING) for key in (*lead, field, "received_at")]
-                self.alerts.create_index(keys, name=f"metrics_{'_'.join(lead)}_{field}")
+        self.ensure_metrics_indexes()
 
     # -- intake ---------------------------------------------------------------------------------
 

@@ -1,14 +1,20 @@
 """The alert store's outcome queries: the escalation sweep, the aging queue and the funnel's counts.
 
 :class:`~services.intake.dependencies.AlertStore` inherits these; its ``ensure_indexes`` creates the
-indexes they run on (``triage_due``, ``aging_queue``, ``escalation_outbox``, ``metrics_*``). Every
-figure is computed by MongoDB (``$match`` + ``$group`` with ``$sum: 1``, or a sorted ``skip`` on an
-index for a percentile): the operators FerretDB 1.24 supports, and no documents scanned in Python.
+indexes they run on (``triage_due``, ``aging_queue``, ``escalation_outbox``, ``metrics_funnel``).
+The funnel's counts are ``$match`` + ``$group`` with ``$sum: 1`` (and ``$type``), what FerretDB 1.24
+supports; its percentiles are taken by :mod:`services.intake.metrics` over the stored durations.
 """
 
 from datetime import datetime
 
 from pymongo import ASCENDING, ReturnDocument
+
+DURATIONS = ("seconds_to_assignment", "seconds_to_first_action")
+OBSOLETE_METRICS_INDEXES = {
+    "metrics_time",
+    *(f"metrics_{lead}_{field}" for lead in ("agency_source", "agency") for field in DURATIONS),
+}
 
 
 class OutcomeQueries:
@@ -59,15 +65,44 @@ class OutcomeQueries:
 
     # -- metrics ------------------------------------------------------------------------------------
 
-    def count_by(self, match: dict, keys: tuple[str, ...]) -> list[tuple[tuple, int]]:
-        """How many alerts match, grouped by the values of ``keys`` (dotted paths allowed)."""
-        group_id = {key.replace(".", "_"): f"${key}" for key in keys}
-        pipeline = [{"$match": match}, {"$group": {"_id": group_id, "n": {"$sum": 1}}}]
-        rows = self.alerts.aggregate(pipeline)
-        return [(tuple((row["_id"] or {}).get(key.replace(".", "_")) for key in keys), row["n"]) for row in rows]
+    def ensure_metrics_indexes(self) -> None:
+        """The one index the funnel's queries run on; it holds the durations, so reading them is
+        covered. Drops the indexes of the earlier per-rank queries."""
+        for name in OBSOLETE_METRICS_INDEXES & set(self.alerts.index_information()):
+            self.alerts.drop_index(name)
+        keys = ("agency", "received_at", "source", *DURATIONS)
+        self.alerts.create_index([(key, ASCENDING) for key in keys], name="metrics_funnel")
 
-    def value_at(self, match: dict, field: str, rank: int):
-        """The ``field`` value of the alert at 0-based ``rank`` when the matching alerts are sorted by it."""
-        query = {**match, field: {"$gte": 0}}
-        found = list(self.alerts.find(query, {field: 1}).sort([(field, ASCENDING)]).skip(rank).limit(1))
-        return found[0][field] if found else None
+    def funnel_counts(self, match: dict) -> list[tuple[dict, int]]:
+        """How many alerts match, per ``{"source", "status", "reason"?, "overdue"?, "escalated"}``:
+        ``reason`` is the dismissal's, ``escalated`` the ``$type`` of ``escalated_at`` (``"missing"``
+        or ``"null"`` when never escalated). A key the alert lacks is absent."""
+        key = {
+            "source": "$source",
+            "status": "$status",
+            "reason": "$dismissal.reason",
+            "overdue": "$overdue",
+            "escalated": {"$type": "$escalated_at"},
+        }
+        pipeline = [{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}]
+        return [(row["_id"] or {}, row["n"]) for row in self.alerts.aggregate(pipeline)]
+
+    def connected_counts(self, match: dict) -> list[tuple[str, int | None, int]]:
+        """``(source, related_case_count, n)`` for the matching alerts with related records.
+
+        ``related_count`` and ``related_case_count`` are set together when entities are resolved, the
+        cases being among the related records, so an alert connected to a case is in these rows.
+        """
+        pipeline = [
+            {"$match": {**match, "related_count": {"$gt": 0}}},
+            {"$group": {"_id": {"source": "$source", "cases": "$related_case_count"}, "n": {"$sum": 1}}},
+        ]
+        rows = self.alerts.aggregate(pipeline)
+        return [((row["_id"] or {}).get("source"), (row["_id"] or {}).get("cases"), row["n"]) for row in rows]
+
+    def durations(self, match: dict, fields: tuple[str, ...]) -> list[tuple[str, dict]]:
+        """``(source, {field: seconds})`` of each matching alert with one of ``fields`` set: the
+        numbers alone (no ``_id``), read from the ``metrics_funnel`` index."""
+        query = {**match, "$or": [{field: {"$gte": 0}} for field in fields]}
+        projection = {"_id": 0, "source": 1, **dict.fromkeys(fields, 1)}
+        return [(row.get("source"), row) for row in self.alerts.find(query, projection)]

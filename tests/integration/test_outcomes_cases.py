@@ -16,7 +16,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from casewire.alerts import SOURCES
 from casewire.errors import Conflict, InvalidInput
 from services.audit.service import AuditService
-from services.cases.outcomes import NO_DISPOSITION, OUTCOMES
+from services.cases.dependencies import CaseStore
+from services.cases.outcomes import NO_DISPOSITION, OUTCOMES, outcomes_by_source
 from services.cases.service import CasesService
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
@@ -156,6 +157,26 @@ def test_outcomes_by_source_for_a_known_set(rpc, cases_db):
     assert found["all_cases"]["cases"] == 5 and found["all_cases"]["cases_by_outcome"]["inactive"] == 1
     only_tip = rpc.cases.outcome_metrics({**query, "source": "tip"})
     assert list(only_tip["sources"]) == ["tip"] and only_tip["total"]["cases"] == 3
+    assert only_tip["all_cases"] == found["all_cases"]
+
+
+def test_outcomes_by_source_are_one_aggregation_matched_on_agency_and_period(cases_db):
+    agency = f"TX{uuid.uuid4().hex[:7]}"
+    cases_db["cases"].insert_many([seeded_case(agency, 1, ["tip", "alpr"], "arrest"), seeded_case(agency, 2, [])])
+    pipelines = []
+
+    class Counting:
+        def aggregate(self, pipeline):
+            pipelines.append(pipeline)
+            return cases_db["cases"].aggregate(pipeline)
+
+    store = CaseStore(cases_db)
+    store.cases = Counting()
+    found = outcomes_by_source(store, agency, START, UNTIL)
+    assert (found["sources"]["tip"]["cases"], found["sources"]["alpr"]["cases"], found["total"]["cases"]) == (1, 1, 1)
+    assert found["all_cases"]["cases_by_outcome"] == by_outcome(arrest=1, no_disposition=1)
+    assert len(pipelines) == 1
+    assert pipelines[0][0] == {"$match": {"agency": agency, "opened_at": {"$gte": START, "$lt": UNTIL}}}
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -198,3 +219,14 @@ def test_webhooks_subscribed_to_alert_overdue_receive_their_units_alerts(rpc, ba
         assert got[0]["data"] == event and len(got) == 1
     finally:
         server.shutdown()
+
+
+def test_the_earlier_per_source_metrics_index_is_dropped(mongo):
+    database = mongo[f"metrics_indexes_{uuid.uuid4().hex[:8]}"]
+    try:
+        database["cases"].create_index([("agency", 1), ("alerts.source", 1), ("opened_at", 1)], name="metrics_source")
+        CaseStore(database).ensure_indexes()
+        indexes = database["cases"].index_information()
+        assert "metrics_source" not in indexes and "metrics_time" in indexes
+    finally:
+        mongo.drop_database(database.name)

@@ -12,6 +12,9 @@ from nameko.testing.services import entrypoint_hook, replace_dependencies
 
 from casewire.alerts import DISMISS_REASONS, SOURCES
 from casewire.errors import InvalidInput
+from services.intake import metrics
+from services.intake.dependencies import AlertStore
+from services.intake.outcome_store import OBSOLETE_METRICS_INDEXES
 from services.intake.service import IntakeService
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
@@ -266,6 +269,49 @@ def test_the_funnel_of_one_source(rpc, funnel_agency):
         {"agency": funnel_agency, "since": START.isoformat(), "until": UNTIL.isoformat(), "source": "tip"}
     )
     assert found["sources"] == {"tip": TIP} and found["total"] == TIP
+
+
+class Counting:
+    """A collection that counts the queries sent to it."""
+
+    def __init__(self, collection):
+        self.collection, self.queries = collection, []
+
+    def aggregate(self, pipeline):
+        self.queries.append(("aggregate", pipeline[0]["$match"]))
+        return self.collection.aggregate(pipeline)
+
+    def find(self, query, projection):
+        self.queries.append(("find", query))
+        return self.collection.find(query, projection)
+
+
+def test_the_funnel_is_three_queries_matched_on_agency_and_period_whatever_the_sources(alerts, funnel_agency):
+    store = AlertStore(alerts.database)
+    store.alerts = Counting(alerts)
+    assert metrics.alert_funnel(store, funnel_agency, START, UNTIL)["total"] == TOTAL
+    assert [kind for kind, _ in store.alerts.queries] == ["aggregate", "aggregate", "find"]
+    period = {"$gte": START, "$lt": UNTIL}
+    assert all((query["agency"], query["received_at"]) == (funnel_agency, period) for _, query in store.alerts.queries)
+
+
+def test_the_metrics_index_holds_the_durations_and_replaces_the_per_rank_indexes(mongo):
+    database = mongo[f"metrics_indexes_{uuid.uuid4().hex[:8]}"]
+    try:
+        for name in OBSOLETE_METRICS_INDEXES:  # as an earlier version left them
+            database["alerts"].create_index([("agency", 1), (name, 1)], name=name)
+        AlertStore(database).ensure_indexes()
+        indexes = database["alerts"].index_information()
+        assert not OBSOLETE_METRICS_INDEXES & set(indexes)
+        assert [key for key, _ in indexes["metrics_funnel"]["key"]] == [
+            "agency",
+            "received_at",
+            "source",
+            "seconds_to_assignment",
+            "seconds_to_first_action",
+        ]
+    finally:
+        mongo.drop_database(database.name)
 
 
 def test_an_empty_or_invalid_period_is_refused(rpc):
