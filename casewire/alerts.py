@@ -188,11 +188,14 @@ class AlertLocation(Open):
     address = fields.String(validate=validate.Length(max=300))
 
 
+INT64 = (-(2**63), 2**63 - 1)  # BSON's widest integer
+
+
 def unstorable(value, path: str = "") -> list[str]:
     """Where ``value`` holds what a MongoDB-protocol store refuses: arrays directly inside arrays
-    (FerretDB), keys starting with ``$`` or holding a dot (FerretDB) or a NUL character, and text holding
-    a NUL character (FerretDB's PostgreSQL backend). Vendors' extra fields are kept as they came
-    (``source_payload``), so they are checked before anything is stored."""
+    (FerretDB), keys starting with ``$`` or holding a dot (FerretDB) or a NUL character, text holding
+    a NUL character (FerretDB's PostgreSQL backend), and whole numbers beyond 64 bits (BSON). Vendors'
+    extra fields are kept as they came (``source_payload``), so they are checked before anything is stored."""
     problems = []
     if isinstance(value, dict):
         for key, item in value.items():
@@ -206,6 +209,8 @@ def unstorable(value, path: str = "") -> list[str]:
             problems += unstorable(item, f"{path}{index}.")
     elif isinstance(value, str) and "\x00" in value:
         problems.append(f"{path.rstrip('.') or 'value'}: text may not hold a NUL character")
+    elif isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+        problems.append(f"{path.rstrip('.') or 'value'}: a whole number beyond 64 bits cannot be stored")
     return problems
 
 

@@ -24,6 +24,9 @@ from gateway.related import Seen, alert_with_cases, with_related_counts
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")
 
 
+KNOWN_EVENT = "A repeat of a known event, or a near-duplicate read folded into it: the first alert."
+
+
 class AlertBody(AlertSubmission):
     """A detection hit; ``payload`` fields depend on ``source`` (see API.md)."""
 
@@ -100,6 +103,7 @@ def _submit(body: dict):
 @blp.doc(requestBody={"content": {"application/json": {"schema": AlertBody}}})
 @blp.response(201, description="The alert was stored; a repeat of a known event, or a near-duplicate read "
               "(same plate, same camera, within NEAR_DUPLICATE_SECONDS) answers 200 with the first alert.")  # fmt: skip
+@blp.alt_response(200, success=True, description=KNOWN_EVENT)
 @guarded("alert.create", record_type="alert")
 def create_alert():
     """Submit one detection hit."""
@@ -137,6 +141,7 @@ def _vendor_view(vendor_format: str, vendor_schema) -> None:
     )
     view = guarded("alert.create", record_type="alert")(create_vendor_alert)
     view.__name__ = f"create_{vendor_format}_alert"
+    view = blp.alt_response(200, success=True, description=KNOWN_EVENT)(view)
     view = blp.response(201, description="Stored (200 for a known or folded event).")(view)
     view = blp.doc(requestBody={"content": {"application/json": {"schema": vendor_schema}}})(view)
     blp.route(f"/vendors/{vendor_format}", methods=["POST"], endpoint=view.__name__)(view)

@@ -1,5 +1,7 @@
 """What the search service accepts over RPC: the general search's filters."""
 
+from datetime import UTC
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 TYPES = ("alert", "entity", "case")
@@ -11,13 +13,25 @@ class Near(Schema):
     km = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False, max=20000))
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """A time with its offset, turned to UTC: Elasticsearch refuses offsets beyond ±18:00, which ISO 8601
+    text may still carry."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError("a time within years 1 to 9999 in UTC") from exc
+
+
 class SearchFilters(Schema):
     """``{"types": ["alert"], "near": {"lat", "lon", "km"}, "since", "until", "source", "status", ...}``."""
 
     types = fields.List(fields.String(validate=validate.OneOf(TYPES)), validate=validate.Length(min=1))
     near = fields.Nested(Near, allow_none=True)
-    since = fields.AwareDateTime(allow_none=True)
-    until = fields.AwareDateTime(allow_none=True)
+    since = UtcDateTime(allow_none=True)
+    until = UtcDateTime(allow_none=True)
     source = fields.String(allow_none=True, validate=validate.Length(max=50))
     status = fields.String(allow_none=True, validate=validate.Length(max=50))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))

@@ -200,3 +200,25 @@ def test_a_face_candidate_must_name_someone(candidate):
 def test_a_face_candidate_may_be_named_by_subject_id_alone():
     alert = load_alert({**BASE, "source": "face", "payload": {**VALID["face"], "candidate": {"subject_id": "g-1"}}})
     assert alert["payload"]["candidate"] == {"subject_id": "g-1"}
+
+
+@pytest.mark.parametrize(
+    "extra,where",
+    [
+        ({"serial": 2**64}, "serial"),
+        ({"reads": [{"count": -(2**63) - 1}]}, "reads.0.count"),
+        ({"tags": [["a"]]}, "tags.0"),
+        ({"note": "a\x00b"}, "note"),
+        ({"$where": 1}, "$where"),
+    ],
+    ids=["int-beyond-64-bits", "nested-int", "array-in-array", "nul", "dollar-key"],
+)
+def test_vendor_extras_a_mongodb_store_cannot_hold_are_named_and_refused(extra, where):
+    with pytest.raises(ValidationError) as error:
+        load_alert({**BASE, "source": "alpr", "payload": {**VALID["alpr"], **extra}})
+    assert where in str(error.value.messages)
+
+
+def test_vendor_extras_within_64_bits_are_kept():
+    alert = load_alert({**BASE, "source": "alpr", "payload": {**VALID["alpr"], "serial": 2**63 - 1}})
+    assert alert["payload"]["source_payload"]["serial"] == 2**63 - 1

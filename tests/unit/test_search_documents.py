@@ -87,3 +87,11 @@ def test_filters_are_checked():
     assert {"types", "near", "limit"} <= set(error.value.messages)
     with pytest.raises(ValidationError):
         load_filters({"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"})
+
+
+def test_search_times_reach_elasticsearch_in_utc_whatever_offset_they_came_with():
+    filters = load_filters({"since": "0300-09-01T11:27:51-01:37", "until": "4838-12-10T07:25:00-20:56"})
+    assert (filters["since"], filters["until"]) == ("0300-09-01T13:04:51+00:00", "4838-12-11T04:21:00+00:00")
+    with pytest.raises(ValidationError) as error:
+        load_filters({"since": "0001-01-01T00:00:00+05:00"})
+    assert "since" in error.value.messages
