@@ -83,6 +83,12 @@ class CaseIn(CaseFields):
 
 
 class CasePatch(CaseFields):
+    """What a PATCH may change: who submitted a record and for which agency stay as recorded (C3: a
+    submitter could otherwise rename themselves and approve their own record)."""
+
+    class Meta(CaseFields.Meta):
+        exclude = ("submitter", "submitting_agency")
+
     status = fields.String(validate=validate.OneOf(STATUSES))
     reason = fields.String(
         validate=validate.Length(max=2000),

@@ -223,6 +223,11 @@ def test_C3_a_submitter_cannot_approve_their_own_record(rpc):
     case = new_case(rpc, SUPERVISOR, **ci_fields())
     with pytest.raises(Forbidden):
         rpc.cases.review_case(case["id"], {"decision": "approve", "justification": "self approval"}, SUPERVISOR)
+    for change in ({"submitter": "someone-else"}, {"submitting_agency": "LA0000000"}):
+        with pytest.raises(InvalidInput) as error:
+            rpc.cases.update_case(case["id"], change, SUPERVISOR)
+        assert set(change) <= set(error.value.errors)
+    assert rpc.cases.get_case(case["id"], SUPERVISOR)["submitter"] == "sam"
 
 
 def test_C4_protected_views_are_refused_without_a_link_to_criminal_conduct(rpc):
