@@ -319,3 +319,87 @@ def test_an_empty_or_invalid_period_is_refused(rpc):
         rpc.alert_metrics({"since": UNTIL.isoformat(), "until": START.isoformat()})
     with pytest.raises(InvalidInput):
         rpc.alert_metrics({"since": "yesterday"})
+
+
+# -- the funnel, from the triage steps themselves ------------------------------------------------
+
+
+def tip():
+    return {
+        "source": "tip",
+        "source_system": "tipline",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": "2026-03-31T20:00:00Z",
+        "payload": {"narrative": "A grey sedan keeps circling the school"},
+    }
+
+
+def test_the_triage_steps_store_every_figure_the_funnel_counts(intake, rpc, clock):
+    """No seeded timings: alerts received, assigned, noted, dismissed, escalated and promoted through
+    the RPCs at known times give exactly these counts and percentiles."""
+    agency = f"TX{uuid.uuid4().hex[:7]}"
+    alice, bob = context(agency), context(agency, "bob")
+    start = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
+
+    clock.at = start - timedelta(days=1)  # before the period: its actions count nowhere
+    earlier = rpc.create_alert(gunshot(), alice)["alert"]
+    rpc.assign_alert(earlier["id"], {"assignee": "bob"}, alice)
+
+    clock.at = start
+    dismissed = rpc.create_alert(gunshot(), alice)["alert"]
+    forgotten = rpc.create_alert(gunshot(), alice)["alert"]
+    clock.at = start + timedelta(minutes=1)
+    rpc.add_note(forgotten["id"], {"text": "Checking the sensor map"}, alice)  # a first action, no triage
+    clock.at = start + timedelta(minutes=2)
+    rpc.assign_alert(dismissed["id"], {"assignee": "bob"}, alice)
+    clock.at = start + timedelta(minutes=5)
+    rpc.add_note(dismissed["id"], {"text": "Fireworks reported by patrol"}, bob)  # the assignee: triaged
+    clock.at = start + timedelta(minutes=10)
+    rpc.dismiss_alert(dismissed["id"], {"reason": "false_read", "text": "fireworks, confirmed by patrol"}, bob)
+    clock.at = start + timedelta(minutes=30)
+    with entrypoint_hook(intake, "escalate_overdue") as escalate:
+        escalate()  # the forgotten gunshot is past its 5 minutes; the dismissed one is triaged
+
+    clock.at = start + timedelta(hours=1)
+    promoted = rpc.create_alert(tip(), alice)["alert"]
+    rpc.create_alert(tip(), alice)  # nobody touches it, and its day is not over
+    clock.at = start + timedelta(hours=1, minutes=30)
+    rpc.assign_alert(promoted["id"], {"assignee": "bob"}, alice)
+    clock.at = start + timedelta(hours=2)
+    rpc.mark_promoted(promoted["id"], "case-1", bob)
+
+    found = rpc.alert_metrics(
+        {"agency": agency, "since": start.isoformat(), "until": (start + timedelta(days=1)).isoformat()}
+    )
+    gunshots = figures(
+        alerts=2,
+        assigned=1,
+        dismissed=1,
+        open=1,
+        escalated=1,
+        overdue_now=1,
+        dismissed_by_reason={"false_read": 1},
+        time_to_assignment={"count": 1, "p50": 120.0, "p90": 120.0},
+        time_to_first_action={"count": 2, "p50": 60.0, "p90": 120.0},  # the note at 1 min, the assignment at 2
+    )
+    tips = figures(
+        alerts=2,
+        assigned=1,
+        promoted=1,
+        open=1,
+        time_to_assignment={"count": 1, "p50": 1800.0, "p90": 1800.0},
+        time_to_first_action={"count": 1, "p50": 1800.0, "p90": 1800.0},
+    )
+    assert found["sources"] == {source: zeros() for source in SOURCES} | {"gunshot": gunshots, "tip": tips}
+    assert found["total"] == figures(
+        alerts=4,
+        assigned=2,
+        dismissed=1,
+        promoted=1,
+        open=2,
+        escalated=1,
+        overdue_now=1,
+        dismissed_by_reason={"false_read": 1},
+        time_to_assignment={"count": 2, "p50": 120.0, "p90": 1800.0},
+        time_to_first_action={"count": 3, "p50": 120.0, "p90": 1800.0},  # 60, 120, 1800
+    )
