@@ -26,7 +26,7 @@ def alpr(plate="ABC1234", state="TX", month=1):
     }
 
 
-def eventually(check, timeout=15.0):
+def eventually(check, timeout=60.0):
     """Poll ``check`` until it returns something truthy; fail with its last value."""
     deadline, value = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
