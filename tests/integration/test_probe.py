@@ -66,7 +66,8 @@ class Relay:
     that reaches no broker) and every connection through it is cut (the broker lost mid-run)."""
 
     def __init__(self, target: tuple[str, int] = ("127.0.0.1", 5672)):
-        self.target, self.server, self.links = target, None, []
+        self.target, self.server, self.acceptor = target, None, None
+        self.pipes, self.links = eventlet.GreenPool(), []
         with socket.socket() as free:
             free.bind(("127.0.0.1", 0))
             self.port = free.getsockname()[1]
@@ -83,34 +84,31 @@ class Relay:
         if self.server is None:
             return
         self.acceptor.kill()
-        self.server.close()
-        self.server = None
-        for sock in self.links:
-            self._cut(sock)
-        self.links = []
+        for pipe in list(self.pipes.coroutines_running):
+            pipe.kill()
+        for sock in [self.server, *self.links]:  # the service sees its connection closed, as in an outage
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self.server, self.links = None, []
 
     def _accept(self) -> None:
         while True:
             client, _ = self.server.accept()
             upstream = eventlet.connect(self.target)
             self.links += [client, upstream]
-            eventlet.spawn(self._pipe, client, upstream)
-            eventlet.spawn(self._pipe, upstream, client)
+            self.pipes.spawn(self._pipe, client, upstream)
+            self.pipes.spawn(self._pipe, upstream, client)
 
-    def _pipe(self, source, sink) -> None:
+    @staticmethod
+    def _pipe(source, sink) -> None:
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
-        except OSError:
-            pass
-        self._cut(source), self._cut(sink)
-
-    @staticmethod
-    def _cut(sock) -> None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        except OSError:
+            sink.shutdown(socket.SHUT_WR)
+        except (OSError, EOFError):  # the other side or down() closed it
             pass
 
 

@@ -7,6 +7,7 @@ scraped over HTTP from the server it starts. Its consumers are kombu ``ConsumerM
 as kombu calls them (``tests/integration/test_probe.py`` does it with the real RabbitMQ).
 """
 
+import importlib
 import io
 import json
 import logging
@@ -15,10 +16,13 @@ import urllib.request
 
 import pytest
 from kombu.mixins import ConsumerMixin
+from nameko.containers import ServiceContainer
 from nameko.events import EventHandler
+from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc
 from nameko.timer import Timer
 
+from casewire.batching import BatchConsumer
 from casewire.errors import InvalidInput
 from casewire.logs import JsonFormatter, RequestIdFilter, current_request_id
 from casewire.monitor import Monitor, kind, request_id_of
@@ -208,3 +212,18 @@ def test_the_heartbeat_reports_rabbitmq_down_until_every_consumer_consumes_over_
 def test_a_process_that_consumes_nothing_reports_no_broker(tmp_path):
     monitor = set_up({"HEARTBEAT_DIR": str(tmp_path)})
     assert beat(monitor) == {"mongodb": True}
+
+
+@pytest.mark.parametrize("service", ["intake", "entities", "search", "cases", "audit"])
+def test_every_broker_consumer_of_each_service_is_watched(service, tmp_path):
+    """nameko's shared queue consumer (RPC and events) everywhere; the audit log's batch consumer too."""
+    module = importlib.import_module(f"services.{service}.service")
+    service_class = next(
+        value for value in vars(module).values() if isinstance(value, type) and getattr(value, "name", None) == service
+    )
+    container = ServiceContainer(service_class, {"AMQP_URI": "memory://", "HEARTBEAT_DIR": str(tmp_path)})
+    monitor = next(dependency for dependency in container.dependencies if isinstance(dependency, Monitor))
+    monitor.setup()
+    watched = {type(consumer) for consumer in monitor.broker.connections}
+    assert watched == ({QueueConsumer, BatchConsumer} if service == "audit" else {QueueConsumer})
+    assert monitor.broker.connected() is False, "not ready before its consumers reached the broker"
