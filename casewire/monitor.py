@@ -2,8 +2,12 @@
 
 - **Heartbeat** (per pod health): every ``HEARTBEAT_SECONDS`` (default 10) the monitor runs the
   service's own ``health`` entrypoint in a worker of the service's pool and writes the answer to
-  ``HEARTBEAT_DIR/casewire-<service>.heartbeat`` (``casewire.probe`` reads it). A hung event loop or
-  a worker pool that never frees a slot stops the heartbeat; a sibling replica cannot hide that.
+  ``HEARTBEAT_DIR/casewire-<service>.heartbeat`` (``casewire.probe`` reads it), with ``rabbitmq``
+  added: whether every broker consumer of this process (nameko's, for RPC and events, and
+  ``casewire.batching``'s) holds a live connection (:class:`BrokerLink`). A hung event loop or a
+  worker pool that never frees a slot stops the heartbeat; a sibling replica cannot hide that. A
+  process that lost the broker (or never reached it: a wrong ``AMQP_URI``) keeps beating with
+  ``"rabbitmq": false``, so it is not ready but alive while kombu reconnects.
 - **Metrics**: every entrypoint call (RPC, event handler, timer) is counted by outcome and timed, in
   Prometheus format on ``METRICS_PORT`` (empty: not served, as on a developer machine where five
   services share one host).
@@ -19,6 +23,7 @@ import time
 
 import eventlet
 from eventlet.event import Event
+from kombu.mixins import ConsumerMixin
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
@@ -70,6 +75,40 @@ def request_id_of(args: tuple, kwargs: dict) -> str | None:
     return None
 
 
+class BrokerLink:
+    """Whether each broker consumer of a container holds a live connection.
+
+    A consumer (a kombu ``ConsumerMixin``: nameko's shared ``QueueConsumer``, a ``BatchConsumer``)
+    makes a new connection on every (re)connect and calls ``on_consume_ready`` with it once its
+    consumers are declared; that connection is noted here. When kombu finds it broken (at once for a
+    closed socket, after two missed AMQP heartbeats for a silent partition) it closes it, so
+    ``connected`` turns false, and retries with a new one, noted once consuming again. Reading
+    ``connected`` does no I/O, so the heartbeat never blocks on the broker.
+    """
+
+    def __init__(self, consumers):
+        self.connections = {}
+        for consumer in consumers:
+            self._watch(consumer)
+
+    def _watch(self, consumer) -> None:
+        self.connections[consumer] = None
+        ready = consumer.on_consume_ready
+
+        def on_consume_ready(connection, channel, consumers, **kwargs):
+            self.connections[consumer] = connection
+            return ready(connection, channel, consumers, **kwargs)
+
+        consumer.on_consume_ready = on_consume_ready
+
+    def __bool__(self) -> bool:
+        return bool(self.connections)
+
+    def connected(self) -> bool:
+        """True when every consumer consumes over a connection that is still open."""
+        return all(connection is not None and connection.connected for connection in self.connections.values())
+
+
 class Monitor(DependencyProvider):
     """``monitor = Monitor()`` on a service class: heartbeat, metrics and request ids (module docstring)."""
 
@@ -82,6 +121,7 @@ class Monitor(DependencyProvider):
         if not health:
             raise TypeError(f"{self.service}: Monitor needs a `health` entrypoint to run for the heartbeat")
         self.health = health[0]
+        self.broker = BrokerLink(e for e in self.container.extensions if isinstance(e, ConsumerMixin))
         self.server = None
         port = self._setting(METRICS_PORT_KEY)
         if port not in (None, ""):
@@ -109,13 +149,20 @@ class Monitor(DependencyProvider):
 
     def _beat(self):
         while True:
-            result, exc_info = self._run_health()
-            error = None if exc_info is None else f"{type(exc_info[1]).__name__}: {exc_info[1]}"
-            try:
-                write_heartbeat(self.heartbeat, result or {}, error)
-            except OSError as exc:  # the probe will find the heartbeat stale; the service keeps serving
-                log.error("could not write the heartbeat %s: %s", self.heartbeat, exc)
+            self.beat()
             eventlet.sleep(self.interval)
+
+    def beat(self) -> None:
+        """Run ``health``, add ``rabbitmq`` (:class:`BrokerLink`) and write the heartbeat once."""
+        result, exc_info = self._run_health()
+        error = None if exc_info is None else f"{type(exc_info[1]).__name__}: {exc_info[1]}"
+        health = dict(result or {})
+        if self.broker:  # a process that consumes nothing needs no broker to be ready
+            health["rabbitmq"] = self.broker.connected()
+        try:
+            write_heartbeat(self.heartbeat, health, error)
+        except OSError as exc:  # the probe will find the heartbeat stale; the service keeps serving
+            log.error("could not write the heartbeat %s: %s", self.heartbeat, exc)
 
     def _run_health(self) -> tuple:
         """``(result, exc_info)`` of the service's ``health``, run by a worker from the service's pool."""

@@ -1,13 +1,14 @@
 """``casewire probe <service>``: an exec probe that checks the pod it runs in, for Kubernetes and compose.
 
 Each service process writes a heartbeat file (``casewire.monitor.Monitor``): every few seconds it runs
-its own ``health`` entrypoint in a worker of its own pool and records the answer, e.g.
-``{"at": 1764042000.5, "health": {"mongodb": true}}``. The file lives in ``HEARTBEAT_DIR`` (default
-``/tmp``, the pod's own emptyDir), so the probe sees only its own process, never a sibling replica
-answering on the shared ``rpc-<service>`` queue. A fresh heartbeat proves the event loop turns and a
-worker can run; a hung process stops writing and its file goes stale. Readiness needs a fresh
-heartbeat and every backend up; liveness (``live=True``) needs only a fresh heartbeat, so a database
-outage takes pods out of rotation without restarting them all.
+its own ``health`` entrypoint in a worker of its own pool and records the answer with whether its
+broker consumers are connected, e.g. ``{"at": 1764042000.5, "health": {"mongodb": true, "rabbitmq":
+true}}``. The file lives in ``HEARTBEAT_DIR`` (default ``/tmp``, the pod's own emptyDir), so the probe
+sees only its own process, never a sibling replica answering on the shared ``rpc-<service>`` queue.
+A fresh heartbeat proves the event loop turns and a worker can run; a hung process stops writing and
+its file goes stale. Readiness needs a fresh heartbeat and every backend up, RabbitMQ included;
+liveness (``live=True``) needs only a fresh heartbeat, so a database or broker outage takes pods out
+of rotation without restarting them all (kombu reconnects on its own).
 """
 
 import json

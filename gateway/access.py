@@ -12,7 +12,9 @@ up) gets a second event, ``failed``.
 
 The checks run in a ``before_request`` hook, so they come before flask-smorest parses the query or
 body: an unauthenticated caller never learns how a request would have been validated. The
-``guarded`` wrapper itself runs them only if the hook did not (a view called some other way).
+``guarded`` wrapper itself runs them only if the hook did not (a view called some other way). The
+hook fails closed: a request to a view that is neither guarded nor marked :func:`public` is refused
+with 500 before the view runs, logged and audited (``gateway.unguarded``, ``denied``).
 
 Per-record access is decided by the rules of ``casewire/access.py``: for cases and criminal
 intelligence by the cases service itself (every case read goes through it), for alerts by views
@@ -46,6 +48,7 @@ PURPOSE_MODES = {
 }
 NO_PURPOSE = f"state the purpose of use ({PURPOSE_HEADER} header or purpose query field)"
 NO_CASE_NUMBER = f"give the case or incident number ({CASE_NUMBER_HEADER} header or case_number query field)"
+UNGUARDED = "gateway.unguarded"  # the audited action of a request refused because its endpoint has no guard
 
 
 TRUE_FLAGS = {str(value).lower() for value in fields.Boolean.truthy}
@@ -285,26 +288,59 @@ def guarded(
 
 
 def public(view):
-    """Mark a view that needs no token (health probes, the API documents)."""
+    """Mark a view that needs no token (health probes, metrics, the API documents)."""
     view.casewire_public = True
     return view
 
 
+def _handler(view, method: str):
+    """What answers ``method`` on ``view``: the function itself, or that method of a MethodView."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return view
+    return getattr(view_class, "get" if method.upper() == "HEAD" else method.lower(), None)
+
+
 def guard_for(view, method: str) -> Guard | None:
     """The guard of ``view`` for ``method`` (a function view, or one method of a MethodView)."""
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        method = "get" if method.upper() == "HEAD" else method.lower()
-        view = getattr(view_class, method, None)
-    return getattr(view, "casewire_guard", None)
+    return getattr(_handler(view, method), "casewire_guard", None)
+
+
+def is_public(view, method: str) -> bool:
+    """True when ``view`` (or its handler of ``method``) is marked :func:`public`."""
+    return bool(getattr(view, "casewire_public", False) or getattr(_handler(view, method), "casewire_public", False))
 
 
 def _guard_request() -> None:
-    if request.method == "OPTIONS" or request.endpoint is None:
+    """Run the guard of the view this request reaches; refuse it when the view has neither a guard nor
+    :func:`public` (fail closed: a view that forgot ``guarded`` never runs without a token)."""
+    rule = request.url_rule
+    if rule is None:  # 404, 405 or a redirect: no view runs
         return
-    guard = guard_for(current_app.view_functions.get(request.endpoint), request.method)
+    if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+        return  # Flask's own answer (the allowed methods, a CORS preflight): no view runs
+    view = current_app.view_functions.get(request.endpoint)
+    guard = guard_for(view, request.method)
     if guard is not None:
         enforce(guard.for_request(request.args), request.view_args or {})
+    elif not is_public(view, request.method):
+        _refuse_unguarded(rule.rule)
+
+
+def _refuse_unguarded(rule: str) -> None:
+    """500, logged and audited (``gateway.unguarded``, ``denied``): the endpoint is a defect, not the
+    caller's fault, and ``tests/e2e/test_authorization_matrix.py`` should have caught it."""
+    current_app.logger.error(
+        "refused %s %s: endpoint %s has no guard (an action from the permission table) and is not public",
+        request.method,
+        rule,
+        request.endpoint,
+    )
+    try:
+        _audit(UNGUARDED, "denied", None, None, [], reason="unguarded", endpoint=request.endpoint, rule=rule)
+    except Unavailable:
+        current_app.logger.error("audit: could not record the refusal of the unguarded %s", rule)
+    raise Problem(500, "Internal Server Error", "this endpoint declares no access rule, so it is refused")
 
 
 def _audit_failure(response):

@@ -2,9 +2,13 @@
 
 The endpoints are read from the gateway's own URL map when the tests are collected, so a new
 endpoint is walked without anyone listing it, and one added without an action from the permission
-table fails ``test_every_endpoint_is_public_or_in_the_permission_table``. Each endpoint is called on
-real records made for this module (a case, a criminal intelligence case, an alert, an entity,
-evidence, an attachment, a legal hold), with a body it accepts, by:
+table fails ``test_every_endpoint_is_public_or_in_the_permission_table`` (at run time the gateway
+refuses it with 500: ``tests/unit/test_fail_closed.py``). A rule with an ``<any(...)>`` argument is
+walked once per choice (``/cases/<id>/notes``, ``/reports``, ...), and a query flag that makes a
+request another action (``GET /api/v1/alerts?overdue=true``: ``alert.overdue``) once more with the
+flag set. Each endpoint is called on real records made for this module (a case, a criminal
+intelligence case, an alert, an entity, evidence, an attachment, a legal hold), with a body it
+accepts, by:
 
 - every role: a role in the permission table must get the endpoint's success status (2xx, or the one
   documented exception in :data:`EXCEPTIONS`), any other role 403;
@@ -23,6 +27,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -56,12 +61,42 @@ def _routes():
             yield rule, method, view
 
 
+def _choices(arguments: str) -> list[str]:
+    """The choices of an ``<any(notes, reports):kind>`` argument."""
+    return [choice.strip(" '\"") for choice in arguments.split(",")]
+
+
+def concrete(rule: str, values: dict) -> str:
+    """``rule`` with each ``<any(...)>`` argument replaced by its value in ``values`` (default: the first
+    choice); other arguments stay, e.g. ``/api/v1/cases/<case_id>/reports``."""
+
+    def value(match: re.Match) -> str:
+        converter, arguments, name = match.groups()
+        if converter == "any":
+            return str(values.get(name) or _choices(arguments)[0])
+        return match.group(0)
+
+    return ARGUMENT.sub(value, rule)
+
+
+def _walks(rule: str, method: str, view):
+    """``(rule, method, action, mode, values, flags)`` for each way the matrix calls a guarded endpoint:
+    once per choice of its ``<any(...)>`` arguments (``values``), and with each query flag that makes it
+    another action (``flags``, e.g. ``{"overdue": "true"}`` for ``alert.overdue``)."""
+    guard = guard_for(view, method)
+    kinds = [{}]
+    for converter, arguments, name in ARGUMENT.findall(rule):
+        if converter == "any":
+            kinds = [{**values, name: choice} for values in kinds for choice in _choices(arguments)]
+    for values in kinds:
+        yield rule, method, guard.action, guard.purpose_required, values, {}
+        if guard.flag_action:
+            flag, action = guard.flag_action
+            yield rule, method, action, guard.purpose_required, values, {flag: "true"}
+
+
 ROUTES = list(_routes())
-GUARDED = [
-    (rule.rule, method, _action(view, method), guard_for(view, method).purpose_required)
-    for rule, method, view in ROUTES
-    if _action(view, method)
-]
+GUARDED = [walk for rule, method, view in ROUTES if _action(view, method) for walk in _walks(rule.rule, method, view)]
 
 
 def test_every_endpoint_is_public_or_in_the_permission_table():
@@ -72,6 +107,18 @@ def test_every_endpoint_is_public_or_in_the_permission_table():
     ]
     assert not unlisted, f"endpoints without an action in gateway/permissions.py: {unlisted}"
     assert len(GUARDED) >= 5
+
+
+def test_the_matrix_walks_every_kind_of_a_rule_and_every_flag_action():
+    walked = {
+        (method, concrete(rule, values), action, urlencode(flags)) for rule, method, action, _, values, flags in GUARDED
+    }
+    for kind in ("notes", "reports", "interviews", "tasks", "evidence"):
+        assert ("GET", f"/api/v1/cases/<case_id>/{kind}", "case.read", "") in walked
+    for kind in ("notes", "reports", "interviews", "tasks"):
+        assert ("POST", f"/api/v1/cases/<case_id>/{kind}", "case.content", "") in walked
+    assert ("GET", "/api/v1/alerts", "alert.list", "") in walked
+    assert ("GET", "/api/v1/alerts", "alert.overdue", "overdue=true") in walked
 
 
 # Records -------------------------------------------------------------------------------------------
@@ -189,8 +236,9 @@ def _review(r: Records, caller: str, case: str) -> Call:
     return Call({"case_id": r.new_case(**ci_fields())}, json={"decision": decision, "justification": "matrix review"})
 
 
-# How each endpoint is called (method, rule) → Call; a GET without an entry is called with its path
-# alone. Each builder gets the records, the caller and the case the path names.
+# How each endpoint is called (method, rule) → Call, the rule with its ``<any(...)>`` choice made
+# (:func:`concrete`); a GET without an entry is called with its path alone. Each builder gets the
+# records, the caller and the case the path names.
 CALLS = {
     ("POST", "/api/v1/alerts"): lambda r, caller, case: Call(json=alpr()),
     ("POST", "/api/v1/alerts/batch"): lambda r, caller, case: Call(json={"alerts": [alpr()]}),
@@ -230,8 +278,15 @@ CALLS = {
     ("POST", "/api/v1/cases/<case_id>/merge"): lambda r, caller, case: Call(
         json={"other_id": r.new_case(), "reason": "same burglary series"}
     ),
-    ("POST", "/api/v1/cases/<case_id>/<any(notes, reports, interviews, tasks):kind>"): lambda r, caller, case: Call(
-        json={"text": "CCTV requested"}
+    ("POST", "/api/v1/cases/<case_id>/notes"): lambda r, caller, case: Call(json={"text": "CCTV requested"}),
+    ("POST", "/api/v1/cases/<case_id>/reports"): lambda r, caller, case: Call(
+        json={"title": "Canvass", "body": "Two neighbours heard glass break at 03:40"}
+    ),
+    ("POST", "/api/v1/cases/<case_id>/interviews"): lambda r, caller, case: Call(
+        json={"interviewee": "Neighbour at 12", "at": "2026-03-18T06:00:00Z", "summary": "Heard glass break"}
+    ),
+    ("POST", "/api/v1/cases/<case_id>/tasks"): lambda r, caller, case: Call(
+        json={"title": "Pull the CCTV", "assignee": f"matrix-{caller}", "due": "2026-03-25T17:00:00Z"}
     ),
     ("POST", "/api/v1/cases/<case_id>/evidence"): lambda r, caller, case: Call(
         json={"description": "Gloves", "collected_at": "2026-03-18T04:00:00Z", "collected_by": "Det. Dana"}
@@ -328,19 +383,20 @@ def callers(gateway) -> dict[str, str | None]:
 
 
 def path_of(rule: str, values: dict) -> str:
-    """``/api/v1/cases/<case_id>`` with the call's values; the first choice for ``<any(...):kind>``."""
-
-    def value(match: re.Match) -> str:
-        converter, arguments, name = match.groups()
-        if converter == "any":
-            return arguments.split(",")[0].strip(" '\"")
-        return str(values[name])
-
-    return ARGUMENT.sub(value, rule)
+    """``/api/v1/cases/<case_id>`` with the call's values; for ``<any(...):kind>`` the value of ``kind``
+    (default: the first choice)."""
+    return ARGUMENT.sub(lambda match: str(values[match.group(3)]), concrete(rule, values))
 
 
-def build(records: Records, method: str, rule: str, caller: str, case: str) -> tuple[str, Call]:
-    call = CALLS.get((method, rule), lambda r, who, c: Call())(records, caller, case)
+def build(
+    records: Records, method: str, rule: str, caller: str, case: str, values=None, flags=None
+) -> tuple[str, Call]:
+    """The path and call of one walk (``values``: its ``<any(...)>`` choices; ``flags``: its query flag)."""
+    values = values or {}
+    builder = CALLS.get((method, concrete(rule, values))) or CALLS.get((method, rule), lambda r, who, c: Call())
+    call = builder(records, caller, case)
+    if flags:
+        call.params = {**(call.params or {}), **flags}
     case = call.values.get("case_id", case)
     defaults = {
         "case_id": case,
@@ -349,7 +405,7 @@ def build(records: Records, method: str, rule: str, caller: str, case: str) -> t
         "evidence_id": records.evidence.get(case, "none"),
         "attachment_id": records.attachment.get(case, "none"),
     }
-    return path_of(rule, {**defaults, **call.values}), call
+    return path_of(rule, {**defaults, **values, **call.values}), call
 
 
 def send(gateway, method: str, path: str, call: Call, token: str | None, purpose: bool = True):
@@ -440,24 +496,30 @@ def wait_for_events(audit_log, wanted: dict[str, Expected], timeout=60.0) -> dic
         time.sleep(0.25)
 
 
+def _walk_id(rule: str, method: str, values: dict, flags: dict) -> str:
+    return f"{method} {concrete(rule, values)}" + (f"?{urlencode(flags)}" if flags else "")
+
+
 @pytest.mark.parametrize(
-    "rule, method, action, mode", GUARDED, ids=[f"{method} {rule}" for rule, method, _, _ in GUARDED]
+    "rule, method, action, mode, values, flags",
+    GUARDED,
+    ids=[_walk_id(rule, method, values, flags) for rule, method, _, _, values, flags in GUARDED],
 )
 def test_every_caller_gets_its_status_and_an_audit_event(
-    gateway, callers, records, audit_log, rule, method, action, mode
+    gateway, callers, records, audit_log, rule, method, action, mode, values, flags
 ):
     calls = {}
     for caller, token in callers.items():
-        path, call = build(records, method, rule, caller, records.case)
+        path, call = build(records, method, rule, caller, records.case, values, flags)
         calls[caller] = (path, expectation(caller, method, rule, action), *send(gateway, method, path, call, token))
     if mode:
         caller = sorted(PERMISSIONS[action])[0]
         if (method, rule) in NO_PURPOSE_CALLS:
             call = NO_PURPOSE_CALLS[(method, rule)](records)
-            path = path_of(rule, {"alert_id": records.alert, **call.values})
+            path = path_of(rule, {"alert_id": records.alert, **values, **call.values})
         else:
             assert "<case_id>" in rule or (method, rule) in LEAVES_INTELLIGENCE_OUT, f"no no-purpose call for {rule}"
-            path, call = build(records, method, rule, caller, records.ci)
+            path, call = build(records, method, rule, caller, records.ci, values, flags)
         want = no_purpose_expectation(caller, method, rule, action, mode)
         calls[NO_PURPOSE] = (path, want, *send(gateway, method, path, call, callers[caller], purpose=False))
 
@@ -482,7 +544,7 @@ def test_every_caller_gets_its_status_and_an_audit_event(
             assert not [e for e in events[request_id] if e["outcome"] == "failed"], f"{caller}: {seen}"
 
 
-AUDIT_ENDPOINTS = [(rule, method, action) for rule, method, action, _ in GUARDED if action.startswith("audit.")]
+AUDIT_ENDPOINTS = [(rule, method, action) for rule, method, action, *_ in GUARDED if action.startswith("audit.")]
 
 
 def test_C12_admins_are_refused_every_audit_endpoint_and_auditors_let_in(gateway, records, audit_log):

@@ -2,11 +2,14 @@
 
 Each service process writes a heartbeat (``casewire.monitor.Monitor``) from its own worker pool; the
 probe reads it. Here services run over the real RabbitMQ and FerretDB, each with its own heartbeat
-directory, as each pod has its own /tmp.
+directory, as each pod has its own /tmp. To take the broker away from one service without stopping
+the shared RabbitMQ, that service reaches it through a :class:`Relay` the test cuts and restores.
 """
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -58,6 +61,74 @@ class StuckService:
         StuckService.release.wait()
 
 
+class Relay:
+    """A TCP relay to the real RabbitMQ on a port of its own. Down, nothing listens there (an AMQP_URI
+    that reaches no broker) and every connection through it is cut (the broker lost mid-run)."""
+
+    def __init__(self, target: tuple[str, int] = ("127.0.0.1", 5672)):
+        self.target, self.server, self.acceptor = target, None, None
+        self.pipes, self.links = eventlet.GreenPool(), []
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            self.port = free.getsockname()[1]
+
+    def uri(self, amqp_uri: str) -> str:
+        return amqp_uri.replace(f":{self.target[1]}/", f":{self.port}/", 1)
+
+    def up(self) -> None:
+        if self.server is None:
+            self.server = eventlet.listen(("127.0.0.1", self.port))
+            self.acceptor = eventlet.spawn(self._accept)
+
+    def down(self) -> None:
+        if self.server is None:
+            return
+        self.acceptor.kill()
+        for pipe in list(self.pipes.coroutines_running):
+            pipe.kill()
+        for sock in [self.server, *self.links]:  # the service sees its connection closed, as in an outage
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self.server, self.links = None, []
+
+    def _accept(self) -> None:
+        while True:
+            client, _ = self.server.accept()
+            upstream = eventlet.connect(self.target)
+            self.links += [client, upstream]
+            self.pipes.spawn(self._pipe, client, upstream)
+            self.pipes.spawn(self._pipe, upstream, client)
+
+    @staticmethod
+    def _pipe(source, sink) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except (OSError, EOFError):  # the other side or down() closed it
+            pass
+
+
+@pytest.fixture
+def relay():
+    relay = Relay()
+    yield relay
+    relay.down()
+
+
+@pytest.fixture
+def behind_relay(relay, container_factory, base_config, tmp_path):
+    """``HealthyService`` in a container whose AMQP_URI is the relay (down until the test brings it up)."""
+    config = {**base_config, "AMQP_URI": relay.uri(base_config["AMQP_URI"])}
+    container = container_factory(HealthyService, {**config, "HEARTBEAT_DIR": str(tmp_path), "HEARTBEAT_SECONDS": 0.2})
+    yield container, heartbeat_path(tmp_path, "probe_healthy")
+    relay.up()  # a consumer still looking for its broker would hold up the container's kill
+    container.kill()
+
+
 def wait_for(check, seconds: float = 20) -> tuple[bool, str]:
     deadline = time.monotonic() + seconds
     while True:
@@ -69,8 +140,41 @@ def wait_for(check, seconds: float = 20) -> tuple[bool, str]:
 
 def test_probe_passes_when_the_process_beats_and_its_backends_answer(container_factory, base_config, tmp_path):
     container_factory(HealthyService, {**base_config, "HEARTBEAT_DIR": str(tmp_path)}).start()
-    healthy, why = wait_for(lambda: probe(heartbeat_path(tmp_path, "probe_healthy"), "probe_healthy"))
+    path = heartbeat_path(tmp_path, "probe_healthy")
+    healthy, why = wait_for(lambda: probe(path, "probe_healthy"))
     assert healthy, why
+    assert json.loads(path.read_text())["health"] == {"mongodb": True, "rabbitmq": True}
+
+
+def test_probe_is_not_ready_but_alive_while_the_amqp_uri_reaches_no_broker_and_ready_once_it_does(behind_relay, relay):
+    container, path = behind_relay
+    starting = eventlet.spawn(container.start)  # the RPC consumer waits for the broker: so does start()
+    alive, why = wait_for(lambda: probe(path, "probe_healthy", max_age=5, live=True))
+    assert alive, why
+    ready, why = probe(path, "probe_healthy", max_age=5)
+    assert not ready and "rabbitmq did not answer" in why, why
+    relay.up()
+    ready, why = wait_for(lambda: probe(path, "probe_healthy", max_age=5), 40)  # kombu retries after 2, 4, 6... s
+    assert ready, why
+    starting.wait()
+
+
+def test_probe_goes_not_ready_but_stays_alive_when_the_broker_is_lost_and_ready_when_it_is_back(behind_relay, relay):
+    container, path = behind_relay
+    relay.up()
+    container.start()
+    ready, why = wait_for(lambda: probe(path, "probe_healthy", max_age=5))
+    assert ready, why
+    relay.down()
+    lost, why = wait_for(lambda: (not probe(path, "probe_healthy", max_age=5)[0], ""), 10)
+    assert lost, "the heartbeat still said ready with the broker gone"
+    ready, why = probe(path, "probe_healthy", max_age=5)
+    assert "rabbitmq did not answer" in why, why
+    alive, why = probe(path, "probe_healthy", max_age=5, live=True)
+    assert alive, why
+    relay.up()
+    ready, why = wait_for(lambda: probe(path, "probe_healthy", max_age=5), 40)
+    assert ready, why
 
 
 def test_probe_is_not_ready_but_alive_when_a_backend_is_down(container_factory, base_config, tmp_path):

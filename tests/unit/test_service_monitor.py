@@ -1,10 +1,13 @@
-"""``casewire.monitor.Monitor``: each service's Prometheus metrics and the request id in its logs.
+"""``casewire.monitor.Monitor``: each service's Prometheus metrics, the request id in its logs and the
+broker link its heartbeat reports.
 
 The provider is driven through nameko's worker hooks (``worker_setup``, ``worker_result``,
 ``worker_teardown``) as a container drives them, with a small fake container; its metrics are
-scraped over HTTP from the server it starts.
+scraped over HTTP from the server it starts. Its consumers are kombu ``ConsumerMixin`` objects called
+as kombu calls them (``tests/integration/test_probe.py`` does it with the real RabbitMQ).
 """
 
+import importlib
 import io
 import json
 import logging
@@ -12,13 +15,18 @@ import sys
 import urllib.request
 
 import pytest
+from kombu.mixins import ConsumerMixin
+from nameko.containers import ServiceContainer
 from nameko.events import EventHandler
+from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc
 from nameko.timer import Timer
 
+from casewire.batching import BatchConsumer
 from casewire.errors import InvalidInput
 from casewire.logs import JsonFormatter, RequestIdFilter, current_request_id
 from casewire.monitor import Monitor, kind, request_id_of
+from casewire.probe import probe
 
 
 def entrypoint(cls, method_name: str, **kwargs):
@@ -28,12 +36,33 @@ def entrypoint(cls, method_name: str, **kwargs):
 
 
 class FakeContainer:
-    """What ``Monitor.setup`` reads from a nameko container."""
+    """What ``Monitor`` reads from a nameko container; a worker answers ``health`` at once."""
 
     service_name = "monitored"
 
-    def __init__(self, config: dict, entrypoints: list):
+    def __init__(self, config: dict, entrypoints: list, consumers: tuple = ()):
         self.config, self.entrypoints = config, entrypoints
+        self.extensions = [*entrypoints, *consumers]
+        self.health = {"mongodb": True}
+
+    def spawn_worker(self, entrypoint, args, kwargs, handle_result):
+        handle_result(None, self.health, None)
+
+
+class FakeConsumer(ConsumerMixin):
+    """A broker consumer as kombu drives it: ``on_consume_ready`` after each (re)connection."""
+
+    def __init__(self):
+        self.readied = []
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self.readied.append(connection)
+
+
+class FakeConnection:
+    """kombu's ``Connection.connected``: false once kombu closed it after losing the broker."""
+
+    connected = True
 
 
 class Worker:
@@ -43,9 +72,9 @@ class Worker:
         self.entrypoint, self.args, self.kwargs = ep, args, {}
 
 
-def set_up(config: dict) -> Monitor:
+def set_up(config: dict, consumers: tuple = ()) -> Monitor:
     """A Monitor bound to a fake container (kept on the provider: nameko holds containers weakly)."""
-    container = FakeContainer(config, [entrypoint(Rpc, "health")])
+    container = FakeContainer(config, [entrypoint(Rpc, "health")], consumers)
     provider = Monitor().bind(container, "monitor")
     provider.fake_container = container
     provider.setup()
@@ -152,3 +181,49 @@ def test_setup_puts_the_request_id_filter_on_the_handlers_nameko_run_configured(
         assert sum(isinstance(f, RequestIdFilter) for f in handler.filters) == 1
     finally:
         root.removeHandler(handler)
+
+
+def beat(monitor: Monitor) -> dict:
+    monitor.beat()
+    return json.loads(monitor.heartbeat.read_text())["health"]
+
+
+def test_the_heartbeat_reports_rabbitmq_down_until_every_consumer_consumes_over_an_open_connection(tmp_path):
+    rpc_consumer, batch_consumer = FakeConsumer(), FakeConsumer()
+    monitor = set_up({"HEARTBEAT_DIR": str(tmp_path)}, (rpc_consumer, batch_consumer))
+    assert beat(monitor) == {"mongodb": True, "rabbitmq": False}  # not connected yet (or a wrong AMQP_URI)
+    first, second = FakeConnection(), FakeConnection()
+    rpc_consumer.on_consume_ready(first, None, [])
+    assert beat(monitor)["rabbitmq"] is False, "one consumer is still connecting"
+    batch_consumer.on_consume_ready(second, None, [])
+    assert beat(monitor) == {"mongodb": True, "rabbitmq": True}
+    assert rpc_consumer.readied == [first] and batch_consumer.readied == [second], "the consumers' own hooks ran"
+
+    first.connected = False  # the broker went away: kombu closed the connection and is retrying
+    assert beat(monitor)["rabbitmq"] is False
+    ready, why = probe(monitor.heartbeat, "monitored")
+    assert not ready and "rabbitmq" in why
+    assert probe(monitor.heartbeat, "monitored", live=True)[0], "losing the broker must not restart the pod"
+
+    rpc_consumer.on_consume_ready(FakeConnection(), None, [])  # reconnected
+    assert beat(monitor)["rabbitmq"] is True and probe(monitor.heartbeat, "monitored")[0]
+
+
+def test_a_process_that_consumes_nothing_reports_no_broker(tmp_path):
+    monitor = set_up({"HEARTBEAT_DIR": str(tmp_path)})
+    assert beat(monitor) == {"mongodb": True}
+
+
+@pytest.mark.parametrize("service", ["intake", "entities", "search", "cases", "audit"])
+def test_every_broker_consumer_of_each_service_is_watched(service, tmp_path):
+    """nameko's shared queue consumer (RPC and events) everywhere; the audit log's batch consumer too."""
+    module = importlib.import_module(f"services.{service}.service")
+    service_class = next(
+        value for value in vars(module).values() if isinstance(value, type) and getattr(value, "name", None) == service
+    )
+    container = ServiceContainer(service_class, {"AMQP_URI": "memory://", "HEARTBEAT_DIR": str(tmp_path)})
+    monitor = next(dependency for dependency in container.dependencies if isinstance(dependency, Monitor))
+    monitor.setup()
+    watched = {type(consumer) for consumer in monitor.broker.connections}
+    assert watched == ({QueueConsumer, BatchConsumer} if service == "audit" else {QueueConsumer})
+    assert monitor.broker.connected() is False, "not ready before its consumers reached the broker"
