@@ -1,8 +1,10 @@
-"""Cases through the gateway: HTTP statuses, problem bodies, multipart, PDF export and their audit."""
+"""Cases through the gateway: HTTP statuses, problem bodies, contents, multipart, the timeline, the stream,
+PDF export and their audit."""
 
 import io
 import time
 import uuid
+from datetime import datetime
 from urllib.parse import unquote
 
 import pytest
@@ -272,3 +274,153 @@ def test_the_openapi_document_lists_the_cases_endpoints(gateway):
         "/api/v1/alerts/{alert_id}/promote",
         "/api/v1/webhooks",
     } <= paths
+
+
+def upload(gateway, users, case_id, name="statement.txt", who="dana"):
+    data = f"Statement taken {uuid.uuid4().hex}\n".encode()
+    response = gateway.post(
+        f"/api/v1/cases/{case_id}/attachments", token=users[who], files={"file": (name, data, "text/plain")}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_case_opened_with_type_priority_and_assignees_reads_them_back(gateway, users):
+    case = create(gateway, users, type="burglary", priority="high", assignees=["bob", "carl"], assignee="bob")
+    assert (case["type"], case["priority"], case["assignees"]) == ("burglary", "high", ["bob", "carl"])
+    read = gateway.get(f"/api/v1/cases/{case['id']}", token=users["dana"]).json()
+    assert (read["type"], read["priority"], read["assignees"]) == ("burglary", "high", ["bob", "carl"])
+    carl = gateway.token("detective", sub="carl", unit="patrol")  # an assignee outside the unit reads it
+    assert gateway.get(f"/api/v1/cases/{case['id']}", token=carl).json()["assignees"] == ["bob", "carl"]
+    plain_case = create(gateway, users)
+    assert (plain_case["type"], plain_case["priority"], plain_case["assignees"]) == ("general", "normal", [])
+    bad = gateway.post("/api/v1/cases", token=users["dana"], json={"title": "x", "priority": "urgent"})
+    assert bad.status_code == 422 and "priority" in bad.json()["errors"]
+
+
+def test_a_report_is_stored_and_read_back_with_its_fields(gateway, users):
+    case = create(gateway, users)
+    path = f"/api/v1/cases/{case['id']}/reports"
+    body = {
+        "title": "Supplement 1",
+        "body": "Canvass of Navigation Blvd: two witnesses.",
+        "report_type": "supplemental",
+    }
+    stored = gateway.post(path, token=users["dana"], json=body)
+    assert stored.status_code == 201, stored.text
+    report = stored.json()
+    assert {key: report[key] for key in body} == body
+    assert (report["case_id"], report["kind"], report["by"]) == (case["id"], "reports", "dana")
+    default = gateway.post(path, token=users["dana"], json={"title": "Initial", "body": "Alarm at 03:05."}).json()
+    assert default["report_type"] == "investigative"
+    listed = gateway.get(path, token=users["dana"])
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["items"] == [report, default]
+    assert gateway.get(path, token=users["olga"]).status_code == 403
+    missing = gateway.post(path, token=users["dana"], json={"title": "No body"})
+    assert missing.status_code == 422 and "body" in missing.json()["errors"]
+
+
+def test_an_interview_keeps_its_case_attachments_and_refuses_another_cases(gateway, users):
+    case, other = create(gateway, users), create(gateway, users)
+    recording, transcript = upload(gateway, users, case["id"]), upload(gateway, users, case["id"], "transcript.txt")
+    foreign = upload(gateway, users, other["id"])
+    path = f"/api/v1/cases/{case['id']}/interviews"
+    body = {"interviewee": "Maria Lopez", "at": "2026-03-19T10:00:00-05:00", "summary": "Saw a grey Altima."}
+    stored = gateway.post(
+        path, token=users["dana"], json={**body, "attachment_ids": [recording["id"], transcript["id"]]}
+    )
+    assert stored.status_code == 201, stored.text
+    interview = stored.json()
+    assert interview["attachment_ids"] == [recording["id"], transcript["id"]] and interview["interviewer"] == "dana"
+    for refused_ids in ([recording["id"], foreign["id"]], ["no-such-attachment"]):
+        refused = gateway.post(path, token=users["dana"], json={**body, "attachment_ids": refused_ids})
+        assert refused.status_code == 422, refused.text
+        assert refused_ids[-1] in refused.json()["errors"]["attachment_ids"][0]
+    listed = gateway.get(path, token=users["dana"]).json()["items"]
+    assert [(i["id"], i["attachment_ids"]) for i in listed] == [(interview["id"], [recording["id"], transcript["id"]])]
+    for attachment in (recording, transcript):
+        download = gateway.get(f"/api/v1/cases/{case['id']}/attachments/{attachment['id']}", token=users["dana"])
+        assert download.status_code == 200 and download.headers["X-Content-SHA256"] == attachment["sha256"]
+
+
+def test_the_timeline_holds_a_report_an_interview_a_task_and_an_evidence_item_in_time_order(gateway, users):
+    case = create(gateway, users)
+    path = f"/api/v1/cases/{case['id']}"
+    added = {}
+    for kind, body in (
+        ("reports", {"title": "Initial report", "body": "Alarm at 03:05, rear door forced."}),
+        ("interviews", {"interviewee": "Maria Lopez", "at": "2026-03-19T10:00:00-05:00", "summary": "Grey Altima."}),
+        ("tasks", {"title": "Pull pharmacy CCTV", "assignee": "bob", "due": "2026-03-25T17:00:00Z"}),
+    ):
+        response = gateway.post(f"{path}/{kind}", token=users["dana"], json=body)
+        assert response.status_code == 201, response.text
+        added[kind] = response.json()["id"]
+    booked = {"from": "Det. Dana", "to": "Property room", "at": "2026-03-18T06:00:00Z", "reason": "booked in"}
+    evidence = gateway.post(
+        f"{path}/evidence",
+        token=users["dana"],
+        json={
+            "description": "Crowbar",
+            "collected_at": "2026-03-18T04:00:00Z",
+            "collected_by": "Det. Dana",
+            "custody": [{**booked, "condition": "sealed bag #4471"}],
+        },
+    )
+    assert evidence.status_code == 201, evidence.text
+    added["evidence"] = evidence.json()["id"]
+
+    timeline = gateway.get(f"{path}/timeline", token=users["dana"])
+    assert timeline.status_code == 200, timeline.text
+    items = timeline.json()["items"]
+    times = [datetime.fromisoformat(item["at"]) for item in items]
+    assert times == sorted(times)
+    ours = [(item["kind"], item["id"]) for item in items if item.get("id") in added.values()]
+    assert ours == [
+        ("evidence_collected", added["evidence"]),  # 2026-03-18 04:00 UTC
+        ("custody", added["evidence"]),  # 06:00
+        ("interview_held", added["interviews"]),  # 2026-03-19 15:00 UTC
+        ("reports", added["reports"]),  # then each as it was recorded
+        ("interviews", added["interviews"]),
+        ("tasks", added["tasks"]),
+        ("evidence", added["evidence"]),
+    ]
+    actions = [item["action"] for item in items if item["kind"] == "action"]
+    assert actions == ["created", "report_added", "interview_added", "task_added", "evidence_added"]
+
+
+def alpr_read():
+    return {
+        "source": "alpr",
+        "source_system": "flock",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": "2026-03-18T03:02:00-05:00",
+        "location": {"lat": 29.74, "lon": -95.34},
+        "payload": {"plate": f"L{uuid.uuid4().hex[:6].upper()}", "plate_state": "TX", "camera_id": "cam-207"},
+    }
+
+
+def test_linking_an_alert_tells_the_cases_assignee_on_the_stream_and_not_another_agency(gateway, users):
+    url = f"{gateway.url}/api/v1/stream"
+    bob = EventStream(url, gateway.token("detective", sub="bob", unit="patrol"))
+    lou = EventStream(url, gateway.token("detective", sub="lou", unit="narcotics", agency="LA0000000"))
+    try:
+        case = create(gateway, users, assignee="bob")
+        alert = gateway.post("/api/v1/alerts", roles=("source",), json=alpr_read()).json()
+        linked = gateway.post(f"/api/v1/cases/{case['id']}/alerts", token=users["dana"], json={"alert_id": alert["id"]})
+        assert linked.status_code == 200, linked.text
+        assert linked.json()["alert_ids"] == [alert["id"]] and linked.json()["version"] == case["version"] + 1
+
+        def link_of(event):
+            data = event["data"]
+            return event["event"] == "case_updated" and data.get("case_id") == case["id"] and data["version"] == 2
+
+        heard = bob.until(link_of)[-1]["data"]
+        assert (heard["assignees"], heard["unit"], heard["title"]) == (["bob"], "narcotics", case["title"])
+        assert "summary" not in heard and "alert_ids" not in heard  # a notice, not the record
+        later = gateway.post("/api/v1/alerts", token=gateway.token("source", agency="LA0000000"), json=alpr_read())
+        seen = lou.until(lambda event: event["data"].get("alert_id") == later.json()["id"])
+        assert not [event for event in seen if event["data"].get("case_id") == case["id"]]
+    finally:
+        bob.close()
+        lou.close()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -188,6 +189,8 @@ def test_the_import_command_posts_a_file_in_chunks_and_writes_failures(gateway, 
     first = run(source)
     assert first.returncode == 1, first.stderr
     assert "5 created, 0 already known, 0 folded as near-duplicates, 2 failed" in first.stdout
+    [bar] = [line for line in first.stdout.splitlines() if "importing alerts.jsonl" in line]
+    assert re.findall(r"(\d+)%", bar) == ["100"], first.stdout  # all 7 records, the failed ones included
     failures = [json.loads(line) for line in (tmp_path / "alerts.jsonl.failures.jsonl").read_text().splitlines()]
     assert sorted(f["line"] for f in failures) == [6, 7]
     assert "source_system" in failures[0]["errors"] and "_line" in failures[1]["errors"]

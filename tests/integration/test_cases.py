@@ -794,6 +794,20 @@ def test_every_change_announces_case_updated_with_a_growing_version(rpc, contain
     assert [(p["assignee"], p["version"]) for p in assigned] == [("bob", 4)]
 
 
+def test_linking_an_alert_announces_case_updated_with_the_change_and_the_assignees(rpc, container_factory, config_for):
+    container_factory(Listener, config_for("listener")).start()
+    case = new_case(rpc, assignee="bob")
+    alert = rpc.intake.create_alert(alpr(), DANA)["alert"]
+    linked = rpc.cases.link_alert(case["id"], {"alert_id": alert["id"]}, DANA)
+
+    def link_event():
+        updates = [p for kind, p in Listener.received if kind == "case_updated" and p["case_id"] == case["id"]]
+        return [p for p in updates if p["change"] == "alert_linked"]
+
+    [event] = eventually(link_event)
+    assert (event["version"], event["alert_ids"], event["assignees"]) == (linked["version"], [alert["id"]], ["bob"])
+
+
 def test_C1_the_classification_of_a_case_cannot_be_changed_by_an_edit(rpc):
     case = new_case(rpc)
     with pytest.raises(InvalidInput) as error:

@@ -1,6 +1,7 @@
 """Intake over the real RabbitMQ and FerretDB: batches, idempotency, near-duplicates, triage, lists,
-retention timers with an injected clock."""
+retention timers with an injected clock, and the importer feeding the real store."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
 from casewire.errors import Conflict, InvalidInput
+from casewire.importer import read_records, run_import
 from services.intake.dependencies import AlertStore
 from services.intake.service import IntakeService
 
@@ -45,8 +47,14 @@ def clock():
 
 
 @pytest.fixture
-def intake(container_factory, config_for, clock):
-    container = container_factory(IntakeService, config_for("intake"))
+def intake_settings() -> dict:
+    """Config the intake container gets on top of the defaults; a test parametrizes it to change one."""
+    return {}
+
+
+@pytest.fixture
+def intake(container_factory, config_for, clock, intake_settings):
+    container = container_factory(IntakeService, {**config_for("intake"), **intake_settings})
     replace_dependencies(container, now=clock)
     container.start()
     return container
@@ -103,6 +111,48 @@ def test_a_repeat_sighting_is_found_by_its_own_event_id(rpc):
     assert len(again["alert"]["repeats"]) == 1
 
 
+def at(seconds: float) -> str:
+    """An ISO time ``seconds`` after the reads' base time, 2026-01-05T22:14:00Z."""
+    return (datetime(2026, 1, 5, 22, 14, tzinfo=UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+def test_reads_outside_the_window_or_of_another_camera_system_or_plate_are_new_alerts(rpc, alerts):
+    plate = f"D{uuid.uuid4().hex[:6].upper()}"
+    first = rpc.create_alert(alpr(plate=plate, at=at(0)), CONTEXT)
+    assert first["created"] is True
+    others = {
+        "later": alpr(plate=plate, at=at(121)),  # the default window is 120 s
+        "earlier": alpr(plate=plate, at=at(-121)),
+        "camera": alpr(plate=plate, at=at(30), camera="cam-8"),
+        "system": {**alpr(plate=plate, at=at(30)), "source_system": "rekor"},
+        "plate": alpr(plate=f"{plate}X", at=at(30)),
+    }
+    answers = {name: rpc.create_alert(body, CONTEXT) for name, body in others.items()}
+    assert {name: (a["created"], a["near_duplicate"]) for name, a in answers.items()} == {
+        name: (True, False) for name in others
+    }
+    ids = {first["alert"]["id"], *(a["alert"]["id"] for a in answers.values())}
+    assert len(ids) == 6 and alerts.count_documents({"_id": {"$in": list(ids)}}) == 6
+    assert alerts.find_one({"_id": first["alert"]["id"]})["repeats"] == []
+    inside = rpc.create_alert(alpr(plate=plate.lower(), at=at(119)), CONTEXT)
+    assert inside["near_duplicate"] is True and inside["alert"]["id"] == first["alert"]["id"]
+
+
+@pytest.mark.parametrize("intake_settings", [{"NEAR_DUPLICATE_SECONDS": "30"}])
+def test_a_shorter_near_duplicate_window_moves_the_boundary(rpc, alerts):
+    plate = f"W{uuid.uuid4().hex[:6].upper()}"
+    first = rpc.create_alert(alpr(plate=plate, at=at(0)), CONTEXT)["alert"]
+    inside = rpc.create_alert(alpr(plate=plate, at=at(29)), CONTEXT)
+    assert inside["near_duplicate"] is True and inside["alert"]["id"] == first["id"]
+    outside = rpc.create_alert(alpr(plate=plate, at=at(-31)), CONTEXT)  # folds under the default 120 s
+    assert (outside["created"], outside["near_duplicate"]) == (True, False)
+    batch = rpc.create_alerts([alpr(plate=plate, at=at(31)), alpr(plate=plate, at=at(60))], CONTEXT)["results"]
+    assert [r["status"] for r in batch] == [201, 200] and batch[1]["id"] == batch[0]["id"]
+    assert [r["occurred_at"] for r in alerts.find_one({"_id": first["id"]})["repeats"]] == [
+        datetime(2026, 1, 5, 22, 14, 29, tzinfo=UTC)
+    ]
+
+
 def test_triage_transitions_and_conflicts(rpc):
     alert_id = rpc.create_alert(alpr(), CONTEXT)["alert"]["id"]
     assigned = rpc.assign_alert(alert_id, {"assignee": "bob"}, CONTEXT)
@@ -116,6 +166,27 @@ def test_triage_transitions_and_conflicts(rpc):
         rpc.assign_alert(alert_id, {"assignee": "carol"}, CONTEXT)
     with pytest.raises(Conflict):
         rpc.dismiss_alert(alert_id, {"reason": "duplicate", "text": "see a-0"}, CONTEXT)
+
+
+def test_a_dismissed_alert_cannot_be_promoted_and_a_promoted_one_not_assigned_or_dismissed(rpc, alerts):
+    dismissed = rpc.create_alert(alpr(), CONTEXT)["alert"]["id"]
+    rpc.dismiss_alert(dismissed, {"reason": "false_read", "text": "8, not B"}, CONTEXT)
+    with pytest.raises(Conflict):
+        rpc.mark_promoted(dismissed, f"case-{uuid.uuid4().hex[:6]}", CONTEXT)
+    stored = alerts.find_one({"_id": dismissed})
+    assert stored["status"] == "dismissed" and not stored.get("case_ids")
+    assert [a["action"] for a in stored["actions"]] == ["received", "dismissed"]
+
+    promoted = rpc.create_alert(alpr(), CONTEXT)["alert"]["id"]
+    case_id = f"case-{uuid.uuid4().hex[:6]}"
+    assert rpc.mark_promoted(promoted, case_id, CONTEXT)["status"] == "promoted"
+    with pytest.raises(Conflict):
+        rpc.assign_alert(promoted, {"assignee": "bob"}, CONTEXT)
+    with pytest.raises(Conflict):
+        rpc.dismiss_alert(promoted, {"reason": "duplicate", "text": "see a-0"}, CONTEXT)
+    stored = alerts.find_one({"_id": promoted})
+    assert (stored["status"], stored["assignee"], stored["case_ids"]) == ("promoted", None, [case_id])
+    assert [a["action"] for a in stored["actions"]] == ["received", "promoted"]
 
 
 def test_C26_a_face_alert_is_identified_once_by_a_reviewer_with_independent_evidence(rpc, mongo, config_for):
@@ -146,6 +217,29 @@ def test_C26_a_face_alert_is_identified_once_by_a_reviewer_with_independent_evid
     with pytest.raises(Conflict):
         rpc.identify_alert(rpc.create_alert(alpr(), CONTEXT)["alert"]["id"], {"evidence": evidence}, detective)
     assert rpc.get_alert(alert_id)["identification"]["reviewer"] == "dana"
+
+
+def test_the_importer_reports_progress_for_every_record_it_sends_to_the_store(rpc, alerts, tmp_path):
+    """``casewire import`` sizes its progress bar by the records in the file and advances it by ``on_chunk``."""
+    plate = f"P{uuid.uuid4().hex[:6].upper()}"
+    good = [alpr(), alpr(), alpr(plate=plate), alpr(plate=plate, at="2026-01-05T22:14:30Z"), alpr()]
+    lines = [json.dumps(a) for a in good[:3]] + ["", '{"source": "alpr"}', "{not json"]
+    lines += [json.dumps(a) for a in good[3:]]
+    source = tmp_path / "reads.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    total = sum(1 for _ in read_records(source))
+    sent, advanced = [], []
+
+    def post_batch(batch):
+        sent.append(len(batch))
+        return rpc.create_alerts(batch, CONTEXT)["results"]
+
+    report = run_import(read_records(source), post_batch, 3, advanced.append)
+    assert total == 7 and advanced == [3, 3, 1] and sum(advanced) == total
+    assert sent == [3, 2, 1]  # the unreadable line is counted, never sent
+    assert report["counts"] == {"created": 4, "known": 0, "near_duplicate": 1, "failed": 2}
+    ids = [a["source_event_id"] for a in good]
+    assert alerts.count_documents({"source_event_id": {"$in": ids}}) == 4
 
 
 def test_lists_filter_and_page_with_an_opaque_cursor(rpc):
