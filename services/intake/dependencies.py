@@ -17,15 +17,26 @@ def _unavailable(exc: Exception) -> Unavailable:
     return Unavailable(f"the alert store is unavailable: {exc}")
 
 
+OBSOLETE_INTAKE_INDEXES = {"natural_key", "repeat_keys"}
+"""The earlier agency-blind keys: one agency's event could answer for another's (see ``ensure_indexes``)."""
+
+
 class AlertStore(OutcomeQueries):
-    """Alerts keyed by id, unique per (source_system, source_event_id); outcome queries inherited."""
+    """Alerts keyed by id, unique per (agency, source_system, source_event_id); outcome queries inherited.
+
+    The natural key is the agency's: the same read of a shared camera network sent to two agencies is
+    an alert of each, never one agency's answer to the other (who could not open it)."""
 
     def __init__(self, database):
         self.alerts = database["alerts"]
 
     def ensure_indexes(self) -> None:
+        for name in OBSOLETE_INTAKE_INDEXES & set(self.alerts.index_information()):
+            self.alerts.drop_index(name)
         self.alerts.create_index(
-            [("source_system", ASCENDING), ("source_event_id", ASCENDING)], unique=True, name="natural_key"
+            [("agency", ASCENDING), ("source_system", ASCENDING), ("source_event_id", ASCENDING)],
+            unique=True,
+            name="agency_natural_key",
         )
         self.alerts.create_index([("received_at", DESCENDING), ("_id", DESCENDING)], name="received_at")
         for field in LIST_FILTERS:
@@ -34,7 +45,8 @@ class AlertStore(OutcomeQueries):
         self.alerts.create_index([("update_unpublished", ASCENDING)], name="update_unpublished")
         self.alerts.create_index([("dedupe_key", ASCENDING), ("occurred_at", ASCENDING)], name="near_duplicates")
         self.alerts.create_index(
-            [("source_system", ASCENDING), ("repeats.source_event_id", ASCENDING)], name="repeat_keys"
+            [("agency", ASCENDING), ("source_system", ASCENDING), ("repeats.source_event_id", ASCENDING)],
+            name="agency_repeat_keys",
         )
         self.alerts.create_index([("purge_after", ASCENDING)], name="purge_after")
         # Outcomes: the escalation sweep, the aging queue and the metrics (README, Outcomes).
@@ -50,23 +62,24 @@ class AlertStore(OutcomeQueries):
 
     # -- intake ---------------------------------------------------------------------------------
 
-    def find_by_natural_key(self, source_system: str, source_event_id: str) -> dict | None:
-        """The alert with this natural key, or the alert a repeat sighting with it was folded into."""
-        return self.alerts.find_one({"source_system": source_system, "source_event_id": source_event_id}) or (
-            self.alerts.find_one({"source_system": source_system, "repeats.source_event_id": source_event_id})
+    def find_by_natural_key(self, agency: str | None, source_system: str, source_event_id: str) -> dict | None:
+        """The agency's alert with this natural key, or its alert a repeat sighting with it was folded into."""
+        known = {"agency": agency, "source_system": source_system}
+        return self.alerts.find_one({**known, "source_event_id": source_event_id}) or (
+            self.alerts.find_one({**known, "repeats.source_event_id": source_event_id})
         )
 
-    def find_known(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
-        """For many natural keys at once: key → the alert holding it (as itself or as a repeat)."""
+    def find_known(self, agency: str | None, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """For many natural keys of one agency at once: key → the alert holding it (as itself or as a repeat)."""
         by_system: dict[str, set[str]] = {}
         for system, event_id in keys:
             by_system.setdefault(system, set()).add(event_id)
         known = {}
         for system, ids in by_system.items():
-            wanted = sorted(ids)
-            for alert in self.alerts.find({"source_system": system, "source_event_id": {"$in": wanted}}):
+            wanted, scope = sorted(ids), {"agency": agency, "source_system": system}
+            for alert in self.alerts.find({**scope, "source_event_id": {"$in": wanted}}):
                 known[(system, alert["source_event_id"])] = alert
-            for alert in self.alerts.find({"source_system": system, "repeats.source_event_id": {"$in": wanted}}):
+            for alert in self.alerts.find({**scope, "repeats.source_event_id": {"$in": wanted}}):
                 for repeat in alert["repeats"]:
                     if repeat["source_event_id"] in ids:
                         known.setdefault((system, repeat["source_event_id"]), alert)

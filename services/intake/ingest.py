@@ -1,9 +1,10 @@
 """From submissions to stored alerts: validation, idempotency and near-duplicate folding.
 
 :func:`ingest` handles one submission or a batch the same way: each item is validated on its own,
-natural keys (``source_system``, ``source_event_id``) already known answer 200 with the first
-alert, ALPR reads of the same plate at the same camera within the near-duplicate window are folded
-into the first alert as repeat sightings (200, ``near_duplicate``), and the rest are stored with one
+natural keys (``source_system``, ``source_event_id``) already known to the submitter's agency answer
+200 with its first alert, ALPR reads of the same plate at the same camera within the near-duplicate
+window are folded into the agency's first alert as repeat sightings (200, ``near_duplicate``), and the
+rest are stored with one
 unordered ``insert_many``. Nothing here publishes or audits; the service does that for what was
 created.
 """
@@ -26,25 +27,30 @@ def record_class(alert: dict) -> str:
     return "tip_lead" if alert["source"] == "tip" else "sensor"
 
 
-def dedupe_key(alert: dict) -> str | None:
-    """Same plate at the same camera of the same system; None for anything but ALPR."""
+def dedupe_key(alert: dict, agency: str | None) -> str | None:
+    """Same plate at the same camera of the same system, for the same agency; None for anything but ALPR."""
     if alert["source"] != "alpr":
         return None
     plate = _PLATE_NOISE.sub("", alert["payload"]["plate"]).upper()
-    return f"{alert['source_system']}|{alert['payload']['camera_id']}|{plate}"
+    return f"{agency or ''}|{alert['source_system']}|{alert['payload']['camera_id']}|{plate}"
+
+
+def agency_of(context: dict) -> str | None:
+    return (context.get("actor") or {}).get("agency")
 
 
 def new_document(
     alert: dict, context: dict, now: datetime, policy: RetentionPolicy, deadlines: TriageDeadlines | None = None
 ) -> dict:
     actor = context.get("actor") or {}
+    agency = actor.get("agency")
     doc = {
         "_id": uuid.uuid4().hex,
         **alert,
         "status": "new",
         "record_class": record_class(alert),
         "received_at": now,
-        "agency": actor.get("agency"),
+        "agency": agency,
         "unit": context.get("unit"),
         "assignee": None,
         "repeats": [],
@@ -52,7 +58,7 @@ def new_document(
         "unpublished": True,
         "version": 1,
     }
-    key = dedupe_key(alert)
+    key = dedupe_key(alert, agency)
     if key:
         doc["dedupe_key"] = key
     triage_due = deadlines.due(alert, now) if deadlines else None
@@ -94,8 +100,9 @@ def ingest(
 ):
     """Returns ``(results, created)``: one result per submission in order, and the new documents."""
     results, valid = _validate(submissions)
-    known = store.find_known([(a["source_system"], a["source_event_id"]) for _, a in valid])
-    keyed = [(dedupe_key(a), a["occurred_at"]) for _, a in valid if dedupe_key(a)]
+    agency = agency_of(context)
+    known = store.find_known(agency, [(a["source_system"], a["source_event_id"]) for _, a in valid])
+    keyed = [(key, a["occurred_at"]) for _, a in valid if (key := dedupe_key(a, agency))]
     firsts: dict[str, list[tuple[datetime, str]]] = {}
     if keyed and window.total_seconds() > 0:
         start, end = min(t for _, t in keyed) - window, max(t for _, t in keyed) + window
@@ -110,7 +117,7 @@ def ingest(
         if first_id:
             results[index] = {"index": index, "status": 200, "id": first_id}
             continue
-        key = dedupe_key(alert)
+        key = dedupe_key(alert, agency)
         first_id = _first_within(firsts.get(key, []), alert["occurred_at"], window) if key else None
         if first_id:
             repeat = {"source_event_id": alert["source_event_id"], "occurred_at": alert["occurred_at"], "at": now}
@@ -134,7 +141,7 @@ def ingest(
             created.append(doc)
             continue
         # Another request stored this natural key first: answer with its alert, keep our repeats.
-        winner = store.find_by_natural_key(doc["source_system"], doc["source_event_id"])
+        winner = store.find_by_natural_key(agency, doc["source_system"], doc["source_event_id"])
         repeats.extend((winner["_id"], repeat) for repeat in doc["repeats"])
         for result in results.values():
             if result.get("id") == doc["_id"]:

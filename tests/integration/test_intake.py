@@ -91,13 +91,51 @@ def test_the_store_refuses_a_racing_duplicate_inside_an_unordered_insert(mongo, 
     store = AlertStore(mongo[config_for("intake")["MONGODB_DATABASE"]])
     store.ensure_indexes()
     event_id = uuid.uuid4().hex
-    existing = {"_id": uuid.uuid4().hex, "source_system": "race", "source_event_id": event_id, "repeats": []}
+    # Stored alerts always hold `agency` (None included): FerretDB's unique indexes, unlike MongoDB's,
+    # do not treat a missing field as null.
+    key = {"agency": "TX0000000", "source_system": "race"}
+    existing = {"_id": uuid.uuid4().hex, **key, "source_event_id": event_id, "repeats": []}
     store.insert_many([existing])
-    fresh = {"_id": uuid.uuid4().hex, "source_system": "race", "source_event_id": uuid.uuid4().hex, "repeats": []}
+    fresh = {"_id": uuid.uuid4().hex, **key, "source_event_id": uuid.uuid4().hex, "repeats": []}
     duplicate = {**existing, "_id": uuid.uuid4().hex}
     assert store.insert_many([duplicate, fresh]) == {0}
     assert store.get(fresh["_id"])["source_event_id"] == fresh["source_event_id"]
-    assert store.find_by_natural_key("race", event_id)["_id"] == existing["_id"]
+    assert store.find_by_natural_key("TX0000000", "race", event_id)["_id"] == existing["_id"]
+
+
+def test_the_same_event_from_two_agencies_is_an_alert_of_each_and_never_folded_across(rpc):
+    plate = f"A{uuid.uuid4().hex[:6].upper()}"
+    read = alpr(plate=plate)
+    texas = rpc.create_alert(read, CONTEXT)
+    new_hampshire = rpc.create_alert(read, NH)  # the same event of a shared camera network
+    assert texas["created"] is True and new_hampshire["created"] is True
+    assert texas["alert"]["id"] != new_hampshire["alert"]["id"]
+    assert (texas["alert"]["agency"], new_hampshire["alert"]["agency"]) == ("TX0000000", "NH0000000")
+    again = rpc.create_alert(read, NH)
+    assert again["created"] is False and again["alert"]["id"] == new_hampshire["alert"]["id"]
+    # Another read of the plate at the camera a minute later folds into each agency's own alert.
+    repeat = alpr(plate=plate, at="2026-01-05T22:15:00Z")
+    assert rpc.create_alert(repeat, NH)["alert"]["id"] == new_hampshire["alert"]["id"]
+    assert rpc.create_alert(repeat, CONTEXT)["alert"]["id"] == texas["alert"]["id"]
+    assert [r["source_event_id"] for r in rpc.get_alert(texas["alert"]["id"])["repeats"]] == [repeat["source_event_id"]]
+
+
+def test_the_agency_blind_natural_key_index_is_replaced(mongo):
+    database = mongo[f"natural_key_{uuid.uuid4().hex[:8]}"]
+    try:
+        database["alerts"].create_index([("source_system", 1), ("source_event_id", 1)], unique=True, name="natural_key")
+        database["alerts"].create_index([("source_system", 1), ("repeats.source_event_id", 1)], name="repeat_keys")
+        AlertStore(database).ensure_indexes()
+        indexes = database["alerts"].index_information()
+        assert "natural_key" not in indexes and "repeat_keys" not in indexes
+        assert indexes["agency_natural_key"]["unique"] is True
+        assert [key for key, _ in indexes["agency_natural_key"]["key"]] == [
+            "agency",
+            "source_system",
+            "source_event_id",
+        ]
+    finally:
+        mongo.drop_database(database.name)
 
 
 def test_a_repeat_sighting_is_found_by_its_own_event_id(rpc):

@@ -10,16 +10,16 @@ class FakeAlerts:
     def __init__(self):
         self.docs = {}
 
-    def find_by_natural_key(self, system, event_id):
+    def find_by_natural_key(self, agency, system, event_id):
         for doc in self.docs.values():
-            if doc["source_system"] == system and (
+            if (doc.get("agency"), doc["source_system"]) == (agency, system) and (
                 doc["source_event_id"] == event_id or any(r["source_event_id"] == event_id for r in doc["repeats"])
             ):
                 return doc
         return None
 
-    def find_known(self, keys):
-        return {key: found for key in keys if (found := self.find_by_natural_key(*key))}
+    def find_known(self, agency, keys):
+        return {key: found for key in keys if (found := self.find_by_natural_key(agency, *key))}
 
     def near_duplicates(self, keys, start, end):
         return [d for d in self.docs.values() if d.get("dedupe_key") in keys and start <= d["occurred_at"] <= end]
@@ -27,7 +27,8 @@ class FakeAlerts:
     def insert_many(self, alerts):
         refused = set()
         for position, alert in enumerate(alerts):
-            existing = [d for d in self.docs.values() if d["source_system"] == alert["source_system"]]
+            scope = (alert.get("agency"), alert["source_system"])
+            existing = [d for d in self.docs.values() if (d.get("agency"), d["source_system"]) == scope]
             if any(d["source_event_id"] == alert["source_event_id"] for d in existing):
                 refused.add(position)
             else:
