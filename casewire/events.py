@@ -28,6 +28,8 @@ ENTITY_RECORDED = "entity_recorded"  # entities: an entity was made by hand, or 
 CONTROL_OFFICIAL_NOTIFIED = "control_official_notified"  # cases: a restricted record was hit outside its unit (C6)
 DISSEMINATION_RECIPIENT_NOTIFIED = "dissemination_recipient_notified"  # cases: a released record changed (C11)
 
+MERGE_SIGHTINGS = 5000  # sightings per entity an entities_merged event carries at most: the oldest ones
+
 
 class _Event(Schema):
     class Meta:
@@ -113,7 +115,8 @@ class Sighting(SightingRef):
 
 
 class MergedEntity(IndexedEntity):
-    """One entity of an ``entities_merged`` event, as it is now, with its current sightings."""
+    """One entity of an ``entities_merged`` event, as it is now, with its current sightings: the oldest
+    :data:`MERGE_SIGHTINGS` (by ``at``), so a list that long may leave newer ones out."""
 
     merged_into = fields.String(allow_none=True)  # set: a merged-away entity, which has no sightings of its own
     sightings = fields.List(fields.Nested(Sighting), load_default=list)

@@ -10,8 +10,6 @@ from services.entities.extraction import extract
 from services.entities.relations import lookup_ids, related_records
 from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, indexed_ref, ref_of
 
-MERGE_SIGHTINGS = 5000  # sightings per entity an entities_merged event carries
-
 
 def resolve(store: EntityStore, alert: dict, region: str, now: datetime) -> tuple[dict, bool]:
     """Upsert an alert's entities and record its sightings; ``(alert_resolved body, anything new)``."""
@@ -188,7 +186,7 @@ def merge_event(store: EntityStore, survivor_id: str, merged_id: str, undone: bo
     """The ``entities_merged`` body: both entities as they are now, with their current sightings."""
     entities = []
     for entity in store.many([survivor_id, merged_id]).values():
-        sightings = [] if entity.get("merged_into") else store.timeline(entity["_id"], limit=MERGE_SIGHTINGS)
+        sightings = [] if entity.get("merged_into") else store.timeline(entity["_id"], limit=events.MERGE_SIGHTINGS)
         entities.append(
             {
                 **indexed_ref(entity),

@@ -134,16 +134,18 @@ class SearchIndex:
             targets.append(self.next_alias(name))
         return targets
 
-    def put(self, name: str, doc_id: str, document: dict, version: int | None = None) -> bool:
+    def put(self, name: str, doc_id: str, document: dict, version: int | None = None, create: bool = False) -> bool:
         """Write a document under its own id, so a replayed event overwrites instead of duplicating.
 
         With ``version`` (an external version), an older or equal version is ignored: a replay never
-        regresses a newer document. Returns False when it was ignored.
+        regresses a newer document. With ``create``, a document the id holds already is kept. Returns
+        False when it was ignored.
         """
         written = True
         try:
             for target in self._targets(name):
                 options = {"version": version, "version_type": "external"} if version is not None else {}
+                options |= {"op_type": "create"} if create else {}
                 try:
                     self.client.index(index=target, id=doc_id, document=document, require_alias=True, **options)
                 except ConflictError:
@@ -226,6 +228,16 @@ class SearchIndex:
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
         return {doc["_id"]: doc.get("_source") or {} for doc in found if doc.get("found")}
+
+    def versions(self, name: str, doc_ids: list[str]) -> dict[str, int]:
+        """The versions these ids are held at now (real time); missing ids are left out."""
+        if not doc_ids:
+            return {}
+        try:
+            found = self.client.mget(index=self.alias(name), ids=doc_ids, source=False)["docs"]
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        return {doc["_id"]: doc["_version"] for doc in found if doc.get("found")}
 
     def exists(self, name: str, doc_id: str) -> bool:
         try:

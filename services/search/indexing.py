@@ -5,7 +5,8 @@ and entities (their ``revision``) carry an external version, so a replayed or la
 duplicates or regresses a record. A purged record's id is kept (without content) in the ``purged``
 index so that a replay of an older event cannot bring it back (C16); a merged-away entity stays in the
 entities index as a marker at its revision (:func:`~services.search.documents.merged_document`), so
-that a replay from before the merge cannot bring it or its sightings back.
+that a replay from before the merge cannot bring it or its sightings back. Merges and unmerges are
+applied by :mod:`services.search.merges`.
 """
 
 import logging
@@ -20,7 +21,6 @@ from services.search.documents import (
     alert_document,
     case_document,
     entity_document,
-    merged_document,
     sighting_document,
     sighting_id,
 )
@@ -65,17 +65,22 @@ def index_entities(index: SearchIndex, entities: list[dict]) -> None:
             index.put("entities", entity["id"], entity_document(entity), version=entity.get("revision") or 0)
 
 
-def index_sightings(index: SearchIndex, sightings: list[dict]) -> None:
+def index_sightings(index: SearchIndex, sightings: list[dict], replace: bool = True) -> int:
     """Write each sighting unless its entity was merged away (it is the survivor's now) or its entity
-    or record was purged: a replay from before the merge or purge must not bring it back."""
+    or record was purged: a replay from before the merge or purge must not bring it back. Without
+    ``replace``, a sighting the index holds already is kept as it is. Returns how many were written."""
+    if not sightings:
+        return 0
     held = index.sources("entities", sorted({sighting["entity_id"] for sighting in sightings}))
     merged = {doc_id for doc_id, source in held.items() if source.get("kind") == "merged"}
+    named = {sighting[field] for sighting in sightings for field in ("entity_id", "record_id")}
+    purged = set(index.sources("purged", sorted(named)))
+    written = 0
     for sighting in sightings:
-        if sighting["entity_id"] in merged or any(
-            index.exists("purged", sighting[field]) for field in ("entity_id", "record_id")
-        ):
+        if sighting["entity_id"] in merged or {sighting["entity_id"], sighting["record_id"]} & purged:
             continue
-        index.put("sightings", sighting_id(sighting), sighting_document(sighting))
+        written += index.put("sightings", sighting_id(sighting), sighting_document(sighting), create=not replace)
+    return written
 
 
 def index_resolution(index: SearchIndex, resolved: dict) -> None:
@@ -91,32 +96,6 @@ def index_recorded(index: SearchIndex, recorded: dict) -> None:
     index_entities(index, [recorded["entity"]])
     index_sightings(index, recorded["sightings"])
     index.delete("sightings", [sighting_id(s) for s in recorded["removed"]])
-
-
-def apply_merge(index: SearchIndex, merged: dict) -> dict:
-    """``entities_merged``: a merged-away entity leaves the index with its sightings (a marker at its
-    revision stays); each live entity is written as it is now and its sightings are exactly the ones the
-    event lists (re-pointed ones moved over, ones no longer its own removed). Applying it twice changes
-    nothing."""
-    index.refresh("sightings")
-    changed = {"entities": 0, "sightings": 0, "removed": 0}
-    for entity in merged["entities"]:
-        if index.exists("purged", entity["id"]):
-            continue
-        held = {doc_id for doc_id, _, _ in index.scan("sightings", {"term": {"entity_id": entity["id"]}})}
-        version = entity.get("revision") or 0
-        if entity.get("merged_into"):
-            index.put("entities", entity["id"], merged_document(entity), version=version)
-            changed["removed"] += index.delete("sightings", held)
-            continue
-        index.put("entities", entity["id"], entity_document(entity), version=version)
-        current = {sighting_id(s): s for s in entity["sightings"] if s["entity_id"] == entity["id"]}
-        for doc_id, sighting in current.items():
-            index.put("sightings", doc_id, sighting_document(sighting))
-        changed["entities"] += 1
-        changed["sightings"] += len(current)
-        changed["removed"] += index.delete("sightings", held - set(current))
-    return changed
 
 
 def purge(index: SearchIndex, record_type: str, record_id: str) -> dict:

@@ -10,7 +10,7 @@ from casewire.errors import EXPECTED, InvalidInput
 from casewire.messaging import event_handler
 from casewire.monitor import Monitor
 from casewire.rpc import rpc
-from services.search import finder, indexing
+from services.search import finder, indexing, merges
 from services.search.dependencies import SearchIndexProvider
 from services.search.plates import is_valid_pattern
 from services.search.schemas import load_filters
@@ -48,9 +48,10 @@ class SearchService:
 
     @event_handler(events.ENTITIES, events.ENTITIES_MERGED)
     def handle_entities_merged(self, payload: dict) -> None:
-        """A merge or unmerge: drop the merged-away entity, re-point sightings to their current entity."""
+        """A merge or unmerge: drop the merged-away entity, re-point sightings to their current entity;
+        late or repeated, it takes away no sighting the entities service still holds (merges.py)."""
         with indexing.at_least_once(events.ENTITIES_MERGED):
-            indexing.apply_merge(self.index, events.EntitiesMerged().load(payload))
+            merges.apply_merge(self.index, events.EntitiesMerged().load(payload))
 
     @event_handler(events.ENTITIES, events.ENTITY_RECORDED)
     def handle_entity_recorded(self, payload: dict) -> None:
