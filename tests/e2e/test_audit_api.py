@@ -12,7 +12,7 @@ import uuid
 from click.testing import CliRunner
 
 from casewire.cli import main
-from tests.e2e.test_skeleton import eventually
+from tests.polling import eventually
 
 
 def auditor(gateway, sub: str) -> dict:

@@ -2,7 +2,6 @@
 PDF export and their audit."""
 
 import io
-import time
 import uuid
 from datetime import datetime
 from urllib.parse import unquote
@@ -13,18 +12,9 @@ from pypdf import PdfReader
 
 from tests.e2e.sse import EventStream
 from tests.integration.test_cases import PNG, ci_fields
+from tests.polling import eventually
 
 PURPOSE_HEADERS = {"X-Purpose": "investigation", "X-Case-Number": "HPD-2026-0042"}
-
-
-def eventually(check, timeout=15.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """28 CFR Part 23 through the gateway: a purge by the purge authority ends in 404 and no search hit
 (C16, C17), legal holds, the review queue (C15) and the compliance report over HTTP and the CLI (C27)."""
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,18 +9,9 @@ from click.testing import CliRunner
 
 from casewire.cli import main
 from tests.integration.test_cases import ci_fields
+from tests.polling import eventually
 
 PURPOSE = {"X-Purpose": "investigation", "X-Case-Number": "HPD-2026-0042"}
-
-
-def eventually(check, timeout=30.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ module uses, so this module reads only records the demo made, whatever else the 
 
 import os
 import subprocess
-import time
 
 import pytest
 import requests
 
 from casewire import demo
 from tests.e2e.conftest import REPO
+from tests.polling import eventually
 
 CASEWIRE = str(REPO / ".venv" / "bin" / "casewire")
 PLATE, HANDLE = "KGT4471", "eastend_grey_ghost"
@@ -22,16 +22,6 @@ def casewire(*args: str) -> subprocess.CompletedProcess:
     done = subprocess.run([CASEWIRE, *args], capture_output=True, text=True, env=dict(os.environ), timeout=300)
     assert done.returncode == 0, done.stderr
     return done
-
-
-def eventually(check, timeout=30.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,12 @@
 """Search through the gateway: the general search, plate queries and their audit (C20, C25)."""
 
-import time
 import uuid
 
 import pytest
 from nameko.standalone.events import event_dispatcher
 
 from casewire import events
-
-
-def eventually(check, timeout=20.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
+from tests.polling import eventually
 
 
 def audit_events(gateway, actor, action, count=1):

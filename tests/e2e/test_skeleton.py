@@ -1,19 +1,8 @@
 """The walking skeleton through the gateway: POST an ALPR alert, find its plate, see its audit."""
 
-import time
 import uuid
 
-import pytest
-
-
-def eventually(check, timeout=15.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
+from tests.polling import eventually
 
 
 def alpr_body(plate, month=1, event_id=None):

@@ -6,7 +6,6 @@ import hmac
 import io
 import json
 import threading
-import time
 import uuid
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -25,6 +24,7 @@ from services.cases.rules import CI_REQUIRED, REVIEW_PERIOD, TRANSITIONS
 from services.cases.service import CasesService
 from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
+from tests.polling import eventually
 
 AGENCY = "TX0000000"
 NARRATIVE = (
@@ -79,16 +79,6 @@ def alpr(plate=None, notes=None, camera=None):
     if notes:
         body["notes"] = notes
     return body
-
-
-def eventually(check, timeout=15.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 @pytest.fixture(scope="module")

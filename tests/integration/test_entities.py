@@ -1,6 +1,5 @@
 """The entities service in a real container over RabbitMQ and FerretDB: identity, merges, links, graph."""
 
-import time
 import uuid
 
 import pytest
@@ -9,18 +8,9 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire.errors import Conflict, InvalidInput, NotFound
 from services.entities.service import EntitiesService
+from tests.polling import eventually
 
 CONTEXT = {"actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, "request_id": "req-1"}
-
-
-def eventually(check, timeout=15.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 @pytest.fixture

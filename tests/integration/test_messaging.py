@@ -1,10 +1,8 @@
 """casewire.messaging over the real RabbitMQ: retries, the dead-letter queue and its replay (CLI)."""
 
 import json
-import time
 import uuid
 
-import pytest
 from click.testing import CliRunner
 from nameko.events import EventDispatcher
 from nameko.standalone.events import event_dispatcher
@@ -12,6 +10,7 @@ from nameko.standalone.events import event_dispatcher
 from casewire.cli import main
 from casewire.messaging import DEAD_LETTER_EXCHANGE, DeadLetters, ReliableEventHandler, event_handler
 from services.intake.service import IntakeService
+from tests.polling import eventually
 
 STATE = {"healthy": False, "seen": []}
 QUEUE = "evt-dlqtest-poisoned--flaky.handle_poisoned"
@@ -25,16 +24,6 @@ class FlakyService:
         STATE["seen"].append(payload["n"])
         if not STATE["healthy"]:
             raise ValueError(f"poison: cannot handle {payload['n']}")
-
-
-def eventually(check, timeout=20.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 def test_a_poison_message_is_retried_then_dead_lettered_and_replayed(container_factory, base_config):

@@ -1,6 +1,5 @@
 """The walking skeleton over real RabbitMQ, FerretDB and Elasticsearch, one hop at a time."""
 
-import time
 import uuid
 
 import pytest
@@ -11,6 +10,7 @@ from services.audit.service import AuditService
 from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
 from services.search.service import SearchService
+from tests.polling import eventually
 
 CONTEXT = {"actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, "request_id": "req-1"}
 
@@ -24,17 +24,6 @@ def alpr(plate="ABC1234", state="TX", month=1):
         "location": {"lat": 29.76, "lon": -95.36},
         "payload": {"plate": plate, "plate_state": state, "camera_id": "cam-7"},
     }
-
-
-def eventually(check, timeout=60.0):
-    """Poll ``check`` until it returns something truthy; fail with its last value."""
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
 from services.search.service import SearchService
 from tests.integration import search_data as data
+from tests.polling import eventually
 
 LOADER = {"actor": {"id": "loader", "agency": "TX0000000", "roles": ["source"]}, "request_id": "r-1"}
 HEARD: list[dict] = []
@@ -30,16 +31,6 @@ class ControlOfficialInbox:
     @event_handler(events.SEARCH, events.RESTRICTED_HIT)
     def handle_restricted_hit(self, payload):
         HEARD.append(events.RestrictedHit().load(payload))
-
-
-def eventually(check, timeout=20.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 @pytest.fixture

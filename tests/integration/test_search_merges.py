@@ -25,6 +25,7 @@ from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
 from services.search.service import SearchService
 from tests.integration import search_data as data
+from tests.polling import eventually
 
 LOADER = {"actor": {"id": "loader", "agency": "TX0000000", "roles": ["source"]}, "request_id": "r-1"}
 HEARD: dict[str, list[dict]] = {"resolved": [], "merged": []}
@@ -42,16 +43,6 @@ class Tap:
     @event_handler(events.ENTITIES, events.ENTITIES_MERGED)
     def handle_entities_merged(self, payload):
         HEARD["merged"].append(payload)
-
-
-def eventually(check, timeout=20.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
 
 
 @pytest.fixture

@@ -1,22 +1,12 @@
 """The stream's relay over real RabbitMQ and FerretDB: two gateway replicas, one order, bounded, purgeable."""
 
-import time
 import uuid
 
 import pytest
 from nameko.standalone.events import event_dispatcher
 
 from gateway.stream import StreamRelay, StreamStore
-
-
-def eventually(check, timeout=15.0):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"not true within {timeout}s: last value {value!r}")
+from tests.polling import eventually
 
 
 @pytest.fixture
