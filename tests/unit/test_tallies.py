@@ -7,6 +7,7 @@ import pytest
 
 from casewire import tallies
 from casewire.alerts import SOURCES
+from services.cases import metrics as case_metrics
 from services.intake import metrics as intake_metrics
 
 
@@ -184,6 +185,25 @@ def test_percentiles_of_a_histogram_are_the_nearest_ranks():
     assert intake_metrics.percentiles(histogram) == {"count": 6, "p50": 45.0, "p90": 7200.0}
     assert intake_metrics.percentiles({5_000: 9, 9_000: 1}) == {"count": 10, "p50": 5.0, "p90": 5.0}
     assert intake_metrics.percentiles({}) == {"count": 0, "p50": None, "p90": None}
+
+
+def test_a_case_counts_once_per_distinct_source_of_its_links():
+    linked = {"alerts": [{"source": "tip"}, {"source": "alpr"}, {"source": "tip"}, {"alert_id": "x"}]}
+    assert case_metrics.contribution({**linked, "disposition": {"outcome": "arrest"}}) == {
+        "counts": {"arrest|alpr+tip": 1}
+    }
+    assert case_metrics.contribution({"disposition": {"outcome": "solved"}}) == {"counts": {"no_disposition|": 1}}
+    tally = tallies.merge(case_metrics.contribution(linked), case_metrics.contribution({}))
+
+    class Store:
+        class tallies:
+            @staticmethod
+            def read(agency, since, until):
+                return [tally]
+
+    found = case_metrics.outcomes_by_source(Store, "TX1", None, None)
+    assert found["sources"]["tip"]["cases"] == found["sources"]["alpr"]["cases"] == found["total"]["cases"] == 1
+    assert found["all_cases"]["cases_by_outcome"]["no_disposition"] == 2
 
 
 def test_the_sweeps_interval_is_configurable_and_must_be_positive():
