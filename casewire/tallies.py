@@ -19,7 +19,12 @@ so a crash or a lost update cannot leave them wrong for longer than the next swe
 - :meth:`Tallies.rebuild` recomputes every bucket in one pass over the records (upgrades, benchmarks).
 
 A tally is a nested dict of counts, e.g. ``{"counts": {"alpr|new": 2}}``, built by the service's
-contribution function (one record's tally) and added up by :func:`merge`. Every write is a
+contribution function (one record's tally) and added up by :func:`merge`. A tally may also hold
+lists of whole numbers (``{"durations": {"assignment": {"alpr": [60000, 120000]}}}``: the values
+themselves, so that percentiles over any period stay exact), which add up by concatenation and are
+stored as one string each (:func:`pack`): FerretDB decodes a document field by field (a year of day
+buckets with a few hundred entries each read in 2.3 s as fields, 0.6 s as strings), and a string
+splits and sorts at C speed in Python. Every write is a
 single-document write or an unordered insert, and every filter an equality (FerretDB has no
 multi-document transactions and pushes only equality down to PostgreSQL).
 """
@@ -95,17 +100,34 @@ def tallied(update: dict) -> dict:
 
 
 def merge(into: dict, part: dict) -> dict:
-    """Add the counts of ``part`` into ``into`` (nested dicts of numbers); returns ``into``."""
+    """Add ``part`` into ``into`` (nested dicts of counts and lists of values); returns ``into``."""
     for key, value in part.items():
         if isinstance(value, dict):
             merge(into.setdefault(key, {}), value)
+        elif isinstance(value, list):
+            into.setdefault(key, []).extend(value)
         else:
             into[key] = into.get(key, 0) + value
     return into
 
 
+def pack(value):
+    """A tally as stored: each list of whole numbers as one string, sorted (``[120, 60]`` → ``"60 120"``)."""
+    if isinstance(value, list):
+        return " ".join(map(str, sorted(value)))
+    return {key: pack(inner) for key, inner in value.items()} if isinstance(value, dict) else value
+
+
+def unpack(value):
+    """A stored tally as counted: each string back to its sorted list of numbers."""
+    if isinstance(value, str):
+        return list(map(int, value.split()))
+    return {key: unpack(inner) for key, inner in value.items()} if isinstance(value, dict) else value
+
+
 def tally_of(bucket: dict) -> dict:
-    return {key: value for key, value in bucket.items() if key not in META}
+    """A stored bucket's tally (its lists unpacked)."""
+    return {key: unpack(value) for key, value in bucket.items() if key not in META}
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -196,7 +218,16 @@ class Tallies:
     ``contribute(record) -> tally`` reads.
     """
 
-    def __init__(self, records, prefix: str, *, time_field: str, hour_field: str, fields: tuple, contribute: Callable):
+    def __init__(
+        self,
+        records,
+        prefix: str,
+        *,
+        time_field: str,
+        hour_field: str,
+        fields: tuple,
+        contribute: Callable,
+    ):
         self.records, self.time_field, self.hour_field = records, time_field, hour_field
         self.projection = dict.fromkeys(("agency", *fields), 1)
         self.contribute = contribute
@@ -288,7 +319,7 @@ class Tallies:
     def _bucket(agency: str | None, key: str, epoch: int, tally: dict) -> dict:
         """An hour bucket (``key`` an hour: with its ``day``) or a day bucket (a day: with its ``month``)."""
         where = {"hour": key, "day": key[:10]} if "T" in key else {"day": key, "month": key[:7]}
-        return {"_id": f"{agency or ''}|{key}", "agency": agency, **where, "epoch": epoch, **tally}
+        return {"_id": f"{agency or ''}|{key}", "agency": agency, **where, "epoch": epoch, **pack(tally)}
 
     @staticmethod
     def _write(collection, bucket: dict, lease: Lease | None = None) -> None:
@@ -333,6 +364,8 @@ class Tallies:
                     missing.append((record["_id"], hour))
                 merge(hours.setdefault((record.get("agency"), hour), {}), self.contribute(record))
                 records += 1
+                if not lease.renew():
+                    raise RuntimeError("the tallies' lease was lost during the rebuild; run it again")
             self._set_hours(missing)
             days = {}
             for (agency, hour), tally in hours.items():

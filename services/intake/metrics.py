@@ -5,8 +5,9 @@ buckets of :mod:`casewire.tallies` (``funnel_hours``, ``funnel_days``), never fr
 alert's :func:`contribution` to its hour is one count under the key
 ``"<source>|<status>|<dismissal reason or ->|<overdue 0/1>|<escalated 0/1>|<none|records|cases>"``
 and, per stored duration (``seconds_to_assignment``, ``seconds_to_first_action``, set once by the
-triage steps), one count in a histogram keyed ``"<source>|<milliseconds>"``: the histograms of a
-period add up exactly, so its percentiles are exact nearest ranks.
+triage steps), its milliseconds in the list of its source (``{"durations": {"assignment": {"alpr":
+[60000]}}}``, stored as one string per list, :func:`casewire.tallies.pack`): the lists of a period
+hold every duration of it, so its percentiles are exact nearest ranks.
 """
 
 from collections import Counter, defaultdict
@@ -65,7 +66,7 @@ def _milliseconds(value) -> int | None:
 
 
 def contribution(alert: dict) -> dict:
-    """One alert's tally: ``{"counts": {key: 1}, "durations": {"assignment": {"alpr|60000": 1}, ...}}``."""
+    """One alert's tally: ``{"counts": {key: 1}, "durations": {"assignment": {"alpr": [60000]}, ...}}``."""
     status = alert.get("status")
     reason = (alert.get("dismissal") or {}).get("reason") if status == "dismissed" else None
     related = alert.get("related_count") or 0
@@ -77,7 +78,7 @@ def contribution(alert: dict) -> dict:
     for name, field in TIMINGS.values():
         milliseconds = _milliseconds(alert.get(field))
         if milliseconds is not None:
-            durations[name] = {f"{source}|{milliseconds}": 1}
+            durations[name] = {source: [milliseconds]}
     return {"counts": {key: 1}, "durations": durations}
 
 
@@ -86,25 +87,18 @@ def nearest_rank(count: int, percentile: int) -> int:
     return max((percentile * count + 99) // 100 - 1, 0)
 
 
-def percentiles(histogram: Counter) -> dict:
-    """``{"count", "p50", "p90"}`` in seconds of a histogram of milliseconds (None without values)."""
-    count = sum(histogram.values())
-    found = dict.fromkeys(f"p{p}" for p in PERCENTILES)
-    ranks = {f"p{p}": nearest_rank(count, p) for p in PERCENTILES} if count else {}
-    seen = 0
-    for milliseconds in sorted(histogram):
-        seen += histogram[milliseconds]
-        for name, rank in ranks.items():
-            if found[name] is None and rank < seen:
-                found[name] = milliseconds / 1000
-    return {"count": count, **found}
+def percentiles(milliseconds: list[int]) -> dict:
+    """``{"count", "p50", "p90"}`` in seconds of durations in milliseconds (None without any)."""
+    ordered = sorted(milliseconds)
+    found = {f"p{p}": ordered[nearest_rank(len(ordered), p)] / 1000 if ordered else None for p in PERCENTILES}
+    return {"count": len(ordered), **found}
 
 
 def _empty() -> dict:
     return {
         **dict.fromkeys(COUNTS, 0),
         "dismissed_by_reason": dict.fromkeys(DISMISS_REASONS, 0),
-        **{name: percentiles(Counter()) for name in TIMINGS},
+        **{name: percentiles([]) for name in TIMINGS},
     }
 
 
@@ -128,26 +122,26 @@ def _count(figures: dict, key: list[str], n: int) -> None:
 def alert_funnel(store, agency: str | None, since: datetime, until: datetime, source: str | None = None) -> dict:
     """``{"sources": {source: figures}, "total": figures}`` for alerts received in ``[since, until)``
     (whole hours); figures are :data:`COUNTS`, ``dismissed_by_reason`` and, per timing,
-    ``{"count", "p50", "p90"}`` in seconds."""
+    ``{"count", "p50", "p90"}`` in seconds. The buckets' counts are added up per key first, then each
+    key is read once."""
+    counts, durations = Counter(), {timing: defaultdict(list) for timing in TIMINGS}
+    for tally in store.tallies.read(agency, since, until):
+        counts.update(tally.get("counts", {}))
+        for timing, (name, _) in TIMINGS.items():
+            for found, values in tally.get("durations", {}).get(name, {}).items():
+                durations[timing][found].extend(values)
     rows = {name: _empty() for name in ([source] if source else SOURCES)}
     total = _empty()
-    histograms = {timing: defaultdict(Counter) for timing in TIMINGS}
-    for tally in store.tallies.read(agency, since, until):
-        for key, n in tally.get("counts", {}).items():
-            name, *rest = key.split("|")
-            if source and name != source:
-                continue
+    for key, n in counts.items():
+        name, *rest = key.split("|")
+        if not source or name == source:
             for figures in (rows.setdefault(name, _empty()), total):
                 _count(figures, rest, n)
-        for timing, (histogram, _) in TIMINGS.items():
-            for key, n in tally.get("durations", {}).get(histogram, {}).items():
-                name, milliseconds = key.rsplit("|", 1)
-                if not source or name == source:
-                    histograms[timing][name][int(milliseconds)] += n
-    for timing, by_source in histograms.items():
-        for name, histogram in by_source.items():
-            rows.setdefault(name, _empty())[timing] = percentiles(histogram)
-        total[timing] = percentiles(sum(by_source.values(), Counter()))
+    for timing, by_source in durations.items():
+        chosen = {name: values for name, values in by_source.items() if not source or name == source}
+        for name, values in chosen.items():
+            rows.setdefault(name, _empty())[timing] = percentiles(values)
+        total[timing] = percentiles([value for values in chosen.values() for value in values])
     for figures in (*rows.values(), total):
         figures["assigned"] = figures["time_to_assignment"]["count"]
     return {"sources": rows, "total": total}

@@ -46,10 +46,10 @@ def test_an_hour_is_named_in_utc_whatever_the_offset():
     )
 
 
-def test_merging_adds_nested_counts():
-    into = {"counts": {"a": 1}, "durations": {"assignment": {"alpr|1": 2}}}
-    tallies.merge(into, {"counts": {"a": 2, "b": 1}, "durations": {"assignment": {"alpr|1": 1}, "first_action": {}}})
-    assert into == {"counts": {"a": 3, "b": 1}, "durations": {"assignment": {"alpr|1": 3}, "first_action": {}}}
+def test_merging_adds_nested_counts_and_joins_lists_of_values():
+    into = {"counts": {"a": 1}, "durations": {"assignment": {"alpr": [5, 1]}}}
+    tallies.merge(into, {"counts": {"a": 2, "b": 1}, "durations": {"assignment": {"alpr": [1]}, "first_action": {}}})
+    assert into == {"counts": {"a": 3, "b": 1}, "durations": {"assignment": {"alpr": [5, 1, 1]}, "first_action": {}}}
 
 
 def test_pending_marks_carry_a_fresh_token_in_the_same_set():
@@ -177,14 +177,14 @@ def test_an_alerts_contribution_keys_hold_no_dot_or_dollar():
     odd = alert("alpr", "dismissed", dismissal={"reason": "a.b$c|d"}, seconds_to_assignment=1.2345)
     found = intake_metrics.contribution(odd)
     assert list(found["counts"]) == ["alpr|dismissed|a_b_c_d|0|0|none"]
-    assert found["durations"] == {"assignment": {"alpr|1234": 1}}
+    assert found["durations"] == {"assignment": {"alpr": [1234]}}
 
 
-def test_percentiles_of_a_histogram_are_the_nearest_ranks():
-    histogram = {10_000: 1, 30_000: 1, 45_000: 1, 120_000: 1, 600_000: 1, 7_200_000: 1}
-    assert intake_metrics.percentiles(histogram) == {"count": 6, "p50": 45.0, "p90": 7200.0}
-    assert intake_metrics.percentiles({5_000: 9, 9_000: 1}) == {"count": 10, "p50": 5.0, "p90": 5.0}
-    assert intake_metrics.percentiles({}) == {"count": 0, "p50": None, "p90": None}
+def test_percentiles_are_the_nearest_ranks_in_seconds():
+    milliseconds = [7_200_000, 10_000, 45_000, 30_000, 120_000, 600_000]
+    assert intake_metrics.percentiles(milliseconds) == {"count": 6, "p50": 45.0, "p90": 7200.0}
+    assert intake_metrics.percentiles([5_000] * 9 + [9_000]) == {"count": 10, "p50": 5.0, "p90": 5.0}
+    assert intake_metrics.percentiles([]) == {"count": 0, "p50": None, "p90": None}
 
 
 def test_a_case_counts_once_per_distinct_source_of_its_links():
@@ -221,3 +221,15 @@ def test_the_sweeps_interval_is_configurable_and_must_be_positive():
     Container.config = {}
     timer.setup()
     assert timer.interval == tallies.DEFAULT_TALLY_SECONDS == 5
+
+
+def test_a_list_of_values_is_stored_as_one_sorted_string_and_read_back():
+    tally = {"counts": {"a|b": 2}, "durations": {"assignment": {"alpr": [120000, 60000, 60000]}, "first_action": {}}}
+    assert tallies.pack(tally) == {
+        "counts": {"a|b": 2},
+        "durations": {"assignment": {"alpr": "60000 60000 120000"}, "first_action": {}},
+    }
+    bucket = tallies.Tallies._bucket("TX1", "2026-03-02T08", 3, tally)
+    assert (bucket["_id"], bucket["day"], bucket["epoch"]) == ("TX1|2026-03-02T08", "2026-03-02", 3)
+    assert tallies.tally_of(bucket)["durations"]["assignment"] == {"alpr": [60000, 60000, 120000]}
+    assert tallies.unpack({"alpr": ""}) == {"alpr": []}
