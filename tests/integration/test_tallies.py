@@ -174,3 +174,27 @@ def test_the_rebuild_gives_the_buckets_the_sweeps_give(mongo, store):
         assert total(upgraded)["alerts"] == total(store)["alerts"] > 0
     finally:
         mongo.drop_database(upgraded.alerts.database.name)
+
+
+def test_the_rebuild_command_builds_both_services_tallies(mongo, monkeypatch):
+    from click.testing import CliRunner
+
+    from casewire.cli import main
+
+    names = {service: f"tallies_cli_{service}_{uuid.uuid4().hex[:8]}" for service in ("intake", "cases")}
+    for service, name in names.items():
+        monkeypatch.setenv(f"{service.upper()}_DATABASE", name)
+    try:
+        mongo[names["intake"]]["alerts"].insert_many([alert(1, 8), alert(2, 30)])
+        opened = DAY + timedelta(hours=3)
+        mongo[names["cases"]]["cases"].insert_one({"_id": "c1", "agency": AGENCY, "opened_at": opened, "alerts": []})
+        result = CliRunner().invoke(main, ["metrics", "rebuild"])
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines() == [
+            "intake: records 2, hour tallies 2, day tallies 2, hours stored 0",
+            "cases: records 1, hour tallies 1, day tallies 1, hours stored 1",
+        ]
+        assert [bucket["_id"] for bucket in mongo[names["cases"]]["outcome_days"].find()] == [f"{AGENCY}|2026-05-04"]
+    finally:
+        for name in names.values():
+            mongo.drop_database(name)
