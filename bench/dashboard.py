@@ -1,6 +1,7 @@
 """The outcome metrics at scale: seed N cases and M alerts straight into throwaway databases with
-``insert_many`` (not through the API), create the indexes the stores create, then time each
-service's metrics computation and the CSV export over the last 30 days and over the whole seeded year.
+``insert_many`` (not through the API), create the indexes the stores create, build the hour and day
+tallies with each store's rebuild (timed on its own), then time each service's metrics computation
+and the CSV export over the last 30 days and over the whole seeded year.
 
     .venv/bin/python -m bench.dashboard --cases 100000 --alerts 150000
     .venv/bin/python -m bench.dashboard --keep        # seed once, reuse on the next --keep run
@@ -23,9 +24,10 @@ import requests
 from bench.measure import percentiles, timed
 from casewire.alerts import DISMISS_REASONS, SOURCES
 from casewire.mongo import connect
+from casewire.tallies import hour_of, tallied
 from gateway import outcomes
 from services.cases.dependencies import CaseStore
-from services.cases.outcomes import OUTCOMES, outcomes_by_source
+from services.cases.metrics import OUTCOMES, outcomes_by_source
 from services.intake.dependencies import AlertStore
 from services.intake.metrics import alert_funnel
 
@@ -56,6 +58,7 @@ def _cases(n: int, rng: random.Random):
             "classification": "investigative",
             "status": "open",
             "opened_at": opened,
+            "opened_hour": hour_of(opened),
             "updated_at": opened,
             "opened_by": "analyst-1",
             "assignee": "analyst-1",
@@ -72,7 +75,8 @@ def _cases(n: int, rng: random.Random):
 
 def _alerts(n: int, rng: random.Random):
     """Alerts shaped as intake stores them (payload, entities, related records, action log, triage
-    timings in milliseconds as the triage steps store them); one in ten of another agency."""
+    timings in milliseconds as the triage steps store them, the hour received); one in ten of another
+    agency."""
     for i in range(n):
         received = START + timedelta(seconds=rng.randrange(DAYS * 86400), microseconds=rng.randrange(10**6))
         status = rng.choice(STATUSES)
@@ -89,6 +93,7 @@ def _alerts(n: int, rng: random.Random):
             "priority": rng.choice(PRIORITIES),
             "record_class": "sensor",
             "received_at": received,
+            "received_hour": hour_of(received),
             "occurred_at": received - timedelta(seconds=rng.randrange(120)),
             "triage_due": received + timedelta(minutes=10),
             "status": status,
@@ -160,6 +165,17 @@ def _time(call, repeat: int) -> dict:
     return percentiles([timed(call)[0] for _ in range(repeat)])
 
 
+def _sweep_recent(store, end: datetime, hours: int = 3) -> dict:
+    """A sweep as the services run it: the records of the last ``hours`` hours of the seeded year
+    changed (marked pending, as every change marks them), then one sweep recomputes those hours."""
+    tallies = store.tallies
+    for hour in (hour_of(end - timedelta(hours=n + 1)) for n in range(hours)):
+        for record in tallies.records.find({"agency": AGENCY, tallies.hour_field: hour}, {"_id": 1}):
+            tallies.records.update_one({"_id": record["_id"]}, tallied({"$set": {}}))
+    seconds, found = timed(tallies.sweep)
+    return {"s": round(seconds / 1000, 2), "records": found["records"], "hours": found["hours"]}
+
+
 def _period(case_store, alert_store, since: datetime, until: datetime, repeat: int) -> dict:
     """Each service's part, and the CSV export (both parts, combined and written as the gateway does)."""
 
@@ -186,13 +202,17 @@ def measure(
     gateway_url: str | None = None,
     token: str | None = None,
 ) -> dict:
-    """Seed (or with ``keep`` reuse what an earlier kept run seeded), then time the metrics over the
-    last 30 days of the seeded year (the dashboard's default period) and over the whole year. The
-    databases are dropped afterwards unless ``keep``."""
+    """Seed (or with ``keep`` reuse what an earlier kept run seeded), build the tallies (each store's
+    rebuild, timed), then time the metrics over the last 30 days of the seeded year (the dashboard's
+    default period) and over the whole year. The databases are dropped afterwards unless ``keep``."""
     client = connect(mongo_uri, server_selection_timeout_ms=30000)
     seconds, (case_store, alert_store) = timed(lambda: seed(client, cases, alerts, cases_db, intake_db, reuse=keep))
     end = START + timedelta(days=DAYS)
     results = {"cases": cases, "alerts": alerts, "seed_s": round(seconds / 1000, 1)}
+    for name, store in (("cases", case_store), ("alerts", alert_store)):
+        seconds, _ = timed(store.tallies.rebuild)
+        results[f"rebuild_{name}_s"] = round(seconds / 1000, 1)
+        results[f"sweep_{name}"] = _sweep_recent(store, START + timedelta(days=DAYS))
     results.update(_period(case_store, alert_store, end - timedelta(days=30), end, repeat))
     results["year"] = _period(case_store, alert_store, START, end, repeat)
     if gateway_url:

@@ -203,7 +203,41 @@ from casewire.compliance_cli import compliance  # noqa: E402
 main.add_command(compliance)
 
 
-SEARCH_CONFIG = Path(__file__).resolve().parent.parent / "services" / "search" / "config.yaml"
+SERVICES = Path(__file__).resolve().parent.parent / "services"
+
+
+@main.group()
+def metrics():
+    """The outcome metrics' hour and day tallies (README, Outcomes)."""
+
+
+@metrics.command()
+@click.option("--service", "names", multiple=True, type=click.Choice(["intake", "cases"]), help="Only these.")
+def rebuild(names):
+    """Recompute every tally of intake's alerts and of the cases from the records, in one pass each, and
+    store each record's hour where it is missing (once after upgrading; the sweeps keep them after)."""
+    from casewire.mongo import connect
+    from services.cases.dependencies import CaseStore
+    from services.intake.dependencies import AlertStore
+
+    for name, store_class in (("intake", AlertStore), ("cases", CaseStore)):
+        if names and name not in names:
+            continue
+        config = load_config(os.environ.get(f"{name.upper()}_CONFIG", SERVICES / name / "config.yaml"))
+        client = connect(config["MONGODB_URI"], server_selection_timeout_ms=30000)
+        try:
+            store = store_class(client[config["MONGODB_DATABASE"]])
+            store.ensure_indexes()
+            found = store.tallies.rebuild()
+        finally:
+            client.close()
+        click.echo(
+            f"{name}: records {found['records']}, hour tallies {found['hours']}, day tallies {found['days']}, "
+            f"hours stored {found['hours_set']}"
+        )
+
+
+SEARCH_CONFIG = SERVICES / "search" / "config.yaml"
 
 
 @main.group()

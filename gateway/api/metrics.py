@@ -1,7 +1,9 @@
 """Outcome metrics (API.md, Outcomes): what each detection source led to, for supervisors and admins.
 
 Every figure is of the caller's agency. Alert figures count alerts received in ``[since, until)``;
-case figures count cases opened in it. ``?format=csv`` answers the same rows as CSV.
+case figures count cases opened in it. The period is taken in whole UTC hours (``since`` rounded down,
+``until`` up; the answer names the period counted), and the figures come from tallies the services
+recompute every few seconds (README, Outcomes). ``?format=csv`` answers the same rows as CSV.
 """
 
 from flask import Response, current_app, g
@@ -42,8 +44,18 @@ NEEDS_CASES = {"funnel", "sources"}
 
 
 class MetricsQuery(Schema):
-    since = fields.AwareDateTime(metadata={"description": "from (inclusive; default: 30 days before until)"})
-    until = fields.AwareDateTime(metadata={"description": "to (exclusive; default: now)"})
+    since = fields.AwareDateTime(
+        metadata={
+            "description": "from (inclusive; default: 30 days before until), rounded down to the whole UTC hour; "
+            "the answer's `since` is the start counted"
+        }
+    )
+    until = fields.AwareDateTime(
+        metadata={
+            "description": "to (exclusive; default: now), rounded up to the whole UTC hour; the answer's `until` "
+            "is the end counted. Figures lag the records by a few seconds (the tallies' sweep)"
+        }
+    )
     source = fields.String(validate=validate.OneOf(SOURCES))
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 

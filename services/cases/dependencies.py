@@ -20,7 +20,9 @@ import gridfs
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from casewire import tallies
 from casewire.errors import Conflict, NotFound, Unavailable
+from services.cases import metrics
 
 
 def new_id() -> str:
@@ -39,16 +41,27 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise NotFound("no such page: the cursor is not one this service gave out") from exc
 
 
-def _listed(value) -> list:
-    """A ``$group`` key read through the ``alerts`` array: a list, or absent for a case without links."""
-    return value if isinstance(value, list) else []
+OBSOLETE_METRICS_INDEXES = {"metrics_source", "metrics_time"}
+"""Indexes of the outcome metrics' earlier queries on cases (the tallies replaced them)."""
 
 
 class CaseStore:
+    """Cases, their history and disseminations. Every change to a case (:meth:`insert`, :meth:`update`)
+    also marks it pending for the outcome tallies (:mod:`casewire.tallies`: ``outcome_hours``,
+    ``outcome_days``) in the same single-document write; :meth:`remove` takes it out of them."""
+
     def __init__(self, database):
         self.cases = database["cases"]
         self.history = database["history"]
         self.disseminations = database["disseminations"]
+        self.tallies = tallies.Tallies(
+            self.cases,
+            "outcome",
+            time_field="opened_at",
+            hour_field="opened_hour",
+            fields=metrics.FIELDS,
+            contribute=metrics.contribution,
+        )
 
     GONE = {"purging": None}  # a case being purged is already gone for every reader (C16)
 
@@ -60,14 +73,14 @@ class CaseStore:
         self.cases.create_index([("promoted_from_alert", ASCENDING)], name="promoted_from_alert")
         self.history.create_index([("case_id", ASCENDING), ("at", ASCENDING)], name="case_time")
         self.disseminations.create_index([("record_ids", ASCENDING), ("at", ASCENDING)], name="record_time")
-        # Outcomes by period and by the sources of linked alerts (README, Outcomes).
-        self.cases.create_index([("agency", ASCENDING), ("opened_at", ASCENDING)], name="metrics_time")
-        if "metrics_source" in self.cases.index_information():  # the earlier per-source queries' index
-            self.cases.drop_index("metrics_source")
+        # Outcomes by period and by the sources of linked alerts (README, Outcomes): the tallies.
+        for name in OBSOLETE_METRICS_INDEXES & set(self.cases.index_information()):
+            self.cases.drop_index(name)
+        self.tallies.ensure_indexes()
         self.cases.create_index([("classification", ASCENDING), ("review_due", ASCENDING)], name="review_due")
 
     def insert(self, case: dict) -> dict:
-        case = {"_id": new_id(), **case}
+        case = {"_id": new_id(), **case, "opened_hour": tallies.hour_of(case["opened_at"]), **tallies.pending()}
         try:
             self.cases.insert_one(case)
         except PyMongoError as exc:
@@ -99,8 +112,9 @@ class CaseStore:
         return list(self.cases.find({"alert_ids": {"$in": alert_ids}, "_id": {"$ne": exclude}}))
 
     def update(self, case_id: str, changes: dict, now: datetime, expect: dict | None = None) -> dict:
-        """Apply ``changes`` (update operators) to the case if it still matches ``expect``; bump its version."""
-        update = {key: dict(value) for key, value in changes.items()}
+        """Apply ``changes`` (update operators) to the case if it still matches ``expect``; bump its version
+        and mark it pending for the outcome tallies."""
+        update = tallies.tallied({key: dict(value) for key, value in changes.items()})
         update.setdefault("$set", {})["updated_at"] = now
         update.setdefault("$inc", {})["version"] = 1
         case = self.cases.find_one_and_update(
@@ -168,11 +182,13 @@ class CaseStore:
         """Purges claimed before ``older_than`` that did not finish (a crash between steps): the timer ends them."""
         return list(self.cases.find({"purging": {"$ne": None}, "purging.at": {"$lte": older_than}}).limit(limit))
 
-    def remove(self, case_id: str) -> None:
-        """Delete the case's history, dissemination log and, last, the case document itself."""
+    def remove(self, case: dict) -> None:
+        """Delete the case's history, dissemination log and, last, the case document itself (out of
+        the outcome tallies: its hour is recomputed)."""
+        case_id = case["_id"]
         self.history.delete_many({"case_id": case_id})
         self.disseminations.delete_many({"record_ids": case_id})
-        self.cases.delete_one({"_id": case_id})
+        self.tallies.removing(case, lambda: self.cases.delete_one({"_id": case_id}))
 
     def record(self, case_id: str, action: str, actor: str, at: datetime, detail: dict | None = None) -> dict:
         """Append one entry to the case's history (the timeline's actions)."""
@@ -182,14 +198,6 @@ class CaseStore:
 
     def history_of(self, case_id: str) -> list[dict]:
         return list(self.history.find({"case_id": case_id}).sort([("at", ASCENDING)]))
-
-    def count_by_outcome_and_sources(self, match: dict) -> list[tuple[str | None, list[str], int]]:
-        """How many cases match, per (current disposition's outcome or None, the sources of their
-        linked alerts in link order): ``("arrest", ["alpr", "tip"], 3)``."""
-        key = {"outcome": "$disposition.outcome", "sources": "$alerts.source"}
-        pipeline = [{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}]
-        rows = [(row["_id"] or {}, row["n"]) for row in self.cases.aggregate(pipeline)]
-        return [(key.get("outcome"), _listed(key.get("sources")), n) for key, n in rows]
 
     def add_dissemination(self, entry: dict) -> dict:
         entry = {"_id": new_id(), **entry}

@@ -6,32 +6,27 @@ audited, part of the case's history (so its timeline and export) and announced l
 later disposition replaces the current one and the earlier ones stay in ``dispositions``.
 
 The metrics count cases *opened* in a period, by the sources of the alerts linked to them (each link
-keeps its alert's ``source``), grouped by disposition, with one MongoDB ``$match`` + ``$group``.
+keeps its alert's ``source``), grouped by disposition, from the outcome tallies (:mod:`services.cases.metrics`)
+that :meth:`OutcomeEntrypoints.sweep_tallies` keeps.
 """
 
 from datetime import timedelta
 
 from marshmallow import Schema, fields, validate
 
-from casewire import events
+from casewire import events, tallies
 from casewire.alerts import SOURCES
 from casewire.errors import Conflict, InvalidInput
 from casewire.messaging import event_handler
 from casewire.rpc import rpc
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.metrics import OUTCOMES, outcomes_by_source
 from services.cases.schemas import CaseOut
 
-OUTCOMES = (
-    "arrest",
-    "charges_filed",
-    "referred_to_prosecutor",
-    "cleared_by_exception",
-    "unfounded",
-    "inactive",
-)
-NO_DISPOSITION = "no_disposition"
 DISPOSED = ("closed", "referred")
 DEFAULT_PERIOD = timedelta(days=30)
+SWEEP_WAIT = 30.0
+"""How long a sweep waits for another (another replica's, or the timer's) to finish."""
 
 
 class DispositionIn(Schema):
@@ -47,36 +42,6 @@ class OutcomeQuery(Schema):
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
     source = fields.String(validate=validate.OneOf(SOURCES))
-
-
-def _by_outcome() -> dict:
-    return {"cases": 0, "cases_by_outcome": dict.fromkeys((*OUTCOMES, NO_DISPOSITION), 0)}
-
-
-def _add(figures: dict, outcome: str | None, n: int) -> None:
-    figures["cases"] += n
-    key = outcome if outcome in OUTCOMES else NO_DISPOSITION
-    figures["cases_by_outcome"][key] += n
-
-
-def outcomes_by_source(store, agency: str | None, since, until, source: str | None = None) -> dict:
-    """``{"sources": {source: {"cases", "cases_by_outcome"}}, "total": ..., "all_cases": ...}`` for the
-    cases of ``agency`` opened in ``[since, until)``; ``total`` counts cases with an alert of the
-    sources once each, ``all_cases`` every case.
-
-    One ``$group`` counts the cases per (outcome, the sources of their linked alerts); a case counts
-    once for each distinct source among its links."""
-    match = {"agency": agency, "opened_at": {"$gte": since, "$lt": until}}
-    sources = [source] if source else list(SOURCES)
-    rows, total, all_cases = {name: _by_outcome() for name in sources}, _by_outcome(), _by_outcome()
-    for outcome, linked, n in store.count_by_outcome_and_sources(match):
-        present = [name for name in sources if name in linked]
-        for name in present:
-            _add(rows[name], outcome, n)
-        if present:
-            _add(total, outcome, n)
-        _add(all_cases, outcome, n)
-    return {"sources": rows, "total": total, "all_cases": all_cases}
 
 
 class OutcomeEntrypoints(CaseWorker):
@@ -119,9 +84,17 @@ class OutcomeEntrypoints(CaseWorker):
         self._changed(updated, "disposition_recorded", context)
         return CaseOut().dump(updated)
 
+    @tallies.tally_timer
+    def sweep_tallies(self) -> dict:
+        """Recompute the outcome tallies' hour and day buckets of the cases changed or purged since the
+        last sweep (every ``TALLY_SECONDS``), one replica at a time: ``{"swept", "records", "hours", "days"}``."""
+        return self.store.tallies.sweep(wait=SWEEP_WAIT)
+
     @rpc(expected_exceptions=ERRORS)
     def outcome_metrics(self, query: dict) -> dict:
-        """Cases of one agency opened in the period, by disposition, overall and per alert source.
+        """Cases of one agency opened in the period, rounded out to whole UTC hours (the answer's
+        ``since``/``until``), by disposition, overall and per alert source, from the tallies (at most
+        one sweep behind).
 
         ``{"agency", "since", "until", "source"?}`` → ``{"since", "until", "sources": {"alpr":
         {"cases", "cases_by_outcome": {"arrest": 2, ..., "no_disposition": 1}}}, "total": {...}}``.
@@ -132,6 +105,7 @@ class OutcomeEntrypoints(CaseWorker):
         since = loaded.get("since") or until - DEFAULT_PERIOD
         if since >= until:
             raise InvalidInput("the period is empty", {"since": ["must be before until"]})
+        since, until = tallies.whole_hours(since, until)
         found = outcomes_by_source(self.store, loaded.get("agency"), since, until, loaded.get("source"))
         return {"since": since.isoformat(), "until": until.isoformat(), **found}
 

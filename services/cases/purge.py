@@ -184,4 +184,4 @@ class RetentionEntrypoints(CaseWorker):
         self.oversight.bury(stone)
         purged = {"record_type": "case", "record_id": case_id, "reason": stone["reason"]}
         self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(purged))
-        self.store.remove(case_id)
+        self.store.remove(case)

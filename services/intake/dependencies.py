@@ -5,9 +5,10 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from casewire import tallies
 from casewire.errors import Conflict, NotFound, Unavailable
 from services.intake import identification as identifying
-from services.intake.outcome_store import OutcomeQueries
+from services.intake.outcome_store import OutcomeQueries, funnel_tallies
 
 DUPLICATE_KEY = 11000
 LIST_FILTERS = ("status", "source", "assignee")
@@ -25,10 +26,14 @@ class AlertStore(OutcomeQueries):
     """Alerts keyed by id, unique per (agency, source_system, source_event_id); outcome queries inherited.
 
     The natural key is the agency's: the same read of a shared camera network sent to two agencies is
-    an alert of each, never one agency's answer to the other (who could not open it)."""
+    an alert of each, never one agency's answer to the other (who could not open it).
+
+    Every change to an alert also marks it pending for the funnel's tallies (``tally_pending`` and a
+    fresh ``tally_token``, :func:`casewire.tallies.tallied`) in the same single-document update."""
 
     def __init__(self, database):
         self.alerts = database["alerts"]
+        self.tallies = funnel_tallies(self.alerts)
 
     def ensure_indexes(self) -> None:
         for name in OBSOLETE_INTAKE_INDEXES & set(self.alerts.index_information()):
@@ -148,12 +153,13 @@ class AlertStore(OutcomeQueries):
         self.alerts.update_one({"_id": alert_id, "version": version}, {"$unset": {"update_unpublished": ""}})
 
     def _versioned(self, alert_id: str, update: dict, at: datetime) -> dict:
-        """``update`` plus a new version and the outbox flag of its ``alert_updated`` event.
+        """``update`` plus a new version, the outbox flag of its ``alert_updated`` event and the tallies' mark.
 
         Alerts stored before versions existed count as version 1 (their ``alert_received``).
         """
         self.alerts.update_one({"_id": alert_id, "version": {"$exists": False}}, {"$set": {"version": 1}})
-        return {**update, "$inc": {"version": 1}, "$set": {**update.get("$set", {}), "update_unpublished": at}}
+        update = tallies.tallied(update)
+        return {**update, "$inc": {"version": 1}, "$set": {**update["$set"], "update_unpublished": at}}
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -235,13 +241,14 @@ class AlertStore(OutcomeQueries):
 
     def set_once(self, alert_id: str, empty_field: str, changes: dict) -> bool:
         """Set ``changes`` only while ``empty_field`` is still empty (first assignment, first action)."""
-        return self.alerts.update_one({"_id": alert_id, empty_field: None}, {"$set": changes}).modified_count == 1
+        update = tallies.tallied({"$set": changes})
+        return self.alerts.update_one({"_id": alert_id, empty_field: None}, update).modified_count == 1
 
     def mark_triaged(self, alert_id: str, at) -> bool:
         """The assignee acted: the alert leaves the escalation sweep and the aging queue (once)."""
         result = self.alerts.update_one(
             {"_id": alert_id, "touched_at": None},
-            {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}},
+            tallies.tallied({"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}}),
         )
         return result.modified_count == 1
 
@@ -249,14 +256,16 @@ class AlertStore(OutcomeQueries):
         cases = sum(1 for record in related if record.get("record_type") == "case")
         alert = self.alerts.find_one_and_update(
             {"_id": alert_id},
-            {
-                "$set": {
-                    "entities": entities,
-                    "related": related,
-                    "related_count": len(related),
-                    "related_case_count": cases,
+            tallies.tallied(
+                {
+                    "$set": {
+                        "entities": entities,
+                        "related": related,
+                        "related_count": len(related),
+                        "related_case_count": cases,
+                    }
                 }
-            },
+            ),
             return_document=ReturnDocument.AFTER,
         )
         if alert is None:
@@ -298,8 +307,9 @@ class AlertStore(OutcomeQueries):
             self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"case_ids": remaining}})
         return len(found)
 
-    def delete(self, alert_id: str) -> None:
-        self.alerts.delete_one({"_id": alert_id})
+    def delete(self, alert: dict) -> None:
+        """Delete the alert and take it out of the funnel's tallies (its hour is recomputed)."""
+        self.tallies.removing(alert, lambda: self.alerts.delete_one({"_id": alert["_id"]}))
 
     def mark_promoted(self, alert_id: str, case_id: str, action: dict) -> dict:
         """Set ``promoted`` and remember ``case_id`` once; Conflict when the alert was dismissed."""

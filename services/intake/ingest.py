@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
 
+from casewire import tallies
 from casewire.alerts import load_alert
 from services.intake.deadlines import TriageDeadlines
 from services.intake.retention import RetentionPolicy
@@ -50,6 +51,7 @@ def new_document(
         "status": "new",
         "record_class": record_class(alert),
         "received_at": now,
+        "received_hour": tallies.hour_of(now),  # the funnel's tallies read an hour's alerts by equality
         "agency": agency,
         "unit": context.get("unit"),
         "assignee": None,
@@ -57,6 +59,7 @@ def new_document(
         "actions": [{"action": "received", "actor": actor.get("id", "system"), "at": now, "detail": {}}],
         "unpublished": True,
         "version": 1,
+        **tallies.pending(),
     }
     key = dedupe_key(alert, agency)
     if key:

@@ -1,25 +1,26 @@
 """Intake's part of the outcome metrics: the alert funnel by source (README, Outcomes).
 
-Every figure counts alerts *received* in ``[since, until)`` of one agency, in three round trips to
-the database, each starting with ``$match`` on the ``metrics_funnel`` index (agency, received_at):
-
-- one ``$group`` counts the alerts per (source, status, dismissal reason, overdue, escalated);
-- one ``$group`` counts the alerts connected to earlier records, per (source, related cases);
-- one covered query reads the stored durations (``seconds_to_assignment``,
-  ``seconds_to_first_action``, set once by the triage steps), and the percentiles are the values at
-  their nearest ranks. FerretDB 1.24 has no ``$push``, ``$percentile`` or ``$facet`` (its only
-  ``$group`` accumulators are ``$sum`` and ``$count``), so the ranks are taken here, over the numbers
-  alone: never a document.
+Every figure counts alerts *received* in a period of whole UTC hours, read from the hour and day
+buckets of :mod:`casewire.tallies` (``funnel_hours``, ``funnel_days``), never from the alerts. An
+alert's :func:`contribution` to its hour is one count under the key
+``"<source>|<status>|<dismissal reason or ->|<overdue 0/1>|<escalated 0/1>|<none|records|cases>"``
+and, per stored duration (``seconds_to_assignment``, ``seconds_to_first_action``, set once by the
+triage steps), its milliseconds in the list of its source (``{"durations": {"assignment": {"alpr":
+[60000]}}}``, stored as one string per list, :func:`casewire.tallies.pack`): the lists of a period
+hold every duration of it, so its percentiles are exact nearest ranks.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from casewire.alerts import DISMISS_REASONS, SOURCES
 
 DEFAULT_PERIOD = timedelta(days=30)
 PERCENTILES = (50, 90)
-TIMINGS = {"time_to_assignment": "seconds_to_assignment", "time_to_first_action": "seconds_to_first_action"}
+TIMINGS = {
+    "time_to_assignment": ("assignment", "seconds_to_assignment"),
+    "time_to_first_action": ("first_action", "seconds_to_first_action"),
+}
 COUNTS = (
     "alerts",
     "assigned",
@@ -31,14 +32,54 @@ COUNTS = (
     "connected_to_earlier_records",
     "connected_to_earlier_cases",
 )
-UNSET = ("missing", "null")
-"""What ``$type`` answers for a field an alert does not have (or holds None)."""
+FIELDS = (
+    "source",
+    "status",
+    "dismissal.reason",
+    "overdue",
+    "escalated_at",
+    "related_count",
+    "related_case_count",
+    *(field for _, field in TIMINGS.values()),
+)
+"""What :func:`contribution` reads of an alert."""
+NONE = "-"
 
 
 def period(query: dict, now: datetime) -> tuple[datetime, datetime]:
-    """``until`` defaults to now, ``since`` to 30 days before ``until``."""
+    """``until`` defaults to now, ``since`` to 30 days before ``until`` (the tallies then round them out
+    to whole hours, :func:`casewire.tallies.whole_hours`)."""
     until = query.get("until") or now
     return query.get("since") or until - DEFAULT_PERIOD, until
+
+
+def _key_part(value) -> str:
+    """A value as part of a bucket's field name (which may hold no ``.``, ``$`` or ``|`` of its own)."""
+    text = NONE if value is None else str(value)
+    return text.replace(".", "_").replace("$", "_").replace("|", "_")
+
+
+def _milliseconds(value) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return round(value * 1000)
+    return None
+
+
+def contribution(alert: dict) -> dict:
+    """One alert's tally: ``{"counts": {key: 1}, "durations": {"assignment": {"alpr": [60000]}, ...}}``."""
+    status = alert.get("status")
+    reason = (alert.get("dismissal") or {}).get("reason") if status == "dismissed" else None
+    related = alert.get("related_count") or 0
+    connected = "none" if not related > 0 else "cases" if (alert.get("related_case_count") or 0) > 0 else "records"
+    flags = ("1" if alert.get("overdue") is True else "0", "0" if alert.get("escalated_at") is None else "1")
+    source = _key_part(alert.get("source"))
+    key = "|".join((source, _key_part(status), _key_part(reason), *flags, connected))
+    durations = {}
+    for name, field in TIMINGS.values():
+        milliseconds = _milliseconds(alert.get(field))
+        if milliseconds is not None:
+            durations[name] = {source: [milliseconds]}
+    return {"counts": {key: 1}, "durations": durations}
 
 
 def nearest_rank(count: int, percentile: int) -> int:
@@ -46,10 +87,10 @@ def nearest_rank(count: int, percentile: int) -> int:
     return max((percentile * count + 99) // 100 - 1, 0)
 
 
-def percentiles(values: list[float]) -> dict:
-    """``{"count", "p50", "p90"}`` of ``values`` (None without values)."""
-    ordered = sorted(values)
-    found = {f"p{p}": ordered[nearest_rank(len(ordered), p)] if ordered else None for p in PERCENTILES}
+def percentiles(milliseconds: list[int]) -> dict:
+    """``{"count", "p50", "p90"}`` in seconds of durations in milliseconds (None without any)."""
+    ordered = sorted(milliseconds)
+    found = {f"p{p}": ordered[nearest_rank(len(ordered), p)] / 1000 if ordered else None for p in PERCENTILES}
     return {"count": len(ordered), **found}
 
 
@@ -61,48 +102,46 @@ def _empty() -> dict:
     }
 
 
-def _count(figures: dict, key: dict, n: int) -> None:
-    """Add one ``$group`` row of the funnel counts (its ``_id`` is ``key``) to ``figures``."""
+def _count(figures: dict, key: list[str], n: int) -> None:
+    """Add the ``n`` alerts counted under one key (its parts after the source) to ``figures``."""
+    status, reason, overdue, escalated, connected = key
     figures["alerts"] += n
-    status = key.get("status")
     if status in ("dismissed", "promoted"):
         figures[status] += n
     elif status in ("new", "assigned"):
         figures["open"] += n
     if status == "dismissed":
-        reason = key.get("reason") or "unknown"
+        reason = "unknown" if reason == NONE else reason
         figures["dismissed_by_reason"][reason] = figures["dismissed_by_reason"].get(reason, 0) + n
-    if key.get("escalated", "missing") not in UNSET:
-        figures["escalated"] += n
-    if key.get("overdue") is True:
-        figures["overdue_now"] += n
+    figures["escalated"] += n if escalated == "1" else 0
+    figures["overdue_now"] += n if overdue == "1" else 0
+    figures["connected_to_earlier_records"] += n if connected != "none" else 0
+    figures["connected_to_earlier_cases"] += n if connected == "cases" else 0
 
 
 def alert_funnel(store, agency: str | None, since: datetime, until: datetime, source: str | None = None) -> dict:
-    """``{"sources": {source: figures}, "total": figures}``; figures are :data:`COUNTS`,
-    ``dismissed_by_reason`` and, per timing, ``{"count", "p50", "p90"}`` in seconds."""
-    match = {"agency": agency, "received_at": {"$gte": since, "$lt": until}}
-    if source:
-        match["source"] = source
+    """``{"sources": {source: figures}, "total": figures}`` for alerts received in ``[since, until)``
+    (whole hours); figures are :data:`COUNTS`, ``dismissed_by_reason`` and, per timing,
+    ``{"count", "p50", "p90"}`` in seconds. The buckets' counts are added up per key first, then each
+    key is read once."""
+    counts, durations = Counter(), {timing: defaultdict(list) for timing in TIMINGS}
+    for tally in store.tallies.read(agency, since, until):
+        counts.update(tally.get("counts", {}))
+        for timing, (name, _) in TIMINGS.items():
+            for found, values in tally.get("durations", {}).get(name, {}).items():
+                durations[timing][found].extend(values)
     rows = {name: _empty() for name in ([source] if source else SOURCES)}
     total = _empty()
-    for key, n in store.funnel_counts(match):
-        for figures in (rows.setdefault(key.get("source"), _empty()), total):
-            _count(figures, key, n)
-    for name, related_cases, n in store.connected_counts(match):
-        for figures in (rows.setdefault(name, _empty()), total):
-            figures["connected_to_earlier_records"] += n
-            figures["connected_to_earlier_cases"] += n if (related_cases or 0) > 0 else 0
-    values = {timing: defaultdict(list) for timing in TIMINGS}
-    for name, durations in store.durations(match, tuple(TIMINGS.values())):
-        for timing, field in TIMINGS.items():
-            value = durations.get(field)
-            if value is not None and value >= 0:
-                values[timing][name].append(value)
-    for timing, by_source in values.items():
-        for name, found in by_source.items():
-            rows.setdefault(name, _empty())[timing] = percentiles(found)
-        total[timing] = percentiles([value for found in by_source.values() for value in found])
+    for key, n in counts.items():
+        name, *rest = key.split("|")
+        if not source or name == source:
+            for figures in (rows.setdefault(name, _empty()), total):
+                _count(figures, rest, n)
+    for timing, by_source in durations.items():
+        chosen = {name: values for name, values in by_source.items() if not source or name == source}
+        for name, values in chosen.items():
+            rows.setdefault(name, _empty())[timing] = percentiles(values)
+        total[timing] = percentiles([value for values in chosen.values() for value in values])
     for figures in (*rows.values(), total):
         figures["assigned"] = figures["time_to_assignment"]["count"]
     return {"sources": rows, "total": total}

@@ -1,24 +1,42 @@
-"""The alert store's outcome queries: the escalation sweep, the aging queue and the funnel's counts.
+"""The alert store's outcome queries: the escalation sweep, the aging queue and the funnel's tallies.
 
 :class:`~services.intake.dependencies.AlertStore` inherits these; its ``ensure_indexes`` creates the
-indexes they run on (``triage_due``, ``aging_queue``, ``escalation_outbox``, ``metrics_funnel``).
-The funnel's counts are ``$match`` + ``$group`` with ``$sum: 1`` (and ``$type``), what FerretDB 1.24
-supports; its percentiles are taken by :mod:`services.intake.metrics` over the stored durations.
+indexes they run on (``triage_due``, ``aging_queue``, ``escalation_outbox``, and the tallies'). The
+funnel is read from hour and day buckets (:mod:`casewire.tallies`, ``funnel_hours``/``funnel_days``)
+that a sweep recomputes from the alerts :mod:`services.intake.metrics` counts.
 """
 
 from datetime import datetime
 
 from pymongo import ASCENDING, ReturnDocument
 
+from casewire import tallies
+from services.intake import metrics
+
 DURATIONS = ("seconds_to_assignment", "seconds_to_first_action")
 OBSOLETE_METRICS_INDEXES = {
+    "metrics_funnel",
     "metrics_time",
     *(f"metrics_{lead}_{field}" for lead in ("agency_source", "agency") for field in DURATIONS),
 }
+"""Indexes of the funnel's earlier queries on alerts (the tallies replaced them)."""
+
+
+def funnel_tallies(alerts) -> tallies.Tallies:
+    """The funnel's hour and day buckets over ``alerts``: ``funnel_hours``, ``funnel_days``, ``funnel_tallies``."""
+    return tallies.Tallies(
+        alerts,
+        "funnel",
+        time_field="received_at",
+        hour_field="received_hour",
+        fields=metrics.FIELDS,
+        contribute=metrics.contribution,
+    )
 
 
 class OutcomeQueries:
     alerts = None  # the ``alerts`` collection, set by AlertStore
+    tallies = None  # the funnel's buckets (casewire.tallies.Tallies), set by AlertStore
 
     # -- escalation ---------------------------------------------------------------------------------
 
@@ -35,11 +53,13 @@ class OutcomeQueries:
         """
         return self.alerts.find_one_and_update(
             {"_id": alert_id, "triage_open": True, "triage_due": {"$lte": now}},
-            {
-                "$set": {"overdue": True, "escalated_at": now, "escalation_unpublished": True},
-                "$unset": {"triage_open": ""},
-                "$push": {"actions": action},
-            },
+            tallies.tallied(
+                {
+                    "$set": {"overdue": True, "escalated_at": now, "escalation_unpublished": True},
+                    "$unset": {"triage_open": ""},
+                    "$push": {"actions": action},
+                }
+            ),
             return_document=ReturnDocument.AFTER,
         )
 
@@ -66,43 +86,7 @@ class OutcomeQueries:
     # -- metrics ------------------------------------------------------------------------------------
 
     def ensure_metrics_indexes(self) -> None:
-        """The one index the funnel's queries run on; it holds the durations, so reading them is
-        covered. Drops the indexes of the earlier per-rank queries."""
+        """The tallies' indexes; drops the indexes the funnel's earlier queries on alerts ran on."""
         for name in OBSOLETE_METRICS_INDEXES & set(self.alerts.index_information()):
             self.alerts.drop_index(name)
-        keys = ("agency", "received_at", "source", *DURATIONS)
-        self.alerts.create_index([(key, ASCENDING) for key in keys], name="metrics_funnel")
-
-    def funnel_counts(self, match: dict) -> list[tuple[dict, int]]:
-        """How many alerts match, per ``{"source", "status", "reason"?, "overdue"?, "escalated"}``:
-        ``reason`` is the dismissal's, ``escalated`` the ``$type`` of ``escalated_at`` (``"missing"``
-        or ``"null"`` when never escalated). A key the alert lacks is absent."""
-        key = {
-            "source": "$source",
-            "status": "$status",
-            "reason": "$dismissal.reason",
-            "overdue": "$overdue",
-            "escalated": {"$type": "$escalated_at"},
-        }
-        pipeline = [{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}]
-        return [(row["_id"] or {}, row["n"]) for row in self.alerts.aggregate(pipeline)]
-
-    def connected_counts(self, match: dict) -> list[tuple[str, int | None, int]]:
-        """``(source, related_case_count, n)`` for the matching alerts with related records.
-
-        ``related_count`` and ``related_case_count`` are set together when entities are resolved, the
-        cases being among the related records, so an alert connected to a case is in these rows.
-        """
-        pipeline = [
-            {"$match": {**match, "related_count": {"$gt": 0}}},
-            {"$group": {"_id": {"source": "$source", "cases": "$related_case_count"}, "n": {"$sum": 1}}},
-        ]
-        rows = self.alerts.aggregate(pipeline)
-        return [((row["_id"] or {}).get("source"), (row["_id"] or {}).get("cases"), row["n"]) for row in rows]
-
-    def durations(self, match: dict, fields: tuple[str, ...]) -> list[tuple[str, dict]]:
-        """``(source, {field: seconds})`` of each matching alert with one of ``fields`` set: the
-        numbers alone (no ``_id``), read from the ``metrics_funnel`` index."""
-        query = {**match, "$or": [{field: {"$gte": 0}} for field in fields]}
-        projection = {"_id": 0, "source": 1, **dict.fromkeys(fields, 1)}
-        return [(row.get("source"), row) for row in self.alerts.find(query, projection)]
+        self.tallies.ensure_indexes()

@@ -1,4 +1,5 @@
-"""Intake's outcome entrypoints: escalate alerts nobody triaged in time, and the alert funnel.
+"""Intake's outcome entrypoints: escalate alerts nobody triaged in time, keep the funnel's tallies, and
+read the alert funnel.
 
 :class:`~services.intake.service.IntakeService` supplies the dependencies (``alerts``, ``dispatch``,
 ``audit``, ``now``). README, Outcomes, describes the rules.
@@ -10,7 +11,7 @@ from datetime import timedelta
 from marshmallow import Schema, ValidationError, fields, validate
 from nameko.timer import timer
 
-from casewire import events
+from casewire import events, tallies
 from casewire.alerts import SOURCES
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.rpc import rpc
@@ -19,6 +20,8 @@ from services.intake.triage import overdue_event
 
 log = logging.getLogger(__name__)
 ESCALATION_RETRY = timedelta(seconds=10)
+SWEEP_WAIT = 30.0
+"""How long a sweep waits for another (another replica's, or the timer's) to finish."""
 
 
 class MetricsQuery(Schema):
@@ -29,7 +32,7 @@ class MetricsQuery(Schema):
 
 
 class OutcomeEntrypoints:
-    """Escalation and metrics."""
+    """Escalation, the funnel's tallies and the funnel."""
 
     @timer(interval=15)
     def escalate_overdue(self) -> int:
@@ -76,9 +79,16 @@ class OutcomeEntrypoints:
             return
         self.alerts.escalation_published(alert["_id"])
 
+    @tallies.tally_timer
+    def sweep_tallies(self) -> dict:
+        """Recompute the funnel's hour and day buckets of the alerts changed or deleted since the last
+        sweep (every ``TALLY_SECONDS``), one replica at a time: ``{"swept", "records", "hours", "days"}``."""
+        return self.alerts.tallies.sweep(wait=SWEEP_WAIT)
+
     @rpc(expected_exceptions=EXPECTED)
     def alert_metrics(self, query: dict) -> dict:
-        """The alert funnel of one agency by source, for alerts received in the period.
+        """The alert funnel of one agency by source, for alerts received in the period, rounded out to
+        whole UTC hours (the answer's ``since``/``until``), from the tallies (at most one sweep behind).
 
         ``{"agency": "TX0000000", "since": "2026-01-01T00:00:00Z", "until": ..., "source": "alpr"?}`` →
         ``{"since", "until", "sources": {"alpr": {"alerts", "assigned", "dismissed",
@@ -93,5 +103,6 @@ class OutcomeEntrypoints:
         since, until = metrics.period(loaded, self.now())
         if since >= until:
             raise InvalidInput("the period is empty", {"since": ["must be before until"]})
+        since, until = tallies.whole_hours(since, until)
         funnel = metrics.alert_funnel(self.alerts, loaded.get("agency"), since, until, loaded.get("source"))
         return {"since": since.isoformat(), "until": until.isoformat(), **funnel}

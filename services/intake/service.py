@@ -306,7 +306,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         )
         purged_event = {"record_type": "alert", "record_id": alert["_id"], "reason": reason}
         self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(purged_event))
-        self.alerts.delete(alert["_id"])
+        self.alerts.delete(alert)
 
     def _publish_all(self, alerts: list[dict]) -> None:
         """Announce ``alert_received`` for each alert; clear the outbox flag of those confirmed, at once."""

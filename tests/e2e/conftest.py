@@ -52,6 +52,7 @@ def stack_env(run_id: str) -> dict:
         LOGON_FAILURES_PER_MINUTE="100000",  # the matrix sends hundreds of bad tokens from one address
         TRIAGE_DEADLINES="{social: {low: 1s}}",  # test_outcomes_api: a low social alert is overdue at once
         WEBHOOK_ALLOWED_HOSTS="127.0.0.1",  # the tests' webhook receivers
+        TALLY_SECONDS="0.5",  # test_outcomes_api: the metrics' tallies follow the records quickly
     )
     for service in ("intake", "entities", "cases", "audit", "gateway"):
         env[f"{service.upper()}_DATABASE"] = f"test_{run_id}_e2e_{service}"

@@ -1,6 +1,6 @@
 """Case outcomes over the real RabbitMQ and FerretDB: dispositions (409 unless closed or referred,
-audited, in the timeline and the export), outcomes by alert source for a seeded set, and
-``alert_overdue`` delivered to webhooks."""
+audited, in the timeline and the export), outcomes by alert source for a seeded set (read from the
+tallies a sweep computes; a purged case leaves them), and ``alert_overdue`` delivered to webhooks."""
 
 import json
 import threading
@@ -12,12 +12,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import entrypoint_hook
 
+from casewire import tallies
 from casewire.alerts import SOURCES
 from casewire.errors import Conflict, InvalidInput
 from services.audit.service import AuditService
-from services.cases.dependencies import CaseStore
-from services.cases.outcomes import NO_DISPOSITION, OUTCOMES, outcomes_by_source
+from services.cases.dependencies import OBSOLETE_METRICS_INDEXES, CaseStore
+from services.cases.metrics import NO_DISPOSITION, OUTCOMES, outcomes_by_source
 from services.cases.service import CasesService
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
@@ -40,11 +42,22 @@ def eventually(check, timeout=20.0):
 
 @pytest.fixture(autouse=True)
 def services(container_factory, config_for):
+    containers = {}
     for service_cls in (CasesService, AuditService):
         config = config_for(service_cls.name)
         if service_cls is CasesService:
             config["WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"  # the webhook receiver below
-        container_factory(service_cls, config).start()
+        containers[service_cls.name] = container_factory(service_cls, config)
+        containers[service_cls.name].start()
+    return containers
+
+
+def sweep(services):
+    """Recompute the outcome tallies now (the timer does it every TALLY_SECONDS)."""
+    with entrypoint_hook(services["cases"], "sweep_tallies") as run:
+        found = run()
+    assert found["swept"], found
+    return found
 
 
 @pytest.fixture
@@ -111,6 +124,8 @@ def test_a_disposition_is_recorded_only_for_a_closed_or_referred_case(rpc, audit
 
 
 def seeded_case(agency, n, sources, outcome=None, at=None):
+    """A case as the service stores it, pending for the tallies as every stored change leaves it."""
+    opened = at or START + timedelta(days=n)
     case = {
         "_id": f"{agency}-{n}",
         "title": f"seeded {n}",
@@ -118,8 +133,10 @@ def seeded_case(agency, n, sources, outcome=None, at=None):
         "unit": "robbery",
         "classification": "investigative",
         "status": "closed" if outcome else "open",
-        "opened_at": at or START + timedelta(days=n),
+        "opened_at": opened,
+        "opened_hour": tallies.hour_of(opened),
         "alerts": [{"alert_id": f"{agency}-a{n}-{i}", "source": source} for i, source in enumerate(sources)],
+        **tallies.pending(),
     }
     if outcome:
         case["disposition"] = {"outcome": outcome, "date": "2026-02-20"}
@@ -130,7 +147,7 @@ def by_outcome(**counts):
     return dict.fromkeys((*OUTCOMES, NO_DISPOSITION), 0) | counts
 
 
-def test_outcomes_by_source_for_a_known_set(rpc, cases_db):
+def test_outcomes_by_source_for_a_known_set(rpc, cases_db, services):
     agency = f"TX{uuid.uuid4().hex[:7]}"
     cases_db["cases"].insert_many(
         [
@@ -143,6 +160,7 @@ def test_outcomes_by_source_for_a_known_set(rpc, cases_db):
             seeded_case(f"{agency}X", 7, ["alpr"], "arrest"),  # another agency
         ]
     )
+    sweep(services)
     query = {"agency": agency, "since": START.isoformat(), "until": UNTIL.isoformat()}
     found = rpc.cases.outcome_metrics(query)
     empty = {"cases": 0, "cases_by_outcome": by_outcome()}
@@ -160,23 +178,45 @@ def test_outcomes_by_source_for_a_known_set(rpc, cases_db):
     assert only_tip["all_cases"] == found["all_cases"]
 
 
-def test_outcomes_by_source_are_one_aggregation_matched_on_agency_and_period(cases_db):
+def test_reading_the_outcomes_touches_only_the_day_and_hour_buckets(cases_db, services):
     agency = f"TX{uuid.uuid4().hex[:7]}"
     cases_db["cases"].insert_many([seeded_case(agency, 1, ["tip", "alpr"], "arrest"), seeded_case(agency, 2, [])])
-    pipelines = []
+    sweep(services)
+    queries = []
 
     class Counting:
-        def aggregate(self, pipeline):
-            pipelines.append(pipeline)
-            return cases_db["cases"].aggregate(pipeline)
+        def __init__(self, collection):
+            self.collection = collection
+
+        def find(self, query, *args):
+            queries.append((self.collection.name, query))
+            return self.collection.find(query, *args)
 
     store = CaseStore(cases_db)
-    store.cases = Counting()
+    store.cases = store.tallies.records = Counting(cases_db["cases"])
+    store.tallies.hours, store.tallies.days = Counting(store.tallies.hours), Counting(store.tallies.days)
     found = outcomes_by_source(store, agency, START, UNTIL)
     assert (found["sources"]["tip"]["cases"], found["sources"]["alpr"]["cases"], found["total"]["cases"]) == (1, 1, 1)
     assert found["all_cases"]["cases_by_outcome"] == by_outcome(arrest=1, no_disposition=1)
-    assert len(pipelines) == 1
-    assert pipelines[0][0] == {"$match": {"agency": agency, "opened_at": {"$gte": START, "$lt": UNTIL}}}
+    assert queries == [("outcome_days", {"agency": agency, "month": "2026-02"})]
+
+
+def test_a_purged_case_leaves_the_outcomes_of_its_hour_and_day(rpc, cases_db, services):
+    agency = f"TX{uuid.uuid4().hex[:7]}"
+    opened = START + timedelta(days=3, hours=10)
+    cases_db["cases"].insert_many(
+        [seeded_case(agency, 1, ["tip"], "arrest", at=opened), seeded_case(agency, 2, ["tip"])]
+    )
+    sweep(services)
+    day = {"agency": agency, "since": START.isoformat(), "until": UNTIL.isoformat()}
+    hour = {"agency": agency, "since": opened.isoformat(), "until": (opened + timedelta(hours=1)).isoformat()}
+    assert rpc.cases.outcome_metrics(day)["all_cases"]["cases"] == 2
+    assert rpc.cases.outcome_metrics(hour)["sources"]["tip"]["cases_by_outcome"]["arrest"] == 1
+    authority = ctx(agency, "pat", ("purge_authority",))
+    rpc.cases.purge_case(f"{agency}-1", {"reason": "sealed by court order"}, authority)
+    sweep(services)
+    assert rpc.cases.outcome_metrics(day)["all_cases"]["cases"] == 1
+    assert rpc.cases.outcome_metrics(hour)["all_cases"]["cases"] == 0
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -221,12 +261,15 @@ def test_webhooks_subscribed_to_alert_overdue_receive_their_units_alerts(rpc, ba
         server.shutdown()
 
 
-def test_the_earlier_per_source_metrics_index_is_dropped(mongo):
+def test_the_tallies_indexes_replace_the_earlier_metrics_indexes_on_cases(mongo):
     database = mongo[f"metrics_indexes_{uuid.uuid4().hex[:8]}"]
     try:
         database["cases"].create_index([("agency", 1), ("alerts.source", 1), ("opened_at", 1)], name="metrics_source")
+        database["cases"].create_index([("agency", 1), ("opened_at", 1)], name="metrics_time")
         CaseStore(database).ensure_indexes()
         indexes = database["cases"].index_information()
-        assert "metrics_source" not in indexes and "metrics_time" in indexes
+        assert not OBSOLETE_METRICS_INDEXES & set(indexes)
+        assert [key for key, _ in indexes["agency_opened_hour"]["key"]] == ["agency", "opened_hour"]
+        assert "tally_pending" in indexes and "agency_month" in database["outcome_days"].index_information()
     finally:
         mongo.drop_database(database.name)

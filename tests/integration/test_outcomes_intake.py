@@ -1,5 +1,6 @@
 """Intake's outcomes over the real RabbitMQ and FerretDB: escalation with an injected clock, the
-aging queue, and every figure of the alert funnel for a known seeded set (README, Outcomes)."""
+aging queue, and every figure of the alert funnel for a known seeded set, read from the tallies a
+sweep computes (README, Outcomes)."""
 
 import time
 import uuid
@@ -10,6 +11,7 @@ from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
+from casewire import tallies
 from casewire.alerts import DISMISS_REASONS, SOURCES
 from casewire.errors import InvalidInput
 from services.intake import metrics
@@ -61,6 +63,14 @@ def rpc(intake, base_config):
 @pytest.fixture
 def alerts(mongo, config_for):
     return mongo[config_for("intake")["MONGODB_DATABASE"]]["alerts"]
+
+
+def sweep(intake):
+    """Recompute the funnel's tallies now (the timer does it every TALLY_SECONDS)."""
+    with entrypoint_hook(intake, "sweep_tallies") as run:
+        found = run()
+    assert found["swept"], found
+    return found
 
 
 def overdue_for(agency):
@@ -143,6 +153,8 @@ def test_a_dismissal_without_words_is_refused(rpc):
 
 
 def seeded(agency, n, source, status, at=None, **fields):
+    """An alert as intake stores it, pending for the tallies as every stored change leaves it."""
+    received = at or START + timedelta(days=n)
     return {
         "_id": f"{agency}-{n}",
         "agency": agency,
@@ -150,10 +162,12 @@ def seeded(agency, n, source, status, at=None, **fields):
         "source_system": "seed",
         "source_event_id": f"{agency}-{n}",
         "status": status,
-        "received_at": at or START + timedelta(days=n),
+        "received_at": received,
+        "received_hour": tallies.hour_of(received),
         "priority": "normal",
         "actions": [],
         "repeats": [],
+        **tallies.pending(),
         **fields,
     }
 
@@ -186,6 +200,7 @@ def funnel_agency(intake, alerts):
         seeded(f"{agency}X", 11, "alpr", "promoted", **timings(1, 1)),
     ]
     alerts.insert_many(docs)
+    sweep(intake)
     return agency
 
 
@@ -277,25 +292,27 @@ class Counting:
     def __init__(self, collection):
         self.collection, self.queries = collection, []
 
-    def aggregate(self, pipeline):
-        self.queries.append(("aggregate", pipeline[0]["$match"]))
-        return self.collection.aggregate(pipeline)
+    def __getattr__(self, name):
+        def call(query=None, *args, **kwargs):
+            self.queries.append((name, query))
+            return getattr(self.collection, name)(query, *args, **kwargs)
 
-    def find(self, query, projection):
-        self.queries.append(("find", query))
-        return self.collection.find(query, projection)
+        return call
 
 
-def test_the_funnel_is_three_queries_matched_on_agency_and_period_whatever_the_sources(alerts, funnel_agency):
+def test_reading_the_funnel_touches_only_the_day_and_hour_buckets(alerts, funnel_agency):
     store = AlertStore(alerts.database)
-    store.alerts = Counting(alerts)
-    assert metrics.alert_funnel(store, funnel_agency, START, UNTIL)["total"] == TOTAL
-    assert [kind for kind, _ in store.alerts.queries] == ["aggregate", "aggregate", "find"]
-    period = {"$gte": START, "$lt": UNTIL}
-    assert all((query["agency"], query["received_at"]) == (funnel_agency, period) for _, query in store.alerts.queries)
+    store.alerts = store.tallies.records = Counting(alerts)
+    store.tallies.hours, store.tallies.days = Counting(store.tallies.hours), Counting(store.tallies.days)
+    assert metrics.alert_funnel(store, funnel_agency, START, UNTIL)["total"] == TOTAL  # February: whole days
+    assert store.alerts.queries == [] and store.tallies.hours.queries == []
+    assert store.tallies.days.queries == [("find", {"agency": funnel_agency, "month": "2026-02"})]
+    cut = metrics.alert_funnel(store, funnel_agency, START + timedelta(hours=30), START + timedelta(days=2, hours=3))
+    assert cut["total"]["alerts"] == 1  # received February 3 at midnight; February 2's was before 06:00
+    assert store.alerts.queries == [] and len(store.tallies.hours.queries) == 2
 
 
-def test_the_metrics_index_holds_the_durations_and_replaces_the_per_rank_indexes(mongo):
+def test_the_tallies_indexes_replace_the_funnels_indexes_on_alerts(mongo):
     database = mongo[f"metrics_indexes_{uuid.uuid4().hex[:8]}"]
     try:
         for name in OBSOLETE_METRICS_INDEXES:  # as an earlier version left them
@@ -303,15 +320,32 @@ def test_the_metrics_index_holds_the_durations_and_replaces_the_per_rank_indexes
         AlertStore(database).ensure_indexes()
         indexes = database["alerts"].index_information()
         assert not OBSOLETE_METRICS_INDEXES & set(indexes)
-        assert [key for key, _ in indexes["metrics_funnel"]["key"]] == [
+        assert [key for key, _ in indexes["agency_received_hour"]["key"]] == ["agency", "received_hour"]
+        assert [key for key, _ in indexes["tally_pending"]["key"]] == ["tally_pending"]
+        assert [key for key, _ in database["funnel_days"].index_information()["agency_month"]["key"]] == [
             "agency",
-            "received_at",
-            "source",
-            "seconds_to_assignment",
-            "seconds_to_first_action",
+            "month",
         ]
+        assert "agency_day" in database["funnel_hours"].index_information()
     finally:
         mongo.drop_database(database.name)
+
+
+def test_the_period_is_rounded_out_to_whole_hours(intake, rpc, clock):
+    agency = f"TX{uuid.uuid4().hex[:7]}"
+    for minute in (0, 15, 59, 70, 125):  # 08:00, 08:15, 08:59, 09:10 and 10:05
+        clock.at = datetime(2026, 4, 2, 8, 0, tzinfo=UTC) + timedelta(minutes=minute)
+        rpc.create_alert(gunshot(), context(agency))
+    sweep(intake)
+    found = rpc.alert_metrics({"agency": agency, "since": "2026-04-02T08:30:00Z", "until": "2026-04-02T09:05:00Z"})
+    assert (found["since"], found["until"]) == ("2026-04-02T08:00:00+00:00", "2026-04-02T10:00:00+00:00")
+    assert found["total"]["alerts"] == 4
+    exact = rpc.alert_metrics({"agency": agency, "since": "2026-04-02T09:00:00Z", "until": "2026-04-02T11:00:00Z"})
+    assert (exact["since"], exact["until"], exact["total"]["alerts"]) == (
+        "2026-04-02T09:00:00+00:00",
+        "2026-04-02T11:00:00+00:00",
+        2,
+    )
 
 
 def test_an_empty_or_invalid_period_is_refused(rpc):
@@ -368,6 +402,7 @@ def test_the_triage_steps_store_every_figure_the_funnel_counts(intake, rpc, cloc
     clock.at = start + timedelta(hours=2)
     rpc.mark_promoted(promoted["id"], "case-1", bob)
 
+    sweep(intake)
     found = rpc.alert_metrics(
         {"agency": agency, "since": start.isoformat(), "until": (start + timedelta(days=1)).isoformat()}
     )

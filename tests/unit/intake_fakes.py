@@ -148,5 +148,5 @@ class FakeAlerts:
         ]
         return due[:limit]
 
-    def delete(self, alert_id):
-        self.docs.pop(alert_id, None)
+    def delete(self, alert):
+        self.docs.pop(alert["_id"], None)

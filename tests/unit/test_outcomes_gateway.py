@@ -127,3 +127,12 @@ def test_the_csv_has_one_row_per_source_and_a_column_per_figure():
         ("tip", "2", ""),
         ("total", "5", "60.0"),
     ]
+
+
+def test_the_openapi_document_says_the_period_is_rounded_to_whole_hours():
+    app = create_app({"STREAM_ENABLED": "false", "DEV_JWT_SECRET": "unit-test-secret-of-at-least-32-bytes-long"})
+    spec = app.test_client().get("/api/v1/openapi.json").json
+    for path in ("/api/v1/metrics/funnel", "/api/v1/metrics/timings"):
+        parameters = {p["name"]: p.get("description", "") for p in spec["paths"][path]["get"]["parameters"]}
+        assert "rounded down to the whole UTC hour" in parameters["since"]
+        assert "rounded up to the whole UTC hour" in parameters["until"]
