@@ -2,7 +2,7 @@
 
 import uuid
 
-from tests.e2e.test_skeleton import eventually
+from tests.polling import eventually
 
 
 def plate():

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from casewire.tallies import whole_hours
 from tests.e2e.sse import EventStream
-from tests.e2e.test_skeleton import eventually
+from tests.polling import eventually
 
 
 def tip(narrative="Blue sedan behind the pharmacy every night", priority="normal", subjects=()):

@@ -4,7 +4,6 @@ tallies a sweep computes; a purged case leaves them), and ``alert_overdue`` deli
 
 import json
 import threading
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -21,6 +20,7 @@ from services.audit.service import AuditService
 from services.cases.dependencies import OBSOLETE_METRICS_INDEXES, CaseStore
 from services.cases.metrics import NO_DISPOSITION, OUTCOMES, outcomes_by_source
 from services.cases.service import CasesService
+from tests.polling import eventually
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 3, 1, tzinfo=UTC)
@@ -28,16 +28,6 @@ UNTIL = datetime(2026, 3, 1, tzinfo=UTC)
 
 def ctx(agency, sub="dana", roles=("detective",), unit="robbery"):
     return {"actor": {"id": sub, "agency": agency, "roles": list(roles)}, "unit": unit, "request_id": uuid.uuid4().hex}
-
-
-def eventually(check, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"not true within {timeout}s")
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 aging queue, and every figure of the alert funnel for a known seeded set, read from the tallies a
 sweep computes (README, Outcomes)."""
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +17,7 @@ from services.intake import metrics
 from services.intake.dependencies import AlertStore
 from services.intake.outcome_store import OBSOLETE_METRICS_INDEXES
 from services.intake.service import IntakeService
+from tests.polling import eventually
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 3, 1, tzinfo=UTC)
@@ -75,16 +75,6 @@ def sweep(intake):
 
 def overdue_for(agency):
     return [event for event in OverdueListener.received if event["agency"] == agency]
-
-
-def eventually(check, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"not true within {timeout}s")
 
 
 def gunshot(priority="critical"):
