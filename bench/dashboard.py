@@ -24,7 +24,7 @@ import requests
 from bench.measure import percentiles, timed
 from casewire.alerts import DISMISS_REASONS, SOURCES
 from casewire.mongo import connect
-from casewire.tallies import hour_of, tallied
+from casewire.tallies import hour_of
 from gateway import outcomes
 from services.cases.dependencies import CaseStore
 from services.cases.metrics import OUTCOMES, outcomes_by_source
@@ -166,14 +166,14 @@ def _time(call, repeat: int) -> dict:
 
 
 def _sweep_recent(store, end: datetime, hours: int = 3) -> dict:
-    """A sweep as the services run it: the records of the last ``hours`` hours of the seeded year
-    changed (marked pending, as every change marks them), then one sweep recomputes those hours."""
+    """A sweep as the services run it: the last ``hours`` hours of the seeded year marked (as every
+    change marks its hour), then one sweep recomputes those hours from their records."""
     tallies = store.tallies
-    for hour in (hour_of(end - timedelta(hours=n + 1)) for n in range(hours)):
-        for record in tallies.records.find({"agency": AGENCY, tallies.hour_field: hour}, {"_id": 1}):
-            tallies.records.update_one({"_id": record["_id"]}, tallied({"$set": {}}))
+    marked = [{"agency": AGENCY, tallies.hour_field: hour_of(end - timedelta(hours=n + 1))} for n in range(hours)]
+    tallies.touch(marked)
+    records = sum(tallies.records.count_documents(where) for where in marked)
     seconds, found = timed(tallies.sweep)
-    return {"s": round(seconds / 1000, 2), "records": found["records"], "hours": found["hours"]}
+    return {"s": round(seconds / 1000, 2), "records": records, "hours": found["hours"]}
 
 
 def _period(case_store, alert_store, since: datetime, until: datetime, repeat: int) -> dict:

@@ -5,17 +5,19 @@ FerretDB cannot do fast (it checks a range such as ``received_at`` only after de
 of the agency), so each service keeps, per agency, one *hour bucket* per hour and one *day bucket*
 per day with the sums of the records received (or opened) in it, and a reading adds up a few hundred
 small documents (README, Outcomes). The buckets are recomputed from the records, never incremented,
-so a crash or a lost update cannot leave them wrong for longer than the next sweep:
+so a crash cannot leave them wrong for longer than the next sweep:
 
-- a record marks itself pending (:func:`pending`: ``tally_pending`` and a fresh ``tally_token``) in
-  the same single-document update that changes it; deleting a record marks its hour dirty first
-  (:meth:`Tallies.removing`);
-- :meth:`Tallies.sweep` (each service's timer) recomputes each dirty hour from that hour's records
-  (an equality filter on the record's hour field), each affected day from its hours, and then clears
-  the flags it read, only where the token is still the one it read: a record changed meanwhile stays
-  pending and is recomputed by the next sweep;
+- before a record is stored, changed or deleted, its hour is marked (:meth:`Tallies.touch`: a small
+  marker document of the tallies' own, one per agency, hour and second, inserted and never updated);
+- :meth:`Tallies.sweep` (each service's timer) recomputes each marked hour from that hour's records
+  (an equality filter on the record's hour field) and each affected day from its hours, and deletes
+  only the markers older than ``grace`` (30 s): a marker is read by every sweep of its first 30 s, so
+  a change that lands after the sweep that first read its marker is still counted by a later one;
+- the sweep never writes a record: FerretDB applies an update as a read and a later write of the
+  whole document, so a background write to a record could undo a user's change made in between
+  (README, "FerretDB and MongoDB");
 - one sweeper at a time holds a lease with a fencing epoch: every bucket keeps the epoch that wrote it
-  and a write from an older epoch is refused, and a sweeper that lost its lease clears nothing;
+  and a write from an older epoch is refused, and a sweeper that lost its lease deletes nothing;
 - :meth:`Tallies.rebuild` recomputes every bucket in one pass over the records (upgrades, benchmarks).
 
 A tally is a nested dict of counts, e.g. ``{"counts": {"alpr|new": 2}}``, built by the service's
@@ -40,7 +42,6 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from casewire.clock import utcnow
 
-PENDING, TOKEN = "tally_pending", "tally_token"
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 META = ("_id", "agency", "hour", "day", "month", "epoch")
@@ -49,6 +50,8 @@ DUPLICATE_KEY = 11000
 CHUNK = 1000
 UPDATES_PER_WRITE = 50  # FerretDB holds a connection per statement of an update command (README)
 DEFAULT_TALLY_SECONDS = 5
+GRACE = timedelta(seconds=30)
+"""How long sweeps keep reading a marker: far longer than a record's write takes to land after it."""
 
 
 # -- hours and periods ---------------------------------------------------------------------------
@@ -87,16 +90,6 @@ def _months(start: datetime, end: datetime) -> list[str]:
 
 
 # -- records and tallies -------------------------------------------------------------------------
-
-
-def pending() -> dict:
-    """The fields a change sets, in its own update: the record's hour must be recomputed."""
-    return {PENDING: True, TOKEN: uuid.uuid4().hex}
-
-
-def tallied(update: dict) -> dict:
-    """``update`` (update operators) that also marks the record pending."""
-    return {**update, "$set": {**update.get("$set", {}), **pending()}}
 
 
 def merge(into: dict, part: dict) -> dict:
@@ -233,11 +226,10 @@ class Tallies:
         self.contribute = contribute
         database = records.database
         self.hours, self.days, self.state = (database[f"{prefix}_{name}"] for name in ("hours", "days", "tallies"))
-        self.batch = 20000  # pending records one sweep takes at most; the next sweep goes on
+        self.grace = GRACE
 
     def ensure_indexes(self) -> None:
         """For MongoDB; FerretDB answers these equality filters without them."""
-        self.records.create_index([(PENDING, ASCENDING)], name=PENDING)
         by_hour = [("agency", ASCENDING), (self.hour_field, ASCENDING)]
         self.records.create_index(by_hour, name=f"agency_{self.hour_field}")
         self.hours.create_index([("agency", ASCENDING), ("day", ASCENDING)], name="agency_day")
@@ -249,38 +241,54 @@ class Tallies:
 
     # -- changes ---------------------------------------------------------------------------------
 
-    def mark_dirty(self, agency: str | None, hour: str) -> None:
-        """Recompute ``hour`` of ``agency`` at the next sweep (one marker per hour; a new token each time)."""
-        marker = {"dirty": True, "agency": agency, "hour": hour, "token": uuid.uuid4().hex}
-        self.state.update_one({"_id": f"dirty|{agency or ''}|{hour}"}, {"$set": marker}, upsert=True)
+    def touch(self, records: Iterable[dict]) -> None:
+        """Mark the hours of ``records`` (each with its agency and its hour or time) for the next sweeps,
+        before they are stored, changed or deleted: one marker per agency, hour and second, inserted
+        (a marker already there for this second is as good as a new one)."""
+        now = utcnow()
+        second = now.strftime("%Y-%m-%dT%H:%M:%S")
+        markers = {}
+        for record in records:
+            agency, hour = record.get("agency"), self.hour_of(record)
+            marker_id = f"dirty|{agency or ''}|{hour}|{second}"
+            markers[marker_id] = {"_id": marker_id, "dirty": True, "agency": agency, "hour": hour, "at": now}
+        if not markers:
+            return
+        try:
+            self.state.insert_many(list(markers.values()), ordered=False)
+        except BulkWriteError as exc:
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                raise
+
+    def touch_id(self, record_id: str) -> None:
+        """:meth:`touch` the record stored as ``record_id`` (nothing when there is none)."""
+        fields = {"agency": 1, self.hour_field: 1, self.time_field: 1}
+        record = self.records.find_one({"_id": record_id}, fields)
+        if record is not None:
+            self.touch([record])
 
     def removing(self, record: dict, remove: Callable[[], None]) -> None:
-        """Delete a record through ``remove`` and take it out of its hour and day: the hour is marked
-        dirty before the deletion (a crash between them costs a needless sweep, never a count) and again
-        after it (a sweep that took the first mark before the record was gone leaves the second)."""
-        self.mark_dirty(record.get("agency"), self.hour_of(record))
+        """Delete a record through ``remove`` and take it out of its hour and day (marked first)."""
+        self.touch([record])
         remove()
-        self.mark_dirty(record.get("agency"), self.hour_of(record))
 
     # -- sweeping --------------------------------------------------------------------------------
 
     def sweep(self, wait: float = 0.0, lease_seconds: float = 60.0) -> dict:
-        """Recompute every dirty hour and its day, then clear what was read (see the module's doc).
+        """Recompute every marked hour and its day, then delete the markers read that are older than
+        ``grace`` (see the module's doc).
 
-        ``{"swept": bool, "records", "hours", "days"}``; not swept when another sweeper held the lease
-        for ``wait`` seconds, or a newer one superseded this one (it then clears nothing).
+        ``{"swept": bool, "marks", "hours", "days"}``; not swept when another sweeper held the lease
+        for ``wait`` seconds, or a newer one superseded this one (it then deletes nothing).
         """
         lease = Lease(self.state, lease_seconds)
         epoch = lease.acquire(wait)
         if epoch is None:
-            return {"swept": False, "records": 0, "hours": 0, "days": 0}
+            return {"swept": False, "marks": 0, "hours": 0, "days": 0}
         try:
-            fields = {**self.projection, self.hour_field: 1, self.time_field: 1, TOKEN: 1}
-            found = list(self.records.find({PENDING: True}, fields).limit(self.batch))
-            markers = list(self.state.find({"dirty": True}))
+            started = utcnow()
+            markers = list(self.state.find({"dirty": True}, {"agency": 1, "hour": 1, "at": 1}))
             hours = {(marker.get("agency"), marker["hour"]) for marker in markers}
-            for record in found:
-                hours.add((record.get("agency"), self._hour_stored(record)))
             days = {(agency, hour[:10]) for agency, hour in hours}
             for agency, hour in sorted(hours, key=lambda key: (key[0] or "", key[1])):
                 self._write_hour(agency, hour, epoch, lease)
@@ -288,20 +296,12 @@ class Tallies:
                 self._write_day(agency, day, epoch, lease)
             if not lease.renew(force=True):
                 raise Superseded
-            self._clear(found, markers)
+            self._clear([marker for marker in markers if marker["at"] <= started - self.grace])
         except Superseded:
-            return {"swept": False, "records": 0, "hours": 0, "days": 0}
+            return {"swept": False, "marks": 0, "hours": 0, "days": 0}
         finally:
             lease.release()
-        return {"swept": True, "records": len(found), "hours": len(hours), "days": len(days)}
-
-    def _hour_stored(self, record: dict) -> str:
-        """The record's hour; stored on a record from before hours were (its own hour then counts it)."""
-        if record.get(self.hour_field):
-            return record[self.hour_field]
-        hour = hour_of(record[self.time_field])
-        self.records.update_one({"_id": record["_id"]}, {"$set": {self.hour_field: hour}})
-        return hour
+        return {"swept": True, "marks": len(markers), "hours": len(hours), "days": len(days)}
 
     def _write_hour(self, agency: str | None, hour: str, epoch: int, lease: Lease) -> None:
         tally = {}
@@ -331,20 +331,17 @@ class Tallies:
         except DuplicateKeyError as exc:
             raise Superseded from exc
 
-    def _clear(self, found: list[dict], markers: list[dict]) -> None:
-        """Unmark the records and markers read, where their token is still the one read (a record with
-        no token, seeded pending, matches ``None``)."""
-        tokens = sorted({record.get(TOKEN) for record in found}, key=lambda token: token or "")
-        for chunk in _chunks(tokens, CHUNK):
-            self.records.update_many({PENDING: True, TOKEN: {"$in": chunk}}, {"$unset": {PENDING: "", TOKEN: ""}})
-        for chunk in _chunks([marker["token"] for marker in markers], CHUNK):
-            self.state.delete_many({"dirty": True, "token": {"$in": chunk}})
+    def _clear(self, markers: list[dict]) -> None:
+        for chunk in _chunks([marker["_id"] for marker in markers], CHUNK):
+            self.state.delete_many({"_id": {"$in": chunk}})
 
     # -- rebuilding ------------------------------------------------------------------------------
 
     def rebuild(self, wait: float = 60.0, lease_seconds: float = 600.0) -> dict:
         """Recompute every bucket in one pass over the records and store each record's hour where it is
-        missing (upgrades, benchmarks). Readers see incomplete figures while it replaces the buckets.
+        missing (upgrades, benchmarks). Readers see incomplete figures while it replaces the buckets,
+        and on FerretDB storing a missing hour could undo an edit of that record made at the same
+        instant: run it after an upgrade, before users come back.
 
         ``{"records", "hours", "days", "hours_set"}``; raises RuntimeError when the lease stays taken.
         """
@@ -353,8 +350,8 @@ class Tallies:
         if epoch is None:
             raise RuntimeError("another sweep or rebuild holds the tallies' lease; try again")
         try:
-            found = list(self.records.find({PENDING: True}, {TOKEN: 1}))
-            markers = list(self.state.find({"dirty": True}))
+            started = utcnow()
+            markers = list(self.state.find({"dirty": True}, {"at": 1}))
             hours, missing, records = {}, [], 0
             fields = {**self.projection, self.time_field: 1, self.hour_field: 1}
             for record in self.records.find({}, fields):
@@ -374,7 +371,7 @@ class Tallies:
             self._replace_all(self.days, [self._bucket(agency, key, epoch, t) for (agency, key), t in days.items()])
             if not lease.renew(force=True):
                 raise RuntimeError("the tallies' lease was lost during the rebuild; run it again")
-            self._clear(found, markers)
+            self._clear([marker for marker in markers if marker["at"] <= started - self.grace])
         finally:
             lease.release()
         return {"records": records, "hours": len(hours), "days": len(days), "hours_set": len(missing)}

@@ -80,8 +80,9 @@ class CaseStore:
         self.cases.create_index([("classification", ASCENDING), ("review_due", ASCENDING)], name="review_due")
 
     def insert(self, case: dict) -> dict:
-        case = {"_id": new_id(), **case, "opened_hour": tallies.hour_of(case["opened_at"]), **tallies.pending()}
+        case = {"_id": new_id(), **case, "opened_hour": tallies.hour_of(case["opened_at"])}
         try:
+            self.tallies.touch([case])
             self.cases.insert_one(case)
         except PyMongoError as exc:
             raise Unavailable(f"the case store is unavailable: {exc}") from exc
@@ -112,9 +113,10 @@ class CaseStore:
         return list(self.cases.find({"alert_ids": {"$in": alert_ids}, "_id": {"$ne": exclude}}))
 
     def update(self, case_id: str, changes: dict, now: datetime, expect: dict | None = None) -> dict:
-        """Apply ``changes`` (update operators) to the case if it still matches ``expect``; bump its version
-        and mark it pending for the outcome tallies."""
-        update = tallies.tallied({key: dict(value) for key, value in changes.items()})
+        """Apply ``changes`` (update operators) to the case if it still matches ``expect`` and bump its
+        version; its hour of the outcome tallies is marked first."""
+        self.tallies.touch_id(case_id)
+        update = {key: dict(value) for key, value in changes.items()}
         update.setdefault("$set", {})["updated_at"] = now
         update.setdefault("$inc", {})["version"] = 1
         case = self.cases.find_one_and_update(

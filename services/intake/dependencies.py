@@ -5,7 +5,6 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from casewire import tallies
 from casewire.errors import Conflict, NotFound, Unavailable
 from services.intake import identification as identifying
 from services.intake.outcome_store import OutcomeQueries, funnel_tallies
@@ -28,8 +27,7 @@ class AlertStore(OutcomeQueries):
     The natural key is the agency's: the same read of a shared camera network sent to two agencies is
     an alert of each, never one agency's answer to the other (who could not open it).
 
-    Every change to an alert also marks it pending for the funnel's tallies (``tally_pending`` and a
-    fresh ``tally_token``, :func:`casewire.tallies.tallied`) in the same single-document update."""
+    Every change to an alert marks its hour for the funnel's tallies first (:meth:`casewire.tallies.Tallies.touch`)."""
 
     def __init__(self, database):
         self.alerts = database["alerts"]
@@ -104,6 +102,7 @@ class AlertStore(OutcomeQueries):
         if not alerts:
             return set()
         try:
+            self.tallies.touch(alerts)
             self.alerts.insert_many(alerts, ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
@@ -153,13 +152,14 @@ class AlertStore(OutcomeQueries):
         self.alerts.update_one({"_id": alert_id, "version": version}, {"$unset": {"update_unpublished": ""}})
 
     def _versioned(self, alert_id: str, update: dict, at: datetime) -> dict:
-        """``update`` plus a new version, the outbox flag of its ``alert_updated`` event and the tallies' mark.
+        """``update`` plus a new version and the outbox flag of its ``alert_updated`` event; the alert's
+        hour is marked for the tallies.
 
         Alerts stored before versions existed count as version 1 (their ``alert_received``).
         """
         self.alerts.update_one({"_id": alert_id, "version": {"$exists": False}}, {"$set": {"version": 1}})
-        update = tallies.tallied(update)
-        return {**update, "$inc": {"version": 1}, "$set": {**update["$set"], "update_unpublished": at}}
+        self.tallies.touch_id(alert_id)
+        return {**update, "$inc": {"version": 1}, "$set": {**update.get("$set", {}), "update_unpublished": at}}
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -241,31 +241,31 @@ class AlertStore(OutcomeQueries):
 
     def set_once(self, alert_id: str, empty_field: str, changes: dict) -> bool:
         """Set ``changes`` only while ``empty_field`` is still empty (first assignment, first action)."""
-        update = tallies.tallied({"$set": changes})
-        return self.alerts.update_one({"_id": alert_id, empty_field: None}, update).modified_count == 1
+        self.tallies.touch_id(alert_id)
+        return self.alerts.update_one({"_id": alert_id, empty_field: None}, {"$set": changes}).modified_count == 1
 
     def mark_triaged(self, alert_id: str, at) -> bool:
         """The assignee acted: the alert leaves the escalation sweep and the aging queue (once)."""
+        self.tallies.touch_id(alert_id)
         result = self.alerts.update_one(
             {"_id": alert_id, "touched_at": None},
-            tallies.tallied({"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}}),
+            {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}},
         )
         return result.modified_count == 1
 
     def set_resolution(self, alert_id: str, entities: list[dict], related: list[dict]) -> dict:
         cases = sum(1 for record in related if record.get("record_type") == "case")
+        self.tallies.touch_id(alert_id)
         alert = self.alerts.find_one_and_update(
             {"_id": alert_id},
-            tallies.tallied(
-                {
-                    "$set": {
-                        "entities": entities,
-                        "related": related,
-                        "related_count": len(related),
-                        "related_case_count": cases,
-                    }
+            {
+                "$set": {
+                    "entities": entities,
+                    "related": related,
+                    "related_count": len(related),
+                    "related_case_count": cases,
                 }
-            ),
+            },
             return_document=ReturnDocument.AFTER,
         )
         if alert is None:

@@ -59,7 +59,6 @@ def new_document(
         "actions": [{"action": "received", "actor": actor.get("id", "system"), "at": now, "detail": {}}],
         "unpublished": True,
         "version": 1,
-        **tallies.pending(),
     }
     key = dedupe_key(alert, agency)
     if key:

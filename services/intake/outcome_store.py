@@ -51,15 +51,14 @@ class OutcomeQueries:
         ``escalation_unpublished`` stays until ``alert_overdue`` is confirmed (an outbox, as for
         ``alert_received``).
         """
+        self.tallies.touch_id(alert_id)
         return self.alerts.find_one_and_update(
             {"_id": alert_id, "triage_open": True, "triage_due": {"$lte": now}},
-            tallies.tallied(
-                {
-                    "$set": {"overdue": True, "escalated_at": now, "escalation_unpublished": True},
-                    "$unset": {"triage_open": ""},
-                    "$push": {"actions": action},
-                }
-            ),
+            {
+                "$set": {"overdue": True, "escalated_at": now, "escalation_unpublished": True},
+                "$unset": {"triage_open": ""},
+                "$push": {"actions": action},
+            },
             return_document=ReturnDocument.AFTER,
         )
 

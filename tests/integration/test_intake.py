@@ -93,7 +93,7 @@ def test_the_store_refuses_a_racing_duplicate_inside_an_unordered_insert(mongo, 
     event_id = uuid.uuid4().hex
     # Stored alerts always hold `agency` (None included): FerretDB's unique indexes, unlike MongoDB's,
     # do not treat a missing field as null.
-    key = {"agency": "TX0000000", "source_system": "race"}
+    key = {"agency": "TX0000000", "source_system": "race", "received_hour": "2026-01-05T22"}
     existing = {"_id": uuid.uuid4().hex, **key, "source_event_id": event_id, "repeats": []}
     store.insert_many([existing])
     fresh = {"_id": uuid.uuid4().hex, **key, "source_event_id": uuid.uuid4().hex, "repeats": []}

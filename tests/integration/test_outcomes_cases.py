@@ -114,7 +114,7 @@ def test_a_disposition_is_recorded_only_for_a_closed_or_referred_case(rpc, audit
 
 
 def seeded_case(agency, n, sources, outcome=None, at=None):
-    """A case as the service stores it, pending for the tallies as every stored change leaves it."""
+    """A case as the service stores it (stored through :func:`seed`)."""
     opened = at or START + timedelta(days=n)
     case = {
         "_id": f"{agency}-{n}",
@@ -126,11 +126,16 @@ def seeded_case(agency, n, sources, outcome=None, at=None):
         "opened_at": opened,
         "opened_hour": tallies.hour_of(opened),
         "alerts": [{"alert_id": f"{agency}-a{n}-{i}", "source": source} for i, source in enumerate(sources)],
-        **tallies.pending(),
     }
     if outcome:
         case["disposition"] = {"outcome": outcome, "date": "2026-02-20"}
     return case
+
+
+def seed(cases_db, cases):
+    """Store seeded cases as the store does: their hours marked for the tallies first."""
+    CaseStore(cases_db).tallies.touch(cases)
+    cases_db["cases"].insert_many(cases)
 
 
 def by_outcome(**counts):
@@ -139,7 +144,8 @@ def by_outcome(**counts):
 
 def test_outcomes_by_source_for_a_known_set(rpc, cases_db, services):
     agency = f"TX{uuid.uuid4().hex[:7]}"
-    cases_db["cases"].insert_many(
+    seed(
+        cases_db,
         [
             seeded_case(agency, 1, ["alpr"], "arrest"),
             seeded_case(agency, 2, ["alpr", "tip", "alpr"], "charges_filed"),
@@ -148,7 +154,7 @@ def test_outcomes_by_source_for_a_known_set(rpc, cases_db, services):
             seeded_case(agency, 5, [], "inactive"),  # opened without alerts
             seeded_case(agency, 6, ["alpr"], "arrest", at=UNTIL),  # outside the period
             seeded_case(f"{agency}X", 7, ["alpr"], "arrest"),  # another agency
-        ]
+        ],
     )
     sweep(services)
     query = {"agency": agency, "since": START.isoformat(), "until": UNTIL.isoformat()}
@@ -170,7 +176,7 @@ def test_outcomes_by_source_for_a_known_set(rpc, cases_db, services):
 
 def test_reading_the_outcomes_touches_only_the_day_and_hour_buckets(cases_db, services):
     agency = f"TX{uuid.uuid4().hex[:7]}"
-    cases_db["cases"].insert_many([seeded_case(agency, 1, ["tip", "alpr"], "arrest"), seeded_case(agency, 2, [])])
+    seed(cases_db, [seeded_case(agency, 1, ["tip", "alpr"], "arrest"), seeded_case(agency, 2, [])])
     sweep(services)
     queries = []
 
@@ -194,9 +200,7 @@ def test_reading_the_outcomes_touches_only_the_day_and_hour_buckets(cases_db, se
 def test_a_purged_case_leaves_the_outcomes_of_its_hour_and_day(rpc, cases_db, services):
     agency = f"TX{uuid.uuid4().hex[:7]}"
     opened = START + timedelta(days=3, hours=10)
-    cases_db["cases"].insert_many(
-        [seeded_case(agency, 1, ["tip"], "arrest", at=opened), seeded_case(agency, 2, ["tip"])]
-    )
+    seed(cases_db, [seeded_case(agency, 1, ["tip"], "arrest", at=opened), seeded_case(agency, 2, ["tip"])])
     sweep(services)
     day = {"agency": agency, "since": START.isoformat(), "until": UNTIL.isoformat()}
     hour = {"agency": agency, "since": opened.isoformat(), "until": (opened + timedelta(hours=1)).isoformat()}
@@ -260,6 +264,6 @@ def test_the_tallies_indexes_replace_the_earlier_metrics_indexes_on_cases(mongo)
         indexes = database["cases"].index_information()
         assert not OBSOLETE_METRICS_INDEXES & set(indexes)
         assert [key for key, _ in indexes["agency_opened_hour"]["key"]] == ["agency", "opened_hour"]
-        assert "tally_pending" in indexes and "agency_month" in database["outcome_days"].index_information()
+        assert "agency_month" in database["outcome_days"].index_information()
     finally:
         mongo.drop_database(database.name)

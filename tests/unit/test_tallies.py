@@ -52,14 +52,6 @@ def test_merging_adds_nested_counts_and_joins_lists_of_values():
     assert into == {"counts": {"a": 3, "b": 1}, "durations": {"assignment": {"alpr": [5, 1, 1]}, "first_action": {}}}
 
 
-def test_pending_marks_carry_a_fresh_token_in_the_same_set():
-    update = tallies.tallied({"$set": {"status": "assigned"}, "$push": {"actions": 1}})
-    again = tallies.tallied({"$set": {"status": "assigned"}})
-    assert update["$set"]["status"] == "assigned" and update["$set"][tallies.PENDING] is True
-    assert update["$push"] == {"actions": 1}
-    assert update["$set"][tallies.TOKEN] != again["$set"][tallies.TOKEN]
-
-
 def store_of(hours, days):
     store = tallies.Tallies.__new__(tallies.Tallies)
     store.hours, store.days = Buckets(hours), Buckets(days)
