@@ -129,15 +129,12 @@ class AlertStore(OutcomeQueries):
         except PyMongoError as exc:
             raise _unavailable(exc) from exc
 
-    def mark_published(self, alert_ids: list[str]) -> None:
-        """Clear the outbox flag of these alerts: their ``alert_received`` was confirmed.
+    def mark_published(self, alert_id: str) -> None:
+        """Clear the outbox flag of the alert: its ``alert_received`` was confirmed.
 
-        One alert (a single POST) by ``_id`` equality: FerretDB answers an ``$in`` by reading every alert.
+        By ``_id`` equality: FerretDB answers an ``$in`` by reading every alert.
         """
-        if len(alert_ids) == 1:
-            self.alerts.update_one({"_id": alert_ids[0]}, {"$unset": {"unpublished": ""}})
-        elif alert_ids:
-            self.alerts.update_many({"_id": {"$in": alert_ids}}, {"$unset": {"unpublished": ""}})
+        self.alerts.update_one({"_id": alert_id}, {"$unset": {"unpublished": ""}})
 
     def unpublished(self, older_than: datetime, limit: int = 500) -> list[dict]:
         """Alerts whose ``alert_received`` event has not been confirmed yet."""

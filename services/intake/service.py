@@ -309,16 +309,19 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         self.alerts.delete(alert)
 
     def _publish_all(self, alerts: list[dict]) -> None:
-        """Announce ``alert_received`` for each alert; clear the outbox flag of those confirmed, at once."""
-        confirmed = []
+        """Announce ``alert_received`` for each alert and clear its outbox flag as soon as it is confirmed.
+
+        One alert at a time, before entities can answer with its resolution: on FerretDB a write of the
+        flag that read the alert before the resolution was stored would write the alert back without it
+        (README, "FerretDB and MongoDB").
+        """
         for alert in alerts:
             try:
                 self.dispatch(events.ALERT_RECEIVED, events.AlertReceived().load(AlertEvent().dump(alert)))
             except Exception:  # stored but not announced: the outbox sweep announces it later
                 log.exception("alert_received for %s not confirmed; the outbox will retry", alert["_id"])
                 continue
-            confirmed.append(alert["_id"])
-        self.alerts.mark_published(confirmed)
+            self.alerts.mark_published(alert["_id"])
 
     def _publish_update(self, alert: dict, change: str) -> dict:
         """Announce ``alert_updated`` at the alert's version; unconfirmed, the outbox sweep retries."""

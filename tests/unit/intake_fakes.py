@@ -41,9 +41,8 @@ class FakeAlerts:
             if all(r["source_event_id"] != repeat["source_event_id"] for r in doc["repeats"]):
                 doc["repeats"].append(repeat)
 
-    def mark_published(self, alert_ids):
-        for alert_id in alert_ids:
-            self.docs[alert_id].pop("unpublished", None)
+    def mark_published(self, alert_id):
+        self.docs[alert_id].pop("unpublished", None)
 
     def get(self, alert_id):
         if alert_id not in self.docs:
