@@ -6,6 +6,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from casewire.errors import Conflict, NotFound, Unavailable
+from casewire.locks import DocumentLocks
 from services.intake import identification as identifying
 from services.intake.outcome_store import OutcomeQueries, funnel_tallies
 
@@ -27,11 +28,14 @@ class AlertStore(OutcomeQueries):
     The natural key is the agency's: the same read of a shared camera network sent to two agencies is
     an alert of each, never one agency's answer to the other (who could not open it).
 
-    Every change to an alert marks its hour for the funnel's tallies first (:meth:`casewire.tallies.Tallies.touch`)."""
+    Every change to an alert marks its hour for the funnel's tallies first (:meth:`casewire.tallies.Tallies.touch`)
+    and is written under the alert's lock (``alert_locks``, :mod:`casewire.locks`): an alert has
+    several writers (people triaging, the entity resolution, the outbox, escalation, legal holds)."""
 
     def __init__(self, database):
         self.alerts = database["alerts"]
         self.tallies = funnel_tallies(self.alerts)
+        self.locks = DocumentLocks(database["alert_locks"])
 
     def ensure_indexes(self) -> None:
         for name in OBSOLETE_INTAKE_INDEXES & set(self.alerts.index_information()):
@@ -122,10 +126,11 @@ class AlertStore(OutcomeQueries):
         """
         try:
             for alert_id, repeat in repeats:
-                self.alerts.update_one(
-                    {"_id": alert_id, "repeats.source_event_id": {"$ne": repeat["source_event_id"]}},
-                    {"$push": {"repeats": repeat}},
-                )
+                with self.locks.held(alert_id):
+                    self.alerts.update_one(
+                        {"_id": alert_id, "repeats.source_event_id": {"$ne": repeat["source_event_id"]}},
+                        {"$push": {"repeats": repeat}},
+                    )
         except PyMongoError as exc:
             raise _unavailable(exc) from exc
 
@@ -134,7 +139,8 @@ class AlertStore(OutcomeQueries):
 
         By ``_id`` equality: FerretDB answers an ``$in`` by reading every alert.
         """
-        self.alerts.update_one({"_id": alert_id}, {"$unset": {"unpublished": ""}})
+        with self.locks.held(alert_id):
+            self.alerts.update_one({"_id": alert_id}, {"$unset": {"unpublished": ""}})
 
     def unpublished(self, older_than: datetime, limit: int = 500) -> list[dict]:
         """Alerts whose ``alert_received`` event has not been confirmed yet."""
@@ -146,7 +152,8 @@ class AlertStore(OutcomeQueries):
 
     def mark_update_published(self, alert_id: str, version: int) -> None:
         """The ``alert_updated`` of ``version`` was confirmed (a newer change keeps its own flag)."""
-        self.alerts.update_one({"_id": alert_id, "version": version}, {"$unset": {"update_unpublished": ""}})
+        with self.locks.held(alert_id):
+            self.alerts.update_one({"_id": alert_id, "version": version}, {"$unset": {"update_unpublished": ""}})
 
     def _versioned(self, alert_id: str, update: dict, at: datetime) -> dict:
         """``update`` plus a new version and the outbox flag of its ``alert_updated`` event; the alert's
@@ -206,8 +213,9 @@ class AlertStore(OutcomeQueries):
             update["$set"] = changes
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")
-        update = self._versioned(alert_id, update, action["at"])
-        alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+        with self.locks.held(alert_id):
+            update = self._versioned(alert_id, update, action["at"])
+            alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
         if alert is None:
             current = self.get(alert_id)["status"]
             raise Conflict(
@@ -229,8 +237,9 @@ class AlertStore(OutcomeQueries):
             "status": {"$in": list(allowed_from)},
         }
         update = {"$push": {"actions": action}, "$set": {"identified": True, "identification": identification}}
-        update = self._versioned(alert_id, update, action["at"])
-        alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+        with self.locks.held(alert_id):
+            update = self._versioned(alert_id, update, action["at"])
+            alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
         if alert is None:
             why = identifying.conflict(self.get(alert_id)) or f"alert {alert_id} changed; try again"
             raise Conflict(why, {"alert": [why]})
@@ -239,32 +248,35 @@ class AlertStore(OutcomeQueries):
     def set_once(self, alert_id: str, empty_field: str, changes: dict) -> bool:
         """Set ``changes`` only while ``empty_field`` is still empty (first assignment, first action)."""
         self.tallies.touch_id(alert_id)
-        return self.alerts.update_one({"_id": alert_id, empty_field: None}, {"$set": changes}).modified_count == 1
+        with self.locks.held(alert_id):
+            return self.alerts.update_one({"_id": alert_id, empty_field: None}, {"$set": changes}).modified_count == 1
 
     def mark_triaged(self, alert_id: str, at) -> bool:
         """The assignee acted: the alert leaves the escalation sweep and the aging queue (once)."""
         self.tallies.touch_id(alert_id)
-        result = self.alerts.update_one(
-            {"_id": alert_id, "touched_at": None},
-            {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}},
-        )
+        with self.locks.held(alert_id):
+            result = self.alerts.update_one(
+                {"_id": alert_id, "touched_at": None},
+                {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}},
+            )
         return result.modified_count == 1
 
     def set_resolution(self, alert_id: str, entities: list[dict], related: list[dict]) -> dict:
         cases = sum(1 for record in related if record.get("record_type") == "case")
         self.tallies.touch_id(alert_id)
-        alert = self.alerts.find_one_and_update(
-            {"_id": alert_id},
-            {
-                "$set": {
-                    "entities": entities,
-                    "related": related,
-                    "related_count": len(related),
-                    "related_case_count": cases,
-                }
-            },
-            return_document=ReturnDocument.AFTER,
-        )
+        with self.locks.held(alert_id):
+            alert = self.alerts.find_one_and_update(
+                {"_id": alert_id},
+                {
+                    "$set": {
+                        "entities": entities,
+                        "related": related,
+                        "related_count": len(related),
+                        "related_case_count": cases,
+                    }
+                },
+                return_document=ReturnDocument.AFTER,
+            )
         if alert is None:
             raise NotFound(f"no alert {alert_id}")
         return alert
@@ -286,11 +298,13 @@ class AlertStore(OutcomeQueries):
     def set_legal_hold(self, alert_ids: list[str], case_id: str, held: bool) -> int:
         """Add or remove ``case_id`` from each alert's ``legal_hold`` (a list of holding cases, or None)."""
         changed = 0
-        for alert in self.alerts.find({"_id": {"$in": alert_ids}}, {"legal_hold": 1}):
-            current = alert.get("legal_hold") or []
-            holders = [holder for holder in ([current] if isinstance(current, str) else current) if holder != case_id]
-            holders = [*holders, case_id] if held else holders
-            self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"legal_hold": holders or None}})
+        for alert in self.alerts.find({"_id": {"$in": alert_ids}}, {"_id": 1}):
+            with self.locks.held(alert["_id"]):
+                stored = self.alerts.find_one({"_id": alert["_id"]}, {"legal_hold": 1}) or {}
+                current = stored.get("legal_hold") or []
+                others = [case for case in ([current] if isinstance(current, str) else current) if case != case_id]
+                holders = [*others, case_id] if held else others
+                self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"legal_hold": holders or None}})
             changed += 1
         return changed
 
@@ -299,9 +313,10 @@ class AlertStore(OutcomeQueries):
         found = list(self.alerts.find({"$or": [{"case_ids": case_id}, {"legal_hold": case_id}]}, {"_id": 1}))
         for alert in found:
             self.set_legal_hold([alert["_id"]], case_id, False)
-            current = self.alerts.find_one({"_id": alert["_id"]}, {"case_ids": 1}) or {}
-            remaining = [other for other in current.get("case_ids") or [] if other != case_id]
-            self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"case_ids": remaining}})
+            with self.locks.held(alert["_id"]):
+                current = self.alerts.find_one({"_id": alert["_id"]}, {"case_ids": 1}) or {}
+                remaining = [other for other in current.get("case_ids") or [] if other != case_id]
+                self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"case_ids": remaining}})
         return len(found)
 
     def delete(self, alert: dict) -> None:
@@ -310,20 +325,21 @@ class AlertStore(OutcomeQueries):
 
     def mark_promoted(self, alert_id: str, case_id: str, action: dict) -> dict:
         """Set ``promoted`` and remember ``case_id`` once; Conflict when the alert was dismissed."""
-        alert = self.alerts.find_one_and_update(
-            {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
-            self._versioned(
-                alert_id,
-                {
-                    "$set": {"status": "promoted"},
-                    "$addToSet": {"case_ids": case_id},
-                    "$push": {"actions": action},
-                    "$unset": {"triage_open": "", "overdue": ""},
-                },
-                action["at"],
-            ),
-            return_document=ReturnDocument.AFTER,
-        )
+        with self.locks.held(alert_id):
+            alert = self.alerts.find_one_and_update(
+                {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
+                self._versioned(
+                    alert_id,
+                    {
+                        "$set": {"status": "promoted"},
+                        "$addToSet": {"case_ids": case_id},
+                        "$push": {"actions": action},
+                        "$unset": {"triage_open": "", "overdue": ""},
+                    },
+                    action["at"],
+                ),
+                return_document=ReturnDocument.AFTER,
+            )
         if alert is not None:
             return alert
         alert = self.get(alert_id)

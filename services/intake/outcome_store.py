@@ -52,18 +52,20 @@ class OutcomeQueries:
         ``alert_received``).
         """
         self.tallies.touch_id(alert_id)
-        return self.alerts.find_one_and_update(
-            {"_id": alert_id, "triage_open": True, "triage_due": {"$lte": now}},
-            {
-                "$set": {"overdue": True, "escalated_at": now, "escalation_unpublished": True},
-                "$unset": {"triage_open": ""},
-                "$push": {"actions": action},
-            },
-            return_document=ReturnDocument.AFTER,
-        )
+        with self.locks.held(alert_id):
+            return self.alerts.find_one_and_update(
+                {"_id": alert_id, "triage_open": True, "triage_due": {"$lte": now}},
+                {
+                    "$set": {"overdue": True, "escalated_at": now, "escalation_unpublished": True},
+                    "$unset": {"triage_open": ""},
+                    "$push": {"actions": action},
+                },
+                return_document=ReturnDocument.AFTER,
+            )
 
     def escalation_published(self, alert_id: str) -> None:
-        self.alerts.update_one({"_id": alert_id}, {"$unset": {"escalation_unpublished": ""}})
+        with self.locks.held(alert_id):
+            self.alerts.update_one({"_id": alert_id}, {"$unset": {"escalation_unpublished": ""}})
 
     def unpublished_escalations(self, older_than: datetime, limit: int = 500) -> list[dict]:
         query = {"escalation_unpublished": True, "escalated_at": {"$lt": older_than}}
