@@ -87,7 +87,7 @@ class OutcomeEntrypoints(CaseWorker):
     @tallies.tally_timer
     def sweep_tallies(self) -> dict:
         """Recompute the outcome tallies' hour and day buckets of the cases changed or purged since the
-        last sweep (every ``TALLY_SECONDS``), one replica at a time: ``{"swept", "records", "hours", "days"}``."""
+        last sweep (every ``TALLY_SECONDS``), one replica at a time: ``{"swept", "marks", "hours", "days"}``."""
         return self.store.tallies.sweep(wait=SWEEP_WAIT)
 
     @rpc(expected_exceptions=ERRORS)

@@ -82,7 +82,7 @@ class OutcomeEntrypoints:
     @tallies.tally_timer
     def sweep_tallies(self) -> dict:
         """Recompute the funnel's hour and day buckets of the alerts changed or deleted since the last
-        sweep (every ``TALLY_SECONDS``), one replica at a time: ``{"swept", "records", "hours", "days"}``."""
+        sweep (every ``TALLY_SECONDS``), one replica at a time: ``{"swept", "marks", "hours", "days"}``."""
         return self.alerts.tallies.sweep(wait=SWEEP_WAIT)
 
     @rpc(expected_exceptions=EXPECTED)
