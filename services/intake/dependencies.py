@@ -1,5 +1,7 @@
 """Intake's backend: the ``alerts`` collection, wrapped as :class:`AlertStore`."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -36,6 +38,13 @@ class AlertStore(OutcomeQueries):
         self.alerts = database["alerts"]
         self.tallies = funnel_tallies(self.alerts)
         self.locks = DocumentLocks(database["alert_locks"])
+
+    @contextmanager
+    def _changing(self, alert_id: str) -> Iterator[None]:
+        """Around a write that changes what the funnel counts: the alert's hour marked, its lock held."""
+        self.tallies.touch_id(alert_id)
+        with self.locks.held(alert_id):
+            yield
 
     def ensure_indexes(self) -> None:
         for name in OBSOLETE_INTAKE_INDEXES & set(self.alerts.index_information()):
@@ -156,13 +165,11 @@ class AlertStore(OutcomeQueries):
             self.alerts.update_one({"_id": alert_id, "version": version}, {"$unset": {"update_unpublished": ""}})
 
     def _versioned(self, alert_id: str, update: dict, at: datetime) -> dict:
-        """``update`` plus a new version and the outbox flag of its ``alert_updated`` event; the alert's
-        hour is marked for the tallies.
+        """``update`` plus a new version and the outbox flag of its ``alert_updated`` event.
 
         Alerts stored before versions existed count as version 1 (their ``alert_received``).
         """
         self.alerts.update_one({"_id": alert_id, "version": {"$exists": False}}, {"$set": {"version": 1}})
-        self.tallies.touch_id(alert_id)
         return {**update, "$inc": {"version": 1}, "$set": {**update.get("$set", {}), "update_unpublished": at}}
 
     # -- reading --------------------------------------------------------------------------------
@@ -213,7 +220,7 @@ class AlertStore(OutcomeQueries):
             update["$set"] = changes
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")
-        with self.locks.held(alert_id):
+        with self._changing(alert_id):
             update = self._versioned(alert_id, update, action["at"])
             alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
         if alert is None:
@@ -237,7 +244,7 @@ class AlertStore(OutcomeQueries):
             "status": {"$in": list(allowed_from)},
         }
         update = {"$push": {"actions": action}, "$set": {"identified": True, "identification": identification}}
-        with self.locks.held(alert_id):
+        with self._changing(alert_id):
             update = self._versioned(alert_id, update, action["at"])
             alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
         if alert is None:
@@ -247,14 +254,12 @@ class AlertStore(OutcomeQueries):
 
     def set_once(self, alert_id: str, empty_field: str, changes: dict) -> bool:
         """Set ``changes`` only while ``empty_field`` is still empty (first assignment, first action)."""
-        self.tallies.touch_id(alert_id)
-        with self.locks.held(alert_id):
+        with self._changing(alert_id):
             return self.alerts.update_one({"_id": alert_id, empty_field: None}, {"$set": changes}).modified_count == 1
 
     def mark_triaged(self, alert_id: str, at) -> bool:
         """The assignee acted: the alert leaves the escalation sweep and the aging queue (once)."""
-        self.tallies.touch_id(alert_id)
-        with self.locks.held(alert_id):
+        with self._changing(alert_id):
             result = self.alerts.update_one(
                 {"_id": alert_id, "touched_at": None},
                 {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}},
@@ -263,8 +268,7 @@ class AlertStore(OutcomeQueries):
 
     def set_resolution(self, alert_id: str, entities: list[dict], related: list[dict]) -> dict:
         cases = sum(1 for record in related if record.get("record_type") == "case")
-        self.tallies.touch_id(alert_id)
-        with self.locks.held(alert_id):
+        with self._changing(alert_id):
             alert = self.alerts.find_one_and_update(
                 {"_id": alert_id},
                 {
@@ -298,13 +302,15 @@ class AlertStore(OutcomeQueries):
     def set_legal_hold(self, alert_ids: list[str], case_id: str, held: bool) -> int:
         """Add or remove ``case_id`` from each alert's ``legal_hold`` (a list of holding cases, or None)."""
         changed = 0
-        for alert in self.alerts.find({"_id": {"$in": alert_ids}}, {"_id": 1}):
-            with self.locks.held(alert["_id"]):
-                stored = self.alerts.find_one({"_id": alert["_id"]}, {"legal_hold": 1}) or {}
+        for alert_id in dict.fromkeys(alert_ids):  # each by _id: FerretDB answers an $in by reading every alert
+            with self.locks.held(alert_id):
+                stored = self.alerts.find_one({"_id": alert_id}, {"legal_hold": 1})
+                if stored is None:
+                    continue
                 current = stored.get("legal_hold") or []
                 others = [case for case in ([current] if isinstance(current, str) else current) if case != case_id]
                 holders = [*others, case_id] if held else others
-                self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"legal_hold": holders or None}})
+                self.alerts.update_one({"_id": alert_id}, {"$set": {"legal_hold": holders or None}})
             changed += 1
         return changed
 
@@ -325,7 +331,7 @@ class AlertStore(OutcomeQueries):
 
     def mark_promoted(self, alert_id: str, case_id: str, action: dict) -> dict:
         """Set ``promoted`` and remember ``case_id`` once; Conflict when the alert was dismissed."""
-        with self.locks.held(alert_id):
+        with self._changing(alert_id):
             alert = self.alerts.find_one_and_update(
                 {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
                 self._versioned(

@@ -51,8 +51,7 @@ class OutcomeQueries:
         ``escalation_unpublished`` stays until ``alert_overdue`` is confirmed (an outbox, as for
         ``alert_received``).
         """
-        self.tallies.touch_id(alert_id)
-        with self.locks.held(alert_id):
+        with self._changing(alert_id):
             return self.alerts.find_one_and_update(
                 {"_id": alert_id, "triage_open": True, "triage_due": {"$lte": now}},
                 {
