@@ -218,7 +218,7 @@ def test_C16_C17_a_purge_by_the_authority_removes_everything_and_leaves_a_conten
     assert eventually(lambda: heard(events.RECORD_PURGED, record_id=case_id))
     tomb = eventually(lambda: audit_db["events"].find_one({"action": "case.purge", "record_ids": case_id}))
     assert tomb["details"]["content_hash"] == stone["content_hash"] and tomb["actor"]["id"] == "pat"
-    assert "Purge me" not in str(tomb) and "4471" not in str(tomb)
+    assert "Purge me" not in str(tomb) and "garage door code" not in str(tomb)  # hex hashes may hold any digits
     notice = eventually(lambda: heard(events.DISSEMINATION_RECIPIENT_NOTIFIED, case_id=case_id))  # C11
     assert (notice[0]["recipient"], notice[0]["change"]) == ("Sgt. Kim", "purged")
     with pytest.raises(NotFound):
