@@ -49,6 +49,9 @@ start_postgres() {
   as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1 \
     || as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres ferretdb
+  # The indexes FerretDB creates, in a form its queries can use (see the file).
+  as_pg env PGOPTIONS="-c client_min_messages=warning" "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" \
+    -U postgres -d ferretdb -v ON_ERROR_STOP=1 -q -f - <"$REPO_ROOT/scripts/ferretdb-indexes.sql" >/dev/null
 }
 
 stop_postgres() {
