@@ -4,6 +4,10 @@ Collections: ``entities`` (unique by ``(type, key)``; a merged-away entity stays
 whose ``merged_into`` names the survivor, so its key still resolves), ``sightings`` (unique by
 ``(entity, record)``), ``links`` (entity–entity links stated by people) and ``merges`` (every merge
 and unmerge, with what it moved). Every write is a single-document operation that can be repeated.
+An entity has several writers (the resolution of each alert adding aliases and details, merges
+and unmerges by people), so each write to an entity holds its lock (``entity_locks``,
+:mod:`casewire.locks`): FerretDB 1.24 writes a whole document back on update, and an alias added
+by ingest could otherwise undo a merge stored a moment earlier.
 
 Look-ups by a few values are one equality query per value rather than one ``$in``: MongoDB answers
 both from the same index, but FerretDB 1.24 pushes only equality down to PostgreSQL and answers an
@@ -13,11 +17,14 @@ these run for every alert.
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from casewire.errors import Conflict, InvalidInput, NotFound
+from casewire.locks import DocumentLocks
 
 RELATED_LIMIT = 200
 MAX_MERGE_CHAIN = 20
@@ -31,6 +38,7 @@ class EntityStore:
         self.sightings = database["sightings"]
         self.links = database["links"]
         self.merges = database["merges"]
+        self.locks = DocumentLocks(database["entity_locks"])
 
     def ensure_indexes(self) -> None:
         self.entities.create_index([("type", ASCENDING), ("key", ASCENDING)], unique=True, name="identity")
@@ -104,11 +112,21 @@ class EntityStore:
             update["$set"] = details
         if update:
             update["$inc"] = {"revision": 1}
-            changed = self.entities.find_one_and_update(
-                {"_id": entity["_id"]}, update, {"revision": 1}, return_document=ReturnDocument.AFTER
-            )
+            with self.locks.held(entity["_id"]):
+                # No projection: FerretDB 1.24's findAndModify does not implement ``fields``.
+                changed = self.entities.find_one_and_update(
+                    {"_id": entity["_id"]}, update, return_document=ReturnDocument.AFTER
+                )
             entity.setdefault("aliases", []).extend(missing)
             entity.update(details, revision=(changed or {}).get("revision", 0))
+
+    @contextmanager
+    def _holding(self, *entity_ids: str) -> Iterator[None]:
+        """The locks of these entities, taken in one order, so two writers of a pair never wait on each other."""
+        with ExitStack() as held:
+            for entity_id in sorted(set(entity_ids)):
+                held.enter_context(self.locks.held(entity_id))
+            yield
 
     def survivor(self, entity: dict) -> dict:
         """Follow ``merged_into`` to the entity that holds this one now."""
@@ -263,27 +281,30 @@ class EntityStore:
             raise Conflict(f"entity {survivor_id} was merged into {survivor['merged_into']}; merge into that one")
         if merged.get("merged_into") not in (None, survivor_id):
             raise Conflict(f"entity {merged_id} is already merged into {merged['merged_into']}")
-        claimed = self.entities.find_one_and_update(
-            {"_id": merged_id, "merged_into": {"$in": [None, survivor_id]}},
-            {"$set": {"merged_into": survivor_id, "merged_at": now}, "$inc": {"revision": 1}},
-        )
-        if claimed is None:
-            raise Conflict(f"entity {merged_id} was merged elsewhere meanwhile")
-        added = [key for key in [merged["key"], *merged.get("aliases", [])] if key not in survivor.get("aliases", [])]
-        record = self.merges.find_one({"survivor_id": survivor_id, "merged_id": merged_id, "undone_at": None})
-        if record is None:
-            record = {
-                "_id": uuid.uuid4().hex,
-                "survivor_id": survivor_id,
-                "merged_id": merged_id,
-                "aliases_added": added,
-                "at": now,
-                "actor": actor,
-                "undone_at": None,
-            }
-            self.merges.insert_one(record)
-        grown = {"$addToSet": {"aliases": {"$each": added}}} if added else {}
-        self.entities.update_one({"_id": survivor_id}, {**grown, "$inc": {"revision": 1}})
+        with self._holding(survivor_id, merged_id):
+            claimed = self.entities.find_one_and_update(
+                {"_id": merged_id, "merged_into": {"$in": [None, survivor_id]}},
+                {"$set": {"merged_into": survivor_id, "merged_at": now}, "$inc": {"revision": 1}},
+            )
+            if claimed is None:
+                raise Conflict(f"entity {merged_id} was merged elsewhere meanwhile")
+            added = [
+                key for key in [merged["key"], *merged.get("aliases", [])] if key not in survivor.get("aliases", [])
+            ]
+            record = self.merges.find_one({"survivor_id": survivor_id, "merged_id": merged_id, "undone_at": None})
+            if record is None:
+                record = {
+                    "_id": uuid.uuid4().hex,
+                    "survivor_id": survivor_id,
+                    "merged_id": merged_id,
+                    "aliases_added": added,
+                    "at": now,
+                    "actor": actor,
+                    "undone_at": None,
+                }
+                self.merges.insert_one(record)
+            grown = {"$addToSet": {"aliases": {"$each": added}}} if added else {}
+            self.entities.update_one({"_id": survivor_id}, {**grown, "$inc": {"revision": 1}})
         for sighting in self.sightings.find({"entity_id": merged_id, "superseded_by": None}):
             if self._mentioned(survivor_id, sighting):  # the survivor was seen in that record too: keep one
                 self.sightings.update_one({"_id": sighting["_id"]}, {"$set": {"superseded_by": survivor_id}})
@@ -351,10 +372,11 @@ class EntityStore:
         )
         self._restore_links(merged_id, survivor_id)
         added = record["aliases_added"] if record else keys
-        self.entities.update_one({"_id": survivor_id}, {"$pullAll": {"aliases": added}, "$inc": {"revision": 1}})
-        self.entities.update_one(
-            {"_id": merged_id}, {"$unset": {"merged_into": "", "merged_at": ""}, "$inc": {"revision": 1}}
-        )
+        with self._holding(survivor_id, merged_id):
+            self.entities.update_one({"_id": survivor_id}, {"$pullAll": {"aliases": added}, "$inc": {"revision": 1}})
+            self.entities.update_one(
+                {"_id": merged_id}, {"$unset": {"merged_into": "", "merged_at": ""}, "$inc": {"revision": 1}}
+            )
         if record:
             self.merges.update_one({"_id": record["_id"]}, {"$set": {"undone_at": now, "undone_by": actor}})
         return record or {"survivor_id": survivor_id, "merged_id": merged_id}

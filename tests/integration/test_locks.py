@@ -1,7 +1,9 @@
 """Per-document locks on the real FerretDB (``casewire/locks.py``): FerretDB writes a whole document
-back on update, so an alert's writers (triage, the entity resolution, the outbox) take its lock."""
+back on update, so an alert's writers (triage, the entity resolution, the outbox) and an entity's
+(the resolution of each alert, merges) take its lock."""
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -10,6 +12,7 @@ import pytest
 from casewire.clock import utcnow
 from casewire.errors import Unavailable
 from casewire.locks import DocumentLocks
+from services.entities.dependencies import EntityStore
 from services.intake.dependencies import AlertStore
 
 WRITES = 40
@@ -93,3 +96,55 @@ def test_an_alerts_triage_and_its_entity_resolution_written_at_once_both_stay(da
     assert [action["detail"]["n"] for action in stored["actions"]] == list(range(WRITES))
     assert stored["version"] == 1 + WRITES
     assert stored["entities"] == [{"entity_id": f"e{WRITES - 1}"}] and stored["related_count"] == WRITES - 1
+
+
+def plate(key: str, *aliases: str) -> dict:
+    return {"type": "vehicle", "key": key, "display": key, "aliases": list(aliases), "attributes": {}}
+
+
+def test_an_entitys_aliases_added_by_alerts_resolved_at_once_all_stay(database):
+    store = EntityStore(database)
+    store.ensure_indexes()
+    entity, _ = store.upsert(plate("TX:LOCK01"), utcnow())
+
+    def resolutions(writer):
+        def resolve():
+            for n in range(WRITES // 2):
+                store.upsert(plate("TX:LOCK01", f"TX:LOCK01-{writer}-{n}"), utcnow())
+
+        return resolve
+
+    in_threads(*(resolutions(writer) for writer in range(6)))
+    stored = store.get_raw(entity["_id"])
+    assert len(stored["aliases"]) == len(set(stored["aliases"])) == 6 * (WRITES // 2)
+    assert stored["revision"] == 1 + 6 * (WRITES // 2)
+    assert database["entity_locks"].count_documents({}) == 0
+
+
+def test_merges_stored_while_alerts_name_the_merged_entity_stay(database):
+    store = EntityStore(database)
+    store.ensure_indexes()
+    survivor, _ = store.upsert(plate("TX:KEEP01"), utcnow())
+    merged, _ = store.upsert(plate("TX:GONE01"), utcnow())
+    undone, done = [], threading.Event()
+
+    def resolutions():
+        n = 0
+        while not done.is_set():
+            store.upsert(plate("TX:GONE01", f"TX:GONE01-{n}"), utcnow())
+            n += 1
+
+    def merges():
+        try:
+            for _ in range(WRITES // 2):
+                store.merge(survivor["_id"], merged["_id"], "dana", utcnow())
+                time.sleep(0.05)  # resolutions in flight land meanwhile
+                if store.get_raw(merged["_id"]).get("merged_into") != survivor["_id"]:
+                    undone.append("merge")
+                    return
+                store.unmerge(survivor["_id"], merged["_id"], "dana", utcnow())
+        finally:
+            done.set()
+
+    in_threads(resolutions, resolutions, merges)
+    assert undone == []
