@@ -1,11 +1,11 @@
 """Fault tests: the whole of Casewire on PRIVATE servers, which these tests kill and restart.
 
-Nothing here touches the shared servers on the default ports. The session starts its own RabbitMQ
+Nothing here touches the shared servers on the default ports. The fault tests start their own RabbitMQ
 node (``casewire-faults@localhost`` on 5673), FerretDB (27018; its PostgreSQL is the shared cluster, which
 these tests never stop: restarting "the MongoDB server" restarts FerretDB) and Elasticsearch (9201) under
 ``<repo>/.state/faults`` (override: ``CASEWIRE_FAULTS_STATE``), runs the five services and the
 gateway against them with ``scripts/services.sh`` (gateway on ``CASEWIRE_FAULTS_PORT``, 18090), and
-stops all of it at the end. Tests may SIGKILL and restart any of these processes: they are ours.
+stop all of it after the last fault test. Tests may SIGKILL and restart any of these processes: they are ours.
 
 Each test sends its own alerts (its own ``source_system``), so the checks of one test never count
 another's records, while the search drift check and the audit chain verification cover everything.
@@ -155,9 +155,11 @@ def _prepare_state() -> None:
         shutil.copytree(binaries, STATE / "ferretdb" / "bin")
 
 
-@pytest.fixture(scope="session")
+# Package scope: the fault tests share one stack, and it stops after the last of them. A session-wide
+# stack would go on running its sweeps over thousands of alerts while the rest of the suite runs.
+@pytest.fixture(scope="package")
 def servers():
-    """Start the private servers for the session and stop them after it (overrides the shared check)."""
+    """Start the private servers for the fault tests and stop them after (overrides the shared check)."""
     STATE.mkdir(parents=True, exist_ok=True)
     own = Servers()
     for name in reversed(SERVERS):
@@ -170,7 +172,7 @@ def servers():
         subprocess.run([str(SCRIPTS / f"{name}.sh"), "stop"], env=own.env(), capture_output=True, timeout=120)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(servers):
     run = Stack(uuid.uuid4().hex[:8])
     run.services("stop")
