@@ -52,6 +52,8 @@ UPDATES_PER_WRITE = 50  # FerretDB holds a connection per statement of an update
 DEFAULT_TALLY_SECONDS = 5
 GRACE = timedelta(seconds=30)
 """How long sweeps keep reading a marker: far longer than a record's write takes to land after it."""
+MONTHS_BY_QUERY = 24
+"""Up to this many months, a read asks for each month's day buckets; beyond, for all of the agency's."""
 
 
 # -- hours and periods ---------------------------------------------------------------------------
@@ -59,7 +61,7 @@ GRACE = timedelta(seconds=30)
 
 def hour_of(at: datetime) -> str:
     """``"2026-03-02T08"``: the UTC hour ``at`` falls in, as stored on records and buckets."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    return at.astimezone(UTC).isoformat(timespec="hours")[:13]  # strftime writes the year 342 as "342"
 
 
 def floor_hour(at: datetime) -> datetime:
@@ -84,7 +86,7 @@ def _months(start: datetime, end: datetime) -> list[str]:
     """``"YYYY-MM"`` of every month with a day in ``[start, end)`` (whole days)."""
     months, day = [], start
     while day < end:
-        months.append(day.strftime("%Y-%m"))
+        months.append(day.date().isoformat()[:7])
         day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
     return months
 
@@ -413,13 +415,17 @@ class Tallies:
         return found
 
     def _days_between(self, agency: str | None, start: datetime, end: datetime) -> list[dict]:
-        low, high = start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
-        found = []
-        for month in _months(start, end):
-            for bucket in self.days.find({"agency": agency, "month": month}):
-                if low <= bucket["day"] < high:
-                    found.append(tally_of(bucket))
-        return found
+        """One query a month; over more than ``MONTHS_BY_QUERY`` months (a period "since the year
+        342" is valid input), one query for all of the agency's days instead of one per month."""
+        low, high = start.date().isoformat(), end.date().isoformat()
+        months = _months(start, end)
+        if len(months) > MONTHS_BY_QUERY:
+            queries = [{"agency": agency}]
+        else:
+            queries = [{"agency": agency, "month": month} for month in months]
+        return [
+            tally_of(bucket) for query in queries for bucket in self.days.find(query) if low <= bucket["day"] < high
+        ]
 
     def _hours_between(self, agency: str | None, start: datetime, end: datetime) -> list[dict]:
         """Hours within at most two days (a cut day, or two days either side of a midnight)."""

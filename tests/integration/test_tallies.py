@@ -165,6 +165,32 @@ def test_one_marker_a_second_whatever_the_number_of_changes(store):
     assert total(store)["dismissed"] == 5
 
 
+class CountingFinds:
+    """A collection whose ``find`` calls are counted."""
+
+    def __init__(self, collection):
+        self.collection, self.finds = collection, 0
+
+    def find(self, *args, **kwargs):
+        self.finds += 1
+        return self.collection.find(*args, **kwargs)
+
+
+def test_a_period_of_centuries_is_read_in_one_query(store):
+    """A period "since the year 342" is valid input: one query a month would be 22,000 queries."""
+    store.insert_many([alert(1, 8), alert(2, 9), alert(3, 8, day=DAY + timedelta(days=40))])
+    store.tallies.sweep()
+    store.tallies.days = days = CountingFinds(store.tallies.days)
+    ages = (datetime(342, 7, 18, tzinfo=UTC), datetime(2186, 9, 9, tzinfo=UTC))
+    two_years = (DAY - timedelta(days=300), DAY + timedelta(days=300))
+    assert total(store, two_years)["alerts"] == 3
+    assert days.finds > 12  # a query a month
+    days.finds = 0
+    assert total(store, ages)["alerts"] == 3
+    assert total(store, (DAY + timedelta(days=1), ages[1]))["alerts"] == 1
+    assert days.finds == 2
+
+
 def buckets(store) -> dict:
     return {
         bucket["_id"]: tallies.tally_of(bucket)
