@@ -8,7 +8,7 @@ client's chunks sent meanwhile get 503 or a timeout and are sent again after the
 Elasticsearch is down, ingest goes on (nothing needs it to store an alert durably) and the index
 catches up afterwards.
 
-The ingest here is ``CASEWIRE_FAULTS_RESTART_ALERTS`` alerts (2,000): three servers restart in turn
+The ingest here is ``CASEWIRE_FAULTS_RESTART_ALERTS`` alerts (1,000): three servers restart in turn
 during it, and the 5,000-alert run of ``test_kill_services`` already covers the size; a larger run
 only makes the suite longer (each restart waits for the whole stack to be ready again).
 """
@@ -20,7 +20,7 @@ import requests
 from tests.faults.conftest import ALERTS, Client, assert_exactly_once, make_alerts
 
 SERVERS_IN_TURN = ("rabbitmq", "ferretdb", "elasticsearch")
-RESTART_ALERTS = int(os.environ.get("CASEWIRE_FAULTS_RESTART_ALERTS", str(min(ALERTS, 2000))))
+RESTART_ALERTS = int(os.environ.get("CASEWIRE_FAULTS_RESTART_ALERTS", str(min(ALERTS, 1000))))
 ES_PROBES = 4
 
 
