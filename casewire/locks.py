@@ -15,7 +15,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
@@ -43,6 +43,15 @@ class DocumentLocks:
             yield
         finally:
             self.collection.delete_one({"_id": doc_id, "owner": owner})
+
+    @contextmanager
+    def held_all(self, *doc_ids: str) -> Iterator[None]:
+        """Hold the locks of several documents, taken in one order so two holders of a pair never
+        wait on each other."""
+        with ExitStack() as held:
+            for doc_id in sorted(set(doc_ids)):
+                held.enter_context(self.held(doc_id))
+            yield
 
     def _take(self, doc_id: str, owner: str) -> bool:
         try:

@@ -7,8 +7,9 @@
 -- field of such a btree this adds a GIN twin over the expression FerretDB's queries use
 -- (`jsonb_path_ops`, which answers `@>`), now and for every index FerretDB creates later (an
 -- event trigger). FerretDB passes the field name as a parameter, so the server must plan each
--- query with its values (`plan_cache_mode = force_custom_plan`, below). Only the local stand-in needs this: MongoDB uses its indexes itself. See
--- README, "FerretDB and MongoDB". Idempotent: scripts/ferretdb.sh runs it on every start.
+-- query with its values (`plan_cache_mode = force_custom_plan`, below). Only the local stand-in
+-- needs this: MongoDB uses its indexes itself. See README, "FerretDB and MongoDB". Idempotent:
+-- scripts/ferretdb.sh runs it on every start.
 
 ALTER DATABASE ferretdb SET plan_cache_mode = force_custom_plan;
 

@@ -17,8 +17,6 @@ these run for every alert.
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -119,14 +117,6 @@ class EntityStore:
                 )
             entity.setdefault("aliases", []).extend(missing)
             entity.update(details, revision=(changed or {}).get("revision", 0))
-
-    @contextmanager
-    def _holding(self, *entity_ids: str) -> Iterator[None]:
-        """The locks of these entities, taken in one order, so two writers of a pair never wait on each other."""
-        with ExitStack() as held:
-            for entity_id in sorted(set(entity_ids)):
-                held.enter_context(self.locks.held(entity_id))
-            yield
 
     def survivor(self, entity: dict) -> dict:
         """Follow ``merged_into`` to the entity that holds this one now."""
@@ -281,7 +271,7 @@ class EntityStore:
             raise Conflict(f"entity {survivor_id} was merged into {survivor['merged_into']}; merge into that one")
         if merged.get("merged_into") not in (None, survivor_id):
             raise Conflict(f"entity {merged_id} is already merged into {merged['merged_into']}")
-        with self._holding(survivor_id, merged_id):
+        with self.locks.held_all(survivor_id, merged_id):
             claimed = self.entities.find_one_and_update(
                 {"_id": merged_id, "merged_into": {"$in": [None, survivor_id]}},
                 {"$set": {"merged_into": survivor_id, "merged_at": now}, "$inc": {"revision": 1}},
@@ -372,7 +362,7 @@ class EntityStore:
         )
         self._restore_links(merged_id, survivor_id)
         added = record["aliases_added"] if record else keys
-        with self._holding(survivor_id, merged_id):
+        with self.locks.held_all(survivor_id, merged_id):
             self.entities.update_one({"_id": survivor_id}, {"$pullAll": {"aliases": added}, "$inc": {"revision": 1}})
             self.entities.update_one(
                 {"_id": merged_id}, {"$unset": {"merged_into": "", "merged_at": ""}, "$inc": {"revision": 1}}
