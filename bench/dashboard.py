@@ -100,10 +100,6 @@ def _alerts(n: int, rng: random.Random):
             "assignee": None,
             "location": {"lat": round(rng.uniform(29.6, 29.95), 5), "lon": round(rng.uniform(-95.65, -95.15), 5)},
             "payload": {"plate": f"ABC{rng.randrange(10000):04d}", "camera_id": f"cam-{rng.randrange(400)}"},
-            "entities": [{"type": "vehicle", "id": f"entity-{rng.randrange(10**6)}", "display": "ABC1234 (TX)"}],
-            "related": related,
-            "related_count": len(related),
-            "related_case_count": sum(1 for record in related if record["type"] == "case"),
             "actions": [{"action": "received", "actor": "bench", "at": received, "detail": {}}],
             "version": 1,
         }
@@ -126,7 +122,15 @@ def _alerts(n: int, rng: random.Random):
             alert["escalated_at"] = alert["triage_due"]
             if status in ("new", "assigned"):
                 alert["overdue"] = True
-        yield alert
+        resolution = {
+            "_id": alert["_id"],
+            "entities": [{"type": "vehicle", "id": f"entity-{rng.randrange(10**6)}", "display": "ABC1234 (TX)"}],
+            "related": [{"record_type": record["type"], "id": record["id"]} for record in related],
+            "agency": alert["agency"],
+            "received_hour": alert["received_hour"],
+            "source": alert["source"],
+        }
+        yield alert, resolution
 
 
 def _insert(collection, documents) -> int:
@@ -154,7 +158,9 @@ def seed(client, cases: int, alerts: int, cases_db: str, intake_db: str, reuse: 
         for name in (cases_db, intake_db):
             client.drop_database(name)
         _insert(client[cases_db]["cases"], _cases(cases, rng))
-        _insert(client[intake_db]["alerts"], _alerts(alerts, rng))
+        pairs = list(_alerts(alerts, rng))
+        _insert(client[intake_db]["alerts"], (alert for alert, _ in pairs))
+        _insert(client[intake_db]["resolutions"], (resolution for _, resolution in pairs))
     case_store, alert_store = CaseStore(client[cases_db]), AlertStore(client[intake_db])
     case_store.ensure_indexes()
     alert_store.ensure_indexes()
@@ -165,15 +171,16 @@ def _time(call, repeat: int) -> dict:
     return percentiles([timed(call)[0] for _ in range(repeat)])
 
 
-def _sweep_recent(store, end: datetime, hours: int = 3) -> dict:
-    """A sweep as the services run it: the last ``hours`` hours of the seeded year marked (as every
-    change marks its hour), then one sweep recomputes those hours from their records."""
+def _sweep_recent(store, end: datetime, changes: int = 300, hours: int = 3) -> dict:
+    """A sweep as the services run it: ``changes`` deltas over the last ``hours`` hours of the seeded
+    year (as every change of a record leaves one), then one sweep folds them."""
     tallies = store.tallies
-    marked = [{"agency": AGENCY, tallies.hour_field: hour_of(end - timedelta(hours=n + 1))} for n in range(hours)]
-    tallies.touch(marked)
-    records = sum(tallies.records.count_documents(where) for where in marked)
+    for n in range(changes):
+        hour = hour_of(end - timedelta(hours=n % hours + 1))
+        record = {"agency": AGENCY, "received_hour": hour, "opened_hour": hour, "source": "alpr", "status": "new"}
+        tallies.added(f"bench-{n}", [record])
     seconds, found = timed(tallies.sweep)
-    return {"s": round(seconds / 1000, 2), "records": records, "hours": found["hours"]}
+    return {"s": round(seconds / 1000, 2), "deltas": found["deltas"], "hours": found["hours"]}
 
 
 def _period(case_store, alert_store, since: datetime, until: datetime, repeat: int) -> dict:
@@ -210,7 +217,7 @@ def measure(
     end = START + timedelta(days=DAYS)
     results = {"cases": cases, "alerts": alerts, "seed_s": round(seconds / 1000, 1)}
     for name, store in (("cases", case_store), ("alerts", alert_store)):
-        seconds, _ = timed(store.tallies.rebuild)
+        seconds, _ = timed(lambda store=store: store.tallies.rebuild(store.tallied()))
         results[f"rebuild_{name}_s"] = round(seconds / 1000, 1)
         results[f"sweep_{name}"] = _sweep_recent(store, START + timedelta(days=DAYS))
     results.update(_period(case_store, alert_store, end - timedelta(days=30), end, repeat))

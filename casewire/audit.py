@@ -1,9 +1,10 @@
 """The audit contract and its durable publisher, shared by the gateway and every service.
 
 Audit events travel on their own durable exchange and queue, published with publisher confirms
-and ``mandatory``: :meth:`AuditTrail.record` returns only once RabbitMQ has taken the event into
-its durable queue, and raises :class:`~casewire.errors.Unavailable` otherwise, so a caller can
-refuse the action the event describes (COMPLIANCE C23, fail closed).
+and ``mandatory``, one event or a list of events per message: :meth:`AuditTrail.record` returns
+only once RabbitMQ has taken the event into its durable queue, and raises
+:class:`~casewire.errors.Unavailable` otherwise, so a caller can refuse the action the event
+describes (C23, fail closed).
 """
 
 import uuid
@@ -69,7 +70,19 @@ class AuditTrail:
 
     def record(self, action: str, outcome: str, actor: dict | None = None, **fields_) -> dict:
         """Build, validate and durably publish one event; raise Unavailable if it cannot be."""
-        event = AuditEvent().load(
+        event = self.event(action, outcome, actor, **fields_)
+        self._publish(event, action)
+        return event
+
+    def record_many(self, events: list[dict]) -> list[dict]:
+        """Durably publish events built by :meth:`event` as one message (a list); all or nothing."""
+        if events:
+            self._publish(events, events[0]["action"])
+        return events
+
+    def event(self, action: str, outcome: str, actor: dict | None = None, **fields_) -> dict:
+        """One validated event of this service, e.g. ``event("alert.create", "allowed", record_ids=[...])``."""
+        return AuditEvent().load(
             _printable(
                 {
                     "event_id": uuid.uuid4().hex,
@@ -82,11 +95,12 @@ class AuditTrail:
                 }
             )
         )
+
+    def _publish(self, body, action: str) -> None:
         try:
-            self._publisher.publish(event)
+            self._publisher.publish(body)
         except Exception as exc:  # any broker failure means the event is not durable
             raise Unavailable(f"the audit log cannot record {action}: {exc}") from exc
-        return event
 
 
 def _printable(value):

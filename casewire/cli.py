@@ -214,8 +214,8 @@ def metrics():
 @metrics.command()
 @click.option("--service", "names", multiple=True, type=click.Choice(["intake", "cases"]), help="Only these.")
 def rebuild(names):
-    """Recompute every tally of intake's alerts and of the cases from the records, in one pass each, and
-    store each record's hour where it is missing (once after upgrading; the sweeps keep them after)."""
+    """Recompute every tally of intake's alerts and of the cases from the records, in one pass each
+    (once after upgrading; the deltas of every change keep them after)."""
     from casewire.mongo import connect
     from services.cases.dependencies import CaseStore
     from services.intake.dependencies import AlertStore
@@ -228,12 +228,11 @@ def rebuild(names):
         try:
             store = store_class(client[config["MONGODB_DATABASE"]])
             store.ensure_indexes()
-            found = store.tallies.rebuild()
+            found = store.tallies.rebuild(store.tallied())
         finally:
             client.close()
         click.echo(
-            f"{name}: records {found['records']}, hour tallies {found['hours']}, day tallies {found['days']}, "
-            f"hours stored {found['hours_set']}"
+            f"{name}: records {found['records']}, hour tallies {found['hours']}, day tallies {found['days']}"
         )
 
 

@@ -13,10 +13,13 @@ CASES = "cases"
 SEARCH = "search"
 RESTRICTED_HIT = "restricted_hit"  # search (event type): someone outside its unit hit restricted intelligence (C6)
 
-# Event types.
-ALERT_RECEIVED = "alert_received"  # intake: a new alert is durably stored
-ALERT_RESOLVED = "alert_resolved"  # entities: an alert's entities are resolved and sighted
-LINK_FOUND = "link_found"  # entities: a new alert shares entities with earlier records
+# Event types. Alerts travel in batches: one message for all the alerts of one submission.
+ALERTS_RECEIVED = "alerts_received"  # intake: new alerts are durably stored
+ALERTS_RESOLVED = "alerts_resolved"  # entities: alerts' entities are resolved and sighted
+LINKS_FOUND = "links_found"  # entities: new alerts share entities with earlier records
+# What the stream calls one alert of ``alerts_received`` and one link of ``links_found``.
+ALERT_RECEIVED = "alert_received"
+LINK_FOUND = "link_found"
 CASE_UPDATED = "case_updated"  # cases: a case was created or changed (its searchable fields)
 RECORD_PURGED = "record_purged"  # cases, intake, entities: a record was purged; remove it everywhere (C16)
 ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned to a person or a unit
@@ -43,7 +46,7 @@ class Location(_Event):
 
 
 class AlertReceived(_Event):
-    """``intake`` → ``alert_received``."""
+    """One alert of ``alerts_received``, as stored."""
 
     alert_id = fields.String(required=True)
     source = fields.String(required=True)
@@ -166,16 +169,32 @@ class RestrictedHit(_Event):
 
 
 class AlertResolved(_Event):
-    """``entities`` → ``alert_resolved``: the alert's entities, its sightings and what it relates to."""
+    """One alert of ``alerts_resolved``: its entities, its sightings and what it relates to, with the
+    alert's source, agency and arrival (intake counts connected alerts by them)."""
 
     alert_id = fields.String(required=True)
     entities = fields.List(fields.Nested(IndexedEntity), required=True)
     sightings = fields.List(fields.Nested(Sighting), required=True)
     related = fields.List(fields.Nested(RelatedRecord), required=True)
+    source = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)
+    received_at = fields.String(allow_none=True)
+
+
+class AlertsReceived(_Event):
+    """``intake`` → ``alerts_received``: the alerts one submission stored (a single alert is a batch of one)."""
+
+    alerts = fields.List(fields.Nested(AlertReceived), required=True)
+
+
+class AlertsResolved(_Event):
+    """``entities`` → ``alerts_resolved``: the alerts of one ``alerts_received`` it resolved anew."""
+
+    resolutions = fields.List(fields.Nested(AlertResolved), required=True)
 
 
 class LinkFound(_Event):
-    """``entities`` → ``link_found``: ``alert_id`` touches entities that ``related`` records touch.
+    """One link of ``links_found``: ``alert_id`` touches entities that ``related`` records touch.
 
     ``agency`` and ``unit`` are the new alert's; with each related record's ``record_type``, ``id``
     and ``agency`` they let the gateway's stream route the event to the people who may see it.
@@ -186,6 +205,12 @@ class LinkFound(_Event):
     occurred_at = fields.String(allow_none=True)
     agency = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
+
+
+class LinksFound(_Event):
+    """``entities`` → ``links_found``: the new alerts of one batch that relate to earlier records."""
+
+    links = fields.List(fields.Nested(LinkFound), required=True)
 
 
 class CaseUpdated(_Event):

@@ -5,8 +5,8 @@ loses the event. :func:`event_handler` here is a drop-in replacement::
 
     from casewire.messaging import event_handler
 
-    @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
-    def handle_alert_resolved(self, payload): ...
+    @event_handler(events.ENTITIES, events.ALERTS_RESOLVED)
+    def handle_alerts_resolved(self, payload): ...
 
 - The handler's queue is durable (``evt-<source>-<event>--<service>.<method>``, as nameko names it)
   and is declared with ``x-dead-letter-exchange: casewire.dlx``, so anything the broker rejects

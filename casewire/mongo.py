@@ -7,6 +7,8 @@ database and creates its indexes once at container start.
 from nameko.extensions import DependencyProvider
 from pymongo import MongoClient
 
+from casewire import docstore
+
 MONGODB_URI_KEY = "MONGODB_URI"
 MONGODB_DATABASE_KEY = "MONGODB_DATABASE"
 
@@ -33,6 +35,7 @@ class MongoStore(DependencyProvider):
         config = self.container.config
         self.client = connect(config[MONGODB_URI_KEY])
         database = self.client.get_database(config[MONGODB_DATABASE_KEY])
+        docstore.flavor_of(database, config.get(docstore.DOCUMENT_STORE_KEY))  # the flavor its stores use
         self.store = self.store_class(database)
         self.store.ensure_indexes()
 

@@ -1,57 +1,49 @@
-"""Pre-computed tallies per hour and per day, recomputed from the records when they change.
+"""Pre-computed tallies per hour and per day, kept up to date by deltas.
 
-A service's outcome figures are sums over its records. Summing 100,000 records at every read is what
-FerretDB cannot do fast (it checks a range such as ``received_at`` only after decoding every document
-of the agency), so each service keeps, per agency, one *hour bucket* per hour and one *day bucket*
-per day with the sums of the records received (or opened) in it, and a reading adds up a few hundred
-small documents (README, Outcomes). The buckets are recomputed from the records, never incremented,
-so a crash cannot leave them wrong for longer than the next sweep:
+A service's outcome figures are sums over its records. Summing 100,000 records at every read is too
+slow, so each service keeps, per agency, one *hour bucket* per hour and one *day bucket* per day with
+the sums of the records received (or opened) in it, and a reading adds up a few hundred small
+documents (docs/outcomes.md):
 
-- before a record is stored, changed or deleted, its hour is marked (:meth:`Tallies.touch`: a small
-  marker document of the tallies' own, one per agency, hour and second, inserted and never updated);
-- :meth:`Tallies.sweep` (each service's timer) recomputes each marked hour from that hour's records
-  (an equality filter on the record's hour field) and each affected day from its hours, and deletes
-  only the markers older than ``grace`` (30 s): a marker is read by every sweep of its first 30 s, so
-  a change that lands after the sweep that first read its marker is still counted by a later one;
-- the sweep never writes a record: FerretDB applies an update as a read and a later write of the
-  whole document, so a background write to a record could undo a user's change made in between
-  (README, "FerretDB and MongoDB");
-- one sweeper at a time holds a lease with a fencing epoch: every bucket keeps the epoch that wrote it
-  and a write from an older epoch is refused, and a sweeper that lost its lease deletes nothing;
+- whoever stores, changes or deletes records also inserts a *delta*: what the change adds to and
+  takes from the tally of the records' hour (:meth:`Tallies.added`, :meth:`Tallies.changed`,
+  :meth:`Tallies.removed`), keyed by the change, so a retried change is counted once. A change's
+  before and after are what one atomic write saw and left (:func:`casewire.docstore.apply_update`),
+  so concurrent changes of one record add up exactly;
+- :meth:`Tallies.sweep` (each service's timer) folds the waiting deltas into their hour buckets and
+  recomputes the days of those hours. The deltas collection holds only what is waiting, so a fold
+  reads a few documents whatever the size of the store; figures lag the records by up to a fold;
+- one folder at a time holds a lease with a fencing epoch: every bucket keeps the epoch that wrote it
+  and a write from an older epoch is refused;
 - :meth:`Tallies.rebuild` recomputes every bucket in one pass over the records (upgrades, benchmarks).
 
 A tally is a nested dict of counts, e.g. ``{"counts": {"alpr|new": 2}}``, built by the service's
 contribution function (one record's tally) and added up by :func:`merge`. A tally may also hold
 lists of whole numbers (``{"durations": {"assignment": {"alpr": [60000, 120000]}}}``: the values
 themselves, so that percentiles over any period stay exact), which add up by concatenation and are
-stored as one string each (:func:`pack`): FerretDB decodes a document field by field (a year of day
-buckets with a few hundred entries each read in 2.3 s as fields, 0.6 s as strings), and a string
-splits and sorts at C speed in Python. Every write is a
-single-document write or an unordered insert, and every filter an equality (FerretDB has no
-multi-document transactions and pushes only equality down to PostgreSQL).
+stored as one string each (:func:`pack`): a string decodes and splits far faster than a list of
+numbers, and a year of day buckets holds a few hundred values each.
 """
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from nameko.timer import Timer
-from pymongo import ASCENDING, ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 
+from casewire import docstore
 from casewire.clock import utcnow
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-META = ("_id", "agency", "hour", "day", "month", "epoch")
+META = ("_id", "agency", "hour", "day", "month", "epoch", "folded")
 """A bucket's own fields; the rest is its tally."""
-DUPLICATE_KEY = 11000
 CHUNK = 1000
-UPDATES_PER_WRITE = 50  # FerretDB holds a connection per statement of an update command (README)
 DEFAULT_TALLY_SECONDS = 5
-GRACE = timedelta(seconds=30)
-"""How long sweeps keep reading a marker: far longer than a record's write takes to land after it."""
 MONTHS_BY_QUERY = 24
 """Up to this many months, a read asks for each month's day buckets; beyond, for all of the agency's."""
 
@@ -165,11 +157,7 @@ class Lease:
     def _take(self, now: datetime) -> int | None:
         """Take the lease if it has expired (or was never taken): its epoch, else None."""
         mine = {"owner": self.owner, "expires": self._until(now)}
-        held = self.state.find_one_and_update(
-            {"_id": "lease", "expires": {"$lt": now}},
-            {"$set": mine, "$inc": {"epoch": 1}},
-            return_document=ReturnDocument.AFTER,
-        )
+        held = self.state.update_atomic({"_id": "lease", "expires": {"$lt": now}}, {"$set": mine, "$inc": {"epoch": 1}})
         if held is not None:
             return held["epoch"]
         try:
@@ -184,15 +172,15 @@ class Lease:
         if not force and time.monotonic() - self.renewed < self.seconds / 3:
             return True
         now = utcnow()
-        kept = self.state.update_one(
+        kept = self.state.update_atomic(
             {"_id": "lease", "owner": self.owner, "epoch": self.epoch, "expires": {"$gt": now}},
             {"$set": {"expires": self._until(now)}},
         )
         self.renewed = time.monotonic()
-        return kept.matched_count == 1
+        return kept is not None
 
     def release(self) -> None:
-        self.state.update_one(
+        self.state.update_atomic(
             {"_id": "lease", "owner": self.owner, "epoch": self.epoch}, {"$set": {"expires": utcnow() - HOUR}}
         )
 
@@ -204,114 +192,148 @@ class Superseded(Exception):
 # -- a service's tallies -------------------------------------------------------------------------
 
 
-class Tallies:
-    """The hour and day buckets of one service's records.
+def difference(before: dict, after: dict) -> tuple[dict, dict]:
+    """``(added, removed)``: what turns the tally ``before`` into ``after`` (counts and list values)."""
+    added, removed = {}, {}
+    for key in set(before) | set(after):
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, dict) or isinstance(new, dict):
+            plus, minus = difference(old or {}, new or {})
+            if plus:
+                added[key] = plus
+            if minus:
+                removed[key] = minus
+        elif isinstance(old, list) or isinstance(new, list):
+            left, right = Counter(old or []), Counter(new or [])
+            if right - left:
+                added[key] = sorted((right - left).elements())
+            if left - right:
+                removed[key] = sorted((left - right).elements())
+        elif (new or 0) != (old or 0):
+            added[key] = (new or 0) - (old or 0)
+    return added, removed
 
-    ``records`` is the collection tallied; its database holds the buckets in ``<prefix>_hours`` and
-    ``<prefix>_days``, and the lease and dirty-hour markers in ``<prefix>_tallies``. ``time_field`` is
-    the records' timestamp, ``hour_field`` its stored hour, ``fields`` what the service's
-    ``contribute(record) -> tally`` reads.
+
+def subtract(into: dict, part: dict) -> dict:
+    """Take ``part`` (counts and list values) out of ``into``; returns ``into``."""
+    for key, value in part.items():
+        if isinstance(value, dict):
+            subtract(into.setdefault(key, {}), value)
+        elif isinstance(value, list):
+            left = Counter(into.get(key, [])) - Counter(value)
+            into[key] = sorted(left.elements())
+        else:
+            into[key] = into.get(key, 0) - value
+    return into
+
+
+def _pruned(tally: dict) -> dict:
+    """``tally`` without zero counts, empty lists and empty maps (what a fold leaves behind)."""
+    kept = {}
+    for key, value in tally.items():
+        value = _pruned(value) if isinstance(value, dict) else value
+        if value not in (0, [], {}):
+            kept[key] = value
+    return kept
+
+
+class Tallies:
+    """The hour and day buckets of one service's records, kept by deltas.
+
+    ``contribute(record) -> tally`` is one record's share and ``hour_of(record)`` the hour it counts in
+    (with ``record["agency"]``, where). Buckets live in ``<prefix>_hours`` and ``<prefix>_days``; the
+    deltas waiting to be folded in ``<prefix>_deltas``; the fold's lease in ``<prefix>_tallies``.
     """
 
-    def __init__(
-        self,
-        records,
-        prefix: str,
-        *,
-        time_field: str,
-        hour_field: str,
-        fields: tuple,
-        contribute: Callable,
-    ):
-        self.records, self.time_field, self.hour_field = records, time_field, hour_field
-        self.projection = dict.fromkeys(("agency", *fields), 1)
-        self.contribute = contribute
-        database = records.database
-        self.hours, self.days, self.state = (database[f"{prefix}_{name}"] for name in ("hours", "days", "tallies"))
-        self.grace = GRACE
+    def __init__(self, database, prefix: str, *, contribute: Callable, hour_of: Callable, flavor: str | None = None):
+        self.contribute, self.hour_of = contribute, hour_of
+        names = (f"{prefix}_{name}" for name in ("hours", "days", "deltas", "tallies"))
+        self.hours, self.days, self.deltas, self.state = docstore.open_collections(database, *names, flavor=flavor)
 
     def ensure_indexes(self) -> None:
-        """For MongoDB; FerretDB answers these equality filters without them."""
-        by_hour = [("agency", ASCENDING), (self.hour_field, ASCENDING)]
-        self.records.create_index(by_hour, name=f"agency_{self.hour_field}")
         self.hours.create_index([("agency", ASCENDING), ("day", ASCENDING)], name="agency_day")
         self.days.create_index([("agency", ASCENDING), ("month", ASCENDING)], name="agency_month")
-        self.state.create_index([("dirty", ASCENDING)], name="dirty")
-
-    def hour_of(self, record: dict) -> str:
-        return record.get(self.hour_field) or hour_of(record[self.time_field])
 
     # -- changes ---------------------------------------------------------------------------------
 
-    def touch(self, records: Iterable[dict]) -> None:
-        """Mark the hours of ``records`` (each with its agency and its hour or time) for the next sweeps,
-        before they are stored, changed or deleted: one marker per agency, hour and second, inserted
-        (a marker already there for this second is as good as a new one)."""
-        now = utcnow()
-        second = now.strftime("%Y-%m-%dT%H:%M:%S")
-        markers = {}
-        for record in records:
+    def added(self, change_id: "str | Callable[[dict], str]", records: Iterable[dict]) -> None:
+        """Count ``records`` in (stored by the change named ``change_id``, or by ``change_id(record)``)."""
+        self.record(change_id, [(record, self.contribute(record), {}) for record in records])
+
+    def removed(self, change_id: "str | Callable[[dict], str]", records: Iterable[dict]) -> None:
+        """Count ``records`` out (deleted by the change ``change_id``)."""
+        self.record(change_id, [(record, {}, self.contribute(record)) for record in records])
+
+    def changed(self, change_id: str, before: dict, after: dict) -> None:
+        """Count one record's change: ``before`` and ``after`` are what an atomic write saw and left."""
+        self.record(change_id, [(after, *difference(self.contribute(before), self.contribute(after)))])
+
+    def record(self, change_id: "str | Callable[[dict], str]", parts: Iterable[tuple[dict, dict, dict]]) -> None:
+        """Store the deltas of ``parts`` (``(record, added, removed)``), one document per change, agency
+        and hour, keyed by the change: repeating a change stores nothing twice."""
+        deltas: dict[str, dict] = {}
+        for record, plus, minus in parts:
+            if not plus and not minus:
+                continue
             agency, hour = record.get("agency"), self.hour_of(record)
-            marker_id = f"dirty|{agency or ''}|{hour}|{second}"
-            markers[marker_id] = {"_id": marker_id, "dirty": True, "agency": agency, "hour": hour, "at": now}
-        if not markers:
-            return
-        try:
-            self.state.insert_many(list(markers.values()), ordered=False)
-        except BulkWriteError as exc:
-            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
-                raise
+            change = change_id(record) if callable(change_id) else change_id
+            delta_id = f"{change}|{agency or ''}|{hour}"
+            delta = deltas.setdefault(delta_id, {"_id": delta_id, "agency": agency, "hour": hour, "add": {}, "sub": {}})
+            merge(delta["add"], plus)
+            merge(delta["sub"], minus)
+        if deltas:
+            self.deltas.insert_new([{**d, "add": pack(d["add"]), "sub": pack(d["sub"])} for d in deltas.values()])
 
-    def touch_id(self, record_id: str) -> None:
-        """:meth:`touch` the record stored as ``record_id`` (nothing when there is none)."""
-        fields = {"agency": 1, self.hour_field: 1, self.time_field: 1}
-        record = self.records.find_one({"_id": record_id}, fields)
-        if record is not None:
-            self.touch([record])
-
-    def removing(self, record: dict, remove: Callable[[], None]) -> None:
-        """Delete a record through ``remove`` and take it out of its hour and day (marked first)."""
-        self.touch([record])
-        remove()
-
-    # -- sweeping --------------------------------------------------------------------------------
+    # -- folding ---------------------------------------------------------------------------------
 
     def sweep(self, wait: float = 0.0, lease_seconds: float = 60.0) -> dict:
-        """Recompute every marked hour and its day, then delete the markers read that are older than
-        ``grace`` (see the module's doc).
+        """Fold the waiting deltas into their hour buckets and recompute those hours' days.
 
-        ``{"swept": bool, "marks", "hours", "days"}``; not swept when another sweeper held the lease
-        for ``wait`` seconds, or a newer one superseded this one (it then deletes nothing).
+        A bucket names the deltas of its last fold (``folded``), which are deleted only after it is
+        written: a fold cut short in between leaves them, and the next fold deletes them unread. One
+        folder at a time holds the lease; a bucket written at a newer epoch is never overwritten.
+        ``{"swept": bool, "deltas", "hours", "days"}``.
         """
         lease = Lease(self.state, lease_seconds)
         epoch = lease.acquire(wait)
         if epoch is None:
-            return {"swept": False, "marks": 0, "hours": 0, "days": 0}
+            return {"swept": False, "deltas": 0, "hours": 0, "days": 0}
         try:
-            started = utcnow()
-            markers = list(self.state.find({"dirty": True}, {"agency": 1, "hour": 1, "at": 1}))
-            hours = {(marker.get("agency"), marker["hour"]) for marker in markers}
-            days = {(agency, hour[:10]) for agency, hour in hours}
-            for agency, hour in sorted(hours, key=lambda key: (key[0] or "", key[1])):
-                self._write_hour(agency, hour, epoch, lease)
+            waiting = list(self.deltas.find({}))
+            by_hour: dict[tuple, list[dict]] = {}
+            for delta in waiting:
+                by_hour.setdefault((delta.get("agency"), delta["hour"]), []).append(delta)
+            done = []
+            for (agency, hour), deltas in sorted(by_hour.items(), key=lambda item: (item[0][0] or "", item[0][1])):
+                done += self._fold_hour(agency, hour, deltas, epoch, lease)
+            days = {(agency, hour[:10]) for agency, hour in by_hour}
             for agency, day in sorted(days, key=lambda key: (key[0] or "", key[1])):
                 self._write_day(agency, day, epoch, lease)
             if not lease.renew(force=True):
                 raise Superseded
-            self._clear([marker for marker in markers if marker["at"] <= started - self.grace])
+            self._delete([delta["_id"] for delta in waiting])
         except Superseded:
-            return {"swept": False, "marks": 0, "hours": 0, "days": 0}
+            return {"swept": False, "deltas": 0, "hours": 0, "days": 0}
         finally:
             lease.release()
-        return {"swept": True, "marks": len(markers), "hours": len(hours), "days": len(days)}
+        return {"swept": True, "deltas": len(done), "hours": len(by_hour), "days": len(days)}
 
-    def _write_hour(self, agency: str | None, hour: str, epoch: int, lease: Lease) -> None:
-        tally = {}
-        for record in self.records.find({"agency": agency, self.hour_field: hour}, self.projection):
-            merge(tally, self.contribute(record))
-        self._write(self.hours, self._bucket(agency, hour, epoch, tally), lease)
+    def _fold_hour(self, agency: str | None, hour: str, deltas: list[dict], epoch: int, lease: "Lease") -> list[str]:
+        bucket_id = f"{agency or ''}|{hour}"
+        stored = self.hours.find_one({"_id": bucket_id}) or {}
+        folded = set(stored.get("folded") or [])
+        fresh = [delta for delta in deltas if delta["_id"] not in folded]
+        if not fresh:
+            return []
+        tally = tally_of(stored)
+        for delta in fresh:
+            merge(tally, unpack(delta["add"]))
+            subtract(tally, unpack(delta["sub"]))
+        bucket = self._bucket(agency, hour, epoch, _pruned(tally))
+        self._write(self.hours, {**bucket, "folded": [delta["_id"] for delta in fresh]}, lease)
+        return [delta["_id"] for delta in fresh]
 
-    def _write_day(self, agency: str | None, day: str, epoch: int, lease: Lease) -> None:
+    def _write_day(self, agency: str | None, day: str, epoch: int, lease: "Lease") -> None:
         tally = {}
         for bucket in self.hours.find({"agency": agency, "day": day}):
             merge(tally, tally_of(bucket))
@@ -324,48 +346,39 @@ class Tallies:
         return {"_id": f"{agency or ''}|{key}", "agency": agency, **where, "epoch": epoch, **pack(tally)}
 
     @staticmethod
-    def _write(collection, bucket: dict, lease: Lease | None = None) -> None:
-        """Replace the bucket unless a newer epoch wrote it (the upsert then collides on ``_id``)."""
+    def _write(collection, bucket: dict, lease: "Lease | None" = None) -> None:
+        """Replace the bucket unless a newer epoch wrote it."""
         if lease is not None and not lease.renew():
             raise Superseded
-        try:
-            collection.replace_one({"_id": bucket["_id"], "epoch": {"$lte": bucket["epoch"]}}, bucket, upsert=True)
-        except DuplicateKeyError as exc:
-            raise Superseded from exc
+        with collection.held(bucket["_id"]):
+            stored = collection.find_one({"_id": bucket["_id"]}, {"epoch": 1})
+            if stored is not None and stored.get("epoch", 0) > bucket["epoch"]:
+                raise Superseded
+            collection.replace_one({"_id": bucket["_id"]}, bucket, upsert=True)
 
-    def _clear(self, markers: list[dict]) -> None:
-        for chunk in _chunks([marker["_id"] for marker in markers], CHUNK):
-            self.state.delete_many({"_id": {"$in": chunk}})
+    def _delete(self, ids: list[str]) -> None:
+        for chunk in _chunks(ids, CHUNK):
+            self.deltas.delete_many({"_id": {"$in": chunk}})
 
     # -- rebuilding ------------------------------------------------------------------------------
 
-    def rebuild(self, wait: float = 60.0, lease_seconds: float = 600.0) -> dict:
-        """Recompute every bucket in one pass over the records and store each record's hour where it is
-        missing (upgrades, benchmarks). Readers see incomplete figures while it replaces the buckets,
-        and on FerretDB storing a missing hour could undo an edit of that record made at the same
-        instant: run it after an upgrade, before users come back.
-
-        ``{"records", "hours", "days", "hours_set"}``; raises RuntimeError when the lease stays taken.
-        """
+    def rebuild(self, records: Iterable[dict], wait: float = 60.0, lease_seconds: float = 600.0) -> dict:
+        """Recompute every bucket from ``records`` (all of them, each with its agency) in one pass, and
+        drop the deltas waiting then (upgrades, benchmarks). Readers see incomplete figures while it
+        replaces the buckets: run it before users come back. ``{"records", "hours", "days"}``; raises
+        RuntimeError when the lease stays taken."""
         lease = Lease(self.state, lease_seconds)
         epoch = lease.acquire(wait)
         if epoch is None:
             raise RuntimeError("another sweep or rebuild holds the tallies' lease; try again")
         try:
-            started = utcnow()
-            markers = list(self.state.find({"dirty": True}, {"at": 1}))
-            hours, missing, records = {}, [], 0
-            fields = {**self.projection, self.time_field: 1, self.hour_field: 1}
-            for record in self.records.find({}, fields):
-                hour = record.get(self.hour_field)
-                if not hour:
-                    hour = hour_of(record[self.time_field])
-                    missing.append((record["_id"], hour))
-                merge(hours.setdefault((record.get("agency"), hour), {}), self.contribute(record))
-                records += 1
+            waiting = [delta["_id"] for delta in self.deltas.find({}, {"_id": 1})]
+            hours, count = {}, 0
+            for record in records:
+                merge(hours.setdefault((record.get("agency"), self.hour_of(record)), {}), self.contribute(record))
+                count += 1
                 if not lease.renew():
                     raise RuntimeError("the tallies' lease was lost during the rebuild; run it again")
-            self._set_hours(missing)
             days = {}
             for (agency, hour), tally in hours.items():
                 merge(days.setdefault((agency, hour[:10]), {}), tally)
@@ -373,29 +386,15 @@ class Tallies:
             self._replace_all(self.days, [self._bucket(agency, key, epoch, t) for (agency, key), t in days.items()])
             if not lease.renew(force=True):
                 raise RuntimeError("the tallies' lease was lost during the rebuild; run it again")
-            self._clear([marker for marker in markers if marker["at"] <= started - self.grace])
+            self._delete(waiting)
         finally:
             lease.release()
-        return {"records": records, "hours": len(hours), "days": len(days), "hours_set": len(missing)}
-
-    def _set_hours(self, missing: list[tuple[str, str]]) -> None:
-        for chunk in _chunks(missing, UPDATES_PER_WRITE):
-            for record_id, hour in chunk:
-                self.records.update_one({"_id": record_id}, {"$set": {self.hour_field: hour}})
+        return {"records": count, "hours": len(hours), "days": len(days)}
 
     def _replace_all(self, collection, buckets: list[dict]) -> None:
-        """Every bucket of the collection replaced by ``buckets``; one a stale sweeper wrote meanwhile
-        is overwritten through the epoch check."""
         collection.delete_many({})
         for chunk in _chunks(buckets, CHUNK):
-            try:
-                collection.insert_many(chunk, ordered=False)
-            except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(error.get("code") != DUPLICATE_KEY for error in errors):
-                    raise
-                for error in errors:
-                    self._write(collection, chunk[error["index"]])
+            collection.insert_new(chunk)
 
     # -- reading ---------------------------------------------------------------------------------
 

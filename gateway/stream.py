@@ -19,20 +19,22 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 
 from kombu import Connection, Exchange, Queue, binding
-from pymongo import ASCENDING, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo import ASCENDING
 
-from casewire import events
+from casewire import docstore, events
+from casewire.docstore import AFTER
 from casewire.mongo import connect
 
 log = logging.getLogger(__name__)
 
 # What the stream relays, by the service that announces it.
 STREAMED = {
-    events.INTAKE: (events.ALERT_RECEIVED, events.ALERT_ASSIGNED, events.ALERT_OVERDUE),
-    events.ENTITIES: (events.LINK_FOUND,),
+    events.INTAKE: (events.ALERTS_RECEIVED, events.ALERT_ASSIGNED, events.ALERT_OVERDUE),
+    events.ENTITIES: (events.LINKS_FOUND,),
     events.CASES: (events.CASE_UPDATED, events.CASE_ASSIGNED, events.CONTROL_OFFICIAL_NOTIFIED),
 }
+# A batch event reaches the stream as one event per alert, under its single name.
+SPLIT = {events.ALERTS_RECEIVED: ("alerts", events.ALERT_RECEIVED), events.LINKS_FOUND: ("links", events.LINK_FOUND)}
 # Purges (C16) reach the stream too: a purged record's events leave the buffer.
 PURGES = {events.INTAKE: (events.RECORD_PURGED,), events.CASES: (events.RECORD_PURGED,)}
 QUEUE_EXPIRES_MS = 10 * 60 * 1000  # a replica's queue outlives a broker blip, not the replica
@@ -51,8 +53,7 @@ class StreamStore:
     """``stream_events``: ``{_id: seq, key, type, source, at, payload, record_ids}``, newest ``capacity`` kept."""
 
     def __init__(self, database, capacity: int):
-        self.events = database["stream_events"]
-        self.counters = database["stream_counters"]
+        self.events, self.counters = docstore.open_collections(database, "stream_events", "stream_counters")
         self.capacity = capacity
 
     def ensure_indexes(self) -> None:
@@ -61,37 +62,51 @@ class StreamStore:
 
     def append(self, source: str, event_type: str, payload: dict) -> int:
         """Store an event once, whichever replica comes first; its sequence number."""
-        canonical = json.dumps([source, event_type, payload], sort_keys=True, separators=(",", ":"))
-        key = hashlib.sha256(canonical.encode()).hexdigest()
-        existing = self.events.find_one({"key": key}, {"_id": 1})
-        if existing:
-            return existing["_id"]
+        return self.append_many(source, [(event_type, payload)])[0]
+
+    def append_many(self, source: str, items: list[tuple[str, dict]]) -> list[int]:
+        """Store events once each (``(type, payload)``), in order, whichever replica comes first: one
+        counter move and one insert for all of them; their sequence numbers."""
+        documents = []
+        for event_type, payload in items:
+            canonical = json.dumps([source, event_type, payload], sort_keys=True, separators=(",", ":"))
+            key = hashlib.sha256(canonical.encode()).hexdigest()
+            documents.append(
+                {
+                    "key": key,
+                    "type": event_type,
+                    "source": source,
+                    "at": datetime.now(UTC),
+                    "payload": payload,
+                    "record_ids": _record_ids(event_type, payload),
+                }
+            )
+        seqs = [0] * len(documents)
+        waiting = list(range(len(documents)))
         for _ in range(APPEND_ATTEMPTS):
-            seq = self.counters.find_one_and_update(
-                {"_id": "stream_events"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+            last = self.counters.update_atomic(
+                {"_id": "stream_events"}, {"$inc": {"seq": len(waiting)}}, upsert=True, return_document=AFTER
             )["seq"]
-            document = {
-                "_id": seq,
-                "key": key,
-                "type": event_type,
-                "source": source,
-                "at": datetime.now(UTC),
-                "payload": payload,
-                "record_ids": _record_ids(event_type, payload),
-            }
-            try:
-                self.events.insert_one(document)
-            except DuplicateKeyError:
-                existing = self.events.find_one({"key": key}, {"_id": 1})
-                if existing:  # another replica stored it meanwhile
-                    return existing["_id"]
-                # The counter is behind the stored events (it was lost or reset): move it past the head.
-                self.counters.update_one({"_id": "stream_events"}, {"$max": {"seq": self.head()}})
-                continue
-            if seq % TRIM_EVERY == 0:
-                self.events.delete_many({"_id": {"$lte": seq - self.capacity}})
-            return seq
-        raise RuntimeError(f"could not store a {event_type} stream event in {APPEND_ATTEMPTS} attempts")
+            first = last - len(waiting) + 1
+            batch = [{**documents[position], "_id": first + n} for n, position in enumerate(waiting)]
+            refused = self.events.insert_new(batch)
+            for n, position in enumerate(waiting):
+                seqs[position] = first + n
+            retry = []
+            for n in sorted(refused):
+                position = waiting[n]
+                existing = self.events.find_one({"key": documents[position]["key"]}, {"_id": 1})
+                if existing:  # another replica stored it
+                    seqs[position] = existing["_id"]
+                else:  # the counter is behind the stored events (lost or reset): move it past the head
+                    retry.append(position)
+            if not retry:
+                if last // TRIM_EVERY != (first - 1) // TRIM_EVERY:
+                    self.events.delete_many({"_id": {"$lte": last - self.capacity}})
+                return seqs
+            self.counters.update_atomic({"_id": "stream_events"}, {"$max": {"seq": self.head()}})
+            waiting = retry
+        raise RuntimeError(f"could not store {len(waiting)} stream events in {APPEND_ATTEMPTS} attempts")
 
     def after(self, seq: int, limit: int = 200) -> list[dict]:
         return list(self.events.find({"_id": {"$gt": seq}}).sort([("_id", ASCENDING)]).limit(limit))
@@ -194,14 +209,25 @@ class StreamRelay:
         if isinstance(body, dict) and event_type == events.RECORD_PURGED:
             self.store.forget(body.get("record_id", ""))
         elif isinstance(body, dict):
-            if event_type == events.CASE_UPDATED and body.get("case_id"):
-                self.cases.put(body["case_id"], _case_access(body))
-            if event_type == events.ALERT_RECEIVED and body.get("alert_id"):
-                self.alerts.put(body["alert_id"], {"agency": body.get("agency"), "unit": body.get("unit")})
-            self.store.append(source, event_type, body)
+            items = _split(event_type, body)
+            for kind, item in items:
+                if kind == events.CASE_UPDATED and item.get("case_id"):
+                    self.cases.put(item["case_id"], _case_access(item))
+                if kind == events.ALERT_RECEIVED and item.get("alert_id"):
+                    self.alerts.put(item["alert_id"], {"agency": item.get("agency"), "unit": item.get("unit")})
+            if items:
+                self.store.append_many(source, items)
         message.ack()
         with self._changed:
             self._changed.notify_all()
+
+
+def _split(event_type: str, body: dict) -> list[tuple[str, dict]]:
+    """The stream events of one message: a batch event's items under their single name, else itself."""
+    if event_type in SPLIT:
+        field, single = SPLIT[event_type]
+        return [(single, item) for item in body.get(field) or [] if isinstance(item, dict)]
+    return [(event_type, body)]
 
 
 def _case_access(case: dict) -> dict:

@@ -88,7 +88,7 @@ def _submit(body: dict):
         # The alert is stored; resolving here only fills the answer. If the entities service is
         # slow or down, the alert_received event resolves it later and GET shows the result.
         try:
-            resolved = _rpc().call("entities", "resolve_alert", _alert_event(alert))
+            (resolved,) = _rpc().call("entities", "resolve_alerts", {"alerts": [_alert_event(alert)]})
             related = resolved["related"]
             # The submitter is told only of the earlier records it may open (C3, C6; another agency's alerts).
             seen = Seen(context(), [r["id"] for r in related if r["record_type"] == "case"])
@@ -152,7 +152,7 @@ for _format, (_schema, _) in ADAPTERS.items():
 
 
 def _alert_event(alert: dict) -> dict:
-    """The ``alert_received`` contract's fields of an alert as intake returns it."""
+    """The ``alerts_received`` contract's fields of one alert as intake returns it."""
     return events.AlertReceived().dump({"alert_id": alert["id"], **alert})
 
 

@@ -37,12 +37,14 @@ class AuditService:
     def handle_audit_events(self, payloads: list) -> int:
         """Append a batch of queue messages to the chain, in order; they are acknowledged only after.
 
-        Each payload is a :class:`casewire.audit.AuditEvent`, e.g. ``{"event_id": "9f...", "at":
-        "2026-01-05T22:14:00+00:00", "service": "gateway", "action": "alert.read", "outcome":
-        "allowed", "actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, ...}``.
+        Each payload is a :class:`casewire.audit.AuditEvent`, or a list of them (a service's batch),
+        e.g. ``{"event_id": "9f...", "at": "2026-01-05T22:14:00+00:00", "service": "gateway",
+        "action": "alert.read", "outcome": "allowed",
+        "actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, ...}``.
         """
         now = self.now()
-        return len(self.store.append([to_append(payload, now) for payload in payloads]))
+        events = [event for payload in payloads for event in (payload if isinstance(payload, list) else [payload])]
+        return len(self.store.append([to_append(event, now) for event in events]))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_events(self, filters: dict, cursor=None, limit: int = 50) -> dict:

@@ -20,7 +20,8 @@ import gridfs
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from casewire import tallies
+from casewire import docstore, tallies
+from casewire.docstore import BEFORE, apply_update
 from casewire.errors import Conflict, NotFound, Unavailable
 from services.cases import metrics
 
@@ -51,16 +52,14 @@ class CaseStore:
     ``outcome_days``) in the same single-document write; :meth:`remove` takes it out of them."""
 
     def __init__(self, database):
-        self.cases = database["cases"]
+        (self.cases,) = docstore.open_collections(database, "cases")
         self.history = database["history"]
         self.disseminations = database["disseminations"]
         self.tallies = tallies.Tallies(
-            self.cases,
+            database,
             "outcome",
-            time_field="opened_at",
-            hour_field="opened_hour",
-            fields=metrics.FIELDS,
             contribute=metrics.contribution,
+            hour_of=lambda case: case.get("opened_hour") or tallies.hour_of(case["opened_at"]),
         )
 
     GONE = {"purging": None}  # a case being purged is already gone for every reader (C16)
@@ -82,8 +81,8 @@ class CaseStore:
     def insert(self, case: dict) -> dict:
         case = {"_id": new_id(), **case, "opened_hour": tallies.hour_of(case["opened_at"])}
         try:
-            self.tallies.touch([case])
             self.cases.insert_one(case)
+            self.tallies.added(f"opened-{case['_id']}", [case])
         except PyMongoError as exc:
             raise Unavailable(f"the case store is unavailable: {exc}") from exc
         return case
@@ -114,17 +113,19 @@ class CaseStore:
 
     def update(self, case_id: str, changes: dict, now: datetime, expect: dict | None = None) -> dict:
         """Apply ``changes`` (update operators) to the case if it still matches ``expect`` and bump its
-        version; its hour of the outcome tallies is marked first."""
-        self.tallies.touch_id(case_id)
+        version, in one atomic write counted in the outcome tallies."""
         update = {key: dict(value) for key, value in changes.items()}
         update.setdefault("$set", {})["updated_at"] = now
         update.setdefault("$inc", {})["version"] = 1
-        case = self.cases.find_one_and_update(
-            {"_id": case_id, **(expect or {})}, update, return_document=ReturnDocument.AFTER
-        )
-        if case is None:
+        before = self.cases.update_atomic({"_id": case_id, **(expect or {})}, update, return_document=BEFORE)
+        if before is None:
             self.get(case_id)
             raise Conflict(f"case {case_id} changed meanwhile; read it again and retry")
+        try:
+            case = apply_update(before, update)
+        except ValueError:  # an update of nested fields: read what it left
+            case = self.cases.find_one({"_id": case_id})
+        self.tallies.changed(f"changed-{case_id}-{case['version']}", before, case)
         return case
 
     def page(self, query: dict, limit: int, after: tuple | None) -> list[dict]:
@@ -190,7 +191,12 @@ class CaseStore:
         case_id = case["_id"]
         self.history.delete_many({"case_id": case_id})
         self.disseminations.delete_many({"record_ids": case_id})
-        self.tallies.removing(case, lambda: self.cases.delete_one({"_id": case_id}))
+        if self.cases.delete_one({"_id": case_id}).deleted_count:
+            self.tallies.removed(f"removed-{case_id}", [case])
+
+    def tallied(self):
+        """Every case, as the outcome tallies count it (for a rebuild)."""
+        return self.cases.find({}, {"agency": 1, "opened_at": 1, "opened_hour": 1, "disposition": 1, "alerts": 1})
 
     def record(self, case_id: str, action: str, actor: str, at: datetime, detail: dict | None = None) -> dict:
         """Append one entry to the case's history (the timeline's actions)."""

@@ -1,42 +1,49 @@
 """The entities service's backend, wrapped as :class:`EntityStore`.
 
-Collections: ``entities`` (unique by ``(type, key)``; a merged-away entity stays as a tombstone
-whose ``merged_into`` names the survivor, so its key still resolves), ``sightings`` (unique by
-``(entity, record)``), ``links`` (entity–entity links stated by people) and ``merges`` (every merge
-and unmerge, with what it moved). Every write is a single-document operation that can be repeated.
-An entity has several writers (the resolution of each alert adding aliases and details, merges
-and unmerges by people), so each write to an entity holds its lock (``entity_locks``,
-:mod:`casewire.locks`): FerretDB 1.24 writes a whole document back on update, and an alias added
-by ingest could otherwise undo a merge stored a moment earlier.
+Collections: ``entities`` (``_id`` derived from ``(type, key)``, :func:`entity_id_of`, unique by
+``(type, key)`` too; a merged-away entity stays as a tombstone whose ``merged_into`` names the
+survivor, so its key still resolves), ``sightings`` (``_id`` derived from ``(entity, record)``),
+``links`` (entity–entity links stated by people) and ``merges`` (every merge and unmerge, with what
+it moved).
 
-Look-ups by a few values are one equality query per value rather than one ``$in``: MongoDB answers
-both from the same index, but FerretDB 1.24 pushes only equality down to PostgreSQL and answers an
-``$in`` by reading the whole collection (measured 13 ms against 770 ms at 50,000 documents), and
-these run for every alert.
+Resolving a batch of alerts asks for its entities in one read (by ``_id``), inserts the new ones and
+the sightings in one unordered write each (a replay inserts nothing), and reads each entity's recent
+sightings once for the related records. An entity has other writers (a record that brings a new
+alias or detail, merges and unmerges by people): each such write is atomic
+(:meth:`casewire.docstore.Collection.update_atomic`, a merge holds both entities).
 """
 
+import hashlib
 import re
 import uuid
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from casewire import docstore
 from casewire.errors import Conflict, InvalidInput, NotFound
-from casewire.locks import DocumentLocks
+from services.entities.identity import UNKNOWN_STATE
 
 RELATED_LIMIT = 200
 MAX_MERGE_CHAIN = 20
 
 
+def entity_id_of(type_: str, key: str) -> str:
+    """The ``_id`` of the entity of this identity."""
+    return hashlib.sha256(f"{type_}\x1f{key}".encode()).hexdigest()[:32]
+
+
+def sighting_id_of(entity_id: str, record_type: str, record_id: str) -> str:
+    return hashlib.sha256(f"{entity_id}\x1f{record_type}\x1f{record_id}".encode()).hexdigest()[:32]
+
+
 class EntityStore:
     """Entities, sightings, stated links and merges."""
 
-    def __init__(self, database):
-        self.entities = database["entities"]
-        self.sightings = database["sightings"]
-        self.links = database["links"]
-        self.merges = database["merges"]
-        self.locks = DocumentLocks(database["entity_locks"])
+    def __init__(self, database, flavor: str | None = None):
+        self.entities, self.sightings, self.links, self.merges = docstore.open_collections(
+            database, "entities", "sightings", "links", "merges", flavor=flavor
+        )
 
     def ensure_indexes(self) -> None:
         self.entities.create_index([("type", ASCENDING), ("key", ASCENDING)], unique=True, name="identity")
@@ -58,32 +65,61 @@ class EntityStore:
     # Identity ---------------------------------------------------------------------------------
 
     def upsert(self, ref: dict, now) -> tuple[dict, bool]:
-        """The entity for ``ref`` (by its key or any alias), created the first time; ``(entity, created)``.
+        """The entity for ``ref`` (by its key or any alias), created the first time; ``(entity, created)``."""
+        ((entity, created),) = self.upsert_many([ref], now)
+        return entity, created
 
-        A key that was merged away lands on the survivor. Aliases and details the entity lacks are added.
-        """
-        keys = [ref["key"], *ref.get("aliases", [])]
-        found = next(
-            (
-                entity
-                for field in ("key", "aliases")
-                for key in keys
-                if (entity := self.entities.find_one({"type": ref["type"], field: key}))
-            ),
-            None,
-        )
-        if found is None:
-            found, created = self._insert(ref, now)
-            if created:
-                return found, True
-        entity = self.survivor(found)
-        self._enrich(entity, keys, ref.get("attributes", {}))
-        return entity, False
+    def upsert_many(self, refs: list[dict], now) -> list[tuple[dict, bool]]:
+        """The entity of each ref, ``(entity, created)`` in order: found by its key (one read for all)
+        or an alias, else created; a key merged away lands on the survivor; aliases and details the
+        entity lacks are added."""
+        keyed = {entity_id_of(ref["type"], ref["key"]) for ref in refs}
+        aliased = {entity_id_of(ref["type"], alias) for ref in refs for alias in ref.get("aliases", [])}
+        found = self.entities.get_many(sorted(keyed | aliased))
+        answers: list[tuple[dict, bool] | None] = [None] * len(refs)
+        new: dict[str, tuple[int, dict]] = {}
+        for position, ref in enumerate(refs):
+            entity = self._known(ref, found)
+            if entity is not None:
+                answers[position] = (entity, False)
+                continue
+            entity_id = entity_id_of(ref["type"], ref["key"])
+            if entity_id in new:  # the same new entity twice in one batch
+                answers[position] = (new[entity_id][1], False)
+                continue
+            new[entity_id] = (position, self._document(entity_id, ref, now))
+        documents = [document for _, document in new.values()]
+        refused = self.entities.insert_new(documents)
+        for index, (position, document) in enumerate(new.values()):
+            if index in refused:  # a concurrent resolution created it first
+                document = self.entities.find_one({"type": document["type"], "key": document["key"]})
+            answers[position] = (document, index not in refused)
+        for position, ref in enumerate(refs):
+            entity, created = answers[position]
+            if entity.get("merged_into"):
+                entity = self.survivor(entity)
+            if not created:
+                self._enrich(entity, [ref["key"], *ref.get("aliases", [])], ref.get("attributes", {}))
+            answers[position] = (entity, created)
+        return answers
 
-    def _insert(self, ref: dict, now) -> tuple[dict, bool]:
-        new_id = uuid.uuid4().hex
-        document = {
-            "_id": new_id,
+    def _known(self, ref: dict, found: dict) -> dict | None:
+        for key in [ref["key"], *ref.get("aliases", [])]:
+            entity = found.get(entity_id_of(ref["type"], key))
+            if entity is not None and entity["type"] == ref["type"]:
+                return entity
+        for alias in [ref["key"], *ref.get("aliases", [])] if ref.get("aliases") else []:
+            entity = self.entities.find_one({"type": ref["type"], "aliases": alias})
+            if entity is not None:
+                return entity
+        return None
+
+    @staticmethod
+    def _document(entity_id: str, ref: dict, now) -> dict:
+        return {
+            "_id": entity_id,
+            "type": ref["type"],
+            "key": ref["key"],
             "display": ref["display"],
             "ambiguous": ref.get("ambiguous", False),
             "created_at": now,
@@ -91,14 +127,6 @@ class EntityStore:
             "aliases": list(ref.get("aliases", [])),
             **{k: v for k, v in ref.get("attributes", {}).items() if v is not None},
         }
-        query = {"type": ref["type"], "key": ref["key"]}
-        try:
-            entity = self.entities.find_one_and_update(
-                query, {"$setOnInsert": document}, upsert=True, return_document=ReturnDocument.AFTER
-            )
-        except DuplicateKeyError:  # a concurrent upsert of the same key won the race
-            entity = self.entities.find_one(query)
-        return entity, entity["_id"] == new_id
 
     def _enrich(self, entity: dict, keys: list[str], attributes: dict) -> None:
         missing = [key for key in keys if key != entity["key"] and key not in entity.get("aliases", [])]
@@ -110,11 +138,7 @@ class EntityStore:
             update["$set"] = details
         if update:
             update["$inc"] = {"revision": 1}
-            with self.locks.held(entity["_id"]):
-                # No projection: FerretDB 1.24's findAndModify does not implement ``fields``.
-                changed = self.entities.find_one_and_update(
-                    {"_id": entity["_id"]}, update, return_document=ReturnDocument.AFTER
-                )
+            changed = self.entities.update_atomic({"_id": entity["_id"]}, update)
             entity.setdefault("aliases", []).extend(missing)
             entity.update(details, revision=(changed or {}).get("revision", 0))
 
@@ -154,26 +178,48 @@ class EntityStore:
             query["_id"] = {"$gt": after}
         return list(self.entities.find(query).sort([("_id", ASCENDING)]).limit(limit))
 
-    def plate_variants(self, plate: str, ambiguous: bool) -> list[str]:
-        """Vehicles a plate read must be matched with across states.
+    def plate_variants(self, vehicles: list[dict]) -> dict[str, list[str]]:
+        """Each vehicle's id → the vehicles its plate must be matched with across states.
 
-        A read without a state matches the plate in every state; a read with one matches the
-        earlier reads of that plate without a state.
+        A read without a state matches the plate in every state (one query by plate); a read with one
+        matches the earlier reads of that plate without a state (found by their ``_id``, all at once).
         """
-        query = {"type": "vehicle", "plate": plate, "merged_into": None}
-        if not ambiguous:
-            query["ambiguous"] = True
-        return [doc["_id"] for doc in self.entities.find(query, {"_id": 1})]
+        variants: dict[str, list[str]] = {}
+        stateless = {}
+        for vehicle in vehicles:
+            if vehicle.get("ambiguous"):
+                query = {"type": "vehicle", "plate": vehicle["plate"], "merged_into": None}
+                variants[vehicle["_id"]] = [doc["_id"] for doc in self.entities.find(query, {"_id": 1})]
+            else:
+                stateless[vehicle["_id"]] = entity_id_of("vehicle", f"{UNKNOWN_STATE}:{vehicle['plate']}")
+        found = self.entities.get_many(sorted(set(stateless.values())), {"merged_into": 1})
+        for vehicle_id, other in stateless.items():
+            kept = other in found and not found[other].get("merged_into")
+            variants[vehicle_id] = [other] if kept else []
+        return variants
 
     # Sightings --------------------------------------------------------------------------------
 
     def add_sighting(self, sighting: dict) -> bool:
         """Record a mention; False when this record already mentioned this entity (a replay)."""
-        try:
-            self.sightings.insert_one({"_id": uuid.uuid4().hex, **sighting})
-        except DuplicateKeyError:
-            return False
-        return True
+        return bool(self.add_sightings([sighting]))
+
+    def add_sightings(self, sightings: list[dict]) -> set[int]:
+        """Record mentions in one unordered write; the positions of those that were new."""
+        documents = [{"_id": sighting_id_of(s["entity_id"], s["record_type"], s["record_id"]), **s} for s in sightings]
+        refused = self.sightings.insert_new(documents)
+        return {position for position in range(len(documents)) if position not in refused}
+
+    def recent_sightings(self, entity_ids: list[str], limit: int = RELATED_LIMIT) -> dict[str, list[dict]]:
+        """Each entity's current sightings, newest first, at most ``limit`` each (one query an entity)."""
+        return {
+            entity_id: list(
+                self.sightings.find({"entity_id": entity_id, "superseded_by": None})
+                .sort([("at", DESCENDING)])
+                .limit(limit)
+            )
+            for entity_id in dict.fromkeys(entity_ids)
+        }
 
     def remove_sighting(self, entity_id: str, record_type: str, record_id: str) -> bool:
         result = self.sightings.delete_one({"entity_id": entity_id, "record_type": record_type, "record_id": record_id})
@@ -271,7 +317,7 @@ class EntityStore:
             raise Conflict(f"entity {survivor_id} was merged into {survivor['merged_into']}; merge into that one")
         if merged.get("merged_into") not in (None, survivor_id):
             raise Conflict(f"entity {merged_id} is already merged into {merged['merged_into']}")
-        with self.locks.held_all(survivor_id, merged_id):
+        with self.entities.held(survivor_id, merged_id):
             claimed = self.entities.find_one_and_update(
                 {"_id": merged_id, "merged_into": {"$in": [None, survivor_id]}},
                 {"$set": {"merged_into": survivor_id, "merged_at": now}, "$inc": {"revision": 1}},
@@ -362,7 +408,7 @@ class EntityStore:
         )
         self._restore_links(merged_id, survivor_id)
         added = record["aliases_added"] if record else keys
-        with self.locks.held_all(survivor_id, merged_id):
+        with self.entities.held(survivor_id, merged_id):
             self.entities.update_one({"_id": survivor_id}, {"$pullAll": {"aliases": added}, "$inc": {"revision": 1}})
             self.entities.update_one(
                 {"_id": merged_id}, {"$unset": {"merged_into": "", "merged_at": ""}, "$inc": {"revision": 1}}

@@ -7,50 +7,65 @@ from casewire.alerts import FACE_NOTICE
 from casewire.errors import InvalidInput, NotFound
 from services.entities.dependencies import RELATED_LIMIT, EntityStore
 from services.entities.extraction import extract
-from services.entities.relations import lookup_ids, related_records
+from services.entities.relations import lookup_ids, related_by_alert, related_records
 from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, indexed_ref, ref_of
 
 
-def resolve(store: EntityStore, alert: dict, region: str, now: datetime) -> tuple[dict, bool]:
-    """Upsert an alert's entities and record its sightings; ``(alert_resolved body, anything new)``."""
-    entities, sightings, fresh = [], [], False
-    seen_at = datetime.fromisoformat(alert["occurred_at"])
-    for ref in extract(alert, region):
-        entity, _ = store.upsert(ref, now)
-        sighting = {
-            "entity_id": entity["_id"],
-            "record_type": "alert",
-            "record_id": alert["alert_id"],
-            "at": seen_at,
-            "location": alert.get("location"),
+def resolve(store: EntityStore, alerts: list[dict], region: str, now: datetime) -> list[tuple[dict, bool]]:
+    """Upsert the entities of a batch of alerts, record their sightings and find what each relates to.
+
+    ``[(alerts_resolved item, anything new), ...]`` in the alerts' order; an alert resolved before
+    (a replay) is resolved again from what is stored and flagged not new.
+    """
+    refs = [extract(alert, region) for alert in alerts]
+    flat = [ref for alert_refs in refs for ref in alert_refs]
+    upserted = iter(store.upsert_many(flat, now))
+    per_alert, sightings, owners = [], [], []
+    for index, (alert, alert_refs) in enumerate(zip(alerts, refs, strict=True)):
+        seen_at = datetime.fromisoformat(alert["occurred_at"])
+        entities = []
+        for ref in alert_refs:
+            entity, _ = next(upserted)
+            sightings.append(
+                {
+                    "entity_id": entity["_id"],
+                    "record_type": "alert",
+                    "record_id": alert["alert_id"],
+                    "at": seen_at,
+                    "location": alert.get("location"),
+                    "source": alert["source"],
+                    "agency": alert.get("agency"),
+                    "seen_as": ref["key"],
+                }
+            )
+            owners.append(index)
+            if entity["_id"] not in (e["_id"] for e in entities):
+                entities.append(entity)
+        per_alert.append(entities)
+    stored = store.add_sightings(sightings)
+    fresh = {owners[position] for position in stored}
+    related = related_by_alert(store, [a["alert_id"] for a in alerts], per_alert)
+    answers = []
+    for index, alert in enumerate(alerts):
+        mine = [s for s, owner in zip(sightings, owners, strict=True) if owner == index]
+        unique = {s["entity_id"]: s for s in mine}
+        resolved = {
+            "alert_id": alert["alert_id"],
+            "entities": [indexed_ref(entity) for entity in per_alert[index]],
+            "sightings": SightingOut(many=True).dump(list(unique.values())),
+            "related": related[index],
             "source": alert["source"],
             "agency": alert.get("agency"),
-            "seen_as": ref["key"],
+            "received_at": alert.get("received_at"),
         }
-        fresh |= store.add_sighting(sighting)
-        if entity["_id"] not in (e["_id"] for e in entities):
-            entities.append(entity)
-            sightings.append(SightingOut().dump(sighting))
-    related = related_records(store, alert["alert_id"], entities)
-    resolved = {
-        "alert_id": alert["alert_id"],
-        "entities": [indexed_ref(entity) for entity in entities],
-        "sightings": sightings,
-        "related": related,
-    }
-    return events.AlertResolved().dump(events.AlertResolved().load(resolved)), fresh
+        answers.append(({**resolved, "occurred_at": alert["occurred_at"], "unit": alert.get("unit")}, index in fresh))
+    return answers
 
 
-def link_found(alert: dict, related: list[dict]) -> dict:
-    """The ``link_found`` body: the new alert, where it came from, and the records it shares entities with."""
-    body = {
-        "alert_id": alert["alert_id"],
-        "occurred_at": alert["occurred_at"],
-        "agency": alert.get("agency"),
-        "unit": alert.get("unit"),
-        "related": related,
-    }
-    return events.LinkFound().dump(events.LinkFound().load(body))
+def link_found(resolved: dict) -> dict:
+    """One link of ``links_found``: the new alert, where it came from, and the records it shares entities with."""
+    keys = ("alert_id", "occurred_at", "agency", "unit", "related")
+    return events.LinkFound().dump(events.LinkFound().load({key: resolved.get(key) for key in keys}))
 
 
 def describe(store: EntityStore, entity: dict) -> dict:

@@ -4,7 +4,7 @@ Nothing here is precomputed pairwise: a record's related records are the other s
 entities' ids, found through the ``(entity_id, at)`` index at the moment they are needed.
 """
 
-from services.entities.dependencies import EntityStore
+from services.entities.dependencies import RELATED_LIMIT, EntityStore
 from services.entities.schemas import ref_of
 
 
@@ -15,22 +15,21 @@ def lookup_ids(store: EntityStore, entities: list[dict]) -> dict[str, str]:
     read with one also finds the earlier reads of that plate without a state (they stay flagged ambiguous).
     """
     lookup = {entity["_id"]: entity["_id"] for entity in entities}
-    for entity in entities:
-        if entity["type"] == "vehicle" and entity.get("plate"):
-            for other in store.plate_variants(entity["plate"], entity.get("ambiguous", False)):
-                lookup.setdefault(other, entity["_id"])
+    vehicles = [entity for entity in entities if entity["type"] == "vehicle" and entity.get("plate")]
+    for vehicle_id, others in store.plate_variants(vehicles).items():
+        for other in others:
+            lookup.setdefault(other, vehicle_id)
     return lookup
 
 
-def related_records(store: EntityStore, record_id: str, entities: list[dict]) -> list[dict]:
-    """Other alerts and cases that share an entity with this record, each naming the shared entities.
-
-    Newest first; each record's ``agency`` is the one its sighting was recorded with.
-    """
+def _related(record_id: str, entities: list[dict], lookup: dict[str, str], recent: dict[str, list]) -> list[dict]:
+    """Other records among the ``recent`` sightings of the ``lookup`` ids, newest first, each naming the
+    shared entities; ``agency`` is the one each record's sighting was recorded with."""
     by_id = {entity["_id"]: ref_of(entity) for entity in entities}
-    lookup = lookup_ids(store, entities)
+    sightings = [s for entity_id in lookup for s in recent.get(entity_id, []) if s["record_id"] != record_id]
+    sightings.sort(key=lambda sighting: sighting["at"], reverse=True)
     related: dict[tuple, dict] = {}
-    for sighting in store.earlier_sightings(list(lookup), record_id):
+    for sighting in sightings[:RELATED_LIMIT]:
         record = related.setdefault(
             (sighting["record_type"], sighting["record_id"]),
             {
@@ -45,6 +44,24 @@ def related_records(store: EntityStore, record_id: str, entities: list[dict]) ->
         if shared not in record["shared_entities"]:
             record["shared_entities"].append(shared)
     return list(related.values())
+
+
+def related_records(store: EntityStore, record_id: str, entities: list[dict]) -> list[dict]:
+    """Other alerts and cases that share an entity with this record, each naming the shared entities."""
+    return related_by_alert(store, [record_id], [entities])[0]
+
+
+def related_by_alert(store: EntityStore, record_ids: list[str], entities: list[list[dict]]) -> list[list[dict]]:
+    """:func:`related_records` of several records at once: each entity's recent sightings are read once."""
+    everyone = list({entity["_id"]: entity for group in entities for entity in group}.values())
+    lookup_all = lookup_ids(store, everyone)
+    recent = store.recent_sightings(list(lookup_all))
+    answers = []
+    for record_id, group in zip(record_ids, entities, strict=True):
+        mine = {entity["_id"] for entity in group}
+        lookup = {other: own for other, own in lookup_all.items() if own in mine}
+        answers.append(_related(record_id, group, lookup, recent))
+    return answers
 
 
 class Graph:

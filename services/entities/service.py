@@ -42,17 +42,15 @@ class EntitiesService:
     config = Config()
     monitor = Monitor()
 
-    @event_handler(events.INTAKE, events.ALERT_RECEIVED)
-    def handle_alert_received(self, payload: dict) -> None:
-        """Resolve a new alert's entities; announce links to earlier records.
+    @event_handler(events.INTAKE, events.ALERTS_RECEIVED)
+    def handle_alerts_received(self, payload: dict) -> None:
+        """Resolve a batch of new alerts' entities; announce what is new and the links to earlier records.
 
-        ``alert_resolved`` is announced even when the resolution was already stored: a process that
-        died between storing it and announcing it gets the event again, and only then can search
-        and intake learn of it (both apply it idempotently).
+        An alert resolved before (by ``resolve_alerts``, or a delivery whose acknowledgement was lost)
+        stores nothing and is announced again: a process that died between storing and announcing gets
+        the event again, and only then can search and intake learn of it (both apply it idempotently).
         """
-        resolved, fresh = self._resolve(payload)
-        if not fresh:
-            self.dispatch(events.ALERT_RESOLVED, resolved)
+        self._resolve(events.AlertsReceived().load(payload)["alerts"], announce_known=True)
 
     @event_handler(events.INTAKE, events.RECORD_PURGED)
     def handle_alert_purged(self, payload: dict) -> None:
@@ -65,22 +63,25 @@ class EntitiesService:
         self._forget(events.RecordPurged().load(payload))
 
     @rpc(expected_exceptions=EXPECTED)
-    def resolve_alert(self, payload: dict) -> dict:
-        """Upsert the alert's entities, record its sightings and find related alerts and cases.
+    def resolve_alerts(self, payload: dict) -> list[dict]:
+        """Upsert the alerts' entities, record their sightings and find related alerts and cases.
 
         Idempotent: resolving the same alert twice stores nothing new and announces nothing new.
-        ``payload`` is an ``alert_received`` event; returns an ``alert_resolved`` event body.
+        ``payload`` is an ``alerts_received`` event; returns its ``alerts_resolved`` items in order.
         """
-        return self._resolve(payload)[0]
+        return self._resolve(events.AlertsReceived().load(payload)["alerts"], announce_known=False)
 
-    def _resolve(self, payload: dict) -> tuple[dict, bool]:
-        alert = events.AlertReceived().load(payload)
-        resolved, fresh = records.resolve(self.store, alert, self.config.get("DEFAULT_PHONE_REGION", "US"), self.now())
-        if fresh:
-            self.dispatch(events.ALERT_RESOLVED, resolved)
-            if resolved["related"]:
-                self.dispatch(events.LINK_FOUND, records.link_found(alert, resolved["related"]))
-        return resolved, fresh
+    def _resolve(self, alerts: list[dict], announce_known: bool) -> list[dict]:
+        region = self.config.get("DEFAULT_PHONE_REGION", "US")
+        resolved = records.resolve(self.store, alerts, region, self.now())
+        fresh = [item for item, new in resolved if new]
+        announced = [item for item, new in resolved if new or announce_known]
+        if announced:
+            self.dispatch(events.ALERTS_RESOLVED, events.AlertsResolved().load({"resolutions": announced}))
+        links = [records.link_found(item) for item in fresh if item["related"]]
+        if links:
+            self.dispatch(events.LINKS_FOUND, events.LinksFound().load({"links": links}))
+        return [item for item, _ in resolved]
 
     @rpc(expected_exceptions=EXPECTED)
     def get_entity(self, entity_id: str) -> dict:

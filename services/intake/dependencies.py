@@ -1,18 +1,34 @@
-"""Intake's backend: the ``alerts`` collection, wrapped as :class:`AlertStore`."""
+"""Intake's backend: alerts, their keys, resolutions and outbox, wrapped as :class:`AlertStore`.
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+Each document has one writer on the ingest path, so nothing there needs a lock:
+
+- ``alerts``: inserted once per alert (``_id`` from :func:`services.intake.ingest.alert_id_of`); later
+  changed only by people triaging it and by cases (promotion, holds), each change one atomic
+  conditional write (:meth:`casewire.docstore.Collection.update_atomic`);
+- ``keys``: one per event (its natural key), inserted; the keys naming an alert other than its own
+  first read are its repeat sightings;
+- ``resolutions``: one per alert, inserted by the entities service's ``alerts_resolved``;
+- ``outbox``: one entry per batch (or per change) until its events are confirmed, then deleted;
+- the funnel's tallies: deltas inserted by each change (:mod:`casewire.tallies`).
+
+The retention sweep finds its work by equality on ``purge_slot`` (the minute an alert becomes due,
+:mod:`services.intake.retention`), never by a range over the alerts.
+"""
+
+import uuid
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import PyMongoError
 
+from casewire import docstore, tallies
+from casewire.docstore import BEFORE, apply_update
 from casewire.errors import Conflict, NotFound, Unavailable
-from casewire.locks import DocumentLocks
 from services.intake import identification as identifying
-from services.intake.outcome_store import OutcomeQueries, funnel_tallies
+from services.intake import metrics
+from services.intake.outcome_store import OutcomeQueries
+from services.intake.retention import slot_of
 
-DUPLICATE_KEY = 11000
 LIST_FILTERS = ("status", "source", "assignee")
 
 
@@ -20,157 +36,93 @@ def _unavailable(exc: Exception) -> Unavailable:
     return Unavailable(f"the alert store is unavailable: {exc}")
 
 
-OBSOLETE_INTAKE_INDEXES = {"natural_key", "repeat_keys"}
-"""The earlier agency-blind keys: one agency's event could answer for another's (see ``ensure_indexes``)."""
+def _hour(at: str | None) -> str | None:
+    return tallies.hour_of(datetime.fromisoformat(at)) if at else None
 
 
 class AlertStore(OutcomeQueries):
-    """Alerts keyed by id, unique per (agency, source_system, source_event_id); outcome queries inherited.
+    """Alerts keyed by id, their keys, resolutions and outbox; outcome queries inherited."""
 
-    The natural key is the agency's: the same read of a shared camera network sent to two agencies is
-    an alert of each, never one agency's answer to the other (who could not open it).
-
-    Every change to an alert marks its hour for the funnel's tallies first (:meth:`casewire.tallies.Tallies.touch`)
-    and is written under the alert's lock (``alert_locks``, :mod:`casewire.locks`): an alert has
-    several writers (people triaging, the entity resolution, the outbox, escalation, legal holds)."""
-
-    def __init__(self, database):
-        self.alerts = database["alerts"]
-        self.tallies = funnel_tallies(self.alerts)
-        self.locks = DocumentLocks(database["alert_locks"])
-
-    @contextmanager
-    def _changing(self, alert_id: str) -> Iterator[None]:
-        """Around a write that changes what the funnel counts: the alert's hour marked, its lock held."""
-        self.tallies.touch_id(alert_id)
-        with self.locks.held(alert_id):
-            yield
+    def __init__(self, database, flavor: str | None = None):
+        self.alerts, self.keys_, self.resolutions, self.outbox, self.sweeps = docstore.open_collections(
+            database, "alerts", "keys", "resolutions", "outbox", "sweeps", flavor=flavor
+        )
+        self.tallies = tallies.Tallies(
+            database,
+            "funnel",
+            contribute=metrics.contribution,
+            hour_of=lambda record: record["received_hour"],
+            flavor=flavor,
+        )
 
     def ensure_indexes(self) -> None:
-        for name in OBSOLETE_INTAKE_INDEXES & set(self.alerts.index_information()):
-            self.alerts.drop_index(name)
-        self.alerts.create_index(
-            [("agency", ASCENDING), ("source_system", ASCENDING), ("source_event_id", ASCENDING)],
-            unique=True,
-            name="agency_natural_key",
-        )
         self.alerts.create_index([("received_at", DESCENDING), ("_id", DESCENDING)], name="received_at")
         for field in LIST_FILTERS:
             self.alerts.create_index([(field, ASCENDING), ("received_at", DESCENDING)], name=f"{field}_time")
-        self.alerts.create_index([("unpublished", ASCENDING)], name="unpublished")
-        self.alerts.create_index([("update_unpublished", ASCENDING)], name="update_unpublished")
-        self.alerts.create_index([("dedupe_key", ASCENDING), ("occurred_at", ASCENDING)], name="near_duplicates")
-        self.alerts.create_index(
-            [("agency", ASCENDING), ("source_system", ASCENDING), ("repeats.source_event_id", ASCENDING)],
-            name="agency_repeat_keys",
-        )
-        self.alerts.create_index([("purge_after", ASCENDING)], name="purge_after")
-        # Outcomes: the escalation sweep, the aging queue and the metrics (README, Outcomes).
+        self.alerts.create_index([("purge_slot", ASCENDING)], name="purge_slot")
+        self.alerts.create_index([("case_ids", ASCENDING)], name="case_ids")
+        self.alerts.create_index([("legal_hold", ASCENDING)], name="legal_hold")
+        self.keys_.create_index([("alert_id", ASCENDING)], name="alert")
+        self.outbox.create_index([("at", ASCENDING)], name="at")
+        # Outcomes: the escalation sweep, the aging queue and the metrics (docs/outcomes.md).
         self.alerts.create_index([("triage_open", ASCENDING), ("triage_due", ASCENDING)], name="triage_due")
         self.alerts.create_index(
             [("overdue", ASCENDING), ("agency", ASCENDING), ("triage_due", ASCENDING), ("_id", ASCENDING)],
             name="aging_queue",
         )
-        self.alerts.create_index(
-            [("escalation_unpublished", ASCENDING), ("escalated_at", ASCENDING)], name="escalation_outbox"
-        )
-        self.ensure_metrics_indexes()
+        self.tallies.ensure_indexes()
 
     # -- intake ---------------------------------------------------------------------------------
 
-    def find_by_natural_key(self, agency: str | None, source_system: str, source_event_id: str) -> dict | None:
-        """The agency's alert with this natural key, or its alert a repeat sighting with it was folded into."""
-        known = {"agency": agency, "source_system": source_system}
-        return self.alerts.find_one({**known, "source_event_id": source_event_id}) or (
-            self.alerts.find_one({**known, "repeats.source_event_id": source_event_id})
-        )
+    def insert_keys(self, keys: list[dict]) -> set[int]:
+        """Store events' keys; the positions of those already known."""
+        try:
+            return self.keys_.insert_new(keys)
+        except PyMongoError as exc:
+            raise _unavailable(exc) from exc
 
-    def find_known(self, agency: str | None, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
-        """For many natural keys of one agency at once: key → the alert holding it (as itself or as a repeat)."""
-        by_system: dict[str, set[str]] = {}
-        for system, event_id in keys:
-            by_system.setdefault(system, set()).add(event_id)
-        known = {}
-        for system, ids in by_system.items():
-            wanted, scope = sorted(ids), {"agency": agency, "source_system": system}
-            for alert in self.alerts.find({**scope, "source_event_id": {"$in": wanted}}):
-                known[(system, alert["source_event_id"])] = alert
-            for alert in self.alerts.find({**scope, "repeats.source_event_id": {"$in": wanted}}):
-                for repeat in alert["repeats"]:
-                    if repeat["source_event_id"] in ids:
-                        known.setdefault((system, repeat["source_event_id"]), alert)
-        return known
+    def keys(self, key_ids: list[str]) -> dict[str, dict]:
+        try:
+            return self.keys_.get_many(key_ids)
+        except PyMongoError as exc:
+            raise _unavailable(exc) from exc
 
-    def near_duplicates(self, keys: list[str], start: datetime, end: datetime) -> list[dict]:
-        """Alerts with one of these plate+camera keys that occurred between start and end."""
-        query = {"dedupe_key": {"$in": sorted(set(keys))}, "occurred_at": {"$gte": start, "$lte": end}}
-        return list(self.alerts.find(query, {"dedupe_key": 1, "occurred_at": 1}))
+    def insert_alerts(self, alerts: list[dict], batch_id: str) -> set[int]:
+        """Store new alerts in one unordered write and count them in; the positions that existed already.
 
-    def insert_many(self, alerts: list[dict]) -> set[int]:
-        """Store new alerts in one unordered write; returns the positions refused as duplicates.
-
-        Any other write error raises Unavailable: the caller answers nothing as stored, and a
-        resubmission is safe because every alert is keyed by its natural key.
+        Any other write error raises Unavailable: the caller answers nothing as stored, and sending
+        the batch again is safe because every alert and key is keyed deterministically.
         """
         if not alerts:
             return set()
+        for alert in alerts:
+            slot = alert.get("purge_after") and slot_of(max(alert["purge_after"], alert["received_at"]))
+            if slot:
+                alert["purge_slot"] = slot
         try:
-            self.tallies.touch(alerts)
-            self.alerts.insert_many(alerts, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(error.get("code") != DUPLICATE_KEY for error in errors):
-                raise _unavailable(exc) from exc
-            return {error["index"] for error in errors}
+            refused = self.alerts.insert_new(alerts)
+            self.tallies.added(f"ingest-{batch_id}", [a for i, a in enumerate(alerts) if i not in refused])
         except PyMongoError as exc:
             raise _unavailable(exc) from exc
-        return set()
+        return refused
 
-    def add_repeats(self, repeats: list[tuple[str, dict]]) -> None:
-        """Fold repeat sightings into their first alerts; a repeat already folded is not added twice.
+    # -- the outbox -----------------------------------------------------------------------------
 
-        One update per repeat, not one bulk write: FerretDB 1.24 keeps a database connection open for
-        every statement of an update command until the command ends, so a large bulk write could take
-        its whole connection pool (README, "FerretDB and MongoDB").
-        """
+    def open_outbox(self, entry_id: str, alert_ids: list[str], at: datetime, kind: str = "received") -> None:
+        """Remember that events about ``alert_ids`` are to be sent, before the change they announce."""
         try:
-            for alert_id, repeat in repeats:
-                with self.locks.held(alert_id):
-                    self.alerts.update_one(
-                        {"_id": alert_id, "repeats.source_event_id": {"$ne": repeat["source_event_id"]}},
-                        {"$push": {"repeats": repeat}},
-                    )
+            self.outbox.insert_new([{"_id": entry_id, "kind": kind, "alert_ids": alert_ids, "at": at}])
         except PyMongoError as exc:
             raise _unavailable(exc) from exc
 
-    def mark_published(self, alert_id: str) -> None:
-        """Clear the outbox flag of the alert: its ``alert_received`` was confirmed.
+    def close_outbox(self, entry_id: str) -> None:
+        """Its events were confirmed."""
+        self.outbox.delete_one({"_id": entry_id})
 
-        By ``_id`` equality: FerretDB answers an ``$in`` by reading every alert.
-        """
-        with self.locks.held(alert_id):
-            self.alerts.update_one({"_id": alert_id}, {"$unset": {"unpublished": ""}})
-
-    def unpublished(self, older_than: datetime, limit: int = 500) -> list[dict]:
-        """Alerts whose ``alert_received`` event has not been confirmed yet."""
-        return list(self.alerts.find({"unpublished": True, "received_at": {"$lt": older_than}}).limit(limit))
-
-    def updates_unpublished(self, older_than: datetime, limit: int = 500) -> list[dict]:
-        """Alerts whose latest ``alert_updated`` event has not been confirmed yet."""
-        return list(self.alerts.find({"update_unpublished": {"$lt": older_than}}).limit(limit))
-
-    def mark_update_published(self, alert_id: str, version: int) -> None:
-        """The ``alert_updated`` of ``version`` was confirmed (a newer change keeps its own flag)."""
-        with self.locks.held(alert_id):
-            self.alerts.update_one({"_id": alert_id, "version": version}, {"$unset": {"update_unpublished": ""}})
-
-    def _versioned(self, alert_id: str, update: dict, at: datetime) -> dict:
-        """``update`` plus a new version and the outbox flag of its ``alert_updated`` event.
-
-        Alerts stored before versions existed count as version 1 (their ``alert_received``).
-        """
-        self.alerts.update_one({"_id": alert_id, "version": {"$exists": False}}, {"$set": {"version": 1}})
-        return {**update, "$inc": {"version": 1}, "$set": {**update.get("$set", {}), "update_unpublished": at}}
+    def pending_outbox(self, older_than: datetime, limit: int = 100) -> list[dict]:
+        """Entries whose events were not confirmed ``older_than`` ago: the outbox holds only those, so
+        this reads a handful of documents whatever the number of alerts."""
+        return list(self.outbox.find({"at": {"$lt": older_than}}).sort([("at", ASCENDING)]).limit(limit))
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -179,6 +131,25 @@ class AlertStore(OutcomeQueries):
         if alert is None:
             raise NotFound(f"no alert {alert_id}")
         return alert
+
+    def get_many(self, alert_ids: list[str]) -> dict[str, dict]:
+        return self.alerts.get_many(alert_ids)
+
+    def described(self, alert_id: str) -> dict:
+        """The alert with its repeat sightings and its resolution (entities, related records)."""
+        alert = self.get(alert_id)
+        repeats = [
+            {"source_event_id": key["source_event_id"], "occurred_at": key["occurred_at"], "at": key["at"]}
+            for key in self.keys_.find({"alert_id": alert_id}).sort([("at", ASCENDING)])
+            if key["source_event_id"] != alert["source_event_id"] or key["source_system"] != alert["source_system"]
+        ]
+        resolution = self.resolutions.find_one({"_id": alert_id}) or {}
+        return {**alert, "repeats": repeats, **{k: resolution[k] for k in ("entities", "related") if k in resolution}}
+
+    def with_entities(self, alerts: list[dict]) -> list[dict]:
+        """Each alert of a list page with the entities its resolution found."""
+        found = self.resolutions.get_many([alert["_id"] for alert in alerts], {"entities": 1})
+        return [{**alert, "entities": (found.get(alert["_id"]) or {}).get("entities", [])} for alert in alerts]
 
     def page(self, filters: dict, limit: int, after: tuple | None, scope: dict | None = None) -> list[dict]:
         """Newest first; ``after`` is the (received_at, id) of the last alert of the previous page;
@@ -201,7 +172,20 @@ class AlertStore(OutcomeQueries):
         cursor = self.alerts.find(query).sort([("received_at", DESCENDING), ("_id", DESCENDING)])
         return list(cursor.limit(limit))
 
-    # -- triage ---------------------------------------------------------------------------------
+    # -- changes --------------------------------------------------------------------------------
+
+    def change(self, query: dict, update: dict) -> tuple[dict, dict] | None:
+        """One atomic conditional write to the alert ``query["_id"]``, counted in the tallies:
+        ``(before, after)``, or None when the alert does not match ``query``."""
+        before = self.alerts.update_atomic(query, update, return_document=BEFORE)
+        if before is None:
+            return None
+        after = apply_update(before, update)
+        self.tallies.changed(f"change-{uuid.uuid4().hex}", before, after)
+        return before, after
+
+    def _versioned(self, update: dict) -> dict:
+        return {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
 
     def transition(
         self, alert_id: str, allowed_from: tuple[str, ...], changes: dict, action: dict, unset: tuple = ()
@@ -209,7 +193,7 @@ class AlertStore(OutcomeQueries):
         """Apply ``changes`` (and remove the ``unset`` fields) and log ``action`` only if the alert's
         status is in ``allowed_from``.
 
-        One conditional single-document update, so two people triaging at once cannot both win.
+        One conditional single-document write, so two people triaging at once cannot both win.
         Raises NotFound, or Conflict naming the current status.
         """
         query = {"_id": alert_id}
@@ -220,21 +204,19 @@ class AlertStore(OutcomeQueries):
             update["$set"] = changes
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")
-        with self._changing(alert_id):
-            update = self._versioned(alert_id, update, action["at"])
-            alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
-        if alert is None:
+        changed = self.change(query, self._versioned(update))
+        if changed is None:
             current = self.get(alert_id)["status"]
             raise Conflict(
                 f"alert {alert_id} is {current}; {action['action']} needs one of {', '.join(allowed_from)}",
                 {"status": [f"is {current}"]},
             )
-        return alert
+        return changed[1]
 
     def mark_identified(self, alert_id: str, identification: dict, action: dict, allowed_from: tuple[str, ...]) -> dict:
         """C26: record ``identification`` on a face alert not yet identified whose status is in ``allowed_from``.
 
-        One conditional single-document update, so two reviewers cannot both identify it. Raises
+        One conditional single-document write, so two reviewers cannot both identify it. Raises
         NotFound, or Conflict saying why the alert cannot be identified.
         """
         query = {
@@ -244,114 +226,145 @@ class AlertStore(OutcomeQueries):
             "status": {"$in": list(allowed_from)},
         }
         update = {"$push": {"actions": action}, "$set": {"identified": True, "identification": identification}}
-        with self._changing(alert_id):
-            update = self._versioned(alert_id, update, action["at"])
-            alert = self.alerts.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
-        if alert is None:
+        changed = self.change(query, self._versioned(update))
+        if changed is None:
             why = identifying.conflict(self.get(alert_id)) or f"alert {alert_id} changed; try again"
             raise Conflict(why, {"alert": [why]})
-        return alert
+        return changed[1]
 
     def set_once(self, alert_id: str, empty_field: str, changes: dict) -> bool:
         """Set ``changes`` only while ``empty_field`` is still empty (first assignment, first action)."""
-        with self._changing(alert_id):
-            return self.alerts.update_one({"_id": alert_id, empty_field: None}, {"$set": changes}).modified_count == 1
+        return self.change({"_id": alert_id, empty_field: None}, {"$set": changes}) is not None
 
     def mark_triaged(self, alert_id: str, at) -> bool:
         """The assignee acted: the alert leaves the escalation sweep and the aging queue (once)."""
-        with self._changing(alert_id):
-            result = self.alerts.update_one(
-                {"_id": alert_id, "touched_at": None},
-                {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}},
-            )
-        return result.modified_count == 1
-
-    def set_resolution(self, alert_id: str, entities: list[dict], related: list[dict]) -> dict:
-        cases = sum(1 for record in related if record.get("record_type") == "case")
-        with self._changing(alert_id):
-            alert = self.alerts.find_one_and_update(
-                {"_id": alert_id},
-                {
-                    "$set": {
-                        "entities": entities,
-                        "related": related,
-                        "related_count": len(related),
-                        "related_case_count": cases,
-                    }
-                },
-                return_document=ReturnDocument.AFTER,
-            )
-        if alert is None:
-            raise NotFound(f"no alert {alert_id}")
-        return alert
-
-    # -- retention ------------------------------------------------------------------------------
-
-    def due_for_purge(self, record_class: str, now: datetime, limit: int = 500) -> list[dict]:
-        """Alerts of ``record_class`` past their deadline, not promoted or linked to a case (``case_ids``
-        missing or empty), not on hold."""
-        query = {
-            "record_class": record_class,
-            "purge_after": {"$lte": now},
-            "status": {"$ne": "promoted"},
-            "case_ids": {"$in": [None, []]},
-            "legal_hold": None,
-        }
-        return list(self.alerts.find(query).limit(limit))
-
-    def set_legal_hold(self, alert_ids: list[str], case_id: str, held: bool) -> int:
-        """Add or remove ``case_id`` from each alert's ``legal_hold`` (a list of holding cases, or None)."""
-        changed = 0
-        for alert_id in dict.fromkeys(alert_ids):  # each by _id: FerretDB answers an $in by reading every alert
-            with self.locks.held(alert_id):
-                stored = self.alerts.find_one({"_id": alert_id}, {"legal_hold": 1})
-                if stored is None:
-                    continue
-                current = stored.get("legal_hold") or []
-                others = [case for case in ([current] if isinstance(current, str) else current) if case != case_id]
-                holders = [*others, case_id] if held else others
-                self.alerts.update_one({"_id": alert_id}, {"$set": {"legal_hold": holders or None}})
-            changed += 1
-        return changed
-
-    def forget_case(self, case_id: str) -> int:
-        """Remove a purged case's id from every alert that names it (C16); idempotent."""
-        found = list(self.alerts.find({"$or": [{"case_ids": case_id}, {"legal_hold": case_id}]}, {"_id": 1}))
-        for alert in found:
-            self.set_legal_hold([alert["_id"]], case_id, False)
-            with self.locks.held(alert["_id"]):
-                current = self.alerts.find_one({"_id": alert["_id"]}, {"case_ids": 1}) or {}
-                remaining = [other for other in current.get("case_ids") or [] if other != case_id]
-                self.alerts.update_one({"_id": alert["_id"]}, {"$set": {"case_ids": remaining}})
-        return len(found)
-
-    def delete(self, alert: dict) -> None:
-        """Delete the alert and take it out of the funnel's tallies (its hour is recomputed)."""
-        self.tallies.removing(alert, lambda: self.alerts.delete_one({"_id": alert["_id"]}))
+        update = {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}}
+        return self.change({"_id": alert_id, "touched_at": None}, update) is not None
 
     def mark_promoted(self, alert_id: str, case_id: str, action: dict) -> dict:
         """Set ``promoted`` and remember ``case_id`` once; Conflict when the alert was dismissed."""
-        with self._changing(alert_id):
-            alert = self.alerts.find_one_and_update(
-                {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
-                self._versioned(
-                    alert_id,
-                    {
-                        "$set": {"status": "promoted"},
-                        "$addToSet": {"case_ids": case_id},
-                        "$push": {"actions": action},
-                        "$unset": {"triage_open": "", "overdue": ""},
-                    },
-                    action["at"],
-                ),
-                return_document=ReturnDocument.AFTER,
-            )
-        if alert is not None:
-            return alert
+        changed = self.change(
+            {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
+            self._versioned(
+                {
+                    "$set": {"status": "promoted"},
+                    "$addToSet": {"case_ids": case_id},
+                    "$push": {"actions": action},
+                    "$unset": {"triage_open": "", "overdue": ""},
+                }
+            ),
+        )
+        if changed is not None:
+            return changed[1]
         alert = self.get(alert_id)
         if case_id in (alert.get("case_ids") or []):
             return alert
         raise Conflict(f"alert {alert_id} is {alert['status']} and cannot be promoted")
+
+    # -- resolutions ----------------------------------------------------------------------------
+
+    def save_resolutions(self, resolutions: list[dict]) -> int:
+        """Keep what the entities service resolved of each alert (the first resolution of an alert
+        wins; a replay stores nothing) and count the alerts connected to earlier records (once per
+        alert, whichever delivery counts it)."""
+        docs = [
+            {
+                "_id": resolved["alert_id"],
+                "entities": resolved["entities"],
+                "related": resolved["related"],
+                "agency": resolved.get("agency"),
+                "received_hour": _hour(resolved.get("received_at")),
+                "source": resolved.get("source"),
+            }
+            for resolved in resolutions
+        ]
+        try:
+            refused = self.resolutions.insert_new(docs)
+            self.tallies.added(lambda doc: f"resolved-{doc['_id']}", [doc for doc in docs if doc["received_hour"]])
+        except PyMongoError as exc:
+            raise _unavailable(exc) from exc
+        return len(docs) - len(refused)
+
+    # -- retention ------------------------------------------------------------------------------
+
+    def due_in_slot(self, slot: str, record_class: str) -> list[dict]:
+        """The alerts of ``record_class`` that become due in the minute ``slot``."""
+        return list(self.alerts.find({"purge_slot": slot, "record_class": record_class}))
+
+    def sweep_position(self, name: str) -> str | None:
+        """The last slot the sweep ``name`` finished."""
+        found = self.sweeps.find_one({"_id": name})
+        return found["done_through"] if found else None
+
+    def first_slot(self, record_class: str) -> str | None:
+        """The earliest slot any alert of ``record_class`` is in (where a sweep that never ran starts)."""
+        first = self.alerts.find({"record_class": record_class, "purge_slot": {"$ne": None}}, {"purge_slot": 1})
+        found = list(first.sort([("purge_slot", ASCENDING)]).limit(1))
+        return found[0]["purge_slot"] if found else None
+
+    def finish_slot(self, name: str, slot: str) -> None:
+        self.sweeps.replace_one({"_id": name}, {"_id": name, "done_through": slot}, upsert=True)
+
+    def delete_if_due(self, alert: dict, now: datetime) -> dict | None:
+        """Delete the alert if, at this moment, it is still due, in no case and under no hold (C17-C19);
+        the deleted alert, counted out of the tallies, or None."""
+        query = {
+            "_id": alert["_id"],
+            "purge_after": {"$lte": now},
+            "case_ids": {"$in": [None, []]},
+            "legal_hold": {"$in": [None, []]},
+        }
+        deleted = self.alerts.delete_atomic(query)
+        if deleted is not None:
+            self.tallies.removed(f"purge-{deleted['_id']}", [deleted])
+            resolution = self.resolutions.find_one_and_delete({"_id": deleted["_id"]})
+            if resolution is not None and resolution.get("received_hour"):
+                self.tallies.removed(f"purge-resolution-{deleted['_id']}", [resolution])
+            self.keys_.delete_many({"alert_id": deleted["_id"]})
+        return deleted
+
+    def set_legal_hold(self, alert_ids: list[str], case_id: str, held: bool, now: datetime) -> int:
+        """Add or remove ``case_id`` among the cases holding each alert (``legal_hold``), atomically per
+        alert; an alert let go of that is already due goes back in the retention sweep's queue."""
+        changed = 0
+        for alert_id in dict.fromkeys(alert_ids):
+            update = {"$addToSet": {"legal_hold": case_id}} if held else {"$pull": {"legal_hold": case_id}}
+            before = self.alerts.update_atomic({"_id": alert_id}, update, return_document=BEFORE)
+            if before is None:
+                continue
+            changed += 1
+            if not held:
+                self._requeue(alert_id, now)
+        return changed
+
+    def link_case(self, alert_ids: list[str], case_id: str, linked: bool, now: datetime) -> int:
+        """A case names (or no longer names) these alerts: they are kept while a case names them (C19)."""
+        changed = 0
+        for alert_id in dict.fromkeys(alert_ids):
+            update = {"$addToSet": {"case_ids": case_id}} if linked else {"$pull": {"case_ids": case_id}}
+            if self.alerts.update_atomic({"_id": alert_id}, update, return_document=BEFORE) is not None:
+                changed += 1
+                if not linked:
+                    self._requeue(alert_id, now)
+        return changed
+
+    def forget_case(self, case_id: str, now: datetime) -> int:
+        """Remove a purged case from every alert it named or held (C16); they become due again."""
+        found = list(self.alerts.find({"case_ids": case_id}, {"_id": 1}))
+        found += list(self.alerts.find({"legal_hold": case_id}, {"_id": 1}))
+        ids = list(dict.fromkeys(alert["_id"] for alert in found))
+        for alert_id in ids:
+            self.alerts.update_atomic({"_id": alert_id}, {"$pull": {"case_ids": case_id, "legal_hold": case_id}})
+            self._requeue(alert_id, now)
+        return len(ids)
+
+    def _requeue(self, alert_id: str, now: datetime) -> None:
+        """An alert whose deadline passed while it was kept goes in the current minute's slot."""
+        alert = self.alerts.find_one({"_id": alert_id}, {"purge_after": 1})
+        if alert and alert.get("purge_after") and alert["purge_after"] <= now:
+            self.alerts.update_atomic({"_id": alert_id}, {"$set": {"purge_slot": slot_of(now)}})
+
+    # -- the rest -------------------------------------------------------------------------------
 
     def count(self) -> int:
         return self.alerts.estimated_document_count()
@@ -360,6 +373,11 @@ class AlertStore(OutcomeQueries):
         """Alerts in id order after ``after``: a stable paging for rebuilding other stores."""
         query = {"_id": {"$gt": after}} if after else {}
         return list(self.alerts.find(query).sort([("_id", ASCENDING)]).limit(limit))
+
+    def tallied(self):
+        """Every alert and resolution, as the tallies count them (for a rebuild)."""
+        yield from self.alerts.find({}, dict.fromkeys(("agency", "received_hour", *metrics.FIELDS), 1))
+        yield from self.resolutions.find({"received_hour": {"$ne": None}})
 
     def ping(self) -> bool:
         try:

@@ -1,13 +1,15 @@
-"""Intake's part of the outcome metrics: the alert funnel by source (README, Outcomes).
+"""Intake's part of the outcome metrics: the alert funnel by source (docs/outcomes.md).
 
 Every figure counts alerts *received* in a period of whole UTC hours, read from the hour and day
 buckets of :mod:`casewire.tallies` (``funnel_hours``, ``funnel_days``), never from the alerts. An
 alert's :func:`contribution` to its hour is one count under the key
-``"<source>|<status>|<dismissal reason or ->|<overdue 0/1>|<escalated 0/1>|<none|records|cases>"``
-and, per stored duration (``seconds_to_assignment``, ``seconds_to_first_action``, set once by the
-triage steps), its milliseconds in the list of its source (``{"durations": {"assignment": {"alpr":
+``"<source>|<status>|<dismissal reason or ->|<overdue 0/1>|<escalated 0/1>"`` and, per stored
+duration (``seconds_to_assignment``, ``seconds_to_first_action``, set once by the triage steps), its
+milliseconds in the list of its source (``{"durations": {"assignment": {"alpr":
 [60000]}}}``, stored as one string per list, :func:`casewire.tallies.pack`): the lists of a period
-hold every duration of it, so its percentiles are exact nearest ranks.
+hold every duration of it, so its percentiles are exact nearest ranks. An alert's resolution (its own
+document, stored when the entities service resolved it) counts once under
+``"<source>|connected|<records|cases>"`` when it relates the alert to earlier records.
 """
 
 from collections import Counter, defaultdict
@@ -38,11 +40,11 @@ FIELDS = (
     "dismissal.reason",
     "overdue",
     "escalated_at",
-    "related_count",
-    "related_case_count",
     *(field for _, field in TIMINGS.values()),
 )
 """What :func:`contribution` reads of an alert."""
+CONNECTED = "connected"
+"""The key part of a resolution's count: ``"<source>|connected|<records|cases>"``."""
 NONE = "-"
 
 
@@ -65,21 +67,32 @@ def _milliseconds(value) -> int | None:
     return None
 
 
-def contribution(alert: dict) -> dict:
-    """One alert's tally: ``{"counts": {key: 1}, "durations": {"assignment": {"alpr": [60000]}, ...}}``."""
+def contribution(record: dict) -> dict:
+    """One alert's tally: ``{"counts": {key: 1}, "durations": {"assignment": {"alpr": [60000]}, ...}}``;
+    or, for an alert's resolution (no ``status``), ``{"counts": {"alpr|connected|cases": 1}}`` when it
+    relates the alert to earlier records (to a case among them: ``cases``)."""
+    if "status" not in record:
+        return _connection(record)
+    alert = record
     status = alert.get("status")
     reason = (alert.get("dismissal") or {}).get("reason") if status == "dismissed" else None
-    related = alert.get("related_count") or 0
-    connected = "none" if not related > 0 else "cases" if (alert.get("related_case_count") or 0) > 0 else "records"
     flags = ("1" if alert.get("overdue") is True else "0", "0" if alert.get("escalated_at") is None else "1")
     source = _key_part(alert.get("source"))
-    key = "|".join((source, _key_part(status), _key_part(reason), *flags, connected))
+    key = "|".join((source, _key_part(status), _key_part(reason), *flags))
     durations = {}
     for name, field in TIMINGS.values():
         milliseconds = _milliseconds(alert.get(field))
         if milliseconds is not None:
             durations[name] = {source: [milliseconds]}
     return {"counts": {key: 1}, "durations": durations}
+
+
+def _connection(resolution: dict) -> dict:
+    related = resolution.get("related") or []
+    if not related:
+        return {}
+    cases = any(record.get("record_type") == "case" for record in related)
+    return {"counts": {f"{_key_part(resolution.get('source'))}|{CONNECTED}|{'cases' if cases else 'records'}": 1}}
 
 
 def nearest_rank(count: int, percentile: int) -> int:
@@ -104,7 +117,11 @@ def _empty() -> dict:
 
 def _count(figures: dict, key: list[str], n: int) -> None:
     """Add the ``n`` alerts counted under one key (its parts after the source) to ``figures``."""
-    status, reason, overdue, escalated, connected = key
+    if key[0] == CONNECTED:
+        figures["connected_to_earlier_records"] += n
+        figures["connected_to_earlier_cases"] += n if key[1] == "cases" else 0
+        return
+    status, reason, overdue, escalated = key
     figures["alerts"] += n
     if status in ("dismissed", "promoted"):
         figures[status] += n
@@ -115,8 +132,6 @@ def _count(figures: dict, key: list[str], n: int) -> None:
         figures["dismissed_by_reason"][reason] = figures["dismissed_by_reason"].get(reason, 0) + n
     figures["escalated"] += n if escalated == "1" else 0
     figures["overdue_now"] += n if overdue == "1" else 0
-    figures["connected_to_earlier_records"] += n if connected != "none" else 0
-    figures["connected_to_earlier_cases"] += n if connected == "cases" else 0
 
 
 def alert_funnel(store, agency: str | None, since: datetime, until: datetime, source: str | None = None) -> dict:

@@ -1,7 +1,8 @@
 """Intake's entrypoints: take alerts in (one or a batch), triage them, list them, expire them."""
 
 import logging
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from marshmallow import Schema, ValidationError
 from nameko.dependency_providers import Config
@@ -12,22 +13,20 @@ from casewire import access, events
 from casewire.alerts import AssignBody, DismissBody, IdentifyBody, NoteBody
 from casewire.audit import AuditLog
 from casewire.clock import Clock
-from casewire.errors import EXPECTED, InvalidInput, NotFound
+from casewire.errors import EXPECTED, InvalidInput
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
 from casewire.monitor import Monitor
 from casewire.rpc import rpc
-from services.intake import identification, outcomes
+from services.intake import identification, outbox, outcomes
 from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
-from services.intake.retention import RetentionPolicy, content_hash, purge_timer
+from services.intake.retention import RetentionPolicy, content_hash, purge_timer, slot_of, slots_between
 from services.intake.schemas import (
-    AlertEvent,
     AlertExport,
     AlertOut,
     AlertSummary,
-    AlertUpdate,
     ListIn,
     decode_cursor,
     encode_cursor,
@@ -35,7 +34,14 @@ from services.intake.schemas import (
 from services.intake.triage import TRANSITIONS, TRIAGE_FLAGS, action, by_a_person, owns, timings
 
 log = logging.getLogger(__name__)
-PURGE_PAGE = 500
+OUTBOX_AGE = timedelta(seconds=10)
+
+
+def _before(slot: str | None) -> str | None:
+    """The minute before ``slot``: where a sweep that never ran starts."""
+    if slot is None:
+        return None
+    return (datetime.fromisoformat(slot).replace(tzinfo=UTC) - timedelta(minutes=1)).isoformat()[:16]
 
 
 def _load(schema: Schema, data: dict, what: str) -> dict:
@@ -74,9 +80,8 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         result = results[0]
         if result["status"] == 422:
             raise InvalidInput("the alert is invalid", result["errors"])
-        alert = created[0] if created else self.alerts.get(result["id"])
         return {
-            "alert": AlertOut().dump(alert),
+            "alert": AlertOut().dump(self.alerts.described(result["id"])),
             "created": result["status"] == 201,
             "near_duplicate": result.get("near_duplicate", False),
         }
@@ -87,36 +92,20 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         return {"results": self._ingest(submissions, context)[0]}
 
     def _ingest(self, submissions: list, context: dict):
+        """Store, then audit and announce in one message each (``services.intake.outbox``)."""
         window = timedelta(seconds=float(self.config.get("NEAR_DUPLICATE_SECONDS", 120)))
         policy = RetentionPolicy.from_config(self.config)
-        results, created = ingest(self.alerts, submissions, context, self.now(), window, policy, self.deadlines)
-        actor = (context or {}).get("actor") or None
-        for doc in created:
-            self._audit_created(doc, actor, (context or {}).get("request_id"))
-        self._publish_all(created)
-        return results, created
-
-    def _audit_created(self, alert: dict, actor: dict | None, request_id: str | None = None) -> None:
-        """One ``alert.create`` event per alert, under an event id derived from the alert's id.
-
-        The outbox sweep records it again for an alert still ``unpublished`` (the process may have
-        died between storing the alert and auditing it); the audit service keeps one event per
-        event id, so the alert is audited exactly once.
-        """
-        self.audit.record(
-            "alert.create",
-            "allowed",
-            actor=actor,
-            record_type="alert",
-            record_ids=[alert["_id"]],
-            request_id=request_id,
-            event_id=f"alert.create-{alert['_id']}",
+        batch_id = uuid.uuid4().hex
+        results, created = ingest(
+            self.alerts, submissions, context or {}, self.now(), window, policy, self.deadlines, batch_id
         )
+        outbox.announce_received(self, batch_id, created, context)
+        return results, created
 
     @rpc(expected_exceptions=EXPECTED)
     def get_alert(self, alert_id: str) -> dict:
         """One alert with its entities, related records, repeat sightings and action log."""
-        return AlertOut().dump(self.alerts.get(alert_id))
+        return AlertOut().dump(self.alerts.described(alert_id))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_alerts(self, filters: dict, context: dict | None = None) -> dict:
@@ -136,7 +125,8 @@ class IntakeService(outcomes.OutcomeEntrypoints):
             scope = access.alert_scope(access.Caller.from_context(context)) if context is not None else None
             order, items = "received_at", self.alerts.page(query, limit + 1, after, scope)
         next_cursor = encode_cursor(items[limit - 1], order) if len(items) > limit else None
-        return {"items": AlertSummary(many=True).dump(items[:limit]), "next_cursor": next_cursor}
+        page = self.alerts.with_entities(items[:limit])
+        return {"items": AlertSummary(many=True).dump(page), "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
     def assign_alert(self, alert_id: str, body: dict, context: dict) -> dict:
@@ -146,28 +136,30 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         entry = action("assigned", context, at, assignee=target.get("assignee"), unit=target.get("unit"))
         allowed_from, status = TRANSITIONS["assign"]
         changes = {"status": status, "assignee": target.get("assignee"), "assigned_unit": target.get("unit")}
-        alert = self._after(self.alerts.transition(alert_id, allowed_from, changes, entry), entry, context)
-        assigned = {
-            "alert_id": alert_id,
-            "assignee": target.get("assignee"),
-            "unit": target.get("unit"),
-            "assigned_by": entry["actor"],
-            "assigned_at": at.isoformat(),
-            "source": alert["source"],
-            "priority": alert["priority"],
-            "agency": alert.get("agency"),
-        }
-        self.dispatch(events.ALERT_ASSIGNED, events.AlertAssigned().dump(events.AlertAssigned().load(assigned)))
-        self._publish_update(alert, "assigned")
-        return AlertOut().dump(alert)
+
+        def assigned(alert: dict) -> None:
+            body = {
+                "alert_id": alert_id,
+                "assignee": target.get("assignee"),
+                "unit": target.get("unit"),
+                "assigned_by": entry["actor"],
+                "assigned_at": at.isoformat(),
+                "source": alert["source"],
+                "priority": alert["priority"],
+                "agency": alert.get("agency"),
+            }
+            self.dispatch(events.ALERT_ASSIGNED, events.AlertAssigned().dump(events.AlertAssigned().load(body)))
+
+        write = lambda: self.alerts.transition(alert_id, allowed_from, changes, entry)  # noqa: E731
+        return AlertOut().dump(self._updating(alert_id, "assigned", write, entry, context, assigned))
 
     @rpc(expected_exceptions=EXPECTED)
     def add_note(self, alert_id: str, body: dict, context: dict) -> dict:
         """Append a note to the alert's action log, e.g. ``{"text": "Patrol notified"}`` (any status)."""
         note = _load(NoteBody(), body, "note")
         entry = action("note", context, self.now(), text=note["text"])
-        alert = self._after(self.alerts.transition(alert_id, (), {}, entry), entry, context)
-        return AlertOut().dump(self._publish_update(alert, "note"))
+        write = lambda: self.alerts.transition(alert_id, (), {}, entry)  # noqa: E731
+        return AlertOut().dump(self._updating(alert_id, "note", write, entry, context))
 
     @rpc(expected_exceptions=EXPECTED)
     def dismiss_alert(self, alert_id: str, body: dict, context: dict) -> dict:
@@ -177,9 +169,8 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         entry = action("dismissed", context, at, **dismissal)
         allowed_from, status = TRANSITIONS["dismiss"]
         changes = {"status": status, "dismissal": {**dismissal, "by": entry["actor"], "at": at.isoformat()}}
-        alert = self.alerts.transition(alert_id, allowed_from, changes, entry, unset=TRIAGE_FLAGS)
-        alert = self._after(alert, entry, context)
-        return AlertOut().dump(self._publish_update(alert, "dismissed"))
+        write = lambda: self.alerts.transition(alert_id, allowed_from, changes, entry, unset=TRIAGE_FLAGS)  # noqa: E731
+        return AlertOut().dump(self._updating(alert_id, "dismissed", write, entry, context))
 
     @rpc(expected_exceptions=EXPECTED)
     def identify_alert(self, alert_id: str, body: dict, context: dict) -> dict:
@@ -195,9 +186,8 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         at = self.now()
         record = identification.identification(reviewer, at, data["evidence"], data.get("note"))
         entry = action("identified", context, at, evidence=data["evidence"], note=data.get("note"))
-        alert = self.alerts.mark_identified(alert_id, record, entry, identification.IDENTIFIABLE)
-        alert = self._after(alert, entry, context)
-        return AlertOut().dump(self._publish_update(alert, "identified"))
+        write = lambda: self.alerts.mark_identified(alert_id, record, entry, identification.IDENTIFIABLE)  # noqa: E731
+        return AlertOut().dump(self._updating(alert_id, "identified", write, entry, context))
 
     @rpc(expected_exceptions=EXPECTED)
     def mark_promoted(self, alert_id: str, case_id: str, context: dict) -> dict:
@@ -207,20 +197,30 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         action); a dismissed alert raises Conflict.
         """
         actor = (context or {}).get("actor") or {}
-        action = {
-            "action": "promoted",
-            "actor": actor.get("id", "system"),
-            "at": self.now(),
-            "detail": {"case_id": case_id},
-        }
-        alert = self.alerts.mark_promoted(alert_id, case_id, action)
-        if alert.get("update_unpublished"):
-            self._publish_update(alert, "promoted")
-        return AlertOut().dump(self._after(alert, action, context))
+        entry = {"action": "promoted", "actor": actor.get("id", "system"), "at": self.now()}
+        entry["detail"] = {"case_id": case_id}
+        write = lambda: self.alerts.mark_promoted(alert_id, case_id, entry)  # noqa: E731
+        return AlertOut().dump(self._updating(alert_id, "promoted", write, entry, context))
+
+    def _updating(self, alert_id: str, change: str, write, entry: dict, context: dict | None, then=None) -> dict:
+        """Open an outbox entry, ``write`` the change, record what it also records (:meth:`_after`),
+        run ``then`` and announce ``alert_updated``; the entry is closed once that is confirmed."""
+        entry_id = f"updated-{uuid.uuid4().hex}"
+        self.alerts.open_outbox(entry_id, [alert_id], self.now(), kind="updated")
+        try:
+            alert = write()
+        except Exception:
+            self.alerts.close_outbox(entry_id)
+            raise
+        alert = self._after(alert, entry, context)
+        if then is not None:
+            then(alert)
+        outbox.announce_update(self, entry_id, alert, change)
+        return alert
 
     def _after(self, alert: dict, entry: dict, context: dict | None) -> dict:
         """What a person's action also records: the first action and first assignment times, and
-        triage when the assignee acts (README, Outcomes). Each is set once; returns the alert."""
+        triage when the assignee acts (docs/outcomes.md). Each is set once; returns the alert."""
         if not by_a_person(context) or entry["at"] < alert["received_at"]:
             return alert
         for empty_field, changes in timings(alert, entry):
@@ -237,35 +237,30 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     def set_legal_hold(self, alert_ids: list, case_id: str, held: bool, context: dict) -> int:
         """C17: a legal hold on case ``case_id`` keeps its linked alerts from retention (``held=False`` lets
         go of that case's hold; an alert stays held while another case's hold names it). Called by cases."""
-        return self.alerts.set_legal_hold(list(alert_ids or []), case_id, bool(held))
+        return self.alerts.set_legal_hold(list(alert_ids or []), case_id, bool(held), self.now())
+
+    @rpc(expected_exceptions=EXPECTED)
+    def link_case(self, alert_ids: list, case_id: str, linked: bool, context: dict) -> int:
+        """C19: case ``case_id`` names these alerts (``linked``) or no longer does: an alert a case names
+        is kept past its retention deadline until no case names it. Called by cases."""
+        return self.alerts.link_case(list(alert_ids or []), case_id, bool(linked), self.now())
 
     @event_handler(events.CASES, events.RECORD_PURGED)
     def handle_case_purged(self, payload: dict) -> None:
         """C16: a purged case leaves no link behind: its id leaves the alerts' ``case_ids`` and holds."""
         purged = events.RecordPurged().load(payload)
         if purged["record_type"] == "case":
-            self.alerts.forget_case(purged["record_id"])
+            self.alerts.forget_case(purged["record_id"], self.now())
 
-    @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
-    def handle_alert_resolved(self, payload: dict) -> None:
-        """Keep the resolved entities and related records on the alert."""
-        resolved = events.AlertResolved().load(payload)
-        try:
-            self.alerts.set_resolution(resolved["alert_id"], resolved["entities"], resolved["related"])
-        except NotFound:  # purged (C18/C19) before its entities were resolved: nothing left to update
-            log.info("alert %s is gone; its resolution is dropped", resolved["alert_id"])
+    @event_handler(events.ENTITIES, events.ALERTS_RESOLVED)
+    def handle_alerts_resolved(self, payload: dict) -> None:
+        """Keep what the entities service resolved of each alert (its entities and related records)."""
+        self.alerts.save_resolutions(events.AlertsResolved().load(payload)["resolutions"])
 
     @timer(interval=5)
-    def publish_pending(self) -> None:
-        """Re-audit and re-announce alerts whose ``alert_received`` was not confirmed (an outbox sweep)."""
-        pending = self.alerts.unpublished(older_than=self.now() - timedelta(seconds=10))
-        for alert in pending:
-            received = (alert.get("actions") or [{}])[0]
-            actor = {"id": received.get("actor", "system"), "agency": alert.get("agency"), "roles": []}
-            self._audit_created(alert, actor)
-        self._publish_all(pending)
-        for alert in self.alerts.updates_unpublished(older_than=self.now() - timedelta(seconds=10)):
-            self._publish_update(alert, "republished")
+    def publish_pending(self) -> int:
+        """Finish what the outbox holds: audit and announce what was stored but not confirmed."""
+        return outbox.resend(self, older_than=self.now() - OUTBOX_AGE)
 
     @purge_timer
     def purge_expired_reads(self) -> int:
@@ -279,21 +274,26 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         return self._purge("tip_lead")
 
     def _purge(self, record_class: str) -> int:
-        """Delete what is due, page after page, until nothing is left or ``PURGE_MAX_PER_RUN`` alerts
-        are gone (the next run goes on); returns how many were deleted."""
-        most, purged = int(self.config.get("PURGE_MAX_PER_RUN") or 20000), 0
-        while purged < most:
-            wanted = min(PURGE_PAGE, most - purged)
-            page = self.alerts.due_for_purge(record_class, self.now(), limit=wanted)
-            for alert in page:
-                self._purge_one(alert)
-            purged += len(page)
-            if len(page) < wanted:
-                break
+        """Walk the purge slots of ``record_class`` from where the last run finished up to now, deleting
+        what is still due in each; returns how many alerts were deleted. A slot is finished once its
+        minute is over, so an alert due later in the current minute is found by the next run."""
+        now, purged = self.now(), 0
+        done = self.alerts.sweep_position(record_class) or _before(self.alerts.first_slot(record_class))
+        if done is None:
+            return 0
+        for slot in slots_between(done, now):
+            for alert in self.alerts.due_in_slot(slot, record_class):
+                if alert["purge_after"] <= now and self._purge_one(alert, now):
+                    purged += 1
+            if slot < slot_of(now):
+                self.alerts.finish_slot(record_class, slot)
         return purged
 
-    def _purge_one(self, alert: dict) -> None:
-        """Audit the tombstone (once: the event id is the alert's), announce ``record_purged``, delete."""
+    def _purge_one(self, alert: dict, now) -> bool:
+        """Audit the tombstone (once: the event id is the alert's), delete the alert if it is still due
+        at that moment, and announce ``record_purged``; whether it was deleted."""
+        if alert.get("case_ids") or alert.get("legal_hold"):
+            return False
         retention = alert.get("retention") or {}
         reason = f"{retention.get('rule')} retention {retention.get('jurisdiction') or ''}".strip()
         self.audit.record(
@@ -304,35 +304,11 @@ class IntakeService(outcomes.OutcomeEntrypoints):
             details={"reason": reason, "content_hash": content_hash(alert)},
             event_id=f"alert.purge-{alert['_id']}",
         )
+        if self.alerts.delete_if_due(alert, now) is None:
+            return False
         purged_event = {"record_type": "alert", "record_id": alert["_id"], "reason": reason}
         self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(purged_event))
-        self.alerts.delete(alert)
-
-    def _publish_all(self, alerts: list[dict]) -> None:
-        """Announce ``alert_received`` for each alert and clear its outbox flag as soon as it is confirmed.
-
-        One alert at a time, before entities can answer with its resolution: on FerretDB a write of the
-        flag that read the alert before the resolution was stored would write the alert back without it
-        (README, "FerretDB and MongoDB").
-        """
-        for alert in alerts:
-            try:
-                self.dispatch(events.ALERT_RECEIVED, events.AlertReceived().load(AlertEvent().dump(alert)))
-            except Exception:  # stored but not announced: the outbox sweep announces it later
-                log.exception("alert_received for %s not confirmed; the outbox will retry", alert["_id"])
-                continue
-            self.alerts.mark_published(alert["_id"])
-
-    def _publish_update(self, alert: dict, change: str) -> dict:
-        """Announce ``alert_updated`` at the alert's version; unconfirmed, the outbox sweep retries."""
-        try:
-            payload = events.AlertUpdated().load({**AlertUpdate().dump(alert), "change": change})
-            self.dispatch(events.ALERT_UPDATED, payload)
-        except Exception:
-            log.exception("alert_updated for %s not confirmed; the outbox will retry", alert["_id"])
-            return alert
-        self.alerts.mark_update_published(alert["_id"], alert.get("version", 1))
-        return alert
+        return True
 
     @rpc(expected_exceptions=EXPECTED)
     def export_alerts(self, after: str | None = None, limit: int = 500) -> dict:

@@ -1,6 +1,7 @@
 """The search service's backend: Elasticsearch, wrapped as :class:`SearchIndex`."""
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ ELASTICSEARCH_URL_KEY = "ELASTICSEARCH_URL"
 ELASTICSEARCH_CA_CERTS_KEY = "ELASTICSEARCH_CA_CERTS"  # a CA file (PEM) for https clusters with a private CA
 INDEX_PREFIX_KEY = "INDEX_PREFIX"
 log = logging.getLogger(__name__)
+BUILD_CHECK_SECONDS = 1.0
 
 
 def _unavailable(exc: Exception) -> Unavailable:
@@ -38,6 +40,7 @@ class SearchIndex:
     def __init__(self, client: Elasticsearch, prefix: str):
         self.client = client
         self.prefix = prefix
+        self._building: dict[str, tuple[float, bool]] = {}
 
     def alias(self, name: str) -> str:
         return f"{self.prefix}-{name}"
@@ -129,10 +132,40 @@ class SearchIndex:
     # --- writes ----------------------------------------------------------------------------------
 
     def _targets(self, name: str) -> list[str]:
-        targets = [self.alias(name)]
-        if self.client.indices.exists_alias(name=self.next_alias(name)):
-            targets.append(self.next_alias(name))
-        return targets
+        """The alias of ``name``, and its build's while a reindex runs (asked at most every
+        :data:`BUILD_CHECK_SECONDS`: ``casewire search reindex`` waits longer than that before it copies)."""
+        now = time.monotonic()
+        known = self._building.get(name)
+        if known is None or now - known[0] > BUILD_CHECK_SECONDS:
+            known = (now, bool(self.client.indices.exists_alias(name=self.next_alias(name))))
+            self._building[name] = known
+        return [self.alias(name), *([self.next_alias(name)] if known[1] else [])]
+
+    def put_many(self, name: str, documents: list[tuple[str, dict, int | None]], create: bool = False) -> set[str]:
+        """:meth:`put` for many ``(id, document, version)`` in one bulk request; the ids written (an
+        older version, or with ``create`` an id already held, is left as it is)."""
+        if not documents:
+            return set()
+        actions = [
+            {
+                "_op_type": "create" if create else "index",
+                "_index": target,
+                "_id": doc_id,
+                "_source": document,
+                **({"version": version, "version_type": "external"} if version is not None else {}),
+            }
+            for target in self._targets(name)
+            for doc_id, document, version in documents
+        ]
+        try:
+            _, errors = helpers.bulk(self.client, actions, raise_on_error=False, stats_only=False)
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        failures = [next(iter(e.values())) for e in errors]
+        if any(failure.get("status") != 409 for failure in failures):
+            bad = [failure for failure in failures if failure.get("status") != 409]
+            raise Unavailable(f"{len(bad)} documents could not be indexed: {bad[:3]}")
+        return {doc_id for doc_id, _, _ in documents} - {failure["_id"] for failure in failures}
 
     def put(self, name: str, doc_id: str, document: dict, version: int | None = None, create: bool = False) -> bool:
         """Write a document under its own id, so a replayed event overwrites instead of duplicating.

@@ -102,7 +102,7 @@ def vehicle_plates(key: str, aliases: list[str]) -> dict:
 
 
 def entity_document(entity: dict) -> dict:
-    """An entity (``alert_resolved``, ``entity_recorded``, ``entities_merged``) or an ``export_entities`` item.
+    """An entity (``alerts_resolved``, ``entity_recorded``, ``entities_merged``) or an ``export_entities`` item.
 
     ``version`` is the entity's ``revision``: written as an external version, a replay never regresses it.
     """

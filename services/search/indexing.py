@@ -46,10 +46,14 @@ def at_least_once(event_type: str):
 
 
 def index_alert(index: SearchIndex, alert: dict) -> bool:
-    if index.exists("purged", alert["alert_id"]):
-        return False
-    document = alert_document(alert)
-    return index.put("alerts", alert["alert_id"], document, version=document["version"])
+    return bool(index_alerts(index, [alert]))
+
+
+def index_alerts(index: SearchIndex, alerts: list[dict]) -> set[str]:
+    """Write alerts at their versions (one bulk request), except those purged; the ids written."""
+    purged = set(index.sources("purged", [alert["alert_id"] for alert in alerts]))
+    documents = [alert_document(alert) for alert in alerts if alert["alert_id"] not in purged]
+    return index.put_many("alerts", [(doc["rid"], doc, doc["version"]) for doc in documents])
 
 
 def index_case(index: SearchIndex, case: dict) -> bool:
@@ -60,9 +64,15 @@ def index_case(index: SearchIndex, case: dict) -> bool:
 
 def index_entities(index: SearchIndex, entities: list[dict]) -> None:
     """Write each entity at its revision: an older revision (a replay, a late event) is ignored."""
+    latest = {}
     for entity in entities:
-        if not index.exists("purged", entity["id"]):
-            index.put("entities", entity["id"], entity_document(entity), version=entity.get("revision") or 0)
+        if (entity.get("revision") or 0) >= (latest.get(entity["id"], {}).get("revision") or 0):
+            latest[entity["id"]] = entity
+    purged = set(index.sources("purged", sorted(latest)))
+    documents = [
+        (e["id"], entity_document(e), e.get("revision") or 0) for e in latest.values() if e["id"] not in purged
+    ]
+    index.put_many("entities", documents)
 
 
 def index_sightings(index: SearchIndex, sightings: list[dict], replace: bool = True) -> int:
@@ -75,20 +85,20 @@ def index_sightings(index: SearchIndex, sightings: list[dict], replace: bool = T
     merged = {doc_id for doc_id, source in held.items() if source.get("kind") == "merged"}
     named = {sighting[field] for sighting in sightings for field in ("entity_id", "record_id")}
     purged = set(index.sources("purged", sorted(named)))
-    written = 0
-    for sighting in sightings:
-        if sighting["entity_id"] in merged or {sighting["entity_id"], sighting["record_id"]} & purged:
-            continue
-        written += index.put("sightings", sighting_id(sighting), sighting_document(sighting), create=not replace)
-    return written
+    documents = {
+        sighting_id(sighting): (sighting_id(sighting), sighting_document(sighting), None)
+        for sighting in sightings
+        if sighting["entity_id"] not in merged and not {sighting["entity_id"], sighting["record_id"]} & purged
+    }
+    return len(index.put_many("sightings", list(documents.values()), create=not replace))
 
 
-def index_resolution(index: SearchIndex, resolved: dict) -> None:
-    """An alert's entities and sightings (``alert_resolved``)."""
-    if index.exists("purged", resolved["alert_id"]):
-        return
-    index_entities(index, resolved["entities"])
-    index_sightings(index, resolved["sightings"])
+def index_resolutions(index: SearchIndex, resolutions: list[dict]) -> None:
+    """Alerts' entities and sightings (``alerts_resolved``), all in a few bulk requests."""
+    purged = set(index.sources("purged", [resolved["alert_id"] for resolved in resolutions]))
+    kept = [resolved for resolved in resolutions if resolved["alert_id"] not in purged]
+    index_entities(index, [entity for resolved in kept for entity in resolved["entities"]])
+    index_sightings(index, [sighting for resolved in kept for sighting in resolved["sightings"]])
 
 
 def index_recorded(index: SearchIndex, recorded: dict) -> None:

@@ -15,12 +15,13 @@ An owner that does not answer stops a rebuild (the live index keeps serving) and
 report the index as skipped.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from nameko.exceptions import MethodNotFound, RemoteError, RpcTimeout, UnknownService
 
-from services.search.dependencies import SearchIndex
+from services.search.dependencies import BUILD_CHECK_SECONDS, SearchIndex
 from services.search.documents import alert_document, case_document, entity_document, sighting_document, sighting_id
 
 PAGE = 2000
@@ -91,6 +92,7 @@ def rebuild(
     source = SOURCES.get(name)
     on_total = on_total or (lambda total: None)
     build = index.start_build(name)
+    time.sleep(2 * BUILD_CHECK_SECONDS)  # every writer now writes to the build too (SearchIndex._targets)
     try:
         loaded, copied = _load(index, build, name, source, call, progress, on_total)
         _drop_purged(index, build, name)

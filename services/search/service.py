@@ -28,11 +28,11 @@ class SearchService:
     monitor = Monitor()
     now = Clock()
 
-    @event_handler(events.INTAKE, events.ALERT_RECEIVED)
-    def handle_alert_received(self, payload: dict) -> None:
-        """Index a new alert under its id and version, so a replay never duplicates or regresses it."""
-        with indexing.at_least_once(events.ALERT_RECEIVED):
-            indexing.index_alert(self.index, events.AlertReceived().load(payload))
+    @event_handler(events.INTAKE, events.ALERTS_RECEIVED)
+    def handle_alerts_received(self, payload: dict) -> None:
+        """Index new alerts under their ids and versions, so a replay never duplicates or regresses them."""
+        with indexing.at_least_once(events.ALERTS_RECEIVED):
+            indexing.index_alerts(self.index, events.AlertsReceived().load(payload)["alerts"])
 
     @event_handler(events.INTAKE, events.ALERT_UPDATED)
     def handle_alert_updated(self, payload: dict) -> None:
@@ -40,11 +40,11 @@ class SearchService:
         with indexing.at_least_once(events.ALERT_UPDATED):
             indexing.index_alert(self.index, events.AlertUpdated().load(payload))
 
-    @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
-    def handle_alert_resolved(self, payload: dict) -> None:
-        """Index the alert's entities and their sightings."""
-        with indexing.at_least_once(events.ALERT_RESOLVED):
-            indexing.index_resolution(self.index, events.AlertResolved().load(payload))
+    @event_handler(events.ENTITIES, events.ALERTS_RESOLVED)
+    def handle_alerts_resolved(self, payload: dict) -> None:
+        """Index the alerts' entities and their sightings."""
+        with indexing.at_least_once(events.ALERTS_RESOLVED):
+            indexing.index_resolutions(self.index, events.AlertsResolved().load(payload)["resolutions"])
 
     @event_handler(events.ENTITIES, events.ENTITIES_MERGED)
     def handle_entities_merged(self, payload: dict) -> None:

@@ -1,0 +1,178 @@
+"""The document-store adapter: plain MongoDB semantics for the stores, whichever server answers.
+
+Stores open their collections through :func:`open_collections` and call a few operations that a
+server may have to carry out differently:
+
+- :meth:`Collection.get_many`: documents by ``_id``, one query for many ids;
+- :meth:`Collection.insert_new`: an unordered insert that reports which documents existed already;
+- :meth:`Collection.update_atomic` and :meth:`Collection.delete_atomic`: one conditional
+  single-document write that no concurrent write to that document interleaves with.
+
+On MongoDB each is the obvious single command. FerretDB 1.24 (the local stand-in of the tests and
+the development run) differs in two ways, and this module is the only place that knows: it answers a
+``$in`` by decoding every document of the collection (so ``get_many`` asks by equality, id after id),
+and it applies an update or a delete as a read followed by a later write of the whole document (so
+a conditional write holds a lock: a document of its own in ``<collection>_locks``, taken by inserting
+it, given back by deleting it, taken over once its holder has been gone for ``STALE_SECONDS``).
+
+The flavor is configuration (``DOCUMENT_STORE``: ``mongodb``, ``ferretdb`` or ``auto``, which asks the
+server's ``buildInfo``). Everything else a store does is plain pymongo on the wrapped collection.
+"""
+
+import random
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from casewire.clock import utcnow
+from casewire.errors import Unavailable
+
+DOCUMENT_STORE_KEY = "DOCUMENT_STORE"
+MONGODB, FERRETDB, AUTO = "mongodb", "ferretdb", "auto"
+DUPLICATE_KEY = 11000
+INSERT_CHUNK = 100  # FerretDB's own insert batch: an ordered insert of more may go on past a failure
+STALE_SECONDS = 30.0
+LOCK_WAIT_SECONDS = 10.0
+BEFORE, AFTER = ReturnDocument.BEFORE, ReturnDocument.AFTER
+
+_flavors: dict[tuple, str] = {}
+
+
+def flavor_of(database, configured: str | None = None) -> str:
+    """``mongodb`` or ``ferretdb``: as configured, else as the server describes itself (cached per server)."""
+    configured = (configured or AUTO).lower()
+    if configured not in (MONGODB, FERRETDB, AUTO):
+        raise ValueError(f"{DOCUMENT_STORE_KEY} must be mongodb, ferretdb or auto, not {configured!r}")
+    client = database.client
+    address = tuple(sorted(str(host) for host in client.topology_description.server_descriptions()))
+    if configured != AUTO:
+        _flavors[address] = configured
+    if address not in _flavors:
+        info = client.admin.command("buildInfo")
+        _flavors[address] = FERRETDB if "ferretdb" in info else MONGODB
+    return _flavors[address]
+
+
+class Collection:
+    """A pymongo collection (every pymongo method passes through) plus the adapter's operations."""
+
+    def __init__(self, collection, flavor: str):
+        self.raw, self.flavor = collection, flavor
+        self._locks = collection.database[f"{collection.name}_locks"] if flavor == FERRETDB else None
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+    @property
+    def name(self) -> str:
+        return self.raw.name
+
+    def get_many(self, ids: Iterable, projection: dict | None = None) -> dict:
+        """``{id: document}`` for those of ``ids`` that exist."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        if self.flavor == FERRETDB:
+            found = (self.raw.find_one({"_id": doc_id}, projection) for doc_id in wanted)
+            return {doc["_id"]: doc for doc in found if doc is not None}
+        return {doc["_id"]: doc for doc in self.raw.find({"_id": {"$in": wanted}}, projection)}
+
+    def insert_new(self, documents: list[dict]) -> set[int]:
+        """Insert ``documents`` unordered; the positions of those whose ``_id`` (or another unique key)
+        was taken. Any other failure raises (pymongo's own error)."""
+        refused: set[int] = set()
+        step = INSERT_CHUNK if self.flavor == FERRETDB else max(len(documents), 1)
+        for start in range(0, len(documents), step):
+            try:
+                self.raw.insert_many(documents[start : start + step], ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                    raise
+                refused.update(start + error["index"] for error in errors)
+        return refused
+
+    def update_atomic(self, query: dict, update: dict, return_document=AFTER, upsert: bool = False) -> dict | None:
+        """``find_one_and_update`` on the one document ``query["_id"]`` names, never interleaved with
+        another atomic write to it."""
+        with self._held(query["_id"]):
+            return self.raw.find_one_and_update(query, update, return_document=return_document, upsert=upsert)
+
+    def delete_atomic(self, query: dict) -> dict | None:
+        """Delete the document ``query["_id"]`` names if it still matches ``query``; the deleted document."""
+        with self._held(query["_id"]):
+            return self.raw.find_one_and_delete(query)
+
+    @contextmanager
+    def held(self, *doc_ids: str) -> Iterator[None]:
+        """Several documents kept from atomic writes of others for a block (a merge of two entities),
+        taken in one order so two holders of a pair never wait on each other."""
+        if self._locks is None or not doc_ids:
+            yield
+            return
+        ordered = sorted(set(doc_ids))
+        with self._held(ordered[0]):
+            with self.held(*ordered[1:]):
+                yield
+
+    @contextmanager
+    def _held(self, doc_id) -> Iterator[None]:
+        if self._locks is None:
+            yield
+            return
+        owner = uuid.uuid4().hex
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while not self._take(doc_id, owner):
+            if time.monotonic() > deadline:
+                raise Unavailable(f"record {doc_id} is being changed by another request; try again")
+            time.sleep(random.uniform(0.002, 0.02))  # green under eventlet
+        try:
+            yield
+        finally:
+            self._locks.delete_one({"_id": doc_id, "owner": owner})
+
+    def _take(self, doc_id, owner: str) -> bool:
+        try:
+            self._locks.insert_one({"_id": doc_id, "owner": owner, "at": utcnow()})
+        except DuplicateKeyError:
+            held = self._locks.find_one({"_id": doc_id})
+            if held is not None and held["at"] <= utcnow() - timedelta(seconds=STALE_SECONDS):
+                self._locks.delete_one({"_id": doc_id, "owner": held["owner"]})  # its holder died holding it
+            return False
+        return True
+
+
+def open_collections(database, *names: str, flavor: str | None = None) -> list[Collection]:
+    """The named collections of ``database``, wrapped for its server's flavor."""
+    chosen = flavor_of(database, flavor)
+    return [Collection(database[name], chosen) for name in names]
+
+
+def apply_update(document: dict, update: dict) -> dict:
+    """``document`` as a successful ``update`` of it leaves it (``$set``, ``$unset``, ``$inc``, ``$push``,
+    ``$addToSet`` on top-level fields): what a caller holding the document before an atomic write
+    knows of it after, without reading it again."""
+    after = dict(document)
+    for field, value in update.get("$set", {}).items():
+        after[field] = value
+    for field in update.get("$unset", {}):
+        after.pop(field, None)
+    for field, value in update.get("$inc", {}).items():
+        after[field] = (after.get(field) or 0) + value
+    for field, value in update.get("$push", {}).items():
+        after[field] = [*(after.get(field) or []), *(value["$each"] if isinstance(value, dict) else [value])]
+    for field, value in update.get("$addToSet", {}).items():
+        items = list(after.get(field) or [])
+        for item in value["$each"] if isinstance(value, dict) else [value]:
+            if item not in items:
+                items.append(item)
+        after[field] = items
+    unknown = set(update) - {"$set", "$unset", "$inc", "$push", "$addToSet"}
+    if unknown or any("." in field for op in update.values() for field in op):
+        raise ValueError(f"apply_update handles top-level $set/$unset/$inc/$push/$addToSet only: {update}")
+    return after

@@ -1,0 +1,111 @@
+"""What intake announces, and the outbox that makes sure it is announced.
+
+Every change that must be announced opens an outbox entry first (``AlertStore.open_outbox``), then
+is stored, then audited and announced, and only then is the entry closed. A process that dies
+anywhere in between leaves the entry, and :func:`resend` (intake's timer) does the rest from what it
+finds stored: consumers and the audit log keep each event once (event ids derived from the alert's
+id, external versions), so sending again is always safe.
+"""
+
+import logging
+from datetime import datetime
+
+from casewire import events
+from services.intake.schemas import AlertEvent, AlertUpdate
+from services.intake.triage import overdue_event
+
+log = logging.getLogger(__name__)
+
+
+def created_events(audit, alerts: list[dict], actor: dict | None, request_id: str | None) -> list[dict]:
+    """One ``alert.create`` audit event per alert, under an event id derived from the alert's id."""
+    return [
+        audit.event(
+            "alert.create",
+            "allowed",
+            actor=actor,
+            record_type="alert",
+            record_ids=[alert["_id"]],
+            request_id=request_id,
+            event_id=f"alert.create-{alert['_id']}",
+        )
+        for alert in alerts
+    ]
+
+
+def announce_received(service, entry_id: str, alerts: list[dict], context: dict | None) -> None:
+    """Audit (one message) and announce (one ``alerts_received``) the alerts a batch stored; close its
+    entry. Raises Unavailable when the audit event cannot be stored: the alerts stay in the outbox."""
+    if alerts:
+        context = context or {}
+        service.audit.record_many(
+            created_events(service.audit, alerts, context.get("actor"), context.get("request_id"))
+        )
+        body = {"alerts": AlertEvent(many=True).dump(alerts)}
+        service.dispatch(events.ALERTS_RECEIVED, events.AlertsReceived().load(body))
+    service.alerts.close_outbox(entry_id)
+
+
+def announce_update(service, entry_id: str, alert: dict, change: str) -> None:
+    """Announce ``alert_updated`` at the alert's version and close the entry; unconfirmed, the entry stays."""
+    try:
+        payload = events.AlertUpdated().load({**AlertUpdate().dump(alert), "change": change})
+        service.dispatch(events.ALERT_UPDATED, payload)
+    except Exception:
+        log.exception("alert_updated for %s not confirmed; the outbox will retry", alert["_id"])
+        return
+    service.alerts.close_outbox(entry_id)
+
+
+def announce_overdue(service, alert: dict) -> bool:
+    """Audit ``alert.escalate`` and announce ``alert_overdue`` for an alert this service claimed; close
+    its entry. Until both are confirmed the entry stays and the outbox sweep repeats them."""
+    try:
+        service.audit.record(
+            "alert.escalate",
+            "allowed",
+            record_type="alert",
+            record_ids=[alert["_id"]],
+            details={"rule": "triage"},
+            event_id=f"alert.escalate-{alert['_id']}",
+        )
+        service.dispatch(events.ALERT_OVERDUE, events.AlertOverdue().load(overdue_event(alert)))
+    except Exception:
+        log.exception("alert.escalate / alert_overdue for %s not confirmed; the outbox will retry", alert["_id"])
+        return False
+    service.alerts.close_outbox(f"escalated-{alert['_id']}")
+    return True
+
+
+def resend(service, older_than: datetime) -> int:
+    """Finish every outbox entry left ``older_than`` ago; how many were finished."""
+    finished = 0
+    for entry in service.alerts.pending_outbox(older_than):
+        alerts = service.alerts.get_many(entry["alert_ids"])
+        try:
+            if entry["kind"] == "received":
+                created = [alert for alert in alerts.values() if alert.get("batch_id") == entry["_id"]]
+                service.alerts.tallies.added(f"ingest-{entry['_id']}", created)
+                actor = {"id": _receiver(created), "agency": created[0].get("agency"), "roles": []} if created else None
+                announce_received(service, entry["_id"], created, {"actor": actor})
+            elif entry["kind"] == "escalated":
+                overdue = [alert for alert in alerts.values() if alert.get("escalated_at")]
+                if not overdue:
+                    service.alerts.close_outbox(entry["_id"])
+                for alert in overdue:
+                    announce_overdue(service, alert)
+            else:
+                for alert in alerts.values():
+                    announce_update(service, entry["_id"], alert, "republished")
+                if not alerts:
+                    service.alerts.close_outbox(entry["_id"])
+        except Exception:
+            log.exception("outbox entry %s not finished; the next sweep retries", entry["_id"])
+            continue
+        finished += 1
+    return finished
+
+
+def _receiver(alerts: list[dict]) -> str:
+    """Who submitted a batch, from its first alert's ``received`` action."""
+    return ((alerts[0].get("actions") or [{}])[0]).get("actor", "system")
