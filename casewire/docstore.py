@@ -165,10 +165,10 @@ def apply_update(document: dict, update: dict) -> dict:
     for field, value in update.get("$inc", {}).items():
         after[field] = (after.get(field) or 0) + value
     for field, value in update.get("$push", {}).items():
-        after[field] = [*(after.get(field) or []), *(value["$each"] if isinstance(value, dict) else [value])]
+        after[field] = [*(after.get(field) or []), *_each(value)]
     for field, value in update.get("$addToSet", {}).items():
         items = list(after.get(field) or [])
-        for item in value["$each"] if isinstance(value, dict) else [value]:
+        for item in _each(value):
             if item not in items:
                 items.append(item)
         after[field] = items
@@ -176,3 +176,8 @@ def apply_update(document: dict, update: dict) -> dict:
     if unknown or any("." in field for op in update.values() for field in op):
         raise ValueError(f"apply_update handles top-level $set/$unset/$inc/$push/$addToSet only: {update}")
     return after
+
+
+def _each(value) -> list:
+    """The items a ``$push`` or ``$addToSet`` adds: ``{"$each": [...]}`` or one value."""
+    return list(value["$each"]) if isinstance(value, dict) and "$each" in value else [value]

@@ -35,14 +35,19 @@ def created_events(audit, alerts: list[dict], actor: dict | None, request_id: st
 
 def announce_received(service, entry_id: str, alerts: list[dict], context: dict | None) -> None:
     """Audit (one message) and announce (one ``alerts_received``) the alerts a batch stored; close its
-    entry. Raises Unavailable when the audit event cannot be stored: the alerts stay in the outbox."""
+    entry. Raises Unavailable when the audit events cannot be stored (the entry stays: they are stored
+    once whenever the batch is sent again or the outbox sweep runs)."""
     if alerts:
         context = context or {}
         service.audit.record_many(
             created_events(service.audit, alerts, context.get("actor"), context.get("request_id"))
         )
-        body = {"alerts": AlertEvent(many=True).dump(alerts)}
-        service.dispatch(events.ALERTS_RECEIVED, events.AlertsReceived().load(body))
+        try:
+            body = {"alerts": AlertEvent(many=True).dump(alerts)}
+            service.dispatch(events.ALERTS_RECEIVED, events.AlertsReceived().load(body))
+        except Exception:  # stored and audited: the outbox announces them later
+            log.exception("alerts_received of batch %s not confirmed; the outbox will retry", entry_id)
+            return
     service.alerts.close_outbox(entry_id)
 
 

@@ -6,20 +6,17 @@ read the alert funnel.
 """
 
 import logging
-from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate
 from nameko.timer import timer
 
-from casewire import events, tallies
+from casewire import tallies
 from casewire.alerts import SOURCES
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.rpc import rpc
-from services.intake import metrics
-from services.intake.triage import overdue_event
+from services.intake import metrics, outbox
 
 log = logging.getLogger(__name__)
-ESCALATION_RETRY = timedelta(seconds=10)
 SWEEP_WAIT = 30.0
 """How long a sweep waits for another (another replica's, or the timer's) to finish."""
 
@@ -40,7 +37,8 @@ class OutcomeEntrypoints:
         its assignee: claim it (mark it ``overdue``, log it), then audit it and announce ``alert_overdue``.
 
         Only the alerts this sweep claimed are audited: one triaged between the query and the claim,
-        or claimed first by a concurrent sweep, is neither audited nor announced here.
+        or claimed first by a concurrent sweep, is neither audited nor announced here. An
+        announcement that fails is repeated by the outbox (``services.intake.outbox``).
         """
         now, escalated = self.now(), 0
         for due in self.alerts.due_for_escalation(now):
@@ -52,37 +50,14 @@ class OutcomeEntrypoints:
             }
             alert = self.alerts.escalate(due["_id"], now, entry)
             if alert is not None:
-                self._announce_overdue(alert)
+                outbox.announce_overdue(self, alert)
                 escalated += 1
-        for alert in self.alerts.unpublished_escalations(older_than=now - ESCALATION_RETRY):
-            self._announce_overdue(alert)
         return escalated
-
-    def _announce_overdue(self, alert: dict) -> None:
-        """Audit ``alert.escalate`` and announce ``alert_overdue`` for an alert this service claimed.
-
-        Until both are confirmed the alert stays in the escalation outbox and the next sweep repeats
-        them; the audit event's id is derived from the alert's, so the audit service keeps one.
-        """
-        try:
-            self.audit.record(
-                "alert.escalate",
-                "allowed",
-                record_type="alert",
-                record_ids=[alert["_id"]],
-                details={"rule": "triage"},
-                event_id=f"alert.escalate-{alert['_id']}",
-            )
-            self.dispatch(events.ALERT_OVERDUE, events.AlertOverdue().load(overdue_event(alert)))
-        except Exception:  # claimed but not audited or announced: the next sweep retries
-            log.exception("alert.escalate / alert_overdue for %s not confirmed; the next sweep retries", alert["_id"])
-            return
-        self.alerts.escalation_published(alert["_id"])
 
     @tallies.tally_timer
     def sweep_tallies(self) -> dict:
-        """Recompute the funnel's hour and day buckets of the alerts changed or deleted since the last
-        sweep (every ``TALLY_SECONDS``), one replica at a time: ``{"swept", "marks", "hours", "days"}``."""
+        """Fold the funnel's waiting deltas into its hour and day buckets (every ``TALLY_SECONDS``), one
+        replica at a time: ``{"swept", "deltas", "hours", "days"}``."""
         return self.alerts.tallies.sweep(wait=SWEEP_WAIT)
 
     @rpc(expected_exceptions=EXPECTED)

@@ -275,14 +275,18 @@ class IntakeService(outcomes.OutcomeEntrypoints):
 
     def _purge(self, record_class: str) -> int:
         """Walk the purge slots of ``record_class`` from where the last run finished up to now, deleting
-        what is still due in each; returns how many alerts were deleted. A slot is finished once its
-        minute is over, so an alert due later in the current minute is found by the next run."""
+        what is still due in each, at most ``PURGE_MAX_PER_RUN`` alerts (the next run goes on); returns
+        how many were deleted. A slot is finished once its minute is over, so an alert due later in the
+        current minute is found by the next run."""
         now, purged = self.now(), 0
+        most = int(self.config.get("PURGE_MAX_PER_RUN") or 20000)
         done = self.alerts.sweep_position(record_class) or _before(self.alerts.first_slot(record_class))
         if done is None:
             return 0
         for slot in slots_between(done, now):
             for alert in self.alerts.due_in_slot(slot, record_class):
+                if purged >= most:  # the next run goes on from this slot
+                    return purged
                 if alert["purge_after"] <= now and self._purge_one(alert, now):
                     purged += 1
             if slot < slot_of(now):

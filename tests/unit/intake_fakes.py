@@ -2,112 +2,176 @@
 
 import copy
 
+from casewire.docstore import apply_update
 from casewire.errors import Conflict, NotFound
 from services.intake import identification
+from services.intake.retention import slot_of
+
+
+class FakeTallies:
+    """Records the deltas it is given (the real folding is tested against a real server)."""
+
+    def __init__(self):
+        self.changes = []
+
+    def added(self, change_id, records):
+        self.changes.append(("added", change_id, [copy.deepcopy(r) for r in records]))
+
+    def removed(self, change_id, records):
+        self.changes.append(("removed", change_id, [copy.deepcopy(r) for r in records]))
+
+    def changed(self, change_id, before, after):
+        self.changes.append(("changed", change_id, [copy.deepcopy(before), copy.deepcopy(after)]))
 
 
 class FakeAlerts:
     def __init__(self):
         self.docs = {}
+        self.key_docs = {}
+        self.resolved = {}
+        self.entries = {}
+        self.positions = {}
+        self.tallies = FakeTallies()
 
-    def find_by_natural_key(self, agency, system, event_id):
-        for doc in self.docs.values():
-            if (doc.get("agency"), doc["source_system"]) == (agency, system) and (
-                doc["source_event_id"] == event_id or any(r["source_event_id"] == event_id for r in doc["repeats"])
-            ):
-                return doc
-        return None
+    # -- intake ---------------------------------------------------------------------------------
 
-    def find_known(self, agency, keys):
-        return {key: found for key in keys if (found := self.find_by_natural_key(agency, *key))}
-
-    def near_duplicates(self, keys, start, end):
-        return [d for d in self.docs.values() if d.get("dedupe_key") in keys and start <= d["occurred_at"] <= end]
-
-    def insert_many(self, alerts):
+    def insert_keys(self, keys):
         refused = set()
-        for position, alert in enumerate(alerts):
-            scope = (alert.get("agency"), alert["source_system"])
-            existing = [d for d in self.docs.values() if (d.get("agency"), d["source_system"]) == scope]
-            if any(d["source_event_id"] == alert["source_event_id"] for d in existing):
+        for position, key in enumerate(keys):
+            if key["_id"] in self.key_docs:
                 refused.add(position)
             else:
-                self.docs[alert["_id"]] = copy.deepcopy(alert)
+                self.key_docs[key["_id"]] = copy.deepcopy(key)
         return refused
 
-    def add_repeats(self, repeats):
-        for alert_id, repeat in repeats:
-            doc = self.docs[alert_id]
-            if all(r["source_event_id"] != repeat["source_event_id"] for r in doc["repeats"]):
-                doc["repeats"].append(repeat)
+    def keys(self, key_ids):
+        return {key: copy.deepcopy(self.key_docs[key]) for key in key_ids if key in self.key_docs}
 
-    def mark_published(self, alert_id):
-        self.docs[alert_id].pop("unpublished", None)
+    def insert_alerts(self, alerts, batch_id):
+        refused = set()
+        for position, alert in enumerate(alerts):
+            if alert["_id"] in self.docs:
+                refused.add(position)
+                continue
+            if alert.get("purge_after"):
+                alert["purge_slot"] = slot_of(max(alert["purge_after"], alert["received_at"]))
+            self.docs[alert["_id"]] = copy.deepcopy(alert)
+        return refused
+
+    def open_outbox(self, entry_id, alert_ids, at, kind="received"):
+        self.entries.setdefault(entry_id, {"_id": entry_id, "kind": kind, "alert_ids": list(alert_ids), "at": at})
+
+    def close_outbox(self, entry_id):
+        self.entries.pop(entry_id, None)
+
+    def pending_outbox(self, older_than, limit=100):
+        return sorted((e for e in self.entries.values() if e["at"] < older_than), key=lambda e: e["at"])[:limit]
+
+    # -- reading --------------------------------------------------------------------------------
 
     def get(self, alert_id):
         if alert_id not in self.docs:
             raise NotFound(f"no alert {alert_id}")
         return self.docs[alert_id]
 
-    def transition(self, alert_id, allowed_from, changes, action, unset=()):
+    def get_many(self, alert_ids):
+        return {alert_id: self.docs[alert_id] for alert_id in alert_ids if alert_id in self.docs}
+
+    def described(self, alert_id):
+        alert = self.get(alert_id)
+        repeats = [
+            {"source_event_id": key["source_event_id"], "occurred_at": key["occurred_at"], "at": key["at"]}
+            for key in self.key_docs.values()
+            if key["alert_id"] == alert_id
+            and (key["source_event_id"], key["source_system"]) != (alert["source_event_id"], alert["source_system"])
+        ]
+        resolution = self.resolved.get(alert_id, {})
+        return {**alert, "repeats": repeats, **{k: resolution[k] for k in ("entities", "related") if k in resolution}}
+
+    def with_entities(self, alerts):
+        return [{**a, "entities": self.resolved.get(a["_id"], {}).get("entities", [])} for a in alerts]
+
+    # -- changes --------------------------------------------------------------------------------
+
+    def _change(self, alert_id, matches, update):
         doc = self.get(alert_id)
-        if allowed_from and doc["status"] not in allowed_from:
-            raise Conflict(f"alert {alert_id} is {doc['status']}", {"status": [f"is {doc['status']}"]})
-        doc.update(changes)
-        for field in unset:
-            doc.pop(field, None)
-        doc["actions"].append(action)
-        doc.update(version=doc.get("version", 1) + 1, update_unpublished=action["at"])
-        return doc
+        if not matches(doc):
+            return None
+        after = apply_update(doc, update)
+        self.tallies.changed("change", doc, after)
+        self.docs[alert_id] = after
+        return after
+
+    def transition(self, alert_id, allowed_from, changes, action, unset=()):
+        update = {"$push": {"actions": action}, "$inc": {"version": 1}, "$set": dict(changes)}
+        if unset:
+            update["$unset"] = dict.fromkeys(unset, "")
+        after = self._change(alert_id, lambda doc: not allowed_from or doc["status"] in allowed_from, update)
+        if after is None:
+            status = self.get(alert_id)["status"]
+            raise Conflict(f"alert {alert_id} is {status}", {"status": [f"is {status}"]})
+        return after
 
     def mark_identified(self, alert_id, record, action, allowed_from):
         doc = self.get(alert_id)
         why = identification.conflict(doc)
         if why or doc["status"] not in allowed_from:
             raise Conflict(why or f"alert {alert_id} is {doc['status']}", {"alert": [why]})
-        doc.update(identified=True, identification=copy.deepcopy(record))
-        doc["actions"].append(action)
-        doc.update(version=doc.get("version", 1) + 1, update_unpublished=action["at"])
-        return doc
-
-    def mark_update_published(self, alert_id, version):
-        if self.docs[alert_id].get("version") == version:
-            self.docs[alert_id].pop("update_unpublished", None)
+        update = {
+            "$set": {"identified": True, "identification": copy.deepcopy(record)},
+            "$push": {"actions": action},
+            "$inc": {"version": 1},
+        }
+        return self._change(alert_id, lambda d: True, update)
 
     def set_once(self, alert_id, empty_field, changes):
-        doc = self.get(alert_id)
-        if doc.get(empty_field) is not None:
-            return False
-        doc.update(changes)
-        return True
+        return self._change(alert_id, lambda doc: doc.get(empty_field) is None, {"$set": changes}) is not None
 
     def mark_triaged(self, alert_id, at):
+        update = {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}}
+        return self._change(alert_id, lambda doc: doc.get("touched_at") is None, update) is not None
+
+    def mark_promoted(self, alert_id, case_id, action):
         doc = self.get(alert_id)
-        if doc.get("touched_at") is not None:
-            return False
-        doc["touched_at"] = at
-        doc.pop("triage_open", None)
-        doc.pop("overdue", None)
-        return True
+        if doc["status"] == "dismissed":
+            raise Conflict(f"alert {alert_id} is dismissed and cannot be promoted")
+        if case_id in (doc.get("case_ids") or []):
+            return doc
+        update = {
+            "$set": {"status": "promoted"},
+            "$addToSet": {"case_ids": case_id},
+            "$push": {"actions": action},
+            "$unset": {"triage_open": "", "overdue": ""},
+            "$inc": {"version": 1},
+        }
+        return self._change(alert_id, lambda d: True, update)
+
+    def save_resolutions(self, resolutions):
+        stored = 0
+        for resolved in resolutions:
+            if resolved["alert_id"] not in self.resolved:
+                self.resolved[resolved["alert_id"]] = copy.deepcopy(resolved)
+                stored += 1
+        return stored
+
+    # -- escalation and the aging queue ---------------------------------------------------------
 
     def due_for_escalation(self, now, limit=500):
         due = [d for d in self.docs.values() if d.get("triage_open") and d["triage_due"] <= now]
         return sorted(due, key=lambda d: d["triage_due"])[:limit]
 
     def escalate(self, alert_id, now, action):
-        doc = self.get(alert_id)
-        if not (doc.get("triage_open") and doc["triage_due"] <= now):
-            return None
-        doc.update(overdue=True, escalated_at=now, escalation_unpublished=True)
-        doc.pop("triage_open")
-        doc["actions"].append(action)
-        return doc
-
-    def escalation_published(self, alert_id):
-        self.docs[alert_id].pop("escalation_unpublished", None)
-
-    def unpublished_escalations(self, older_than, limit=500):
-        return [d for d in self.docs.values() if d.get("escalation_unpublished") and d["escalated_at"] < older_than]
+        entry = f"escalated-{alert_id}"
+        self.open_outbox(entry, [alert_id], now, kind="escalated")
+        update = {"$set": {"overdue": True, "escalated_at": now}, "$unset": {"triage_open": ""}}
+        after = self._change(
+            alert_id,
+            lambda doc: doc.get("triage_open") and doc["triage_due"] <= now,
+            {**update, "$push": {"actions": action}},
+        )
+        if after is None:
+            self.close_outbox(entry)
+        return after
 
     def overdue_page(self, filters, limit, after):
         found = [
@@ -122,30 +186,85 @@ class FakeAlerts:
             found = [d for d in found if (d["triage_due"], d["_id"]) > after]
         return found[:limit]
 
-    def mark_promoted(self, alert_id, case_id, action):
-        doc = self.get(alert_id)
-        if doc["status"] == "dismissed":
-            raise Conflict(f"alert {alert_id} is dismissed and cannot be promoted")
-        if case_id not in doc.setdefault("case_ids", []):
-            doc["case_ids"].append(case_id)
-            doc["status"] = "promoted"
-            doc["actions"].append(action)
-            doc.pop("triage_open", None)
-            doc.pop("overdue", None)
-        return doc
+    # -- retention ------------------------------------------------------------------------------
 
-    def due_for_purge(self, record_class, now, limit=500):
-        due = [
-            d
+    def due_in_slot(self, slot, record_class):
+        return [
+            copy.deepcopy(d)
             for d in self.docs.values()
-            if d["record_class"] == record_class
-            and d.get("purge_after") is not None
-            and d["purge_after"] <= now
-            and d["status"] != "promoted"
-            and not d.get("legal_hold")
-            and not d.get("case_ids")
+            if d.get("purge_slot") == slot and d["record_class"] == record_class
         ]
-        return due[:limit]
 
-    def delete(self, alert):
-        self.docs.pop(alert["_id"], None)
+    def sweep_position(self, name):
+        return self.positions.get(name)
+
+    def first_slot(self, record_class):
+        slots = [d["purge_slot"] for d in self.docs.values() if d["record_class"] == record_class and d.get("purge_slot")]
+        return min(slots, default=None)
+
+    def finish_slot(self, name, slot):
+        self.positions[name] = slot
+
+    def delete_if_due(self, alert, now):
+        doc = self.docs.get(alert["_id"])
+        if doc is None or doc["purge_after"] > now or doc.get("case_ids") or doc.get("legal_hold"):
+            return None
+        self.key_docs = {k: v for k, v in self.key_docs.items() if v["alert_id"] != alert["_id"]}
+        self.resolved.pop(alert["_id"], None)
+        return self.docs.pop(alert["_id"])
+
+    def _requeue(self, alert_id, now):
+        doc = self.docs[alert_id]
+        if doc.get("purge_after") and doc["purge_after"] <= now:
+            doc["purge_slot"] = slot_of(now)
+
+    def set_legal_hold(self, alert_ids, case_id, held, now):
+        changed = 0
+        for alert_id in dict.fromkeys(alert_ids):
+            doc = self.docs.get(alert_id)
+            if doc is None:
+                continue
+            holders = [case for case in doc.get("legal_hold") or [] if case != case_id]
+            doc["legal_hold"] = [*holders, case_id] if held else holders
+            changed += 1
+            if not held:
+                self._requeue(alert_id, now)
+        return changed
+
+    def link_case(self, alert_ids, case_id, linked, now):
+        changed = 0
+        for alert_id in dict.fromkeys(alert_ids):
+            doc = self.docs.get(alert_id)
+            if doc is None:
+                continue
+            cases = [case for case in doc.get("case_ids") or [] if case != case_id]
+            doc["case_ids"] = [*cases, case_id] if linked else cases
+            changed += 1
+            if not linked:
+                self._requeue(alert_id, now)
+        return changed
+
+    def forget_case(self, case_id, now):
+        named = [
+            d["_id"]
+            for d in self.docs.values()
+            if case_id in (d.get("case_ids") or []) or case_id in (d.get("legal_hold") or [])
+        ]
+        for alert_id in named:
+            doc = self.docs[alert_id]
+            doc["case_ids"] = [c for c in doc.get("case_ids") or [] if c != case_id]
+            doc["legal_hold"] = [c for c in doc.get("legal_hold") or [] if c != case_id]
+            self._requeue(alert_id, now)
+        return len(named)
+
+    # -- the rest -------------------------------------------------------------------------------
+
+    def count(self):
+        return len(self.docs)
+
+    def export(self, after, limit):
+        ordered = sorted(self.docs.values(), key=lambda d: d["_id"])
+        return [d for d in ordered if after is None or d["_id"] > after][:limit]
+
+    def ping(self):
+        return True

@@ -6,7 +6,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from casewire.alerts import DISMISS_REASONS
-from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
+from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.intake.deadlines import TriageDeadlines
 from services.intake.retention import PurgeTimer
 from services.intake.service import IntakeService
@@ -65,11 +65,11 @@ def test_a_new_alert_is_stored_audited_and_announced(service):
     assert result["created"] is True and result["near_duplicate"] is False
     alert = result["alert"]
     assert alert["status"] == "new" and alert["record_class"] == "sensor" and alert["agency"] == "TX0000000"
-    service.audit.record.assert_called_once()
-    assert service.audit.record.call_args.kwargs["record_ids"] == [alert["id"]]
+    service.audit.record_many.assert_called_once()
+    assert service.audit.event.call_args.kwargs["record_ids"] == [alert["id"]]
     event_type, payload = service.dispatch.call_args.args
-    assert event_type == "alert_received" and payload["alert_id"] == alert["id"]
-    assert "unpublished" not in service.alerts.docs[alert["id"]]
+    assert event_type == "alerts_received" and [a["alert_id"] for a in payload["alerts"]] == [alert["id"]]
+    assert service.alerts.entries == {}
 
 
 def test_a_repeat_returns_the_first_alert_and_stores_nothing(service):
@@ -81,10 +81,29 @@ def test_a_repeat_returns_the_first_alert_and_stores_nothing(service):
     service.dispatch.assert_not_called()
 
 
-def test_an_alert_whose_announcement_fails_stays_in_the_outbox(service):
+def test_an_alert_whose_announcement_fails_stays_in_the_outbox_and_a_later_sweep_announces_it(service, clock):
     service.dispatch.side_effect = ConnectionError("broker gone")
     alert = service.create_alert(SUBMISSION, CONTEXT)["alert"]
-    assert service.alerts.docs[alert["id"]]["unpublished"] is True
+    (entry,) = service.alerts.entries.values()
+    assert entry["alert_ids"] == [alert["id"]]
+    service.dispatch.side_effect = None
+    clock.at += timedelta(seconds=11)
+    assert service.publish_pending() == 1
+    event_type, payload = service.dispatch.call_args.args
+    assert event_type == "alerts_received" and [a["alert_id"] for a in payload["alerts"]] == [alert["id"]]
+    assert service.alerts.entries == {}
+
+
+def test_an_alert_whose_audit_fails_is_refused_and_audited_once_by_the_outbox(service, clock):
+    service.audit.record_many.side_effect = Unavailable("the audit log cannot record alert.create")
+    with pytest.raises(Unavailable):
+        service.create_alert(SUBMISSION, CONTEXT)
+    service.dispatch.assert_not_called()
+    service.audit.record_many.side_effect = None
+    clock.at += timedelta(seconds=11)
+    assert service.publish_pending() == 1
+    assert service.audit.event.call_args.kwargs["event_id"].startswith("alert.create-")
+    assert service.dispatch.call_args.args[0] == "alerts_received"
 
 
 def test_an_invalid_alert_names_each_field_and_stores_nothing(service):
@@ -176,9 +195,10 @@ def test_a_batch_answers_each_item_in_order_and_one_bad_item_rejects_nothing_els
     assert [r["status"] for r in results] == [201, 422, 200, 200, 200, 422, 201]
     assert {"source_system", "payload"} <= set(results[1]["errors"])
     assert results[3]["id"] == results[4]["id"] == results[0]["id"] and results[4]["near_duplicate"] is True
-    assert service.alerts.docs[results[0]["id"]]["repeats"][0]["source_event_id"] == "b-2"
+    assert service.alerts.described(results[0]["id"])["repeats"][0]["source_event_id"] == "b-2"
     assert len(service.alerts.docs) == 3
-    assert service.audit.record.call_count == 2  # one audit event per created alert
+    assert service.audit.event.call_count == 2  # one audit event per created alert
+    service.audit.record_many.assert_called_once()  # in one message
 
 
 # -- triage ------------------------------------------------------------------------------------
@@ -455,15 +475,32 @@ def test_C19_each_jurisdiction_keeps_reads_for_its_profile(service, clock, state
     assert service.purge_expired_reads() == 1 and alert["id"] not in service.alerts.docs
 
 
-def test_C19_reads_linked_to_a_case_or_on_hold_are_kept(service, clock):
+def test_C19_reads_promoted_linked_to_a_case_or_on_hold_are_kept_through_the_entrypoints_cases_calls(service, clock):
     promoted = _submit(service, read("nh-1"), "NH0000000")
     held = _submit(service, read("nh-2", plate="HLD0001"), "NH0000000")
     linked = _submit(service, read("nh-3", plate="LNK0001"), "NH0000000")
-    service.alerts.docs[promoted["id"]]["status"] = "promoted"
-    service.alerts.docs[held["id"]]["legal_hold"] = "HOLD-2026-01"
-    service.alerts.docs[linked["id"]]["case_ids"] = ["case-1"]  # linked, though a purge left it unpromoted
+    service.mark_promoted(promoted["id"], "case-1", CONTEXT)
+    service.set_legal_hold([held["id"]], "case-2", True, CONTEXT)
+    service.link_case([linked["id"]], "case-3", True, CONTEXT)
     clock.at = NOW + timedelta(days=1)
     assert service.purge_expired_reads() == 0 and len(service.alerts.docs) == 3
+
+
+def test_C19_a_read_let_go_of_after_its_deadline_is_deleted_by_the_next_sweep(service, clock):
+    """The three ways a case lets go of a read: its case purged (C16), the hold released, the link removed."""
+    promoted = _submit(service, read("nh-1"), "NH0000000")
+    held = _submit(service, read("nh-2", plate="HLD0001"), "NH0000000")
+    linked = _submit(service, read("nh-3", plate="LNK0001"), "NH0000000")
+    service.mark_promoted(promoted["id"], "case-1", CONTEXT)
+    service.set_legal_hold([held["id"]], "case-2", True, CONTEXT)
+    service.link_case([linked["id"]], "case-3", True, CONTEXT)
+    clock.at = NOW + timedelta(days=1)
+    assert service.purge_expired_reads() == 0
+    service.handle_case_purged({"record_type": "case", "record_id": "case-1", "reason": "C15"})
+    service.set_legal_hold([held["id"]], "case-2", False, CONTEXT)
+    service.link_case([linked["id"]], "case-3", False, CONTEXT)
+    clock.at += timedelta(minutes=1)
+    assert service.purge_expired_reads() == 3 and service.alerts.docs == {}
 
 
 def test_C19_agencies_without_a_profile_keep_reads_unless_a_default_is_set(service, clock):
@@ -480,7 +517,7 @@ def test_C18_tips_expire_after_the_retention_period_unless_promoted(service, clo
     expiring = service.create_alert({**tip, "source_event_id": "t-1"}, CONTEXT)["alert"]
     promoted = service.create_alert({**tip, "source_event_id": "t-2"}, CONTEXT)["alert"]
     assert expiring["record_class"] == "tip_lead"
-    service.alerts.docs[promoted["id"]]["status"] = "promoted"
+    service.mark_promoted(promoted["id"], "case-1", CONTEXT)
     clock.at = NOW + timedelta(days=364)
     assert service.expire_tips() == 0
     clock.at = NOW + timedelta(days=365, seconds=1)

@@ -10,8 +10,8 @@ from services.search import indexing
 from services.search.service import SearchService
 
 HANDLERS = [
-    "handle_alert_received",
-    "handle_alert_resolved",
+    "handle_alerts_received",
+    "handle_alerts_resolved",
     "handle_case_updated",
     "handle_case_purged",
     "handle_alert_purged",
@@ -60,4 +60,4 @@ def test_a_malformed_event_raises_its_validation_error_so_it_is_dead_lettered_no
     with pytest.raises(ValidationError):
         service.handle_case_updated({"case_id": "c1"})  # no title, version...
     with pytest.raises(ValidationError):
-        service.handle_alert_received({"alert_id": "a1"})
+        service.handle_alerts_received({"alerts": [{"alert_id": "a1"}]})

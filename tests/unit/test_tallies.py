@@ -117,8 +117,6 @@ def test_the_funnels_figures_and_exact_percentiles_add_up_from_the_alerts_contri
             "promoted",
             seconds_to_assignment=60.0,
             seconds_to_first_action=30.5,
-            related_count=2,
-            related_case_count=1,
         ),
         alert("alpr", "dismissed", dismissal={"reason": "false_read"}, seconds_to_assignment=120.0, escalated_at=1),
         alert(
@@ -127,14 +125,17 @@ def test_the_funnels_figures_and_exact_percentiles_add_up_from_the_alerts_contri
             overdue=True,
             escalated_at=1,
             seconds_to_assignment=300.0,
-            related_count=1,
-            related_case_count=0,
         ),
         alert("tip", "new", seconds_to_assignment=None, seconds_to_first_action=-1),
         alert("tip", "dismissed"),
     ]
+    resolutions = [  # what the entities service resolved of each alert: its related records
+        {"source": "alpr", "related": [{"record_type": "alert"}, {"record_type": "case"}]},
+        {"source": "alpr", "related": [{"record_type": "alert"}]},
+        {"source": "tip", "related": []},
+    ]
     tally = {}
-    for one in alerts:
+    for one in alerts + resolutions:
         tallies.merge(tally, intake_metrics.contribution(one))
 
     class Store:
@@ -168,7 +169,7 @@ def test_the_funnels_figures_and_exact_percentiles_add_up_from_the_alerts_contri
 def test_an_alerts_contribution_keys_hold_no_dot_or_dollar():
     odd = alert("alpr", "dismissed", dismissal={"reason": "a.b$c|d"}, seconds_to_assignment=1.2345)
     found = intake_metrics.contribution(odd)
-    assert list(found["counts"]) == ["alpr|dismissed|a_b_c_d|0|0|none"]
+    assert list(found["counts"]) == ["alpr|dismissed|a_b_c_d|0|0"]
     assert found["durations"] == {"assignment": {"alpr": [1234]}}
 
 

@@ -118,7 +118,7 @@ def test_a_new_alert_past_its_deadline_is_escalated_once(service, clock):
     stored = service.alerts.docs[alert["id"]]
     assert stored["overdue"] is True and stored["escalated_at"] == NOW + timedelta(minutes=5)
     assert stored["actions"][-1]["action"] == "escalated" and stored["actions"][-1]["actor"] == "system"
-    assert "escalation_unpublished" not in stored
+    assert f"escalated-{alert['id']}" not in service.alerts.entries
     [event] = overdue_events(service)
     assert event == {
         "alert_id": alert["id"],
@@ -215,12 +215,13 @@ def test_an_escalation_whose_event_is_not_confirmed_is_announced_by_a_later_swee
     clock.advance(minutes=6)
     service.dispatch.side_effect = ConnectionError("broker gone")
     assert service.escalate_overdue() == 1
-    assert service.alerts.docs[alert["id"]]["escalation_unpublished"] is True
+    assert service.alerts.entries[f"escalated-{alert['id']}"]["kind"] == "escalated"
     service.dispatch.side_effect = None
     clock.advance(seconds=15)
     assert service.escalate_overdue() == 0
+    assert service.publish_pending() == 1
     assert [e["alert_id"] for e in overdue_events(service)] == [alert["id"], alert["id"]]
-    assert "escalation_unpublished" not in service.alerts.docs[alert["id"]]
+    assert service.alerts.entries == {}
 
 
 # -- timings ------------------------------------------------------------------------------------
@@ -308,9 +309,10 @@ def test_an_escalation_whose_audit_failed_is_audited_again_under_the_same_event_
     clock.advance(minutes=6)
     service.audit.record.side_effect = refuse_escalation_audits
     assert service.escalate_overdue() == 1
-    assert overdue_events(service) == [] and service.alerts.docs[alert["id"]]["escalation_unpublished"]
+    assert overdue_events(service) == [] and f"escalated-{alert['id']}" in service.alerts.entries
     service.audit.record.side_effect = None
     clock.advance(seconds=11)
     assert service.escalate_overdue() == 0  # nothing newly claimed; the outbox retries
+    assert service.publish_pending() == 1
     assert [call.kwargs["event_id"] for call in escalation_audits(service)] == [f"alert.escalate-{alert['id']}"] * 2
-    assert len(overdue_events(service)) == 1 and "escalation_unpublished" not in service.alerts.docs[alert["id"]]
+    assert len(overdue_events(service)) == 1 and service.alerts.entries == {}
