@@ -54,7 +54,7 @@ def flavor_of(database, configured: str | None = None) -> str:
         _flavors[address] = configured
     if address not in _flavors:
         info = client.admin.command("buildInfo")
-        _flavors[address] = FERRETDB if "ferretdb" in info else MONGODB
+        _flavors[address] = FERRETDB if "ferretdbVersion" in info else MONGODB
     return _flavors[address]
 
 
