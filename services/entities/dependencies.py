@@ -2,9 +2,10 @@
 
 Collections: ``entities`` (``_id`` derived from ``(type, key)``, :func:`entity_id_of`, unique by
 ``(type, key)`` too; a merged-away entity stays as a tombstone whose ``merged_into`` names the
-survivor, so its key still resolves), ``sightings`` (``_id`` derived from ``(entity, record)``),
-``links`` (entity–entity links stated by people) and ``merges`` (every merge and unmerge, with what
-it moved).
+survivor, so its key still resolves), ``identities`` (one pointer per alias, keyed like an entity:
+``{_id: entity_id_of(type, alias), entity_id}``, inserted once), ``sightings`` (``_id`` derived
+from ``(entity, record)``), ``links`` (entity–entity links stated by people) and ``merges`` (every
+merge and unmerge, with what it moved).
 
 Resolving a batch of alerts asks for its entities in one read (by ``_id``), inserts the new ones and
 the sightings in one unordered write each (a replay inserts nothing), and reads each entity's recent
@@ -33,6 +34,10 @@ def entity_id_of(type_: str, key: str) -> str:
     return hashlib.sha256(f"{type_}\x1f{key}".encode()).hexdigest()[:32]
 
 
+def _keys(ref: dict) -> list[str]:
+    return [ref["key"], *ref.get("aliases", [])]
+
+
 def sighting_id_of(entity_id: str, record_type: str, record_id: str) -> str:
     return hashlib.sha256(f"{entity_id}\x1f{record_type}\x1f{record_id}".encode()).hexdigest()[:32]
 
@@ -41,8 +46,8 @@ class EntityStore:
     """Entities, sightings, stated links and merges."""
 
     def __init__(self, database, flavor: str | None = None):
-        self.entities, self.sightings, self.links, self.merges = docstore.open_collections(
-            database, "entities", "sightings", "links", "merges", flavor=flavor
+        self.entities, self.identities, self.sightings, self.links, self.merges = docstore.open_collections(
+            database, "entities", "identities", "sightings", "links", "merges", flavor=flavor
         )
 
     def ensure_indexes(self) -> None:
@@ -70,16 +75,17 @@ class EntityStore:
         return entity, created
 
     def upsert_many(self, refs: list[dict], now) -> list[tuple[dict, bool]]:
-        """The entity of each ref, ``(entity, created)`` in order: found by its key (one read for all)
-        or an alias, else created; a key merged away lands on the survivor; aliases and details the
-        entity lacks are added."""
-        keyed = {entity_id_of(ref["type"], ref["key"]) for ref in refs}
-        aliased = {entity_id_of(ref["type"], alias) for ref in refs for alias in ref.get("aliases", [])}
-        found = self.entities.get_many(sorted(keyed | aliased))
+        """The entity of each ref, ``(entity, created)`` in order: found by its key or an alias (two
+        reads for all: entities and alias pointers by ``_id``), else created; a key merged away lands on
+        the survivor; aliases and details the entity lacks are added."""
+        wanted = sorted({entity_id_of(ref["type"], key) for ref in refs for key in _keys(ref)})
+        found = self.entities.get_many(wanted)
+        pointers = self.identities.get_many([wanted_id for wanted_id in wanted if wanted_id not in found])
+        found.update(self.entities.get_many({pointer["entity_id"] for pointer in pointers.values()}))
         answers: list[tuple[dict, bool] | None] = [None] * len(refs)
         new: dict[str, tuple[int, dict]] = {}
         for position, ref in enumerate(refs):
-            entity = self._known(ref, found)
+            entity = self._known(ref, found, pointers)
             if entity is not None:
                 answers[position] = (entity, False)
                 continue
@@ -94,25 +100,35 @@ class EntityStore:
             if index in refused:  # a concurrent resolution created it first
                 document = self.entities.find_one({"type": document["type"], "key": document["key"]})
             answers[position] = (document, index not in refused)
+        self._point(documents, refused)
         for position, ref in enumerate(refs):
             entity, created = answers[position]
             if entity.get("merged_into"):
                 entity = self.survivor(entity)
             if not created:
-                self._enrich(entity, [ref["key"], *ref.get("aliases", [])], ref.get("attributes", {}))
+                self._enrich(entity, _keys(ref), ref.get("attributes", {}))
             answers[position] = (entity, created)
         return answers
 
-    def _known(self, ref: dict, found: dict) -> dict | None:
-        for key in [ref["key"], *ref.get("aliases", [])]:
-            entity = found.get(entity_id_of(ref["type"], key))
+    @staticmethod
+    def _known(ref: dict, found: dict, pointers: dict) -> dict | None:
+        for key in _keys(ref):
+            wanted = entity_id_of(ref["type"], key)
+            entity = found.get(wanted) or found.get((pointers.get(wanted) or {}).get("entity_id"))
             if entity is not None and entity["type"] == ref["type"]:
                 return entity
-        for alias in [ref["key"], *ref.get("aliases", [])] if ref.get("aliases") else []:
-            entity = self.entities.find_one({"type": ref["type"], "aliases": alias})
-            if entity is not None:
-                return entity
         return None
+
+    def _point(self, entities: list[dict], skip: set[int] = frozenset()) -> None:
+        """Alias pointers (``identities``): each alias of these entities finds its entity by ``_id``;
+        an alias that already points at an entity keeps pointing there."""
+        pointers = [
+            {"_id": entity_id_of(entity["type"], alias), "entity_id": entity["_id"]}
+            for index, entity in enumerate(entities)
+            if index not in skip
+            for alias in entity.get("aliases", [])
+        ]
+        self.identities.insert_new(pointers)
 
     @staticmethod
     def _document(entity_id: str, ref: dict, now) -> dict:
@@ -122,7 +138,7 @@ class EntityStore:
             "key": ref["key"],
             "display": ref["display"],
             "ambiguous": ref.get("ambiguous", False),
-            "created_at": now,
+            "created_at": now.replace(microsecond=now.microsecond // 1000 * 1000),  # as the store keeps it
             "revision": 1,
             "aliases": list(ref.get("aliases", [])),
             **{k: v for k, v in ref.get("attributes", {}).items() if v is not None},
@@ -139,6 +155,7 @@ class EntityStore:
         if update:
             update["$inc"] = {"revision": 1}
             changed = self.entities.update_atomic({"_id": entity["_id"]}, update)
+            self._point([{**entity, "aliases": missing}])
             entity.setdefault("aliases", []).extend(missing)
             entity.update(details, revision=(changed or {}).get("revision", 0))
 

@@ -25,6 +25,7 @@ from services.cases.service import CasesService
 from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
 from tests.polling import eventually
+from tests.resolution import resolve_one
 
 AGENCY = "TX0000000"
 NARRATIVE = (
@@ -114,7 +115,7 @@ def resolved_alert(rpc, **kwargs):
     alert = rpc.intake.create_alert(alpr(**kwargs), DANA)["alert"]
     keys = ("source", "source_system", "source_event_id", "occurred_at", "received_at", "location", "payload")
     keys += ("priority", "status", "record_class", "agency", "unit")
-    resolved = rpc.entities.resolve_alert({"alert_id": alert["id"], **{key: alert[key] for key in keys}})
+    resolved = resolve_one(rpc.entities, {"alert_id": alert["id"], **{key: alert[key] for key in keys}})
     return alert, resolved["entities"]
 
 
@@ -439,7 +440,7 @@ def test_related_and_timeline_leave_out_another_agencys_alert_on_the_same_plate(
     theirs = rpc.intake.create_alert(alpr(plate=plate, camera="cam-9"), louisiana)["alert"]
     keys = ("source", "source_system", "source_event_id", "occurred_at", "received_at", "location", "payload")
     keys += ("priority", "status", "record_class", "agency", "unit")
-    rpc.entities.resolve_alert({"alert_id": theirs["id"], **{key: theirs[key] for key in keys}})
+    resolve_one(rpc.entities, {"alert_id": theirs["id"], **{key: theirs[key] for key in keys}})
     case = rpc.cases.link_entity(new_case(rpc)["id"], {"entity_id": entities[0]["id"], "role": "suspect"}, DANA)
 
     related = [a["id"] for a in rpc.cases.related(case["id"], DANA)["alerts"]]

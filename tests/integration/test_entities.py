@@ -9,6 +9,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from casewire.errors import Conflict, InvalidInput, NotFound
 from services.entities.service import EntitiesService
 from tests.polling import eventually
+from tests.resolution import resolve_one
 
 CONTEXT = {"actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, "request_id": "req-1"}
 
@@ -54,8 +55,8 @@ def read(number, state="TX", month=1):
 
 def test_the_same_plate_spelled_differently_is_one_entity(entities, db):
     number = plate()
-    first = entities.resolve_alert(read(number.lower()))
-    second = entities.resolve_alert(read(f"{number[:3]}-{number[3:]}", month=3))
+    first = resolve_one(entities, read(number.lower()))
+    second = resolve_one(entities, read(f"{number[:3]}-{number[3:]}", month=3))
     assert first["entities"][0]["id"] == second["entities"][0]["id"]
     assert db["entities"].count_documents({"key": f"TX:{number}"}) == 1
     assert [r["id"] for r in second["related"]] == [first["alert_id"]]
@@ -63,51 +64,51 @@ def test_the_same_plate_spelled_differently_is_one_entity(entities, db):
 
 
 def test_an_o_for_a_zero_is_not_merged(entities):
-    first = entities.resolve_alert(read("KO" + uuid.uuid4().hex[:4].replace("0", "1").upper()))
+    first = resolve_one(entities, read("KO" + uuid.uuid4().hex[:4].replace("0", "1").upper()))
     zero_key = first["entities"][0]["key"].replace("KO", "K0")
-    second = entities.resolve_alert(read(zero_key.split(":")[1]))
+    second = resolve_one(entities, read(zero_key.split(":")[1]))
     assert first["entities"][0]["id"] != second["entities"][0]["id"] and second["related"] == []
 
 
 def test_a_plate_without_a_state_relates_both_ways(entities):
     number = plate()
-    stated = entities.resolve_alert(read(number, "TX", month=1))
-    stateless = entities.resolve_alert(read(number, None, month=2))
+    stated = resolve_one(entities, read(number, "TX", month=1))
+    stateless = resolve_one(entities, read(number, None, month=2))
     assert stateless["entities"][0]["ambiguous"] is True
     assert [r["id"] for r in stateless["related"]] == [stated["alert_id"]]
-    other_state = entities.resolve_alert(read(number, "LA", month=3))
+    other_state = resolve_one(entities, read(number, "LA", month=3))
     assert [r["id"] for r in other_state["related"]] == [stateless["alert_id"]]
     assert other_state["related"][0]["shared_entities"][0]["id"] == other_state["entities"][0]["id"]
 
 
 def test_resolving_twice_stores_and_announces_nothing_new(entities, db):
     event = read(plate())
-    first = entities.resolve_alert(event)
-    again = entities.resolve_alert(event)
+    first = resolve_one(entities, event)
+    again = resolve_one(entities, event)
     assert first == again
     assert db["sightings"].count_documents({"record_id": event["alert_id"]}) == 1
 
 
 def test_a_person_seen_by_id_and_by_name_and_dob_is_one_entity(entities):
     face = alert("face", candidate={"name": "Jo Ann Doe", "dob": "1990-04-01", "subject_id": uuid.uuid4().hex[:8]})
-    face_entity = entities.resolve_alert(face)["entities"][0]
+    face_entity = resolve_one(entities, face)["entities"][0]
     tip = alert("tip", narrative="n", subjects=[{"type": "person", "name": "JO ANN DOE", "dob": "1990-04-01"}])
-    resolved = entities.resolve_alert(tip)
+    resolved = resolve_one(entities, tip)
     assert resolved["entities"][0]["id"] == face_entity["id"]
     assert [r["id"] for r in resolved["related"]] == [face["alert_id"]]
 
 
 def test_merge_and_unmerge(entities, db):
     a_plate, b_plate = plate(), plate()
-    a = entities.resolve_alert(read(a_plate, month=1))
-    b = entities.resolve_alert(read(b_plate, month=2))
+    a = resolve_one(entities, read(a_plate, month=1))
+    b = resolve_one(entities, read(b_plate, month=2))
     a_id, b_id = a["entities"][0]["id"], b["entities"][0]["id"]
 
     merged = entities.merge_entities(a_id, b_id, CONTEXT)
     assert f"TX:{b_plate}" in merged["entity"]["aliases"]
     assert {s["record_id"] for s in merged["entity"]["sightings"]} == {a["alert_id"], b["alert_id"]}
     assert entities.get_entity(b_id)["id"] == a_id  # the merged-away id lands on the survivor
-    later = entities.resolve_alert(read(b_plate.lower(), month=3))  # so does its key
+    later = resolve_one(entities, read(b_plate.lower(), month=3))  # so does its key
     assert later["entities"][0]["id"] == a_id
     assert {r["id"] for r in later["related"]} == {a["alert_id"], b["alert_id"]}
     assert entities.list_entities({"q": b_plate}, 50, None)["items"][0]["id"] == a_id
@@ -120,7 +121,7 @@ def test_merge_and_unmerge(entities, db):
     assert f"TX:{b_plate}" not in undone["entity"]["aliases"]
     assert {s["record_id"] for s in undone["entity"]["sightings"]} == {a["alert_id"]}
     assert {s["record_id"] for s in undone["restored"]["sightings"]} == {b["alert_id"], later["alert_id"]}
-    assert entities.resolve_alert(read(b_plate, month=4))["entities"][0]["id"] == b_id
+    assert resolve_one(entities, read(b_plate, month=4))["entities"][0]["id"] == b_id
     merges = entities.get_entity(a_id)["merges"]
     assert merges[0]["actor"] == "alice" and merges[0]["undone_by"] == "alice"
     with pytest.raises(Conflict):
@@ -133,7 +134,7 @@ def test_merging_two_mentions_of_one_record_keeps_one_sighting(entities):
         narrative="n",
         subjects=[{"type": "vehicle", "plate": plate(), "plate_state": "TX"}, {"type": "vehicle", "plate": plate()}],
     )
-    first, second = entities.resolve_alert(tip)["entities"]
+    first, second = resolve_one(entities, tip)["entities"]
     merged = entities.merge_entities(first["id"], second["id"], CONTEXT)["entity"]
     assert [s["record_id"] for s in merged["sightings"]] == [tip["alert_id"]]
     restored = entities.unmerge_entities(first["id"], second["id"], CONTEXT)["restored"]
@@ -141,7 +142,7 @@ def test_merging_two_mentions_of_one_record_keeps_one_sighting(entities):
 
 
 def test_merge_refuses_nonsense(entities):
-    vehicle = entities.resolve_alert(read(plate()))["entities"][0]["id"]
+    vehicle = resolve_one(entities, read(plate()))["entities"][0]["id"]
     person = entities.create_entity({"type": "person", "name": "Zed Roe", "dob": "1980-01-01"}, CONTEXT)
     with pytest.raises(InvalidInput):
         entities.merge_entities(vehicle, vehicle, CONTEXT)
@@ -166,11 +167,11 @@ def test_create_by_hand_is_validated_and_idempotent(entities):
 
 def test_case_links_make_cases_related(entities):
     number, case_id = plate(), uuid.uuid4().hex
-    first = entities.resolve_alert(read(number, month=1))
+    first = resolve_one(entities, read(number, month=1))
     vehicle_id = first["entities"][0]["id"]
     linked = entities.record_case_link(case_id, vehicle_id, "vehicle_of_interest", "2026-02-01T00:00:00Z", CONTEXT)
     assert [r["id"] for r in linked["related"]] == [first["alert_id"]]
-    later = entities.resolve_alert(read(number, month=3))
+    later = resolve_one(entities, read(number, month=3))
     assert {(r["record_type"], r["id"]) for r in later["related"]} == {
         ("alert", first["alert_id"]),
         ("case", case_id),
@@ -201,7 +202,7 @@ def test_stated_links_and_the_graph(entities):
             {"type": "social_account", "platform": "instagram", "handle": f"h{number.lower()}"},
         ],
     )
-    resolved = entities.resolve_alert(tip)
+    resolved = resolve_one(entities, tip)
     vehicle, handle = (e["id"] for e in resolved["entities"])
     person = entities.create_entity({"type": "person", "name": f"Owner {number}", "dob": "1980-01-01"}, CONTEXT)
     person_id = person["entity"]["id"]
@@ -229,13 +230,13 @@ def test_the_graph_is_bounded(container_factory, config_for, base_config):
     container_factory(EntitiesService, {**config_for("entities"), "GRAPH_MAX_NODES": 3}).start()
     with ClusterRpcProxy(base_config) as rpc:
         subjects = [{"type": "vehicle", "plate": plate(), "plate_state": "TX"} for _ in range(5)]
-        resolved = rpc.entities.resolve_alert(alert("tip", narrative="n", subjects=subjects))
+        resolved = resolve_one(rpc.entities, alert("tip", narrative="n", subjects=subjects))
         graph = rpc.entities.graph(resolved["entities"][0]["id"], 3)
     assert len(graph["nodes"]) == 3 and graph["truncated"] is True
 
 
 def test_C16_a_purged_alert_or_case_loses_its_sightings_and_an_entity_nothing_names_goes_too(entities, base_config, db):
-    resolved = entities.resolve_alert(read(plate()))
+    resolved = resolve_one(entities, read(plate()))
     vehicle_id, case_id = resolved["entities"][0]["id"], uuid.uuid4().hex
     entities.record_case_link(case_id, vehicle_id, "suspect", "2026-02-01T00:00:00Z", CONTEXT)
     dispatch = event_dispatcher(base_config)
@@ -249,14 +250,14 @@ def test_C16_a_purged_alert_or_case_loses_its_sightings_and_an_entity_nothing_na
 
 def test_C26_a_person_seen_by_face_recognition_carries_the_lead_notice(entities):
     face = alert("face", candidate={"name": "Lee Moe", "subject_id": uuid.uuid4().hex[:8]}, score=91)
-    person = entities.get_entity(entities.resolve_alert(face)["entities"][0]["id"])
+    person = entities.get_entity(resolve_one(entities, face)["entities"][0]["id"])
     assert person["notice"] == "Investigative lead only, not a positive identification or probable cause"
     other = entities.create_entity({"type": "person", "name": "Kim Moe", "dob": "1970-01-01"}, CONTEXT)
     assert "notice" not in entities.get_entity(other["entity"]["id"])
 
 
 def test_record_case_link_takes_a_note_as_its_context(entities):
-    vehicle_id = entities.resolve_alert(read(plate()))["entities"][0]["id"]
+    vehicle_id = resolve_one(entities, read(plate()))["entities"][0]["id"]
     case_id = uuid.uuid4().hex
     entities.record_case_link(case_id, vehicle_id, "vehicle_of_interest", "2026-02-01T00:00:00Z", "seen leaving")
     (sighting,) = [s for s in entities.get_entity(vehicle_id)["sightings"] if s["record_id"] == case_id]
@@ -270,16 +271,16 @@ def test_record_case_link_takes_a_note_as_its_context(entities):
 def test_two_john_smiths_by_name_alone_are_two_people_and_no_link(entities):
     """A name alone is not an identity: two tips naming a John Smith relate to nothing (no link_found)."""
     name = f"John Smith {uuid.uuid4().hex[:6]}"
-    first = entities.resolve_alert(alert("tip", narrative="n", subjects=[{"type": "person", "name": name}]))
+    first = resolve_one(entities, alert("tip", narrative="n", subjects=[{"type": "person", "name": name}]))
     tip = alert("tip", narrative="n", subjects=[{"type": "person", "name": name.upper()}])
-    second = entities.resolve_alert(tip)
+    second = resolve_one(entities, tip)
     assert first["entities"][0]["id"] != second["entities"][0]["id"] and second["related"] == []
     assert first["entities"][0]["ambiguous"] is True
-    assert entities.resolve_alert(tip) == second  # a replay of one alert is still one person
+    assert resolve_one(entities, tip) == second  # a replay of one alert is still one person
 
     with_dob = [{"type": "person", "name": name, "dob": "1981-05-06"}]
-    third = entities.resolve_alert(alert("tip", narrative="n", subjects=with_dob))
-    fourth = entities.resolve_alert(alert("tip", narrative="n", subjects=with_dob))
+    third = resolve_one(entities, alert("tip", narrative="n", subjects=with_dob))
+    fourth = resolve_one(entities, alert("tip", narrative="n", subjects=with_dob))
     assert [r["id"] for r in fourth["related"]] == [third["alert_id"]]
 
 

@@ -11,6 +11,7 @@ from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
 from services.search.service import SearchService
 from tests.polling import eventually
+from tests.resolution import resolve_one
 
 CONTEXT = {"actor": {"id": "alice", "agency": "TX0000000", "roles": ["analyst"]}, "request_id": "req-1"}
 
@@ -64,9 +65,9 @@ def test_an_alpr_alert_flows_to_entities_search_and_audit(pipeline, mongo, confi
 def test_the_same_plate_months_apart_is_one_entity_and_related(pipeline):
     plate = f"R{uuid.uuid4().hex[:6].upper()}"
     first = pipeline.intake.create_alert(alpr(plate=plate, month=1), CONTEXT)["alert"]
-    pipeline.entities.resolve_alert(_event(first))
+    resolve_one(pipeline.entities, _event(first))
     second = pipeline.intake.create_alert(alpr(plate=plate.lower(), month=3), CONTEXT)["alert"]
-    resolved = pipeline.entities.resolve_alert(_event(second))
+    resolved = resolve_one(pipeline.entities, _event(second))
     assert [r["id"] for r in resolved["related"]] == [first["id"]]
     assert resolved["related"][0]["shared_entities"][0]["key"] == f"TX:{plate}"
     intake_view = eventually(lambda: pipeline.intake.get_alert(second["id"])["related"])

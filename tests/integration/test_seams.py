@@ -13,6 +13,7 @@ from services.search.dependencies import SearchIndex
 from services.search.service import SearchService
 from tests.integration.test_entities import plate, read
 from tests.integration.test_pipeline import CONTEXT, alpr, eventually
+from tests.resolution import resolve_one
 
 
 @pytest.fixture
@@ -85,8 +86,8 @@ def is_entity(search_index, entity_id):
 
 def test_a_merge_and_its_undoing_reach_the_search_index(entities_and_search, search_index):
     rpc = entities_and_search
-    a = rpc.entities.resolve_alert(read(plate(), month=1))
-    b = rpc.entities.resolve_alert(read(plate(), month=2))
+    a = resolve_one(rpc.entities, read(plate(), month=1))
+    b = resolve_one(rpc.entities, read(plate(), month=2))
     a_id, b_id = a["entities"][0]["id"], b["entities"][0]["id"]
     eventually(lambda: sightings_of(search_index, b_id) == {f"{b_id}:{b['alert_id']}"})
     eventually(lambda: search_index.exists("entities", a_id))

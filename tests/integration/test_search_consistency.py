@@ -20,6 +20,7 @@ from services.intake.service import IntakeService
 from services.search.service import SearchService
 from tests.integration import search_data as data
 from tests.polling import eventually
+from tests.resolution import resolve_one
 
 LOADER = {"actor": {"id": "loader", "agency": "TX0000000", "roles": ["source"]}, "request_id": "r-1"}
 HEARD: list[dict] = []
@@ -136,7 +137,7 @@ def test_a_merged_vehicle_is_found_by_its_alias_plate_and_a_late_replay_does_not
     stack.intake.create_alert(read(first), LOADER)
     old = stack.intake.create_alert(read(second), LOADER)["alert"]
     survivor, merged = sighted(stack, first)["entity"]["id"], sighted(stack, second)["entity"]["id"]
-    replay = stack.entities.resolve_alert({"alert_id": old["id"], **{k: old[k] for k in _RECEIVED}})
+    replay = resolve_one(stack.entities, {"alert_id": old["id"], **{k: old[k] for k in _RECEIVED}})
     assert replay["entities"][0]["id"] == merged  # the alert_resolved of before the merge
 
     stack.entities.merge_entities(survivor, merged, LOADER)

@@ -199,7 +199,9 @@ class FakeAlerts:
         return self.positions.get(name)
 
     def first_slot(self, record_class):
-        slots = [d["purge_slot"] for d in self.docs.values() if d["record_class"] == record_class and d.get("purge_slot")]
+        slots = [
+            d["purge_slot"] for d in self.docs.values() if d["record_class"] == record_class and d.get("purge_slot")
+        ]
         return min(slots, default=None)
 
     def finish_slot(self, name, slot):
