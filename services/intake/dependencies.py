@@ -12,7 +12,8 @@ Each document has one writer on the ingest path, so nothing there needs a lock:
 - the funnel's tallies: deltas inserted by each change (:mod:`casewire.tallies`).
 
 The retention sweep finds its work by equality on ``purge_slot`` (the minute an alert becomes due,
-:mod:`services.intake.retention`), never by a range over the alerts.
+:mod:`services.intake.retention`), walking only the hours a small queue of markers names
+(``purge_hours``), never by a range over the alerts.
 """
 
 import uuid
@@ -44,8 +45,8 @@ class AlertStore(OutcomeQueries):
     """Alerts keyed by id, their keys, resolutions and outbox; outcome queries inherited."""
 
     def __init__(self, database, flavor: str | None = None):
-        self.alerts, self.keys_, self.resolutions, self.outbox, self.sweeps = docstore.open_collections(
-            database, "alerts", "keys", "resolutions", "outbox", "sweeps", flavor=flavor
+        self.alerts, self.keys_, self.resolutions, self.outbox, self.purge_hours = docstore.open_collections(
+            database, "alerts", "keys", "resolutions", "outbox", "purge_hours", flavor=flavor
         )
         self.tallies = tallies.Tallies(
             database,
@@ -96,10 +97,10 @@ class AlertStore(OutcomeQueries):
         if not alerts:
             return set()
         for alert in alerts:
-            slot = alert.get("purge_after") and slot_of(max(alert["purge_after"], alert["received_at"]))
-            if slot:
-                alert["purge_slot"] = slot
+            if alert.get("purge_after"):
+                alert["purge_slot"] = slot_of(max(alert["purge_after"], alert["received_at"]))
         try:
+            self._mark_hours([a for a in alerts if a.get("purge_slot")])
             refused = self.alerts.insert_new(alerts)
             self.tallies.added(f"ingest-{batch_id}", [a for i, a in enumerate(alerts) if i not in refused])
         except PyMongoError as exc:
@@ -287,23 +288,24 @@ class AlertStore(OutcomeQueries):
 
     # -- retention ------------------------------------------------------------------------------
 
+    def _mark_hours(self, alerts: list[dict]) -> None:
+        """The purge queue: one marker per record class and hour that holds alerts' purge slots."""
+        hours = {(alert["record_class"], alert["purge_slot"][:13]) for alert in alerts}
+        marks = [{"_id": f"{kind}|{hour}", "record_class": kind, "hour": hour} for kind, hour in sorted(hours)]
+        self.purge_hours.insert_new(marks)
+
+    def due_hours(self, record_class: str, until_hour: str) -> list[str]:
+        """The hours up to ``until_hour`` whose slots hold alerts of ``record_class`` not yet swept (the
+        markers of hours swept are deleted, so this reads a handful of documents)."""
+        found = self.purge_hours.find({"record_class": record_class}, {"hour": 1})
+        return sorted(mark["hour"] for mark in found if mark["hour"] <= until_hour)
+
+    def finish_hour(self, record_class: str, hour: str) -> None:
+        self.purge_hours.delete_one({"_id": f"{record_class}|{hour}"})
+
     def due_in_slot(self, slot: str, record_class: str) -> list[dict]:
         """The alerts of ``record_class`` that become due in the minute ``slot``."""
         return list(self.alerts.find({"purge_slot": slot, "record_class": record_class}))
-
-    def sweep_position(self, name: str) -> str | None:
-        """The last slot the sweep ``name`` finished."""
-        found = self.sweeps.find_one({"_id": name})
-        return found["done_through"] if found else None
-
-    def first_slot(self, record_class: str) -> str | None:
-        """The earliest slot any alert of ``record_class`` is in (where a sweep that never ran starts)."""
-        first = self.alerts.find({"record_class": record_class, "purge_slot": {"$ne": None}}, {"purge_slot": 1})
-        found = list(first.sort([("purge_slot", ASCENDING)]).limit(1))
-        return found[0]["purge_slot"] if found else None
-
-    def finish_slot(self, name: str, slot: str) -> None:
-        self.sweeps.replace_one({"_id": name}, {"_id": name, "done_through": slot}, upsert=True)
 
     def delete_if_due(self, alert: dict, now: datetime) -> dict | None:
         """Delete the alert if, at this moment, it is still due, in no case and under no hold (C17-C19);
@@ -360,8 +362,9 @@ class AlertStore(OutcomeQueries):
 
     def _requeue(self, alert_id: str, now: datetime) -> None:
         """An alert whose deadline passed while it was kept goes in the current minute's slot."""
-        alert = self.alerts.find_one({"_id": alert_id}, {"purge_after": 1})
+        alert = self.alerts.find_one({"_id": alert_id}, {"purge_after": 1, "record_class": 1})
         if alert and alert.get("purge_after") and alert["purge_after"] <= now:
+            self._mark_hours([{**alert, "purge_slot": slot_of(now)}])
             self.alerts.update_atomic({"_id": alert_id}, {"$set": {"purge_slot": slot_of(now)}})
 
     # -- the rest -------------------------------------------------------------------------------

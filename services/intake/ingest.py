@@ -159,16 +159,28 @@ def ingest(
     docs = [new_document(i.alert_id, i.alert, context, now, policy, deadlines, batch_id) for i in makers.values()]
     refused = store.insert_alerts(docs, batch_id)
     created = [doc for position, doc in enumerate(docs) if position not in refused]
-    made = {doc["_id"] for doc in created}
+    # An alert that existed is this event's own when it holds this event's natural key (a racing copy
+    # of the request stored it first): its key's first sender answers 201. Otherwise it is another
+    # read's, and this one folds into it.
+    existing = store.get_many([docs[position]["_id"] for position in refused]) if refused else {}
+    own = {doc["_id"] for doc in created} | {
+        alert_id
+        for alert_id, doc in existing.items()
+        if (doc["source_system"], doc["source_event_id"]) == _natural(makers[alert_id].alert)
+    }
     for item in items:
         alert_id = target[item.key]
         if firsts[item.key] is not item or item.key in known:
             results[item.index] = {"index": item.index, "status": 200, "id": alert_id}
-        elif alert_id in made and makers[alert_id] is item:
+        elif alert_id in own and makers[alert_id] is item:
             results[item.index] = {"index": item.index, "status": 201, "id": alert_id}
         else:
             results[item.index] = {"index": item.index, "status": 200, "id": alert_id, "near_duplicate": True}
     return [results[index] for index in range(len(submissions))], created
+
+
+def _natural(alert: dict) -> tuple[str, str]:
+    return alert["source_system"], alert["source_event_id"]
 
 
 def _key_document(item: Item, agency: str | None, now: datetime) -> dict:

@@ -1,9 +1,10 @@
 """Retention deadlines: tip expiry (C18) and ALPR retention profiles per jurisdiction (C19).
 
 A deadline is computed when an alert is stored and kept as ``purge_after``, with the minute it falls
-in as ``purge_slot`` (:func:`slot_of`). The intake timers walk the slots minute by minute up to now,
-each found by equality, and delete what is past its deadline unless a case names the alert or holds
-it; an alert let go of after its deadline is put in the current minute's slot again.
+in as ``purge_slot`` (:func:`slot_of`) and its hour in a small queue of markers. The intake timers
+walk the minutes of the hours the queue names up to now, each found by equality, and delete what is
+past its deadline unless a case names the alert or holds it; an alert let go of after its deadline
+is put in the current minute's slot again.
 """
 
 import hashlib
@@ -19,22 +20,15 @@ DEFAULT_PROFILES = {"NH": "3m", "ME": "21d", "MN": "60d", "TN": "90d"}
 DEFAULT_PURGE_SECONDS = 10
 
 
-SLOT = timedelta(minutes=1)
-
-
 def slot_of(at: datetime) -> str:
     """``"2026-03-02T08:15"``: the UTC minute ``at`` falls in (zero-padded years sort as text)."""
     return at.astimezone(UTC).isoformat(timespec="minutes")[:16]
 
 
-def slots_between(after: str, until: datetime) -> list[str]:
-    """The minutes after the slot ``after``, up to and including the one ``until`` falls in."""
-    start = datetime.fromisoformat(after).replace(tzinfo=UTC) + SLOT
-    found, last = [], slot_of(until)
-    while (slot := slot_of(start)) <= last:
-        found.append(slot)
-        start += SLOT
-    return found
+def minutes_of(hour: str, until: datetime) -> list[str]:
+    """The minute slots of ``hour`` (``"2026-03-02T08"``) up to and including the one ``until`` falls in."""
+    last = slot_of(until)
+    return [slot for minute in range(60) if (slot := f"{hour}:{minute:02d}") <= last]
 
 
 def parse_duration(text) -> timedelta:

@@ -2,7 +2,7 @@
 
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from marshmallow import Schema, ValidationError
 from nameko.dependency_providers import Config
@@ -22,7 +22,7 @@ from services.intake import identification, outbox, outcomes
 from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
 from services.intake.ingest import ingest
-from services.intake.retention import RetentionPolicy, content_hash, purge_timer, slot_of, slots_between
+from services.intake.retention import RetentionPolicy, content_hash, minutes_of, purge_timer, slot_of
 from services.intake.schemas import (
     AlertExport,
     AlertOut,
@@ -35,13 +35,6 @@ from services.intake.triage import TRANSITIONS, TRIAGE_FLAGS, action, by_a_perso
 
 log = logging.getLogger(__name__)
 OUTBOX_AGE = timedelta(seconds=10)
-
-
-def _before(slot: str | None) -> str | None:
-    """The minute before ``slot``: where a sweep that never ran starts."""
-    if slot is None:
-        return None
-    return (datetime.fromisoformat(slot).replace(tzinfo=UTC) - timedelta(minutes=1)).isoformat()[:16]
 
 
 def _load(schema: Schema, data: dict, what: str) -> dict:
@@ -274,23 +267,20 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         return self._purge("tip_lead")
 
     def _purge(self, record_class: str) -> int:
-        """Walk the purge slots of ``record_class`` from where the last run finished up to now, deleting
-        what is still due in each, at most ``PURGE_MAX_PER_RUN`` alerts (the next run goes on); returns
-        how many were deleted. A slot is finished once its minute is over, so an alert due later in the
-        current minute is found by the next run."""
+        """Walk the minutes of every hour the purge queue names up to now, deleting what is still due,
+        at most ``PURGE_MAX_PER_RUN`` alerts (the next run goes on); returns how many were deleted. An
+        hour leaves the queue once it is over and walked."""
         now, purged = self.now(), 0
         most = int(self.config.get("PURGE_MAX_PER_RUN") or 20000)
-        done = self.alerts.sweep_position(record_class) or _before(self.alerts.first_slot(record_class))
-        if done is None:
-            return 0
-        for slot in slots_between(done, now):
-            for alert in self.alerts.due_in_slot(slot, record_class):
-                if purged >= most:  # the next run goes on from this slot
-                    return purged
-                if alert["purge_after"] <= now and self._purge_one(alert, now):
-                    purged += 1
-            if slot < slot_of(now):
-                self.alerts.finish_slot(record_class, slot)
+        for hour in self.alerts.due_hours(record_class, slot_of(now)[:13]):
+            for slot in minutes_of(hour, now):
+                for alert in self.alerts.due_in_slot(slot, record_class):
+                    if purged >= most:
+                        return purged
+                    if alert["purge_after"] <= now and self._purge_one(alert, now):
+                        purged += 1
+            if hour < slot_of(now)[:13]:
+                self.alerts.finish_hour(record_class, hour)
         return purged
 
     def _purge_one(self, alert: dict, now) -> bool:

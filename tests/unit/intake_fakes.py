@@ -30,7 +30,7 @@ class FakeAlerts:
         self.key_docs = {}
         self.resolved = {}
         self.entries = {}
-        self.positions = {}
+        self.swept = set()  # alerts whose purge hour was walked (the real store deletes the hour's marker)
         self.tallies = FakeTallies()
 
     # -- intake ---------------------------------------------------------------------------------
@@ -195,17 +195,20 @@ class FakeAlerts:
             if d.get("purge_slot") == slot and d["record_class"] == record_class
         ]
 
-    def sweep_position(self, name):
-        return self.positions.get(name)
+    def due_hours(self, record_class, until_hour):
+        hours = {
+            d["purge_slot"][:13]
+            for d in self.docs.values()
+            if d["record_class"] == record_class and d.get("purge_slot") and d["_id"] not in self.swept
+        }
+        return sorted(hour for hour in hours if hour <= until_hour)
 
-    def first_slot(self, record_class):
-        slots = [
-            d["purge_slot"] for d in self.docs.values() if d["record_class"] == record_class and d.get("purge_slot")
-        ]
-        return min(slots, default=None)
-
-    def finish_slot(self, name, slot):
-        self.positions[name] = slot
+    def finish_hour(self, record_class, hour):
+        self.swept.update(
+            d["_id"]
+            for d in self.docs.values()
+            if d["record_class"] == record_class and d.get("purge_slot", "")[:13] == hour
+        )
 
     def delete_if_due(self, alert, now):
         doc = self.docs.get(alert["_id"])
@@ -219,6 +222,7 @@ class FakeAlerts:
         doc = self.docs[alert_id]
         if doc.get("purge_after") and doc["purge_after"] <= now:
             doc["purge_slot"] = slot_of(now)
+            self.swept.discard(alert_id)
 
     def set_legal_hold(self, alert_ids, case_id, held, now):
         changed = 0
