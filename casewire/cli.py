@@ -231,9 +231,7 @@ def rebuild(names):
             found = store.tallies.rebuild(store.tallied())
         finally:
             client.close()
-        click.echo(
-            f"{name}: records {found['records']}, hour tallies {found['hours']}, day tallies {found['days']}"
-        )
+        click.echo(f"{name}: records {found['records']}, hour tallies {found['hours']}, day tallies {found['days']}")
 
 
 SEARCH_CONFIG = SERVICES / "search" / "config.yaml"

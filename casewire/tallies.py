@@ -329,7 +329,7 @@ class Tallies:
         for delta in fresh:
             merge(tally, unpack(delta["add"]))
             subtract(tally, unpack(delta["sub"]))
-        bucket = self._bucket(agency, hour, epoch, _pruned(tally))
+        bucket = self._bucket(agency, hour, epoch, tally)
         self._write(self.hours, {**bucket, "folded": [delta["_id"] for delta in fresh]}, lease)
         return [delta["_id"] for delta in fresh]
 
@@ -343,7 +343,7 @@ class Tallies:
     def _bucket(agency: str | None, key: str, epoch: int, tally: dict) -> dict:
         """An hour bucket (``key`` an hour: with its ``day``) or a day bucket (a day: with its ``month``)."""
         where = {"hour": key, "day": key[:10]} if "T" in key else {"day": key, "month": key[:7]}
-        return {"_id": f"{agency or ''}|{key}", "agency": agency, **where, "epoch": epoch, **pack(tally)}
+        return {"_id": f"{agency or ''}|{key}", "agency": agency, **where, "epoch": epoch, **pack(_pruned(tally))}
 
     @staticmethod
     def _write(collection, bucket: dict, lease: "Lease | None" = None) -> None:

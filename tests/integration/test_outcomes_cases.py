@@ -17,7 +17,7 @@ from casewire import tallies
 from casewire.alerts import SOURCES
 from casewire.errors import Conflict, InvalidInput
 from services.audit.service import AuditService
-from services.cases.dependencies import OBSOLETE_METRICS_INDEXES, CaseStore
+from services.cases.dependencies import CaseStore
 from services.cases.metrics import NO_DISPOSITION, OUTCOMES, outcomes_by_source
 from services.cases.service import CasesService
 from tests.polling import eventually
@@ -133,9 +133,9 @@ def seeded_case(agency, n, sources, outcome=None, at=None):
 
 
 def seed(cases_db, cases):
-    """Store seeded cases as the store does: their hours marked for the tallies first."""
-    CaseStore(cases_db).tallies.touch(cases)
+    """Store seeded cases as the store does: counted in the tallies by a delta."""
     cases_db["cases"].insert_many(cases)
+    CaseStore(cases_db).tallies.added(f"seed-{uuid.uuid4().hex}", cases)
 
 
 def by_outcome(**counts):
@@ -253,17 +253,3 @@ def test_webhooks_subscribed_to_alert_overdue_receive_their_units_alerts(rpc, ba
         assert got[0]["data"] == event and len(got) == 1
     finally:
         server.shutdown()
-
-
-def test_the_tallies_indexes_replace_the_earlier_metrics_indexes_on_cases(mongo):
-    database = mongo[f"metrics_indexes_{uuid.uuid4().hex[:8]}"]
-    try:
-        database["cases"].create_index([("agency", 1), ("alerts.source", 1), ("opened_at", 1)], name="metrics_source")
-        database["cases"].create_index([("agency", 1), ("opened_at", 1)], name="metrics_time")
-        CaseStore(database).ensure_indexes()
-        indexes = database["cases"].index_information()
-        assert not OBSOLETE_METRICS_INDEXES & set(indexes)
-        assert [key for key, _ in indexes["agency_opened_hour"]["key"]] == ["agency", "opened_hour"]
-        assert "agency_month" in database["outcome_days"].index_information()
-    finally:
-        mongo.drop_database(database.name)

@@ -15,7 +15,6 @@ from casewire.alerts import DISMISS_REASONS, SOURCES
 from casewire.errors import InvalidInput
 from services.intake import metrics
 from services.intake.dependencies import AlertStore
-from services.intake.outcome_store import OBSOLETE_METRICS_INDEXES
 from services.intake.service import IntakeService
 from tests.polling import eventually
 
@@ -188,7 +187,17 @@ def funnel_agency(intake, alerts):
         seeded(agency, 10, "alpr", "promoted", at=UNTIL, **timings(1, 1)),
         seeded(f"{agency}X", 11, "alpr", "promoted", **timings(1, 1)),
     ]
-    AlertStore(alerts.database).insert_many(docs)
+    store = AlertStore(alerts.database)
+    resolutions = []
+    for doc in docs:
+        related = [{"record_type": "case"}] * doc.pop("related_case_count", 0)
+        related += [{"record_type": "alert"}] * (doc.pop("related_count", 0) - len(related))
+        if related:
+            resolution = {"alert_id": doc["_id"], "entities": [], "related": related, "source": doc["source"]}
+            resolutions.append({**resolution, "agency": doc["agency"]})
+    store.insert_alerts(docs, uuid.uuid4().hex)
+    received = {doc["_id"]: doc["received_at"].isoformat() for doc in docs}
+    store.save_resolutions([{**r, "received_at": received[r["alert_id"]]} for r in resolutions])
     sweep(intake)
     return agency
 
@@ -299,24 +308,6 @@ def test_reading_the_funnel_touches_only_the_day_and_hour_buckets(alerts, funnel
     cut = metrics.alert_funnel(store, funnel_agency, START + timedelta(hours=30), START + timedelta(days=2, hours=3))
     assert cut["total"]["alerts"] == 1  # received February 3 at midnight; February 2's was before 06:00
     assert store.alerts.queries == [] and len(store.tallies.hours.queries) == 2
-
-
-def test_the_tallies_indexes_replace_the_funnels_indexes_on_alerts(mongo):
-    database = mongo[f"metrics_indexes_{uuid.uuid4().hex[:8]}"]
-    try:
-        for name in OBSOLETE_METRICS_INDEXES:  # as an earlier version left them
-            database["alerts"].create_index([("agency", 1), (name, 1)], name=name)
-        AlertStore(database).ensure_indexes()
-        indexes = database["alerts"].index_information()
-        assert not OBSOLETE_METRICS_INDEXES & set(indexes)
-        assert [key for key, _ in indexes["agency_received_hour"]["key"]] == ["agency", "received_hour"]
-        assert [key for key, _ in database["funnel_days"].index_information()["agency_month"]["key"]] == [
-            "agency",
-            "month",
-        ]
-        assert "agency_day" in database["funnel_hours"].index_information()
-    finally:
-        mongo.drop_database(database.name)
 
 
 def test_the_period_is_rounded_out_to_whole_hours(intake, rpc, clock):

@@ -1,7 +1,7 @@
-"""The tallies' sweep, lease and rebuild on the real FerretDB (``casewire/tallies.py``, README, Outcomes),
-through intake's alert store on a database of each test's own: a record changed while a sweep runs,
-a sweep that writes no record, a stale sweeper, a sweeper that lost its lease, deleted records, and
-the rebuild against the sweeps."""
+"""The tallies' deltas, fold, lease and rebuild on the real server (``casewire/tallies.py``), through
+intake's alert store on a database of each test's own: a record changed while a fold runs, a fold
+that writes no record, a stale folder, a fold cut short, a folder that lost its lease, purged records,
+and the rebuild against the folds."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -54,71 +54,82 @@ def dismiss(store, alert_id):
     store.transition(alert_id, ("new", "assigned"), changes, entry)
 
 
-def markers(store):
-    return sorted(marker["hour"] for marker in store.tallies.state.find({"dirty": True}))
+def stored(store, docs):
+    """Alerts stored as intake's ingest stores them, counted in by one delta per batch."""
+    assert store.insert_alerts(docs, uuid.uuid4().hex) == set()
 
 
-def expire_markers(store):
-    """As if the markers had all been written more than ``grace`` ago."""
-    store.tallies.grace = timedelta(seconds=-60)
+def waiting(store):
+    return store.tallies.deltas.count_documents({})
 
 
 def once(store, action):
-    """Run ``action`` the first time the sweep counts an alert (after it read the hour's alerts)."""
-    contribute, done = store.tallies.contribute, []
+    """Run ``action`` the first time the fold folds an hour (after it read the waiting deltas)."""
+    fold, done = store.tallies._fold_hour, []
 
-    def hooked(record):
+    def hooked(*args, **kwargs):
         if not done:
             done.append(True)
             action()
-        return contribute(record)
+        return fold(*args, **kwargs)
 
-    store.tallies.contribute = hooked
+    store.tallies._fold_hour = hooked
 
 
-def test_an_alert_changed_while_a_sweep_runs_is_counted_by_the_next_sweep(store):
-    store.insert_many([alert(1, 8), alert(2, 8)])
+def test_an_alert_changed_while_a_fold_runs_is_counted_by_the_next_fold(store):
+    stored(store, [alert(1, 8), alert(2, 8)])
     once(store, lambda: dismiss(store, f"{AGENCY}-2"))
-    assert store.tallies.sweep()["swept"]
-    assert total(store)["dismissed"] == 0  # the sweep read the hour before the dismissal
-    assert markers(store) == ["2026-05-04T08"]  # younger than the grace: kept for the next sweeps
-    assert store.tallies.sweep() == {"swept": True, "marks": 1, "hours": 1, "days": 1}
+    assert store.tallies.sweep() == {"swept": True, "deltas": 1, "hours": 1, "days": 1}
+    assert total(store)["dismissed"] == 0 and waiting(store) == 1  # the dismissal came after the read
+    assert store.tallies.sweep() == {"swept": True, "deltas": 1, "hours": 1, "days": 1}
     assert total(store)["dismissed"] == total(store, EIGHT_TO_NINE)["dismissed"] == 1
-    expire_markers(store)
-    store.tallies.sweep()
-    assert (total(store)["alerts"], markers(store)) == (2, [])
+    assert (total(store)["alerts"], waiting(store)) == (2, 0)
 
 
-def test_a_sweep_writes_no_record(store):
-    """FerretDB writes a whole document back on update: a sweep writing records could undo an edit."""
-    store.insert_many([alert(1, 8), alert(2, 9, status="dismissed")])
+def test_a_fold_writes_no_record(store):
+    stored(store, [alert(1, 8), alert(2, 9, status="dismissed")])
     dismiss(store, f"{AGENCY}-1")
     before = list(store.alerts.find().sort("_id"))
-    expire_markers(store)
     assert store.tallies.sweep()["swept"]
     assert list(store.alerts.find().sort("_id")) == before
-    assert total(store)["dismissed"] == 2 and markers(store) == []
+    assert total(store)["dismissed"] == 2 and waiting(store) == 0
 
 
-def test_a_stale_sweeper_cannot_overwrite_a_newer_sweepers_bucket(store):
-    store.insert_many([alert(1, 8)])
+def test_a_stale_folder_cannot_overwrite_a_newer_folders_bucket(store):
+    stored(store, [alert(1, 8)])
     newer = []
 
     def overtaken():
         dismiss(store, f"{AGENCY}-1")
         store.tallies.state.update_one({"_id": "lease"}, {"$set": {"expires": utcnow() - timedelta(minutes=1)}})
-        newer.append(store.tallies.sweep())  # takes the expired lease with a newer epoch
+        newer.append(store.tallies.sweep())  # takes the expired lease with a newer epoch, folds both deltas
 
     once(store, overtaken)
-    assert store.tallies.sweep()["swept"] is False  # its write (the alert still new) was refused
+    assert store.tallies.sweep()["swept"] is False  # its write was refused
     assert newer[0]["swept"] and total(store)["dismissed"] == total(store, EIGHT_TO_NINE)["dismissed"] == 1
+    assert total(store)["alerts"] == 1
     bucket = store.tallies.hours.find_one({"_id": f"{AGENCY}|2026-05-04T08"})
     assert bucket["epoch"] == store.tallies.state.find_one({"_id": "lease"})["epoch"]
 
 
-def test_a_sweeper_that_lost_its_lease_deletes_no_marker(store):
-    store.insert_many([alert(1, 8)])
-    expire_markers(store)
+def test_a_fold_cut_short_after_writing_its_bucket_counts_nothing_twice(store, monkeypatch):
+    stored(store, [alert(1, 8), alert(2, 8)])
+
+    def cut(ids):
+        raise RuntimeError("the process died before deleting the deltas it folded")
+
+    monkeypatch.setattr(store.tallies, "_delete", cut)
+    with pytest.raises(RuntimeError):
+        store.tallies.sweep()
+    monkeypatch.undo()
+    assert waiting(store) == 1 and total(store)["alerts"] == 2
+    dismiss(store, f"{AGENCY}-1")
+    assert store.tallies.sweep()["deltas"] == 1  # the dismissal; the folded delta is only deleted
+    assert (total(store)["alerts"], total(store)["dismissed"], waiting(store)) == (2, 1, 0)
+
+
+def test_a_sweeper_that_lost_its_lease_folds_nothing(store):
+    stored(store, [alert(1, 8)])
     other = tallies.Lease(store.tallies.state)
 
     def lost():
@@ -126,43 +137,24 @@ def test_a_sweeper_that_lost_its_lease_deletes_no_marker(store):
         assert other.acquire() is not None
 
     once(store, lost)
-    assert store.tallies.sweep()["swept"] is False
-    assert markers(store) == ["2026-05-04T08"]  # the next sweep counts it again
+    assert store.tallies.sweep()["swept"] is False and waiting(store) == 1
     assert store.tallies.sweep(wait=0.5)["swept"] is False  # the other holds the lease
     other.release()
-    assert store.tallies.sweep()["swept"] and markers(store) == [] and total(store)["alerts"] == 1
+    assert store.tallies.sweep()["swept"] and waiting(store) == 0 and total(store)["alerts"] == 1
 
 
-def test_a_deleted_alert_leaves_its_hour_and_its_day(store):
-    first, second, third = alert(1, 8), alert(2, 9), alert(3, 8, status="dismissed")
-    store.insert_many([first, second, third])
+def test_a_purged_alert_leaves_its_hour_and_its_day(store):
+    due = DAY - timedelta(days=1)
+    first, second = alert(1, 8, purge_after=due, record_class="sensor"), alert(2, 9)
+    third = alert(3, 8, status="dismissed")
+    stored(store, [first, second, third])
     store.tallies.sweep()
     assert (total(store)["alerts"], total(store, EIGHT_TO_NINE)["alerts"]) == (3, 2)
-    store.delete(first)
-    assert total(store)["alerts"] == 3  # until the next sweep
+    assert store.delete_if_due(first, DAY)["_id"] == first["_id"]
+    assert store.delete_if_due(first, DAY) is None  # gone: counted out once
+    assert total(store)["alerts"] == 3  # until the next fold
     store.tallies.sweep()
     assert (total(store)["alerts"], total(store, EIGHT_TO_NINE)["alerts"]) == (2, 1)
-
-    # A sweep between the mark and the deletion itself: the marker, younger than the grace, stays.
-    store.tallies.removing(third, lambda: (store.tallies.sweep(), store.alerts.delete_one({"_id": third["_id"]})))
-    assert total(store, EIGHT_TO_NINE)["alerts"] == 1
-    store.tallies.sweep()
-    assert (total(store)["alerts"], total(store, EIGHT_TO_NINE)["alerts"]) == (1, 0)
-    expire_markers(store)
-    store.tallies.sweep()
-    assert markers(store) == []
-
-
-def test_one_marker_a_second_whatever_the_number_of_changes(store):
-    store.insert_many([alert(n, 8) for n in range(1, 6)] + [alert(6, 9), alert(7, 9, agency="TX0000002")])
-    for n in range(1, 6):
-        dismiss(store, f"{AGENCY}-{n}")
-    found = list(store.tallies.state.find({"dirty": True}))
-    marked = {(marker["agency"], marker["hour"]) for marker in found}
-    assert marked == {(AGENCY, "2026-05-04T08"), (AGENCY, "2026-05-04T09"), ("TX0000002", "2026-05-04T09")}
-    assert len(found) <= 2 * len(marked)  # twelve changes; the writes may straddle one second
-    store.tallies.sweep()
-    assert total(store)["dismissed"] == 5
 
 
 class CountingFinds:
@@ -178,7 +170,7 @@ class CountingFinds:
 
 def test_a_period_of_centuries_is_read_in_one_query(store):
     """A period "since the year 342" is valid input: one query a month would be 22,000 queries."""
-    store.insert_many([alert(1, 8), alert(2, 9), alert(3, 8, day=DAY + timedelta(days=40))])
+    stored(store, [alert(1, 8), alert(2, 9), alert(3, 8, day=DAY + timedelta(days=40))])
     store.tallies.sweep()
     store.tallies.days = days = CountingFinds(store.tallies.days)
     ages = (datetime(342, 7, 18, tzinfo=UTC), datetime(2186, 9, 9, tzinfo=UTC))
@@ -199,7 +191,7 @@ def buckets(store) -> dict:
     }
 
 
-def test_the_rebuild_gives_the_buckets_the_sweeps_give(mongo, store):
+def test_the_rebuild_gives_the_buckets_the_folds_give(mongo, store):
     docs = [
         alert(n, n % 24, agency=agency, day=DAY + timedelta(days=n % 3), status=status, **extra)
         for n, (agency, status, extra) in enumerate(
@@ -207,26 +199,32 @@ def test_the_rebuild_gives_the_buckets_the_sweeps_give(mongo, store):
                 (AGENCY, "new", {}),
                 (AGENCY, "dismissed", {"dismissal": {"reason": "duplicate"}, "seconds_to_first_action": 12.5}),
                 (AGENCY, "assigned", {"seconds_to_assignment": 60.0, "overdue": True, "escalated_at": DAY}),
-                ("TX0000002", "promoted", {"related_count": 2, "related_case_count": 1}),
+                ("TX0000002", "promoted", {}),
                 (None, "new", {}),
             ]
             * 9
         )
     ]
-    store.insert_many(docs)
+    stored(store, docs)
+    related = [{"record_type": "case", "id": "c1"}]
+    resolved = [
+        {"alert_id": d["_id"], "entities": [], "related": related, "source": "alpr", "agency": d["agency"]}
+        for d in docs[:10]
+    ]
+    store.save_resolutions([{**r, "received_at": DAY.isoformat()} for r in resolved])
     store.tallies.sweep()
-    swept = buckets(store)
+    folded = buckets(store)
 
     upgraded = AlertStore(mongo[f"tallies_{uuid.uuid4().hex[:8]}"])
     try:
         upgraded.ensure_indexes()
-        unmarked = [{key: value for key, value in doc.items() if key != "received_hour"} for doc in docs]
-        upgraded.alerts.insert_many(unmarked)
-        found = upgraded.tallies.rebuild()
-        assert found == {"records": 45, "hours": len(swept) - found["days"], "days": found["days"], "hours_set": 45}
-        assert buckets(upgraded) == swept
-        assert upgraded.alerts.count_documents({"received_hour": {"$exists": True}}) == 45
-        assert total(upgraded)["alerts"] == total(store)["alerts"] > 0
+        upgraded.alerts.insert_many(docs)
+        upgraded.resolutions.insert_many(list(store.resolutions.find()))
+        found = upgraded.tallies.rebuild(upgraded.tallied())
+        assert found == {"records": 55, "hours": len(folded) - found["days"], "days": found["days"]}
+        assert buckets(upgraded) == folded
+        connected = [total(one)["connected_to_earlier_cases"] for one in (upgraded, store)]
+        assert connected == [6, 6]  # six of the first ten alerts are the agency's
     finally:
         mongo.drop_database(upgraded.alerts.database.name)
 
@@ -246,8 +244,8 @@ def test_the_rebuild_command_builds_both_services_tallies(mongo, monkeypatch):
         result = CliRunner().invoke(main, ["metrics", "rebuild"])
         assert result.exit_code == 0, result.output
         assert result.output.splitlines() == [
-            "intake: records 2, hour tallies 2, day tallies 2, hours stored 0",
-            "cases: records 1, hour tallies 1, day tallies 1, hours stored 1",
+            "intake: records 2, hour tallies 2, day tallies 2",
+            "cases: records 1, hour tallies 1, day tallies 1",
         ]
         assert [bucket["_id"] for bucket in mongo[names["cases"]]["outcome_days"].find()] == [f"{AGENCY}|2026-05-04"]
     finally:
