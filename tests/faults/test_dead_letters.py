@@ -1,6 +1,6 @@
 """Poison messages land in the dead-letter queue, and ``casewire dlq`` lists and replays them.
 
-A malformed ``alert_received`` (it breaks the event schema; no retry can fix it) is published the
+A malformed ``alerts_received`` (it breaks the event schema; no retry can fix it) is published the
 way intake publishes its events. Both consumers of that event, entities and search, dead-letter it
 (``casewire.messaging.event_handler``) instead of dropping it or retrying it forever, and the
 pipeline goes on. ``casewire dlq list`` shows both letters with their queue and error; ``casewire
@@ -17,15 +17,19 @@ from nameko.standalone.events import event_dispatcher
 
 from casewire import events
 
-ENTITIES_QUEUE = "evt-intake-alert_received--entities.handle_alert_received"
-SEARCH_QUEUE = "evt-intake-alert_received--search.handle_alert_received"
+ENTITIES_QUEUE = "evt-intake-alerts_received--entities.handle_alerts_received"
+SEARCH_QUEUE = "evt-intake-alerts_received--search.handle_alerts_received"
 
 
 def _letters(stack, alert_id: str) -> list[dict]:
     listed = stack.cli("dlq", "list", "--json")
     assert listed.returncode == 0, listed.stderr[-2000:]
     letters = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
-    return [letter for letter in letters if (letter["payload"] or {}).get("alert_id") == alert_id]
+    return [letter for letter in letters if _alert_ids(letter["payload"]) == [alert_id]]
+
+
+def _alert_ids(payload) -> list:
+    return [alert.get("alert_id") for alert in (payload or {}).get("alerts") or [] if isinstance(alert, dict)]
 
 
 def _until(check, timeout: float = 120):
@@ -41,7 +45,7 @@ def _until(check, timeout: float = 120):
 def test_a_poison_event_is_dead_lettered_by_each_consumer_and_replayed_through_the_cli(stack):
     alert_id = f"poison-{uuid.uuid4().hex}"
     dispatch = event_dispatcher({"AMQP_URI": stack.env["AMQP_URI"]})
-    dispatch(events.INTAKE, events.ALERT_RECEIVED, {"alert_id": alert_id, "source": "alpr"})
+    dispatch(events.INTAKE, events.ALERTS_RECEIVED, {"alerts": [{"alert_id": alert_id, "source": "alpr"}]})
 
     letters = _until(lambda: (found := _letters(stack, alert_id)) and len(found) == 2 and found)
     assert {letter["queue"] for letter in letters} == {ENTITIES_QUEUE, SEARCH_QUEUE}

@@ -138,7 +138,7 @@ def test_a_merged_vehicle_is_found_by_its_alias_plate_and_a_late_replay_does_not
     old = stack.intake.create_alert(read(second), LOADER)["alert"]
     survivor, merged = sighted(stack, first)["entity"]["id"], sighted(stack, second)["entity"]["id"]
     replay = resolve_one(stack.entities, {"alert_id": old["id"], **{k: old[k] for k in _RECEIVED}})
-    assert replay["entities"][0]["id"] == merged  # the alert_resolved of before the merge
+    assert replay["entities"][0]["id"] == merged  # the alerts_resolved item of before the merge
 
     stack.entities.merge_entities(survivor, merged, LOADER)
     case = stack.cases.create_case({"title": f"{first} case", "unit": "rtcc"}, data.caller())
@@ -147,7 +147,7 @@ def test_a_merged_vehicle_is_found_by_its_alias_plate_and_a_late_replay_does_not
     assert [(h["entity"]["id"], h["match"]) for h in hits] == [(survivor, "exact")]
     assert set(hits[0]["entity"]["plates"]) == {first, second}
 
-    publish(events.ENTITIES, events.ALERT_RESOLVED, replay)  # late, from before the merge
+    publish(events.ENTITIES, events.ALERTS_RESOLVED, {"resolutions": [replay]})  # late, from before the merge
     probe = f"{data.tag()}4471"
     stack.intake.create_alert(read(probe), LOADER)
     sighted(stack, probe)  # the replay, queued before this, was handled by now
@@ -161,7 +161,7 @@ def test_a_merged_vehicle_is_found_by_its_alias_plate_and_a_late_replay_does_not
     assert cli("reindex", "--index", "entities").exit_code == 0
     assert cli("reindex", "--index", "sightings").exit_code == 0
     assert [h["entity"]["id"] for h in plate_hits(stack, second)] == [survivor]  # not resurrected
-    publish(events.ENTITIES, events.ALERT_RESOLVED, replay)  # nor by a replay after the rebuild
+    publish(events.ENTITIES, events.ALERTS_RESOLVED, {"resolutions": [replay]})  # nor by a replay after the rebuild
     stack.intake.create_alert(read(probe := f"{data.tag()}4471"), LOADER)
     sighted(stack, probe)
     time.sleep(1)

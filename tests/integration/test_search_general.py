@@ -40,7 +40,7 @@ def put_case(index, **kwargs):
 
 def put_entity(index, entity, the_alert=None):
     the_alert = the_alert or put_alert(index)
-    indexing.index_resolution(index, data.resolution(the_alert, entity))
+    indexing.index_resolutions(index, [data.resolution(the_alert, entity)])
     return entity
 
 
@@ -210,7 +210,7 @@ def test_C16_purge_removes_the_record_and_its_sightings_and_a_replay_cannot_rest
     assert set(ids(run(index, word))) == {("alert", alert["alert_id"]), ("entity", person["id"])}
     indexing.purge(index, "alert", alert["alert_id"])
     indexing.index_alert(index, alert)  # a late replay
-    indexing.index_resolution(index, data.resolution(alert, vehicle, person))
+    indexing.index_resolutions(index, [data.resolution(alert, vehicle, person)])
     index.refresh()
     assert ids(run(index, word)) == [("entity", person["id"])]
     assert list(index.scan("sightings", {"term": {"record_id": alert["alert_id"]}})) == []

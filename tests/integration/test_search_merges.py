@@ -36,9 +36,9 @@ class Tap:
 
     name = "merge_tap"
 
-    @event_handler(events.ENTITIES, events.ALERT_RESOLVED)
-    def handle_alert_resolved(self, payload):
-        HEARD["resolved"].append(payload)
+    @event_handler(events.ENTITIES, events.ALERTS_RESOLVED)
+    def handle_alerts_resolved(self, payload):
+        HEARD["resolved"].extend(payload["resolutions"])
 
     @event_handler(events.ENTITIES, events.ENTITIES_MERGED)
     def handle_entities_merged(self, payload):
@@ -162,7 +162,7 @@ def read(owners, plate, minute):
 
 
 def resolved(alert_id):
-    """The ``alert_resolved`` entities announced for an alert."""
+    """The ``alerts_resolved`` item announced for an alert."""
     return eventually(lambda: next((p for p in HEARD["resolved"] if p["alert_id"] == alert_id), None))
 
 
@@ -200,7 +200,7 @@ def test_a_merge_applied_after_a_newer_read_of_the_survivor_keeps_that_read(
 
     start_search()
     for alert_id in (first, other, newer):
-        publish(events.ALERT_RESOLVED, resolved(alert_id))
+        publish(events.ALERTS_RESOLVED, {"resolutions": [resolved(alert_id)]})
     eventually(lambda: index.sightings(survivor) == {first, newer} and index.sightings(merged) == {other})
     publish(events.ENTITIES_MERGED, merge)  # the merge reaches search only now
     eventually(lambda: (index.entity(merged) or ("",))[0] == "merged" and index.sightings(merged) == set())

@@ -22,7 +22,7 @@ def add(index):
         alert = data.alert(payload={"plate": plate, "plate_state": state, "camera_id": "c"}, agency=agency)
         vehicle = data.vehicle(plate, state)
         indexing.index_alert(index, alert)
-        indexing.index_resolution(index, data.resolution(alert, vehicle))
+        indexing.index_resolutions(index, [data.resolution(alert, vehicle)])
         return vehicle, alert
 
     yield add_plate
@@ -146,7 +146,7 @@ def test_sightings_of_alerts_the_caller_cannot_open_are_left_out(index, add):
     vehicle, ours = add(plate)
     other_alert = data.alert(payload={"plate": plate, "plate_state": "TX", "camera_id": "c"}, agency="LA9999999")
     indexing.index_alert(index, other_alert)
-    indexing.index_resolution(index, data.resolution(other_alert, vehicle))
+    indexing.index_resolutions(index, [data.resolution(other_alert, vehicle)])
     seen = [s["record_id"] for s in find(index, plate)[0]["sightings"]]
     assert seen == [ours["alert_id"]]
 
@@ -157,7 +157,7 @@ def test_C6_a_sighting_in_a_restricted_case_is_hidden_and_reported(index, add):
     case = data.intelligence("restricted", title="network")
     indexing.index_case(index, case)
     sighting = {**data.resolution(alert, vehicle)["sightings"][0], "record_type": "case", "record_id": case["case_id"]}
-    indexing.index_resolution(index, {"alert_id": case["case_id"], "entities": [], "sightings": [sighting]})
+    indexing.index_resolutions(index, [{"alert_id": case["case_id"], "entities": [], "sightings": [sighting]}])
     index.refresh()
     outsider = data.caller(unit="robbery", purpose="burglary series")
     items, restricted = finder.find_plates(index, outsider, plate, None, True, 50)

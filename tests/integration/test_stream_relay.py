@@ -34,7 +34,7 @@ def test_two_replicas_store_each_event_once_in_one_order(replicas, base_config, 
     dispatch = event_dispatcher(base_config)
     alert_ids = [uuid.uuid4().hex for _ in range(5)]
     for alert_id in alert_ids:
-        dispatch("intake", "alert_received", {"alert_id": alert_id, "agency": "TX0000000"})
+        dispatch("intake", "alerts_received", {"alerts": [{"alert_id": alert_id, "agency": "TX0000000"}]})
     dispatch("entities", "link_found", {"alert_id": alert_ids[-1], "related": [{"record_type": "alert", "id": "x"}]})
     dispatch("cases", "case_updated", {"case_id": "c-1", "unit": "homicide", "assignees": ["dora"]})
 
@@ -52,8 +52,8 @@ def test_two_replicas_store_each_event_once_in_one_order(replicas, base_config, 
 def test_a_purged_record_leaves_the_stream(replicas, base_config, gateway_db):
     dispatch = event_dispatcher(base_config)
     kept, purged = uuid.uuid4().hex, uuid.uuid4().hex
-    dispatch("intake", "alert_received", {"alert_id": purged})
-    dispatch("intake", "alert_received", {"alert_id": kept})
+    dispatch("intake", "alerts_received", {"alerts": [{"alert_id": purged}]})
+    dispatch("intake", "alerts_received", {"alerts": [{"alert_id": kept}]})
     eventually(lambda: gateway_db["stream_events"].count_documents({}) == 2)
     dispatch("intake", "record_purged", {"record_type": "alert", "record_id": purged, "reason": "retention"})
     eventually(lambda: gateway_db["stream_events"].count_documents({"record_ids": purged}) == 0)
