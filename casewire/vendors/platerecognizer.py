@@ -29,33 +29,33 @@ _ranked = validate.Length(max=50)
 
 class StreamHook(Open):
     event = fields.String(required=True, validate=ID)
-    id = fields.String(validate=ID)
-    target = fields.String(validate=validate.Length(max=2000))
-    filename = fields.String(validate=validate.Length(max=500))
+    id = fields.String(validate=ID, allow_none=True)
+    target = fields.String(validate=validate.Length(max=2000), allow_none=True)
+    filename = fields.String(validate=validate.Length(max=500), allow_none=True)
 
 
 class StreamRegion(Open):
-    code = fields.String(validate=REGION)  # "us-ca"; empty when Stream could not tell
-    score = fields.Float(validate=validate.Range(0, 1))
+    code = fields.String(validate=REGION, allow_none=True)  # "us-ca"; empty when Stream could not tell
+    score = fields.Float(validate=validate.Range(0, 1), allow_none=True)
 
 
 class StreamMakeModel(Open):
-    make = fields.String(validate=ID)
-    model = fields.String(validate=ID)
-    score = fields.Float(validate=validate.Range(0, 1))
+    make = fields.String(validate=ID, allow_none=True)
+    model = fields.String(validate=ID, allow_none=True)
+    score = fields.Float(validate=validate.Range(0, 1), allow_none=True)
 
 
 class StreamColor(Open):
     color = fields.String(required=True, validate=ID)
-    score = fields.Float(validate=validate.Range(0, 1))
+    score = fields.Float(validate=validate.Range(0, 1), allow_none=True)
 
 
 class StreamResult(Open):
     plate = fields.String(required=True, validate=PLATE)
-    score = fields.Float(validate=validate.Range(0, 1))
-    region = fields.Nested(StreamRegion)
-    model_make = fields.List(fields.Nested(StreamMakeModel), validate=_ranked)
-    color = fields.List(fields.Nested(StreamColor), validate=_ranked)
+    score = fields.Float(validate=validate.Range(0, 1), allow_none=True)
+    region = fields.Nested(StreamRegion, allow_none=True)
+    model_make = fields.List(fields.Nested(StreamMakeModel), validate=_ranked, allow_none=True)
+    color = fields.List(fields.Nested(StreamColor), validate=_ranked, allow_none=True)
 
 
 class StreamRecognition(Open):
@@ -115,7 +115,8 @@ def _read(body: dict, index: int, raw: dict, camera: dict) -> dict:
 
 
 def to_alerts(body: dict, settings: VendorSettings) -> list[dict]:
-    event = body.get("hook", {}).get("event") if isinstance(body.get("hook"), dict) else None
+    hook = body.get("hook")
+    event = hook.get("event") if isinstance(hook, dict) else None
     if isinstance(event, str) and event != READS:
         raise NothingToStore(f"{event}: only {READS} events hold plate reads")
     loaded = StreamWebhook().load(body)

@@ -1,11 +1,12 @@
-"""The OpenALPR / Rekor Scout agent's HTTP posts: ``alpr_group`` for every vehicle it reads and
-``alpr_alert`` for a group that matched an alert list (docs/vendor-formats.md names the published
-documents the fields come from).
+"""OpenALPR / Rekor Scout posts: ``alpr_group`` for every vehicle an agent reads (sent by the agent,
+or forwarded by Rekor's web server) and ``alpr_alert`` for a group that matched an alert list
+(docs/vendor-formats.md names the published documents the fields come from).
 
 An ``alpr_group`` becomes an ALPR read (no ``hotlist``: no triage deadline, the state's retention
-profile applies); an ``alpr_alert`` a hit (``hotlist`` set to its alert list). The agent posts its
-``heartbeat`` and, when configured to, its per-frame ``alpr_results`` to the same URL: those are
-answered and not stored (the group already holds the frames' best read).
+profile applies); an ``alpr_alert`` a hit (``hotlist`` set to its alert list). A group without a GPS
+position is placed by ``VENDOR_CAMERAS.rekor``. The agent posts its ``heartbeat`` and, when
+configured to, its per-frame ``alpr_results`` to the same URL: those are answered and not stored
+(the group already holds the frames' best read).
 """
 
 import copy
@@ -38,44 +39,44 @@ _uuid = validate.Length(min=1, max=90)  # "<agent_uid>-<camera_id>-<epoch ms>"; 
 
 class RekorCandidate(Open):
     name = fields.String(required=True, validate=ID)
-    confidence = fields.Float(validate=validate.Range(0, 100))
+    confidence = fields.Float(validate=validate.Range(0, 100), allow_none=True)
 
 
 class RekorVehicle(Open):
     """Each attribute a list of candidates, most likely first."""
 
-    color = fields.List(fields.Nested(RekorCandidate), validate=_candidates)
-    make = fields.List(fields.Nested(RekorCandidate), validate=_candidates)
-    make_model = fields.List(fields.Nested(RekorCandidate), validate=_candidates)
-    body_type = fields.List(fields.Nested(RekorCandidate), validate=_candidates)
-    year = fields.List(fields.Nested(RekorCandidate), validate=_candidates)
+    color = fields.List(fields.Nested(RekorCandidate), validate=_candidates, allow_none=True)
+    make = fields.List(fields.Nested(RekorCandidate), validate=_candidates, allow_none=True)
+    make_model = fields.List(fields.Nested(RekorCandidate), validate=_candidates, allow_none=True)
+    body_type = fields.List(fields.Nested(RekorCandidate), validate=_candidates, allow_none=True)
+    year = fields.List(fields.Nested(RekorCandidate), validate=_candidates, allow_none=True)
 
 
 class RekorBestPlate(Open):
-    plate_crop_jpeg = Crop()
+    plate_crop_jpeg = Crop(allow_none=True)
 
 
 class RekorWebServerConfig(Open):
-    camera_label = fields.String(validate=ID)
-    agent_label = fields.String(validate=ID)
+    camera_label = fields.String(validate=ID, allow_none=True)
+    agent_label = fields.String(validate=ID, allow_none=True)
 
 
 class RekorGroupFields(Open):
     """The fields of a plate group Casewire reads, in an ``alpr_group`` and in an alert's ``group``."""
 
     camera_id = fields.Integer(required=True)
-    best_uuid = fields.String(validate=_uuid)
-    uuids = fields.List(fields.String(validate=_uuid), validate=validate.Length(max=1000))
-    epoch_start = fields.Integer(validate=EPOCH_MS)
+    best_uuid = fields.String(validate=_uuid, allow_none=True)
+    uuids = fields.List(fields.String(validate=_uuid), validate=validate.Length(max=1000), allow_none=True)
+    epoch_start = fields.Integer(validate=EPOCH_MS, allow_none=True)
     best_plate_number = fields.String(required=True, validate=PLATE)
-    best_confidence = fields.Float(validate=validate.Range(0, 100))
-    best_region = fields.String(validate=REGION)
-    gps_latitude = fields.Float(validate=validate.Range(-90, 90))
-    gps_longitude = fields.Float(validate=validate.Range(-180, 180))
-    vehicle = fields.Nested(RekorVehicle)
-    best_plate = fields.Nested(RekorBestPlate)
-    vehicle_crop_jpeg = Crop()
-    web_server_config = fields.Nested(RekorWebServerConfig)
+    best_confidence = fields.Float(validate=validate.Range(0, 100), allow_none=True)
+    best_region = fields.String(validate=REGION, allow_none=True)
+    gps_latitude = fields.Float(validate=validate.Range(-90, 90), allow_none=True)
+    gps_longitude = fields.Float(validate=validate.Range(-180, 180), allow_none=True)
+    vehicle = fields.Nested(RekorVehicle, allow_none=True)
+    best_plate = fields.Nested(RekorBestPlate, allow_none=True)
+    vehicle_crop_jpeg = Crop(allow_none=True)
+    web_server_config = fields.Nested(RekorWebServerConfig, allow_none=True)
 
 
 class RekorGroup(Vendor, RekorGroupFields):
@@ -96,10 +97,10 @@ class RekorAlert(Vendor):
     agent_uid = fields.String(required=True, validate=ID)
     epoch_time = fields.Integer(required=True, validate=EPOCH_MS)
     alert_list = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    list_type = fields.String(validate=ID)
-    description = fields.String(validate=validate.Length(max=500))
-    camera_name = fields.String(validate=ID)
-    site_name = fields.String(validate=ID)
+    list_type = fields.String(validate=ID, allow_none=True)
+    description = fields.String(validate=validate.Length(max=500), allow_none=True)
+    camera_name = fields.String(validate=ID, allow_none=True)
+    site_name = fields.String(validate=ID, allow_none=True)
     group = fields.Nested(RekorGroupFields, required=True)
 
 
@@ -162,7 +163,7 @@ def _read(group: dict, vehicle: dict | None, at_ms: int, location: dict) -> tupl
             "epoch_start": group.get("epoch_start"),
             "vehicle": vehicle,
             "vehicle_crop_jpeg": group.get("vehicle_crop_jpeg"),
-            "best_plate": compact({"plate_crop_jpeg": group.get("best_plate", {}).get("plate_crop_jpeg")}),
+            "best_plate": compact({"plate_crop_jpeg": (group.get("best_plate") or {}).get("plate_crop_jpeg")}),
         }
     )
     return alert, details

@@ -29,11 +29,11 @@ FORMAT = "verkada"
 class VerkadaRead(Open):
     camera_id = fields.String(required=True, validate=ID)
     created = fields.Integer(required=True, validate=EPOCH_S)  # seconds
-    detected = fields.Integer(validate=EPOCH_MS)  # milliseconds, in newer posts
+    detected = fields.Integer(validate=EPOCH_MS, allow_none=True)  # milliseconds, in newer posts
     license_plate_number = fields.String(required=True, validate=PLATE)
-    license_plate_state = fields.String(validate=REGION)  # e.g. "us-ca"
-    confidence = fields.Float(validate=validate.Range(0, 1))
-    image_url = fields.String(validate=URL)
+    license_plate_state = fields.String(validate=REGION, allow_none=True)  # e.g. "us-ca"
+    confidence = fields.Float(validate=validate.Range(0, 1), allow_none=True)
+    image_url = fields.String(validate=URL, allow_none=True)
 
 
 class VerkadaLpr(Vendor):
@@ -41,8 +41,8 @@ class VerkadaLpr(Vendor):
 
     webhook_type = fields.String(required=True, validate=validate.Equal("lpr"))
     org_id = fields.String(required=True, validate=ID)
-    webhook_id = fields.String(validate=ID)
-    created_at = fields.Integer(validate=EPOCH_S)
+    webhook_id = fields.String(validate=ID, allow_none=True)
+    created_at = fields.Integer(validate=EPOCH_S, allow_none=True)
     data = fields.Nested(VerkadaRead, required=True)
 
 

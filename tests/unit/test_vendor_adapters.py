@@ -435,6 +435,20 @@ def test_a_group_without_a_position_takes_its_cameras_from_vendor_cameras(gps):
     assert "VENDOR_CAMERAS.rekor" in error.value.messages["gps_latitude"][0]
 
 
+NULLS = {
+    "rekor": ["vehicle_crop_jpeg", "best_plate", "web_server_config", "vehicle", "best_region", "best_uuid"],
+    "rekor_alert": ["description", "camera_name", "group.best_plate.plate_crop_jpeg", "group.vehicle.make"],
+    "verkada": ["data.license_plate_state", "data.image_url", "data.detected", "data.confidence", "webhook_id"],
+    "platerecognizer": ["data.results.0.region", "data.results.0.model_make", "data.results.0.score", "hook.id"],
+}
+
+
+@pytest.mark.parametrize("name,path", [(n, p) for n, paths in NULLS.items() for p in paths])
+def test_an_optional_field_sent_as_null_is_read_as_absent(name, path):
+    alert = load_alert(adapt_one(name, _edit(VALID[name], path, None)))
+    assert alert["payload"]["plate"] and "None" not in json.dumps(alert["payload"], default=str)
+
+
 # -- image crops ------------------------------------------------------------------------------------
 
 
