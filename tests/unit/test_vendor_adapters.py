@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from casewire.alerts import load_alert
 from casewire.vendors import FORMATS, NothingToStore, VendorSettings, adapt, settings_from_config
 from services.intake.deadlines import TriageDeadlines
-from services.intake.ingest import new_document
+from services.intake.ingest import alert_id_of, new_document
 from services.intake.retention import RetentionPolicy
 
 VEHICLE_JPEG = b"\xff\xd8\xff\xe0vehicle crop" + bytes(range(256))
@@ -358,6 +358,15 @@ def test_C19_a_read_without_a_hit_has_no_triage_deadline_and_its_states_retentio
     assert "triage_due" not in doc and doc["record_class"] == "sensor"
     assert doc["retention"] == {"rule": "C19", "jurisdiction": "ME"}
     assert doc["purge_after"] == doc["occurred_at"] + timedelta(days=21)
+
+
+def test_a_vehicles_read_and_its_hit_are_alerts_apart_in_intake():
+    """The agent posts both within seconds: near-duplicate folding must not make the hit a repeat of the read."""
+    read, hit = load_alert(adapt_one("rekor")), load_alert(adapt_one("rekor_alert"))
+    window = timedelta(seconds=120)
+    assert abs(hit["occurred_at"] - read["occurred_at"]) < window
+    assert alert_id_of(read, MAINE["actor"]["agency"], window) != alert_id_of(hit, MAINE["actor"]["agency"], window)
+    assert alert_id_of(read, "ME0100000", window) == alert_id_of({**read, "source_event_id": "x"}, "ME0100000", window)
 
 
 def test_a_rekor_alert_is_a_hit_with_its_alert_list_and_no_retention_deadline():
