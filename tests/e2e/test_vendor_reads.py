@@ -72,6 +72,8 @@ def test_a_rekor_hit_after_its_read_is_stored_as_a_hit(gateway):
     """The agent posts a vehicle's alpr_group and, when it matched an alert list, an alpr_alert for the
     same group moments later: the hit must not be folded into the read as a repeat sighting."""
     read_body = vendors.fresh("rekor")
+    window_ms = 120_000  # NEAR_DUPLICATE_SECONDS: the read and its hit fall in one near-duplicate window
+    read_body["epoch_start"] = read_body["epoch_start"] // window_ms * window_ms + 1000
     hit_body = copy.deepcopy(vendors.REKOR_ALERT)
     hit_body["group"] = {k: v for k, v in read_body.items() if k not in ("data_type", "version")}
     hit_body["epoch_time"] = read_body["epoch_start"] + 3000
