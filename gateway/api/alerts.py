@@ -15,7 +15,7 @@ from casewire.alerts import (
     NoteBody,
 )
 from casewire.errors import Unavailable
-from casewire.vendors import ADAPTERS, adapt
+from casewire.vendors import ADAPTERS, NothingToStore, adapt, settings_from_config
 from gateway.access import context, guarded, require_alert_access
 from gateway.errors import Problem
 from gateway.limits import check_batch_size
@@ -125,30 +125,42 @@ def create_alerts():
     return _rpc().call("intake", "create_alerts", alerts, context())
 
 
-def _vendor_view(vendor_format: str, vendor_schema) -> None:
+def _vendor_view(vendor_format: str, adapter) -> None:
     """One documented endpoint per vendor format: ``POST /api/v1/alerts/vendors/<format>``."""
 
     def create_vendor_alert():
         try:
-            mapped = adapt(vendor_format, _json_body())
+            mapped = adapt(vendor_format, _json_body(), current_app.extensions["vendors"])
         except ValidationError as exc:
             raise Problem(422, "Unprocessable Entity", f"not a valid {vendor_format} body", exc.messages) from exc
-        return _submit(mapped)
+        except NothingToStore as exc:
+            return {"alerts": [], "detail": f"nothing to store: {exc}"}, 202
+        if len(mapped) == 1:
+            return _submit(mapped[0])
+        answers = [_submit(alert) for alert in mapped]
+        return {"alerts": [alert for alert, _ in answers]}, 201 if any(s == 201 for _, s in answers) else 200
 
     create_vendor_alert.__doc__ = (
-        f"Submit a hit in the {vendor_format} format: {vendor_schema.__doc__.strip()}\n\n"
-        "Mapped to an alert (docs/vendor-formats.md), then validated and stored like POST /api/v1/alerts."
+        f"Submit {adapter.summary}.\n\n"
+        "Mapped to alerts (docs/vendor-formats.md), then validated and stored like POST /api/v1/alerts. "
+        'A body holding several reads answers `{"alerts": [...]}`, 201 when any of them is new.'
     )
     view = guarded("alert.create", record_type="alert")(create_vendor_alert)
     view.__name__ = f"create_{vendor_format}_alert"
+    view = blp.alt_response(202, success=True, description="A well-formed post holding no read or hit: not stored.")(
+        view
+    )
     view = blp.alt_response(200, success=True, description=KNOWN_EVENT)(view)
     view = blp.response(201, description="Stored (200 for a known or folded event).")(view)
-    view = blp.doc(requestBody={"content": {"application/json": {"schema": vendor_schema}}})(view)
+    view = blp.doc(requestBody={"content": {"application/json": {"schema": adapter.body}}})(view)
     blp.route(f"/vendors/{vendor_format}", methods=["POST"], endpoint=view.__name__)(view)
 
 
-for _format, (_schema, _) in ADAPTERS.items():
-    _vendor_view(_format, _schema)
+for _format, _adapter in ADAPTERS.items():
+    _vendor_view(_format, _adapter)
+
+# VENDOR_CAMERAS is read once, when the gateway registers this blueprint: a bad table stops it there.
+blp.record_once(lambda state: state.app.extensions.setdefault("vendors", settings_from_config(state.app.config)))
 
 
 def _alert_event(alert: dict) -> dict:

@@ -53,14 +53,16 @@ def key_of(agency: str | None, source_system: str, source_event_id: str) -> str:
 
 
 def alert_id_of(alert: dict, agency: str | None, window: timedelta) -> str:
-    """The ``_id`` of the alert an event is: ALPR reads of one plate at one camera of one system in one
-    near-duplicate slot share it; any other event has its own."""
+    """The ``_id`` of the alert an event is: ALPR events of one plate at one camera of one system in one
+    near-duplicate slot share it, hotlist hits apart from reads (a reader posts a vehicle's read and its
+    hit moments apart: the hit is never a repeat of the read); any other event has its own."""
     seconds = window.total_seconds()
     if alert["source"] != "alpr" or seconds <= 0:
         return _digest("alert", agency or "", alert["source_system"], alert["source_event_id"])
     plate = _PLATE_NOISE.sub("", alert["payload"]["plate"]).upper()
     slot = math.floor(alert["occurred_at"].timestamp() / seconds)
-    return _digest("read", agency or "", alert["source_system"], alert["payload"]["camera_id"], plate, str(slot))
+    kind = "hit" if alert["payload"].get("hotlist") else "read"
+    return _digest(kind, agency or "", alert["source_system"], alert["payload"]["camera_id"], plate, str(slot))
 
 
 def new_document(

@@ -1,5 +1,6 @@
 """End-to-end fixtures: the five services and the gateway as real processes, over HTTP."""
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ import requests
 from casewire.config import load_config
 from gateway.auth import mint_dev_token
 from tests.conftest import TEST_VHOST
+from tests.unit.test_vendor_adapters import CAMERAS
 
 REPO = Path(__file__).resolve().parents[2]
 GATEWAY_PORT = int(os.environ.get("CASEWIRE_E2E_PORT", "18080"))
@@ -53,6 +55,7 @@ def stack_env(run_id: str) -> dict:
         TRIAGE_DEADLINES="{social: {low: 1s}}",  # test_outcomes_api: a low social alert is overdue at once
         WEBHOOK_ALLOWED_HOSTS="127.0.0.1",  # the tests' webhook receivers
         TALLY_SECONDS="0.5",  # test_outcomes_api: the metrics' tallies follow the records quickly
+        VENDOR_CAMERAS=json.dumps(CAMERAS),  # where the vendor tests' cameras stand (JSON is YAML)
     )
     for service in ("intake", "entities", "cases", "audit", "gateway"):
         env[f"{service.upper()}_DATABASE"] = f"test_{run_id}_e2e_{service}"

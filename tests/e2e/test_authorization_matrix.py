@@ -21,7 +21,6 @@ For each call the real audit service must have appended the event that request d
 request's ``X-Request-Id``, the actor and the outcome (C12, C20, C21).
 """
 
-import json
 import re
 import time
 import uuid
@@ -34,12 +33,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pymongo import MongoClient
 
+from casewire.vendors import FORMATS
 from gateway.access import guard_for
 from gateway.app import create_app
 from gateway.auth import DEV_AUDIENCE, DEV_ISSUER, mint_dev_token
 from gateway.permissions import PERMISSIONS, ROLES
 from tests.integration.test_cases import PNG, ci_fields
-from tests.unit.test_vendor_adapters import VALID as VENDOR_BODIES
+from tests.unit.test_vendor_adapters import fresh as vendor_body
 
 BAD_TOKENS = ("no token", "expired token", "wrong key", "wrong key (RS256)", "wrong audience")
 NO_PURPOSE = "no purpose"
@@ -141,20 +141,6 @@ def face() -> dict:
     return {**alpr(), "source": "face", "source_system": "clearview", "payload": payload}
 
 
-def vendor_body(vendor: str) -> dict:
-    """A vendor's own body with a new event id and plate, so each call stores a new alert (and no
-    other test's read of the same plate at the same camera is folded into it as a near-duplicate)."""
-    body = json.loads(json.dumps(VENDOR_BODIES[vendor]))
-    plate = f"V{uuid.uuid4().hex[:6].upper()}"
-    if vendor == "rekor":
-        body["group"].update(best_uuid=uuid.uuid4().hex, best_plate_number=plate)
-    elif vendor == "ncic":
-        body.update(hit_id=uuid.uuid4().hex, plate=plate)
-    else:
-        body.update(id=uuid.uuid4().hex, **({"label": plate} if vendor == "flock" else {}))
-    return body
-
-
 class Records:
     """Records made through the gateway by a supervisor of the callers' own unit and agency: one of
     each kind, shared by the endpoints that leave them usable, and fresh ones for those that use
@@ -246,7 +232,7 @@ CALLS = {
         ("POST", f"/api/v1/alerts/vendors/{vendor}"): (lambda v: lambda r, caller, case: Call(json=vendor_body(v)))(
             vendor
         )
-        for vendor in VENDOR_BODIES
+        for vendor in FORMATS
     },
     ("POST", "/api/v1/alerts/<alert_id>/assign"): lambda r, caller, case: Call(json={"unit": UNIT}),
     ("POST", "/api/v1/alerts/<alert_id>/notes"): lambda r, caller, case: Call(json={"text": "Patrol notified"}),

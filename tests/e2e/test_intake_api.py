@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_vendor_adapters import VALID as VENDOR_BODIES
+from tests.unit.test_vendor_adapters import fresh
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,21 +25,10 @@ def alpr(plate=None, at="2026-01-05T22:14:00-06:00", camera="cam-7", event_id=No
     }
 
 
-def _fresh(vendor: str) -> dict:
-    """A vendor body with new event ids, so each run stores it anew."""
-    body = json.loads(json.dumps(VENDOR_BODIES[vendor]))
-    new = uuid.uuid4().hex
-    if vendor == "rekor":
-        body["group"]["best_uuid"] = new
-    else:
-        body["hit_id" if vendor == "ncic" else "id"] = new
-    return body
-
-
 @pytest.mark.parametrize("vendor,source", [("flock", "alpr"), ("rekor", "alpr"), ("shotspotter", "gunshot"),
                                            ("ncic", "database")])  # fmt: skip
 def test_each_vendor_format_is_mapped_and_stored(gateway, vendor, source):
-    body = _fresh(vendor)
+    body = fresh(vendor)
     created = gateway.post(f"/api/v1/alerts/vendors/{vendor}", roles=("source",), json=body)
     assert created.status_code == 201, created.text
     alert = created.json()
@@ -49,7 +38,7 @@ def test_each_vendor_format_is_mapped_and_stored(gateway, vendor, source):
 
 
 def test_a_bad_vendor_body_is_a_422_naming_the_vendors_fields(gateway):
-    body = {**_fresh("shotspotter"), "rounds": "four"}
+    body = {**fresh("shotspotter"), "rounds": "four"}
     del body["latitude"]
     response = gateway.post("/api/v1/alerts/vendors/shotspotter", roles=("source",), json=body)
     assert response.status_code == 422 and response.headers["Content-Type"] == "application/problem+json"

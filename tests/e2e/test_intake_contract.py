@@ -30,16 +30,8 @@ def alert_body(source: str) -> dict:
     return {**schema.BASE, "source": source, "source_event_id": uuid.uuid4().hex, "payload": payload}
 
 
-def vendor_body(vendor: str) -> dict:
-    body = copy.deepcopy(vendors.VALID[vendor])
-    new = uuid.uuid4().hex
-    if vendor == "flock":
-        body.update(id=new, label=_plate())
-    elif vendor == "rekor":
-        body["group"].update(best_uuid=new, best_plate_number=_plate())
-    else:
-        body["hit_id" if vendor == "ncic" else "id"] = new
-    return body
+def vendor_body(name: str) -> dict:
+    return vendors.fresh(name)
 
 
 def _refused_then_stored(gateway, path: str, bad: dict, valid: dict, field: str) -> None:
@@ -115,7 +107,7 @@ VENDOR_CASES = (
 def test_a_bad_vendor_field_is_named_and_nothing_is_stored(gateway, vendor, path, kind, value):
     valid = vendor_body(vendor)
     bad = vendors._edit(valid, path, value, delete=kind == "missing")
-    _refused_then_stored(gateway, f"/api/v1/alerts/vendors/{vendor}", bad, valid, path)
+    _refused_then_stored(gateway, f"/api/v1/alerts/vendors/{vendors.vendor_format(vendor)}", bad, valid, path)
 
 
 def test_an_unknown_nested_vendor_field_is_stored_in_source_payload(gateway):

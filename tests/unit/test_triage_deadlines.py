@@ -269,7 +269,8 @@ def test_a_dismissal_needs_a_reason_from_the_list_and_words(service, body):
 def test_an_ncic_stolen_vehicle_or_wanted_hit_is_due_in_minutes(service, code, priority, minutes):
     hit = {"hit_id": f"n-{code}", "hit_time": "2026-03-02T07:59:30Z", "plate": "XYZ987", "state": "TX",
            "list_type": code, "camera_id": "cam-7", "location": {"lat": 29.7, "lon": -95.3}}  # fmt: skip
-    alert = submit(service, adapt("ncic", hit))
+    [body] = adapt("ncic", hit)
+    alert = submit(service, body)
     assert alert["priority"] == priority
     assert datetime.fromisoformat(alert["triage_due"]) == NOW + timedelta(minutes=minutes)
 
