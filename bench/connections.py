@@ -52,3 +52,22 @@ def link_latency(session, stack, generator: Generator, count: int) -> dict:
         watch.close()
     samples = [(watch.arrivals[alert] - at) * 1000 for alert, at in sent.items() if alert in watch.arrivals]
     return {**percentiles(samples or [float("nan")]), "missing": len(sent) - len(samples)}
+
+
+def while_ingesting(session, stack, completion, generator: Generator, count: int, rate: float) -> dict:
+    """:func:`link_latency` while batches arrive at ``rate`` alerts a second (half the measured maximum)."""
+    from bench import ingest
+
+    found: dict = {}
+    background = threading.Thread(
+        target=lambda: found.update(
+            ingest=ingest.throughput(session, stack, completion, generator, 10 + count * 0.3, run="busy", rate=rate)
+        )
+    )
+    background.start()
+    time.sleep(5)  # the ingest is under way
+    try:
+        found.update(link_latency(session, stack, generator, count))
+    finally:
+        background.join()
+    return found

@@ -4,6 +4,9 @@ import os
 import subprocess
 from pathlib import Path
 
+from elasticsearch import Elasticsearch
+from pymongo import MongoClient
+
 REPO = Path(__file__).resolve().parent.parent
 SERVICES = ("intake", "entities", "search", "cases", "audit")
 
@@ -27,10 +30,21 @@ class Stack:
         )
         for service, database in self.databases.items():
             env[f"{service.upper()}_DATABASE"] = database
+        env["GATEWAY_DATABASE"] = f"{self.prefix}_gateway"
         return env
 
-    def start(self) -> None:
+    def reset(self, mongo_uri: str, es_url: str) -> None:
+        """Empty stores: the stack's databases and indices dropped, its vhost made afresh."""
+        client, es = MongoClient(mongo_uri), Elasticsearch(es_url, request_timeout=120)
+        for database in self.databases.values():
+            client.drop_database(database)
+        client.drop_database(f"{self.prefix}_gateway")
+        es.options(ignore_status=404).indices.delete(index=f"{self.index_prefix}-*")
+        client.close()
+        es.close()
         subprocess.run([REPO / "scripts" / "rabbitmq.sh", "fresh_vhost", self.vhost], check=True)
+
+    def start(self) -> None:
         subprocess.run([REPO / "scripts" / "services.sh", "start"], env=self.env(), check=True)
 
     def stop(self) -> None:
