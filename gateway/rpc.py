@@ -1,10 +1,14 @@
 """Calling the services: one nameko cluster proxy per gateway thread, started on first use."""
 
+import logging
 import threading
 
+from flask import g, has_request_context
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire.errors import CasewireError, Unavailable
+
+log = logging.getLogger(__name__)
 
 
 class Rpc:
@@ -31,7 +35,9 @@ class Rpc:
             raise
         except Exception as exc:  # nameko's and kombu's failures share no base class
             self._reset()
-            raise Unavailable(f"the {service} service did not answer: {exc}") from exc
+            request_id = g.get("request_id") if has_request_context() else None
+            log.warning("%s.%s did not answer: %r", service, method, exc, extra={"request_id": request_id})
+            raise Unavailable(f"the {service} service did not answer") from exc
 
     def probe(self, service: str, method: str, timeout: float) -> dict:
         """One call on a fresh short-timeout proxy, for readiness checks."""
