@@ -91,6 +91,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Unavailable)
     def handle_unavailable(exc: Unavailable):
         log.warning("503: %s", exc.message, extra={"request_id": g.get("request_id")})
+        g.failure_reason = getattr(exc, "reason", "unavailable")  # for the request's ``failed`` audit event
         return problem(503, "Service Unavailable", UNAVAILABLE)
 
     @app.errorhandler(Exception)

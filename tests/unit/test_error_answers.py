@@ -4,7 +4,7 @@ id go to the caller, the detail goes to the log (the gateway's own errors and th
 import logging
 
 import pytest
-from nameko.exceptions import RemoteError
+from nameko.exceptions import RemoteError, RpcTimeout
 
 from casewire.errors import Unavailable
 from gateway.app import create_app
@@ -63,6 +63,27 @@ def test_a_503_carries_a_fixed_message_and_the_request_id_never_the_internals(ap
     assert response.json["request_id"] == "req-errors-1"
     logged = [r for r in caplog.records if "InvalidDocument" in r.getMessage()]
     assert logged and all(getattr(r, "request_id", None) == "req-errors-1" for r in logged)
+
+
+@pytest.mark.parametrize(
+    "failure,reason",
+    [
+        (RpcTimeout(30), "no_answer"),
+        (RemoteError("InvalidDocument", INTERNAL), "service_error"),
+        (ConnectionRefusedError(111, "Connection refused"), "unreachable"),
+        (Unavailable("the alert store is unavailable"), "unavailable"),
+    ],
+)
+def test_the_failed_audit_event_says_why_a_service_gave_no_answer(app, detective, failure, reason):
+    """The audit log records the true outcome: a call that got no answer expired at the broker (the
+    service's own event says what it did if it had started), a crash, a broker out of reach, or a
+    service that refused because a backend was down."""
+    app.extensions["rpc"]._proxy = lambda: Broken(failure)
+    response = app.test_client().post("/api/v1/alerts", json=FACE_ALERT, headers=detective)
+    assert response.status_code == 503
+    allowed, failed = app.extensions["audit"].events
+    assert allowed["outcome"] == "allowed" and failed["outcome"] == "failed"
+    assert failed["details"]["status"] == 503 and failed["details"]["reason"] == reason
 
 
 def test_an_unexpected_error_is_a_fixed_500_with_the_request_id_and_the_traceback_in_the_log(app, detective, caplog):
