@@ -374,6 +374,7 @@ def context() -> dict:
         "request_id": g.request_id,
         "purpose": purpose,
         "case_number": case_number,
+        "idempotency_key": (g.get("idempotency") or (None,))[0],  # gateway/idempotency.py
     }
 
 

@@ -5,6 +5,7 @@ Every entrypoint that touches one case receives the caller in ``context`` (``act
 the visibility rule (rules.hidden_from) and C9 before anything is read or changed.
 """
 
+import hashlib
 from datetime import UTC, datetime
 
 from marshmallow import ValidationError
@@ -34,6 +35,13 @@ def utc(value):
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
     return value
+
+
+def keyed_id(context: dict | None, what: str) -> str | None:
+    """The id a request sent with an ``Idempotency-Key`` gives what it creates (``what``: ``case``,
+    ``<case id>:notes``...): a retry of it finds the record instead of creating another. None without a key."""
+    key = (context or {}).get("idempotency_key")
+    return hashlib.sha256(f"{key}|{what}".encode()).hexdigest()[:32] if key else None
 
 
 def actor_id(context: dict | None) -> str:

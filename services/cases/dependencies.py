@@ -80,13 +80,21 @@ class CaseStore:
         self.cases.create_index([("classification", ASCENDING), ("review_due", ASCENDING)], name="review_due")
 
     def insert(self, case: dict) -> dict:
+        """Store a new case (with its ``_id`` when it has one: a retry's is the first attempt's)."""
         case = {"_id": new_id(), **case, "opened_hour": tallies.hour_of(case["opened_at"])}
         try:
             self.tallies.touch([case])
             self.cases.insert_one(case)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"case {case['_id']} was opened meanwhile by the same request; read it") from exc
         except PyMongoError as exc:
             raise Unavailable(f"the case store is unavailable: {exc}") from exc
         return case
+
+    def find(self, case_id: str) -> dict | None:
+        """The case, if it is stored and not being purged."""
+        case = self.cases.find_one({"_id": case_id})
+        return None if case is None or case.get("purging") else case
 
     def get(self, case_id: str) -> dict:
         case = self.cases.find_one({"_id": case_id})
@@ -238,6 +246,9 @@ class ContentStore:
         item = {"_id": new_id(), **item}
         self.items.insert_one(item)
         return item
+
+    def find_item(self, item_id: str) -> dict | None:
+        return self.items.find_one({"_id": item_id})
 
     def items_of(self, case_id: str, kind: str | None = None) -> list[dict]:
         query = {"case_id": case_id, **({"kind": kind} if kind else {})}

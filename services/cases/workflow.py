@@ -3,7 +3,7 @@
 from casewire.errors import Conflict, Forbidden
 from casewire.rpc import rpc
 from services.cases import casefile, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.base import ERRORS, CaseWorker, actor_id, keyed_id, load
 from services.cases.dependencies import decode_cursor, encode_cursor
 from services.cases.schemas import CaseIn, CaseListQuery, CaseOut, CasePatch, ReviewIn
 
@@ -17,11 +17,18 @@ class WorkflowEntrypoints(CaseWorker):
 
         Criminal intelligence (``"classification": "criminal_intelligence"``) must pass C2, C4, C5
         and C13 and starts ``pending_review`` (C3). Raises InvalidInput naming each missing field.
+        With an ``idempotency_key`` in ``context``, a retry answers the case the first attempt opened.
         """
         data = load(CaseIn, fields, "the case is invalid")
         if data["classification"] == rules.IDENTIFYING or data.get("attached_to"):
             self._check_identifying(data, context)
         case = casefile.new_case(data, context, self._now(), self._min_chars())
+        case_id = keyed_id(context, "case")
+        if case_id:
+            earlier = self.store.find(case_id)
+            if earlier is not None:  # a retry: the case its first attempt opened
+                return CaseOut().dump(earlier)
+            case["_id"] = case_id
         stored = self.store.insert(case)
         self.store.record(stored["_id"], "created", actor_id(context), stored["opened_at"])
         self._changed(stored, "created", context, assigned=stored["assignees"])
