@@ -67,6 +67,15 @@ class CaseWorker:
             self._refuse(action, case_id, context, "purpose")
         return case
 
+    def _with_holds(self, cases: list[dict]) -> list[dict]:
+        """``cases`` showing the legal holds in force on each (``legal_holds``: ``[{"id", "reference"}]``),
+        read from the holds themselves."""
+        held = self.oversight.active_holds([case["_id"] for case in cases])
+        return [
+            {**case, "legal_holds": [{"id": h["_id"], "reference": h["reference"]} for h in held.get(case["_id"], [])]}
+            for case in cases
+        ]
+
     def _may_see(self, case_id: str, context: dict | None) -> bool:
         try:
             case = self.store.get(case_id)

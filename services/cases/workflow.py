@@ -46,7 +46,7 @@ class WorkflowEntrypoints(CaseWorker):
     @rpc(expected_exceptions=ERRORS)
     def get_case(self, case_id: str, context: dict | None = None) -> dict:
         """One case, if the caller may see it (404 for hidden intelligence, 403 for another unit's case)."""
-        return CaseOut().dump(self._open(case_id, context, "case.read"))
+        return CaseOut().dump(self._with_holds([self._open(case_id, context, "case.read")])[0])
 
     @rpc(expected_exceptions=ERRORS)
     def list_cases(self, query: dict, context: dict) -> dict:
