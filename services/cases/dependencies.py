@@ -1,7 +1,8 @@
 """The cases service's backends, each wrapped as a small domain store.
 
 - :class:`CaseStore`: ``cases`` (one document per case, its links inside), ``history`` (every action
-  on a case) and ``disseminations`` (C10).
+  on a case), ``disseminations`` (C10) and ``case_outbox`` (changes whose ``case_updated`` is not yet
+  confirmed).
 - :class:`ContentStore`: ``items`` (notes, reports, interviews, tasks, evidence), ``custody``
   (append-only chain-of-custody entries) and the ``attachments`` GridFS bucket.
 - :class:`WebhookStore`: ``webhooks`` (subscriptions) and ``deliveries`` (an outbox with retries).
@@ -61,6 +62,7 @@ class CaseStore:
         self.cases = database["cases"]
         self.history = database["history"]
         self.disseminations = database["disseminations"]
+        self.outbox = database["case_outbox"]
         self.tallies = tallies.Tallies(
             self.cases,
             "outcome",
@@ -85,11 +87,36 @@ class CaseStore:
             self.cases.drop_index(name)
         self.tallies.ensure_indexes()
         self.cases.create_index([("classification", ASCENDING), ("review_due", ASCENDING)], name="review_due")
+        self.outbox.create_index([("at", ASCENDING)], name="time")
+
+    # -- the outbox of ``case_updated`` ----------------------------------------------------------
+    # Every write of a case first inserts a marker of its own (``case_outbox``) and records the marker's
+    # id on the case it writes; once the event announcing that state is confirmed the marker is deleted
+    # (:meth:`announced`). A marker left behind (the broker was down, the process died) makes the
+    # outbox timer announce the case's current state again.
+
+    def _mark(self, case_id: str, at: datetime) -> str:
+        marker = {"_id": new_id(), "case_id": case_id, "at": at}
+        self.outbox.insert_one(marker)
+        return marker["_id"]
+
+    def announced(self, case: dict) -> None:
+        """The ``case_updated`` of this state of ``case`` was confirmed: its write's marker goes."""
+        if case.get("outbox_marker"):
+            self.outbox.delete_one({"_id": case["outbox_marker"]})
+
+    def unannounced(self, older_than: datetime, limit: int = 500) -> list[dict]:
+        """Markers older than ``older_than``: writes whose ``case_updated`` was never confirmed."""
+        return list(self.outbox.find({"at": {"$lt": older_than}}).sort([("at", ASCENDING)]).limit(limit))
+
+    def drop_markers(self, marker_ids: list[str]) -> None:
+        self.outbox.delete_many({"_id": {"$in": marker_ids}})
 
     def insert(self, case: dict) -> dict:
         """Store a new case (with its ``_id`` when it has one: a retry's is the first attempt's)."""
         case = {"_id": new_id(), **case, "opened_hour": tallies.hour_of(case["opened_at"])}
         try:
+            case["outbox_marker"] = self._mark(case["_id"], case["updated_at"])
             self.tallies.touch([case])
             self.cases.insert_one(case)
         except DuplicateKeyError as exc:
@@ -131,13 +158,15 @@ class CaseStore:
         """Apply ``changes`` (update operators) to the case if it still matches ``expect`` and bump its
         version; its hour of the outcome tallies is marked first."""
         self.tallies.touch_id(case_id)
+        marker = self._mark(case_id, now)
         update = {key: dict(value) for key, value in changes.items()}
-        update.setdefault("$set", {})["updated_at"] = now
+        update.setdefault("$set", {}).update(updated_at=now, outbox_marker=marker)
         update.setdefault("$inc", {})["version"] = 1
         case = self.cases.find_one_and_update(
             {"_id": case_id, **(expect or {})}, update, return_document=ReturnDocument.AFTER
         )
         if case is None:
+            self.drop_markers([marker])
             self.get(case_id)
             raise Conflict(f"case {case_id} changed meanwhile; read it again and retry")
         return case
@@ -212,6 +241,7 @@ class CaseStore:
         case_id = case["_id"]
         self.history.delete_many({"case_id": case_id})
         self.disseminations.delete_many({"record_ids": case_id})
+        self.outbox.delete_many({"case_id": case_id})
         self.tallies.removing(case, lambda: self.cases.delete_one({"_id": case_id}))
 
     def record(self, case_id: str, action: str, actor: str, at: datetime, detail: dict | None = None) -> dict:
