@@ -64,13 +64,14 @@ class RetentionEntrypoints(CaseWorker):
         going ahead (the hold is taken back, 409), and a purge claiming it after finds the hold and stops.
         """
         data = load(HoldIn, body, "the legal hold is invalid")
-        case = self._open_as_authority(case_id, context, "case.hold")
+        self._open_as_authority(case_id, context, "case.hold")
         now, who = self._now(), actor_id(context)
         hold = self.oversight.add_hold({**data, "case_id": case_id, "placed_by": who, "placed_at": now})
         try:
-            if self.store.find(case_id) is None:
+            current = self.store.find(case_id)  # read after the hold is stored: its alerts as of now
+            if current is None:
                 raise Conflict(f"case {case_id} is being purged")
-            self.intake_rpc.set_legal_hold(case.get("alert_ids") or [], case_id, True, context)
+            self.intake_rpc.set_legal_hold(current.get("alert_ids") or [], case_id, True, context)
         except Exception:
             self.oversight.drop_hold(hold["_id"])
             raise

@@ -51,9 +51,12 @@ class Intake:
         self.hooks, self.calls = hooks, []
 
     def set_legal_hold(self, alert_ids, case_id, held, context):
-        self.calls.append((case_id, held))
+        self.calls.append((case_id, sorted(alert_ids), held))
         self.hooks.run("intake")
         return len(alert_ids)
+
+    def get_alert(self, alert_id):
+        return {"id": alert_id, "source": "alpr", "agency": "TX0000000", "occurred_at": "2026-03-01T10:00:00+00:00"}
 
 
 class Contents(ContentStore):
@@ -93,14 +96,19 @@ def db(mongo, config_for):
 
 
 @pytest.fixture
-def cases(container_factory, config_for, hooks, clock):
+def intake(hooks):
+    return Intake(hooks)
+
+
+@pytest.fixture
+def cases(container_factory, config_for, hooks, clock, intake):
     config = config_for("cases")
     container_factory(AuditService, config_for("audit")).start()
     container = container_factory(CasesService, config)
     database = connect(config["MONGODB_URI"]).get_database(config["MONGODB_DATABASE"])
     contents, oversight = Contents(database), Oversight(database)
     contents.hooks = oversight.hooks = hooks
-    replace_dependencies(container, intake_rpc=Intake(hooks), contents=contents, oversight=oversight, now=clock)
+    replace_dependencies(container, intake_rpc=intake, contents=contents, oversight=oversight, now=clock)
     container.start()
     return container
 
@@ -181,3 +189,12 @@ def test_C15_C17_two_hundred_held_records_never_stop_the_purge_of_the_others(rpc
     purged = purge_timer(cases)
     assert unheld["id"] in purged and not {copy["_id"] for copy in copies} & set(purged)
     assert db["cases"].count_documents({"_id": {"$in": [copy["_id"] for copy in copies]}}) == 200
+
+
+def test_C17_an_alert_linked_to_a_held_case_is_held_and_one_unlinked_is_let_go(rpc, intake):
+    case = rpc.create_case({"title": f"Held links {uuid.uuid4().hex}", "unit": "narcotics"}, DANA)
+    rpc.place_hold(case["id"], {"reference": "2026-CV-8", "reason": "civil suit"}, SAM)
+    rpc.link_alert(case["id"], {"alert_id": "alert-late", "reason": "same plate"}, DANA)
+    assert (case["id"], ["alert-late"], True) in intake.calls
+    rpc.unlink_alert(case["id"], "alert-late", {"reason": "wrong plate"}, DANA)
+    assert intake.calls[-1] == (case["id"], ["alert-late"], False)
