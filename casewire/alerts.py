@@ -59,6 +59,14 @@ class _KeepsUnknown(Open):
         return data
 
 
+class IsoDate(fields.Date):
+    """A calendar date, checked as ISO 8601 and kept as that text (``"1990-02-03"``): BSON stores datetimes
+    only, and only JSON primitives cross the bus."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()
+
+
 class Vehicle(Open):
     make = fields.String(validate=_short)
     model = fields.String(validate=_short)
@@ -73,7 +81,7 @@ class Person(Open):
     """A face alert's candidate: a match names someone, by name or by the gallery's subject id."""
 
     name = fields.String(validate=_short)
-    dob = fields.Date()
+    dob = IsoDate()
     subject_id = fields.String(validate=_short)
     ncic_number = fields.String(validate=_short)
     state_id = fields.String(validate=_short)
@@ -94,7 +102,7 @@ class Subject(Open):
         ),
     )
     name = fields.String(validate=_short)
-    dob = fields.Date()
+    dob = IsoDate()
     plate = fields.String(validate=validate.Length(min=1, max=12))
     plate_state = fields.String(validate=validate.Length(min=2, max=3))
     vin = fields.String(validate=validate.Length(max=17))

@@ -1,9 +1,10 @@
-"""``casewire audit verify|export|check-file``: the auditor's commands.
+"""``casewire audit verify|export|check-file|keygen``: the auditor's commands, and the operator's key.
 
 ``verify`` and ``export`` go through the gateway with the auditor's own token, so the gateway
 checks the role and audits the read like any other (C20); nothing here talks to the audit
 service or its database directly. ``check-file`` re-hashes an export or an archive segment
-offline, with no server at all.
+offline, with no server at all, and with ``--checkpoints`` and ``--public-key`` checks it against the
+signed checkpoints using the public key alone. ``keygen`` makes the audit service's Ed25519 key pair.
 """
 
 import json
@@ -116,10 +117,28 @@ def _csv_rows(path: Path) -> int:
 
 @audit.command("check-file")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def check_file(path):
-    """Re-hash a JSON-lines export or archive segment offline; exit 1 when its chain breaks."""
-    from services.audit.chain import GENESIS, walk
+@click.option(
+    "--checkpoints",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The audit service's checkpoint file (AUDIT_CHECKPOINT_FILE): check the events against it.",
+)
+@click.option(
+    "--public-key",
+    "public_key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The audit service's public key (PEM), which verifies the checkpoints' signatures.",
+)
+def check_file(path, checkpoints, public_key):
+    """Re-hash a JSON-lines export or archive segment offline; exit 1 when its chain breaks.
 
+    With ``--checkpoints`` and ``--public-key``, also check every signed checkpoint (signature, numbering)
+    and that the file's chain holds each one's hash; a checkpoint past the file's last event means events
+    were removed (or the file is older than the checkpoint)."""
+    from services.audit.chain import GENESIS, verify_events, walk
+    from services.audit.checkpoints import CheckpointFile, Verifier
+
+    if (checkpoints is None) != (public_key is None):
+        raise click.UsageError("--checkpoints and --public-key go together")
     records = [json.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
     segment = next((r["segment"] for r in records if "segment" in r), None)
     events = [r["event"] if "event" in r else r for r in records if "event" in r or "seq" in r]
@@ -127,7 +146,42 @@ def check_file(path):
         raise click.ClickException("no events in the file")
     start_seq = segment["seq_from"] - 1 if segment else events[0]["seq"] - 1
     start_hash = segment["prev_hash"] if segment else (events[0]["prev_hash"] if start_seq else GENESIS)
-    result = walk(events, start_seq, start_hash)
-    click.echo(json.dumps({key: result[key] for key in ("ok", "checked", "first_bad_seq", "head") if key in result}))
+    if checkpoints is None:
+        result = walk(events, start_seq, start_hash)
+        keys = ("ok", "checked", "first_bad_seq", "head")
+    else:
+        try:
+            verifier = Verifier.from_pem(public_key.read_bytes())
+        except ValueError as exc:
+            raise click.ClickException(f"{public_key} is not an Ed25519 public key (PEM)") from exc
+        signed = CheckpointFile(checkpoints).read()
+        result = verify_events(events, start_seq, start_hash, signed, verifier.authentic)
+        keys = ("ok", "checked", "first_bad_seq", "head", "failed_checkpoint", "checkpoints")
+    click.echo(json.dumps({key: result[key] for key in keys if key in result}))
     if not result["ok"]:
         raise SystemExit(1)
+
+
+@audit.command()
+@click.option("--private", "private_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--public", "public_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def keygen(private_path, public_path):
+    """Make the audit service's Ed25519 key pair: the private key (PEM, mode 600) is the audit service's
+    secret and nobody else's; the public key goes to auditors, who verify checkpoints with it alone."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    for target in (private_path, public_path):
+        if target.exists():
+            raise click.ClickException(f"{target} exists; a key is never overwritten")
+    key = Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as private_file:
+        private_file.write(private_pem)
+    public_path.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    click.echo(f"private key: {private_path} (the audit service's secret); public key: {public_path}", err=True)

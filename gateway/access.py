@@ -348,9 +348,16 @@ def _audit_failure(response):
     done = g.get("audit_allowed")
     if done and not g.get("audit_closed") and response.status_code >= 400:
         guard, identity, record_ids = done
+        why = {"reason": g.failure_reason} if g.get("failure_reason") else {}
         try:
             _audit(
-                guard.action, "failed", identity.as_actor(), guard.record_type, record_ids, status=response.status_code
+                guard.action,
+                "failed",
+                identity.as_actor(),
+                guard.record_type,
+                record_ids,
+                status=response.status_code,
+                **why,
             )
         except Unavailable:
             current_app.logger.error("audit: could not record that %s failed (request %s)", guard.action, g.request_id)
@@ -367,6 +374,7 @@ def context() -> dict:
         "request_id": g.request_id,
         "purpose": purpose,
         "case_number": case_number,
+        "idempotency_key": (g.get("idempotency") or (None,))[0],  # gateway/idempotency.py
     }
 
 

@@ -14,6 +14,7 @@ from gateway import access, errors, limits, observability
 from gateway.api import alerts, audit, cases, compliance, entities, health, search, stream
 from gateway.api import metrics as outcome_metrics
 from gateway.auth import TokenVerifier
+from gateway.idempotency import Idempotency, IdempotencyDocs
 from gateway.rpc import Rpc
 
 CONFIG_FILE = Path(__file__).with_name("config.yaml")
@@ -44,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
         spec_kwargs={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
-            "extra_plugins": [access.AccessDocs(app)],
+            "extra_plugins": [access.AccessDocs(app), IdempotencyDocs()],
         },
     )
     for module in (health, alerts, search, audit, entities, stream, cases, compliance):
@@ -68,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     limits.init_app(app)
     access.init_app(app)
+    Idempotency(app)  # after the access checks: only a caller they let through reaches a key
 
     @app.after_request
     def echo_request_id(response):

@@ -1,14 +1,24 @@
-"""Errors as ``application/problem+json`` (RFC 9457), from one table of exception → status."""
+"""Errors as ``application/problem+json`` (RFC 9457), from one table of exception → status.
 
-from flask import Flask, jsonify
+Every problem names its request (``request_id``, also the ``X-Request-Id`` header). A 503 or a 500 says
+nothing else: what failed, and how, can hold internal documents or exception text, so it goes to the
+log under the request id and the caller gets a fixed message.
+"""
+
+import logging
+
+from flask import Flask, g, has_request_context, jsonify
 from flask_smorest import Api
 from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 
-STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, Forbidden: 403, Unavailable: 503}
+STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, Forbidden: 403}
 PROBLEM_JSON = "application/problem+json"
+UNAVAILABLE = "a service this request needs is unavailable; try again later, quoting the request id if it persists"
+FAILED = "the request failed; quote its request id to the operators"
+log = logging.getLogger(__name__)
 
 
 class ProblemSchema(Schema):
@@ -22,6 +32,7 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
     errors = fields.Dict(metadata={"description": "field path → messages"})
+    request_id = fields.String(metadata={"description": "the request's id (`X-Request-Id`), as in the log"})
 
 
 class ProblemApi(Api):
@@ -58,6 +69,8 @@ def problem(status: int, title: str, detail: str | None = None, errors: dict | N
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail or title}
     if errors:
         body["errors"] = errors
+    if has_request_context() and g.get("request_id"):
+        body["request_id"] = g.request_id
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM_JSON
@@ -74,6 +87,17 @@ def register(app: Flask) -> None:
         app.register_error_handler(
             exc_type, lambda exc, status=status: problem(status, type(exc).__name__, exc.message, exc.errors or None)
         )
+
+    @app.errorhandler(Unavailable)
+    def handle_unavailable(exc: Unavailable):
+        log.warning("503: %s", exc.message, extra={"request_id": g.get("request_id")})
+        g.failure_reason = getattr(exc, "reason", "unavailable")  # for the request's ``failed`` audit event
+        return problem(503, "Service Unavailable", UNAVAILABLE)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        log.error("500: %s", type(exc).__name__, exc_info=exc, extra={"request_id": g.get("request_id")})
+        return problem(500, "Internal Server Error", FAILED)
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):

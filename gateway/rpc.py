@@ -1,17 +1,68 @@
 """Calling the services: one nameko cluster proxy per gateway thread, started on first use."""
 
+import logging
 import threading
 
-from nameko.standalone.rpc import ClusterRpcProxy
+from flask import g, has_request_context
+from nameko.exceptions import RemoteError, RpcTimeout
+from nameko.rpc import ServiceProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, StandaloneProxyBase
 
 from casewire.errors import CasewireError, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class NoAnswer(Unavailable):
+    """A service call that gave no answer, and why (``reason``, recorded in the request's audit event):
+
+    - ``no_answer``: nothing came back within ``RPC_TIMEOUT``; the request expired at the broker, so it
+      was not done unless the service had already started it (then the service's own audit event, with
+      the same request id, records what it did);
+    - ``service_error``: the service failed unexpectedly while doing it;
+    - ``unreachable``: the request could not be sent (the broker is down): nothing was done.
+    """
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RpcTimeout):
+        return "no_answer"
+    return "service_error" if isinstance(exc, RemoteError) else "unreachable"
+
+
+class _ExpiringClusterProxy(ClusterProxy):
+    def __init__(self, worker_ctx, reply_listener, expiration: float):
+        super().__init__(worker_ctx, reply_listener)
+        self._expiration = expiration
+
+    def __getattr__(self, name):
+        if name not in self._proxies:
+            self._proxies[name] = ServiceProxy(
+                self._worker_ctx, name, self._reply_listener, expiration=self._expiration
+            )
+        return self._proxies[name]
+
+
+class ExpiringRpcProxy(StandaloneProxyBase):
+    """nameko's ``ClusterRpcProxy`` whose requests carry a per-message TTL (AMQP ``expiration``) equal
+    to the time the caller waits for the answer: RabbitMQ drops a request still queued when nobody waits
+    for it any more (a service down or restarting), so it is never done after its caller was told 503."""
+
+    def __init__(self, config: dict, timeout: float):
+        super().__init__(config, timeout=timeout)
+        self._proxy = _ExpiringClusterProxy(self._worker_ctx, self._reply_listener, timeout)
 
 
 class Rpc:
     """``rpc.call("intake", "get_alert", alert_id)``.
 
     A service's own errors (NotFound, InvalidInput...) arrive as themselves through nameko's
-    remote-error registry; anything else (broker down, timeout, a crash) becomes Unavailable.
+    remote-error registry; anything else (broker down, timeout, a crash) becomes Unavailable. A request
+    expires at the broker when the gateway stops waiting for it (:class:`ExpiringRpcProxy`).
     """
 
     def __init__(self, app=None):
@@ -31,7 +82,9 @@ class Rpc:
             raise
         except Exception as exc:  # nameko's and kombu's failures share no base class
             self._reset()
-            raise Unavailable(f"the {service} service did not answer: {exc}") from exc
+            request_id = g.get("request_id") if has_request_context() else None
+            log.warning("%s.%s did not answer: %r", service, method, exc, extra={"request_id": request_id})
+            raise NoAnswer(f"the {service} service did not answer", _reason(exc)) from exc
 
     def probe(self, service: str, method: str, timeout: float) -> dict:
         """One call on a fresh short-timeout proxy, for readiness checks."""
@@ -40,7 +93,7 @@ class Rpc:
 
     def _proxy(self):
         if getattr(self._local, "proxy", None) is None:
-            cluster = ClusterRpcProxy(self.config, timeout=self.timeout)
+            cluster = ExpiringRpcProxy(self.config, self.timeout)
             self._local.proxy = cluster.start()
             self._local.cluster = cluster
         return self._local.proxy

@@ -35,7 +35,10 @@ STREAMED = {
 }
 # A batch event reaches the stream as one event per alert, under its single name.
 SPLIT = {events.ALERTS_RECEIVED: ("alerts", events.ALERT_RECEIVED), events.LINKS_FOUND: ("links", events.LINK_FOUND)}
-# Purges (C16) reach the stream too: a purged record's events leave the buffer.
+# Purges (C16) reach the stream too: a purged record's events leave the buffer. They come through a
+# durable queue of the buffer's own (``casewire.gateway.stream.purges.<database>``), shared by the
+# replicas that share the buffer and kept while none runs, so no purge is missed and each is acknowledged
+# only once its events are gone.
 PURGES = {events.INTAKE: (events.RECORD_PURGED,), events.CASES: (events.RECORD_PURGED,)}
 QUEUE_EXPIRES_MS = 10 * 60 * 1000  # a replica's queue outlives a broker blip, not the replica
 APPEND_ATTEMPTS = 5
@@ -158,6 +161,7 @@ class StreamRelay:
         self.client = connect(config["MONGODB_URI"])
         self.store = StreamStore(self.client.get_database(config["GATEWAY_DATABASE"]), int(config["STREAM_BUFFER"]))
         self.queue_name = f"casewire.gateway.stream.{uuid.uuid4().hex}"
+        self.purge_queue_name = f"casewire.gateway.stream.purges.{config['GATEWAY_DATABASE']}"
         self.cases, self.alerts = LruCache(), LruCache()
         self._changed = threading.Condition()
         self._stopped = threading.Event()
@@ -174,14 +178,18 @@ class StreamRelay:
         with self._changed:
             self._changed.wait(timeout)
 
-    def _queue(self) -> Queue:
-        bindings = [
-            binding(Exchange(f"{service}.events", type="topic", durable=True), routing_key=event_type)
-            for subscriptions in (STREAMED, PURGES)
-            for service, types in subscriptions.items()
-            for event_type in types
-        ]
-        return Queue(self.queue_name, bindings=bindings, durable=False, queue_arguments={"x-expires": QUEUE_EXPIRES_MS})
+    def _queues(self) -> list[Queue]:
+        def bindings(subscriptions: dict) -> list:
+            return [
+                binding(Exchange(f"{service}.events", type="topic", durable=True), routing_key=event_type)
+                for service, types in subscriptions.items()
+                for event_type in types
+            ]
+
+        live = Queue(
+            self.queue_name, bindings=bindings(STREAMED), durable=False, queue_arguments={"x-expires": QUEUE_EXPIRES_MS}
+        )
+        return [live, Queue(self.purge_queue_name, bindings=bindings(PURGES), durable=True)]
 
     def _run(self) -> None:
         backoff = 0.5
@@ -189,7 +197,7 @@ class StreamRelay:
             try:
                 self.store.ensure_indexes()
                 with Connection(self.amqp_uri, heartbeat=30) as connection:
-                    with connection.Consumer(self._queue(), callbacks=[self._on_message], accept=["json"]):
+                    with connection.Consumer(self._queues(), callbacks=[self._on_message], accept=["json"]):
                         self.connected.set()
                         backoff = 0.5
                         while not self._stopped.is_set():

@@ -19,6 +19,8 @@ import socket  # noqa: E402
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from elasticsearch import Elasticsearch  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
@@ -27,6 +29,11 @@ from pymongo import MongoClient  # noqa: E402
 os.environ.setdefault("CASEWIRE_DEV_MODE", "1")
 TEST_VHOST = os.environ.get("CASEWIRE_TEST_VHOST", "casewire-test")
 SERVERS = {"RabbitMQ": 5672, "FerretDB": 27017, "Elasticsearch": 9200}
+AUDIT_KEY_PEM = (
+    Ed25519PrivateKey.generate()
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
+)  # the audit service's signing key in this run
 
 
 def _reachable(port: int) -> bool:
@@ -65,7 +72,7 @@ def base_config(servers, run_id) -> dict:
 def service_config(base_config: dict, service: str, run_id: str) -> dict:
     config = {**base_config, "MONGODB_DATABASE": f"test_{run_id}_{service}"}
     if service == "audit":  # the checkpoint key is the audit service's alone
-        config.update(AUDIT_CHECKPOINT_KEY=f"test-checkpoint-key-{run_id}", AUDIT_ARCHIVE_DIR=f"/tmp/casewire-{run_id}")
+        config.update(AUDIT_CHECKPOINT_KEY=AUDIT_KEY_PEM, AUDIT_ARCHIVE_DIR=f"/tmp/casewire-{run_id}")
     return config
 
 

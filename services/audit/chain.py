@@ -136,8 +136,19 @@ def verify_log(anchors: list, checkpoints: list, events_after, authentic) -> dic
             return {"ok": False, "checked": 0, "failed_anchor": failed(anchor, reason)}
         start_seq, start_hash = anchor["seq_to"], anchor["hash"]
     archived_heads = {anchor["seq_to"]: anchor["hash"] for anchor in anchors}
-    problem, live = _check_checkpoints(checkpoints, start_seq, archived_heads, authentic)
-    result = walk(events_after(start_seq), start_seq, start_hash, live)
+    result = verify_events(events_after(start_seq), start_seq, start_hash, checkpoints, authentic, archived_heads)
+    if anchors:
+        result["archived"] = {"segments": len(anchors), "through_seq": start_seq}
+    return result
+
+
+def verify_events(events, start_seq: int, start_hash: str, checkpoints: list, authentic, archived_heads=None) -> dict:
+    """Walk ``events`` (the chain after ``start_seq``) against signed ``checkpoints``: each authentic,
+    numbered without gaps, its hash still at its seq, and none beyond the last event (events removed).
+    The service's ``verify`` and the auditor's offline ``casewire audit check-file --checkpoints`` both
+    use it; ``authentic(record)`` checks a signature (with the public key alone, offline)."""
+    problem, live = _check_checkpoints(checkpoints, start_seq, archived_heads or {}, authentic)
+    result = walk(events, start_seq, start_hash, live)
     if "first_bad_seq" not in result and "failed_checkpoint" not in result:
         beyond = [checkpoint for checkpoint in live.values() if checkpoint["seq"] > result["head"]["seq"]]
         if beyond:
@@ -146,8 +157,6 @@ def verify_log(anchors: list, checkpoints: list, events_after, authentic) -> dic
     if problem and "failed_checkpoint" not in result:
         result.update(ok=False, failed_checkpoint=problem)
     result["checkpoints"] = {"checked": len(checkpoints), "latest": _summary(checkpoints[-1]) if checkpoints else None}
-    if anchors:
-        result["archived"] = {"segments": len(anchors), "through_seq": start_seq}
     return result
 
 

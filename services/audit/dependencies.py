@@ -1,4 +1,4 @@
-"""The audit service's backends: the log in MongoDB (append-only by construction) and the HMAC key.
+"""The audit service's backends: the log in MongoDB (append-only by construction) and the signing key.
 
 :class:`AuditStore` has no update or delete method; it only inserts. The one deletion path in the
 service is :class:`services.audit.retention.RetiredSegments`, which removes a segment only after it
@@ -20,19 +20,30 @@ on with the next chunks, which would store events chained to predecessors that n
 the fault tests; README, "FerretDB and MongoDB").
 """
 
+import base64
 import hashlib
-import hmac
+import logging
+from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-from services.audit.chain import GENESIS, canonical_json, link
+from services.audit.chain import GENESIS, link
+from services.audit.checkpoints import KEY_ID, SIGNATURE, CheckpointFile, Verifier, signed_part
 
 MAX_ROUNDS = 10_000
 INSERT_CHUNK = 100  # FerretDB's insert batch size: an ordered insert of this many stops at its first failure
 CHECKPOINT_KEY = "AUDIT_CHECKPOINT_KEY"
 CHECKPOINT_FILE = "AUDIT_CHECKPOINT_FILE"
+ARCHIVE_DIR = "AUDIT_ARCHIVE_DIR"
+DEV_MODE = "DEV_MODE"
+# The development key is derived from this public text: anyone can sign with it, so it is used only
+# in development mode (CASEWIRE_DEV_MODE=1) and refused everywhere else.
+DEVELOPMENT_SEED = b"casewire development audit checkpoint key: public, development mode only"
+log = logging.getLogger(__name__)
 
 
 def key(seq: int) -> str:
@@ -252,42 +263,91 @@ class AuditStore:
         return True
 
 
-class Notary:
-    """Signs checkpoints and archive anchors with the key only the audit service holds.
+class KeyRefused(RuntimeError):
+    """The audit service has no usable signing key: it does not start."""
 
-    The signature is an HMAC-SHA256 over the record's canonical JSON (without ``hmac``); a service,
-    the gateway or someone with write access to MongoDB cannot make one.
+
+def development_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(DEVELOPMENT_SEED).digest())
+
+
+def private_key_from_pem(pem: str | bytes) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem.encode() if isinstance(pem, str) else pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise KeyRefused(f"{CHECKPOINT_KEY} is not a PEM private key: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyRefused(f"{CHECKPOINT_KEY} must be an Ed25519 private key (casewire audit keygen)")
+    return key
+
+
+def _on(value) -> bool:
+    return str(value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def signing_key(config: dict) -> Ed25519PrivateKey:
+    """The key of ``AUDIT_CHECKPOINT_KEY`` (Ed25519, PEM). Without one, development mode signs with the
+    public development key; anywhere else the service refuses to start, as it does on that key."""
+    pem, development = str(config.get(CHECKPOINT_KEY) or "").strip(), _on(config.get(DEV_MODE))
+    if not pem:
+        if not development:
+            raise KeyRefused(
+                f"{CHECKPOINT_KEY} is not set: give the audit service its Ed25519 private key (PEM, from "
+                "casewire audit keygen) or set CASEWIRE_DEV_MODE=1 on a development machine"
+            )
+        log.warning("audit checkpoints are signed with the public development key (development mode)")
+        return development_key()
+    key = private_key_from_pem(pem)
+    if not development and Verifier(key.public_key()).key_id == Verifier(development_key().public_key()).key_id:
+        raise KeyRefused(f"{CHECKPOINT_KEY} is the public development key: outside development mode use your own")
+    return key
+
+
+class Notary:
+    """Signs checkpoints, archive seals and anchors with the Ed25519 key only the audit service holds,
+    and keeps the checkpoint file (:class:`~services.audit.checkpoints.CheckpointFile`).
+
+    The signature (``signature``, base64) covers the record's canonical JSON with ``key_id`` (which
+    key signed it); the public key alone verifies it (:class:`~services.audit.checkpoints.Verifier`).
     """
 
-    def __init__(self, secret: str, export_path: str | None = None):
-        if len(secret) < 16:
-            raise ValueError(f"{CHECKPOINT_KEY} must be at least 16 characters")
-        self._secret = secret.encode()
-        self.export_path = export_path or None
-
-    def _mac(self, record: dict) -> str:
-        body = {name: value for name, value in record.items() if name not in ("_id", "hmac")}
-        return hmac.new(self._secret, canonical_json(body), hashlib.sha256).hexdigest()
+    def __init__(self, private_key: Ed25519PrivateKey, checkpoints: CheckpointFile | None = None):
+        self._private_key = private_key
+        self.verifier = Verifier(private_key.public_key())
+        self.checkpoints = checkpoints or CheckpointFile(None)
 
     def sign(self, record: dict) -> dict:
-        return {**record, "hmac": self._mac(record)}
+        body = {name: value for name, value in record.items() if name not in ("_id", SIGNATURE)}
+        body[KEY_ID] = self.verifier.key_id
+        return {**body, SIGNATURE: base64.b64encode(self._private_key.sign(signed_part(body))).decode()}
 
     def authentic(self, record: dict) -> bool:
-        return hmac.compare_digest(str(record.get("hmac", "")), self._mac(record))
+        return self.verifier.authentic(record)
 
-    def export(self, line: bytes) -> None:
-        """Append a signed checkpoint to the export file, when one is configured."""
-        if self.export_path:
-            with open(self.export_path, "ab") as export:
-                export.write(line + b"\n")
+    def public_pem(self) -> bytes:
+        return self.verifier.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+
+def checkpoint_path(config: dict) -> Path:
+    """``AUDIT_CHECKPOINT_FILE``; by default ``checkpoints-<database>.jsonl`` beside the archive
+    (``AUDIT_ARCHIVE_DIR``): one file per audit log."""
+    given = str(config.get(CHECKPOINT_FILE) or "").strip()
+    if given:
+        return Path(given)
+    database = config.get("MONGODB_DATABASE") or "casewire_audit"
+    return Path(config.get(ARCHIVE_DIR) or "audit-archive") / f"checkpoints-{database}.jsonl"
 
 
 class CheckpointKey(DependencyProvider):
-    """Gives workers the :class:`Notary` built from ``AUDIT_CHECKPOINT_KEY`` (config, a secret)."""
+    """Gives workers the :class:`Notary` of ``AUDIT_CHECKPOINT_KEY`` (config, a secret) and the checkpoint
+    file; refuses to start without a key of its own outside development mode (:func:`signing_key`)."""
 
     def setup(self):
         config = self.container.config
-        self.notary = Notary(str(config.get(CHECKPOINT_KEY) or ""), config.get(CHECKPOINT_FILE))
+        self.notary = Notary(signing_key(config), CheckpointFile(checkpoint_path(config)))
+        log.info("audit checkpoints: key %s, file %s", self.notary.verifier.key_id, checkpoint_path(config))
 
     def get_dependency(self, worker_ctx):
         return self.notary

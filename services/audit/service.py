@@ -15,7 +15,7 @@ from casewire.mongo import MongoStore
 from casewire.monitor import Monitor
 from casewire.rpc import rpc
 from services.audit import chain
-from services.audit.checkpoints import DEFAULT_INTERVAL, INTERVAL_KEY, record_checkpoint
+from services.audit.checkpoints import DEFAULT_INTERVAL, INTERVAL_KEY, merged, record_checkpoint
 from services.audit.dependencies import AuditStore, CheckpointKey
 from services.audit.retention import Archivist, Policy, RetiredSegments
 from services.audit.schemas import Filters, to_append, to_json
@@ -69,10 +69,12 @@ class AuditService:
 
     @rpc
     def verify(self) -> dict:
-        """Recompute the chain from the last archive anchor, check every signed checkpoint; name the
-        first altered, removed or reordered event (``first_bad_seq``) or the failing checkpoint."""
-        store = self.store
-        return chain.verify_log(store.all_anchors(), store.all_checkpoints(), store.in_order, self.notary.authentic)
+        """Recompute the chain from the last archive anchor, check every signed checkpoint (the database's
+        and the checkpoint file's); name the first altered, removed or reordered event (``first_bad_seq``)
+        or the failing checkpoint."""
+        store, notary = self.store, self.notary
+        checkpoints = merged(store.all_checkpoints(), notary.checkpoints.read())
+        return chain.verify_log(store.all_anchors(), checkpoints, store.in_order, notary.authentic)
 
     @timer(interval=5)
     def record_checkpoint(self) -> dict | None:

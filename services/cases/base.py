@@ -5,6 +5,8 @@ Every entrypoint that touches one case receives the caller in ``context`` (``act
 the visibility rule (rules.hidden_from) and C9 before anything is read or changed.
 """
 
+import hashlib
+import logging
 from datetime import UTC, datetime
 
 from marshmallow import ValidationError
@@ -15,6 +17,7 @@ from services.cases import casefile, rules, webhooks
 from services.cases.exceptions import CASES_EXPECTED, PurposeRequired
 
 ERRORS = EXPECTED + CASES_EXPECTED
+log = logging.getLogger(__name__)
 MIN_CHARS_KEY = "REASONABLE_SUSPICION_MIN_CHARS"
 
 
@@ -34,6 +37,13 @@ def utc(value):
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
     return value
+
+
+def keyed_id(context: dict | None, what: str) -> str | None:
+    """The id a request sent with an ``Idempotency-Key`` gives what it creates (``what``: ``case``,
+    ``<case id>:notes``...): a retry of it finds the record instead of creating another. None without a key."""
+    key = (context or {}).get("idempotency_key")
+    return hashlib.sha256(f"{key}|{what}".encode()).hexdigest()[:32] if key else None
 
 
 def actor_id(context: dict | None) -> str:
@@ -58,6 +68,15 @@ class CaseWorker:
         if rules.lacks_purpose(case, context):
             self._refuse(action, case_id, context, "purpose")
         return case
+
+    def _with_holds(self, cases: list[dict]) -> list[dict]:
+        """``cases`` showing the legal holds in force on each (``legal_holds``: ``[{"id", "reference"}]``),
+        read from the holds themselves."""
+        held = self.oversight.active_holds([case["_id"] for case in cases])
+        return [
+            {**case, "legal_holds": [{"id": h["_id"], "reference": h["reference"]} for h in held.get(case["_id"], [])]}
+            for case in cases
+        ]
 
     def _may_see(self, case_id: str, context: dict | None) -> bool:
         try:
@@ -99,10 +118,14 @@ class CaseWorker:
         self._changed(updated, change, context, assigned=assigned)
 
     def _changed(self, case: dict, change: str, context: dict | None, assigned=()) -> None:
-        """Announce a change (``case_updated``, ``case_assigned``) and queue webhook deliveries."""
+        """Announce a change (``case_updated``, ``case_assigned``) and queue webhook deliveries.
+
+        The change is stored: an event that is not confirmed is logged, not raised, and the outbox timer
+        announces the case again (``case_updated``; a lost ``case_assigned`` is not sent again).
+        """
         payload = casefile.case_event(case, change)
-        self.dispatch(events.CASE_UPDATED, payload)
-        self._enqueue(events.CASE_UPDATED, payload, case)
+        if self._announce(case, payload):
+            self._enqueue(events.CASE_UPDATED, payload, case)
         for assignee in assigned:
             assignment = events.CaseAssigned().load(
                 {
@@ -115,8 +138,22 @@ class CaseWorker:
                     "version": case.get("version", 1),
                 }
             )
-            self.dispatch(events.CASE_ASSIGNED, assignment)
+            try:
+                self.dispatch(events.CASE_ASSIGNED, assignment)
+            except Exception:  # stored; the assignee sees the case, the notice is lost
+                log.exception("case_assigned for %s to %s not confirmed", case["_id"], assignee)
+                continue
             self._enqueue(events.CASE_ASSIGNED, assignment, case)
+
+    def _announce(self, case: dict, payload: dict) -> bool:
+        """Publish ``case_updated`` for ``case``; once confirmed, its outbox marker goes."""
+        try:
+            self.dispatch(events.CASE_UPDATED, payload)
+        except Exception:  # the broker is out of reach: the outbox timer announces the case again
+            log.exception("case_updated for %s not confirmed; the outbox will announce it", case["_id"])
+            return False
+        self.store.announced(case)
+        return True
 
     def _enqueue(self, event_type: str, payload: dict, case: dict) -> None:
         now = self._now()

@@ -6,7 +6,7 @@ import hashlib
 from casewire.errors import InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import casefile, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.base import ERRORS, CaseWorker, actor_id, keyed_id, load
 from services.cases.exceptions import CorruptedFile
 from services.cases.schemas import ITEM_SCHEMAS, CustodyIn, EvidenceIn, plain
 
@@ -30,8 +30,19 @@ class ContentEntrypoints(CaseWorker):
                 raise InvalidInput("unknown attachment", {"attachment_ids": [str(exc)]}) from exc
         if kind == "interviews":
             data.setdefault("interviewer", actor_id(context))
+        item_id = keyed_id(context, f"{case_id}:{kind}")
+        earlier = self.contents.find_item(item_id) if item_id else None
+        if earlier is not None:  # a retry (the same Idempotency-Key): what its first attempt added
+            return plain(earlier)
         item = self.contents.add_item(
-            {**data, "case_id": case_id, "kind": kind, "recorded_at": self._now(), "by": actor_id(context)}
+            {
+                **({"_id": item_id} if item_id else {}),
+                **data,
+                "case_id": case_id,
+                "kind": kind,
+                "recorded_at": self._now(),
+                "by": actor_id(context),
+            }
         )
         self._touch(
             case,
@@ -60,8 +71,19 @@ class ContentEntrypoints(CaseWorker):
         case = self._open(case_id, context, "case.evidence")
         chain = data.pop("custody")
         rules.raise_if(rules.custody_errors(chain), "the chain of custody is broken")
+        item_id = keyed_id(context, f"{case_id}:evidence")
+        earlier = self.contents.find_item(item_id) if item_id else None
+        if earlier is not None:  # a retry (the same Idempotency-Key): the item its first attempt logged
+            return self._evidence_out(earlier)
         item = self.contents.add_item(
-            {**data, "case_id": case_id, "kind": "evidence", "recorded_at": self._now(), "by": actor_id(context)}
+            {
+                **({"_id": item_id} if item_id else {}),
+                **data,
+                "case_id": case_id,
+                "kind": "evidence",
+                "recorded_at": self._now(),
+                "by": actor_id(context),
+            }
         )
         for entry in chain:
             self._custody(item["_id"], entry, context)

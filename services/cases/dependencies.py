@@ -1,17 +1,20 @@
 """The cases service's backends, each wrapped as a small domain store.
 
 - :class:`CaseStore`: ``cases`` (one document per case, its links inside), ``history`` (every action
-  on a case) and ``disseminations`` (C10).
+  on a case), ``disseminations`` (C10) and ``case_outbox`` (changes whose ``case_updated`` is not yet
+  confirmed).
 - :class:`ContentStore`: ``items`` (notes, reports, interviews, tasks, evidence), ``custody``
   (append-only chain-of-custody entries) and the ``attachments`` GridFS bucket.
 - :class:`WebhookStore`: ``webhooks`` (subscriptions) and ``deliveries`` (an outbox with retries).
-- :class:`OversightStore`: ``holds`` (legal holds, C17), ``tombstones`` (content-free traces of purged
-  records, C16) and ``notifications`` (control officials C6, dissemination recipients C11).
+- :class:`OversightStore`: ``holds`` (legal holds in force, C17: one document per hold),
+  ``released_holds`` (their history), ``tombstones`` (content-free traces of purged records, C16) and
+  ``notifications`` (control officials C6, dissemination recipients C11).
 
 Every write is a single-document operation (FerretDB has no multi-document transactions).
 """
 
 import base64
+import hashlib
 import json
 import uuid
 from datetime import datetime
@@ -28,6 +31,11 @@ from services.cases import metrics
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def hold_id(case_id: str, reference: str) -> str:
+    """A legal hold's ``_id``: from its case and its reference, so placing the same hold twice is one hold."""
+    return hashlib.sha256(json.dumps([case_id, reference]).encode()).hexdigest()[:32]
 
 
 def encode_cursor(opened_at: datetime, case_id: str) -> str:
@@ -47,14 +55,15 @@ OBSOLETE_METRICS_INDEXES = {"metrics_source", "metrics_time"}
 
 
 class CaseStore:
-    """Cases, their history and disseminations. Every change to a case (:meth:`insert`, :meth:`update`)
-    also marks it pending for the outcome tallies (:mod:`casewire.tallies`: ``outcome_hours``,
-    ``outcome_days``) in the same single-document write; :meth:`remove` takes it out of them."""
+    """Cases, their history and disseminations. Every change to a case (:meth:`insert`, :meth:`update`,
+    :meth:`remove`) is one atomic write, counted in the outcome tallies (:mod:`casewire.tallies`:
+    ``outcome_hours``, ``outcome_days``) by a delta, and announced through the outbox."""
 
     def __init__(self, database):
         (self.cases,) = docstore.open_collections(database, "cases")
         self.history = database["history"]
         self.disseminations = database["disseminations"]
+        self.outbox = database["case_outbox"]
         self.tallies = tallies.Tallies(
             database,
             "outcome",
@@ -77,15 +86,48 @@ class CaseStore:
             self.cases.drop_index(name)
         self.tallies.ensure_indexes()
         self.cases.create_index([("classification", ASCENDING), ("review_due", ASCENDING)], name="review_due")
+        self.outbox.create_index([("at", ASCENDING)], name="time")
+
+    # -- the outbox of ``case_updated`` ----------------------------------------------------------
+    # Every write of a case first inserts a marker of its own (``case_outbox``) and records the marker's
+    # id on the case it writes; once the event announcing that state is confirmed the marker is deleted
+    # (:meth:`announced`). A marker left behind (the broker was down, the process died) makes the
+    # outbox timer announce the case's current state again.
+
+    def _mark(self, case_id: str, at: datetime) -> str:
+        marker = {"_id": new_id(), "case_id": case_id, "at": at}
+        self.outbox.insert_one(marker)
+        return marker["_id"]
+
+    def announced(self, case: dict) -> None:
+        """The ``case_updated`` of this state of ``case`` was confirmed: its write's marker goes."""
+        if case.get("outbox_marker"):
+            self.outbox.delete_one({"_id": case["outbox_marker"]})
+
+    def unannounced(self, older_than: datetime, limit: int = 500) -> list[dict]:
+        """Markers older than ``older_than``: writes whose ``case_updated`` was never confirmed."""
+        return list(self.outbox.find({"at": {"$lt": older_than}}).sort([("at", ASCENDING)]).limit(limit))
+
+    def drop_markers(self, marker_ids: list[str]) -> None:
+        self.outbox.delete_many({"_id": {"$in": marker_ids}})
 
     def insert(self, case: dict) -> dict:
+        """Store a new case (with its ``_id`` when it has one: a retry's is the first attempt's)."""
         case = {"_id": new_id(), **case, "opened_hour": tallies.hour_of(case["opened_at"])}
         try:
+            case["outbox_marker"] = self._mark(case["_id"], case["updated_at"])
             self.cases.insert_one(case)
             self.tallies.added(f"opened-{case['_id']}", [case])
+        except DuplicateKeyError as exc:
+            raise Conflict(f"case {case['_id']} was opened meanwhile by the same request; read it") from exc
         except PyMongoError as exc:
             raise Unavailable(f"the case store is unavailable: {exc}") from exc
         return case
+
+    def find(self, case_id: str) -> dict | None:
+        """The case, if it is stored and not being purged."""
+        case = self.cases.find_one({"_id": case_id})
+        return None if case is None or case.get("purging") else case
 
     def get(self, case_id: str) -> dict:
         case = self.cases.find_one({"_id": case_id})
@@ -114,11 +156,13 @@ class CaseStore:
     def update(self, case_id: str, changes: dict, now: datetime, expect: dict | None = None) -> dict:
         """Apply ``changes`` (update operators) to the case if it still matches ``expect`` and bump its
         version, in one atomic write counted in the outcome tallies."""
+        marker = self._mark(case_id, now)
         update = {key: dict(value) for key, value in changes.items()}
-        update.setdefault("$set", {})["updated_at"] = now
+        update.setdefault("$set", {}).update(updated_at=now, outbox_marker=marker)
         update.setdefault("$inc", {})["version"] = 1
         before = self.cases.update_atomic({"_id": case_id, **(expect or {})}, update, return_document=BEFORE)
         if before is None:
+            self.drop_markers([marker])
             self.get(case_id)
             raise Conflict(f"case {case_id} changed meanwhile; read it again and retry")
         try:
@@ -153,6 +197,13 @@ class CaseStore:
             }
         found = self.cases.find(query).sort([("review_due", ASCENDING), ("_id", ASCENDING)])
         return list(found.limit(limit))
+
+    def due_for_purge(self, now: datetime, after: str | None, limit: int) -> list[dict]:
+        """Criminal intelligence past ``review_due`` in id order after ``after``: the purge timer's pages."""
+        query = {"classification": "criminal_intelligence", "review_due": {"$lte": now}, **self.GONE}
+        if after:
+            query["_id"] = {"$gt": after}
+        return list(self.cases.find(query).sort([("_id", ASCENDING)]).limit(limit))
 
     def intelligence(self, query: dict, limit: int = 0) -> list[dict]:
         """Criminal intelligence matching ``query`` (the compliance checks), oldest first."""
@@ -191,6 +242,7 @@ class CaseStore:
         case_id = case["_id"]
         self.history.delete_many({"case_id": case_id})
         self.disseminations.delete_many({"record_ids": case_id})
+        self.outbox.delete_many({"case_id": case_id})
         if self.cases.delete_one({"_id": case_id}).deleted_count:
             self.tallies.removed(f"removed-{case_id}", [case])
 
@@ -244,6 +296,9 @@ class ContentStore:
         item = {"_id": new_id(), **item}
         self.items.insert_one(item)
         return item
+
+    def find_item(self, item_id: str) -> dict | None:
+        return self.items.find_one({"_id": item_id})
 
     def items_of(self, case_id: str, kind: str | None = None) -> list[dict]:
         query = {"case_id": case_id, **({"kind": kind} if kind else {})}
@@ -384,37 +439,75 @@ class WebhookStore:
 
 
 class OversightStore:
-    """Legal holds, tombstones of purged records and notifications: only ever inserted, holds released."""
+    """Legal holds, tombstones of purged records and notifications.
+
+    A legal hold in force is one document of ``holds`` (``_id``: :func:`hold_id`), inserted when it is
+    placed and deleted when it is released (its history then goes to ``released_holds``): two holds placed
+    at once are two inserts, and nothing is read, changed and written back. Whether a case is held is read
+    from these documents alone, at the moment it matters (a purge re-reads them after its claim).
+    """
+
+    ACTIVE = {"released_at": None}  # holds stored before releases moved out carry ``released_at``
 
     def __init__(self, database):
         self.holds = database["holds"]
+        self.released_holds = database["released_holds"]
         self.tombstones = database["tombstones"]
         self.notifications = database["notifications"]
 
     def ensure_indexes(self) -> None:
         self.holds.create_index([("case_id", ASCENDING)], name="case")
+        self.released_holds.create_index([("case_id", ASCENDING)], name="case")
         self.tombstones.create_index([("at", ASCENDING)], name="time")
         self.notifications.create_index([("recipient", ASCENDING), ("at", DESCENDING)], name="recipient_time")
         self.notifications.create_index([("at", ASCENDING)], name="time")
 
     def add_hold(self, hold: dict) -> dict:
-        hold = {"_id": new_id(), **hold}
-        self.holds.insert_one(hold)
+        """Insert a hold ``{"case_id", "reference", ...}``; Conflict when that reference already holds the case."""
+        hold = {"_id": hold_id(hold["case_id"], hold["reference"]), **hold}
+        try:
+            self.holds.insert_one(hold)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"case {hold['case_id']} is already held under {hold['reference']}") from exc
         return hold
 
-    def get_hold(self, case_id: str, hold_id: str) -> dict:
-        hold = self.holds.find_one({"_id": hold_id, "case_id": case_id})
+    def drop_hold(self, held_id: str) -> None:
+        """Take back a hold that lost to a purge (the case is going): it never held anything."""
+        self.holds.delete_one({"_id": held_id})
+
+    def release_hold(self, case_id: str, held_id: str, release: dict) -> dict:
+        """End a hold in force: its history first (keyed, so a retry writes it once), then the hold itself.
+        NotFound for no such hold, Conflict for one already released."""
+        hold = self.holds.find_one({"_id": held_id, "case_id": case_id, **self.ACTIVE})
         if hold is None:
-            raise NotFound(f"no legal hold {hold_id} on case {case_id}")
-        return hold
-
-    def release_hold(self, hold_id: str, release: dict) -> dict | None:
-        return self.holds.find_one_and_update(
-            {"_id": hold_id, "released_at": None}, {"$set": release}, return_document=ReturnDocument.AFTER
-        )
+            if self.holds.find_one({"_id": held_id, "case_id": case_id}) or self.released_holds.find_one(
+                {"hold_id": held_id, "case_id": case_id}
+            ):
+                raise Conflict(f"legal hold {held_id} was already released")
+            raise NotFound(f"no legal hold {held_id} on case {case_id}")
+        released = {**hold, **release}
+        history = {**released, "_id": f"{held_id}@{hold['placed_at'].isoformat()}", "hold_id": held_id}
+        try:
+            self.released_holds.insert_one(history)
+        except DuplicateKeyError:
+            pass
+        if not self.holds.delete_one({"_id": held_id, **self.ACTIVE}).deleted_count:
+            raise Conflict(f"legal hold {held_id} was already released")
+        return released
 
     def holds_of(self, case_id: str) -> list[dict]:
-        return list(self.holds.find({"case_id": case_id}).sort([("placed_at", ASCENDING)]))
+        """Every hold of the case, in force or released, oldest first."""
+        released = [{**hold, "_id": hold["hold_id"]} for hold in self.released_holds.find({"case_id": case_id})]
+        return sorted([*self.holds.find({"case_id": case_id}), *released], key=lambda hold: hold["placed_at"])
+
+    def active_holds(self, case_ids) -> dict[str, list[dict]]:
+        """The holds in force on each of ``case_ids`` (cases without one are left out)."""
+        found: dict[str, list[dict]] = {}
+        if case_ids:
+            query = {"case_id": {"$in": sorted(set(case_ids))}, **self.ACTIVE}
+            for hold in self.holds.find(query).sort([("placed_at", ASCENDING)]):
+                found.setdefault(hold["case_id"], []).append(hold)
+        return found
 
     def bury(self, tombstone: dict) -> None:
         """Keep a purge's tombstone (idempotent: one per record)."""

@@ -44,6 +44,8 @@ class LinkEntrypoints(CaseWorker):
             case_id, "alert_unlinked", actor_id(context), now, {"alert_id": alert_id, "reason": data["reason"]}
         )
         self._changed(updated, "alert_unlinked", context)
+        if self.oversight.active_holds([case_id]):  # the case's holds no longer cover the alert
+            self.intake_rpc.set_legal_hold([alert_id], case_id, False, context)
         return CaseOut().dump(updated)
 
     @rpc(expected_exceptions=ERRORS)
@@ -266,6 +268,10 @@ class LinkEntrypoints(CaseWorker):
             {"alert_id": alert["id"], "promoted": bool(extra.get("promoted"))},
         )
         self._changed(updated, "alert_linked", context)
+        # The link is stored before the holds are read, and a hold is stored before it reads the case's
+        # alerts (place_hold): either way a held case's new alert is held in intake too.
+        if self.oversight.active_holds([case["_id"]]):
+            self.intake_rpc.set_legal_hold([alert["id"]], case["_id"], True, context)
         return updated
 
     def _new_from_alert(self, alert: dict, data: dict, extra: dict, context: dict) -> dict:

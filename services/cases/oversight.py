@@ -65,7 +65,7 @@ class OversightEntrypoints(CaseWorker):
         now = self._now()
         until = query.get("until") or now
         since = query.get("since") or until - DEFAULT_PERIOD
-        records = self.store.intelligence({})
+        records = self._with_holds(self.store.intelligence({}))
         min_chars = self._min_chars()
         disseminations = [compliance.dissemination_row(e) for e in self.store.disseminations_between(since, until)]
         notices = self.oversight.notifications_between(["recipient_notified", "restricted_hit"], since, until)

@@ -10,6 +10,7 @@ from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.schemas import HoldIn, PurgeIn, QueueQuery, ReleaseIn, plain
 
 PURGE_ROLE = "purge_authority"
+PURGE_PAGE = 200  # due records read at a time by the purge timer
 
 
 def _roles(context: dict | None) -> list[str]:
@@ -39,33 +40,42 @@ class RetentionEntrypoints(CaseWorker):
         page = self.store.due_for_review(until, query["limit"], after, where)
         more = len(page) == query["limit"]
         last = retention.encode_after(page[-1]["review_due"], page[-1]["_id"]) if more else None
-        return {"items": [retention.queue_entry(case, now) for case in page], "next_cursor": last}
+        return {"items": [retention.queue_entry(case, now) for case in self._with_holds(page)], "next_cursor": last}
 
     @rpc(expected_exceptions=ERRORS)
     def purge_case(self, case_id: str, body: dict, context: dict) -> dict:
         """C17: the purge authority removes a record by hand, with a reason: ``{"reason": "..."}``.
 
-        Records under legal hold are refused (409). Returns the tombstone (C16).
+        Records under legal hold are refused (409), checked again at the purge's claim. Returns the
+        tombstone (C16).
         """
         data = load(PurgeIn, body, "the purge is invalid")
         if PURGE_ROLE not in _roles(context):
             raise Forbidden("only the purge authority purges records")
         case = self._open_as_authority(case_id, context, "case.purge")
-        if case.get("legal_holds"):
-            raise Conflict(f"case {case_id} is under legal hold; release the hold before purging it")
         return plain(self._purge(case, data["reason"], context, automatic=False))
 
     @rpc(expected_exceptions=ERRORS)
     def place_hold(self, case_id: str, body: dict, context: dict) -> dict:
         """C17: a legal hold ``{"reference": "Harris Co. 2026-CV-118", "reason": "..."}`` stops the automatic
-        purge of the case and the retention of its linked alerts (intake.set_legal_hold). Audited."""
+        purge of the case and the retention of its linked alerts (intake.set_legal_hold). Audited.
+
+        The hold is stored first, then the case is read again: a purge that claimed the case before is
+        going ahead (the hold is taken back, 409), and a purge claiming it after finds the hold and stops.
+        """
         data = load(HoldIn, body, "the legal hold is invalid")
-        case = self._open_as_authority(case_id, context, "case.hold")
-        self.intake_rpc.set_legal_hold(case.get("alert_ids") or [], case_id, True, context)
+        self._open_as_authority(case_id, context, "case.hold")
         now, who = self._now(), actor_id(context)
         hold = self.oversight.add_hold({**data, "case_id": case_id, "placed_by": who, "placed_at": now})
-        active = [*(case.get("legal_holds") or []), {"id": hold["_id"], "reference": data["reference"]}]
-        updated = self.store.update(case_id, {"$set": {"legal_holds": active}}, now)
+        try:
+            current = self.store.find(case_id)  # read after the hold is stored: its alerts as of now
+            if current is None:
+                raise Conflict(f"case {case_id} is being purged")
+            self.intake_rpc.set_legal_hold(current.get("alert_ids") or [], case_id, True, context)
+        except Exception:
+            self.oversight.drop_hold(hold["_id"])
+            raise
+        updated = self.store.update(case_id, {}, now)
         self._held(updated, hold, "legal_hold.placed", context)
         return plain(hold)
 
@@ -74,18 +84,12 @@ class RetentionEntrypoints(CaseWorker):
         """Release a legal hold with a reason ``{"reason"}``; the record follows its review date again."""
         data = load(ReleaseIn, body, "the release is invalid")
         case = self._open_as_authority(case_id, context, "case.hold")
-        self.oversight.get_hold(case_id, hold_id)
         now, who = self._now(), actor_id(context)
-        hold = self.oversight.release_hold(
-            hold_id, {"released_at": now, "released_by": who, "release_reason": data["reason"]}
-        )
-        if hold is None:
-            raise Conflict(f"legal hold {hold_id} was already released")
-        active = [entry for entry in case.get("legal_holds") or [] if entry["id"] != hold_id]
-        updated = self.store.update(case_id, {"$set": {"legal_holds": active}}, now)
+        release = {"released_at": now, "released_by": who, "release_reason": data["reason"]}
+        hold = self.oversight.release_hold(case_id, hold_id, release)
+        updated = self.store.update(case_id, {}, now)
         self._held(updated, hold, "legal_hold.released", context)
-        if not active:
-            self.intake_rpc.set_legal_hold(case.get("alert_ids") or [], case_id, False, context)
+        self._release_alerts(case, context)
         return plain(hold)
 
     @rpc(expected_exceptions=ERRORS)
@@ -97,21 +101,37 @@ class RetentionEntrypoints(CaseWorker):
     def purge_due_records(self) -> list[str]:
         """C15: purge criminal intelligence past ``review_due`` that was not validated and is not held.
 
-        Also finishes any purge a crash interrupted. Returns the ids purged.
+        Goes through every due record a page at a time, so held ones never keep the others back; also
+        finishes any purge a crash interrupted. Returns the ids purged.
         """
         now, done = self._now(), []
         for case in self.store.purging(older_than=now - retention.RESUME_AFTER):
             self._tombstone(case["purging"], None, resumed=True)
             self._finish_purge(case, case["purging"])
             done.append(case["_id"])
-        for case in self.store.intelligence({"review_due": {"$lte": now}}, limit=200):
-            if retention.purgeable_by_timer(case, now):
+        after = None
+        while page := self.store.due_for_purge(now, after, PURGE_PAGE):
+            after = page[-1]["_id"]
+            held = self.oversight.active_holds([case["_id"] for case in page])
+            for case in page:
+                if case["_id"] in held or not retention.purgeable_by_timer(case, now):
+                    continue
                 try:
                     self._purge(case, retention.AUTOMATIC_REASON, None, automatic=True)
-                except (Conflict, NotFound):  # another replica's timer took it
+                except (Conflict, NotFound):  # held meanwhile, or another replica's timer took it
                     continue
                 done.append(case["_id"])
         return done
+
+    def _release_alerts(self, case: dict, context: dict) -> None:
+        """Intake keeps the case's alerts held while any hold of the case is in force; a hold placed while
+        this one was released holds them again."""
+        case_id, alert_ids = case["_id"], case.get("alert_ids") or []
+        if self.oversight.active_holds([case_id]):
+            return
+        self.intake_rpc.set_legal_hold(alert_ids, case_id, False, context)
+        if self.oversight.active_holds([case_id]):
+            self.intake_rpc.set_legal_hold(alert_ids, case_id, True, context)
 
     def _open_as_authority(self, case_id: str, context: dict, action: str) -> dict:
         """The purge authority acts on any record of its agency (still stating a purpose, C9)."""
@@ -151,6 +171,11 @@ class RetentionEntrypoints(CaseWorker):
         stone = retention.tombstone(case, digest, reason, actor_id(context), self._now(), automatic)
         if self.store.start_purge(case_id, stone) is None:  # claimed: from here on readers get 404
             raise Conflict(f"case {case_id} is already being purged")
+        # Holds are read after the claim: a hold placed before it is seen here, one placed after sees the
+        # claim (place_hold), so a held record is never purged.
+        if self.oversight.active_holds([case_id]):
+            self.store.abandon_purge(case_id)
+            raise Conflict(f"case {case_id} is under legal hold; release the hold before purging it")
         try:
             self._tombstone(stone, context)
         except Unavailable:  # fail closed (C23): no tombstone, no purge
@@ -159,7 +184,10 @@ class RetentionEntrypoints(CaseWorker):
         self._notify_recipients(case, "purged", [])
         self._finish_purge(case, stone)
         for attached in self.store.attached_to(case_id):  # C8: identifying information goes with its record
-            self._purge(attached, f"C8: the record it identified was purged ({reason})", context, automatic)
+            try:
+                self._purge(attached, f"C8: the record it identified was purged ({reason})", context, automatic)
+            except Conflict:  # held itself, or being purged by another worker
+                continue
         return stone
 
     def _tombstone(self, stone: dict, context: dict | None, resumed: bool = False) -> None:

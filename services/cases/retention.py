@@ -2,7 +2,7 @@
 
 - The review queue holds criminal intelligence whose ``review_due`` falls within ``REVIEW_QUEUE_DAYS``
   (default 90) from now, or is already past (C15).
-- At ``review_due`` a record not validated is purged by the timer unless a legal hold names it (C17).
+- At ``review_due`` a record not validated is purged by the timer unless a legal hold is in force (C17).
 - A purge leaves a tombstone with no content: the record id, the SHA-256 of everything that was
   removed, the reason, the actor and the time (C16).
 """
@@ -73,12 +73,12 @@ def tombstone(case: dict, digest: str, reason: str, actor: str, at: datetime, au
 
 
 def purgeable_by_timer(case: dict, now: datetime) -> bool:
-    """C15/C17: criminal intelligence past ``review_due`` and under no legal hold."""
+    """C15: criminal intelligence past ``review_due``. Legal holds (C17) are documents of their own,
+    checked by the purge itself."""
     return (
         case.get("classification") == rules.CRIMINAL_INTELLIGENCE
         and case.get("review_due") is not None
         and case["review_due"] <= now
-        and not case.get("legal_holds")
     )
 
 

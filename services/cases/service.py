@@ -13,7 +13,18 @@ from casewire.clock import Clock
 from casewire.mongo import MongoStore
 from casewire.monitor import Monitor
 from casewire.rpc import rpc
-from services.cases import content, exporting, linking, notify, outcomes, oversight, purge, release, workflow
+from services.cases import (
+    content,
+    exporting,
+    linking,
+    notify,
+    outbox,
+    outcomes,
+    oversight,
+    purge,
+    release,
+    workflow,
+)
 from services.cases.dependencies import CaseStore, ContentStore, OversightStore, WebhookStore
 
 
@@ -29,6 +40,7 @@ class CasesService(
     purge.RetentionEntrypoints,
     oversight.OversightEntrypoints,
     exporting.ExportEntrypoints,
+    outbox.OutboxEntrypoints,
 ):
     name = "cases"
 

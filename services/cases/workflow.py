@@ -3,7 +3,7 @@
 from casewire.errors import Conflict, Forbidden
 from casewire.rpc import rpc
 from services.cases import casefile, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.base import ERRORS, CaseWorker, actor_id, keyed_id, load
 from services.cases.dependencies import decode_cursor, encode_cursor
 from services.cases.schemas import CaseIn, CaseListQuery, CaseOut, CasePatch, ReviewIn
 
@@ -17,11 +17,18 @@ class WorkflowEntrypoints(CaseWorker):
 
         Criminal intelligence (``"classification": "criminal_intelligence"``) must pass C2, C4, C5
         and C13 and starts ``pending_review`` (C3). Raises InvalidInput naming each missing field.
+        With an ``idempotency_key`` in ``context``, a retry answers the case the first attempt opened.
         """
         data = load(CaseIn, fields, "the case is invalid")
         if data["classification"] == rules.IDENTIFYING or data.get("attached_to"):
             self._check_identifying(data, context)
         case = casefile.new_case(data, context, self._now(), self._min_chars())
+        case_id = keyed_id(context, "case")
+        if case_id:
+            earlier = self.store.find(case_id)
+            if earlier is not None:  # a retry: the case its first attempt opened
+                return CaseOut().dump(earlier)
+            case["_id"] = case_id
         stored = self.store.insert(case)
         self.store.record(stored["_id"], "created", actor_id(context), stored["opened_at"])
         self._changed(stored, "created", context, assigned=stored["assignees"])
@@ -39,7 +46,7 @@ class WorkflowEntrypoints(CaseWorker):
     @rpc(expected_exceptions=ERRORS)
     def get_case(self, case_id: str, context: dict | None = None) -> dict:
         """One case, if the caller may see it (404 for hidden intelligence, 403 for another unit's case)."""
-        return CaseOut().dump(self._open(case_id, context, "case.read"))
+        return CaseOut().dump(self._with_holds([self._open(case_id, context, "case.read")])[0])
 
     @rpc(expected_exceptions=ERRORS)
     def list_cases(self, query: dict, context: dict) -> dict:

@@ -10,17 +10,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nameko.testing.services import worker_factory
 
 from casewire.cli import main
 from casewire.errors import InvalidInput
 from services.audit.chain import link
+from services.audit.checkpoints import CheckpointFile
 from services.audit.dependencies import AuditStore, Notary, key
 from services.audit.retention import ArchiveRefused, RetiredSegments
 from services.audit.service import AuditService
 
 T0 = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-KEY = "integration-test-checkpoint-key"
+KEY = Ed25519PrivateKey.generate()
 
 
 class Clock:
@@ -52,7 +54,7 @@ def audit(db, clock, tmp_path):
         AuditService,
         store=store,
         retired=RetiredSegments(db),
-        notary=Notary(KEY),
+        notary=Notary(KEY, CheckpointFile(tmp_path / "checkpoints.jsonl")),
         config=config,
         now=clock,
     )
@@ -140,16 +142,19 @@ def test_C22_removing_the_newest_events_fails_the_checkpoint(twenty, db):
     assert "ends at seq 14" in result["failed_checkpoint"]["reason"]
 
 
-def test_C22_a_removed_or_forged_checkpoint_is_found(twenty, db):
+def test_C22_a_removed_or_forged_checkpoint_is_found(twenty, db, tmp_path):
     db["checkpoints"].update_one({"_id": key(2)}, {"$set": {"seq": 19}})
     assert twenty.verify()["failed_checkpoint"] == {"number": 2, "seq": 19, "reason": "its signature does not match"}
-    db["checkpoints"].delete_one({"_id": key(1)})
+    db["checkpoints"].delete_one({"_id": key(1)})  # the checkpoint file still holds it
+    assert twenty.verify()["failed_checkpoint"]["number"] == 2
+    kept = tmp_path / "checkpoints.jsonl"
+    kept.write_text("".join(line + "\n" for line in kept.read_text().splitlines() if '"number":1,' not in line))
     assert twenty.verify()["failed_checkpoint"] == {"number": 1, "reason": "this checkpoint is missing"}
 
 
 def test_C22_checkpoints_are_signed_only_with_the_audit_services_key(twenty, db):
     stored = db["checkpoints"].find_one({"_id": key(1)}, {"_id": 0})
-    assert Notary(KEY).authentic(stored) and not Notary("someone-elses-key-123").authentic(stored)
+    assert Notary(KEY).authentic(stored) and not Notary(Ed25519PrivateKey.generate()).authentic(stored)
 
 
 def test_C22_a_checkpoint_is_recorded_only_when_the_head_moved(twenty):
@@ -307,12 +312,57 @@ def test_C24_an_archive_file_re_hashes_offline_and_a_tampered_one_does_not(aged,
     assert result.exit_code == 1 and json.loads(result.output)["first_bad_seq"] == 1
 
 
-def test_C22_checkpoints_are_also_exported_to_a_file_when_configured(db, clock, tmp_path):
+def test_C22_checkpoints_are_also_written_to_the_checkpoint_file(db, clock, tmp_path):
     store = AuditStore(db)
     store.ensure_indexes()
     exported = tmp_path / "checkpoints.jsonl"
-    audit = worker_factory(AuditService, store=store, notary=Notary(KEY, str(exported)), config={}, now=clock)
+    audit = worker_factory(
+        AuditService, store=store, notary=Notary(KEY, CheckpointFile(exported)), config={}, now=clock
+    )
     append(audit, 3)
     audit.record_checkpoint()  # the default interval applies only between checkpoints
     [line] = [json.loads(line) for line in exported.read_text().splitlines()]
     assert line["seq"] == 3 and line["at"] == "2027-03-01T12:00:00.000Z" and Notary(KEY).authentic(line)
+
+
+def test_C22_deleting_the_newest_events_with_their_checkpoints_in_the_database_is_found(twenty, db):
+    """Whoever can write to the audit database deletes the last events and the checkpoints naming them:
+    the checkpoint file, which that writer cannot rewrite, still names them."""
+    db["events"].delete_many({"_id": {"$gt": key(12)}})
+    db["checkpoints"].delete_many({"seq": {"$gt": 12}})
+    db["chain_head"].delete_many({})
+    result = twenty.verify()
+    assert result["ok"] is False and result["failed_checkpoint"]["seq"] == 20
+    assert "ends at seq 12" in result["failed_checkpoint"]["reason"]
+
+
+def test_C22_an_auditor_checks_an_export_against_the_checkpoints_with_the_public_key_alone(twenty, tmp_path):
+    runner = CliRunner()
+    private, public = tmp_path / "audit-key.pem", tmp_path / "audit-key.pub"
+    made = runner.invoke(main, ["audit", "keygen", "--private", str(private), "--public", str(public)])
+    assert made.exit_code == 0, made.output
+    assert private.stat().st_mode & 0o777 == 0o600 and b"PRIVATE" not in public.read_bytes()
+
+    exported = tmp_path / "export.jsonl"
+    exported.write_text("".join(json.dumps(e) + "\n" for e in twenty.list_events({}, None, 1000)["items"]))
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    auditor_key = tmp_path / "auditor.pub"
+    auditor_key.write_bytes(twenty.notary.public_pem())
+
+    def check(*paths) -> tuple[int, dict]:
+        args = ["audit", "check-file", str(paths[0]), "--checkpoints", str(paths[1]), "--public-key", str(paths[2])]
+        result = runner.invoke(main, args)
+        return result.exit_code, json.loads(result.output)
+
+    code, result = check(exported, checkpoints, auditor_key)
+    assert code == 0 and result["ok"] and result["checkpoints"]["checked"] == 2
+    assert check(exported, checkpoints, public)[0] == 1  # another key signed nothing here
+    shortened = tmp_path / "shortened.jsonl"
+    shortened.write_text("".join(exported.read_text().splitlines(keepends=True)[:15]))
+    code, result = check(shortened, checkpoints, auditor_key)
+    assert code == 1 and "ends at seq 15" in result["failed_checkpoint"]["reason"]
+    forged = tmp_path / "forged.jsonl"
+    lines = [json.loads(line) for line in checkpoints.read_text().splitlines()]
+    forged.write_text("".join(json.dumps({**line, "seq": 9}) + "\n" for line in lines))
+    code, result = check(exported, forged, auditor_key)
+    assert code == 1 and result["failed_checkpoint"]["reason"] == "its signature does not match"

@@ -344,3 +344,18 @@ def test_C18_the_tip_timer_expires_tips_after_a_year(intake, rpc, alerts, clock)
     with entrypoint_hook(intake, "expire_tips") as expire:
         assert expire() >= 1
     assert alerts.find_one({"_id": created["id"]}) is None
+
+
+def test_a_face_alert_with_the_candidates_date_of_birth_is_stored(rpc, alerts):
+    """It was answered 503 with the internal document: a ``datetime.date`` cannot be stored."""
+    face = {
+        "source": "face",
+        "source_system": "clearview",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": "2026-01-05T22:14:00Z",
+        "location": {"lat": 29.76, "lon": -95.36},
+        "payload": {"candidate": {"name": "John Doe", "dob": "1990-02-03"}, "score": 91.5},
+    }
+    created = rpc.create_alert(face, CONTEXT)
+    assert created["created"] and created["alert"]["payload"]["candidate"]["dob"] == "1990-02-03"
+    assert alerts.find_one({"_id": created["alert"]["id"]})["payload"]["candidate"]["dob"] == "1990-02-03"

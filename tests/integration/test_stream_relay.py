@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from kombu import Connection
 from nameko.standalone.events import event_dispatcher
 
 from gateway.stream import StreamRelay, StreamStore
@@ -81,3 +82,36 @@ def test_a_lost_sequence_counter_moves_past_the_stored_events(gateway_db):
     later = store.append("intake", "alert_received", {"alert_id": "after-the-reset"})
     assert later > max(first) and store.head() == later
     assert store.append("intake", "alert_received", {"alert_id": "0"}) == first[0]
+
+
+def consumers(base_config: dict, queue: str) -> int:
+    with Connection(base_config["AMQP_URI"]) as connection:
+        return connection.default_channel.queue_declare(queue=queue, passive=True).consumer_count
+
+
+def test_a_purge_announced_while_no_replica_runs_still_empties_the_stored_events(base_config, gateway_db):
+    """The stored events lose a purged record's titles and summaries even when no relay was listening
+    when ``record_purged`` was announced (a restart, a deploy): purges wait in a durable queue."""
+    config = {**base_config, "GATEWAY_DATABASE": gateway_db.name, "STREAM_BUFFER": 1000}
+    dispatch = event_dispatcher(base_config)
+    purged, kept = uuid.uuid4().hex, uuid.uuid4().hex
+    first = StreamRelay(config)
+    first.start()
+    assert first.connected.wait(15)
+    dispatch("cases", "case_updated", {"case_id": purged, "title": "Elm St informant", "summary": "garage"})
+    dispatch("cases", "case_updated", {"case_id": kept, "title": "Main St"})
+    eventually(lambda: gateway_db["stream_events"].count_documents({}) == 2)
+    first.stop()
+    eventually(lambda: consumers(base_config, first.queue_name) == 0)  # its consumer is gone
+    first.client.close()
+
+    dispatch("cases", "record_purged", {"record_type": "case", "record_id": purged, "reason": "C15"})
+    second = StreamRelay(config)
+    second.start()
+    try:
+        assert second.connected.wait(15)
+        eventually(lambda: gateway_db["stream_events"].count_documents({"record_ids": purged}) == 0, timeout=20)
+        assert gateway_db["stream_events"].count_documents({"record_ids": kept}) == 1
+    finally:
+        second.stop()
+        second.client.close()

@@ -1,5 +1,8 @@
 """The alert contract: required fields per source, every bad field named, vendor extras kept."""
 
+import json
+
+import bson
 import pytest
 from marshmallow import ValidationError
 
@@ -222,3 +225,27 @@ def test_vendor_extras_a_mongodb_store_cannot_hold_are_named_and_refused(extra, 
 def test_vendor_extras_within_64_bits_are_kept():
     alert = load_alert({**BASE, "source": "alpr", "payload": {**VALID["alpr"], "serial": 2**63 - 1}})
     assert alert["payload"]["source_payload"]["serial"] == 2**63 - 1
+
+
+DATED = {
+    "face": {**VALID["face"], "candidate": {"name": "John Doe", "dob": "1990-02-03"}},
+    "tip": {**VALID["tip"], "subjects": [{"type": "person", "name": "Ann Roe", "dob": "1990-02-03"}]},
+    "cad": {**VALID["cad"], "subjects": [{"type": "person", "name": "Ann Roe", "dob": "1990-02-03"}]},
+    "database": {**VALID["database"], "subject": {"type": "person", "name": "Ann Roe", "dob": "1990-02-03"}},
+}
+
+
+@pytest.mark.parametrize("source", DATED)
+def test_a_date_of_birth_is_kept_as_the_date_and_the_alert_can_be_stored(source):
+    """A valid face alert with a candidate's date of birth was answered 503: a ``datetime.date`` reached
+    pymongo, which encodes datetimes only. The date is kept as its ISO text."""
+    alert = load_alert({**BASE, "source": source, "payload": DATED[source]})
+    bson.encode(alert)
+    assert "1990-02-03" in json.dumps(alert["payload"], default=str) and "source_payload" not in alert["payload"]
+
+
+def test_a_date_of_birth_that_is_no_date_is_named():
+    candidate = {"name": "John Doe", "dob": "1990-02-30"}
+    with pytest.raises(ValidationError) as error:
+        load_alert({**BASE, "source": "face", "payload": {**VALID["face"], "candidate": candidate}})
+    assert "dob" in error.value.messages["payload"]["candidate"]

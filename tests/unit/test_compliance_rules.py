@@ -46,10 +46,11 @@ def test_C15_the_queue_opens_the_configured_days_ahead():
     assert entry["overdue"] and entry["days_left"] == -1 and "reasonable_suspicion" not in entry
 
 
-def test_C15_C17_the_timer_purges_past_due_intelligence_unless_held():
+def test_C15_the_timer_purges_past_due_intelligence():
+    """Legal holds (C17) are documents of their own, read by the purge at its claim
+    (tests/integration/test_legal_holds.py)."""
     assert retention.purgeable_by_timer(ci(review_due=NOW), NOW)
     assert not retention.purgeable_by_timer(ci(review_due=NOW + timedelta(seconds=1)), NOW)
-    assert not retention.purgeable_by_timer(ci(review_due=NOW, legal_holds=[{"id": "h", "reference": "r"}]), NOW)
     assert not retention.purgeable_by_timer({**ci(review_due=NOW), "classification": "investigative"}, NOW)
 
 
@@ -138,6 +139,7 @@ def test_C16_C23_no_tombstone_no_purge():
     service.store.disseminations_of.return_value = []
     service.store.history_of.return_value = []
     service.store.start_purge.return_value = {**case, "purging": {}}
+    service.oversight.active_holds.return_value = {}
     service.audit.record.side_effect = Unavailable("broker down")
     with pytest.raises(Unavailable):
         service._purge(case, "court order", None, automatic=False)
