@@ -13,12 +13,15 @@ stop_started() {
   for server in "${started[@]}"; do "scripts/$server.sh" stop || true; done
 }
 trap stop_started EXIT
+declare -A PORTS=([rabbitmq]="${RABBITMQ_PORT:-5672}" [ferretdb]="${FERRETDB_PORT:-27017}" [elasticsearch]="${ES_PORT:-9200}")
 for server in rabbitmq ferretdb elasticsearch; do
   if ! "scripts/$server.sh" status >/dev/null 2>&1; then
-    # A slow health check can call a running server down: stop at the end only what this run launched.
+    # A slow health check can call a running server down, and another checkout's run may share the
+    # servers: stop at the end only a server whose port was closed before this run started it.
+    port_open 127.0.0.1 "${PORTS[$server]}" && was_open=1 || was_open=0
     output="$("scripts/$server.sh" start 2>&1)"
     echo "$output" >&2
-    grep -q "already running" <<<"$output" || started+=("$server")
+    [ "$was_open" = 1 ] || grep -q "already running" <<<"$output" || started+=("$server")
   fi
 done
 scripts/rabbitmq.sh fresh_vhost "${CASEWIRE_TEST_VHOST:-casewire-test}"

@@ -44,6 +44,7 @@ class LinkEntrypoints(CaseWorker):
             case_id, "alert_unlinked", actor_id(context), now, {"alert_id": alert_id, "reason": data["reason"]}
         )
         self._changed(updated, "alert_unlinked", context)
+        self.intake_rpc.link_case([alert_id], case_id, False, context)  # no longer kept for this case (C19)
         if self.oversight.active_holds([case_id]):  # the case's holds no longer cover the alert
             self.intake_rpc.set_legal_hold([alert_id], case_id, False, context)
         return CaseOut().dump(updated)
@@ -259,7 +260,14 @@ class LinkEntrypoints(CaseWorker):
             promoted=extra.get("promoted"),
         )
         changes = {"$push": {"alerts": entry}, "$addToSet": {"alert_ids": alert["id"]}}
-        updated = self.store.update(case["_id"], changes, now, {"version": case.get("version")})
+        # Intake keeps an alert a case names past its retention deadline (C19): told first, so a link
+        # is never stored while the alert could still be purged; a link not stored lets it go again.
+        self.intake_rpc.link_case([alert["id"]], case["_id"], True, context)
+        try:
+            updated = self.store.update(case["_id"], changes, now, {"version": case.get("version")})
+        except Exception:
+            self.intake_rpc.link_case([alert["id"]], case["_id"], False, context)
+            raise
         self.store.record(
             case["_id"],
             "alert_linked",
