@@ -243,13 +243,14 @@ class AlertStore(OutcomeQueries):
         return self.change({"_id": alert_id, "touched_at": None}, update) is not None
 
     def mark_promoted(self, alert_id: str, case_id: str, action: dict) -> dict:
-        """Set ``promoted`` and remember ``case_id`` once; Conflict when the alert was dismissed."""
+        """Set ``promoted`` and remember ``case_id`` once (``promoted_into``; a case that linked the
+        alert before names it in ``case_ids`` already); Conflict when the alert was dismissed."""
         changed = self.change(
-            {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "case_ids": {"$ne": case_id}},
+            {"_id": alert_id, "status": {"$in": ["new", "assigned", "promoted"]}, "promoted_into": {"$ne": case_id}},
             self._versioned(
                 {
                     "$set": {"status": "promoted"},
-                    "$addToSet": {"case_ids": case_id},
+                    "$addToSet": {"case_ids": case_id, "promoted_into": case_id},
                     "$push": {"actions": action},
                     "$unset": {"triage_open": "", "overdue": ""},
                 }
@@ -258,7 +259,7 @@ class AlertStore(OutcomeQueries):
         if changed is not None:
             return changed[1]
         alert = self.get(alert_id)
-        if case_id in (alert.get("case_ids") or []):
+        if case_id in (alert.get("promoted_into") or []):
             return alert
         raise Conflict(f"alert {alert_id} is {alert['status']} and cannot be promoted")
 

@@ -66,7 +66,7 @@ class AlertOut(Schema):
     notes = fields.String()
     repeats = fields.List(fields.Nested(Repeat), dump_default=list)
     purge_after = fields.AwareDateTime(allow_none=True)
-    legal_hold = fields.Raw(allow_none=True)  # a hold reference, or the cases holding it (C17)
+    legal_hold = fields.Method("holds", allow_none=True)  # the cases holding it (C17), or None
     triage_due = fields.AwareDateTime(allow_none=True)
     overdue = fields.Boolean(dump_default=False)
     escalated_at = fields.AwareDateTime(allow_none=True)
@@ -81,6 +81,9 @@ class AlertOut(Schema):
     identified = fields.Boolean(dump_default=False)  # C26: only with a reviewer and independent evidence
     identification = fields.Nested(Identification, allow_none=True, dump_default=None)
     notice = fields.Method("face_notice")
+
+    def holds(self, alert):
+        return alert.get("legal_hold") or None
 
     def face_notice(self, alert):
         """C26: a face match is an investigative lead only, and every face alert says so."""

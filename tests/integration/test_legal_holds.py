@@ -55,6 +55,9 @@ class Intake:
         self.hooks.run("intake")
         return len(alert_ids)
 
+    def link_case(self, alert_ids, case_id, linked, context):
+        return len(alert_ids)
+
     def get_alert(self, alert_id):
         return {"id": alert_id, "source": "alpr", "agency": "TX0000000", "occurred_at": "2026-03-01T10:00:00+00:00"}
 

@@ -36,7 +36,8 @@ def test_two_replicas_store_each_event_once_in_one_order(replicas, base_config, 
     alert_ids = [uuid.uuid4().hex for _ in range(5)]
     for alert_id in alert_ids:
         dispatch("intake", "alerts_received", {"alerts": [{"alert_id": alert_id, "agency": "TX0000000"}]})
-    dispatch("entities", "link_found", {"alert_id": alert_ids[-1], "related": [{"record_type": "alert", "id": "x"}]})
+    link = {"alert_id": alert_ids[-1], "related": [{"record_type": "alert", "id": "x"}]}
+    dispatch("entities", "links_found", {"links": [link]})
     dispatch("cases", "case_updated", {"case_id": "c-1", "unit": "homicide", "assignees": ["dora"]})
 
     rows = eventually(lambda: (found := list(gateway_db["stream_events"].find().sort("_id", 1))) and len(found) >= 7)

@@ -135,11 +135,11 @@ class FakeAlerts:
         doc = self.get(alert_id)
         if doc["status"] == "dismissed":
             raise Conflict(f"alert {alert_id} is dismissed and cannot be promoted")
-        if case_id in (doc.get("case_ids") or []):
+        if case_id in (doc.get("promoted_into") or []):
             return doc
         update = {
             "$set": {"status": "promoted"},
-            "$addToSet": {"case_ids": case_id},
+            "$addToSet": {"case_ids": case_id, "promoted_into": case_id},
             "$push": {"actions": action},
             "$unset": {"triage_open": "", "overdue": ""},
             "$inc": {"version": 1},
