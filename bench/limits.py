@@ -9,7 +9,7 @@ stores can take when asked the way the pipeline asks at best.
 
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch, helpers
 from pymongo import MongoClient
@@ -44,7 +44,7 @@ def direct_write(alerts: list[dict], mongo_uri: str, es_url: str, batch: int = 1
         store.ensure_indexes()
     index = SearchIndex(es, f"bench-limit-{uuid.uuid4().hex[:6]}")
     index.ensure_indices()
-    policy, window, seq, head = RetentionPolicy(365, {}, None), _window(), 0, GENESIS
+    policy, window, seq, head = RetentionPolicy(365, {}, None), timedelta(seconds=120), 0, GENESIS
     started = time.perf_counter()
     for start in range(0, len(alerts), batch):
         now = datetime.now(UTC)
@@ -88,13 +88,7 @@ def direct_write(alerts: list[dict], mongo_uri: str, es_url: str, batch: int = 1
     elapsed = time.perf_counter() - started
     for name in names.values():
         client.drop_database(name)
-    es.indices.delete(index=f"{index.prefix}-*")
+    es.indices.delete(index=",".join(es.indices.get(index=f"{index.prefix}-*")))
     client.close()
     es.close()
     return {"alerts": len(alerts), "seconds": round(elapsed, 2), "alerts_per_second": round(len(alerts) / elapsed)}
-
-
-def _window():
-    from datetime import timedelta
-
-    return timedelta(seconds=120)

@@ -39,7 +39,9 @@ class Stack:
         for database in self.databases.values():
             client.drop_database(database)
         client.drop_database(f"{self.prefix}_gateway")
-        es.options(ignore_status=404).indices.delete(index=f"{self.index_prefix}-*")
+        held = list(es.indices.get(index=f"{self.index_prefix}-*"))
+        if held:
+            es.indices.delete(index=",".join(held))
         client.close()
         es.close()
         subprocess.run([REPO / "scripts" / "rabbitmq.sh", "fresh_vhost", self.vhost], check=True)

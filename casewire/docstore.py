@@ -10,7 +10,8 @@ server may have to carry out differently:
 
 On MongoDB each is the obvious single command. FerretDB 1.24 (the local stand-in of the tests and
 the development run) differs in two ways, and this module is the only place that knows: it answers a
-``$in`` by decoding every document of the collection (so ``get_many`` asks by equality, id after id),
+``$in`` by decoding every document of the collection (so ``get_many`` asks by equality, a few ids at
+a time side by side),
 and it applies an update or a delete as a read followed by a later write of the whole document (so
 a conditional write holds a lock: a document of its own in ``<collection>_locks``, taken by inserting
 it, given back by deleting it, taken over once its holder has been gone for ``STALE_SECONDS``).
@@ -23,6 +24,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -40,7 +42,17 @@ STALE_SECONDS = 30.0
 LOCK_WAIT_SECONDS = 10.0
 BEFORE, AFTER = ReturnDocument.BEFORE, ReturnDocument.AFTER
 
+LOOKUPS_AT_ONCE = 8  # concurrent look-ups by _id: each waits mostly on the server
 _flavors: dict[tuple, str] = {}
+_pool: ThreadPoolExecutor | None = None
+
+
+def _lookups() -> ThreadPoolExecutor:
+    """The threads (green threads under eventlet) that run look-ups by ``_id`` side by side."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(LOOKUPS_AT_ONCE, thread_name_prefix="docstore")
+    return _pool
 
 
 def flavor_of(database, configured: str | None = None) -> str:
@@ -78,7 +90,7 @@ class Collection:
         if not wanted:
             return {}
         if self.flavor == FERRETDB:
-            found = (self.raw.find_one({"_id": doc_id}, projection) for doc_id in wanted)
+            found = _lookups().map(lambda doc_id: self.raw.find_one({"_id": doc_id}, projection), wanted)
             return {doc["_id"]: doc for doc in found if doc is not None}
         return {doc["_id"]: doc for doc in self.raw.find({"_id": {"$in": wanted}}, projection)}
 

@@ -90,23 +90,17 @@ def with_related_counts(page: dict, context: dict, group: Callable[[dict], list[
     """Each item of a list page with ``related_count``: the records sharing entities with ``group(item)``
     (an alert: itself; a case: itself and its alerts) that the caller may see, counted now.
 
-    One ``entities.related_by_group`` call for the page; ``null`` when the entities service (or, for
-    a count that involves cases, the cases service) does not answer.
+    One ``search.related_counts`` call for the page (read from the index); ``null`` when the search
+    service does not answer.
     """
     items = page.get("items") or []
     groups = {item["id"]: group(item) for item in items}
     try:
-        found = _rpc().call("entities", "related_by_group", groups) if groups else {}
+        found = _rpc().call("search", "related_counts", groups, context) if groups else {}
     except Unavailable:
-        found = None
-    records = [r for rs in (found or {}).values() for r in rs]
-    seen = Seen(context, [r["id"] for r in records if r["record_type"] == "case"])
+        found = {}
     for item in items:
-        others = (found or {}).get(item["id"])
-        if others is None or (seen.pending and any(r["record_type"] == "case" for r in others)):
-            item["related_count"] = None
-        else:
-            item["related_count"] = sum(1 for r in others if seen.shows(r["record_type"], r["id"], r.get("agency")))
+        item["related_count"] = found.get(item["id"])
     return page
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from casewire import events
 from casewire.alerts import FACE_NOTICE
 from casewire.errors import InvalidInput, NotFound
-from services.entities.dependencies import RELATED_LIMIT, EntityStore
+from services.entities.dependencies import EntityStore
 from services.entities.extraction import extract
 from services.entities.relations import lookup_ids, related_by_alert, related_records
 from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, indexed_ref, ref_of
@@ -155,28 +155,6 @@ def related_of_record(store: EntityStore, record_type: str, record_id: str) -> l
     sightings = [s for s in store.sightings_of_records([record_id]) if s["record_type"] == record_type]
     entities = list(store.many({s["entity_id"] for s in sightings}).values())
     return related_records(store, record_id, entities)
-
-
-def related_by_group(store: EntityStore, groups: dict[str, list[str]]) -> dict[str, list[dict]]:
-    """For each key, the other records that share an entity with any record of its group.
-
-    A group is a record and what stands for it (a case and its linked alerts); its own records are
-    left out. Each record is ``{"record_type", "id", "agency"}``, so the caller can count only what its
-    user may see. One bounded lookup per group, as :func:`related_of_record` does for one record.
-    """
-    found = {}
-    for key, record_ids in groups.items():
-        own = set(record_ids)
-        sightings = store.sightings_of_records(list(own))
-        entities = list(store.many({s["entity_id"] for s in sightings}).values())
-        lookup = lookup_ids(store, entities) if entities else {}
-        others = {
-            (s["record_type"], s["record_id"]): s.get("agency")
-            for s in store.earlier_sightings(list(lookup), "", limit=RELATED_LIMIT)
-            if s["record_id"] not in own
-        }
-        found[key] = [{"record_type": kind, "id": id_, "agency": agency} for (kind, id_), agency in others.items()]
-    return found
 
 
 def earlier_sightings(store: EntityStore, record_type: str, record_id: str, limit: int) -> dict[str, list[dict]]:

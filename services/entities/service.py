@@ -188,14 +188,6 @@ class EntitiesService:
         return records.related_of_record(self.store, record_type, record_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def related_by_group(self, groups: dict) -> dict:
-        """The records sharing entities with each group, for list pages in one call, e.g.
-        ``{"c1": ["c1", "a7"]}`` (a case and its linked alerts) → ``{"c1": [{"record_type", "id", "agency"}]}``."""
-        if not isinstance(groups, dict) or len(groups) > 500:
-            raise InvalidInput("groups is a mapping of at most 500 keys", {"groups": ["at most 500 keys"]})
-        return records.related_by_group(self.store, {str(k): [str(i) for i in v or []] for k, v in groups.items()})
-
-    @rpc(expected_exceptions=EXPECTED)
     def earlier_sightings(self, record_type: str, record_id: str, limit: int = 20) -> dict:
         """Each entity of an alert or case → its sightings by other records before it, newest first,
         at most ``limit`` (1-100) each: ``{"<entity id>": [{"record_type", "record_id", "at", "agency", ...}]}``."""

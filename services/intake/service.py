@@ -122,6 +122,16 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         return {"items": AlertSummary(many=True).dump(page), "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
+    def summaries(self, alert_ids: list, context: dict | None = None) -> list[dict]:
+        """The list items of these alerts, in this order: those that exist and ``context`` may see."""
+        caller = access.Caller.from_context(context) if context is not None else None
+        found = self.alerts.get_many([str(alert_id) for alert_id in alert_ids or []])
+        shown = [
+            found[i] for i in alert_ids or [] if i in found and (not caller or access.alert_visible(caller, found[i]))
+        ]
+        return AlertSummary(many=True).dump(self.alerts.with_entities(shown))
+
+    @rpc(expected_exceptions=EXPECTED)
     def assign_alert(self, alert_id: str, body: dict, context: dict) -> dict:
         """Assign to a person and/or a unit, e.g. ``{"assignee": "alice"}``; announces ``alert_assigned``."""
         target = _load(AssignBody(), body, "assignment")

@@ -3,7 +3,7 @@
 The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles"}, "unit",
 "purpose", "case_number"}``. The rules, applied inside every query (never after it):
 
-- alerts: the caller's agency (or alerts without one);
+- alerts: the caller's agency (or alerts without one), and those assigned to the caller;
 - cases: :func:`casewire.access.case_access` written as filters (the one rule the gateway, the cases
   service and the stream use; README "Security"): intelligence pending review only its submitting unit
   (C3); otherwise the owning unit in its agency and the assignees, but ``restricted`` or unlabelled
@@ -87,7 +87,11 @@ def case_filter(caller: dict | None) -> dict:
 
 
 def alert_filter(caller: dict | None) -> dict:
-    return {"bool": {"filter": [_term("kind", "alert"), _same_agency(caller)]}}
+    """:func:`casewire.access.alert_visible`: the caller's agency's alerts, and those assigned to the caller."""
+    opens = [_same_agency(caller)]
+    if _actor(caller).get("id"):
+        opens.append(_term("assignees", _actor(caller)["id"]))
+    return {"bool": {"filter": [_term("kind", "alert"), {"bool": {"should": opens}}]}}
 
 
 def entity_filter(caller: dict | None) -> dict:

@@ -232,6 +232,17 @@ class SearchIndex:
         except (ApiError, TransportError) as exc:
             raise _unavailable(exc) from exc
 
+    def msearch(self, name: str, searches: list[dict]) -> list[dict]:
+        """Several searches of one index in one request (``[header, body, header, body, ...]``); their answers."""
+        try:
+            answers = self.client.msearch(index=self.alias(name), searches=searches)["responses"]
+        except (ApiError, TransportError) as exc:
+            raise _unavailable(exc) from exc
+        failed = [answer["error"] for answer in answers if "error" in answer]
+        if failed:
+            raise Unavailable(f"the search index is unavailable: {failed[0]}")
+        return answers
+
     def scan(self, name: str, query: dict | None = None, index: str | None = None) -> Iterator[tuple[str, int, dict]]:
         """Every matching document as ``(id, version, source)``, in no particular order.
 

@@ -10,7 +10,7 @@ from casewire.errors import EXPECTED, InvalidInput
 from casewire.messaging import event_handler
 from casewire.monitor import Monitor
 from casewire.rpc import rpc
-from services.search import finder, indexing, merges
+from services.search import finder, indexing, listing, merges
 from services.search.dependencies import SearchIndexProvider
 from services.search.plates import is_valid_pattern
 from services.search.schemas import load_filters
@@ -118,6 +118,25 @@ class SearchService:
             raise InvalidInput("the search is invalid", {"cursor": [str(exc)]}) from exc
         self._report_restricted(found.pop("restricted"), q or "", context)
         return found
+
+    @rpc(expected_exceptions=EXPECTED)
+    def alert_page(self, filters: dict, context: dict, limit: int = 50, cursor: str | None = None) -> dict:
+        """The ids of one page of the alert list, newest first, of the alerts ``context`` may see, e.g.
+        ``alert_page({"status": "new", "source": "alpr"}, context, 50)`` → ``{"ids": [...], "next_cursor"}``.
+        Filters: ``status``, ``source``, ``assignee``, ``since`` and ``until`` (ISO, on ``received_at``)."""
+        try:
+            return listing.alert_page(self.index, context, filters or {}, max(1, min(int(limit), 500)), cursor)
+        except ValueError as exc:
+            raise InvalidInput("the list query is invalid", {"cursor": [str(exc)]}) from exc
+
+    @rpc(expected_exceptions=EXPECTED)
+    def related_counts(self, groups: dict, context: dict) -> dict:
+        """For list pages: how many other records ``context`` may open share an entity with each group,
+        e.g. ``{"c1": ["c1", "a7"]}`` (a case and its linked alerts) → ``{"c1": 3}``."""
+        if not isinstance(groups, dict) or len(groups) > 500:
+            raise InvalidInput("groups is a mapping of at most 500 keys", {"groups": ["at most 500 keys"]})
+        cleaned = {str(key): [str(record) for record in records or []] for key, records in groups.items()}
+        return listing.related_counts(self.index, context, cleaned)
 
     def _report_restricted(self, cases: list[dict], terms: str, context: dict) -> None:
         """C6: the control official of each restricted case hears who searched what."""

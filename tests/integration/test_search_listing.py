@@ -1,0 +1,81 @@
+"""The alert list and the related counts of list items, served from the real Elasticsearch."""
+
+import pytest
+
+from services.search import indexing, listing
+from services.search.dependencies import SearchIndex
+from tests.integration import search_data as data
+
+
+@pytest.fixture
+def index(es, run_id):
+    search_index = SearchIndex(es, f"test-{run_id}-listing-{data.uid()[:6]}")
+    search_index.ensure_indices()
+    yield search_index
+    es.indices.delete(index=",".join(es.indices.get(index=f"{search_index.prefix}-*")))
+
+
+def put(index, *alerts, entities_of=None):
+    indexing.index_alerts(index, list(alerts))
+    for alert in alerts:
+        found = (entities_of or {}).get(alert["alert_id"])
+        if found:
+            indexing.index_resolutions(index, [data.resolution(alert, *found)])
+    index.refresh()
+
+
+def at(minute: int) -> str:
+    return f"2026-03-05T22:{minute:02d}:00+00:00"
+
+
+def test_pages_are_newest_first_filtered_and_scoped_to_the_callers_alerts(index):
+    texas = [data.alert(received_at=at(n)) for n in range(7)]
+    dismissed = data.alert(received_at=at(30), status="dismissed")
+    other = data.alert(received_at=at(40), agency="CA0000000")
+    handed = data.alert(received_at=at(41), agency="CA0000000", assignee="alice", version=2)
+    put(index, *texas, dismissed, other)
+    indexing.index_alert(index, {**handed, "change": "assigned"})
+    index.refresh()
+    caller = data.caller(sub="alice")
+    first = listing.alert_page(index, caller, {"status": "new"}, 3, None)
+    expected = [handed["alert_id"], *(a["alert_id"] for a in reversed(texas))]
+    assert first["ids"] == expected[:3] and first["next_cursor"]
+    rest = listing.alert_page(index, caller, {"status": "new"}, 10, first["next_cursor"])
+    assert rest["ids"] == expected[3:] and rest["next_cursor"] is None
+    assert listing.alert_page(index, caller, {"status": "dismissed"}, 10, None)["ids"] == [dismissed["alert_id"]]
+    window = {"since": at(2), "until": at(4)}
+    assert listing.alert_page(index, caller, window, 10, None)["ids"] == [texas[3]["alert_id"], texas[2]["alert_id"]]
+    assert other["alert_id"] not in listing.alert_page(index, caller, {}, 100, None)["ids"]
+    assert listing.alert_page(index, data.caller(sub="bob"), {"assignee": "alice"}, 10, None)["ids"] == []
+    with pytest.raises(ValueError):
+        listing.alert_page(index, caller, {}, 10, "not-a-cursor")
+
+
+def test_related_counts_count_the_other_records_of_shared_entities_that_the_caller_may_open(index):
+    plate = data.tag(6)
+    car, person = data.vehicle(plate), data.entity("person", f"name:{data.tag(8)}|1990-01-01")
+    stateless = data.vehicle(plate, state="??")
+    january, march, april = data.alert(at=at(1)), data.alert(at=at(2)), data.alert(at=at(3))
+    unrelated = data.alert(at=at(4))
+    elsewhere = data.alert(at=at(5), agency="CA0000000")
+    put(
+        index,
+        january,
+        march,
+        april,
+        unrelated,
+        elsewhere,
+        entities_of={
+            january["alert_id"]: [car],
+            march["alert_id"]: [car, person],
+            april["alert_id"]: [stateless],
+            unrelated["alert_id"]: [data.vehicle(data.tag(6))],
+            elsewhere["alert_id"]: [car],
+        },
+    )
+    groups = {a["alert_id"]: [a["alert_id"]] for a in (january, march, april, unrelated)}
+    counts = listing.related_counts(index, data.caller(), groups)
+    # January and March share the car; April's read without a state matches the plate in Texas;
+    # California's read of the car is not the caller's to open.
+    assert counts == {january["alert_id"]: 2, march["alert_id"]: 2, april["alert_id"]: 2, unrelated["alert_id"]: 0}
+    assert listing.related_counts(index, data.caller(), {"c1": [january["alert_id"], march["alert_id"]]}) == {"c1": 1}
