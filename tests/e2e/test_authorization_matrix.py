@@ -190,7 +190,8 @@ class Records:
         return alert
 
     def new_hold(self, case: str) -> str:
-        return self.post(f"/api/v1/cases/{case}/holds", json={"reference": "2026-CV-9", "reason": "lawsuit"})["id"]
+        reference = f"2026-CV-{uuid.uuid4().hex[:6]}"  # one hold per reference and case
+        return self.post(f"/api/v1/cases/{case}/holds", json={"reference": reference, "reason": "lawsuit"})["id"]
 
     def new_webhook(self) -> str:
         return self.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["case_updated"]})["id"]
@@ -300,7 +301,7 @@ CALLS = {
         {"case_id": r.closed_case() if case == r.case else case}, json={"outcome": "arrest", "date": "2026-03-01"}
     ),
     ("POST", "/api/v1/cases/<case_id>/holds"): lambda r, caller, case: Call(
-        json={"reference": "2026-CV-9", "reason": "lawsuit"}
+        json={"reference": f"2026-CV-{uuid.uuid4().hex[:6]}", "reason": "lawsuit"}
     ),
     ("POST", "/api/v1/cases/<case_id>/holds/<hold_id>/release"): lambda r, caller, case: Call(
         {"hold_id": r.new_hold(case)}, json={"reason": "suit settled"}

@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.test_cases import PURPOSE_HEADERS
 from tests.integration.test_cases import ci_fields
+from tests.polling import eventually
 
 TX, LA = "TX0000000", "LA0000000"
 
@@ -77,6 +78,8 @@ def world(gateway):
         body = {"entity_id": entity_id, "role": "vehicle_of_interest"}
         linked = gateway.post(f"/api/v1/cases/{case_id}/entities", token=insider, json=body, headers=PURPOSE_HEADERS)
         assert linked.status_code == 200, linked.text
+    # The list's counts are read from the search index: wait until it holds the case link.
+    eventually(lambda: count(morning["id"], insider) == 1)
     counts_before = {"outsider": count(morning["id"], outsider), "insider": count(morning["id"], insider)}
     time.sleep(1.0)  # the second read comes after the case link: the link is one of its earlier sightings
     evening = post(read(plate, datetime.now(UTC) - timedelta(milliseconds=200)))
@@ -131,8 +134,8 @@ def test_an_alert_shows_each_entitys_earlier_sightings_that_the_caller_may_see(g
 
 def test_an_alerts_related_count_grows_when_a_later_record_shares_its_entity_and_counts_what_you_see(gateway, world):
     assert world["counts_before"] == {"outsider": 0, "insider": 1}  # the case, for its unit only
+    eventually(lambda: world["count"](world["morning"]["id"], world["insider"]) == 2)  # indexed
     assert world["count"](world["morning"]["id"], world["outsider"]) == 1  # the evening read
-    assert world["count"](world["morning"]["id"], world["insider"]) == 2
 
 
 def test_C3_C6_the_submitter_is_answered_only_the_related_records_it_may_open(world):

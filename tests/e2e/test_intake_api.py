@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.polling import eventually
 from tests.unit.test_vendor_adapters import fresh
 
 REPO = Path(__file__).resolve().parents[2]
@@ -122,7 +123,11 @@ def test_another_agencys_alert_is_refused_unlisted_untouched_and_the_refusal_aud
     assert alert_id not in {item["id"] for item in listed}
     alert = gateway.get(f"/api/v1/alerts/{alert_id}").json()
     assert (alert["status"], [a["action"] for a in alert["actions"]]) == ("new", ["received"])
-    assert alert_id in {item["id"] for item in gateway.get("/api/v1/alerts", params={"limit": 500}).json()["items"]}
+    eventually(  # the list is read from the search index (a second behind at most)
+        lambda: (
+            alert_id in {item["id"] for item in gateway.get("/api/v1/alerts", params={"limit": 500}).json()["items"]}
+        )
+    )
 
     response = gateway.get("/api/v1/audit/events", roles=("auditor",), params={"record_id": alert_id, "limit": 500})
     denied = [e for e in response.json()["items"] if e["outcome"] == "denied"]
@@ -135,6 +140,8 @@ def test_lists_filter_by_assignee_and_page(gateway):
     ids = [gateway.post("/api/v1/alerts", json=alpr()).json()["id"] for _ in range(3)]
     for alert_id in ids:
         gateway.post(f"/api/v1/alerts/{alert_id}/assign", json={"assignee": assignee})
+    listed = lambda: gateway.get("/api/v1/alerts", params={"assignee": assignee, "limit": 500}).json()["items"]  # noqa: E731
+    eventually(lambda: len(listed()) == 3)  # the list is read from the search index (a second behind at most)
     first = gateway.get("/api/v1/alerts", params={"assignee": assignee, "limit": 2}).json()
     second = gateway.get("/api/v1/alerts", params={"assignee": assignee, "cursor": first["next_cursor"]}).json()
     assert [i["id"] for i in first["items"] + second["items"]] == list(reversed(ids))

@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 
+from tests.polling import eventually
 from tests.unit import test_alert_schema as schema
 from tests.unit import test_vendor_adapters as vendors
 
@@ -131,6 +132,7 @@ def test_lists_filter_by_source_and_by_received_time(gateway):
         assert answer.status_code == 200, answer.text
         return answer.json()["items"]
 
+    eventually(lambda: second["id"] in [item["id"] for item in listed()])  # indexed (a second behind at most)
     gunshots = listed(source="gunshot", since=first["received_at"])
     assert [item["id"] for item in gunshots] == [first["id"]]
     assert {item["source"] for item in listed(source="tip")} == {"tip"}
