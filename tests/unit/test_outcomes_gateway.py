@@ -65,9 +65,11 @@ class Recorder:
     def record(self, action, outcome, actor=None, **fields):
         self.events.append((action, outcome))
 
+    ANSWERS = {"alert_page": {"ids": [], "next_cursor": None}, "summaries": [], "related_counts": {}}
+
     def call(self, service, method, *args):
         self.calls.append((service, method, *args))
-        return {"items": [], "next_cursor": None}
+        return self.ANSWERS.get(method, {"items": [], "next_cursor": None})
 
 
 @pytest.mark.parametrize(
