@@ -240,11 +240,12 @@ class AlertSubmission(_KeepsUnknown):
         source, errors = data.get("source"), {}
         if source in SOURCES and source not in LOCATION_OPTIONAL and "location" not in data:
             errors["location"] = [f"an alert from source {source} needs a location"]
-        payload_schema = PAYLOAD_SCHEMAS.get(source)
+        payload_schema = _PAYLOADS.get(source)
         if payload_schema and isinstance(data.get("payload"), dict):
-            payload_errors = payload_schema().validate(data["payload"])
-            if payload_errors:
-                errors["payload"] = payload_errors
+            try:  # loaded here, once: what validates is what is kept
+                data["payload"] = payload_schema.load(data["payload"])
+            except ValidationError as exc:
+                errors["payload"] = exc.messages
         problems = unstorable(data)
         if problems:
             errors["_schema"] = problems[:20]
@@ -252,15 +253,18 @@ class AlertSubmission(_KeepsUnknown):
             raise ValidationError(errors)
 
     @post_load
-    def load_payload(self, data, **kwargs):
-        data["payload"] = PAYLOAD_SCHEMAS[data["source"]]().load(data["payload"])
+    def in_utc(self, data, **kwargs):
         data["occurred_at"] = data["occurred_at"].astimezone(UTC)
         return data
 
 
+_PAYLOADS = {source: schema() for source, schema in PAYLOAD_SCHEMAS.items()}
+_SUBMISSION = AlertSubmission()  # a schema instance is reusable; building one copies every field
+
+
 def load_alert(raw: dict) -> dict:
     """Validate one submission; raises marshmallow's ValidationError naming each bad field."""
-    return AlertSubmission().load(raw)
+    return _SUBMISSION.load(raw)
 
 
 class AssignBody(Schema):

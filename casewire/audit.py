@@ -49,6 +49,7 @@ class AuditEvent(Schema):
 
 
 SYSTEM_ACTOR = {"id": "system", "agency": None, "roles": ["system"]}
+_EVENT = AuditEvent()  # one instance: building a schema copies every field
 
 
 class AuditTrail:
@@ -82,7 +83,7 @@ class AuditTrail:
 
     def event(self, action: str, outcome: str, actor: dict | None = None, **fields_) -> dict:
         """One validated event of this service, e.g. ``event("alert.create", "allowed", record_ids=[...])``."""
-        return AuditEvent().load(
+        return _EVENT.load(
             _printable(
                 {
                     "event_id": uuid.uuid4().hex,

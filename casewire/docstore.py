@@ -10,8 +10,8 @@ server may have to carry out differently:
 
 On MongoDB each is the obvious single command. FerretDB 1.24 (the local stand-in of the tests and
 the development run) differs in two ways, and this module is the only place that knows: it answers a
-``$in`` by decoding every document of the collection (so ``get_many`` asks by equality, a few ids at
-a time side by side),
+``$in`` by decoding every document of the collection (so ``get_many`` asks a large collection by
+equality, a few ids at a time side by side, and a small one with one ``$in``),
 and it applies an update or a delete as a read followed by a later write of the whole document (so
 a conditional write holds a lock: a document of its own in ``<collection>_locks``, taken by inserting
 it, given back by deleting it, taken over once its holder has been gone for ``STALE_SECONDS``).
@@ -43,6 +43,10 @@ LOCK_WAIT_SECONDS = 10.0
 BEFORE, AFTER = ReturnDocument.BEFORE, ReturnDocument.AFTER
 
 LOOKUPS_AT_ONCE = 8  # concurrent look-ups by _id: each waits mostly on the server
+# FerretDB reads a collection to answer a ``$in`` (about 34 µs a document) and answers a look-up by
+# ``_id`` in about 3 ms (docs/benchmarks.md): below this many documents per wanted id, one ``$in`` is cheaper.
+SCAN_PER_LOOKUP = 90
+SIZE_SECONDS = 30.0
 _flavors: dict[tuple, str] = {}
 _pool: ThreadPoolExecutor | None = None
 
@@ -76,6 +80,7 @@ class Collection:
     def __init__(self, collection, flavor: str):
         self.raw, self.flavor = collection, flavor
         self._locks = collection.database[f"{collection.name}_locks"] if flavor == FERRETDB else None
+        self._sized, self._sized_at = 0, float("-inf")
 
     def __getattr__(self, name):
         return getattr(self.raw, name)
@@ -89,10 +94,23 @@ class Collection:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
-        if self.flavor == FERRETDB:
+        if self.flavor == FERRETDB and self._size() > SCAN_PER_LOOKUP * len(wanted):
             found = _lookups().map(lambda doc_id: self.raw.find_one({"_id": doc_id}, projection), wanted)
             return {doc["_id"]: doc for doc in found if doc is not None}
         return {doc["_id"]: doc for doc in self.raw.find({"_id": {"$in": wanted}}, projection)}
+
+    def _size(self) -> int:
+        """About how many documents the collection holds (asked at most every :data:`SIZE_SECONDS`)."""
+        now = time.monotonic()
+        if now - self._sized_at > SIZE_SECONDS:
+            self._sized, self._sized_at = self.estimated_count(), now
+        return self._sized
+
+    def estimated_count(self) -> int:
+        """About how many documents the collection holds, from the server's statistics: FerretDB answers
+        ``estimated_document_count`` by reading every document, ``$collStats`` from its table's."""
+        found = list(self.raw.aggregate([{"$collStats": {"count": {}}}]))
+        return int(found[0].get("count", 0)) if found else 0
 
     def insert_new(self, documents: list[dict]) -> set[int]:
         """Insert ``documents`` unordered; the positions of those whose ``_id`` (or another unique key)

@@ -42,7 +42,7 @@ SPLIT = {events.ALERTS_RECEIVED: ("alerts", events.ALERT_RECEIVED), events.LINKS
 PURGES = {events.INTAKE: (events.RECORD_PURGED,), events.CASES: (events.RECORD_PURGED,)}
 QUEUE_EXPIRES_MS = 10 * 60 * 1000  # a replica's queue outlives a broker blip, not the replica
 APPEND_ATTEMPTS = 5
-TRIM_EVERY = 100
+BUCKET = 100
 
 
 def _record_ids(event_type: str, payload: dict) -> list[str]:
@@ -53,7 +53,9 @@ def _record_ids(event_type: str, payload: dict) -> list[str]:
 
 
 class StreamStore:
-    """``stream_events``: ``{_id: seq, key, type, source, at, payload, record_ids}``, newest ``capacity`` kept."""
+    """``stream_events``: ``{_id: seq, bucket, key, type, source, at, payload, record_ids}``, newest
+    ``capacity`` kept. Events are read and trimmed a ``bucket`` (:data:`BUCKET` sequence numbers) at a
+    time, by equality: a range over the sequence numbers would read the whole buffer on some servers."""
 
     def __init__(self, database, capacity: int):
         self.events, self.counters = docstore.open_collections(database, "stream_events", "stream_counters")
@@ -62,6 +64,7 @@ class StreamStore:
     def ensure_indexes(self) -> None:
         self.events.create_index([("key", ASCENDING)], unique=True, name="one_per_event")
         self.events.create_index([("record_ids", ASCENDING)], name="records")
+        self.events.create_index([("bucket", ASCENDING)], name="bucket")
 
     def append(self, source: str, event_type: str, payload: dict) -> int:
         """Store an event once, whichever replica comes first; its sequence number."""
@@ -91,7 +94,10 @@ class StreamStore:
                 {"_id": "stream_events"}, {"$inc": {"seq": len(waiting)}}, upsert=True, return_document=AFTER
             )["seq"]
             first = last - len(waiting) + 1
-            batch = [{**documents[position], "_id": first + n} for n, position in enumerate(waiting)]
+            batch = [
+                {**documents[position], "_id": first + n, "bucket": (first + n) // BUCKET}
+                for n, position in enumerate(waiting)
+            ]
             refused = self.events.insert_new(batch)
             for n, position in enumerate(waiting):
                 seqs[position] = first + n
@@ -104,23 +110,37 @@ class StreamStore:
                 else:  # the counter is behind the stored events (lost or reset): move it past the head
                     retry.append(position)
             if not retry:
-                if last // TRIM_EVERY != (first - 1) // TRIM_EVERY:
-                    self.events.delete_many({"_id": {"$lte": last - self.capacity}})
+                for bucket in range((first - 1 - self.capacity) // BUCKET, (last - self.capacity) // BUCKET):
+                    if bucket >= 0:  # every bucket a new bucket pushed out of the buffer
+                        self.events.delete_many({"bucket": bucket})
                 return seqs
-            self.counters.update_atomic({"_id": "stream_events"}, {"$max": {"seq": self.head()}})
+            self.counters.update_atomic({"_id": "stream_events"}, {"$max": {"seq": self._stored_head()}})
             waiting = retry
         raise RuntimeError(f"could not store {len(waiting)} stream events in {APPEND_ATTEMPTS} attempts")
 
     def after(self, seq: int, limit: int = 200) -> list[dict]:
-        return list(self.events.find({"_id": {"$gt": seq}}).sort([("_id", ASCENDING)]).limit(limit))
+        """Up to ``limit`` events after ``seq``, in order, read a bucket at a time up to the head."""
+        found, head = [], self.head()
+        for bucket in range(max(seq, 0) // BUCKET, head // BUCKET + 1):
+            found += sorted((e for e in self.events.find({"bucket": bucket}) if e["_id"] > seq), key=_seq)
+            if len(found) >= limit:
+                break
+        return found[:limit]
 
     def head(self) -> int:
-        newest = list(self.events.find({}, {"_id": 1}).sort([("_id", -1)]).limit(1))
-        return newest[0]["_id"] if newest else 0
+        """The newest sequence number given out (its event may still be on its way in)."""
+        counter = self.counters.find_one({"_id": "stream_events"})
+        return counter["seq"] if counter else 0
 
     def oldest(self) -> int | None:
-        first = list(self.events.find({}, {"_id": 1}).sort([("_id", ASCENDING)]).limit(1))
-        return first[0]["_id"] if first else None
+        """About the oldest sequence number kept (whole buckets are trimmed)."""
+        head = self.head()
+        return max(1, (head - self.capacity) // BUCKET * BUCKET) if head else None
+
+    def _stored_head(self) -> int:
+        """The newest stored sequence number, found by reading the buffer: only when the counter was lost."""
+        newest = list(self.events.find({}, {"_id": 1}).sort([("_id", -1)]).limit(1))
+        return newest[0]["_id"] if newest else 0
 
     def forget(self, record_id: str) -> int:
         """Remove every buffered event about a purged record; how many there were."""
@@ -228,6 +248,10 @@ class StreamRelay:
         message.ack()
         with self._changed:
             self._changed.notify_all()
+
+
+def _seq(event: dict) -> int:
+    return event["_id"]
 
 
 def _split(event_type: str, body: dict) -> list[tuple[str, dict]]:

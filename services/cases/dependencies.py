@@ -142,7 +142,7 @@ class CaseStore:
 
     def count(self) -> int:
         """About how many cases there are (for progress bars)."""
-        return self.cases.estimated_document_count()
+        return self.cases.estimated_count()
 
     def find_promoted(self, alert_id: str) -> dict | None:
         """The case first promoted from ``alert_id``, unless it is being purged (C16)."""

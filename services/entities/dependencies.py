@@ -2,10 +2,10 @@
 
 Collections: ``entities`` (``_id`` derived from ``(type, key)``, :func:`entity_id_of`, unique by
 ``(type, key)`` too; a merged-away entity stays as a tombstone whose ``merged_into`` names the
-survivor, so its key still resolves), ``identities`` (one pointer per alias, keyed like an entity:
-``{_id: entity_id_of(type, alias), entity_id}``, inserted once), ``sightings`` (``_id`` derived
-from ``(entity, record)``), ``links`` (entity–entity links stated by people) and ``merges`` (every
-merge and unmerge, with what it moved).
+survivor, so its key still resolves; each alias has such a placeholder too, ``alias: true``),
+``stateless_plates`` (the plates read without a state, for the reads with one to find them),
+``sightings`` (``_id`` derived from ``(entity, record)``), ``links`` (entity–entity links stated by
+people) and ``merges`` (every merge and unmerge, with what it moved).
 
 Resolving a batch of alerts asks for its entities in one read (by ``_id``), inserts the new ones and
 the sightings in one unordered write each (a replay inserts nothing), and reads each entity's recent
@@ -23,7 +23,6 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from casewire import docstore
 from casewire.errors import Conflict, InvalidInput, NotFound
-from services.entities.identity import UNKNOWN_STATE
 
 RELATED_LIMIT = 200
 MAX_MERGE_CHAIN = 20
@@ -46,8 +45,8 @@ class EntityStore:
     """Entities, sightings, stated links and merges."""
 
     def __init__(self, database, flavor: str | None = None):
-        self.entities, self.identities, self.sightings, self.links, self.merges = docstore.open_collections(
-            database, "entities", "identities", "sightings", "links", "merges", flavor=flavor
+        self.entities, self.stateless, self.sightings, self.links, self.merges = docstore.open_collections(
+            database, "entities", "stateless_plates", "sightings", "links", "merges", flavor=flavor
         )
 
     def ensure_indexes(self) -> None:
@@ -75,60 +74,66 @@ class EntityStore:
         return entity, created
 
     def upsert_many(self, refs: list[dict], now) -> list[tuple[dict, bool]]:
-        """The entity of each ref, ``(entity, created)`` in order: found by its key or an alias (two
-        reads for all: entities and alias pointers by ``_id``), else created; a key merged away lands on
-        the survivor; aliases and details the entity lacks are added."""
-        wanted = sorted({entity_id_of(ref["type"], key) for ref in refs for key in _keys(ref)})
-        found = self.entities.get_many(wanted)
-        pointers = self.identities.get_many([wanted_id for wanted_id in wanted if wanted_id not in found])
-        found.update(self.entities.get_many({pointer["entity_id"] for pointer in pointers.values()}))
+        """The entity of each ref, ``(entity, created)`` in order: found by its key or an alias (one read
+        for all, by ``_id``), else created (one write for all); a key or alias merged away lands on the
+        survivor; aliases and details the entity lacks are added."""
+        found = self.entities.get_many(sorted({entity_id_of(ref["type"], key) for ref in refs for key in _keys(ref)}))
         answers: list[tuple[dict, bool] | None] = [None] * len(refs)
-        new: dict[str, tuple[int, dict]] = {}
+        new: dict[str, dict] = {}
         for position, ref in enumerate(refs):
-            entity = self._known(ref, found, pointers)
+            entity = self._known(ref, found)
             if entity is not None:
                 answers[position] = (entity, False)
-                continue
-            entity_id = entity_id_of(ref["type"], ref["key"])
-            if entity_id in new:  # the same new entity twice in one batch
-                answers[position] = (new[entity_id][1], False)
-                continue
-            new[entity_id] = (position, self._document(entity_id, ref, now))
-        documents = [document for _, document in new.values()]
-        refused = self.entities.insert_new(documents)
-        for index, (position, document) in enumerate(new.values()):
-            if index in refused:  # a concurrent resolution created it first
-                document = self.entities.find_one({"type": document["type"], "key": document["key"]})
-            answers[position] = (document, index not in refused)
-        self._point(documents, refused)
+            else:
+                entity_id = entity_id_of(ref["type"], ref["key"])
+                new.setdefault(entity_id, self._document(entity_id, ref, now))
+        documents = list(new.values())
+        refused = {documents[index]["_id"] for index in self.entities.insert_new(documents)}
+        raced = self.entities.get_many(sorted(refused)) if refused else {}  # created meanwhile by another
+        created = set(new) - refused
+        self._placeholders([new[entity_id] for entity_id in created])
+        self._mark_stateless([new[entity_id] for entity_id in created])
         for position, ref in enumerate(refs):
-            entity, created = answers[position]
+            if answers[position] is None:
+                entity_id = entity_id_of(ref["type"], ref["key"])
+                fresh = entity_id in created
+                created.discard(entity_id)  # the same new entity again in this batch: not created twice
+                answers[position] = (new[entity_id] if fresh else raced[entity_id], fresh)
+        for position, ref in enumerate(refs):
+            entity, fresh = answers[position]
             if entity.get("merged_into"):
                 entity = self.survivor(entity)
-            if not created:
+            if not fresh:
                 self._enrich(entity, _keys(ref), ref.get("attributes", {}))
-            answers[position] = (entity, created)
+            answers[position] = (entity, fresh)
         return answers
 
     @staticmethod
-    def _known(ref: dict, found: dict, pointers: dict) -> dict | None:
+    def _known(ref: dict, found: dict) -> dict | None:
         for key in _keys(ref):
-            wanted = entity_id_of(ref["type"], key)
-            entity = found.get(wanted) or found.get((pointers.get(wanted) or {}).get("entity_id"))
+            entity = found.get(entity_id_of(ref["type"], key))
             if entity is not None and entity["type"] == ref["type"]:
                 return entity
         return None
 
-    def _point(self, entities: list[dict], skip: set[int] = frozenset()) -> None:
-        """Alias pointers (``identities``): each alias of these entities finds its entity by ``_id``;
-        an alias that already points at an entity keeps pointing there."""
-        pointers = [
-            {"_id": entity_id_of(entity["type"], alias), "entity_id": entity["_id"]}
-            for index, entity in enumerate(entities)
-            if index not in skip
+    def _placeholders(self, entities: list[dict]) -> None:
+        """Each alias of these entities as a document of its own at the alias's ``_id``, merged into the
+        entity (``alias``: never a merge a person made): a later record naming the alias finds the
+        entity by ``_id``, as it finds a key merged away. An alias already taken keeps its entity."""
+        placeholders = [
+            {
+                "_id": entity_id_of(entity["type"], alias),
+                "type": entity["type"],
+                "key": alias,
+                "display": alias,
+                "merged_into": entity["_id"],
+                "alias": True,
+            }
+            for entity in entities
             for alias in entity.get("aliases", [])
         ]
-        self.identities.insert_new(pointers)
+        if placeholders:
+            self.entities.insert_new(placeholders)
 
     @staticmethod
     def _document(entity_id: str, ref: dict, now) -> dict:
@@ -155,7 +160,7 @@ class EntityStore:
         if update:
             update["$inc"] = {"revision": 1}
             changed = self.entities.update_atomic({"_id": entity["_id"]}, update)
-            self._point([{**entity, "aliases": missing}])
+            self._placeholders([{**entity, "aliases": missing}])
             entity.setdefault("aliases", []).extend(missing)
             entity.update(details, revision=(changed or {}).get("revision", 0))
 
@@ -199,21 +204,33 @@ class EntityStore:
         """Each vehicle's id → the vehicles its plate must be matched with across states.
 
         A read without a state matches the plate in every state (one query by plate); a read with one
-        matches the earlier reads of that plate without a state (found by their ``_id``, all at once).
+        matches the earlier reads of that plate without a state, found in ``stateless_plates`` (all at
+        once: few plates are read without a state) and kept when their entity is still a live one.
         """
         variants: dict[str, list[str]] = {}
-        stateless = {}
+        stated = {}
         for vehicle in vehicles:
             if vehicle.get("ambiguous"):
                 query = {"type": "vehicle", "plate": vehicle["plate"], "merged_into": None}
                 variants[vehicle["_id"]] = [doc["_id"] for doc in self.entities.find(query, {"_id": 1})]
             else:
-                stateless[vehicle["_id"]] = entity_id_of("vehicle", f"{UNKNOWN_STATE}:{vehicle['plate']}")
-        found = self.entities.get_many(sorted(set(stateless.values())), {"merged_into": 1})
-        for vehicle_id, other in stateless.items():
-            kept = other in found and not found[other].get("merged_into")
-            variants[vehicle_id] = [other] if kept else []
+                stated[vehicle["_id"]] = vehicle["plate"]
+        known = self.stateless.get_many(sorted(set(stated.values())))
+        live = self.entities.get_many(sorted({mark["entity_id"] for mark in known.values()}), {"merged_into": 1})
+        for vehicle_id, plate in stated.items():
+            other = (known.get(plate) or {}).get("entity_id")
+            variants[vehicle_id] = [other] if other in live and not live[other].get("merged_into") else []
         return variants
+
+    def _mark_stateless(self, entities: list[dict]) -> None:
+        """Remember the plates of new vehicles read without a state (:meth:`plate_variants`)."""
+        marks = [
+            {"_id": entity["plate"], "entity_id": entity["_id"]}
+            for entity in entities
+            if entity["type"] == "vehicle" and entity.get("ambiguous") and entity.get("plate")
+        ]
+        if marks:
+            self.stateless.insert_new(marks)
 
     # Sightings --------------------------------------------------------------------------------
 
@@ -444,7 +461,7 @@ class EntityStore:
 
     def count(self, collection: str) -> int:
         """About how many entities or sightings there are (for progress bars)."""
-        return {"entities": self.entities, "sightings": self.sightings}[collection].estimated_document_count()
+        return {"entities": self.entities, "sightings": self.sightings}[collection].estimated_count()
 
     def export_entities(self, after: str | None, limit: int) -> list[dict]:
         """Live entities (not merged away) in id order after ``after``: a stable paging for rebuilding other stores."""

@@ -11,61 +11,59 @@ from services.entities.relations import lookup_ids, related_by_alert, related_re
 from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, indexed_ref, ref_of
 
 
-def resolve(store: EntityStore, alerts: list[dict], region: str, now: datetime) -> list[tuple[dict, bool]]:
+def resolve(store: EntityStore, alerts: list[dict], region: str, now: datetime) -> list[tuple[dict, dict | None, bool]]:
     """Upsert the entities of a batch of alerts, record their sightings and find what each relates to.
 
-    ``[(alerts_resolved item, anything new), ...]`` in the alerts' order; an alert resolved before
-    (a replay) is resolved again from what is stored and flagged not new.
+    ``[(alerts_resolved item, links_found item or None, anything new), ...]`` in the alerts' order; an
+    alert resolved before (a replay) is resolved again from what is stored and flagged not new.
     """
     refs = [extract(alert, region) for alert in alerts]
-    flat = [ref for alert_refs in refs for ref in alert_refs]
-    upserted = iter(store.upsert_many(flat, now))
-    per_alert, sightings, owners = [], [], []
+    upserted = iter(store.upsert_many([ref for alert_refs in refs for ref in alert_refs], now))
+    per_alert, mine, sightings, owners, created = [], [], [], [], {}
     for index, (alert, alert_refs) in enumerate(zip(alerts, refs, strict=True)):
         seen_at = datetime.fromisoformat(alert["occurred_at"])
-        entities = []
+        entities, own = {}, {}
         for ref in alert_refs:
-            entity, _ = next(upserted)
-            sightings.append(
-                {
-                    "entity_id": entity["_id"],
-                    "record_type": "alert",
-                    "record_id": alert["alert_id"],
-                    "at": seen_at,
-                    "location": alert.get("location"),
-                    "source": alert["source"],
-                    "agency": alert.get("agency"),
-                    "seen_as": ref["key"],
-                }
-            )
+            entity, fresh = next(upserted)
+            sighting = {
+                "entity_id": entity["_id"],
+                "record_type": "alert",
+                "record_id": alert["alert_id"],
+                "at": seen_at,
+                "location": alert.get("location"),
+                "source": alert["source"],
+                "agency": alert.get("agency"),
+                "seen_as": ref["key"],
+            }
+            sightings.append(sighting)
             owners.append(index)
-            if entity["_id"] not in (e["_id"] for e in entities):
-                entities.append(entity)
-        per_alert.append(entities)
+            entities.setdefault(entity["_id"], entity)
+            own.setdefault(entity["_id"], sighting)
+            if fresh:
+                created[entity["_id"]] = []
+        per_alert.append(list(entities.values()))
+        mine.append(list(own.values()))
     stored = store.add_sightings(sightings)
-    fresh = {owners[position] for position in stored}
-    related = related_by_alert(store, [a["alert_id"] for a in alerts], per_alert)
+    for sighting in sightings:  # a new entity's sightings are this batch's: no read needed
+        if sighting["entity_id"] in created:
+            created[sighting["entity_id"]].append(sighting)
+    fresh_alerts = {owners[position] for position in stored}
+    related = related_by_alert(store, [a["alert_id"] for a in alerts], per_alert, created)
     answers = []
     for index, alert in enumerate(alerts):
-        mine = [s for s, owner in zip(sightings, owners, strict=True) if owner == index]
-        unique = {s["entity_id"]: s for s in mine}
         resolved = {
             "alert_id": alert["alert_id"],
             "entities": [indexed_ref(entity) for entity in per_alert[index]],
-            "sightings": SightingOut(many=True).dump(list(unique.values())),
+            "sightings": SightingOut(many=True).dump(mine[index]),
             "related": related[index],
             "source": alert["source"],
             "agency": alert.get("agency"),
             "received_at": alert.get("received_at"),
         }
-        answers.append(({**resolved, "occurred_at": alert["occurred_at"], "unit": alert.get("unit")}, index in fresh))
+        link = {key: alert.get(key) for key in ("alert_id", "occurred_at", "agency", "unit")}
+        link = {**link, "related": related[index]} if related[index] else None
+        answers.append((resolved, link, index in fresh_alerts))
     return answers
-
-
-def link_found(resolved: dict) -> dict:
-    """One link of ``links_found``: the new alert, where it came from, and the records it shares entities with."""
-    keys = ("alert_id", "occurred_at", "agency", "unit", "related")
-    return events.LinkFound().dump(events.LinkFound().load({key: resolved.get(key) for key in keys}))
 
 
 def describe(store: EntityStore, entity: dict) -> dict:

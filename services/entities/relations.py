@@ -51,11 +51,18 @@ def related_records(store: EntityStore, record_id: str, entities: list[dict]) ->
     return related_by_alert(store, [record_id], [entities])[0]
 
 
-def related_by_alert(store: EntityStore, record_ids: list[str], entities: list[list[dict]]) -> list[list[dict]]:
-    """:func:`related_records` of several records at once: each entity's recent sightings are read once."""
+def related_by_alert(
+    store: EntityStore, record_ids: list[str], entities: list[list[dict]], new: dict[str, list[dict]] | None = None
+) -> list[list[dict]]:
+    """:func:`related_records` of several records at once: each entity's recent sightings are read once.
+
+    ``new`` holds the entities created by this batch with the sightings it gave them: nothing else
+    names them yet, so they are not read.
+    """
+    new = new or {}
     everyone = list({entity["_id"]: entity for group in entities for entity in group}.values())
     lookup_all = lookup_ids(store, everyone)
-    recent = store.recent_sightings(list(lookup_all))
+    recent = {**store.recent_sightings([entity_id for entity_id in lookup_all if entity_id not in new]), **new}
     answers = []
     for record_id, group in zip(record_ids, entities, strict=True):
         mine = {entity["_id"] for entity in group}

@@ -74,14 +74,13 @@ class EntitiesService:
     def _resolve(self, alerts: list[dict], announce_known: bool) -> list[dict]:
         region = self.config.get("DEFAULT_PHONE_REGION", "US")
         resolved = records.resolve(self.store, alerts, region, self.now())
-        fresh = [item for item, new in resolved if new]
-        announced = [item for item, new in resolved if new or announce_known]
+        announced = [item for item, _, new in resolved if new or announce_known]
         if announced:
-            self.dispatch(events.ALERTS_RESOLVED, events.AlertsResolved().load({"resolutions": announced}))
-        links = [records.link_found(item) for item in fresh if item["related"]]
+            self.dispatch(events.ALERTS_RESOLVED, {"resolutions": announced})
+        links = [link for _, link, new in resolved if new and link]
         if links:
-            self.dispatch(events.LINKS_FOUND, events.LinksFound().load({"links": links}))
-        return [item for item, _ in resolved]
+            self.dispatch(events.LINKS_FOUND, {"links": links})
+        return [item for item, _, _ in resolved]
 
     @rpc(expected_exceptions=EXPECTED)
     def get_entity(self, entity_id: str) -> dict:

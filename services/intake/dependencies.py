@@ -371,7 +371,7 @@ class AlertStore(OutcomeQueries):
     # -- the rest -------------------------------------------------------------------------------
 
     def count(self) -> int:
-        return self.alerts.estimated_document_count()
+        return self.alerts.estimated_count()
 
     def export(self, after: str | None, limit: int):
         """Alerts in id order after ``after``: a stable paging for rebuilding other stores."""

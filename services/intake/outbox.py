@@ -43,8 +43,7 @@ def announce_received(service, entry_id: str, alerts: list[dict], context: dict 
             created_events(service.audit, alerts, context.get("actor"), context.get("request_id"))
         )
         try:
-            body = {"alerts": AlertEvent(many=True).dump(alerts)}
-            service.dispatch(events.ALERTS_RECEIVED, events.AlertsReceived().load(body))
+            service.dispatch(events.ALERTS_RECEIVED, {"alerts": AlertEvent(many=True).dump(alerts)})
         except Exception:  # stored and audited: the outbox announces them later
             log.exception("alerts_received of batch %s not confirmed; the outbox will retry", entry_id)
             return
