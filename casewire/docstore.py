@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from pymongo import ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from casewire.clock import utcnow
 from casewire.errors import Unavailable
@@ -37,6 +37,7 @@ from casewire.errors import Unavailable
 DOCUMENT_STORE_KEY = "DOCUMENT_STORE"
 MONGODB, FERRETDB, AUTO = "mongodb", "ferretdb", "auto"
 DUPLICATE_KEY = 11000
+NAMESPACE_NOT_FOUND = 26
 INSERT_CHUNK = 100  # FerretDB's own insert batch: an ordered insert of more may go on past a failure
 STALE_SECONDS = 30.0
 LOCK_WAIT_SECONDS = 10.0
@@ -109,8 +110,15 @@ class Collection:
     def estimated_count(self) -> int:
         """About how many documents the collection holds, from the server's statistics: FerretDB answers
         ``estimated_document_count`` by reading every document, ``$collStats`` from its table's."""
-        found = list(self.raw.aggregate([{"$collStats": {"count": {}}}]))
-        return int(found[0].get("count", 0)) if found else 0
+        try:
+            found = list(self.raw.aggregate([{"$collStats": {"count": {}}}]))
+        except OperationFailure as exc:
+            if exc.code == NAMESPACE_NOT_FOUND:  # no collection yet: nothing in it
+                return 0
+            raise
+        count = int(found[0].get("count", 0)) if found else 0
+        # A table the server has not analysed yet has no statistics (-1): count it, it is a new one.
+        return count if count >= 0 else self.raw.estimated_document_count()
 
     def insert_new(self, documents: list[dict]) -> set[int]:
         """Insert ``documents`` unordered; the positions of those whose ``_id`` (or another unique key)

@@ -65,6 +65,7 @@ class EntityStore:
         )
         self.links.create_index([("to_id", ASCENDING)], name="to")
         self.merges.create_index([("merged_id", ASCENDING), ("at", DESCENDING)], name="merged")
+        self.stateless.create_index([("entity_id", ASCENDING)], name="entity")
 
     # Identity ---------------------------------------------------------------------------------
 

@@ -55,12 +55,16 @@ def test_atomic_updates_from_six_writers_lose_no_update(database, flavor):
     assert documents.find_one({"_id": "one"}) == {"_id": "one", "a": 2 * WRITES, "b": 2 * WRITES, "c": 2 * WRITES}
 
 
-def test_get_many_and_insert_new_answer_alike_on_either_flavor(database):
+@pytest.mark.parametrize("scan_per_lookup", [0, docstore.SCAN_PER_LOOKUP])  # by equality, or one $in
+def test_get_many_insert_new_and_counts_answer_alike_on_either_flavor(database, monkeypatch, scan_per_lookup):
+    monkeypatch.setattr(docstore, "SCAN_PER_LOOKUP", scan_per_lookup)
     for flavor in (docstore.MONGODB, docstore.FERRETDB):
         (documents,) = docstore.open_collections(database, f"documents_{flavor}", flavor=flavor)
+        assert documents.estimated_count() == 0  # no collection yet
         assert documents.insert_new([{"_id": n} for n in range(250)]) == set()
         assert documents.insert_new([{"_id": 249}, {"_id": 250}, {"_id": 3}]) == {0, 2}
         assert sorted(documents.get_many([3, 300, 250, 3])) == [3, 250]
+        assert documents.estimated_count() == 251
 
 
 def test_a_lock_left_by_a_dead_holder_is_taken_over_and_a_live_one_is_waited_for(database, monkeypatch):
