@@ -74,13 +74,6 @@ def alert_visible(caller: Caller, alert: dict) -> bool:
     return bool(caller.id) and alert.get("assignee") == caller.id
 
 
-def alert_scope(caller: Caller) -> dict:
-    """:func:`alert_visible` as a MongoDB filter, for lists."""
-    agencies = [caller.agency, None] if caller.agency else [None]
-    mine = [{"assignee": caller.id}] if caller.id else []
-    return {"$or": [{"agency": {"$in": agencies}}, *mine]}
-
-
 def is_intelligence(case: dict) -> bool:
     return CRIMINAL_INTELLIGENCE in (case.get("classification"), case.get("record_class"))
 

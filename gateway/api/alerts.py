@@ -181,7 +181,8 @@ def list_alerts(query):
     agency's alerts past their triage deadline that nobody has triaged yet, the longest overdue first.
     """
     if query.get("overdue"):
-        page = _rpc().call("intake", "list_alerts", {**query, "agency": g.identity.agency}, context())
+        filters = {key: value for key, value in query.items() if key != "overdue"}
+        page = _rpc().call("intake", "overdue_alerts", {**filters, "agency": g.identity.agency})
     else:
         filters = {key: query[key] for key in ("status", "source", "assignee", "since", "until") if query.get(key)}
         found = _rpc().call("search", "alert_page", filters, context(), query["limit"], query.get("cursor"))

@@ -19,7 +19,7 @@ The retention sweep finds its work by equality on ``purge_slot`` (the minute an 
 import uuid
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 from pymongo.errors import PyMongoError
 
 from casewire import docstore, tallies
@@ -29,8 +29,6 @@ from services.intake import identification as identifying
 from services.intake import metrics
 from services.intake.outcome_store import OutcomeQueries
 from services.intake.retention import slot_of
-
-LIST_FILTERS = ("status", "source", "assignee")
 
 
 def _unavailable(exc: Exception) -> Unavailable:
@@ -57,9 +55,6 @@ class AlertStore(OutcomeQueries):
         )
 
     def ensure_indexes(self) -> None:
-        self.alerts.create_index([("received_at", DESCENDING), ("_id", DESCENDING)], name="received_at")
-        for field in LIST_FILTERS:
-            self.alerts.create_index([(field, ASCENDING), ("received_at", DESCENDING)], name=f"{field}_time")
         self.alerts.create_index([("purge_slot", ASCENDING)], name="purge_slot")
         self.alerts.create_index([("case_ids", ASCENDING)], name="case_ids")
         self.alerts.create_index([("legal_hold", ASCENDING)], name="legal_hold")
@@ -151,27 +146,6 @@ class AlertStore(OutcomeQueries):
         """Each alert of a list page with the entities its resolution found."""
         found = self.resolutions.get_many([alert["_id"] for alert in alerts], {"entities": 1})
         return [{**alert, "entities": (found.get(alert["_id"]) or {}).get("entities", [])} for alert in alerts]
-
-    def page(self, filters: dict, limit: int, after: tuple | None, scope: dict | None = None) -> list[dict]:
-        """Newest first; ``after`` is the (received_at, id) of the last alert of the previous page;
-        ``scope`` is a filter of the alerts the caller may see (``casewire.access.alert_scope``)."""
-        query = {key: filters[key] for key in LIST_FILTERS if filters.get(key)}
-        if filters.get("since") or filters.get("until"):
-            query["received_at"] = {}
-            if filters.get("since"):
-                query["received_at"]["$gte"] = filters["since"]
-            if filters.get("until"):
-                query["received_at"]["$lt"] = filters["until"]
-        if after:
-            received_at, last_id = after
-            query["$or"] = [
-                {"received_at": {"$lt": received_at}},
-                {"received_at": received_at, "_id": {"$lt": last_id}},
-            ]
-        if scope:
-            query = {"$and": [query, scope]}
-        cursor = self.alerts.find(query).sort([("received_at", DESCENDING), ("_id", DESCENDING)])
-        return list(cursor.limit(limit))
 
     # -- changes --------------------------------------------------------------------------------
 

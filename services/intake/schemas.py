@@ -108,7 +108,6 @@ class ListIn(Schema):
     until = fields.AwareDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(validate=validate.Length(max=500))
-    overdue = fields.Boolean(load_default=False)  # the aging queue (README, Outcomes)
     agency = fields.String(allow_none=True)  # the aging queue's agency: the caller's, set by the gateway
 
 

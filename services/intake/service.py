@@ -101,23 +101,16 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         return AlertOut().dump(self.alerts.described(alert_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_alerts(self, filters: dict, context: dict | None = None) -> dict:
-        """Newest first: ``{"status", "source", "assignee", "since", "until", "limit", "cursor"}`` →
-        ``{"items": [...], "next_cursor": str | None}`` (the gateway adds each ``related_count``). With the
-        caller's ``context``, only the alerts it may see (``casewire.access.alert_visible``).
-
-        With ``"overdue": true`` (and ``"agency"``), the aging queue instead: the agency's alerts past
-        their triage deadline that nobody has triaged yet, the longest overdue first.
-        """
+    def overdue_alerts(self, filters: dict) -> dict:
+        """The aging queue of ``filters["agency"]``: its alerts past their triage deadline that nobody has
+        triaged yet, the longest overdue first, filtered by ``source``, ``assignee`` or ``status``; e.g.
+        ``{"agency": "TX0000000", "limit": 50, "cursor": ...}`` → ``{"items": [...], "next_cursor"}``.
+        (The alert list itself is read from the search index: ``search.alert_page``.)"""
         query = _load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
         limit = query["limit"]
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
-        if query.get("overdue"):
-            order, items = "triage_due", self.alerts.overdue_page(query, limit + 1, after)
-        else:
-            scope = access.alert_scope(access.Caller.from_context(context)) if context is not None else None
-            order, items = "received_at", self.alerts.page(query, limit + 1, after, scope)
-        next_cursor = encode_cursor(items[limit - 1], order) if len(items) > limit else None
+        items = self.alerts.overdue_page(query, limit + 1, after)
+        next_cursor = encode_cursor(items[limit - 1], "triage_due") if len(items) > limit else None
         page = self.alerts.with_entities(items[:limit])
         return {"items": AlertSummary(many=True).dump(page), "next_cursor": next_cursor}
 

@@ -198,14 +198,14 @@ def test_the_aging_queue_lists_overdue_alerts_oldest_first_until_their_assignee_
     submit(service, tip())  # a day to go
     clock.advance(minutes=10)
     assert service.escalate_overdue() == 3
-    queue = service.list_alerts({"overdue": True, "agency": "TX0000000", "limit": 1})
+    queue = service.overdue_alerts({"agency": "TX0000000", "limit": 1})
     assert [a["id"] for a in queue["items"]] == [first["id"]] and queue["items"][0]["overdue"] is True
-    rest = service.list_alerts({"overdue": True, "agency": "TX0000000", "cursor": queue["next_cursor"]})
+    rest = service.overdue_alerts({"agency": "TX0000000", "cursor": queue["next_cursor"]})
     assert [a["id"] for a in rest["items"]] == [second["id"]] and rest["next_cursor"] is None
     service.assign_alert(first["id"], {"assignee": "bob"}, ALICE)
     assert service.alerts.docs[first["id"]]["overdue"] is True  # a supervisor's reassignment is not triage
     service.add_note(first["id"], {"text": "on it"}, BOB)
-    queue = service.list_alerts({"overdue": True, "agency": "TX0000000"})
+    queue = service.overdue_alerts({"agency": "TX0000000"})
     assert [a["id"] for a in queue["items"]] == [second["id"]]
     assert service.alerts.docs[first["id"]]["escalated_at"] == NOW + timedelta(minutes=11)  # kept for metrics
 
