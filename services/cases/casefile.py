@@ -56,10 +56,11 @@ def new_case(data: dict, context: dict, now: datetime, min_chars: int) -> dict:
         entity_ids=[],
     )
     errors = {} if case["unit"] else {"unit": ["a case needs an owning unit"]}
-    errors |= rules.protected_views_errors(case)
+    errors |= rules.protected_views_errors(case) | rules.acting_errors(data, actor)
+    for field in ("submitter", "submitting_agency"):
+        case.pop(field, None)
     if case["classification"] == rules.CRIMINAL_INTELLIGENCE:
-        case.setdefault("submitter", actor.get("id"))
-        case.setdefault("submitting_agency", actor.get("agency"))
+        case.update(submitter=actor.get("id"), submitting_agency=actor.get("agency"))
         case.update(submitting_unit=context.get("unit"), review_state="pending_review", submitted_at=now)
         errors |= rules.ci_errors(case, min_chars)
         errors |= rules.review_due_errors(case.get("review_due"), now)

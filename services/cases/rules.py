@@ -160,6 +160,17 @@ def review_due_errors(review_due: datetime | None, base: datetime) -> dict:
     return {}
 
 
+def acting_errors(data: dict, actor: dict) -> dict:
+    """C3: who submitted a record, and for which agency, is the token's ``sub`` and ``agency``. A body may
+    repeat them; one naming anyone else is refused (a supervisor could otherwise name a submitter and
+    approve the record themselves)."""
+    errors = {}
+    for field, key in (("submitter", "id"), ("submitting_agency", "agency")):
+        if field in data and data[field] != actor.get(key):
+            errors[field] = [f"the {field.replace('_', ' ')} is the caller's (the token's {key}), never the body's"]
+    return errors
+
+
 def identifying_errors(data: dict, parent: dict) -> dict:
     """C8: identifying information attaches to a subject of approved criminal intelligence, never makes one."""
     errors = {}
