@@ -55,7 +55,11 @@ def new_case(data: dict, context: dict, now: datetime, min_chars: int) -> dict:
         entities=[],
         entity_ids=[],
     )
+    if case["unit"] != context.get("unit") and actor.get("id"):  # the opener keeps access (docs/security.md)
+        case["assignees"] = _unique([*case["assignees"], actor["id"]])
     errors = {} if case["unit"] else {"unit": ["a case needs an owning unit"]}
+    if case["classification"] == rules.CRIMINAL_INTELLIGENCE and not context.get("unit"):
+        errors["unit"] = ["criminal intelligence is submitted by a unit (C3), and your token names none"]
     errors |= rules.protected_views_errors(case) | rules.acting_errors(data, actor)
     for field in ("submitter", "submitting_agency"):
         case.pop(field, None)
