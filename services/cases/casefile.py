@@ -68,7 +68,9 @@ def new_case(data: dict, context: dict, now: datetime, min_chars: int) -> dict:
         case.update(submitting_unit=context.get("unit"), review_state="pending_review", submitted_at=now)
         errors |= rules.ci_errors(case, min_chars)
         errors |= rules.review_due_errors(case.get("review_due"), now)
+        errors |= rules.past_review_due_errors(case.get("review_due"), now)
         case.setdefault("review_due", now + rules.REVIEW_PERIOD)
+        case["purge_due"] = case["review_due"]
     rules.raise_if(errors, "the case is invalid")
     return case
 

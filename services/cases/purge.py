@@ -140,15 +140,16 @@ class RetentionEntrypoints(CaseWorker):
         """C16: tombstone first (audited, fail closed), then remove everything, then announce it."""
         case_id = case["_id"]
         items = self.contents.items_of(case_id)
+        history = self.store.history_of(case_id)
         digest = retention.content_hash(
             case,
             items,
             self.contents.custody_of_case(case_id),
             self.contents.files_of(case_id),
             self.store.disseminations_of(case_id),
-            self.store.history_of(case_id),
+            history,
         )
-        stone = retention.tombstone(case, digest, reason, actor_id(context), self._now(), automatic)
+        stone = retention.tombstone(case, digest, reason, actor_id(context), self._now(), automatic, history)
         if self.store.start_purge(case_id, stone) is None:  # claimed: from here on readers get 404
             raise Conflict(f"case {case_id} is already being purged")
         try:

@@ -162,6 +162,42 @@ def test_C17_records_under_legal_hold_are_skipped_by_the_automatic_purge(rpc, se
     assert held["id"] in purge_timer(services)
 
 
+def test_C17_no_unit_member_can_force_a_purge_by_moving_the_review_date(rpc, services, clock, db, audit_db):
+    """An analyst moving ``review_due`` to 2001 is refused (403, audited); a supervisor moving it earlier,
+    with a reason, brings the review forward, and the timer still waits for the date set at approval.
+    The tombstone of the purge keeps who moved the date (C16: without the reason's text)."""
+    case = approved(rpc, review_due=due_in(200))
+    analyst = ctx("ann", ("analyst",), **PURPOSE)
+    for who in (analyst, SAM):
+        with pytest.raises(InvalidInput):
+            rpc.cases.update_case(case["id"], {"review_due": "2001-01-01T00:00:00+00:00", "reason": "purge it"}, who)
+    with pytest.raises(Forbidden):
+        rpc.cases.update_case(case["id"], {"review_due": due_in(5), "reason": "purge it soon"}, analyst)
+    why = "the informant was found unreliable, review it now"
+    moved = rpc.cases.update_case(case["id"], {"review_due": due_in(5), "reason": why}, SAM)
+    assert moved["review_due"] < case["review_due"]
+    clock.at = datetime.now(UTC) + timedelta(days=6)
+    assert case["id"] not in purge_timer(services)
+    assert rpc.cases.get_case(case["id"], DANA)["id"] == case["id"]
+    clock.at = datetime.now(UTC) + timedelta(days=201)
+    assert case["id"] in purge_timer(services)
+    stone = db["tombstones"].find_one({"_id": case["id"]})
+    assert [(step["action"], step["actor"]) for step in stone["review_trail"]] == [
+        ("created", "dana"),
+        ("review.approve", "sam"),
+        ("reschedule", "sam"),
+    ]
+    assert why not in str(stone)
+    refused = eventually(
+        lambda: audit_db["events"].find_one({"record_ids": case["id"], "outcome": "denied", "actor.id": "ann"})
+    )
+    assert refused["action"] == "case.update"
+    moved_event = eventually(
+        lambda: audit_db["events"].find_one({"record_ids": case["id"], "action": "case.reschedule"})
+    )
+    assert (moved_event["actor"]["id"], moved_event["details"]["reason"]) == ("sam", why)
+
+
 # -- C16, C17 ---------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from casewire import access as shared
 from casewire.errors import InvalidInput
-from services.cases import casefile
+from services.cases import casefile, retention, rules
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 NARRATIVE = "An informant saw the driver hand packages to buyers at the Elm St garage on three Fridays. " * 2
@@ -60,3 +60,51 @@ def test_C3_criminal_intelligence_is_submitted_by_a_unit():
     with pytest.raises(InvalidInput) as error:
         casefile.new_case({**CI, "unit": "intel"}, ctx(unit=None), NOW, 100)
     assert "unit" in error.value.errors
+
+
+CASE = {"_id": "c1", "unit": "intel", "agency": "TX0000000", **CI, "review_state": "approved"}
+
+
+@pytest.mark.parametrize(
+    "change", [{"review_due": datetime(2026, 6, 1, tzinfo=UTC)}, {"control_official": "det.rogue"}]
+)
+def test_C6_C17_only_a_supervisor_of_the_owning_unit_moves_a_review_date_or_the_control_official(change):
+    assert rules.edit_refusal(CASE, change, ctx(sub="ann", roles=("analyst",)))
+    assert rules.edit_refusal(CASE, change, ctx(sub="sue", unit="robbery"))
+    assert rules.edit_refusal(CASE, change, ctx(sub="sue", agency="LA0000000"))
+    assert rules.edit_refusal(CASE, change, ctx()) is None
+
+
+def test_C15_C17_a_review_date_in_the_past_is_refused():
+    assert "review_due" in rules.past_review_due_errors(datetime(2001, 1, 1, tzinfo=UTC), NOW)
+    with pytest.raises(InvalidInput) as error:
+        casefile.new_case({**CI, "review_due": datetime(2001, 1, 1, tzinfo=UTC)}, ctx(), NOW, 100)
+    assert "review_due" in error.value.errors
+
+
+def test_C17_a_review_date_moved_earlier_brings_the_review_forward_not_the_automatic_purge():
+    case = casefile.new_case({**CI, "review_due": datetime(2027, 3, 1, tzinfo=UTC)}, ctx(), NOW, 100)
+    moved = {**case, "review_due": datetime(2026, 4, 1, tzinfo=UTC)}
+    assert not retention.purgeable_by_timer(moved, datetime(2026, 5, 1, tzinfo=UTC))
+    assert retention.purgeable_by_timer(moved, datetime(2027, 3, 1, tzinfo=UTC))
+    later = {**case, "review_due": datetime(2028, 3, 1, tzinfo=UTC)}
+    assert not retention.purgeable_by_timer(later, datetime(2027, 6, 1, tzinfo=UTC))
+
+
+def test_C16_the_tombstone_keeps_who_set_the_review_dates_without_any_text():
+    history = [
+        {"action": "created", "actor": "ivy", "at": NOW, "detail": None},
+        {"action": "updated", "actor": "ivy", "at": NOW, "detail": {"fields": ["summary"]}},
+        {
+            "action": "reschedule",
+            "actor": "sam",
+            "at": NOW,
+            "detail": {"from": NOW, "to": datetime(2026, 4, 1, tzinfo=UTC), "reason": "the subject moved away"},
+        },
+    ]
+    stone = retention.tombstone(CASE, "hash", "C15", "system", NOW, True, history)
+    assert stone["review_trail"] == [
+        {"action": "created", "actor": "ivy", "at": NOW},
+        {"action": "reschedule", "actor": "sam", "at": NOW, "from": NOW, "to": datetime(2026, 4, 1, tzinfo=UTC)},
+    ]
+    assert "moved away" not in str(stone)
