@@ -49,10 +49,11 @@ def test_the_opener_of_a_case_for_another_unit_keeps_access_to_it(unit):
     """The choice made (docs/security.md): opening a case for a unit that is not the caller's assigns
     it to the opener, who can go on working it (link the alert that led to it), never re-assign it."""
     opener = ctx(sub="sam", unit=unit)
-    case = casefile.new_case({"title": "Shooting on Main", "unit": "homicide", "classification": "investigative"}, opener, NOW, 100)
+    shooting = {"title": "Shooting on Main", "unit": "homicide", "classification": "investigative"}
+    case = casefile.new_case(shooting, opener, NOW, 100)
     assert case["assignees"] == ["sam"]
     assert shared.case_access(shared.Caller.from_context(opener), case) is shared.Access.ALLOWED
-    own = casefile.new_case({"title": "Shooting on Main", "unit": "rtcc", "classification": "investigative"}, ctx(unit="rtcc"), NOW, 100)
+    own = casefile.new_case({**shooting, "unit": "rtcc"}, ctx(unit="rtcc"), NOW, 100)
     assert own["assignees"] == []
 
 
