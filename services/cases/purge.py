@@ -10,10 +10,18 @@ from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.schemas import HoldIn, PurgeIn, QueueQuery, ReleaseIn, plain
 
 PURGE_ROLE = "purge_authority"
+# What the purge authority removes by hand (C17): intelligence and what identifies its subjects (C8).
+# An investigative case holds evidence and a chain of custody that the courts may still need: it follows
+# its agency's records schedule, never a purge by hand.
+PURGEABLE = (rules.CRIMINAL_INTELLIGENCE, rules.IDENTIFYING)
 
 
 def _roles(context: dict | None) -> list[str]:
     return ((context or {}).get("actor") or {}).get("roles") or []
+
+
+def _agency(context: dict | None) -> str | None:
+    return ((context or {}).get("actor") or {}).get("agency")
 
 
 class RetentionEntrypoints(CaseWorker):
@@ -51,6 +59,9 @@ class RetentionEntrypoints(CaseWorker):
         if PURGE_ROLE not in _roles(context):
             raise Forbidden("only the purge authority purges records")
         case = self._open_as_authority(case_id, context, "case.purge")
+        if case["classification"] not in PURGEABLE:
+            self._audit("case.purge", "denied", context, [case_id], details={"reason": "classification"})
+            raise Conflict(f"case {case_id} is {case['classification']}: only criminal intelligence is purged by hand")
         if case.get("legal_holds"):
             raise Conflict(f"case {case_id} is under legal hold; release the hold before purging it")
         return plain(self._purge(case, data["reason"], context, automatic=False))
@@ -61,9 +72,11 @@ class RetentionEntrypoints(CaseWorker):
         purge of the case and the retention of its linked alerts (intake.set_legal_hold). Audited."""
         data = load(HoldIn, body, "the legal hold is invalid")
         case = self._open_as_authority(case_id, context, "case.hold")
+        self._require_hold_authority(case, {"agency": case.get("agency"), "unit": case.get("unit")}, context)
         self.intake_rpc.set_legal_hold(case.get("alert_ids") or [], case_id, True, context)
         now, who = self._now(), actor_id(context)
-        hold = self.oversight.add_hold({**data, "case_id": case_id, "placed_by": who, "placed_at": now})
+        placed = {"placed_by": who, "placed_at": now, "agency": _agency(context), "unit": (context or {}).get("unit")}
+        hold = self.oversight.add_hold({**data, "case_id": case_id, **placed})
         active = [*(case.get("legal_holds") or []), {"id": hold["_id"], "reference": data["reference"]}]
         updated = self.store.update(case_id, {"$set": {"legal_holds": active}}, now)
         self._held(updated, hold, "legal_hold.placed", context)
@@ -74,7 +87,9 @@ class RetentionEntrypoints(CaseWorker):
         """Release a legal hold with a reason ``{"reason"}``; the record follows its review date again."""
         data = load(ReleaseIn, body, "the release is invalid")
         case = self._open_as_authority(case_id, context, "case.hold")
-        self.oversight.get_hold(case_id, hold_id)
+        held = self.oversight.get_hold(case_id, hold_id)
+        # A hold placed before holds recorded their placer is the owning unit's and agency's.
+        self._require_hold_authority(case, {"agency": case.get("agency"), "unit": case.get("unit"), **held}, context)
         now, who = self._now(), actor_id(context)
         hold = self.oversight.release_hold(
             hold_id, {"released_at": now, "released_by": who, "release_reason": data["reason"]}
@@ -123,6 +138,18 @@ class RetentionEntrypoints(CaseWorker):
                     self._refuse(action, case_id, context, "purpose")
                 return case
         return self._open(case_id, context, action)
+
+    def _require_hold_authority(self, case: dict, holder: dict, context: dict) -> None:
+        """C17: the purge authority of the holder's agency, or a supervisor of the holder's unit in it
+        (for a new hold, the holder is the record's owning unit). Anyone else: 403, audited."""
+        if rules.is_system(context):
+            return
+        same_agency = _agency(context) == holder.get("agency")
+        supervisor = "supervisor" in _roles(context) and (context or {}).get("unit") == holder.get("unit")
+        if same_agency and (PURGE_ROLE in _roles(context) or supervisor):
+            return
+        self._audit("case.hold", "denied", context, [case["_id"]], details={"reason": "hold_authority"})
+        raise Forbidden("legal holds are placed and released by the purge authority or a supervisor of the unit")
 
     def _held(self, case: dict, hold: dict, action: str, context: dict) -> None:
         detail = {"hold_id": hold["_id"], "reference": hold["reference"]}

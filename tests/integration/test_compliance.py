@@ -198,6 +198,39 @@ def test_C17_no_unit_member_can_force_a_purge_by_moving_the_review_date(rpc, ser
     assert (moved_event["actor"]["id"], moved_event["details"]["reason"]) == ("sam", why)
 
 
+def test_C17_a_legal_hold_is_placed_and_released_only_with_authority_over_the_record(rpc):
+    """The purge authority of the record's agency, or a supervisor of its owning unit, places a hold; it
+    is released by the purge authority of the agency that placed it or a supervisor of the placing unit:
+    never by an assignee of another unit or by another agency."""
+    case = rpc.cases.create_case({"title": "Held burglary", "unit": "narcotics"}, DANA)
+    outside = ctx("otto", ("supervisor",), unit="homicide", **PURPOSE)
+    rpc.cases.update_case(case["id"], {"assignee": "otto"}, DANA)
+    other_agency = ctx("lou", ("purge_authority",), unit="records", agency="LA0000000", **PURPOSE)
+    body = {"reference": "2026-CV-7", "reason": "civil suit discovery"}
+    for who in (outside, other_agency):
+        with pytest.raises(Forbidden):
+            rpc.cases.place_hold(case["id"], body, who)
+    hold = rpc.cases.place_hold(case["id"], body, SAM)
+    for who in (outside, other_agency, ctx("dora", ("supervisor",), unit="robbery", **PURPOSE)):
+        with pytest.raises(Forbidden):
+            rpc.cases.release_hold(case["id"], hold["id"], {"reason": "not mine to release"}, who)
+    assert rpc.cases.get_case(case["id"], DANA)["legal_holds"][0]["id"] == hold["id"]
+    released = rpc.cases.release_hold(case["id"], hold["id"], {"reason": "suit settled"}, PAT)
+    assert released["released_by"] == "pat"
+
+
+def test_C17_the_purge_authority_cannot_purge_an_open_investigative_case_with_evidence(rpc):
+    case = rpc.cases.create_case({"title": "Armed robbery, Main St", "unit": "narcotics"}, DANA)
+    evidence = {"description": "Crowbar", "collected_at": "2026-03-18T04:00:00Z", "collected_by": "Det. Dana"}
+    rpc.cases.add_evidence(case["id"], evidence, DANA)
+    with pytest.raises(Conflict):
+        rpc.cases.purge_case(case["id"], {"reason": "make the robbery go away"}, PAT)
+    rpc.cases.update_case(case["id"], {"status": "closed"}, DANA)
+    with pytest.raises(Conflict):  # its evidence and chain of custody outlive it being closed
+        rpc.cases.purge_case(case["id"], {"reason": "make the robbery go away"}, PAT)
+    assert rpc.cases.get_case(case["id"], DANA)["id"] == case["id"]
+
+
 # -- C16, C17 ---------------------------------------------------------------------------------------
 
 
