@@ -1,7 +1,8 @@
 """Who may open which case or alert: the rules the gateway, the cases service, search and the stream share.
 
 Alerts (:func:`alert_visible`) belong to the agency of the token that submitted them: a caller sees its
-agency's alerts, alerts submitted without an agency, and any alert assigned to it.
+agency's alerts and any alert assigned to it. A record without an agency belongs to no agency: only
+callers whose token names none (a deployment without agency claims) see it, never every agency.
 
 Cases:
 
@@ -69,16 +70,20 @@ class Caller:
 
 def alert_visible(caller: Caller, alert: dict) -> bool:
     """Whether ``caller`` may read and triage ``alert`` (an alert as intake stores or returns it)."""
-    if alert.get("agency") is None or alert.get("agency") == caller.agency:
+    if same_agency(caller, alert.get("agency")):
         return True
     return bool(caller.id) and alert.get("assignee") == caller.id
 
 
+def same_agency(caller: Caller, agency: str | None) -> bool:
+    """Whether a record of ``agency`` is the caller's agency's; no agency is nobody's but the agencyless'."""
+    return agency == caller.agency
+
+
 def alert_scope(caller: Caller) -> dict:
     """:func:`alert_visible` as a MongoDB filter, for lists."""
-    agencies = [caller.agency, None] if caller.agency else [None]
     mine = [{"assignee": caller.id}] if caller.id else []
-    return {"$or": [{"agency": {"$in": agencies}}, *mine]}
+    return {"$or": [{"agency": caller.agency}, *mine]}
 
 
 def is_intelligence(case: dict) -> bool:
@@ -86,7 +91,7 @@ def is_intelligence(case: dict) -> bool:
 
 
 def _in_agency(caller: Caller, case: dict) -> bool:
-    return case.get("agency") is None or case.get("agency") == caller.agency
+    return same_agency(caller, case.get("agency"))
 
 
 def _member_of(caller: Caller, unit: str | None, case: dict) -> bool:

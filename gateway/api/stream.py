@@ -10,7 +10,8 @@ from flask_smorest import Blueprint
 
 from casewire import events
 from casewire.errors import CasewireError, Unavailable
-from gateway.access import guarded
+from casewire.access import states_purpose
+from gateway.access import context, guarded
 from gateway.errors import Problem
 from gateway.stream import StreamRelay
 from gateway.visibility import Visibility
@@ -33,7 +34,7 @@ def init_app(app) -> None:
 
 @blp.route("")
 @blp.response(200, description="`text/event-stream`: `id`, `event` and one line of JSON `data` per event.")
-@guarded("stream.read", record_type="stream")
+@guarded("stream.read", record_type="stream", purpose_required="intelligence")
 def stream():
     """Alerts, links and case changes as they happen, filtered to what you may see; resume with `Last-Event-ID`."""
     relay: StreamRelay | None = current_app.extensions.get("stream")
@@ -43,7 +44,7 @@ def stream():
     if raw is not None and not raw.isdigit():
         raise Problem(400, "Bad Request", "Last-Event-ID must be an id this stream sent")
     config = current_app.config
-    view = Visibility(g.identity, *_lookups(relay, current_app.extensions["rpc"]))
+    view = Visibility(g.identity, *_lookups(relay, current_app.extensions["rpc"]), purpose=states_purpose(context()))
     frames = _frames(
         relay,
         view.view,

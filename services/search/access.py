@@ -3,7 +3,7 @@
 The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles"}, "unit",
 "purpose", "case_number"}``. The rules, applied inside every query (never after it):
 
-- alerts: the caller's agency (or alerts without one);
+- alerts: the caller's agency (a record without an agency only for callers without one);
 - cases: :func:`casewire.access.case_access` written as filters (the one rule the gateway, the cases
   service and the stream use; README "Security"): intelligence pending review only its submitting unit
   (C3); otherwise the owning unit in its agency and the assignees, but ``restricted`` or unlabelled
@@ -37,9 +37,9 @@ def states_purpose(caller: dict | None) -> bool:
 
 
 def _same_agency(caller: dict | None) -> dict:
+    """The caller's agency; a record without one is only for callers without one (never every agency)."""
     agency = _actor(caller).get("agency")
-    no_agency = {"bool": {"must_not": [{"exists": {"field": "agency"}}]}}
-    return {"bool": {"should": [_term("agency", agency), no_agency] if agency else [no_agency]}}
+    return _term("agency", agency) if agency else {"bool": {"must_not": [{"exists": {"field": "agency"}}]}}
 
 
 _PENDING_CI = {"bool": {"filter": [_term("classification", CI)], "must_not": [_term("review_state", "approved")]}}

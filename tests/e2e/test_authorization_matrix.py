@@ -358,7 +358,7 @@ NO_PURPOSE_CALLS = {
     ("GET", "/api/v1/compliance/report"): lambda r: Call(params={"sample": 1}),
     ("GET", "/api/v1/search/plates"): lambda r: Call(params={"plate": "ABC123"}),
 }
-LEAVES_INTELLIGENCE_OUT = {("GET", "/api/v1/search")}
+LEAVES_INTELLIGENCE_OUT = {("GET", "/api/v1/search"), ("GET", "/api/v1/stream")}
 
 
 # Calling ---------------------------------------------------------------------------------------------
