@@ -9,8 +9,8 @@ from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from casewire import events
-from casewire.errors import CasewireError, Unavailable
 from casewire.access import states_purpose
+from casewire.errors import CasewireError, Unavailable
 from gateway.access import context, guarded
 from gateway.errors import Problem
 from gateway.stream import StreamRelay
