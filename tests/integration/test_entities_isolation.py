@@ -8,14 +8,23 @@ merges only entities its agency sees. Face-derived names carry the C26 notice wh
 import uuid
 
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire.alerts import FACE_NOTICE
 from casewire.errors import Forbidden, InvalidInput, NotFound
-from tests.integration.test_entities import alert, entities, plate, read  # noqa: F401  (the fixture)
+from services.entities.service import EntitiesService
+from tests.integration.test_entities import alert, plate, read
 
 TX = {"actor": {"id": "tess", "agency": "TX0000000", "roles": ["analyst"]}, "request_id": "r-tx"}
 CA = {"actor": {"id": "cal", "agency": "CA0000000", "roles": ["analyst"]}, "request_id": "r-ca"}
 AGENCYLESS = {"actor": {"id": "nobody", "agency": None, "roles": ["analyst"]}, "request_id": "r-none"}
+
+
+@pytest.fixture
+def entities(container_factory, config_for, base_config):
+    container_factory(EntitiesService, config_for("entities")).start()
+    with ClusterRpcProxy(base_config) as rpc:
+        yield rpc.entities
 
 
 def zebulon(agency="TX0000000"):
