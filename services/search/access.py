@@ -9,8 +9,10 @@ The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles
   (C3); otherwise the owning unit in its agency and the assignees, but ``restricted`` or unlabelled
   intelligence only its unit (C6, failing closed); criminal intelligence at all only when the search
   states a purpose and a case or incident number (C9);
-- entities and sightings: the shared entity database, open to staff (the records a sighting names
-  are themselves filtered, see :func:`record_visible`).
+- entities and sightings: an entity only when a record of the caller's agency names it (a sighting
+  recorded for that agency, :func:`sightings_filter`), and of its sightings only the agency's, whose
+  records are themselves filtered (:func:`record_visible`). Entities are ranked with alerts and cases
+  in one query, then those no record of the agency names are left out (``finder.entities_seen``).
 
 Criminal intelligence the caller may not open (C6): approved ``open`` or ``agency_only`` is answered
 with the agency contact only (:func:`pointer_filter`); ``restricted`` returns nothing, exactly like a miss, and the
@@ -109,6 +111,12 @@ def pointer_filter(caller: dict | None) -> dict:
 def restricted_filter(caller: dict | None) -> dict:
     """``restricted`` criminal intelligence the caller cannot open: a silent hit the control official hears of."""
     return _ci_not_openable(caller, ["restricted"], approved_only=False)
+
+
+def sightings_filter(caller: dict | None) -> dict:
+    """Sightings recorded for the caller's agency: the only ones that show an entity to it, or place it
+    in time and space (docs/security.md)."""
+    return _same_agency(caller)
 
 
 def record_visible(caller: dict | None) -> dict:
