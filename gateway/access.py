@@ -361,13 +361,16 @@ def context() -> dict:
     """What services need to know about the request they serve."""
     identity: Identity = g.identity
     purpose, case_number = _purpose_fields()
-    return {
+    found = {
         "actor": identity.as_actor(),
         "unit": identity.unit,
         "request_id": g.request_id,
         "purpose": purpose,
         "case_number": case_number,
     }
+    if identity.oversight:  # an auditor's explicit oversight claim (docs/security.md, "Auditors")
+        found["oversight"] = list(identity.oversight)
+    return found
 
 
 # Per-record access --------------------------------------------------------------------------------
@@ -406,6 +409,16 @@ def require_alert_access(alert: dict, identity: Identity | None = None) -> dict:
     guard = g.get("casewire_guard") or Guard("alert.read", "alert")
     _deny(Guard(guard.action, "alert"), identity, [str(alert.get("id"))], "record_agency")
     raise Forbidden(f"you may not open alert {alert.get('id')}: it is another agency's")
+
+
+def require_scope(within: bool, reason: str, message: str) -> None:
+    """Inside a guarded view: audit a refusal (``denied`` with ``reason``) and raise 403 unless ``within``
+    (an auditor asking for an agency outside its scope)."""
+    if within:
+        return
+    guard = g.get("casewire_guard") or Guard("scope.check")
+    _deny(guard, g.identity, [], reason)
+    raise Forbidden(message)
 
 
 # Wiring and documentation ------------------------------------------------------------------------

@@ -43,6 +43,10 @@ def unverified_claims(token: str) -> dict:
     return {f"claimed_{key}": str(claims[key])[:200] for key in ("sub", "iss") if claims.get(key) is not None}
 
 
+OVERSIGHT_CLAIM = "oversight_agencies"  # docs/security.md, "Auditors": the agencies an auditor oversees
+EVERY_AGENCY = "*"
+
+
 @dataclass(frozen=True)
 class Identity:
     sub: str
@@ -50,6 +54,14 @@ class Identity:
     roles: tuple[str, ...]
     agency: str | None
     unit: str | None
+    oversight: tuple[str, ...] = ()  # ORIs beyond its own an auditor may audit, or ("*",) for every agency
+
+    def audited_agencies(self) -> tuple[str | None, ...] | None:
+        """The agencies whose audit log and compliance report this caller reads: its own, plus those of an
+        explicit oversight claim; None for every agency (the claim holds ``*``)."""
+        if EVERY_AGENCY in self.oversight:
+            return None
+        return tuple(dict.fromkeys((self.agency, *self.oversight)))
 
     def as_actor(self) -> dict:
         return {"id": self.sub, "agency": self.agency, "roles": list(self.roles)}
@@ -67,6 +79,7 @@ class TokenVerifier:
     def __init__(self, config: dict):
         self.jwks_url = config.get("OIDC_JWKS_URL") or None
         self.roles_claim = config.get("OIDC_ROLES_CLAIM") or "roles"
+        self.oversight_claim = config.get("OIDC_OVERSIGHT_CLAIM") or OVERSIGHT_CLAIM
         if self.jwks_url:
             self.issuer = config["OIDC_ISSUER"]
             self.audience = config["OIDC_AUDIENCE"]
@@ -117,12 +130,16 @@ class TokenVerifier:
         roles = _claim(claims, self.roles_claim) or []
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise InvalidToken("the roles claim must be a list of strings")
+        oversight = _claim(claims, self.oversight_claim) or []
+        if not isinstance(oversight, list) or not all(isinstance(agency, str) for agency in oversight):
+            raise InvalidToken("the oversight claim must be a list of agency ORIs (or *)")
         return Identity(
             sub=str(claims["sub"]),
             name=claims.get("name"),
             roles=tuple(roles),
             agency=claims.get("agency"),
             unit=claims.get("unit"),
+            oversight=tuple(oversight),
         )
 
 
@@ -153,6 +170,7 @@ def mint_dev_token(
     unit: str | None = None,
     name: str | None = None,
     hours: float = 12,
+    oversight: list[str] | None = None,
 ) -> str:
     """An HS256 development token, as ``casewire token`` prints it."""
     now = datetime.now(UTC)
@@ -162,6 +180,7 @@ def mint_dev_token(
         "roles": roles,
         "agency": agency,
         "unit": unit,
+        OVERSIGHT_CLAIM: oversight or None,
         "iss": DEV_ISSUER,
         "aud": DEV_AUDIENCE,
         "iat": now,

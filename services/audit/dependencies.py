@@ -60,6 +60,9 @@ def query(filters: dict, after_seq: int = 0) -> dict:
         found["action"] = {"$in": list(filters["actions"])}
     if filters.get("purpose_missing"):  # events that stated no purpose (C9, C27)
         found["purpose"] = None
+    if filters.get("agencies") is not None:  # an auditor's scope: its agencies' people and records
+        agencies = list(filters["agencies"])
+        found["$or"] = [{"actor.agency": {"$in": agencies}}, {"details.record_agency": {"$in": agencies}}]
     if filters.get("since") or filters.get("until"):
         found["at"] = {}
         if filters.get("since"):

@@ -201,6 +201,7 @@ class RetentionEntrypoints(CaseWorker):
                 "reason": stone["reason"],
                 "content_hash": stone["content_hash"],
                 "automatic": stone["automatic"],
+                "record_agency": stone.get("agency"),  # an automatic purge has no actor: its record's auditors
                 **({"resumed": True} if resumed else {}),
             },
         )

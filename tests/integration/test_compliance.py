@@ -412,6 +412,30 @@ def test_C13_C27_the_compliance_report_finds_each_seeded_violation(rpc, db, base
         rpc.cases.compliance_report({}, ctx("adam", ("admin",)))
 
 
+def test_C27_an_auditors_report_covers_its_agency_unless_its_token_oversees_more(rpc):
+    """Issue 16: a Texas auditor's report and sample hold nothing of California, not even the narrative
+    of California's restricted intelligence pending review; an explicit oversight claim widens it."""
+    californian = ctx("carl", ("detective",), agency="CA0000000", **PURPOSE)
+    theirs = rpc.cases.create_case({"unit": "narcotics", **ci_fields(sensitivity="restricted")}, californian)
+    share = {"recipient": "Sgt. Kim", "agency": "CA9990000", "purpose": "joint op", "need_to_know": "overlap"}
+    rpc.cases.disseminate(theirs["id"], share, californian)
+    ours = approved(rpc)
+
+    def mentions(report, case_id):
+        return case_id in str({key: value for key, value in report.items() if key != "generated_by"})
+
+    texan = rpc.cases.compliance_report({"sample": 200}, AUDRA)
+    assert mentions(texan, ours["id"]) and not mentions(texan, theirs["id"])
+    assert ci_fields()["reasonable_suspicion"] in str(texan["sample"])
+    assert all(row["submitted"]["agency"] == AGENCY for row in texan["sample"])
+    overseer = {**AUDRA, "oversight": ["CA0000000"]}
+    wider = rpc.cases.compliance_report({"sample": 200}, overseer)
+    assert mentions(wider, ours["id"]) and mentions(wider, theirs["id"])
+    assert theirs["id"] in [row["case_id"] for row in wider["sample"]]
+    everywhere = rpc.cases.compliance_report({"sample": 200}, {**AUDRA, "oversight": ["*"]})
+    assert theirs["id"] in [d["record_ids"][0] for d in everywhere["disseminations"]]
+
+
 # -- C8 ---------------------------------------------------------------------------------------------
 
 
