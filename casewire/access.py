@@ -18,9 +18,10 @@ README "Security" states it; COMPLIANCE C3, C6 and C9 are where it comes from:
 5. An assignee reads it (``assignees`` holds user ids).
 6. Anyone else: FORBIDDEN (403).
 
-A search hit (:func:`hit_visibility`) shows in FULL what the caller may open; approved ``open`` or
-``agency_only`` intelligence they may not open shows only its agency contact (C6, a pointer); anything
-else, other units' investigative cases included, is left out (NONE), as if it did not exist. Reading or
+A search hit (:func:`hit_visibility`) shows in FULL what the caller may open; approved ``open``
+intelligence they may not open shows only its agency contact (C6, a pointer), ``agency_only`` only to
+its own agency's people; anything else, other units' investigative cases and another agency's
+``agency_only`` intelligence included, is left out (NONE), as if it did not exist. Reading or
 searching criminal intelligence also needs a stated purpose and case number (:func:`states_purpose`, C9).
 
 ``services/search/access.py`` writes the same rule as Elasticsearch filters;
@@ -127,7 +128,10 @@ def hit_visibility(caller: Caller, case: dict) -> Visibility:
     if access is Access.ALLOWED:
         return Visibility.FULL
     if access is Access.FORBIDDEN and CASE_READERS & set(caller.roles) and is_intelligence(case):
-        return Visibility.CONTACT  # approved open or agency_only intelligence (everything else is HIDDEN)
+        # approved open or agency_only intelligence (everything else is HIDDEN); agency_only points
+        # only its own agency's people to its control official, open every agency's
+        if case.get("sensitivity") == "open" or _in_agency(caller, case):
+            return Visibility.CONTACT
     return Visibility.NONE
 
 

@@ -14,9 +14,9 @@ The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles
   records are themselves filtered (:func:`record_visible`). Entities are ranked with alerts and cases
   in one query, then those no record of the agency names are left out (``finder.entities_seen``).
 
-Criminal intelligence the caller may not open (C6): approved ``open`` or ``agency_only`` is answered
-with the agency contact only (:func:`pointer_filter`); ``restricted`` returns nothing, exactly like a miss, and the
-control official is told (:func:`restricted_filter`).
+Criminal intelligence the caller may not open (C6): approved ``open`` (and ``agency_only`` of the caller's
+own agency) is answered with the agency contact only (:func:`pointer_filter`); ``restricted`` returns
+nothing, exactly like a miss, and the control official is told (:func:`restricted_filter`).
 """
 
 from casewire import access as shared
@@ -104,8 +104,10 @@ def _ci_not_openable(caller: dict | None, sensitivities: list[str], approved_onl
 
 
 def pointer_filter(caller: dict | None) -> dict:
-    """Approved ``open`` or ``agency_only`` intelligence the caller cannot open: only its agency contact (C6)."""
-    return _ci_not_openable(caller, SHAREABLE, approved_only=True)
+    """Approved ``open`` intelligence the caller cannot open, and ``agency_only`` intelligence of its own
+    agency: only its agency contact (C6). Another agency's ``agency_only`` intelligence is no hit at all."""
+    reach = {"bool": {"should": [_term("sensitivity", "open"), _same_agency(caller)], "minimum_should_match": 1}}
+    return {"bool": {"filter": [_ci_not_openable(caller, SHAREABLE, approved_only=True), reach]}}
 
 
 def restricted_filter(caller: dict | None) -> dict:

@@ -92,7 +92,8 @@ def test_C3_unapproved_intelligence_is_seen_only_by_its_submitting_unit(review_s
         (who("analyst", agency="LA0000000"), case(), Visibility.NONE),
         (who("analyst"), intelligence("restricted"), Visibility.NONE),
         (who("analyst"), intelligence("agency_only"), Visibility.CONTACT),
-        (who("analyst", agency="LA0000000"), intelligence("agency_only"), Visibility.CONTACT),
+        (who("analyst", agency="LA0000000"), intelligence("agency_only"), Visibility.NONE),  # its agency only
+        (who("analyst", agency="LA0000000"), intelligence("open"), Visibility.CONTACT),  # open: every agency
         (who("analyst"), intelligence("open", review_state="pending_review"), Visibility.NONE),
         (who("admin"), case(), Visibility.NONE),
     ],
