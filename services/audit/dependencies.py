@@ -27,6 +27,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
+from casewire.audit import SYSTEM_ACTOR
 from services.audit.chain import GENESIS, canonical_json, link
 
 MAX_ROUNDS = 10_000
@@ -62,7 +63,9 @@ def query(filters: dict, after_seq: int = 0) -> dict:
         found["purpose"] = None
     if filters.get("agencies") is not None:  # an auditor's scope: its agencies' people and records
         agencies = list(filters["agencies"])
-        found["$or"] = [{"actor.agency": {"$in": agencies}}, {"details.record_agency": {"$in": agencies}}]
+        people = {"actor.agency": {"$in": agencies}, "actor.id": {"$ne": SYSTEM_ACTOR["id"]}}
+        records = {"details.record_agency": {"$in": agencies, "$exists": True}}
+        found["$or"] = [people, records]
     if filters.get("since") or filters.get("until"):
         found["at"] = {}
         if filters.get("since"):

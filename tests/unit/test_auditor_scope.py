@@ -5,6 +5,7 @@ import jwt
 import pytest
 
 from gateway.auth import PUBLIC_DEV_SECRET, InvalidToken, TokenVerifier, mint_dev_token
+from services.audit.dependencies import query
 from services.cases import compliance
 
 VERIFIER = TokenVerifier({"DEV_JWT_SECRET": PUBLIC_DEV_SECRET, "DEV_MODE": "1"})
@@ -44,3 +45,9 @@ def test_C27_the_compliance_report_scope_follows_the_same_claim():
     assert compliance.within(compliance.report_scope({**auditor, "oversight": ["*"]}), records) == records
     releases = [{"record_agency": "CA0000000", "by_agency": "TX0000000"}, {"by_agency": "TX0000000"}]
     assert compliance.within(compliance.report_scope(auditor), releases) == releases[1:]
+
+
+def test_an_agencyless_scope_reaches_no_system_event_nor_one_without_a_record_agency():
+    clauses = query({"agencies": [None]})["$or"]
+    assert clauses[0] == {"actor.agency": {"$in": [None]}, "actor.id": {"$ne": "system"}}
+    assert clauses[1] == {"details.record_agency": {"$in": [None], "$exists": True}}
