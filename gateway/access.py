@@ -107,10 +107,10 @@ def _audit(action: str, outcome: str, actor: dict | None, record_type, record_id
     )
 
 
-def _deny(guard: Guard, identity: Identity | None, record_ids: list, reason: str) -> None:
+def _deny(guard: Guard, identity: Identity | None, record_ids: list, reason: str, **extra) -> None:
     """Audit a refusal of ``guard.action`` with its ``reason``; the caller raises the matching problem."""
     actor = identity.as_actor() if identity else None
-    _audit(guard.action, "denied", actor, guard.record_type, record_ids, reason=reason)
+    _audit(guard.action, "denied", actor, guard.record_type, record_ids, reason=reason, **extra)
     g.audit_closed = True
 
 
@@ -407,7 +407,14 @@ def require_alert_access(alert: dict, identity: Identity | None = None) -> dict:
     if shared.alert_visible(caller_of(identity), alert):
         return alert
     guard = g.get("casewire_guard") or Guard("alert.read", "alert")
-    _deny(Guard(guard.action, "alert"), identity, [str(alert.get("id"))], "record_agency")
+    # record_agency: the alert's agency's auditors see who was refused it (docs/security.md, "Auditors")
+    _deny(
+        Guard(guard.action, "alert"),
+        identity,
+        [str(alert.get("id"))],
+        "record_agency",
+        record_agency=alert.get("agency"),
+    )
     raise Forbidden(f"you may not open alert {alert.get('id')}: it is another agency's")
 
 

@@ -35,7 +35,7 @@ def init_app(app) -> None:
         app.extensions["stream_slots"] = threading.BoundedSemaphore(int(app.config.get("STREAM_MAX_CLIENTS", 8)))
         lifetime = timedelta(seconds=float(app.config.get("STREAM_MAX_SECONDS", 300)) + 60)
         seats = SharedSeats(
-            shared_database(app)["stream_seats"], int(app.config.get("STREAM_MAX_PER_USER", 2)), lifetime
+            shared_database(app)["stream_seats"], int(app.config.get("STREAM_MAX_PER_USER", 3)), lifetime
         )
         app.extensions["stream_seats"] = seats
         try:

@@ -54,6 +54,7 @@ def stack_env(run_id: str) -> dict:
         # the client gone: more threads and slots than one user's gateway needs.
         GATEWAY_THREADS="32",
         STREAM_MAX_CLIENTS="20",
+        STREAM_MAX_PER_USER="10",  # tests open one user's streams in quick succession; the limit has its own test
         LOGON_FAILURES_PER_MINUTE="100000",  # the matrix sends hundreds of bad tokens from one address
         TRIAGE_DEADLINES="{social: {low: 1s}}",  # test_outcomes_api: a low social alert is overdue at once
         WEBHOOK_ALLOWED_HOSTS="127.0.0.1",  # the tests' webhook receivers
