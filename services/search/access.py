@@ -111,8 +111,10 @@ def pointer_filter(caller: dict | None) -> dict:
 
 
 def restricted_filter(caller: dict | None) -> dict:
-    """``restricted`` criminal intelligence the caller cannot open: a silent hit the control official hears of."""
-    return _ci_not_openable(caller, ["restricted"], approved_only=False)
+    """``restricted`` criminal intelligence of the caller's agency the caller cannot open: a silent hit the
+    control official hears of. Another agency's is no hit at all: its control official never learns what
+    another agency's people search for (docs/security.md)."""
+    return {"bool": {"filter": [_ci_not_openable(caller, ["restricted"], approved_only=False), _same_agency(caller)]}}
 
 
 def sightings_filter(caller: dict | None) -> dict:

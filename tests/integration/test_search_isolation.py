@@ -98,3 +98,17 @@ def test_C26_a_face_derived_name_carries_the_notice_in_search(index):
     named(index, person, source="face", candidate={"name": word})
     (item,) = search(index, word, TX, types=["entity"])["items"]
     assert item["summary"]["notice"] == FACE_NOTICE
+
+
+def test_C6_another_agencys_restricted_intelligence_is_no_hit_and_tells_nobody(index):
+    word = data.tag(8).lower()
+    case = data.intelligence("restricted", title=word)
+    indexing.index_case(index, case)
+    index.refresh()
+
+    def found(agency):
+        who = data.caller(agency=agency, purpose="robbery series", case_number="26-1")
+        return finder.search(index, who, word, {"limit": 50, "types": ["case"]}, REGION)
+
+    assert [hit["id"] for hit in found(TX)["restricted"]] == [case["case_id"]]  # rtcc: not its unit
+    assert found(CA)["items"] == [] and found(CA)["restricted"] == []
