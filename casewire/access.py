@@ -1,7 +1,8 @@
 """Who may open which case or alert: the rules the gateway, the cases service, search and the stream share.
 
 Alerts (:func:`alert_visible`) belong to the agency of the token that submitted them: a caller sees its
-agency's alerts, alerts submitted without an agency, and any alert assigned to it.
+agency's alerts and any alert assigned to it. A record without an agency belongs to no agency: only
+callers whose token names none (a deployment without agency claims) see it, never every agency.
 
 Cases:
 
@@ -17,9 +18,10 @@ README "Security" states it; COMPLIANCE C3, C6 and C9 are where it comes from:
 5. An assignee reads it (``assignees`` holds user ids).
 6. Anyone else: FORBIDDEN (403).
 
-A search hit (:func:`hit_visibility`) shows in FULL what the caller may open; approved ``open`` or
-``agency_only`` intelligence they may not open shows only its agency contact (C6, a pointer); anything
-else, other units' investigative cases included, is left out (NONE), as if it did not exist. Reading or
+A search hit (:func:`hit_visibility`) shows in FULL what the caller may open; approved ``open``
+intelligence they may not open shows only its agency contact (C6, a pointer), ``agency_only`` only to
+its own agency's people; anything else, other units' investigative cases and another agency's
+``agency_only`` intelligence included, is left out (NONE), as if it did not exist. Reading or
 searching criminal intelligence also needs a stated purpose and case number (:func:`states_purpose`, C9).
 
 ``services/search/access.py`` writes the same rule as Elasticsearch filters;
@@ -69,9 +71,14 @@ class Caller:
 
 def alert_visible(caller: Caller, alert: dict) -> bool:
     """Whether ``caller`` may read and triage ``alert`` (an alert as intake stores or returns it)."""
-    if alert.get("agency") is None or alert.get("agency") == caller.agency:
+    if same_agency(caller, alert.get("agency")):
         return True
     return bool(caller.id) and alert.get("assignee") == caller.id
+
+
+def same_agency(caller: Caller, agency: str | None) -> bool:
+    """Whether a record of ``agency`` is the caller's agency's; no agency is nobody's but the agencyless'."""
+    return agency == caller.agency
 
 
 def is_intelligence(case: dict) -> bool:
@@ -79,7 +86,7 @@ def is_intelligence(case: dict) -> bool:
 
 
 def _in_agency(caller: Caller, case: dict) -> bool:
-    return case.get("agency") is None or case.get("agency") == caller.agency
+    return same_agency(caller, case.get("agency"))
 
 
 def _member_of(caller: Caller, unit: str | None, case: dict) -> bool:
@@ -115,7 +122,10 @@ def hit_visibility(caller: Caller, case: dict) -> Visibility:
     if access is Access.ALLOWED:
         return Visibility.FULL
     if access is Access.FORBIDDEN and CASE_READERS & set(caller.roles) and is_intelligence(case):
-        return Visibility.CONTACT  # approved open or agency_only intelligence (everything else is HIDDEN)
+        # approved open or agency_only intelligence (everything else is HIDDEN); agency_only points
+        # only its own agency's people to its control official, open every agency's
+        if case.get("sensitivity") == "open" or _in_agency(caller, case):
+            return Visibility.CONTACT
     return Visibility.NONE
 
 

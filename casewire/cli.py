@@ -26,7 +26,12 @@ def main():
 @click.option("--unit", default=None, help="The user's unit, e.g. rtcc or homicide.")
 @click.option("--name", default=None, help="Display name.")
 @click.option("--hours", default=12.0, show_default=True, help="Lifetime of the token.")
-def token(sub, roles, agency, unit, name, hours):
+@click.option(
+    "--oversight",
+    default=None,
+    help="Auditors: comma-separated ORIs audited beyond their own agency, or * for every agency (docs/security.md).",
+)
+def token(sub, roles, agency, unit, name, hours, oversight):
     """Mint a development token (HS256, signed with the gateway's DEV_JWT_SECRET)."""
     from gateway.auth import mint_dev_token
     from gateway.permissions import ROLES
@@ -38,7 +43,8 @@ def token(sub, roles, agency, unit, name, hours):
     config = load_config(os.environ.get("GATEWAY_CONFIG", GATEWAY_CONFIG))
     if config.get("OIDC_JWKS_URL"):
         raise click.UsageError("this gateway verifies OIDC tokens; ask the identity provider for one")
-    click.echo(mint_dev_token(config["DEV_JWT_SECRET"], sub, wanted, agency, unit, name, hours))
+    overseen = [ori.strip() for ori in (oversight or "").split(",") if ori.strip()]
+    click.echo(mint_dev_token(config["DEV_JWT_SECRET"], sub, wanted, agency, unit, name, hours, overseen))
 
 
 @main.command()

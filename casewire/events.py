@@ -115,6 +115,7 @@ class Sighting(SightingRef):
     at = fields.String(required=True)
     location = fields.Nested(Location, allow_none=True)
     source = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True)  # the agency the record was recorded for: who may find the entity
 
 
 class MergedEntity(IndexedEntity):

@@ -107,10 +107,10 @@ def _audit(action: str, outcome: str, actor: dict | None, record_type, record_id
     )
 
 
-def _deny(guard: Guard, identity: Identity | None, record_ids: list, reason: str) -> None:
+def _deny(guard: Guard, identity: Identity | None, record_ids: list, reason: str, **extra) -> None:
     """Audit a refusal of ``guard.action`` with its ``reason``; the caller raises the matching problem."""
     actor = identity.as_actor() if identity else None
-    _audit(guard.action, "denied", actor, guard.record_type, record_ids, reason=reason)
+    _audit(guard.action, "denied", actor, guard.record_type, record_ids, reason=reason, **extra)
     g.audit_closed = True
 
 
@@ -368,7 +368,7 @@ def context() -> dict:
     """What services need to know about the request they serve."""
     identity: Identity = g.identity
     purpose, case_number = _purpose_fields()
-    return {
+    found = {
         "actor": identity.as_actor(),
         "unit": identity.unit,
         "request_id": g.request_id,
@@ -376,6 +376,9 @@ def context() -> dict:
         "case_number": case_number,
         "idempotency_key": (g.get("idempotency") or (None,))[0],  # gateway/idempotency.py
     }
+    if identity.oversight:  # an auditor's explicit oversight claim (docs/security.md, "Auditors")
+        found["oversight"] = list(identity.oversight)
+    return found
 
 
 # Per-record access --------------------------------------------------------------------------------
@@ -412,8 +415,25 @@ def require_alert_access(alert: dict, identity: Identity | None = None) -> dict:
     if shared.alert_visible(caller_of(identity), alert):
         return alert
     guard = g.get("casewire_guard") or Guard("alert.read", "alert")
-    _deny(Guard(guard.action, "alert"), identity, [str(alert.get("id"))], "record_agency")
+    # record_agency: the alert's agency's auditors see who was refused it (docs/security.md, "Auditors")
+    _deny(
+        Guard(guard.action, "alert"),
+        identity,
+        [str(alert.get("id"))],
+        "record_agency",
+        record_agency=alert.get("agency"),
+    )
     raise Forbidden(f"you may not open alert {alert.get('id')}: it is another agency's")
+
+
+def require_scope(within: bool, reason: str, message: str) -> None:
+    """Inside a guarded view: audit a refusal (``denied`` with ``reason``) and raise 403 unless ``within``
+    (an auditor asking for an agency outside its scope)."""
+    if within:
+        return
+    guard = g.get("casewire_guard") or Guard("scope.check")
+    _deny(guard, g.identity, [], reason)
+    raise Forbidden(message)
 
 
 # Wiring and documentation ------------------------------------------------------------------------

@@ -10,12 +10,19 @@ so without a JWKS URL the gateway refuses to start on it unless development mode
 explicitly (``CASEWIRE_DEV_MODE=1``, as ``scripts/services.sh`` and compose do on loopback).
 """
 
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
 
 from casewire.errors import Unavailable
+
+log = logging.getLogger(__name__)
 
 DEV_ISSUER = "casewire-dev"
 PUBLIC_DEV_SECRET = "casewire-local-development-secret-change-me"  # gateway/config.yaml's default
@@ -43,6 +50,10 @@ def unverified_claims(token: str) -> dict:
     return {f"claimed_{key}": str(claims[key])[:200] for key in ("sub", "iss") if claims.get(key) is not None}
 
 
+OVERSIGHT_CLAIM = "oversight_agencies"  # docs/security.md, "Auditors": the agencies an auditor oversees
+EVERY_AGENCY = "*"
+
+
 @dataclass(frozen=True)
 class Identity:
     sub: str
@@ -50,35 +61,114 @@ class Identity:
     roles: tuple[str, ...]
     agency: str | None
     unit: str | None
+    oversight: tuple[str, ...] = ()  # ORIs beyond its own an auditor may audit, or ("*",) for every agency
+
+    def audited_agencies(self) -> tuple[str | None, ...] | None:
+        """The agencies whose audit log and compliance report this caller reads: its own, plus those of an
+        explicit oversight claim; None for every agency (the claim holds ``*``)."""
+        if EVERY_AGENCY in self.oversight:
+            return None
+        return tuple(dict.fromkeys((self.agency, *self.oversight)))
 
     def as_actor(self) -> dict:
         return {"id": self.sub, "agency": self.agency, "roles": list(self.roles)}
 
 
+class KeySet:
+    """The identity provider's signing keys by ``kid``, as ``fetch()`` answers them.
+
+    The first use fetches them (a failure is Unavailable: 503). Once they are older than ``lifespan``
+    seconds, one background thread refetches them while every request goes on with the keys it has, so
+    a slow or unreachable provider never holds a request up; a key the provider removed stops working
+    once a refetch succeeds. A token with an unknown ``kid`` (a rotated key) refetches at once. Fetches
+    start at most once per ``cooldown`` seconds, so neither forged ``kid`` values nor an outage turn the
+    gateway against the provider.
+    """
+
+    def __init__(
+        self, fetch: Callable[[], dict], lifespan: float, cooldown: float, clock: Callable[[], float] = time.monotonic
+    ):
+        self.fetch, self.lifespan, self.cooldown, self.clock = fetch, lifespan, cooldown, clock
+        self._keys: dict | None = None
+        self._fetched_at = self._tried_at = -math.inf
+        self._lock, self._refreshing = threading.Lock(), threading.Lock()
+
+    def get(self, kid: str | None):
+        """The key of ``kid``; InvalidToken when the provider has none, Unavailable when none was ever fetched."""
+        keys = self._keys if self._keys is not None else self._fetch_now()
+        if self.clock() - self._fetched_at >= self.lifespan:
+            self._refresh_behind()
+        if kid not in keys and self._may_try():
+            keys = self._fetch_now()
+        if kid not in keys:
+            raise InvalidToken(f"the identity provider has no signing key {kid!r}")
+        return keys[kid]
+
+    def _may_try(self) -> bool:
+        return self.clock() - self._tried_at >= self.cooldown
+
+    def _fetch_now(self) -> dict:
+        with self._lock:
+            if not self._may_try():  # another thread fetched, or failed to, a moment ago
+                if self._keys is None:
+                    raise Unavailable("the identity provider's keys cannot be fetched (tried moments ago)")
+                return self._keys
+            self._tried_at = self.clock()
+            self._keys, self._fetched_at = self.fetch(), self.clock()
+            return self._keys
+
+    def _refresh_behind(self) -> None:
+        if not self._may_try() or not self._refreshing.acquire(blocking=False):
+            return
+
+        def refresh():
+            try:
+                self._fetch_now()
+            except Exception:  # the provider is down or answers nonsense: keep serving the keys we have
+                log.warning("the identity provider's keys could not be refetched; the cached ones stay", exc_info=True)
+            finally:
+                self._refreshing.release()
+
+        threading.Thread(target=refresh, name="casewire-jwks-refresh", daemon=True).start()
+
+
+def jwks_fetcher(url: str, timeout: float = 5) -> Callable[[], dict]:
+    """``fetch()`` for :class:`KeySet`: the JWKS document at ``url`` as ``{kid: key}``."""
+    client = jwt.PyJWKClient(url, cache_jwk_set=False, cache_keys=False, timeout=timeout)
+
+    def fetch() -> dict:
+        try:
+            found = client.get_jwk_set(refresh=True)
+        except jwt.PyJWKClientError as exc:
+            raise Unavailable(f"the identity provider's keys cannot be fetched: {exc}") from exc
+        return {key.key_id: key.key for key in found.keys if key.key_id}
+
+    return fetch
+
+
 class TokenVerifier:
     """Verifies bearer tokens; configured by ``OIDC_*`` keys (production) or ``DEV_JWT_SECRET``.
 
-    The JWKS document is cached for ``OIDC_JWKS_LIFESPAN`` seconds (a key the provider removed
-    stops being trusted within that time); a token with an unknown ``kid`` forces one refetch, at
-    most once per ``OIDC_JWKS_COOLDOWN`` seconds, so a flood of forged ``kid`` values cannot turn
-    the gateway against the identity provider. Individual keys are never cached beyond the set.
+    The provider's keys are a :class:`KeySet`: cached for ``OIDC_JWKS_LIFESPAN`` seconds and then
+    refetched in the background while the cached ones keep serving; a token with an unknown ``kid``
+    forces one refetch, at most once per ``OIDC_JWKS_COOLDOWN`` seconds, so a flood of forged ``kid``
+    values cannot turn the gateway against the identity provider.
     """
 
     def __init__(self, config: dict):
         self.jwks_url = config.get("OIDC_JWKS_URL") or None
         self.roles_claim = config.get("OIDC_ROLES_CLAIM") or "roles"
+        self.oversight_claim = config.get("OIDC_OVERSIGHT_CLAIM") or OVERSIGHT_CLAIM
         if self.jwks_url:
             self.issuer = config["OIDC_ISSUER"]
             self.audience = config["OIDC_AUDIENCE"]
             if not self.issuer or not self.audience:
                 raise ValueError("OIDC_JWKS_URL needs OIDC_ISSUER and OIDC_AUDIENCE")
             self.algorithms = ["RS256"]
-            self._jwks = jwt.PyJWKClient(
-                self.jwks_url,
-                cache_keys=False,
+            self._jwks = KeySet(
+                jwks_fetcher(self.jwks_url),
                 lifespan=float(_setting(config, "OIDC_JWKS_LIFESPAN", 300)),
-                cooldown_duration=float(_setting(config, "OIDC_JWKS_COOLDOWN", 30)),
-                timeout=5,
+                cooldown=float(_setting(config, "OIDC_JWKS_COOLDOWN", 30)),
             )
         else:
             self.issuer, self.audience, self.algorithms = DEV_ISSUER, DEV_AUDIENCE, ["HS256"]
@@ -95,9 +185,10 @@ class TokenVerifier:
         if not self.jwks_url:
             return self._secret
         try:
-            return self._jwks.get_signing_key_from_jwt(token).key
-        except jwt.PyJWKClientConnectionError as exc:
-            raise Unavailable(f"the identity provider's keys cannot be fetched: {exc}") from exc
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return self._jwks.get(kid)
 
     def verify(self, token: str) -> Identity:
         """The caller a token names; InvalidToken if it is not valid, Unavailable if the keys are out of reach."""
@@ -117,12 +208,16 @@ class TokenVerifier:
         roles = _claim(claims, self.roles_claim) or []
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise InvalidToken("the roles claim must be a list of strings")
+        oversight = _claim(claims, self.oversight_claim) or []
+        if not isinstance(oversight, list) or not all(isinstance(agency, str) for agency in oversight):
+            raise InvalidToken("the oversight claim must be a list of agency ORIs (or *)")
         return Identity(
             sub=str(claims["sub"]),
             name=claims.get("name"),
             roles=tuple(roles),
             agency=claims.get("agency"),
             unit=claims.get("unit"),
+            oversight=tuple(oversight),
         )
 
 
@@ -153,6 +248,7 @@ def mint_dev_token(
     unit: str | None = None,
     name: str | None = None,
     hours: float = 12,
+    oversight: list[str] | None = None,
 ) -> str:
     """An HS256 development token, as ``casewire token`` prints it."""
     now = datetime.now(UTC)
@@ -162,6 +258,7 @@ def mint_dev_token(
         "roles": roles,
         "agency": agency,
         "unit": unit,
+        OVERSIGHT_CLAIM: oversight or None,
         "iss": DEV_ISSUER,
         "aud": DEV_AUDIENCE,
         "iat": now,

@@ -5,9 +5,12 @@ Configuration (``gateway/config.yaml``, each an environment variable of the same
 - ``MAX_BODY_BYTES`` (8 MiB): a larger body is refused with 413 before it is read or the token checked.
 - ``MAX_BATCH`` (1000): the most items a batch endpoint accepts; :func:`check_batch_size` refuses more
   with 413.
-- ``RATE_LIMIT_PER_MINUTE`` (600; 0 turns it off): requests per minute per token subject, as a token
-  bucket that holds a minute's worth, so short bursts pass and a steady flood gets 429 with
-  ``Retry-After``. The buckets live in each gateway process's memory.
+- ``RATE_LIMIT_PER_MINUTE`` (600; 0 turns it off): requests per minute per token subject, across every
+  gateway replica: each allowed request leaves a mark in the gateway's MongoDB database
+  (:class:`SharedRate`, ``rate_marks``), and a subject with a minute's worth of marks gets 429 with
+  ``Retry-After`` until its oldest ages out. While that database does not answer, each process falls
+  back to a token bucket of its own. ``RATE_LIMIT_STORE=memory`` keeps the buckets in each process only
+  (one process; the test suite). Why not the ``limits`` library: docs/security.md, "Limits".
 - ``LOGON_FAILURES_PER_MINUTE`` (30; 0 turns it off): refused tokens per minute per client address.
   Past it, a refused token gets 429 with ``Retry-After`` instead of 401, and only the first one over
   the limit is audited (``auth.token``, reason ``logon_rate_limit``), so a flood of forged tokens
@@ -17,15 +20,24 @@ Configuration (``gateway/config.yaml``, each an environment variable of the same
   means no CORS headers at all. There is no wildcard unless an operator writes ``*``.
 """
 
+import logging
 import math
+import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, request
 from flask_cors import CORS
+from pymongo import ASCENDING
+from pymongo.errors import PyMongoError
 
+from casewire.mongo import connect
 from gateway.errors import Problem
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_RATE_LIMIT_PER_MINUTE = 600
@@ -66,6 +78,76 @@ class TokenBucket:
         for key, (tokens, then) in list(self._buckets.items()):
             if tokens + (now - then) * self.rate >= self.capacity:
                 del self._buckets[key]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SharedRate:
+    """``per_minute`` requests a minute per key, counted in one MongoDB collection every gateway replica
+    shares: a sliding window of marks, one inserted per allowed request (each its own document, so
+    replicas never write the same one). Two replicas counting at the same instant may each let one more
+    through; no replica lets a key through its whole minute twice. ``take(key)`` answers as
+    :meth:`TokenBucket.take`; while the database does not answer, ``fallback`` (this process's bucket) does.
+    """
+
+    WINDOW = timedelta(minutes=1)
+    SWEEP_ODDS = 50  # about one allowed request in this many deletes the marks past the window
+
+    def __init__(self, marks, per_minute: int, fallback: TokenBucket, clock: Callable[[], datetime] = _utcnow):
+        self.marks, self.capacity, self.fallback, self.clock = marks, per_minute, fallback, clock
+
+    def ensure_indexes(self) -> None:
+        self.marks.create_index([("key", ASCENDING), ("at", ASCENDING)], name="key_at")
+
+    def take(self, key: str) -> float:
+        now = self.clock()
+        window = {"key": key, "at": {"$gt": now - self.WINDOW}}
+        try:
+            if self.marks.count_documents(window) >= self.capacity:
+                oldest = self.marks.find_one(window, sort=[("at", ASCENDING)])
+                return max(0.001, ((oldest["at"] if oldest else now) + self.WINDOW - now).total_seconds())
+            self.marks.insert_one({"_id": uuid.uuid4().hex, "key": key, "at": now})
+            if random.randrange(self.SWEEP_ODDS) == 0:
+                self.marks.delete_many({"at": {"$lte": now - self.WINDOW}})
+        except PyMongoError:
+            log.warning("the shared rate limit is out of reach; this process counts on its own", exc_info=True)
+            return self.fallback.take(key)
+        return 0.0
+
+
+class SharedSeats:
+    """At most ``per_user`` open streams per user across every gateway replica: one document per open
+    stream in ``stream_seats``, inserted when it opens and deleted when it closes; one its replica never
+    closed (it died) stops counting at ``expires``, after the longest a stream lives."""
+
+    SWEEP_ODDS = 20
+
+    def __init__(self, seats, per_user: int, lifetime: timedelta, clock: Callable[[], datetime] = _utcnow):
+        self.seats, self.per_user, self.lifetime, self.clock = seats, per_user, lifetime, clock
+
+    def ensure_indexes(self) -> None:
+        self.seats.create_index([("user", ASCENDING)], name="user")
+
+    def take(self, user: str) -> str | None:
+        """A seat for ``user``'s new stream, or None when it holds ``per_user`` already. Two replicas
+        seating one user at once may both refuse (each counts the other); never both let it through."""
+        now = self.clock()
+        live = {"user": user, "expires": {"$gt": now}}
+        if self.seats.count_documents(live) >= self.per_user:
+            return None
+        seat = uuid.uuid4().hex
+        self.seats.insert_one({"_id": seat, "user": user, "expires": now + self.lifetime})
+        if self.seats.count_documents(live) > self.per_user:
+            self.give_back(seat)
+            return None
+        if random.randrange(self.SWEEP_ODDS) == 0:
+            self.seats.delete_many({"expires": {"$lte": now}})
+        return seat
+
+    def give_back(self, seat: str) -> None:
+        self.seats.delete_one({"_id": seat})
 
 
 class FailedLogons:
@@ -110,7 +192,7 @@ def check_failed_logon(address: str | None) -> tuple[Problem | None, bool]:
 
 def check_rate(key: str) -> None:
     """Raise a 429 problem with ``Retry-After`` when ``key`` (a token subject) is over its limit."""
-    bucket: TokenBucket | None = current_app.extensions.get("rate_limit")
+    bucket: SharedRate | TokenBucket | None = current_app.extensions.get("rate_limit")
     wait = bucket.take(key) if bucket else 0.0
     if wait > 0:
         seconds = max(1, math.ceil(wait))
@@ -153,10 +235,30 @@ def refuse_large_bodies() -> None:
         raise Problem(413, "Content Too Large", f"the request body is larger than {limit} bytes")
 
 
+def shared_database(app: Flask):
+    """The gateway's own MongoDB database (``GATEWAY_DATABASE``), which every replica shares."""
+    if "gateway_db" not in app.extensions:
+        client = connect(app.config["MONGODB_URI"], server_selection_timeout_ms=1000)
+        app.extensions["gateway_db"] = client.get_database(app.config["GATEWAY_DATABASE"])
+    return app.extensions["gateway_db"]
+
+
+def _rate_limit(app: Flask, per_minute: int) -> SharedRate | TokenBucket:
+    bucket = TokenBucket(per_minute)
+    if str(app.config.get("RATE_LIMIT_STORE", "mongodb")).lower() == "memory":
+        return bucket
+    shared = SharedRate(shared_database(app)["rate_marks"], per_minute, bucket)
+    try:
+        shared.ensure_indexes()
+    except PyMongoError:  # the database is down at start: the indexes come with the next start
+        log.warning("could not create the rate limit's indexes", exc_info=True)
+    return shared
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("MAX_BATCH", DEFAULT_MAX_BATCH)
     per_minute = int(app.config.get("RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE) or 0)
-    app.extensions["rate_limit"] = TokenBucket(per_minute) if per_minute > 0 else None
+    app.extensions["rate_limit"] = _rate_limit(app, per_minute) if per_minute > 0 else None
     failures = int(app.config.get("LOGON_FAILURES_PER_MINUTE", DEFAULT_LOGON_FAILURES_PER_MINUTE) or 0)
     app.extensions["logon_limit"] = FailedLogons(failures) if failures > 0 else None
     app.before_request(refuse_large_bodies)

@@ -107,8 +107,8 @@ def with_related_counts(page: dict, context: dict, group: Callable[[dict], list[
 def entity_for(entity: dict, context: dict) -> dict:
     """An entity read with its ``sightings``, ``alerts`` and ``cases`` cut to the records the caller may see.
 
-    Stated links and merges stay (they name entities, not records); ``cases_pending`` is true when
-    the cases service did not answer and no case is shown.
+    Stated links and merges come already cut to the caller's agency's (the entities service decides);
+    ``cases_pending`` is true when the cases service did not answer and no case is shown.
     """
     sightings = entity.get("sightings") or []
     seen = Seen(context, [s["record_id"] for s in sightings if s["record_type"] == "case"])

@@ -2,11 +2,13 @@
 
 The rule:
 - alerts (``alert_received``, ``alert_assigned``): users of the alert's agency (an alert without an
-  agency is everyone's), and the alert's assignee;
+  agency is no agency's: only users whose token names none), and the alert's assignee;
 - ``alert_overdue``: the supervisors of the unit answerable for the alert (its ``unit``; of the whole
   agency when it names none) in the alert's agency, and the alert's assignee;
 - cases (``case_updated``): whoever may open the case by the one rule of ``casewire/access.py`` (its
-  unit in its agency and its assignees; intelligence pending review or restricted only its unit);
+  unit in its agency and its assignees; intelligence pending review or restricted only its unit), and
+  criminal intelligence only on a stream opened with a purpose and a case number (C9: ``?purpose=``
+  and ``?case_number=``, or the headers), so no title of intelligence goes out without them;
 - ``case_assigned``: the assignee (in the case's agency, unless the case is hidden from them by C3 or
   C6: then nobody outside its unit learns it exists), or whoever may see the case by the rule above;
 - ``control_official_notified`` (C6): the control official named in it, and supervisors of the
@@ -34,17 +36,23 @@ CASE_FIELDS = ("case_id", "title", "status", "classification", "unit", "assignee
 class Visibility:
     """``view(event_type, payload)`` → what this user receives, or None."""
 
-    def __init__(self, identity: Identity, case_access: Lookup, alert_access: Lookup):
+    def __init__(self, identity: Identity, case_access: Lookup, alert_access: Lookup, purpose: bool = False):
         self.identity, self.case_access, self.alert_access = identity, case_access, alert_access
+        self.purpose = purpose  # the stream was opened with a purpose and a case number (C9)
 
     def agency_ok(self, agency: str | None) -> bool:
-        return agency is None or agency == self.identity.agency
+        """The user's agency; a record without one is no agency's (only an agencyless user's)."""
+        return agency == self.identity.agency
 
     def case_visible(self, case: dict | None) -> bool:
         """The one case rule (casewire/access.py): unit and assignees, intelligence per C3 and C6."""
         return bool(case) and self._case_rule(case) is access.Access.ALLOWED
 
     def _case_rule(self, case: dict) -> access.Access:
+        """The case rule; criminal intelligence reaches only a stream opened with a purpose (C9), as a
+        list without one leaves it out."""
+        if access.is_intelligence(case) and not self.purpose:
+            return access.Access.HIDDEN
         identity = self.identity
         caller = access.Caller(identity.sub, identity.agency, identity.unit, tuple(identity.roles))
         return access.case_access(caller, case)

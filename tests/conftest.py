@@ -27,6 +27,9 @@ from pymongo import MongoClient  # noqa: E402
 # Tests build gateways on the public development secret (gateway/auth.py refuses it otherwise);
 # tests/unit/test_dev_tokens.py proves the refusal by switching the mode off in the app's config.
 os.environ.setdefault("CASEWIRE_DEV_MODE", "1")
+# Gateways built in-process count requests in their own memory; the shared store (the gateway's MongoDB)
+# is proven by tests/integration/gateway/test_shared_limits.py and run by the e2e stack.
+os.environ.setdefault("RATE_LIMIT_STORE", "memory")
 TEST_VHOST = os.environ.get("CASEWIRE_TEST_VHOST", "casewire-test")
 SERVERS = {"RabbitMQ": 5672, "FerretDB": 27017, "Elasticsearch": 9200}
 AUDIT_KEY_PEM = (

@@ -8,13 +8,18 @@ import csv
 import io
 import json
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, g, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from gateway.access import guarded
+from gateway.access import guarded, require_scope
 
-blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="The audit log (auditors only).")
+blp = Blueprint(
+    "audit",
+    __name__,
+    url_prefix="/api/v1/audit",
+    description="The audit log (auditors only), within the auditor's agency or oversight claim.",
+)
 
 EXPORT_PAGE = 2000
 CSV_COLUMNS = (
@@ -66,10 +71,20 @@ def _rpc():
 
 
 def _filters(query: dict) -> dict:
+    """The auditor's filters, within its scope: its own agency's people and records, or those of the
+    agencies its token's oversight claim names (``*``: every agency). Another agency is 403, audited."""
     filters = {key: query[key] for key in Filters._declared_fields if query.get(key) is not None}
     for key in ("since", "until"):
         if key in filters:
             filters[key] = filters[key].isoformat()
+    agencies = g.identity.audited_agencies()
+    if agencies is not None:
+        require_scope(
+            filters.get("agency", agencies[0]) in agencies,
+            "audit_scope",
+            "that agency is outside your audit scope (an oversight claim names the agencies you audit)",
+        )
+        filters["agencies"] = list(agencies)
     return filters
 
 

@@ -38,9 +38,13 @@ def _rpc():
 @blp.response(200)
 @guarded("entity.list", record_type="entity")
 def list_entities(query):
-    """Entities by type and text, e.g. `?type=vehicle&q=KGT4471`."""
+    """Entities your agency's records name, by type and text, e.g. `?type=vehicle&q=KGT4471`.
+
+    Another agency's entities are skipped, so a page may hold fewer than `limit` items while
+    `next_cursor` still leads on.
+    """
     filters = {key: query.get(key) for key in ("type", "q")}
-    return _rpc().call("entities", "list_entities", filters, query["limit"], query.get("cursor"))
+    return _rpc().call("entities", "list_entities", filters, query["limit"], query.get("cursor"), context())
 
 
 @blp.route("", methods=["POST"])
@@ -60,10 +64,11 @@ def create_entity(body):
 def get_entity(entity_id):
     """One entity with its sightings timeline, alerts, cases, stated links and merges.
 
-    A merged-away id answers with the entity it was merged into. Alerts and cases the caller may not
-    open (another agency's alerts; cases by the case rule, C3, C6) are left out.
+    A merged-away id answers with the entity it was merged into. An entity no record of your agency
+    names is 404. Alerts and cases the caller may not open (another agency's alerts; cases by the case
+    rule, C3, C6), and other agencies' stated links and merges, are left out.
     """
-    return entity_for(_rpc().call("entities", "get_entity", entity_id), context())
+    return entity_for(_rpc().call("entities", "get_entity", entity_id, context()), context())
 
 
 @blp.route("/<entity_id>/merge", methods=["POST"])
@@ -104,4 +109,4 @@ def graph(query, entity_id):
     Alerts and cases the caller may not open are left out, with their edges and the entities
     reachable only through them.
     """
-    return graph_for(_rpc().call("entities", "graph", entity_id, query["depth"]), context())
+    return graph_for(_rpc().call("entities", "graph", entity_id, query["depth"], context()), context())

@@ -4,14 +4,18 @@ import json
 import threading
 import time
 from collections import deque
+from datetime import timedelta
 
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
+from pymongo.errors import PyMongoError
 
 from casewire import events
+from casewire.access import states_purpose
 from casewire.errors import CasewireError, Unavailable
-from gateway.access import guarded
+from gateway.access import context, guarded
 from gateway.errors import Problem
+from gateway.limits import SharedSeats, shared_database
 from gateway.stream import StreamRelay
 from gateway.visibility import Visibility
 
@@ -29,11 +33,20 @@ def init_app(app) -> None:
         relay.start()
         app.extensions["stream"] = relay
         app.extensions["stream_slots"] = threading.BoundedSemaphore(int(app.config.get("STREAM_MAX_CLIENTS", 8)))
+        lifetime = timedelta(seconds=float(app.config.get("STREAM_MAX_SECONDS", 300)) + 60)
+        seats = SharedSeats(
+            shared_database(app)["stream_seats"], int(app.config.get("STREAM_MAX_PER_USER", 3)), lifetime
+        )
+        app.extensions["stream_seats"] = seats
+        try:
+            seats.ensure_indexes()
+        except PyMongoError:  # the database is down at start: the index comes with the next start
+            app.logger.warning("could not create the stream seats' index")
 
 
 @blp.route("")
 @blp.response(200, description="`text/event-stream`: `id`, `event` and one line of JSON `data` per event.")
-@guarded("stream.read", record_type="stream")
+@guarded("stream.read", record_type="stream", purpose_required="intelligence")
 def stream():
     """Alerts, links and case changes as they happen, filtered to what you may see; resume with `Last-Event-ID`."""
     relay: StreamRelay | None = current_app.extensions.get("stream")
@@ -43,7 +56,7 @@ def stream():
     if raw is not None and not raw.isdigit():
         raise Problem(400, "Bad Request", "Last-Event-ID must be an id this stream sent")
     config = current_app.config
-    view = Visibility(g.identity, *_lookups(relay, current_app.extensions["rpc"]))
+    view = Visibility(g.identity, *_lookups(relay, current_app.extensions["rpc"]), purpose=states_purpose(context()))
     frames = _frames(
         relay,
         view.view,
@@ -51,12 +64,28 @@ def stream():
         float(config.get("STREAM_KEEPALIVE_SECONDS", 10)),
         float(config.get("STREAM_MAX_SECONDS", 300)),
     )
-    slots = current_app.extensions["stream_slots"]
+    slots, seats = current_app.extensions["stream_slots"], current_app.extensions["stream_seats"]
     if not slots.acquire(blocking=False):
         raise Problem(503, "Service Unavailable", "too many open streams on this gateway", headers={"Retry-After": "5"})
+    try:
+        seat = seats.take(g.identity.sub)
+    except PyMongoError as exc:
+        slots.release()
+        raise Problem(
+            503, "Service Unavailable", "the stream's store does not answer", headers={"Retry-After": "5"}
+        ) from exc
+    if seat is None:
+        slots.release()
+        message = f"you have {seats.per_user} streams open already (across every gateway); close one"
+        raise Problem(429, "Too Many Requests", message, headers={"Retry-After": "5"})
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     response = Response(frames, mimetype="text/event-stream", headers=headers)
-    response.call_on_close(slots.release)  # WSGI servers close every response, however it ended
+
+    def close():
+        slots.release()
+        seats.give_back(seat)
+
+    response.call_on_close(close)  # WSGI servers close every response, however it ended
     return response
 
 

@@ -31,6 +31,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
+from casewire.audit import SYSTEM_ACTOR
 from services.audit.chain import GENESIS, link
 from services.audit.checkpoints import KEY_ID, SIGNATURE, CheckpointFile, Verifier, signed_part
 
@@ -71,6 +72,11 @@ def query(filters: dict, after_seq: int = 0) -> dict:
         found["action"] = {"$in": list(filters["actions"])}
     if filters.get("purpose_missing"):  # events that stated no purpose (C9, C27)
         found["purpose"] = None
+    if filters.get("agencies") is not None:  # an auditor's scope: its agencies' people and records
+        agencies = list(filters["agencies"])
+        people = {"actor.agency": {"$in": agencies}, "actor.id": {"$ne": SYSTEM_ACTOR["id"]}}
+        records = {"details.record_agency": {"$in": agencies, "$exists": True}}
+        found["$or"] = [people, records]
     if filters.get("since") or filters.get("until"):
         found["at"] = {}
         if filters.get("since"):

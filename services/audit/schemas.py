@@ -73,6 +73,10 @@ class Filters(Schema):
     through_seq = fields.Integer(validate=validate.Range(min=0))
     actions = fields.List(fields.String(), metadata={"description": "any of these actions"})
     purpose_missing = fields.Boolean(metadata={"description": "only events without a stated purpose"})
+    agencies = fields.List(
+        fields.String(allow_none=True),
+        metadata={"description": "an auditor's scope: events of these agencies' people or about their records"},
+    )
 
 
 def to_json(value):

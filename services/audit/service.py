@@ -49,7 +49,8 @@ class AuditService:
     @rpc(expected_exceptions=EXPECTED)
     def list_events(self, filters: dict, cursor=None, limit: int = 50) -> dict:
         """Events in chain order, filtered by actor, agency, record, type, action, outcome, service,
-        request and time (``since``/``until``, ISO). ``cursor`` is the previous page's
+        request and time (``since``/``until``, ISO), and ``agencies`` (an auditor's scope: events whose
+        actor is of one of them, or whose ``details.record_agency`` is). ``cursor`` is the previous page's
         ``next_cursor`` (an opaque string). Returns ``{"items": [...], "next_cursor": str|None}``."""
         query, after_seq = _filters(filters), _after(cursor)
         items = self.store.find(query, after_seq, max(1, min(int(limit), MAX_PAGE)))

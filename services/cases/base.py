@@ -64,9 +64,9 @@ class CaseWorker:
         case = self.store.get(case_id)
         reason = rules.hidden_from(case, context)
         if reason:
-            self._refuse(action, case_id, context, reason, rules.contact_of(case))
+            self._refuse(action, case_id, context, reason, rules.contact_of(case), case.get("agency"))
         if rules.lacks_purpose(case, context):
-            self._refuse(action, case_id, context, "purpose")
+            self._refuse(action, case_id, context, "purpose", record_agency=case.get("agency"))
         return case
 
     def _with_holds(self, cases: list[dict]) -> list[dict]:
@@ -86,9 +86,18 @@ class CaseWorker:
         return rules.hidden_from(case, context) is None and not rules.lacks_purpose(case, context)
 
     def _refuse(
-        self, action: str, case_id: str | None, context: dict | None, reason: str, contact: str | None = None
+        self,
+        action: str,
+        case_id: str | None,
+        context: dict | None,
+        reason: str,
+        contact: str | None = None,
+        record_agency: str | None = None,
     ) -> None:
-        self._audit(action, "denied", context, [case_id] if case_id else [], details={"reason": reason})
+        """Audit a refusal and raise it. ``record_agency`` (the case's) lets that agency's auditors see
+        who was refused its records (docs/security.md, "Auditors")."""
+        details = {"reason": reason, **({"record_agency": record_agency} if case_id else {})}
+        self._audit(action, "denied", context, [case_id] if case_id else [], details=details)
         if reason == "purpose":
             raise PurposeRequired(
                 "criminal intelligence is read only with a stated purpose (X-Purpose) "

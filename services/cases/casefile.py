@@ -55,15 +55,22 @@ def new_case(data: dict, context: dict, now: datetime, min_chars: int) -> dict:
         entities=[],
         entity_ids=[],
     )
+    if case["unit"] != context.get("unit") and actor.get("id"):  # the opener keeps access (docs/security.md)
+        case["assignees"] = _unique([*case["assignees"], actor["id"]])
     errors = {} if case["unit"] else {"unit": ["a case needs an owning unit"]}
-    errors |= rules.protected_views_errors(case)
+    if case["classification"] == rules.CRIMINAL_INTELLIGENCE and not context.get("unit"):
+        errors["unit"] = ["criminal intelligence is submitted by a unit (C3), and your token names none"]
+    errors |= rules.protected_views_errors(case) | rules.acting_errors(data, actor)
+    for field in ("submitter", "submitting_agency"):
+        case.pop(field, None)
     if case["classification"] == rules.CRIMINAL_INTELLIGENCE:
-        case.setdefault("submitter", actor.get("id"))
-        case.setdefault("submitting_agency", actor.get("agency"))
+        case.update(submitter=actor.get("id"), submitting_agency=actor.get("agency"))
         case.update(submitting_unit=context.get("unit"), review_state="pending_review", submitted_at=now)
         errors |= rules.ci_errors(case, min_chars)
         errors |= rules.review_due_errors(case.get("review_due"), now)
+        errors |= rules.past_review_due_errors(case.get("review_due"), now)
         case.setdefault("review_due", now + rules.REVIEW_PERIOD)
+        case["purge_due"] = case["review_due"]
     rules.raise_if(errors, "the case is invalid")
     return case
 

@@ -25,6 +25,28 @@ EXCEPTION_ROWS = (
 )
 
 
+EVERY_AGENCY = "*"
+
+
+def report_scope(context: dict | None) -> tuple | None:
+    """The agencies a compliance report covers: the auditor's own, plus those its token's oversight claim
+    names (``context["oversight"]``); None for every agency (``*``, or a call without an end user)."""
+    if rules.is_system(context):
+        return None
+    oversight = context.get("oversight") or []
+    if EVERY_AGENCY in oversight:
+        return None
+    return tuple(dict.fromkeys([(context.get("actor") or {}).get("agency"), *oversight]))
+
+
+def within(scope: tuple | None, documents: list[dict]) -> list[dict]:
+    """The records, releases, notifications or tombstones of the agencies in ``scope`` (a release by the
+    agency of the record it released; one stored before releases named it, by the releaser's agency)."""
+    if scope is None:
+        return documents
+    return [doc for doc in documents if doc.get("record_agency", doc.get("by_agency", doc.get("agency"))) in scope]
+
+
 def missing_predicate_or_labels(case: dict, min_chars: int) -> dict | None:
     """C2/C5: the fields a stored criminal intelligence record lacks (None when complete)."""
     errors = rules.ci_errors(case, min_chars)

@@ -214,10 +214,11 @@ class CaseStore:
         """Identifying information attached to ``case_id`` (C8)."""
         return list(self.cases.find({"attached_to": case_id, **self.GONE}))
 
-    def intelligence_ids(self, ids) -> set[str]:
-        """Which of ``ids`` are criminal intelligence records (still stored)."""
-        found = self.cases.find({"_id": {"$in": sorted(ids)}, "classification": "criminal_intelligence"}, {"_id": 1})
-        return {case["_id"] for case in found} if ids else set()
+    def intelligence_ids(self, ids, agencies=None) -> set[str]:
+        """Which of ``ids`` are criminal intelligence records (still stored), of ``agencies`` when given."""
+        query = {"_id": {"$in": sorted(ids)}, "classification": "criminal_intelligence"}
+        found = self.cases.find(query, {"_id": 1, "agency": 1})
+        return {case["_id"] for case in found if agencies is None or case.get("agency") in agencies} if ids else set()
 
     def disseminations_between(self, since: datetime, until: datetime) -> list[dict]:
         return list(self.disseminations.find({"at": {"$gte": since, "$lt": until}}).sort([("at", ASCENDING)]))
@@ -475,6 +476,15 @@ class OversightStore:
         """Take back a hold that lost to a purge (the case is going): it never held anything."""
         self.holds.delete_one({"_id": held_id})
 
+    def get_hold(self, case_id: str, held_id: str) -> dict:
+        """A hold of the case, in force or released; NotFound when the case has none of that id."""
+        hold = self.holds.find_one({"_id": held_id, "case_id": case_id}) or self.released_holds.find_one(
+            {"hold_id": held_id, "case_id": case_id}
+        )
+        if hold is None:
+            raise NotFound(f"no legal hold {held_id} on case {case_id}")
+        return hold
+
     def release_hold(self, case_id: str, held_id: str, release: dict) -> dict:
         """End a hold in force: its history first (keyed, so a retry writes it once), then the hold itself.
         NotFound for no such hold, Conflict for one already released."""
@@ -513,9 +523,10 @@ class OversightStore:
         """Keep a purge's tombstone (idempotent: one per record)."""
         self.tombstones.update_one({"_id": tombstone["record_id"]}, {"$setOnInsert": tombstone}, upsert=True)
 
-    def purged_intelligence_ids(self, ids) -> set[str]:
+    def purged_intelligence_ids(self, ids, agencies=None) -> set[str]:
         query = {"_id": {"$in": sorted(ids)}, "record_class": "criminal_intelligence"}
-        return {stone["_id"] for stone in self.tombstones.find(query, {"_id": 1})} if ids else set()
+        found = self.tombstones.find(query, {"_id": 1, "agency": 1}) if ids else []
+        return {stone["_id"] for stone in found if agencies is None or stone.get("agency") in agencies}
 
     def tombstones_between(self, since: datetime, until: datetime) -> list[dict]:
         return list(self.tombstones.find({"at": {"$gte": since, "$lt": until}}).sort([("at", ASCENDING)]))

@@ -56,6 +56,9 @@ class OversightEntrypoints(CaseWorker):
         """C27: ``{"since", "until", "sample": N}`` → the exception rows (must be empty), what happened in
         the period (overdue reviews, purges, disseminations, notifications) and a random sample of N records.
 
+        It covers the auditor's agency, or the agencies of its oversight claim (``context["oversight"]``,
+        docs/security.md): rows, reads and the sample hold nothing of any other agency.
+
         Calls audit.list_events for criminal intelligence reads that stated no purpose.
         """
         query = load(ReportQuery, query, "the report query is invalid")
@@ -65,10 +68,14 @@ class OversightEntrypoints(CaseWorker):
         now = self._now()
         until = query.get("until") or now
         since = query.get("since") or until - DEFAULT_PERIOD
-        records = self._with_holds(self.store.intelligence({}))
+        scope = compliance.report_scope(context)
+        records = compliance.within(scope, self._with_holds(self.store.intelligence({})))
         min_chars = self._min_chars()
-        disseminations = [compliance.dissemination_row(e) for e in self.store.disseminations_between(since, until)]
-        notices = self.oversight.notifications_between(["recipient_notified", "restricted_hit"], since, until)
+        releases = compliance.within(scope, self.store.disseminations_between(since, until))
+        disseminations = [compliance.dissemination_row(entry) for entry in releases]
+        kinds = ["recipient_notified", "restricted_hit"]
+        notices = compliance.within(scope, self.oversight.notifications_between(kinds, since, until))
+        purges = compliance.within(scope, self.oversight.tombstones_between(since, until))
         report = {
             "period": {"since": since.isoformat(), "until": until.isoformat()},
             "generated_at": now.isoformat(),
@@ -78,19 +85,20 @@ class OversightEntrypoints(CaseWorker):
             ),
             "review_due_beyond_five_years": _rows(compliance.review_due_violation, records),
             "reviews_overdue": _rows(compliance.overdue, records, now),
-            "purges": plain(self.oversight.tombstones_between(since, until)),
+            "purges": plain(purges),
             "disseminations": disseminations,
             "restricted_disseminated": [d for d in disseminations if d.get("sensitivity") == "restricted"],
-            "reads_without_purpose": self._reads_without_purpose(since, until),
+            "reads_without_purpose": self._reads_without_purpose(since, until, scope),
             "recipient_notifications": plain([n for n in notices if n["kind"] == "recipient_notified"]),
             "control_official_notifications": plain([n for n in notices if n["kind"] == "restricted_hit"]),
             "sample": self._sample(records, query["sample"]),
         }
         return {**report, **compliance.summary(report)}
 
-    def _reads_without_purpose(self, since, until) -> list[dict]:
+    def _reads_without_purpose(self, since, until, scope: tuple | None) -> list[dict]:
         """Allowed reads of criminal intelligence with no stated purpose that were not then refused: of a
-        case or its parts, its files, its export, or the cases a search showed (compliance.READ_ACTIONS)."""
+        case or its parts, its files, its export, or the cases a search showed (compliance.READ_ACTIONS);
+        of the intelligence of the agencies in ``scope`` (whoever read it)."""
         filters = {
             "outcome": "allowed",
             "purpose_missing": True,
@@ -106,7 +114,7 @@ class OversightEntrypoints(CaseWorker):
             if cursor is None:
                 break
         ids = set().union(*(compliance.read_case_ids(event) for event in found))
-        intelligence = self.store.intelligence_ids(ids) | self.oversight.purged_intelligence_ids(ids)
+        intelligence = self.store.intelligence_ids(ids, scope) | self.oversight.purged_intelligence_ids(ids, scope)
         rows = []
         for event in found:
             read = compliance.read_case_ids(event) & intelligence

@@ -11,10 +11,18 @@ from services.cases.schemas import HoldIn, PurgeIn, QueueQuery, ReleaseIn, plain
 
 PURGE_ROLE = "purge_authority"
 PURGE_PAGE = 200  # due records read at a time by the purge timer
+# What the purge authority removes by hand (C17): intelligence and what identifies its subjects (C8).
+# An investigative case holds evidence and a chain of custody that the courts may still need: it follows
+# its agency's records schedule, never a purge by hand.
+PURGEABLE = (rules.CRIMINAL_INTELLIGENCE, rules.IDENTIFYING)
 
 
 def _roles(context: dict | None) -> list[str]:
     return ((context or {}).get("actor") or {}).get("roles") or []
+
+
+def _agency(context: dict | None) -> str | None:
+    return ((context or {}).get("actor") or {}).get("agency")
 
 
 class RetentionEntrypoints(CaseWorker):
@@ -53,6 +61,9 @@ class RetentionEntrypoints(CaseWorker):
         if PURGE_ROLE not in _roles(context):
             raise Forbidden("only the purge authority purges records")
         case = self._open_as_authority(case_id, context, "case.purge")
+        if case["classification"] not in PURGEABLE:
+            self._audit("case.purge", "denied", context, [case_id], details={"reason": "classification"})
+            raise Conflict(f"case {case_id} is {case['classification']}: only criminal intelligence is purged by hand")
         return plain(self._purge(case, data["reason"], context, automatic=False))
 
     @rpc(expected_exceptions=ERRORS)
@@ -64,9 +75,11 @@ class RetentionEntrypoints(CaseWorker):
         going ahead (the hold is taken back, 409), and a purge claiming it after finds the hold and stops.
         """
         data = load(HoldIn, body, "the legal hold is invalid")
-        self._open_as_authority(case_id, context, "case.hold")
+        case = self._open_as_authority(case_id, context, "case.hold")
+        self._require_hold_authority(case, {"agency": case.get("agency"), "unit": case.get("unit")}, context)
         now, who = self._now(), actor_id(context)
-        hold = self.oversight.add_hold({**data, "case_id": case_id, "placed_by": who, "placed_at": now})
+        placed = {"placed_by": who, "placed_at": now, "agency": _agency(context), "unit": (context or {}).get("unit")}
+        hold = self.oversight.add_hold({**data, "case_id": case_id, **placed})
         try:
             current = self.store.find(case_id)  # read after the hold is stored: its alerts as of now
             if current is None:
@@ -84,6 +97,9 @@ class RetentionEntrypoints(CaseWorker):
         """Release a legal hold with a reason ``{"reason"}``; the record follows its review date again."""
         data = load(ReleaseIn, body, "the release is invalid")
         case = self._open_as_authority(case_id, context, "case.hold")
+        held = self.oversight.get_hold(case_id, hold_id)
+        # A hold placed before holds recorded their placer is the owning unit's and agency's.
+        self._require_hold_authority(case, {"agency": case.get("agency"), "unit": case.get("unit"), **held}, context)
         now, who = self._now(), actor_id(context)
         release = {"released_at": now, "released_by": who, "release_reason": data["reason"]}
         hold = self.oversight.release_hold(case_id, hold_id, release)
@@ -144,6 +160,18 @@ class RetentionEntrypoints(CaseWorker):
                 return case
         return self._open(case_id, context, action)
 
+    def _require_hold_authority(self, case: dict, holder: dict, context: dict) -> None:
+        """C17: the purge authority of the holder's agency, or a supervisor of the holder's unit in it
+        (for a new hold, the holder is the record's owning unit). Anyone else: 403, audited."""
+        if rules.is_system(context):
+            return
+        same_agency = _agency(context) == holder.get("agency")
+        supervisor = "supervisor" in _roles(context) and (context or {}).get("unit") == holder.get("unit")
+        if same_agency and (PURGE_ROLE in _roles(context) or supervisor):
+            return
+        self._audit("case.hold", "denied", context, [case["_id"]], details={"reason": "hold_authority"})
+        raise Forbidden("legal holds are placed and released by the purge authority or a supervisor of the unit")
+
     def _held(self, case: dict, hold: dict, action: str, context: dict) -> None:
         detail = {"hold_id": hold["_id"], "reference": hold["reference"]}
         self._audit(
@@ -160,15 +188,16 @@ class RetentionEntrypoints(CaseWorker):
         """C16: tombstone first (audited, fail closed), then remove everything, then announce it."""
         case_id = case["_id"]
         items = self.contents.items_of(case_id)
+        history = self.store.history_of(case_id)
         digest = retention.content_hash(
             case,
             items,
             self.contents.custody_of_case(case_id),
             self.contents.files_of(case_id),
             self.store.disseminations_of(case_id),
-            self.store.history_of(case_id),
+            history,
         )
-        stone = retention.tombstone(case, digest, reason, actor_id(context), self._now(), automatic)
+        stone = retention.tombstone(case, digest, reason, actor_id(context), self._now(), automatic, history)
         if self.store.start_purge(case_id, stone) is None:  # claimed: from here on readers get 404
             raise Conflict(f"case {case_id} is already being purged")
         # Holds are read after the claim: a hold placed before it is seen here, one placed after sees the
@@ -201,6 +230,7 @@ class RetentionEntrypoints(CaseWorker):
                 "reason": stone["reason"],
                 "content_hash": stone["content_hash"],
                 "automatic": stone["automatic"],
+                "record_agency": stone.get("agency"),  # an automatic purge has no actor: its record's auditors
                 **({"resumed": True} if resumed else {}),
             },
         )

@@ -79,6 +79,7 @@ class ReleaseEntrypoints(CaseWorker):
             "at": self._now(),
             "by": actor.get("id"),
             "by_agency": actor.get("agency"),
+            "record_agency": case.get("agency"),  # whose auditors see the release (compliance report)
             "by_unit": (context or {}).get("unit"),
         }
 

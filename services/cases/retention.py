@@ -56,8 +56,26 @@ def content_hash(case: dict, items: list, custody: list, files: list, disseminat
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def tombstone(case: dict, digest: str, reason: str, actor: str, at: datetime, automatic: bool) -> dict:
-    """What is left of a purged record (C16): no title, narrative, subjects or contents."""
+# History entries the tombstone keeps, without their reasons: who set the review and purge dates.
+REVIEW_TRAIL = ("created", "reschedule", "review.approve", "review.validate")
+
+
+def review_trail(history: list[dict]) -> list[dict]:
+    """Who approved, validated or moved the review date of a record, and when (dates only, no text)."""
+    trail = []
+    for entry in history:
+        if entry["action"] in REVIEW_TRAIL:
+            detail = entry.get("detail") or {}
+            moved = {key: detail[key] for key in ("from", "to") if entry["action"] == "reschedule" and key in detail}
+            trail.append({"action": entry["action"], "actor": entry["actor"], "at": entry["at"], **moved})
+    return trail
+
+
+def tombstone(
+    case: dict, digest: str, reason: str, actor: str, at: datetime, automatic: bool, history: list[dict] = ()
+) -> dict:
+    """What is left of a purged record (C16): no title, narrative, subjects or contents; who set its
+    review dates stays (:func:`review_trail`), so a purge never hides who brought it about."""
     return {
         "record_type": "case",
         "record_id": case["_id"],
@@ -69,16 +87,23 @@ def tombstone(case: dict, digest: str, reason: str, actor: str, at: datetime, au
         "actor": actor,
         "at": at,
         "automatic": automatic,
+        "review_trail": review_trail(list(history)),
     }
 
 
 def purgeable_by_timer(case: dict, now: datetime) -> bool:
     """C15: criminal intelligence past ``review_due``. Legal holds (C17) are documents of their own,
-    checked by the purge itself."""
+    checked by the purge itself.
+
+    The timer never purges before ``purge_due``, the review date set at submission or at the last
+    validation: a review date moved earlier by hand brings the review forward, not the purge (purging
+    sooner is the purge authority's act, C17).
+    """
+    due = case.get("review_due")
     return (
         case.get("classification") == rules.CRIMINAL_INTELLIGENCE
-        and case.get("review_due") is not None
-        and case["review_due"] <= now
+        and due is not None
+        and max(due, case.get("purge_due") or due) <= now
     )
 
 

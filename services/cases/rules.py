@@ -160,6 +160,24 @@ def review_due_errors(review_due: datetime | None, base: datetime) -> dict:
     return {}
 
 
+def past_review_due_errors(review_due: datetime | None, now: datetime) -> dict:
+    """A review date a person sets lies ahead: one in the past would purge the record at once (C15)."""
+    if review_due is not None and review_due <= now:
+        return {"review_due": ["review_due must lie in the future"]}
+    return {}
+
+
+def acting_errors(data: dict, actor: dict) -> dict:
+    """C3: who submitted a record, and for which agency, is the token's ``sub`` and ``agency``. A body may
+    repeat them; one naming anyone else is refused (a supervisor could otherwise name a submitter and
+    approve the record themselves)."""
+    errors = {}
+    for field, key in (("submitter", "id"), ("submitting_agency", "agency")):
+        if field in data and data[field] != actor.get(key):
+            errors[field] = [f"the {field.replace('_', ' ')} is the caller's (the token's {key}), never the body's"]
+    return errors
+
+
 def identifying_errors(data: dict, parent: dict) -> dict:
     """C8: identifying information attaches to a subject of approved criminal intelligence, never makes one."""
     errors = {}
@@ -206,9 +224,15 @@ def contact_of(case: dict) -> str | None:
     return f"{case.get('agency')}: control official {case.get('control_official')}"
 
 
-# PATCH fields that change who may see a case: only a supervisor of the owning unit edits them, with a
-# reason, and each change is audited as its own action (README, Cases: "Who may edit what").
-SUPERVISED_EDITS = {"unit": "case.move", "sensitivity": "case.relabel"}
+# PATCH fields that change who may see a case, who hears of hits on it (C6) or when it is reviewed and
+# purged (C13, C15): only a supervisor of the owning unit edits them, with a reason, and each change is
+# audited as its own action (docs/security.md, "Who may change what").
+SUPERVISED_EDITS = {
+    "unit": "case.move",
+    "sensitivity": "case.relabel",
+    "control_official": "case.control_official",
+    "review_due": "case.reschedule",
+}
 
 
 def edit_refusal(case: dict, changes: dict, context: dict | None) -> str | None:
@@ -223,7 +247,10 @@ def edit_refusal(case: dict, changes: dict, context: dict | None) -> str | None:
     actor = context.get("actor") or {}
     in_unit = context.get("unit") == case.get("unit") and actor.get("agency") == case.get("agency")
     if set(changes) & set(SUPERVISED_EDITS) and not (in_unit and "supervisor" in (actor.get("roles") or [])):
-        return "only a supervisor of the owning unit moves a case to another unit or changes its sensitivity"
+        return (
+            "only a supervisor of the owning unit moves a case to another unit or changes its sensitivity, "
+            "control official or review date"
+        )
     if "assignees" in changes and not in_unit:
         return "only the owning unit assigns a case"
     return None

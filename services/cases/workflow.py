@@ -75,12 +75,14 @@ class WorkflowEntrypoints(CaseWorker):
 
         Illegal status transitions raise Conflict (409). Editing never validates intelligence (C14).
         Only the owning unit changes assignees; only its supervisors move the case to another unit or
-        change its sensitivity, with a ``reason`` (rules.edit_refusal); others get Forbidden (403, audited).
+        change its sensitivity, control official or review date, with a ``reason`` (rules.edit_refusal);
+        others get Forbidden (403, audited).
         """
         case = self._open(case_id, context, "case.update")
         data = load(CasePatch, fields, "the change is invalid")
         reason = data.pop("reason", None)
         changes, added = casefile.patch(case, data, self._min_chars())
+        rules.raise_if(rules.past_review_due_errors(changes.get("review_due"), self._now()), "the change is invalid")
         if not changes:
             return CaseOut().dump(case)
         self._authorize_edit(case, changes, reason, context)
@@ -153,8 +155,9 @@ class WorkflowEntrypoints(CaseWorker):
             if case.get("review_state") == "pending_review":
                 raise Conflict("approve the record before validating it")
             review_due = review.get("review_due") or now + rules.REVIEW_PERIOD
-            rules.raise_if(rules.review_due_errors(review_due, now), "the review is invalid")
-            changes = {"last_validated_at": now, "review_due": review_due}
+            errors = rules.review_due_errors(review_due, now) | rules.past_review_due_errors(review_due, now)
+            rules.raise_if(errors, "the review is invalid")
+            changes = {"last_validated_at": now, "review_due": review_due, "purge_due": review_due}
         updated = self.store.update(
             case_id, {"$set": changes, "$push": {"reviews": entry}}, now, {"version": case.get("version")}
         )

@@ -48,6 +48,7 @@ class EntityStore:
         self.entities, self.stateless, self.sightings, self.links, self.merges = docstore.open_collections(
             database, "entities", "stateless_plates", "sightings", "links", "merges", flavor=flavor
         )
+        self.registrations = database["registrations"]  # entities an agency recorded by hand: _id entity:agency
 
     def ensure_indexes(self) -> None:
         self.entities.create_index([("type", ASCENDING), ("key", ASCENDING)], unique=True, name="identity")
@@ -60,12 +61,17 @@ class EntityStore:
         )
         self.sightings.create_index([("entity_id", ASCENDING), ("at", DESCENDING)], name="timeline")
         self.sightings.create_index([("record_id", ASCENDING)], name="record")
+        if "one_per_pair" in self.links.index_information():  # one link per pair for every agency, before
+            self.links.drop_index("one_per_pair")
         self.links.create_index(
-            [("from_id", ASCENDING), ("to_id", ASCENDING), ("relation", ASCENDING)], unique=True, name="one_per_pair"
+            [("from_id", ASCENDING), ("to_id", ASCENDING), ("relation", ASCENDING), ("agency", ASCENDING)],
+            unique=True,
+            name="one_per_agency",
         )
         self.links.create_index([("to_id", ASCENDING)], name="to")
         self.merges.create_index([("merged_id", ASCENDING), ("at", DESCENDING)], name="merged")
         self.stateless.create_index([("entity_id", ASCENDING)], name="entity")
+        self.registrations.create_index([("entity_id", ASCENDING)], name="entity")
 
     # Identity ---------------------------------------------------------------------------------
 
@@ -201,6 +207,29 @@ class EntityStore:
             query["_id"] = {"$gt": after}
         return list(self.entities.find(query).sort([("_id", ASCENDING)]).limit(limit))
 
+    # Who sees an entity (services/entities/scope.py) --------------------------------------------
+
+    def named_for(self, entity_id: str, agency: str | None) -> bool:
+        """Whether a record of ``agency`` names the entity (a sighting recorded for it), or a person of
+        ``agency`` recorded it, or one of the entities merged into it, by hand."""
+        if self.sightings.find_one({"entity_id": entity_id, "agency": agency}, {"_id": 1}):
+            return True
+        merged = [doc["_id"] for doc in self.entities.find({"merged_into": entity_id}, {"_id": 1})]
+        return any(self.registrations.find_one({"_id": f"{one}:{agency}"}) for one in [entity_id, *merged])
+
+    def register(self, entity_id: str, agency: str | None, actor: str, now) -> bool:
+        """Record that a person of ``agency`` recorded the entity by hand; False when one had already."""
+        document = {"_id": f"{entity_id}:{agency}", "entity_id": entity_id, "agency": agency, "by": actor, "at": now}
+        try:
+            self.registrations.insert_one(document)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def face_sighted(self, entity_id: str) -> bool:
+        """Whether a face-recognition alert named the entity (C26: its name is a lead only)."""
+        return self.sightings.find_one({"entity_id": entity_id, "source": "face"}, {"_id": 1}) is not None
+
     def plate_variants(self, vehicles: list[dict]) -> dict[str, list[str]]:
         """Each vehicle's id → the vehicles its plate must be matched with across states.
 
@@ -277,6 +306,8 @@ class EntityStore:
                 purged.append(merged["_id"])
             if self.entities.delete_one({"_id": entity_id}).deleted_count:
                 purged.append(entity_id)
+        for gone in purged:
+            self.registrations.delete_many({"entity_id": gone})
         return purged
 
     def forget_record(self, record_type: str, record_id: str) -> int:
@@ -315,12 +346,12 @@ class EntityStore:
     # Stated links -----------------------------------------------------------------------------
 
     def add_link(self, link: dict) -> tuple[dict, bool]:
-        """One stated link per (from, to, relation); a repeat returns the first."""
+        """One stated link per (from, to, relation) and agency; a repeat returns the first."""
         document = {"_id": uuid.uuid4().hex, **link}
         try:
             self.links.insert_one(document)
         except DuplicateKeyError:
-            return self.links.find_one({k: link[k] for k in ("from_id", "to_id", "relation")}), False
+            return self.links.find_one({k: link.get(k) for k in ("from_id", "to_id", "relation", "agency")}), False
         return document, True
 
     def links_of(self, entity_ids: list[str], limit: int = RELATED_LIMIT) -> list[dict]:
@@ -335,10 +366,11 @@ class EntityStore:
 
     # Merges -----------------------------------------------------------------------------------
 
-    def merge(self, survivor_id: str, merged_id: str, actor: str, now) -> dict:
+    def merge(self, survivor_id: str, merged_id: str, actor: str, now, agency: str | None = None) -> dict:
         """Fold ``merged_id`` into ``survivor_id``: its keys become aliases, its sightings move.
 
-        Repeating a merge that was interrupted completes it. Returns the merge record.
+        Repeating a merge that was interrupted completes it. Returns the merge record, which names the
+        ``agency`` whose person merged (only that agency sees it and undoes it).
         """
         survivor, merged = self.get_raw(survivor_id), self.get_raw(merged_id)
         if survivor_id == merged_id:
@@ -371,6 +403,7 @@ class EntityStore:
                     "aliases_added": added,
                     "at": now,
                     "actor": actor,
+                    "agency": agency,
                     "undone_at": None,
                 }
                 self.merges.insert_one(record)
@@ -403,7 +436,7 @@ class EntityStore:
 
         Looked up first: FerretDB answers an update that breaks a unique index with a generic error.
         """
-        moved = {**{k: link[k] for k in ("from_id", "to_id", "relation")}, field: survivor_id}
+        moved = {**{k: link.get(k) for k in ("from_id", "to_id", "relation", "agency")}, field: survivor_id}
         if self.links.find_one(moved, {"_id": 1}) is not None:
             return False
         self.links.update_one(
@@ -451,6 +484,10 @@ class EntityStore:
         if record:
             self.merges.update_one({"_id": record["_id"]}, {"$set": {"undone_at": now, "undone_by": actor}})
         return record or {"survivor_id": survivor_id, "merged_id": merged_id}
+
+    def active_merge(self, survivor_id: str, merged_id: str) -> dict | None:
+        """The merge of ``merged_id`` into ``survivor_id`` that stands (not undone), if any."""
+        return self.merges.find_one({"survivor_id": survivor_id, "merged_id": merged_id, "undone_at": None})
 
     def _mentioned(self, entity_id: str, sighting: dict) -> bool:
         query = {"entity_id": entity_id, "record_type": sighting["record_type"], "record_id": sighting["record_id"]}

@@ -9,6 +9,7 @@ from services.entities.dependencies import EntityStore
 from services.entities.extraction import extract
 from services.entities.relations import lookup_ids, related_by_alert, related_records
 from services.entities.schemas import EntityOut, LinkOut, MergeOut, SightingOut, indexed_ref, ref_of
+from services.entities.scope import Scope
 
 
 def resolve(store: EntityStore, alerts: list[dict], region: str, now: datetime) -> list[tuple[dict, dict | None, bool]]:
@@ -66,8 +67,13 @@ def resolve(store: EntityStore, alerts: list[dict], region: str, now: datetime) 
     return answers
 
 
-def describe(store: EntityStore, entity: dict) -> dict:
-    """An entity with its timeline, the alerts and cases that mention it, its stated links and merges."""
+def describe(store: EntityStore, entity: dict, scope: Scope | None = None) -> dict:
+    """An entity with its timeline, the alerts and cases that mention it, its stated links and merges.
+
+    ``scope`` (the caller) keeps the stated links and merges its agency made, with their sources,
+    notes and actors; another agency's are left out (services/entities/scope.py).
+    """
+    scope = scope or Scope(None)
     timeline = store.timeline(entity["_id"])
     out = EntityOut().dump(entity)
     out["sightings"] = SightingOut(many=True).dump(timeline)
@@ -82,23 +88,53 @@ def describe(store: EntityStore, entity: dict) -> dict:
         if sighting.get("role"):
             item["role"] = sighting["role"]
         out["alerts" if sighting["record_type"] == "alert" else "cases"].append(item)
-    links = store.links_of([entity["_id"]])
+    links = [link for link in store.links_of([entity["_id"]]) if scope.owns(link)]
     others = store.many({link["to_id"] for link in links} | {link["from_id"] for link in links})
     out["links"] = []
     for link in links:
         other_id = link["to_id"] if link["from_id"] == entity["_id"] else link["from_id"]
         other = others.get(other_id)
         out["links"].append({**LinkOut().dump(link), "other": ref_of(other) if other else None})
-    out["merges"] = MergeOut(many=True).dump(store.merges_of(entity["_id"]))
+    out["merges"] = MergeOut(many=True).dump([merge for merge in store.merges_of(entity["_id"]) if scope.owns(merge)])
     if any(sighting.get("source") == "face" for sighting in timeline):
         out["notice"] = FACE_NOTICE  # C26: a face candidate is an investigative lead only
     return out
 
 
-def add_link(store: EntityStore, entity_id: str, data: dict, actor: str, now: datetime) -> tuple[dict, bool]:
-    entity = store.get(entity_id)
+PAGE_SCANS = 10  # batches of candidates one page looks through for entities the caller sees
+
+
+def visible_page(
+    store: EntityStore, scope: Scope, filters: dict, limit: int, cursor: str | None
+) -> tuple[list[dict], str | None]:
+    """A page of entities matching ``filters`` that ``scope`` sees, and the cursor of the next page.
+
+    Candidates are read in id order, a batch at a time, skipping those the caller's agency does not
+    see, for at most :data:`PAGE_SCANS` batches: past that the page is answered short, with a cursor
+    after the last candidate looked at, so a page costs a bounded number of look-ups.
+    """
+    found, after = [], cursor
+    for _ in range(PAGE_SCANS):
+        batch = store.find(filters.get("type"), filters.get("q"), limit, after)
+        for entity in batch:
+            if scope.sees(store, entity):
+                found.append(entity)
+                if len(found) == limit:
+                    return found, entity["_id"]
+        if len(batch) < limit:
+            return found, None
+        after = batch[-1]["_id"]
+    return found, after
+
+
+def add_link(
+    store: EntityStore, entity_id: str, data: dict, actor: str, now: datetime, scope: Scope | None = None
+) -> tuple[dict, bool]:
+    """A link stated by a person of ``scope``'s agency between two entities that agency sees."""
+    scope = scope or Scope(None)
+    entity = scope.require(store, store.get(entity_id), entity_id)
     try:
-        other = store.get(data["other_id"])
+        other = scope.require(store, store.get(data["other_id"]), data["other_id"])
     except NotFound as exc:
         raise InvalidInput("no such entity to link", {"other_id": [f"no entity {data['other_id']}"]}) from exc
     if other["_id"] == entity["_id"]:
@@ -110,9 +146,10 @@ def add_link(store: EntityStore, entity_id: str, data: dict, actor: str, now: da
         "source": data["source"],
         "note": data.get("note"),
         "actor": actor,
+        "agency": scope.agency,
         "at": now,
     }
-    return store.add_link({k: v for k, v in link.items() if v is not None})
+    return store.add_link({k: v for k, v in link.items() if v is not None or k == "agency"})
 
 
 def link_case(store: EntityStore, link: dict, agency: str | None) -> tuple[dict, dict]:

@@ -72,10 +72,12 @@ def related_by_alert(
 
 
 class Graph:
-    """Nodes and edges around one entity, bounded by ``max_nodes`` and ``max_edges``."""
+    """Nodes and edges around one entity, bounded by ``max_nodes`` and ``max_edges``; ``shows_link`` says
+    which stated links the caller may see (their agency's, services/entities/scope.py)."""
 
-    def __init__(self, store: EntityStore, max_nodes: int, max_edges: int):
+    def __init__(self, store: EntityStore, max_nodes: int, max_edges: int, shows_link=lambda link: True):
         self.store, self.max_nodes, self.max_edges = store, max_nodes, max_edges
+        self.shows_link = shows_link
         self.nodes: dict[str, dict] = {}
         self.edges: dict[tuple, dict] = {}
         self.truncated = False
@@ -130,7 +132,7 @@ class Graph:
             for mine in (s for s in sightings if s["record_id"] == other["record_id"]):
                 if other["entity_id"] != mine["entity_id"]:
                     found.setdefault(other["entity_id"], []).append((mine["entity_id"], other))
-        for link in self.store.links_of(frontier):
+        for link in filter(self.shows_link, self.store.links_of(frontier)):
             for mine, theirs in ((link["from_id"], link["to_id"]), (link["to_id"], link["from_id"])):
                 if mine in frontier:
                     found.setdefault(theirs, []).append((mine, link))

@@ -7,10 +7,11 @@ from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 
 from casewire import events
+from casewire.alerts import FACE_NOTICE
 from casewire.audit import AuditLog
 from casewire.clock import Clock
 from casewire.entities import EntityIn, LinkIn
-from casewire.errors import EXPECTED, InvalidInput
+from casewire.errors import EXPECTED, Forbidden, InvalidInput
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
 from casewire.monitor import Monitor
@@ -21,6 +22,7 @@ from services.entities.extraction import ref_for
 from services.entities.identity import NotAnIdentifier
 from services.entities.relations import Graph
 from services.entities.schemas import CaseLinkIn, EntityOut, LinkOut, MergeOut, SightingOut
+from services.entities.scope import Scope
 
 ORPHANED = "no sightings left"  # an entity whose last naming record was purged goes too (C16, C19)
 
@@ -83,18 +85,29 @@ class EntitiesService:
         return [item for item, _, _ in resolved]
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_entity(self, entity_id: str) -> dict:
-        """One entity (or the survivor it was merged into) with its timeline, alerts, cases, links and merges."""
-        return records.describe(self.store, self.store.get(entity_id))
+    def get_entity(self, entity_id: str, context: dict | None = None) -> dict:
+        """One entity (or the survivor it was merged into) with its timeline, alerts, cases, links and merges.
+
+        With a caller in ``context``: NotFound unless its agency sees the entity; only its agency's stated
+        links and merges (services/entities/scope.py).
+        """
+        scope = Scope(context)
+        return records.describe(self.store, scope.require(self.store, self.store.get(entity_id), entity_id), scope)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_entities(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
-        """Entities by ``type`` and text ``q`` (key, display or alias), e.g. ``{"type": "vehicle", "q": "KGT"}``."""
-        items = self.store.find(filters.get("type"), filters.get("q"), limit, cursor)
-        return {
-            "items": EntityOut(many=True).dump(items),
-            "next_cursor": items[-1]["_id"] if len(items) == limit else None,
-        }
+    def list_entities(self, filters: dict, limit: int = 50, cursor: str | None = None, context: dict | None = None):
+        """Entities by ``type`` and text ``q`` (key, display or alias), e.g. ``{"type": "vehicle", "q": "KGT"}``,
+        only those the caller's agency sees; a face-derived one carries the lead notice (C26).
+
+        A page may hold fewer than ``limit`` items while ``next_cursor`` still leads on: the entities
+        another agency alone knows are skipped, a bounded number of them per page.
+        """
+        items, next_cursor = records.visible_page(self.store, Scope(context), filters, limit, cursor)
+        listed = EntityOut(many=True).dump(items)
+        for item in listed:
+            if self.store.face_sighted(item["id"]):
+                item["notice"] = FACE_NOTICE
+        return {"items": listed, "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
     def create_entity(self, fields: dict, context: dict) -> dict:
@@ -109,6 +122,10 @@ class EntitiesService:
         except NotAnIdentifier as exc:
             raise InvalidInput(str(exc), {"type": [str(exc)]}) from exc
         entity, created = self.store.upsert(ref, self.now())
+        scope = Scope(context)
+        if not scope.everything:  # created for the caller's agency when it did not see it before
+            created = not scope.sees(self.store, entity)
+            self.store.register(entity["_id"], scope.agency, _actor_id(context), self.now())
         self._audit("entity.create", context, [entity["_id"]], created=created)
         self.dispatch(events.ENTITY_RECORDED, records.entity_recorded(entity))
         return {"entity": EntityOut().dump(entity), "created": created}
@@ -119,41 +136,58 @@ class EntitiesService:
 
         Audited before it is done (C23: no audit, no merge); the merge record says what moved.
         """
+        scope = self._seen(context, entity_id, other_id)
         self._audit("entity.merge", context, [entity_id, other_id])
-        merge = self.store.merge(entity_id, other_id, _actor_id(context), self.now())
+        merge = self.store.merge(entity_id, other_id, _actor_id(context), self.now(), scope.agency)
         self.dispatch(events.ENTITIES_MERGED, records.merge_event(self.store, entity_id, other_id, False, self.now()))
-        return {"merge": MergeOut().dump(merge), "entity": records.describe(self.store, self.store.get(entity_id))}
+        survivor = records.describe(self.store, self.store.get(entity_id), scope)
+        return {"merge": MergeOut().dump(merge), "entity": survivor}
 
     @rpc(expected_exceptions=EXPECTED)
     def unmerge_entities(self, entity_id: str, other_id: str, context: dict) -> dict:
         """Undo the merge of ``other_id`` into ``entity_id``: both come back with their own sightings.
 
-        Audited before it is done (C23).
+        Audited before it is done (C23). Only the agency that merged them undoes it (Forbidden, audited).
         """
+        scope = self._seen(context, entity_id)
+        standing = self.store.active_merge(entity_id, other_id)
+        if standing is not None and not scope.owns(standing):
+            self._audit("entity.unmerge", context, [entity_id, other_id], outcome="denied", reason="merge_agency")
+            raise Forbidden("only the agency that merged these entities undoes the merge")
         self._audit("entity.unmerge", context, [entity_id, other_id])
         merge = self.store.unmerge(entity_id, other_id, _actor_id(context), self.now())
         self.dispatch(events.ENTITIES_MERGED, records.merge_event(self.store, entity_id, other_id, True, self.now()))
         return {
             "merge": MergeOut().dump(merge),
-            "entity": records.describe(self.store, self.store.get(entity_id)),
-            "restored": records.describe(self.store, self.store.get(other_id)),
+            "entity": records.describe(self.store, self.store.get(entity_id), scope),
+            "restored": records.describe(self.store, self.store.get(other_id), scope),
         }
 
     @rpc(expected_exceptions=EXPECTED)
     def add_link(self, entity_id: str, fields: dict, context: dict) -> dict:
         """A stated link, e.g. ``{"other_id": "...", "relation": "owner_of", "source": "DMV record 7781"}``."""
         data = _load(LinkIn(), fields, "link")
-        link, created = records.add_link(self.store, entity_id, data, _actor_id(context), self.now())
+        link, created = records.add_link(self.store, entity_id, data, _actor_id(context), self.now(), Scope(context))
         self._audit("entity.link", context, [link["from_id"], link["to_id"]], relation=link["relation"])
         return {"link": LinkOut().dump(link), "created": created}
 
     @rpc(expected_exceptions=EXPECTED)
-    def graph(self, entity_id: str, depth: int = 1) -> dict:
-        """``{"nodes", "edges", "truncated"}`` around an entity, ``depth`` 1 to 3, bounded by config."""
+    def graph(self, entity_id: str, depth: int = 1, context: dict | None = None) -> dict:
+        """``{"nodes", "edges", "truncated"}`` around an entity, ``depth`` 1 to 3, bounded by config.
+
+        With a caller in ``context``: NotFound unless its agency sees the entity; only its agency's stated
+        links; face-derived entities carry the lead notice (C26).
+        """
         if depth not in (1, 2, 3):
             raise InvalidInput("depth must be 1, 2 or 3", {"depth": ["must be 1, 2 or 3"]})
+        scope = Scope(context)
+        root = scope.require(self.store, self.store.get(entity_id), entity_id)
         limits = int(self.config.get("GRAPH_MAX_NODES", 200)), int(self.config.get("GRAPH_MAX_EDGES", 500))
-        return Graph(self.store, *limits).build(self.store.get(entity_id), depth)
+        graph = Graph(self.store, *limits, shows_link=scope.owns).build(root, depth)
+        for node in graph["nodes"]:
+            if node["kind"] == "entity" and self.store.face_sighted(node["id"]):
+                node["notice"] = FACE_NOTICE
+        return graph
 
     @rpc(expected_exceptions=EXPECTED)
     def record_case_link(self, case_id: str, entity_id: str, role: str, at: str, context: dict) -> dict:
@@ -166,6 +200,7 @@ class EntitiesService:
             link["context"], context = context, {}
         else:
             link["context"] = (context or {}).get("context")
+        Scope(context).require(self.store, self.store.get(entity_id), entity_id)  # no naming to learn of one
         result, recorded = records.link_case(self.store, link, (context or {}).get("actor", {}).get("agency"))
         self._audit("entity.case_link", context, [result["entity"]["id"]], case_id=case_id, role=role)
         self.dispatch(events.ENTITY_RECORDED, recorded)
@@ -231,11 +266,20 @@ class EntitiesService:
             gone = {"record_type": "entity", "record_id": entity_id, "reason": ORPHANED}
             self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(gone))
 
-    def _audit(self, action: str, context: dict | None, record_ids: list[str], **details) -> None:
+    def _seen(self, context: dict | None, *entity_ids: str) -> Scope:
+        """The caller's scope, once it sees each of ``entity_ids`` (NotFound otherwise, as for a miss)."""
+        scope = Scope(context)
+        for entity_id in entity_ids:
+            scope.require(self.store, self.store.get(entity_id), entity_id)
+        return scope
+
+    def _audit(
+        self, action: str, context: dict | None, record_ids: list[str], outcome: str = "allowed", **details
+    ) -> None:
         context = context or {}
         self.audit.record(
             action,
-            "allowed",
+            outcome,
             actor=context.get("actor") or None,
             record_type="entity",
             record_ids=record_ids,

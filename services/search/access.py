@@ -3,18 +3,21 @@
 The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles"}, "unit",
 "purpose", "case_number"}``. The rules, applied inside every query (never after it):
 
-- alerts: the caller's agency (or alerts without one), and those assigned to the caller;
+- alerts: the caller's agency (a record without an agency only for callers without one), and those
+  assigned to the caller;
 - cases: :func:`casewire.access.case_access` written as filters (the one rule the gateway, the cases
   service and the stream use; README "Security"): intelligence pending review only its submitting unit
   (C3); otherwise the owning unit in its agency and the assignees, but ``restricted`` or unlabelled
   intelligence only its unit (C6, failing closed); criminal intelligence at all only when the search
   states a purpose and a case or incident number (C9);
-- entities and sightings: the shared entity database, open to staff (the records a sighting names
-  are themselves filtered, see :func:`record_visible`).
+- entities and sightings: an entity only when a record of the caller's agency names it (a sighting
+  recorded for that agency, :func:`sightings_filter`), and of its sightings only the agency's, whose
+  records are themselves filtered (:func:`record_visible`). Entities are ranked with alerts and cases
+  in one query, then those no record of the agency names are left out (``finder.entities_seen``).
 
-Criminal intelligence the caller may not open (C6): approved ``open`` or ``agency_only`` is answered
-with the agency contact only (:func:`pointer_filter`); ``restricted`` returns nothing, exactly like a miss, and the
-control official is told (:func:`restricted_filter`).
+Criminal intelligence the caller may not open (C6): approved ``open`` (and ``agency_only`` of the caller's
+own agency) is answered with the agency contact only (:func:`pointer_filter`); ``restricted`` returns
+nothing, exactly like a miss, and the control official is told (:func:`restricted_filter`).
 """
 
 from casewire import access as shared
@@ -37,9 +40,9 @@ def states_purpose(caller: dict | None) -> bool:
 
 
 def _same_agency(caller: dict | None) -> dict:
+    """The caller's agency; a record without one is only for callers without one (never every agency)."""
     agency = _actor(caller).get("agency")
-    no_agency = {"bool": {"must_not": [{"exists": {"field": "agency"}}]}}
-    return {"bool": {"should": [_term("agency", agency), no_agency] if agency else [no_agency]}}
+    return _term("agency", agency) if agency else {"bool": {"must_not": [{"exists": {"field": "agency"}}]}}
 
 
 _PENDING_CI = {"bool": {"filter": [_term("classification", CI)], "must_not": [_term("review_state", "approved")]}}
@@ -106,13 +109,23 @@ def _ci_not_openable(caller: dict | None, sensitivities: list[str], approved_onl
 
 
 def pointer_filter(caller: dict | None) -> dict:
-    """Approved ``open`` or ``agency_only`` intelligence the caller cannot open: only its agency contact (C6)."""
-    return _ci_not_openable(caller, SHAREABLE, approved_only=True)
+    """Approved ``open`` intelligence the caller cannot open, and ``agency_only`` intelligence of its own
+    agency: only its agency contact (C6). Another agency's ``agency_only`` intelligence is no hit at all."""
+    reach = {"bool": {"should": [_term("sensitivity", "open"), _same_agency(caller)], "minimum_should_match": 1}}
+    return {"bool": {"filter": [_ci_not_openable(caller, SHAREABLE, approved_only=True), reach]}}
 
 
 def restricted_filter(caller: dict | None) -> dict:
-    """``restricted`` criminal intelligence the caller cannot open: a silent hit the control official hears of."""
-    return _ci_not_openable(caller, ["restricted"], approved_only=False)
+    """``restricted`` criminal intelligence of the caller's agency the caller cannot open: a silent hit the
+    control official hears of. Another agency's is no hit at all: its control official never learns what
+    another agency's people search for (docs/security.md)."""
+    return {"bool": {"filter": [_ci_not_openable(caller, ["restricted"], approved_only=False), _same_agency(caller)]}}
+
+
+def sightings_filter(caller: dict | None) -> dict:
+    """Sightings recorded for the caller's agency: the only ones that show an entity to it, or place it
+    in time and space (docs/security.md)."""
+    return _same_agency(caller)
 
 
 def record_visible(caller: dict | None) -> dict:

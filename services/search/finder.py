@@ -1,11 +1,18 @@
-"""Running searches for a caller: plates with their sightings, and the general search."""
+"""Running searches for a caller: plates with their sightings, and the general search.
 
+An entity is shown only when a record of the caller's agency names it (``access.sightings_filter``).
+Both searches rank first and then leave out the entities no record of the agency names, reading on
+(a bounded number of times, :data:`PAGE_SCANS`) until the page is full.
+"""
+
+from casewire.alerts import FACE_NOTICE
 from services.search import access, queries
 from services.search.dependencies import SearchIndex
 from services.search.mappings import SEARCHABLE
 from services.search.plates import is_ambiguous, match_kind, plate_query
 
 SIGHTINGS_PER_VEHICLE = 20
+PAGE_SCANS = 10  # ranked batches one answer reads at most, skipping entities the agency does not see
 MAX_PLACED_ENTITIES = 10000
 POINTER_NOTICE = "Criminal intelligence held by another unit: contact the agency's control official."
 
@@ -19,13 +26,33 @@ def visible_records(index: SearchIndex, caller: dict | None, record_ids: set[str
     return {hit["_id"] for hit in hits["hits"]["hits"]}
 
 
-def latest_sightings(index: SearchIndex, entity_ids: list[str]) -> dict[str, list[dict]]:
-    """The latest sightings of each entity, in one query (a top-hits bucket per entity)."""
+def entities_seen(index: SearchIndex, caller: dict | None, entity_ids: list[str]) -> tuple[set[str], set[str]]:
+    """Of ``entity_ids``: those a record of the caller's agency names, and those a face-recognition
+    alert named (C26: their names are leads only), in one query."""
+    if not entity_ids:
+        return set(), set()
+    terms = {"terms": {"field": "entity_id", "size": len(entity_ids)}}
+    answer = index.search(
+        "sightings",
+        query={"terms": {"entity_id": entity_ids}},
+        size=0,
+        aggs={
+            "seen": {"filter": access.sightings_filter(caller), "aggs": {"entities": terms}},
+            "face": {"filter": {"term": {"source": "face"}}, "aggs": {"entities": terms}},
+        },
+    )
+    found = answer["aggregations"]
+    return tuple({bucket["key"] for bucket in found[name]["entities"]["buckets"]} for name in ("seen", "face"))
+
+
+def latest_sightings(index: SearchIndex, caller: dict | None, entity_ids: list[str]) -> dict[str, list[dict]]:
+    """The latest sightings of each entity recorded for the caller's agency, in one query (a top-hits
+    bucket per entity)."""
     if not entity_ids:
         return {}
     answer = index.search(
         "sightings",
-        query={"terms": {"entity_id": entity_ids}},
+        query={"bool": {"filter": [{"terms": {"entity_id": entity_ids}}, access.sightings_filter(caller)]}},
         size=0,
         aggs={
             "entities": {
@@ -46,8 +73,8 @@ def find_plates(index: SearchIndex, caller: dict | None, plate: str, state: str 
     Returns ``(items, restricted)``: ``restricted`` lists the restricted cases (C6) whose sightings
     were left out, for the control official to hear of.
     """
-    hits = index.search("entities", query=plate_query(plate, state, fuzzy), size=limit)["hits"]["hits"]
-    sightings = latest_sightings(index, [hit["_id"] for hit in hits])
+    hits = _plate_hits(index, caller, plate_query(plate, state, fuzzy), limit)
+    sightings = latest_sightings(index, caller, [hit["_id"] for hit in hits])
     record_ids = {s["record_id"] for found in sightings.values() for s in found}
     visible = visible_records(index, caller, record_ids)
     items = [
@@ -63,6 +90,18 @@ def find_plates(index: SearchIndex, caller: dict | None, plate: str, state: str 
     hidden = sorted(record_ids - visible)
     restricted = _hidden(index, "", _with_ids(access.restricted_filter(caller), hidden), "US") if hidden else []
     return items, restricted
+
+
+def _plate_hits(index: SearchIndex, caller: dict | None, query: dict, limit: int) -> list[dict]:
+    """The best ``limit`` vehicles matching ``query`` that a record of the caller's agency names."""
+    kept: list[dict] = []
+    for scan in range(PAGE_SCANS):
+        hits = index.search("entities", query=query, size=limit, from_=scan * limit)["hits"]["hits"]
+        seen, _ = entities_seen(index, caller, [hit["_id"] for hit in hits])
+        kept += [hit for hit in hits if hit["_id"] in seen]
+        if len(kept) >= limit or len(hits) < limit:
+            break
+    return kept[:limit]
 
 
 def _with_ids(query: dict, ids: list[str]) -> dict:
@@ -86,14 +125,15 @@ def _entity_fields(source: dict) -> dict:
     return fields
 
 
-def placed_entities(index: SearchIndex, filters: dict) -> list[str] | None:
-    """Entities seen in the asked time range or near the asked point (None: nothing asked)."""
+def placed_entities(index: SearchIndex, caller: dict | None, filters: dict) -> list[str] | None:
+    """Entities the caller's agency saw in the asked time range or near the asked point (None: nothing
+    asked): another agency's sightings place nothing for it."""
     sightings = queries.sightings_filter(filters)
     if sightings is None:
         return None
     answer = index.search(
         "sightings",
-        query=sightings,
+        query={"bool": {"filter": [sightings, access.sightings_filter(caller)]}},
         size=0,
         aggs={"entities": {"terms": {"field": "entity_id", "size": MAX_PLACED_ENTITIES}}},
     )
@@ -103,32 +143,53 @@ def placed_entities(index: SearchIndex, filters: dict) -> list[str] | None:
 def search(index: SearchIndex, caller: dict | None, q: str, filters: dict, region: str) -> dict:
     """Ranked hits the caller may open; C6 pointers and the restricted hits to report, apart."""
     body = {
-        "query": queries.general_query(q, caller, filters, placed_entities(index, filters), region),
+        "query": queries.general_query(q, caller, filters, placed_entities(index, caller, filters), region),
         "sort": queries.SORT,
         "size": filters["limit"],
         "highlight": queries.HIGHLIGHT,
         "track_scores": True,
     }
-    if filters.get("cursor"):
-        body["search_after"] = queries.decode_cursor(filters["cursor"])
-    hits = index.search(list(SEARCHABLE), **body)["hits"]["hits"]
-    items = [
-        {
-            "type": hit["_source"]["kind"],
-            "id": hit["_id"],
-            "score": hit["_score"],
-            "highlights": hit.get("highlight", {}),
-            "summary": queries.summary(hit),
-        }
-        for hit in hits
-    ]
-    next_cursor = queries.encode_cursor(hits[-1]["sort"]) if len(hits) == filters["limit"] else None
+    after = queries.decode_cursor(filters["cursor"]) if filters.get("cursor") else None
+    items, next_cursor = _ranked(index, caller, body, after, filters["limit"])
     pointers, restricted = [], []
     wants_cases = "case" in (filters.get("types") or ["case"]) and not filters.get("near")
     if wants_cases and access.states_purpose(caller) and not filters.get("cursor"):
         pointers = _pointers(index, caller, q, region)
         restricted = _hidden(index, q, access.restricted_filter(caller), region)
     return {"items": items + pointers, "next_cursor": next_cursor, "restricted": restricted}
+
+
+def _ranked(index: SearchIndex, caller: dict | None, body: dict, after: list | None, limit: int):
+    """Up to ``limit`` hits after the sort values ``after``, without the entities no record of the
+    caller's agency names, and the cursor after the last hit read (None at the end)."""
+    items: list[dict] = []
+    for _ in range(PAGE_SCANS):
+        hits = index.search(list(SEARCHABLE), **body, **({"search_after": after} if after else {}))["hits"]["hits"]
+        entities = [hit["_id"] for hit in hits if hit["_source"]["kind"] == "entity"]
+        seen, face = entities_seen(index, caller, entities)
+        for hit in hits:
+            if hit["_source"]["kind"] == "entity" and hit["_id"] not in seen:
+                continue
+            items.append(_item(hit, hit["_id"] in face))
+            if len(items) == limit:
+                return items, queries.encode_cursor(hit["sort"])
+        if len(hits) < limit:
+            return items, None
+        after = hits[-1]["sort"]
+    return items, queries.encode_cursor(after)
+
+
+def _item(hit: dict, face_derived: bool) -> dict:
+    summary = queries.summary(hit)
+    if face_derived:  # C26: a face-recognition candidate's name is a lead only
+        summary["notice"] = FACE_NOTICE
+    return {
+        "type": hit["_source"]["kind"],
+        "id": hit["_id"],
+        "score": hit["_score"],
+        "highlights": hit.get("highlight", {}),
+        "summary": summary,
+    }
 
 
 def _hidden(index: SearchIndex, q: str, hidden: dict, region: str) -> list[dict]:

@@ -81,7 +81,7 @@ INDICES = {
         },
     },
     "sightings": {
-        "version": 2,
+        "version": 3,  # v3: agency (an agency finds only the entities its own records name)
         "mappings": {
             "dynamic": False,
             "properties": {
@@ -91,6 +91,7 @@ INDICES = {
                 "at": {"type": "date"},
                 "location": {"type": "geo_point"},
                 "source": _KEYWORD,
+                "agency": _KEYWORD,
             },
         },
     },

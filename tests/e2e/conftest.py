@@ -51,6 +51,12 @@ def stack_env(run_id: str) -> dict:
         GATEWAY_PORT=str(GATEWAY_PORT),
         CASEWIRE_RUN=str(REPO / ".state" / f"test-run-{GATEWAY_PORT}"),
         RATE_LIMIT_PER_MINUTE="100000",  # the suite is a few fast callers; the limit has its own tests
+        RATE_LIMIT_STORE="mongodb",  # as deployed: counted in the gateway's database
+        # The matrix opens a stream per permitted role and agency, each held until its keepalive finds
+        # the client gone: more threads and slots than one user's gateway needs.
+        GATEWAY_THREADS="32",
+        STREAM_MAX_CLIENTS="20",
+        STREAM_MAX_PER_USER="10",  # tests open one user's streams in quick succession; the limit has its own test
         LOGON_FAILURES_PER_MINUTE="100000",  # the matrix sends hundreds of bad tokens from one address
         TRIAGE_DEADLINES="{social: {low: 1s}}",  # test_outcomes_api: a low social alert is overdue at once
         WEBHOOK_ALLOWED_HOSTS="127.0.0.1",  # the tests' webhook receivers

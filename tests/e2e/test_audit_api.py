@@ -12,6 +12,7 @@ import uuid
 from click.testing import CliRunner
 
 from casewire.cli import main
+from gateway.auth import mint_dev_token
 from tests.polling import eventually
 
 
@@ -81,7 +82,10 @@ def test_C20_export_streams_jsonl_and_csv_and_is_audited(gateway):
 
 
 def test_C22_an_unfiltered_export_re_hashes_offline(gateway, tmp_path):
-    response = gateway.get("/api/v1/audit/export", roles=("auditor",))
+    """The whole chain: an auditor whose oversight claim covers every agency (docs/security.md); an
+    agency's auditor exports its agency's events, a chain with gaps, and checks the whole with verify."""
+    everyone = mint_dev_token(gateway.secret, "olive", ["auditor"], agency="TX0000000", oversight=["*"])
+    response = gateway.get("/api/v1/audit/export", token=everyone)
     path = tmp_path / "all.jsonl"
     path.write_bytes(response.content)
     result = CliRunner().invoke(main, ["audit", "check-file", str(path)])

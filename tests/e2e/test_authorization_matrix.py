@@ -1,4 +1,5 @@
-"""The authorization matrix: every endpoint that exists × every role and every kind of bad token.
+"""The authorization matrix: every endpoint that exists × every role × every agency (own, other, none),
+and every kind of bad token.
 
 The endpoints are read from the gateway's own URL map when the tests are collected, so a new
 endpoint is walked without anyone listing it, and one added without an action from the permission
@@ -15,12 +16,19 @@ accepts, by:
 - no token, an expired token, one signed with another key, one for another audience (HS256 and, for
   a signature, RS256): 401;
 - a permitted role stating no purpose, on every endpoint that declares ``purpose_required``: 400
-  (C9, C25), or for a list or search that leaves criminal intelligence out, its success status.
+  (C9, C25), or for a list or search that leaves criminal intelligence out, its success status;
+- every role again with a token of another agency and with a token naming no agency (issue 16): on a
+  record of the first agency (any endpoint whose path names one) a permitted role is refused, 403 or
+  exactly what a miss returns (404), and the refusal audited; elsewhere it gets its success status, and
+  ``test_another_agency_sees_nothing_of_ours`` proves that lists, each kind of search hit, entity
+  reads, the graph, related records, the stream, the audit log and the compliance report hold nothing
+  of the first agency's records.
 
 For each call the real audit service must have appended the event that request deserves, with that
 request's ``X-Request-Id``, the actor and the outcome (C12, C20, C21).
 """
 
+import json
 import re
 import time
 import uuid
@@ -38,13 +46,16 @@ from gateway.access import guard_for
 from gateway.app import create_app
 from gateway.auth import DEV_AUDIENCE, DEV_ISSUER, mint_dev_token
 from gateway.permissions import PERMISSIONS, ROLES
+from tests.e2e.sse import EventStream
 from tests.integration.test_cases import PNG, ci_fields
+from tests.polling import eventually
 from tests.unit.test_vendor_adapters import fresh as vendor_body
 
 BAD_TOKENS = ("no token", "expired token", "wrong key", "wrong key (RS256)", "wrong audience")
 NO_PURPOSE = "no purpose"
 PURPOSE = {"X-Purpose": "authorization matrix test", "X-Case-Number": "TEST-0001"}
 AGENCY, UNIT = "TX0000000", "rtcc"
+OTHER_AGENCIES = {"other": "CA0000000", "none": None}  # the agency axis beside the records' own
 ARGUMENT = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([^<>]+)>")
 
 
@@ -149,20 +160,25 @@ class Records:
     def __init__(self, gateway):
         self.gateway = gateway
         self.token = gateway.token("supervisor", sub="matrix-setup", agency=AGENCY, unit=UNIT)
-        self.alert = self.new_alert()
+        self.named: list[str] = []  # the entities the records' alerts name
+        self.plate = f"M{uuid.uuid4().hex[:6].upper()}"
+        self.alert = self.new_alert({**alpr(), "payload": {"plate": self.plate, "plate_state": "TX", "camera_id": "c"}})
+        self.vehicle = self.named[0]
         self.entity = self.new_entity()
         self.case = self.new_case()
         self.ci = self.new_case(**ci_fields(sensitivity="restricted"))  # pending review: its unit's alone
         self.evidence = {case: self.new_evidence(case) for case in (self.case, self.ci)}
         self.attachment = {case: self.new_attachment(case) for case in (self.case, self.ci)}
 
-    def post(self, path: str, method: str = "POST", **kwargs) -> dict:
-        response = self.gateway.request(method, path, token=self.token, headers=dict(PURPOSE), **kwargs)
+    def post(self, path: str, method: str = "POST", token: str | None = None, **kwargs) -> dict:
+        response = self.gateway.request(method, path, token=token or self.token, headers=dict(PURPOSE), **kwargs)
         assert response.status_code in (200, 201), f"setup {method} {path}: {response.status_code} {response.text}"
         return response.json()
 
     def new_alert(self, body: dict | None = None) -> str:
-        return self.post("/api/v1/alerts", json=body or alpr())["id"]
+        made = self.post("/api/v1/alerts", json=body or alpr())
+        self.named.extend(entity["id"] for entity in made.get("entities") or [])
+        return made["id"]
 
     def new_entity(self) -> str:
         plate = f"E{uuid.uuid4().hex[:6].upper()}"
@@ -219,7 +235,7 @@ def _unmerge(r: Records, caller: str, case: str) -> Call:
 
 def _review(r: Records, caller: str, case: str) -> Call:
     """A supervisor approves; the purge authority may only decide ``purge`` (permissions.py)."""
-    decision = "purge" if caller == "purge_authority" else "approve"
+    decision = "purge" if role_and_axis(caller)[0] == "purge_authority" else "approve"
     return Call({"case_id": r.new_case(**ci_fields())}, json={"decision": decision, "justification": "matrix review"})
 
 
@@ -345,7 +361,7 @@ NO_PURPOSE_CALLS = {
     ("GET", "/api/v1/compliance/report"): lambda r: Call(params={"sample": 1}),
     ("GET", "/api/v1/search/plates"): lambda r: Call(params={"plate": "ABC123"}),
 }
-LEAVES_INTELLIGENCE_OUT = {("GET", "/api/v1/search")}
+LEAVES_INTELLIGENCE_OUT = {("GET", "/api/v1/search"), ("GET", "/api/v1/stream")}
 
 
 # Calling ---------------------------------------------------------------------------------------------
@@ -361,12 +377,32 @@ def callers(gateway) -> dict[str, str | None]:
     wrong_audience = {**claims, "sub": "matrix-wrong-aud", "aud": "another-app", "exp": now + timedelta(hours=1)}
     return {
         **{role: gateway.token(role, sub=f"matrix-{role}", agency=AGENCY, unit=UNIT) for role in ROLES},
+        **{
+            axis_caller(role, axis): gateway.token(role, sub=f"matrix-{role}-{axis}", agency=agency, unit=UNIT)
+            for role in ROLES
+            for axis, agency in OTHER_AGENCIES.items()
+        },
         "no token": None,
         "expired token": mint_dev_token(gateway.secret, "matrix-expired", every_role, agency=AGENCY, hours=-1),
         "wrong key": mint_dev_token("not-the-gateway-secret-but-just-as-long", "matrix-forger", every_role),
         "wrong key (RS256)": jwt.encode({**claims, "exp": now + timedelta(hours=1)}, foreign_key, "RS256"),
         "wrong audience": jwt.encode(wrong_audience, gateway.secret, "HS256"),
     }
+
+
+def names_a_record(rule: str) -> bool:
+    """Whether the path names a record (``<case_id>``), not just a kind (``<any(notes, reports):kind>``)."""
+    return any(converter != "any" for converter, _, _ in ARGUMENT.findall(rule))
+
+
+def axis_caller(role: str, axis: str) -> str:
+    """The caller of ``role`` with a token of another agency (``other``) or of none (``none``)."""
+    return f"{role} ({axis} agency)"
+
+
+def role_and_axis(caller: str) -> tuple[str, str | None]:
+    role, _, axis = caller.partition(" (")
+    return role, axis.removesuffix(" agency)") or None
 
 
 def path_of(rule: str, values: dict) -> str:
@@ -439,24 +475,30 @@ class Expected:
     service: str | None = "gateway"  # None: whichever service decides
 
     def matches(self, event: dict) -> bool:
+        outcomes = ("denied", "failed") if self.outcome == "refused" else (self.outcome,)
         return (
             (self.service is None or event["service"] == self.service)
             and (self.action is None or event["action"] == self.action)
-            and event["outcome"] == self.outcome
+            and event["outcome"] in outcomes
             and (self.reason is None or event["details"].get("reason") == self.reason)
             and (self.actor is None or (event.get("actor") or {}).get("id") == self.actor)
         )
 
     def status_ok(self, status: int) -> bool:
+        if self.status == "refused":  # 403, or exactly what a miss returns
+            return status in (403, 404)
         return 200 <= status < 300 if self.status == "2xx" else status == self.status
 
 
 def expectation(caller: str, method: str, rule: str, action: str) -> Expected:
     if caller in BAD_TOKENS:
         return Expected(401, "auth.token", "denied")
-    actor = f"matrix-{caller}"
-    if caller not in PERMISSIONS[action]:
+    role, axis = role_and_axis(caller)
+    actor = f"matrix-{role}" + (f"-{axis}" if axis else "")
+    if role not in PERMISSIONS[action]:
         return Expected(403, action, "denied", actor, "role")
+    if axis and names_a_record(rule):  # a record of the matrix's agency: refused, by whichever party decides
+        return Expected("refused", None, "refused", actor, service=None)
     status = EXCEPTIONS.get((method, rule), ("2xx",))[0]
     return Expected(status, action, "allowed", actor)
 
@@ -524,7 +566,7 @@ def test_every_caller_gets_its_status_and_an_audit_event(
         event = next(e for e in events[request_id] if want.matches(e))
         if event["service"] == "gateway":
             assert event["client_address"] and event["details"]["path"] == path
-        if caller in ROLES:  # the gateway's event: the callers stated a purpose (the no-purpose caller none)
+        if caller in ROLES and event["service"] == "gateway":  # they stated a purpose (the no-purpose caller none)
             assert event["actor"] == {"id": f"matrix-{caller}", "agency": AGENCY, "roles": [caller]}
             assert (event["purpose"], event["case_number"]) == (PURPOSE["X-Purpose"], PURPOSE["X-Case-Number"])
         if want.status == "2xx" and caller != NO_PURPOSE:
@@ -546,3 +588,93 @@ def test_C12_admins_are_refused_every_audit_endpoint_and_auditors_let_in(gateway
     events = wait_for_events(audit_log, wanted)
     for request_id, want in wanted.items():
         assert any(want.matches(e) for e in events.get(request_id, []))
+
+
+# The agency axis: what another agency's answers hold ------------------------------------------------
+
+
+def test_another_agency_sees_nothing_of_ours(gateway, callers, records):
+    """Issue 16: a permitted caller of another agency, or of none, finds none of the matrix's records in a
+    list, any kind of search hit (an alert, a case, an entity, a plate, a C6 pointer), an entity read, the
+    graph, related records, the audit log or the compliance report; the matrix's own agency finds them in
+    the answers that are not paged past them (so each is an answer that could hold them)."""
+    title = f"Matrix {uuid.uuid4().hex[:8]}"
+    case = records.new_case(title=title)
+    shared = records.new_case(**ci_fields(title=title, sensitivity="open"))
+    approver = gateway.token("supervisor", sub="matrix-approver", agency=AGENCY, unit=UNIT)
+    approval = {"decision": "approve", "justification": "matrix approval"}
+    records.post(f"/api/v1/cases/{shared}/review", json=approval, token=approver)
+    records.post(f"/api/v1/cases/{case}/entities", json={"entity_id": records.vehicle, "role": "suspect"})
+    ours = {records.alert, records.vehicle, records.entity, records.case, records.ci, case, shared}
+    reads = {
+        "alerts": ("/api/v1/alerts", {"limit": 500}),
+        "cases": ("/api/v1/cases", {"limit": 500}),
+        "entities": ("/api/v1/entities", {"q": records.plate}),
+        "search": ("/api/v1/search", {"q": records.plate}),
+        "search cases": ("/api/v1/search", {"q": title}),
+        "plates": ("/api/v1/search/plates", {"plate": records.plate}),
+        "entity": (f"/api/v1/entities/{records.vehicle}", {}),
+        "graph": (f"/api/v1/entities/{records.vehicle}/graph", {"depth": 2}),
+        "related": (f"/api/v1/cases/{case}/related", {}),
+        "alert": (f"/api/v1/alerts/{records.alert}", {}),
+    }
+    paged = {"alerts", "cases"}  # newest first: the matrix may have paged past its first records
+
+    def read(token, path, params):
+        return gateway.get(path, token=token, params=params, headers=dict(PURPOSE))
+
+    analyst = callers["analyst"]
+    eventually(lambda: records.vehicle in read(analyst, *reads["plates"]).text)
+    eventually(lambda: case in read(analyst, *reads["search cases"]).text)
+    for name, (path, params) in reads.items():
+        answer = read(analyst, path, params)
+        assert answer.status_code == 200 and (name in paged or set(ours) & set(_ids(answer))), name
+    outsider = read(
+        gateway.token("analyst", sub="matrix-outsider", agency=AGENCY, unit="homicide"), *reads["search cases"]
+    )
+    assert [hit["summary"]["contact"] for hit in outsider.json()["items"] if hit.get("pointer")]  # C6, its agency
+    for axis in OTHER_AGENCIES:
+        theirs = callers[axis_caller("analyst", axis)]
+        for name, (path, params) in reads.items():
+            answer = read(theirs, path, params)
+            assert answer.status_code in (200, 403, 404), (axis, name, answer.status_code)
+            assert not set(ours) & set(_ids(answer)), (axis, name, answer.text[:300])
+        auditor = callers[axis_caller("auditor", axis)]
+        log = read(auditor, "/api/v1/audit/events", {"actor": "matrix-setup"})
+        assert log.status_code == 200 and log.json()["items"] == [], axis
+        report = read(auditor, "/api/v1/compliance/report", {"sample": 200})
+        assert report.status_code == 200 and not set(ours) & set(_ids(report)), axis
+    assert read(callers["auditor"], "/api/v1/audit/events", {"actor": "matrix-setup"}).json()["items"]
+
+
+def test_another_agencys_stream_hears_nothing_of_ours(gateway, callers, records):
+    url = f"{gateway.url}/api/v1/stream"
+    streams = {axis: EventStream(url, callers[axis_caller("analyst", axis)]) for axis in OTHER_AGENCIES}
+    ours = EventStream(url, callers["analyst"])
+    try:
+        mine = records.new_alert()
+        ours.until(lambda event: event["data"].get("alert_id") == mine)
+        for axis, agency in OTHER_AGENCIES.items():
+            token = gateway.token("source", sub=f"matrix-source-{axis}", agency=agency, unit=UNIT)
+            theirs = gateway.post("/api/v1/alerts", token=token, json=alpr()).json()["id"]
+            heard = streams[axis].until(lambda event, theirs=theirs: event["data"].get("alert_id") == theirs)
+            assert mine not in json.dumps([event["data"] for event in heard]), axis  # theirs came after ours
+    finally:
+        for stream in (ours, *streams.values()):
+            stream.close()
+
+
+def _ids(answer) -> list[str]:
+    """Every string of a JSON answer (ids among them); nothing for a refusal."""
+    if answer.status_code != 200:
+        return []
+    found, stack = [], [answer.json()]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            found.append(value)
+    return found

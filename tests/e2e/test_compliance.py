@@ -90,9 +90,9 @@ def test_C15_the_review_queue_is_for_supervisors(gateway, users):
     soon = gateway.request(
         "PATCH",
         f"/api/v1/cases/{case_id}",
-        token=users["dana"],
+        token=users["sam"],  # a supervisor of the unit, with a reason (docs/security.md)
         headers=dict(PURPOSE),
-        json={"review_due": (datetime.now(UTC) + timedelta(days=30)).isoformat()},
+        json={"review_due": (datetime.now(UTC) + timedelta(days=30)).isoformat(), "reason": "review it sooner"},
     )
     assert soon.status_code == 200, soon.text
     queue = gateway.get("/api/v1/cases/review-queue", token=users["sam"], params={"limit": 500})

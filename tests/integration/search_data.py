@@ -62,6 +62,7 @@ def resolution(the_alert, *entities):
                 "at": the_alert["occurred_at"],
                 "location": the_alert["location"],
                 "source": the_alert["source"],
+                "agency": the_alert.get("agency"),
             }
             for e in entities
         ],

@@ -162,6 +162,75 @@ def test_C17_records_under_legal_hold_are_skipped_by_the_automatic_purge(rpc, se
     assert held["id"] in purge_timer(services)
 
 
+def test_C17_no_unit_member_can_force_a_purge_by_moving_the_review_date(rpc, services, clock, db, audit_db):
+    """An analyst moving ``review_due`` to 2001 is refused (403, audited); a supervisor moving it earlier,
+    with a reason, brings the review forward, and the timer still waits for the date set at approval.
+    The tombstone of the purge keeps who moved the date (C16: without the reason's text)."""
+    case = approved(rpc, review_due=due_in(200))
+    analyst = ctx("ann", ("analyst",), **PURPOSE)
+    for who in (analyst, SAM):
+        with pytest.raises(InvalidInput):
+            rpc.cases.update_case(case["id"], {"review_due": "2001-01-01T00:00:00+00:00", "reason": "purge it"}, who)
+    with pytest.raises(Forbidden):
+        rpc.cases.update_case(case["id"], {"review_due": due_in(5), "reason": "purge it soon"}, analyst)
+    why = "the informant was found unreliable, review it now"
+    moved = rpc.cases.update_case(case["id"], {"review_due": due_in(5), "reason": why}, SAM)
+    assert moved["review_due"] < case["review_due"]
+    clock.at = datetime.now(UTC) + timedelta(days=6)
+    assert case["id"] not in purge_timer(services)
+    assert rpc.cases.get_case(case["id"], DANA)["id"] == case["id"]
+    clock.at = datetime.now(UTC) + timedelta(days=201)
+    assert case["id"] in purge_timer(services)
+    stone = db["tombstones"].find_one({"_id": case["id"]})
+    assert [(step["action"], step["actor"]) for step in stone["review_trail"]] == [
+        ("created", "dana"),
+        ("review.approve", "sam"),
+        ("reschedule", "sam"),
+    ]
+    assert why not in str(stone)
+    refused = eventually(
+        lambda: audit_db["events"].find_one({"record_ids": case["id"], "outcome": "denied", "actor.id": "ann"})
+    )
+    assert refused["action"] == "case.update"
+    moved_event = eventually(
+        lambda: audit_db["events"].find_one({"record_ids": case["id"], "action": "case.reschedule"})
+    )
+    assert (moved_event["actor"]["id"], moved_event["details"]["reason"]) == ("sam", why)
+
+
+def test_C17_a_legal_hold_is_placed_and_released_only_with_authority_over_the_record(rpc):
+    """The purge authority of the record's agency, or a supervisor of its owning unit, places a hold; it
+    is released by the purge authority of the agency that placed it or a supervisor of the placing unit:
+    never by an assignee of another unit or by another agency."""
+    case = rpc.cases.create_case({"title": "Held burglary", "unit": "narcotics"}, DANA)
+    outside = ctx("otto", ("supervisor",), unit="homicide", **PURPOSE)
+    rpc.cases.update_case(case["id"], {"assignee": "otto"}, DANA)
+    other_agency = ctx("lou", ("purge_authority",), unit="records", agency="LA0000000", **PURPOSE)
+    body = {"reference": "2026-CV-7", "reason": "civil suit discovery"}
+    for who in (outside, other_agency):
+        with pytest.raises(Forbidden):
+            rpc.cases.place_hold(case["id"], body, who)
+    hold = rpc.cases.place_hold(case["id"], body, SAM)
+    for who in (outside, other_agency, ctx("dora", ("supervisor",), unit="robbery", **PURPOSE)):
+        with pytest.raises(Forbidden):
+            rpc.cases.release_hold(case["id"], hold["id"], {"reason": "not mine to release"}, who)
+    assert rpc.cases.get_case(case["id"], DANA)["legal_holds"][0]["id"] == hold["id"]
+    released = rpc.cases.release_hold(case["id"], hold["id"], {"reason": "suit settled"}, PAT)
+    assert released["released_by"] == "pat"
+
+
+def test_C17_the_purge_authority_cannot_purge_an_open_investigative_case_with_evidence(rpc):
+    case = rpc.cases.create_case({"title": "Armed robbery, Main St", "unit": "narcotics"}, DANA)
+    evidence = {"description": "Crowbar", "collected_at": "2026-03-18T04:00:00Z", "collected_by": "Det. Dana"}
+    rpc.cases.add_evidence(case["id"], evidence, DANA)
+    with pytest.raises(Conflict):
+        rpc.cases.purge_case(case["id"], {"reason": "make the robbery go away"}, PAT)
+    rpc.cases.update_case(case["id"], {"status": "closed"}, DANA)
+    with pytest.raises(Conflict):  # its evidence and chain of custody outlive it being closed
+        rpc.cases.purge_case(case["id"], {"reason": "make the robbery go away"}, PAT)
+    assert rpc.cases.get_case(case["id"], DANA)["id"] == case["id"]
+
+
 # -- C16, C17 ---------------------------------------------------------------------------------------
 
 
@@ -341,6 +410,30 @@ def test_C13_C27_the_compliance_report_finds_each_seeded_violation(rpc, db, base
     assert {"narrative", "source", "labels", "review", "dissemination_log"} <= set(sampled)
     with pytest.raises(Forbidden):
         rpc.cases.compliance_report({}, ctx("adam", ("admin",)))
+
+
+def test_C27_an_auditors_report_covers_its_agency_unless_its_token_oversees_more(rpc):
+    """Issue 16: a Texas auditor's report and sample hold nothing of California, not even the narrative
+    of California's restricted intelligence pending review; an explicit oversight claim widens it."""
+    californian = ctx("carl", ("detective",), agency="CA0000000", **PURPOSE)
+    theirs = rpc.cases.create_case({"unit": "narcotics", **ci_fields(sensitivity="restricted")}, californian)
+    share = {"recipient": "Sgt. Kim", "agency": "CA9990000", "purpose": "joint op", "need_to_know": "overlap"}
+    rpc.cases.disseminate(theirs["id"], share, californian)
+    ours = approved(rpc)
+
+    def mentions(report, case_id):
+        return case_id in str({key: value for key, value in report.items() if key != "generated_by"})
+
+    texan = rpc.cases.compliance_report({"sample": 200}, AUDRA)
+    assert mentions(texan, ours["id"]) and not mentions(texan, theirs["id"])
+    assert ci_fields()["reasonable_suspicion"] in str(texan["sample"])
+    assert all(row["submitted"]["agency"] == AGENCY for row in texan["sample"])
+    overseer = {**AUDRA, "oversight": ["CA0000000"]}
+    wider = rpc.cases.compliance_report({"sample": 200}, overseer)
+    assert mentions(wider, ours["id"]) and mentions(wider, theirs["id"])
+    assert theirs["id"] in [row["case_id"] for row in wider["sample"]]
+    everywhere = rpc.cases.compliance_report({"sample": 200}, {**AUDRA, "oversight": ["*"]})
+    assert theirs["id"] in [d["record_ids"][0] for d in everywhere["disseminations"]]
 
 
 # -- C8 ---------------------------------------------------------------------------------------------

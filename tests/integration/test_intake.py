@@ -271,11 +271,12 @@ def test_a_list_pages_items_are_the_listed_ids_in_order_and_only_what_the_caller
     """The list's order and filters come from the search index (search.alert_page); intake answers the items."""
     assignee = f"user-{uuid.uuid4().hex[:6]}"
     texas, new_hampshire = (rpc.create_alert(alpr(), ctx)["alert"]["id"] for ctx in (CONTEXT, NH))
+    nobodys = rpc.create_alert(alpr(), {**CONTEXT, "actor": {**CONTEXT["actor"], "agency": None}})["alert"]["id"]
     handed_over = rpc.create_alert(alpr(), NH)["alert"]["id"]
     rpc.assign_alert(handed_over, {"assignee": assignee}, NH)
     texan = {**CONTEXT, "actor": {**CONTEXT["actor"], "id": assignee}}
-    items = rpc.summaries([handed_over, new_hampshire, "gone", texas], texan)
-    assert [item["id"] for item in items] == [handed_over, texas]
+    items = rpc.summaries([handed_over, nobodys, new_hampshire, "gone", texas], texan)
+    assert [item["id"] for item in items] == [handed_over, texas]  # another agency's or nobody's: never
     assert all("actions" not in item and "related" not in item for item in items)
     assert [item["id"] for item in rpc.summaries([new_hampshire, texas], None)] == [new_hampshire, texas]
 

@@ -4,6 +4,7 @@ after all of it. Intake, entities, cases, audit and search are the real services
 
 import json
 import time
+import uuid
 
 import pytest
 from click.testing import CliRunner
@@ -123,11 +124,16 @@ def test_C6_a_plate_linked_to_a_case_shows_the_case_to_who_may_open_it_and_hides
     assert {h["searcher"] for h in heard} == {"alice"} and heard[0]["control_official"] == "lt.jones"
 
 
-def test_a_hand_made_entity_is_found_by_the_general_search(stack):
+def test_a_hand_made_entity_is_found_by_the_general_search_once_a_record_of_the_agency_names_it(stack):
+    """Search finds what an agency's records name (docs/security.md): a phone made by hand is listed by
+    the entities endpoint at once, and found by search once a case of the agency names it; never by
+    another agency."""
     number = f"+1713555{int(time.time() * 1000) % 10000:04d}"
     made = stack.entities.create_entity({"type": "phone", "number": number}, LOADER)["entity"]
+    stack.entities.record_case_link(uuid.uuid4().hex, made["id"], "other", "2026-02-01T00:00:00Z", LOADER)
     found = eventually(lambda: stack.search.search(number, {"types": ["entity"]}, data.caller())["items"])
     assert [item["id"] for item in found] == [made["id"]]
+    assert stack.search.search(number, {"types": ["entity"]}, data.caller(agency="CA0000000"))["items"] == []
 
 
 def test_a_merged_vehicle_is_found_by_its_alias_plate_and_a_late_replay_does_not_bring_it_back(

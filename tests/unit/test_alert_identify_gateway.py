@@ -26,7 +26,7 @@ class Recorder:
 
     def call(self, service, method, *args):
         self.calls.append((service, method, *args))
-        return {"id": args[0], "identified": True}
+        return {"id": args[0], "agency": "TX0000000", "identified": True}
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_C26_other_roles_are_refused_and_audited(app, role):
 
 def test_C26_a_reviewer_is_passed_to_intake_as_the_actor(app):
     response = post(app, ("detective",))
-    assert response.status_code == 200 and response.json == {"id": "a-1", "identified": True}
+    assert response.status_code == 200 and response.json == {"id": "a-1", "agency": "TX0000000", "identified": True}
     opened, (service, method, alert_id, body, context) = app.extensions["rpc"].calls
     assert opened == ("intake", "get_alert", "a-1")  # the caller's agency may open it
     assert (service, method, alert_id, body) == ("intake", "identify_alert", "a-1", BODY)

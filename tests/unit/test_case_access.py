@@ -44,7 +44,8 @@ def intelligence(sensitivity="agency_only", review_state="approved", **overrides
         (who("supervisor", unit="robbery"), case(), Access.FORBIDDEN),  # supervisors: their own unit
         (who("detective", agency="LA0000000"), case(), Access.FORBIDDEN),  # same unit name, other agency
         (who("detective", agency=None), case(), Access.FORBIDDEN),  # no agency claim: not a member
-        (who("detective"), case(agency=None), Access.ALLOWED),
+        (who("detective"), case(agency=None), Access.FORBIDDEN),  # no agency is not every agency
+        (who("detective", agency=None), case(agency=None), Access.ALLOWED),
         (who("detective", unit=None), case(), Access.FORBIDDEN),
         (who("auditor"), case(), Access.FORBIDDEN),
         (who("admin"), case(), Access.FORBIDDEN),
@@ -91,7 +92,8 @@ def test_C3_unapproved_intelligence_is_seen_only_by_its_submitting_unit(review_s
         (who("analyst", agency="LA0000000"), case(), Visibility.NONE),
         (who("analyst"), intelligence("restricted"), Visibility.NONE),
         (who("analyst"), intelligence("agency_only"), Visibility.CONTACT),
-        (who("analyst", agency="LA0000000"), intelligence("agency_only"), Visibility.CONTACT),
+        (who("analyst", agency="LA0000000"), intelligence("agency_only"), Visibility.NONE),  # its agency only
+        (who("analyst", agency="LA0000000"), intelligence("open"), Visibility.CONTACT),  # open: every agency
         (who("analyst"), intelligence("open", review_state="pending_review"), Visibility.NONE),
         (who("admin"), case(), Visibility.NONE),
     ],
@@ -104,7 +106,7 @@ def test_C6_search_hits_show_full_contact_or_nothing(identity, record, expected)
     "alert,caller,visible",
     [
         ({"agency": "TX0000000"}, who("analyst"), True),
-        ({"agency": None}, who("analyst"), True),
+        ({"agency": None}, who("analyst"), False),
         ({"agency": "OK0000000"}, who("analyst"), False),
         ({"agency": "OK0000000", "assignee": "dana"}, who("analyst"), True),
         ({"agency": "OK0000000", "assignee": "erin"}, who("supervisor"), False),

@@ -12,8 +12,8 @@ SECRET = "unit-test-secret-of-at-least-32-bytes-long"
 PURPOSE_FIELDS = {("header", "X-Purpose"), ("header", "X-Case-Number"), ("query", "purpose"), ("query", "case_number")}
 # The endpoints whose answer can hold criminal intelligence, by action. ``case.review_queue`` lists the
 # caller's own unit's records due for review (C15) by id and date only; ``search.plates`` asks for a
-# purpose of its own (C25).
-INTELLIGENCE_ACTIONS = {"search.query", "alert.promote", "compliance.report"}
+# purpose of its own (C25). The stream sends intelligence only when it was opened with them.
+INTELLIGENCE_ACTIONS = {"search.query", "alert.promote", "compliance.report", "stream.read"}
 NOT_INTELLIGENCE = {"case.review_queue"}
 
 

@@ -59,13 +59,13 @@ def service():
         return {"items": [e for e in SEEDED if e["action"] in filters["actions"]], "next_cursor": None}
 
     service.audit_rpc.list_events.side_effect = list_events
-    service.store.intelligence_ids.side_effect = lambda ids: set(ids) & INTELLIGENCE
+    service.store.intelligence_ids.side_effect = lambda ids, scope: set(ids) & INTELLIGENCE
     service.oversight.purged_intelligence_ids.return_value = set()
     return service
 
 
 def test_C27_every_read_of_intelligence_without_a_purpose_is_listed(service):
-    rows = service._reads_without_purpose(NOW, NOW)
+    rows = service._reads_without_purpose(NOW, NOW, None)
     assert [(r["seq"], r["action"], r["case_ids"]) for r in rows] == [
         (1, "case.read", ["ci-1"]),
         (3, "case.attachment.read", ["ci-1"]),
@@ -77,7 +77,7 @@ def test_C27_every_read_of_intelligence_without_a_purpose_is_listed(service):
 
 
 def test_C27_the_report_asks_the_audit_log_for_every_kind_of_read_of_any_record_type(service):
-    service._reads_without_purpose(NOW, NOW)
+    service._reads_without_purpose(NOW, NOW, None)
     filters = service.audit_rpc.list_events.call_args_list[0].args[0]
     assert set(filters["actions"]) == {"case.read", "case.export", "case.attachment.read", "search.hits"}
     assert filters["purpose_missing"] is True and filters["outcome"] == "allowed" and "record_type" not in filters

@@ -39,7 +39,8 @@ def test_alerts_reach_their_agency_as_notices_without_the_payload():
     event = {"alert_id": "a-1", "agency": "TX0000000", "source": "alpr", "payload": {"plate": "KGT4471"}}
     assert user().view("alert_received", event) == {"alert_id": "a-1", "source": "alpr"}
     assert user(agency="LA0000000").view("alert_received", event) is None
-    assert user(agency="LA0000000").view("alert_received", {**event, "agency": None}) is not None
+    assert user(agency="LA0000000").view("alert_received", {**event, "agency": None}) is None
+    assert user(agency=None).view("alert_received", {**event, "agency": None}) is not None
 
 
 def test_a_link_reaches_the_agency_cut_to_what_each_user_may_see():
@@ -108,7 +109,31 @@ def test_case_assigned_reaches_the_assignee_or_whoever_may_see_the_case(case_id,
     identity = Identity(sub=sub, name=sub, roles=("detective",), agency=agency, unit=unit)
     event = {"case_id": case_id, "title": "Pharmacy burglaries", "unit": "homicide", "assignee": assignee}
     event |= {"assigned_by": "sam", "at": "2026-03-18T08:02:00+00:00", "version": 4, "summary": "not streamed"}
-    view = Visibility(identity, cases.get, ALERTS.get).view("case_assigned", event)
+    view = Visibility(identity, cases.get, ALERTS.get, purpose=True).view("case_assigned", event)
     assert (view is not None) is seen
     if view:
         assert "summary" not in view and view["assignee"] == assignee and view["case_id"] == case_id
+
+
+INTELLIGENCE = {
+    "case_id": "c-intel",
+    "title": "Eastside crew: Zebulon Q. distributes fentanyl",
+    "status": "open",
+    "classification": "criminal_intelligence",
+    "sensitivity": "agency_only",
+    "review_state": "approved",
+    "unit": "rtcc",
+    "agency": "TX0000000",
+    "assignees": [],
+}
+
+
+def test_C9_criminal_intelligence_titles_reach_only_a_stream_opened_with_a_purpose():
+    cases = {"c-intel": INTELLIGENCE}
+    identity = Identity(sub="ann", name="ann", roles=("analyst",), agency="TX0000000", unit="rtcc")
+    without, stated = (Visibility(identity, cases.get, ALERTS.get, purpose=purpose) for purpose in (False, True))
+    assignment = {"case_id": "c-intel", "title": INTELLIGENCE["title"], "unit": "rtcc", "assignee": "ann"}
+    link = {**LINK, "related": [{"record_type": "case", "id": "c-intel", "agency": "TX0000000"}]}
+    for event_type, payload in (("case_updated", INTELLIGENCE), ("case_assigned", assignment), ("link_found", link)):
+        assert without.view(event_type, payload) is None, event_type
+        assert stated.view(event_type, payload) is not None, event_type

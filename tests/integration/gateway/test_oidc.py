@@ -160,6 +160,18 @@ def test_when_the_providers_keys_are_out_of_reach_the_answer_is_503_and_audited(
     assert (event["action"], event["outcome"]) == ("auth.token", "failed")
 
 
+def test_once_the_key_cache_is_stale_an_outage_of_the_provider_fails_no_request(make_app, jwks, audit_reader):
+    """Issue 16: the cached keys keep serving while the gateway refetches them in the background."""
+    client = make_app(OIDC_JWKS_LIFESPAN=0.001)
+    token = rs256(jwks.keys["key-1"], "key-1")
+    assert call(client, "GET", VERIFY, token)[0].status_code == 200
+    jwks.close()  # the identity provider goes down; every request finds the cache stale
+    for _ in range(3):
+        response, request_id = call(client, "GET", VERIFY, token)
+        assert response.status_code == 200, response.json
+    assert audit_reader.for_request(request_id)[0]["outcome"] == "allowed"
+
+
 def test_oidc_settings_without_issuer_or_audience_are_refused_at_start(jwks):
     with pytest.raises(ValueError):
         create_app({"OIDC_JWKS_URL": jwks.url, "OIDC_ISSUER": "", "OIDC_AUDIENCE": AUDIENCE})
