@@ -6,12 +6,12 @@ import time
 from collections import deque
 
 from flask import Response, current_app, g, request
-from flask_smorest import Blueprint
 
 from casewire import events
 from casewire.errors import CasewireError, Unavailable
 from gateway.access import guarded
 from gateway.errors import Problem
+from gateway.openapi import Blueprint
 from gateway.stream import StreamRelay
 from gateway.visibility import Visibility
 
@@ -32,7 +32,12 @@ def init_app(app) -> None:
 
 
 @blp.route("")
-@blp.response(200, description="`text/event-stream`: `id`, `event` and one line of JSON `data` per event.")
+@blp.response(
+    200,
+    {"type": "string", "description": "frames of `id`, `event` and one line of JSON `data` (API.md, Real time)"},
+    content_type="text/event-stream",
+    description="`text/event-stream`: `id`, `event` and one line of JSON `data` per event.",
+)
 @guarded("stream.read", record_type="stream")
 def stream():
     """Alerts, links and case changes as they happen, filtered to what you may see; resume with `Last-Event-ID`."""
