@@ -126,3 +126,15 @@ def _refusal(status: int, operation: dict) -> dict:
         return errors.example(*PURPOSE_REFUSAL)
     kind, detail, fields = REFUSALS.get(status, (errors.BY_STATUS.get(status, errors.INTERNAL_ERROR), "", None))
     return errors.example(kind, detail or kind.title, fields)
+
+
+def document() -> dict:
+    """The OpenAPI document as the gateway serves it, made without any server (``scripts/client.sh``)."""
+    from gateway.app import create_app  # the app imports this module
+
+    app = create_app({"DEV_MODE": "1", "STREAM_ENABLED": "false"})
+    return app.test_client().get("/api/v1/openapi.json").get_json()
+
+
+if __name__ == "__main__":
+    print(json.dumps(document(), indent=2, sort_keys=True, ensure_ascii=False))
