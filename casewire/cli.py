@@ -36,7 +36,7 @@ def token(sub, roles, agency, unit, name, hours):
     if unknown:
         raise click.BadParameter(f"unknown roles {unknown}; choose from {list(ROLES)}", param_hint="--roles")
     config = load_config(os.environ.get("GATEWAY_CONFIG", GATEWAY_CONFIG))
-    if config.get("OIDC_JWKS_URL"):
+    if config.get("OIDC_ISSUER"):
         raise click.UsageError("this gateway verifies OIDC tokens; ask the identity provider for one")
     click.echo(mint_dev_token(config["DEV_JWT_SECRET"], sub, wanted, agency, unit, name, hours))
 
@@ -78,7 +78,7 @@ def _source_token(gateway_token: str | None) -> str:
     from gateway.auth import mint_dev_token
 
     config = load_config(os.environ.get("GATEWAY_CONFIG", GATEWAY_CONFIG))
-    if config.get("OIDC_JWKS_URL"):
+    if config.get("OIDC_ISSUER"):
         raise click.UsageError("this gateway verifies OIDC tokens; pass --token")
     return mint_dev_token(config["DEV_JWT_SECRET"], "casewire-import", ["source"])
 
