@@ -69,6 +69,7 @@ class TokenVerifier:
     def __init__(self, config: dict):
         self.provider = Provider(config) if config.get("OIDC_ISSUER") else None
         self.claims = ClaimPaths.from_config(config)
+        self.leeway = float(_setting(config, "OIDC_LEEWAY_SECONDS", LEEWAY_SECONDS))
         if self.provider:
             self.issuer, self.audience = self.provider.issuer, self.provider.audience
             self._jwks_settings = {
@@ -109,7 +110,7 @@ class TokenVerifier:
                 algorithms=self.provider.algorithms if self.provider else self.algorithms,
                 audience=self.audience,
                 issuer=self.issuer,
-                leeway=LEEWAY_SECONDS,
+                leeway=self.leeway,
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
