@@ -383,6 +383,7 @@ class Webhook(Schema):
     id = fields.String(required=True)
     url = fields.String(required=True)
     events = fields.List(fields.String(), required=True)
+    format = fields.String(metadata={"enum": ["standard", "chat"], "description": "the deliveries' body"})
     agency = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
     created_by = fields.String(allow_none=True)
@@ -390,6 +391,16 @@ class Webhook(Schema):
 
 
 WebhookPage = page_of(Webhook, "WebhookPage")
+
+
+class WebhookCreated(Webhook):
+    secret = fields.String(
+        required=True,
+        metadata={
+            "description": "the Standard Webhooks secret every delivery is signed with; shown this once",
+            "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        },
+    )
 
 
 class ComplianceReport(Schema):

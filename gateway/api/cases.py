@@ -22,7 +22,7 @@ from casewire.contracts.cases import (
     EvidenceItem,
     Timeline,
     Tombstone,
-    Webhook,
+    WebhookCreated,
     WebhookPage,
 )
 from gateway.access import context, guarded, purpose_errors
@@ -316,7 +316,7 @@ def promote_alert(alert_id):
 
 @blp.route("/webhooks", methods=["POST"])
 @blp.doc(**_json(schemas.WebhookIn))
-@blp.response(201, Webhook)
+@blp.response(201, WebhookCreated)
 @guarded("webhook.manage", record_type="webhook")
 def create_webhook():
     """Subscribe a URL (its host in ``WEBHOOK_ALLOWED_HOSTS``) to case events; deliveries carry ids, not content."""

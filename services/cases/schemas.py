@@ -1,9 +1,10 @@
 """The cases service's input and output schemas (RPC boundary; the gateway reuses the inputs)."""
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
 # Its answers are the API's contract, shared with the gateway that documents them.
 from casewire.contracts.cases import CLASSIFICATIONS, CaseOut, plain  # noqa: F401
+from services.cases import webhooks
 from services.cases.rules import (
     OFFENSE_CATEGORIES,
     RELIABILITIES,
@@ -232,6 +233,8 @@ class PromoteIn(CaseIn):
 
 
 class WebhookIn(_In):
+    """A subscription; without a ``secret`` of the subscriber's own, one is made and shown once."""
+
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     events = fields.List(
         fields.String(
@@ -249,7 +252,21 @@ class WebhookIn(_In):
         validate=validate.Length(min=1),
     )
     unit = fields.String(validate=validate.Length(min=1, max=100))
-    secret = fields.String(validate=validate.Length(min=16, max=200), load_only=True)
+    secret = fields.String(
+        load_only=True,
+        metadata={"description": "a Standard Webhooks secret (`whsec_` and 24-64 bytes in base64); made if absent"},
+    )
+    format = fields.String(
+        load_default="standard",
+        validate=validate.OneOf(webhooks.FORMATS),
+        metadata={"description": "`standard` ({type, timestamp, data}) or `chat` ({text}: one line for a chat tool)"},
+    )
+
+    @validates("secret")
+    def signs(self, value, **kwargs):
+        refusal = webhooks.secret_refusal(value)
+        if refusal:
+            raise ValidationError(refusal)
 
 
 class CaseListQuery(Schema):

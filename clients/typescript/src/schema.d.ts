@@ -12857,6 +12857,7 @@ export interface paths {
                          *           "events": [
                          *             "case_updated"
                          *           ],
+                         *           "format": "standard",
                          *           "id": "69ebbe67ef58427a8beb84ba20c39f6d",
                          *           "unit": "rtcc",
                          *           "url": "https://chat.example.org/hooks/rtcc"
@@ -12868,6 +12869,7 @@ export interface paths {
                          *           "events": [
                          *             "case_updated"
                          *           ],
+                         *           "format": "standard",
                          *           "id": "9bb36b7ca962471aad058986547dc7d2",
                          *           "unit": "rtcc",
                          *           "url": "https://chat.example.org/hooks/rtcc"
@@ -13006,12 +13008,14 @@ export interface paths {
                          *       "events": [
                          *         "case_updated"
                          *       ],
+                         *       "format": "chat",
                          *       "id": "9bb36b7ca962471aad058986547dc7d2",
+                         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwzJk0Xe5tYlQ=",
                          *       "unit": "rtcc",
                          *       "url": "https://chat.example.org/hooks/rtcc"
                          *     }
                          */
-                        "application/json": components["schemas"]["Webhook"];
+                        "application/json": components["schemas"]["WebhookCreated"];
                     };
                 };
                 /** @description No valid bearer token (audited as a failed logon). */
@@ -15222,12 +15226,44 @@ export interface components {
             created_at?: string | null;
             created_by?: string | null;
             events: string[];
+            /**
+             * @description the deliveries' body
+             * @enum {string}
+             */
+            format?: "standard" | "chat";
             id: string;
+            unit?: string | null;
+            url: string;
+        };
+        WebhookCreated: {
+            agency?: string | null;
+            /** Format: date-time */
+            created_at?: string | null;
+            created_by?: string | null;
+            events: string[];
+            /**
+             * @description the deliveries' body
+             * @enum {string}
+             */
+            format?: "standard" | "chat";
+            id: string;
+            /**
+             * @description the Standard Webhooks secret every delivery is signed with; shown this once
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
             unit?: string | null;
             url: string;
         };
         WebhookIn: {
             events: ("case_updated" | "case_assigned" | "alert_overdue" | "control_official_notified" | "dissemination_recipient_notified")[];
+            /**
+             * @description `standard` ({type, timestamp, data}) or `chat` ({text}: one line for a chat tool)
+             * @default standard
+             * @enum {string}
+             */
+            format?: "standard" | "chat";
+            /** @description a Standard Webhooks secret (`whsec_` and 24-64 bytes in base64); made if absent */
             secret?: string;
             unit?: string;
             /** Format: url */
