@@ -13445,8 +13445,8 @@ export interface components {
             identification?: (Record<string, never> | null) | components["schemas"]["Identification"];
             /** @description C26: by a human reviewer on evidence */
             identified?: boolean;
-            /** @description a hold reference, or the cases holding it */
-            legal_hold?: unknown;
+            /** @description the cases holding it (C17) */
+            readonly legal_hold?: unknown;
             location?: (Record<string, never> | null) | components["schemas"]["Location"];
             notes?: string;
             readonly notice?: string | null;
@@ -13517,8 +13517,8 @@ export interface components {
             identification?: (Record<string, never> | null) | components["schemas"]["Identification"];
             /** @description C26: by a human reviewer on evidence */
             identified?: boolean;
-            /** @description a hold reference, or the cases holding it */
-            legal_hold?: unknown;
+            /** @description the cases holding it (C17) */
+            readonly legal_hold?: unknown;
             location?: (Record<string, never> | null) | components["schemas"]["Location"];
             notes?: string;
             readonly notice?: string | null;
@@ -13589,8 +13589,8 @@ export interface components {
             identification?: (Record<string, never> | null) | components["schemas"]["Identification"];
             /** @description C26: by a human reviewer on evidence */
             identified?: boolean;
-            /** @description a hold reference, or the cases holding it */
-            legal_hold?: unknown;
+            /** @description the cases holding it (C17) */
+            readonly legal_hold?: unknown;
             location?: (Record<string, never> | null) | components["schemas"]["Location"];
             notes?: string;
             readonly notice?: string | null;
@@ -13656,8 +13656,8 @@ export interface components {
             identification?: (Record<string, never> | null) | components["schemas"]["Identification"];
             /** @description C26: by a human reviewer on evidence */
             identified?: boolean;
-            /** @description a hold reference, or the cases holding it */
-            legal_hold?: unknown;
+            /** @description the cases holding it (C17) */
+            readonly legal_hold?: unknown;
             location?: (Record<string, never> | null) | components["schemas"]["Location"];
             /** @description folded into this (the first) alert as a repeat read */
             near_duplicate?: boolean;
