@@ -27,6 +27,7 @@ KEYCLOAK = f"http://127.0.0.1:{KEYCLOAK_PORT}"
 ISSUER = f"{KEYCLOAK}/realms/casewire"
 PASSWORD = "casewire-local-test-password"  # scripts/keycloak/*-realm.json
 OIDC_PORT = GATEWAY_PORT + 1
+KEY_PROVIDER = "org.keycloak.keys.KeyProvider"
 ROLE_MAP = "rtcc-analyst=analyst rtcc-detective=detective rtcc-supervisor=supervisor rtcc-auditor=auditor"
 
 
@@ -180,12 +181,16 @@ def test_a_key_rotation_at_the_provider_is_picked_up(gateway_for_keycloak):
     assert call(gateway_for_keycloak, before).status_code == 200
     admin = _admin_token()
     realm = requests.get(f"{KEYCLOAK}/admin/realms/casewire", headers=admin, timeout=30).json()
+    providers = requests.get(
+        f"{KEYCLOAK}/admin/realms/casewire/components", params={"type": KEY_PROVIDER}, headers=admin, timeout=30
+    ).json()
+    highest = max(int(p["config"].get("priority", ["0"])[0]) for p in providers)
     rotated = {
         "name": f"rsa-rotated-{uuid.uuid4().hex[:6]}",
         "providerId": "rsa-generated",
-        "providerType": "org.keycloak.keys.KeyProvider",
+        "providerType": KEY_PROVIDER,
         "parentId": realm["id"],
-        "config": {"priority": ["500"], "keySize": ["2048"]},
+        "config": {"priority": [str(highest + 100)], "keySize": ["2048"]},  # the key Keycloak signs with now
     }
     added = requests.post(f"{KEYCLOAK}/admin/realms/casewire/components", json=rotated, headers=admin, timeout=30)
     assert added.status_code == 201, added.text
