@@ -13,7 +13,8 @@ export interface paths {
         };
         /**
          * Alerts newest first, filtered; each with ``related_count`` (records sharing its entities that you
-         *     may see, counted now); ``next_cursor`` pages on.
+         *     may see, counted now); ``next_cursor`` pages on. The list is read from the search index, so a
+         *     change reaches it within about a second (docs/search.md).
          * @description With ``overdue=true`` (supervisors and admins, ``alert.overdue`` instead of ``alert.list``): the
          *     agency's alerts past their triage deadline that nobody has triaged yet, the longest overdue first.
          */
