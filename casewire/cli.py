@@ -41,7 +41,7 @@ def token(sub, roles, agency, unit, name, hours, oversight):
     if unknown:
         raise click.BadParameter(f"unknown roles {unknown}; choose from {list(ROLES)}", param_hint="--roles")
     config = load_config(os.environ.get("GATEWAY_CONFIG", GATEWAY_CONFIG))
-    if config.get("OIDC_JWKS_URL"):
+    if config.get("OIDC_ISSUER"):
         raise click.UsageError("this gateway verifies OIDC tokens; ask the identity provider for one")
     overseen = [ori.strip() for ori in (oversight or "").split(",") if ori.strip()]
     click.echo(mint_dev_token(config["DEV_JWT_SECRET"], sub, wanted, agency, unit, name, hours, overseen))
@@ -84,7 +84,7 @@ def _source_token(gateway_token: str | None) -> str:
     from gateway.auth import mint_dev_token
 
     config = load_config(os.environ.get("GATEWAY_CONFIG", GATEWAY_CONFIG))
-    if config.get("OIDC_JWKS_URL"):
+    if config.get("OIDC_ISSUER"):
         raise click.UsageError("this gateway verifies OIDC tokens; pass --token")
     return mint_dev_token(config["DEV_JWT_SECRET"], "casewire-import", ["source"])
 

@@ -31,7 +31,7 @@ from marshmallow import fields
 from casewire import access as shared
 from casewire.errors import Forbidden, Unavailable
 from gateway.auth import Identity, InvalidToken, unverified_claims
-from gateway.errors import Problem
+from gateway.errors import PURPOSE_REQUIRED, Problem
 from gateway.limits import check_failed_logon, check_rate
 from gateway.permissions import PERMISSIONS, allowed
 
@@ -174,7 +174,7 @@ def require_purpose(
             if case_number_required
             else "an ALPR query needs a stated purpose (C25)"
         )
-        raise Problem(400, "Bad Request", detail, errors)
+        raise Problem(400, PURPOSE_REQUIRED, detail, errors)
     return Purpose(purpose, case_number)
 
 

@@ -6,11 +6,12 @@ import uuid
 from pathlib import Path
 
 import swagger_ui_bundle
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, g, request, send_from_directory
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
-from gateway import access, errors, limits, observability
+from gateway import access, errors, limits, observability, openapi
 from gateway.api import alerts, audit, cases, compliance, entities, health, search, stream
 from gateway.api import metrics as outcome_metrics
 from gateway.auth import TokenVerifier
@@ -45,7 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
         spec_kwargs={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
-            "extra_plugins": [access.AccessDocs(app), IdempotencyDocs()],
+            "extra_plugins": [access.AccessDocs(app), IdempotencyDocs(), openapi.ContractDocs()],
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=openapi.schema_names()),
         },
     )
     for module in (health, alerts, search, audit, entities, stream, cases, compliance):

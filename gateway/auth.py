@@ -1,12 +1,13 @@
 """Who is calling: bearer tokens verified with PyJWT.
 
-Production (``OIDC_JWKS_URL`` set) verifies RS256 tokens from the agency's OpenID Connect
-provider: keys from its JWKS URL, cached and refetched on an unknown ``kid``; issuer, audience and
-expiry checked with a small clock skew. Development signs HS256 tokens with a local secret
-(``casewire token`` mints them). The two never mix: with a JWKS URL, HS256 tokens are refused.
+Production (``OIDC_ISSUER`` set) verifies RS256 or ES256 tokens from the agency's OpenID Connect
+provider (:mod:`gateway.oidc`: its discovery document names the keys and algorithms): keys cached
+and refetched on an unknown ``kid``; issuer, audience and expiry checked with a small clock skew;
+roles, agency, unit and name read at configurable claim paths. Development signs HS256 tokens with a
+local secret (``casewire token`` mints them). The two never mix: with an issuer, HS256 tokens are refused.
 
 Development tokens fail closed: the default ``DEV_JWT_SECRET`` is public (it is in this repository),
-so without a JWKS URL the gateway refuses to start on it unless development mode is switched on
+so without an issuer the gateway refuses to start on it unless development mode is switched on
 explicitly (``CASEWIRE_DEV_MODE=1``, as ``scripts/services.sh`` and compose do on loopback).
 """
 
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from casewire.errors import Unavailable
+from gateway.oidc import ClaimPaths, Provider, claim
 
 log = logging.getLogger(__name__)
 
@@ -156,17 +158,16 @@ class TokenVerifier:
     """
 
     def __init__(self, config: dict):
-        self.jwks_url = config.get("OIDC_JWKS_URL") or None
-        self.roles_claim = config.get("OIDC_ROLES_CLAIM") or "roles"
+        self.provider = Provider(config) if config.get("OIDC_ISSUER") else None
+        self.claims = ClaimPaths.from_config(config)
         self.oversight_claim = config.get("OIDC_OVERSIGHT_CLAIM") or OVERSIGHT_CLAIM
-        if self.jwks_url:
-            self.issuer = config["OIDC_ISSUER"]
-            self.audience = config["OIDC_AUDIENCE"]
-            if not self.issuer or not self.audience:
-                raise ValueError("OIDC_JWKS_URL needs OIDC_ISSUER and OIDC_AUDIENCE")
-            self.algorithms = ["RS256"]
+        self.leeway = float(_setting(config, "OIDC_LEEWAY_SECONDS", LEEWAY_SECONDS))
+        if self.provider:
+            self.issuer, self.audience = self.provider.issuer, self.provider.audience
+            # Made once the discovery document names the keys' URL: the cached keys serve while fresh
+            # ones are fetched (KeySet), so a slow or absent provider never stops requests.
             self._jwks = KeySet(
-                jwks_fetcher(self.jwks_url),
+                lambda: jwks_fetcher(self.provider.jwks_url)(),
                 lifespan=float(_setting(config, "OIDC_JWKS_LIFESPAN", 300)),
                 cooldown=float(_setting(config, "OIDC_JWKS_COOLDOWN", 30)),
             )
@@ -175,14 +176,14 @@ class TokenVerifier:
             self._secret = config.get("DEV_JWT_SECRET") or ""
             if self._secret in ("", PUBLIC_DEV_SECRET) and not dev_mode(config):
                 raise InsecureConfiguration(
-                    "no CASEWIRE_JWKS_URL is set and CASEWIRE_DEV_JWT_SECRET is empty or the public default, "
-                    "so anyone could forge a token for any role. Set CASEWIRE_JWKS_URL, CASEWIRE_OIDC_ISSUER "
-                    "and CASEWIRE_OIDC_AUDIENCE (production), or your own CASEWIRE_DEV_JWT_SECRET, or "
+                    "no CASEWIRE_OIDC_ISSUER is set and CASEWIRE_DEV_JWT_SECRET is empty or the public default, "
+                    "so anyone could forge a token for any role. Set CASEWIRE_OIDC_ISSUER and "
+                    "CASEWIRE_OIDC_AUDIENCE (production), or your own CASEWIRE_DEV_JWT_SECRET, or "
                     "CASEWIRE_DEV_MODE=1 on a development machine"
                 )
 
     def _key(self, token: str):
-        if not self.jwks_url:
+        if not self.provider:
             return self._secret
         try:
             kid = jwt.get_unverified_header(token).get("kid")
@@ -197,26 +198,26 @@ class TokenVerifier:
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=self.algorithms,
+                algorithms=self.provider.algorithms if self.provider else self.algorithms,
                 audience=self.audience,
                 issuer=self.issuer,
-                leeway=LEEWAY_SECONDS,
+                leeway=self.leeway,
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
             raise InvalidToken(str(exc)) from exc
-        roles = _claim(claims, self.roles_claim) or []
-        if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        roles = self.claims.roles_of(claims)
+        if roles is None:
             raise InvalidToken("the roles claim must be a list of strings")
-        oversight = _claim(claims, self.oversight_claim) or []
+        oversight = claim(claims, self.oversight_claim) or []
         if not isinstance(oversight, list) or not all(isinstance(agency, str) for agency in oversight):
             raise InvalidToken("the oversight claim must be a list of agency ORIs (or *)")
         return Identity(
             sub=str(claims["sub"]),
-            name=claims.get("name"),
-            roles=tuple(roles),
-            agency=claims.get("agency"),
-            unit=claims.get("unit"),
+            name=self.claims.text(claims, "name"),
+            roles=roles,
+            agency=self.claims.text(claims, "agency"),
+            unit=self.claims.text(claims, "unit"),
             oversight=tuple(oversight),
         )
 
@@ -230,14 +231,6 @@ def _setting(config: dict, key: str, default):
     """``config[key]``, or ``default`` when it is absent or empty (0 stays 0)."""
     value = config.get(key)
     return default if value in (None, "") else value
-
-
-def _claim(claims: dict, path: str):
-    """A claim by dotted path, e.g. ``roles`` or Keycloak's ``realm_access.roles``."""
-    value = claims
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
 
 
 def mint_dev_token(

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
 TOOLS="$(scripts/deploy-tools.sh | tail -n 1)"
-TEST_ONLY='^(pytest|ruff|iniconfig|pluggy|schemathesis|hypothesis|hypothesis-graphql|graphql-core|harfile|jsonschema_rs|pyrate-limiter|sortedcontainers|anyio)=='
+TEST_ONLY='^(pytest|ruff|iniconfig|pluggy|schemathesis|hypothesis|hypothesis-graphql|graphql-core|harfile|jsonschema_rs|pyrate-limiter|sortedcontainers|anyio|openapi-spec-validator|openapi-schema-validator|jsonschema|jsonschema-path|jsonschema-specifications|referencing|rpds-py|attrs|lazy-object-proxy|pathable|rfc3339-validator)=='
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # The image's setuptools (nameko 2.14's CLI needs its pkg_resources, so below 81) is one without

@@ -28,4 +28,5 @@ scripts/rabbitmq.sh fresh_vhost "${CASEWIRE_TEST_VHOST:-casewire-test}"
 scripts/rabbitmq.sh fresh_vhost "${CASEWIRE_TEST_VHOST:-casewire-test}-e2e"
 .venv/bin/ruff check casewire services gateway tests bench
 .venv/bin/ruff format --check casewire services gateway tests bench
+scripts/client.sh build  # npm ci when the lock changed, then tsc: the TypeScript client type-checks
 .venv/bin/pytest "$@"

@@ -1,7 +1,6 @@
 """Alerts (API.md, Alerts): submit (one, a batch, or a vendor's own format), read, list and triage."""
 
 from flask import current_app, g, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from casewire import events
@@ -14,17 +13,27 @@ from casewire.alerts import (
     IdentifyBody,
     NoteBody,
 )
+from casewire.contracts.alerts import (
+    AlertOut,
+    AlertPage,
+    AlertRead,
+    AlertSubmitted,
+    BatchResults,
+    VendorAlerts,
+)
 from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, NothingToStore, adapt, settings_from_config
 from gateway.access import context, guarded, require_alert_access
 from gateway.errors import Problem
 from gateway.limits import check_batch_size
+from gateway.openapi import Blueprint
 from gateway.related import Seen, alert_with_cases, with_related_counts
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")
 
 
 KNOWN_EVENT = "A repeat of a known event, or a near-duplicate read folded into it: the first alert."
+ONE_OR_MORE = {"oneOf": [AlertSubmitted, VendorAlerts]}  # a vendor post of one read, or of several
 
 
 class AlertBody(AlertSubmission):
@@ -33,18 +42,6 @@ class AlertBody(AlertSubmission):
 
 class BatchBody(Schema):
     alerts = fields.List(fields.Nested(AlertBody), required=True, metadata={"description": "up to MAX_BATCH"})
-
-
-class BatchResult(Schema):
-    index = fields.Integer(required=True)
-    status = fields.Integer(required=True, metadata={"description": "201 stored, 200 already known, 422 invalid"})
-    id = fields.String()
-    near_duplicate = fields.Boolean(metadata={"description": "folded into the first alert as a repeat sighting"})
-    errors = fields.Dict(metadata={"description": "field path → messages, for 422"})
-
-
-class BatchResults(Schema):
-    results = fields.List(fields.Nested(BatchResult), required=True)
 
 
 class AlertListQuery(Schema):
@@ -101,9 +98,10 @@ def _submit(body: dict):
 
 @blp.route("", methods=["POST"])
 @blp.doc(requestBody={"content": {"application/json": {"schema": AlertBody}}})
-@blp.response(201, description="The alert was stored; a repeat of a known event, or a near-duplicate read "
-              "(same plate, same camera, within NEAR_DUPLICATE_SECONDS) answers 200 with the first alert.")  # fmt: skip
-@blp.alt_response(200, success=True, description=KNOWN_EVENT)
+@blp.response(201, AlertSubmitted, description="The alert was stored; a repeat of a known event, or a "
+              "near-duplicate read (same plate, same camera, within NEAR_DUPLICATE_SECONDS) answers 200 with the "
+              "first alert.")  # fmt: skip
+@blp.alt_response(200, schema=AlertSubmitted, success=True, description=KNOWN_EVENT)
 @guarded("alert.create", record_type="alert")
 def create_alert():
     """Submit one detection hit."""
@@ -147,11 +145,11 @@ def _vendor_view(vendor_format: str, adapter) -> None:
     )
     view = guarded("alert.create", record_type="alert")(create_vendor_alert)
     view.__name__ = f"create_{vendor_format}_alert"
-    view = blp.alt_response(202, success=True, description="A well-formed post holding no read or hit: not stored.")(
-        view
-    )
-    view = blp.alt_response(200, success=True, description=KNOWN_EVENT)(view)
-    view = blp.response(201, description="Stored (200 for a known or folded event).")(view)
+    view = blp.alt_response(
+        202, schema=VendorAlerts, success=True, description="A well-formed post holding no read or hit: not stored."
+    )(view)
+    view = blp.alt_response(200, schema=ONE_OR_MORE, success=True, description=KNOWN_EVENT)(view)
+    view = blp.response(201, ONE_OR_MORE, description="Stored (200 for a known or folded event).")(view)
     view = blp.doc(requestBody={"content": {"application/json": {"schema": adapter.body}}})(view)
     blp.route(f"/vendors/{vendor_format}", methods=["POST"], endpoint=view.__name__)(view)
 
@@ -170,7 +168,7 @@ def _alert_event(alert: dict) -> dict:
 
 @blp.route("")
 @blp.arguments(AlertListQuery, location="query")
-@blp.response(200)
+@blp.response(200, AlertPage)
 @guarded("alert.list", record_type="alert", flag_action=("overdue", "alert.overdue"))
 def list_alerts(query):
     """Alerts newest first, filtered; each with ``related_count`` (records sharing its entities that you
@@ -199,7 +197,7 @@ def _open_alert(alert_id: str) -> dict:
 
 
 @blp.route("/<alert_id>")
-@blp.response(200)
+@blp.response(200, AlertRead)
 @guarded("alert.read", record_type="alert", record_arg="alert_id")
 def get_alert(alert_id):
     """One alert with its entities, related records, related cases, the cases it was promoted into and action log."""
@@ -208,7 +206,7 @@ def get_alert(alert_id):
 
 @blp.route("/<alert_id>/assign", methods=["POST"])
 @blp.arguments(AssignBody)
-@blp.response(200, description="The alert, now `assigned`; 409 when it is dismissed or promoted.")
+@blp.response(200, AlertOut, description="The alert, now `assigned`; 409 when it is dismissed or promoted.")
 @guarded("alert.assign", record_type="alert", record_arg="alert_id")
 def assign_alert(body, alert_id):
     """Assign an alert to a person (`assignee`), a unit, or both."""
@@ -218,7 +216,7 @@ def assign_alert(body, alert_id):
 
 @blp.route("/<alert_id>/notes", methods=["POST"])
 @blp.arguments(NoteBody)
-@blp.response(200, description="The alert with the note at the end of its action log.")
+@blp.response(200, AlertOut, description="The alert with the note at the end of its action log.")
 @guarded("alert.note", record_type="alert", record_arg="alert_id")
 def add_note(body, alert_id):
     """Add a note to an alert's action log."""
@@ -228,7 +226,7 @@ def add_note(body, alert_id):
 
 @blp.route("/<alert_id>/dismiss", methods=["POST"])
 @blp.arguments(DismissBody)
-@blp.response(200, description="The alert, now `dismissed`; 409 when it is already dismissed or promoted.")
+@blp.response(200, AlertOut, description="The alert, now `dismissed`; 409 when it is already dismissed or promoted.")
 @guarded("alert.dismiss", record_type="alert", record_arg="alert_id")
 def dismiss_alert(body, alert_id):
     """Dismiss an alert with a reason from the controlled list and words."""
@@ -240,6 +238,7 @@ def dismiss_alert(body, alert_id):
 @blp.arguments(IdentifyBody)
 @blp.response(
     200,
+    AlertOut,
     description="The face alert with `identified: true` and its `identification` (reviewer, time, evidence, "
     "note); it keeps the investigative-lead notice. 409 when the alert is not a face alert, is dismissed or "
     "is already identified; 422 when the evidence is missing, of an unknown type, or is the face match itself.",

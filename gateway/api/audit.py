@@ -9,10 +9,11 @@ import io
 import json
 
 from flask import Response, current_app, g, stream_with_context
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from casewire.contracts.audit import AuditEventPage, Verification
 from gateway.access import guarded, require_scope
+from gateway.openapi import Blueprint
 
 blp = Blueprint(
     "audit",
@@ -42,6 +43,9 @@ CSV_COLUMNS = (
     "prev_hash",
     "hash",
 )
+
+
+CSV = {"type": "string", "description": f"a header row, then one event per row: {', '.join(CSV_COLUMNS)}"}
 
 
 class Filters(Schema):
@@ -90,7 +94,7 @@ def _filters(query: dict) -> dict:
 
 @blp.route("/events")
 @blp.arguments(EventQuery, location="query")
-@blp.response(200)
+@blp.response(200, AuditEventPage)
 @guarded("audit.read", record_type="audit_event")
 def list_events(query):
     """Audit events in chain order, filtered; reading the log is itself audited."""
@@ -100,7 +104,7 @@ def list_events(query):
 
 
 @blp.route("/verify")
-@blp.response(200)
+@blp.response(200, Verification)
 @guarded("audit.verify", record_type="audit_event")
 def verify():
     """Recompute the hash chain and check the signed checkpoints; name the first altered, removed
@@ -110,8 +114,11 @@ def verify():
 
 @blp.route("/export")
 @blp.arguments(ExportQuery, location="query")
-@blp.response(200, content_type="application/x-ndjson")
-@blp.alt_response(200, content_type="text/csv", success=True, description="with `format=csv`")
+@blp.response(200, {"type": "string", "description": "one audit event (`AuditEvent`) per line"},
+              content_type="application/x-ndjson")  # fmt: skip
+@blp.alt_response(
+    200, schema={"type": "string"}, content_type="text/csv", success=True, description="with `format=csv`"
+)
 @guarded("audit.export", record_type="audit_event")
 def export(query):
     """Stream the (filtered) log as JSON lines or CSV, up to the head when the export started.

@@ -8,10 +8,26 @@ import base64
 from urllib.parse import quote
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
+from casewire.contracts.cases import (
+    Attachment,
+    CaseBundle,
+    CaseOut,
+    CasePage,
+    CaseRelated,
+    ContentItem,
+    ContentPage,
+    Dissemination,
+    DisseminationPage,
+    EvidenceItem,
+    Timeline,
+    Tombstone,
+    WebhookCreated,
+    WebhookPage,
+)
 from gateway.access import context, guarded, purpose_errors
-from gateway.errors import Problem, problem
+from gateway.errors import PURPOSE_REQUIRED, STORED_FILE_CORRUPTED, Problem, problem
+from gateway.openapi import Blueprint
 from gateway.related import with_related_counts
 from services.cases import schemas
 from services.cases.exceptions import CorruptedFile, PurposeRequired
@@ -20,16 +36,17 @@ from services.cases.outcomes import DispositionIn
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Case files, their contents and their links.")
 
 CONTENT_KINDS = ("notes", "reports", "interviews", "tasks")
+BINARY = {"type": "string", "format": "binary"}
 
 
 @blp.errorhandler(PurposeRequired)
 def _purpose_required(exc):
-    return problem(400, "Purpose Required", exc.message, purpose_errors())
+    return problem(400, PURPOSE_REQUIRED, exc.message, purpose_errors())
 
 
 @blp.errorhandler(CorruptedFile)
 def _corrupted(exc):
-    return problem(500, "Stored File Corrupted", exc.message)
+    return problem(500, STORED_FILE_CORRUPTED, exc.message)
 
 
 def _call(method: str, *args):
@@ -67,7 +84,7 @@ def _json(schema) -> dict:
 
 @blp.route("/cases", methods=["POST"])
 @blp.doc(**_json(schemas.CaseIn))
-@blp.response(201)
+@blp.response(201, CaseOut)
 @guarded("case.create", record_type="case", purpose_required="intelligence")
 def create_case():
     """Open a case; criminal intelligence must carry its predicate and labels (C2, C5)."""
@@ -76,7 +93,7 @@ def create_case():
 
 @blp.route("/cases", methods=["GET"])
 @blp.arguments(schemas.CaseListQuery, location="query")
-@blp.response(200)
+@blp.response(200, CasePage)
 @guarded("case.list", record_type="case", purpose_required="intelligence")
 def list_cases(query):
     """Cases the caller may see, newest first, with related_count; filters status, assignee, classification, unit."""
@@ -88,7 +105,7 @@ def list_cases(query):
 
 
 @blp.route("/cases/<case_id>", methods=["GET"])
-@blp.response(200)
+@blp.response(200, CaseOut)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def get_case(case_id):
     """One case with its links, labels and review history."""
@@ -97,7 +114,7 @@ def get_case(case_id):
 
 @blp.route("/cases/<case_id>", methods=["PATCH"])
 @blp.doc(**_json(schemas.CasePatch))
-@blp.response(200)
+@blp.response(200, CaseOut)
 @guarded("case.update", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def update_case(case_id):
     """Edit a case or move it through its workflow (illegal transitions are 409)."""
@@ -106,7 +123,7 @@ def update_case(case_id):
 
 @blp.route("/cases/<case_id>/review", methods=["POST"])
 @blp.doc(**_json(schemas.ReviewIn))
-@blp.response(200)
+@blp.response(200, {"oneOf": [CaseOut, Tombstone]}, description="The case; `decision: purge` answers its tombstone.")
 @guarded("case.review", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def review_case(case_id):
     """Approve (C3) or validate (C14) criminal intelligence, with a written justification."""
@@ -115,7 +132,7 @@ def review_case(case_id):
 
 @blp.route("/cases/<case_id>/alerts", methods=["POST"])
 @blp.doc(**_json(schemas.LinkAlertIn))
-@blp.response(200)
+@blp.response(200, CaseOut)
 @guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def link_alert(case_id):
     """Link an alert to the case (an alert may belong to several cases)."""
@@ -124,7 +141,7 @@ def link_alert(case_id):
 
 @blp.route("/cases/<case_id>/alerts/<alert_id>/unlink", methods=["POST"])
 @blp.doc(**_json(schemas.UnlinkIn))
-@blp.response(200)
+@blp.response(200, CaseOut)
 @guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def unlink_alert(case_id, alert_id):
     """Unlink an alert, with a reason."""
@@ -133,7 +150,7 @@ def unlink_alert(case_id, alert_id):
 
 @blp.route("/cases/<case_id>/entities", methods=["POST"])
 @blp.doc(**_json(schemas.LinkEntityIn))
-@blp.response(200)
+@blp.response(200, CaseOut)
 @guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def link_entity(case_id):
     """Link an entity with its role (suspect, victim, witness, vehicle_of_interest...)."""
@@ -142,7 +159,7 @@ def link_entity(case_id):
 
 @blp.route("/cases/<case_id>/merge", methods=["POST"])
 @blp.doc(**_json(schemas.MergeIn))
-@blp.response(200)
+@blp.response(200, CaseOut)
 @guarded("case.merge", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def merge_case(case_id):
     """Merge another case into this one; every moved part keeps its origin case."""
@@ -150,7 +167,7 @@ def merge_case(case_id):
 
 
 @blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks):kind>", methods=["POST"])
-@blp.response(201)
+@blp.response(201, ContentItem)
 @guarded("case.content", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def add_item(case_id, kind):
     """Add a note, report, interview (who, when, by whom, summary, attachments) or task (assignee, due)."""
@@ -158,7 +175,7 @@ def add_item(case_id, kind):
 
 
 @blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks, evidence):kind>", methods=["GET"])
-@blp.response(200)
+@blp.response(200, ContentPage)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def list_items(case_id, kind):
     """A case's notes, reports, interviews, tasks or evidence items, oldest first."""
@@ -167,7 +184,7 @@ def list_items(case_id, kind):
 
 @blp.route("/cases/<case_id>/evidence", methods=["POST"])
 @blp.doc(**_json(schemas.EvidenceIn))
-@blp.response(201)
+@blp.response(201, EvidenceItem)
 @guarded("case.evidence", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def add_evidence(case_id):
     """Log an evidence item and its first custody entries (the chain can only be appended to)."""
@@ -175,7 +192,7 @@ def add_evidence(case_id):
 
 
 @blp.route("/cases/<case_id>/evidence/<evidence_id>", methods=["GET"])
-@blp.response(200)
+@blp.response(200, EvidenceItem)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def get_evidence(case_id, evidence_id):
     """One evidence item with its whole chain of custody."""
@@ -184,7 +201,7 @@ def get_evidence(case_id, evidence_id):
 
 @blp.route("/cases/<case_id>/evidence/<evidence_id>/custody", methods=["POST"])
 @blp.doc(**_json(schemas.CustodyIn))
-@blp.response(201)
+@blp.response(201, EvidenceItem)
 @guarded("case.evidence", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def add_custody(case_id, evidence_id):
     """Append one custody transfer: from, to, at, reason, condition."""
@@ -201,7 +218,7 @@ def add_custody(case_id, evidence_id):
         }
     }
 )
-@blp.response(201)
+@blp.response(201, Attachment)
 @guarded("case.attachment.upload", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def upload_attachment(case_id):
     """Upload a file (multipart field ``file``); its type is sniffed and its SHA-256 recorded."""
@@ -213,6 +230,7 @@ def upload_attachment(case_id):
 
 
 @blp.route("/cases/<case_id>/attachments/<attachment_id>", methods=["GET"])
+@blp.response(200, BINARY, content_type="*/*", description="The file, as the type sniffed at upload names it.")
 @guarded("case.attachment.read", record_type="attachment", record_arg="attachment_id", purpose_required="intelligence")
 def get_attachment(case_id, attachment_id):
     """Download a file after checking it against its recorded SHA-256 (a mismatch is a 500, audited)."""
@@ -229,7 +247,7 @@ def get_attachment(case_id, attachment_id):
 
 
 @blp.route("/cases/<case_id>/related", methods=["GET"])
-@blp.response(200)
+@blp.response(200, CaseRelated)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def related(case_id):
     """Cases and alerts that share entities with this case, with the shared entities named."""
@@ -237,7 +255,7 @@ def related(case_id):
 
 
 @blp.route("/cases/<case_id>/timeline", methods=["GET"])
-@blp.response(200)
+@blp.response(200, Timeline)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def timeline(case_id):
     """Every action, link, content item and sighting of the case, oldest first."""
@@ -246,7 +264,7 @@ def timeline(case_id):
 
 @blp.route("/cases/<case_id>/disseminations", methods=["POST"])
 @blp.doc(**_json(schemas.DisseminationIn))
-@blp.response(201)
+@blp.response(201, Dissemination)
 @guarded("case.disseminate", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def disseminate(case_id):
     """Record a release of the case outside its unit: recipient, agency, purpose, need to know (C10)."""
@@ -254,7 +272,7 @@ def disseminate(case_id):
 
 
 @blp.route("/cases/<case_id>/disseminations", methods=["GET"])
-@blp.response(200)
+@blp.response(200, DisseminationPage)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def list_disseminations(case_id):
     """The case's dissemination log (C10)."""
@@ -263,6 +281,8 @@ def list_disseminations(case_id):
 
 @blp.route("/cases/<case_id>/export", methods=["GET"])
 @blp.arguments(schemas.ExportIn, location="query")
+@blp.response(200, BINARY, content_type="application/pdf", description="The case file as a PDF.")
+@blp.alt_response(200, schema=CaseBundle, success=True, description="With `format=json`: the case file as JSON.")
 @guarded("case.export", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def export_case(query, case_id):
     """The whole case file as a PDF or a JSON bundle with attachment hashes; a dissemination (C10)."""
@@ -278,7 +298,7 @@ def export_case(query, case_id):
 
 @blp.route("/cases/<case_id>/disposition", methods=["POST"])
 @blp.doc(**_json(DispositionIn))
-@blp.response(200, description="The case with its `disposition`; 409 unless the case is closed or referred.")
+@blp.response(200, CaseOut, description="The case with its `disposition`; 409 unless the case is closed or referred.")
 @guarded("case.disposition", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def record_disposition(case_id):
     """Record how a closed or referred case ended: outcome, date, note (who and when are recorded)."""
@@ -287,7 +307,7 @@ def record_disposition(case_id):
 
 @blp.route("/alerts/<alert_id>/promote", methods=["POST"])
 @blp.doc(**_json(schemas.PromoteIn))
-@blp.response(200)
+@blp.response(200, CaseOut)
 @guarded("alert.promote", record_type="alert", record_arg="alert_id", purpose_required="intelligence")
 def promote_alert(alert_id):
     """Promote an alert into ``case_id`` or into a new case from the body's fields (C7 for intelligence)."""
@@ -296,7 +316,7 @@ def promote_alert(alert_id):
 
 @blp.route("/webhooks", methods=["POST"])
 @blp.doc(**_json(schemas.WebhookIn))
-@blp.response(201)
+@blp.response(201, WebhookCreated)
 @guarded("webhook.manage", record_type="webhook")
 def create_webhook():
     """Subscribe a URL (its host in ``WEBHOOK_ALLOWED_HOSTS``) to case events; deliveries carry ids, not content."""
@@ -312,7 +332,7 @@ def delete_webhook(webhook_id):
 
 
 @blp.route("/webhooks", methods=["GET"])
-@blp.response(200)
+@blp.response(200, WebhookPage)
 @guarded("webhook.manage", record_type="webhook")
 def list_webhooks():
     """The agency's webhook subscriptions."""

@@ -5,10 +5,11 @@ and the compliance report. The cases service decides; these views pass the calle
 """
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 
+from casewire.contracts.cases import ComplianceReport, HoldPage, LegalHold, NotificationPage, QueuePage, Tombstone
 from gateway.access import guarded, require_purpose
 from gateway.api.cases import _body, _ctx, _json, _purpose_required
+from gateway.openapi import Blueprint
 from services.cases import schemas
 from services.cases.exceptions import PurposeRequired
 
@@ -24,7 +25,7 @@ def _call(method: str, *args):
 
 @blp.route("/cases/review-queue", methods=["GET"])
 @blp.arguments(schemas.QueueQuery, location="query")
-@blp.response(200)
+@blp.response(200, QueuePage)
 @guarded("case.review_queue", record_type="case")
 def review_queue(query):
     """Criminal intelligence of the caller's unit due for review within REVIEW_QUEUE_DAYS, soonest first (C15)."""
@@ -33,7 +34,7 @@ def review_queue(query):
 
 @blp.route("/cases/<case_id>/purge", methods=["POST"])
 @blp.doc(**_json(schemas.PurgeIn))
-@blp.response(200)
+@blp.response(200, Tombstone)
 @guarded("case.purge", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def purge_case(case_id):
     """Purge a record by hand, with a reason (purge authority, C17); answers its content-free tombstone (C16)."""
@@ -42,7 +43,7 @@ def purge_case(case_id):
 
 @blp.route("/cases/<case_id>/holds", methods=["POST"])
 @blp.doc(**_json(schemas.HoldIn))
-@blp.response(201)
+@blp.response(201, LegalHold)
 @guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def place_hold(case_id):
     """Place a legal hold: the automatic purge skips the record and intake keeps its alerts (C17)."""
@@ -50,7 +51,7 @@ def place_hold(case_id):
 
 
 @blp.route("/cases/<case_id>/holds", methods=["GET"])
-@blp.response(200)
+@blp.response(200, HoldPage)
 @guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def list_holds(case_id):
     """The record's legal holds, active and released."""
@@ -59,7 +60,7 @@ def list_holds(case_id):
 
 @blp.route("/cases/<case_id>/holds/<hold_id>/release", methods=["POST"])
 @blp.doc(**_json(schemas.ReleaseIn))
-@blp.response(200)
+@blp.response(200, LegalHold)
 @guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def release_hold(case_id, hold_id):
     """Release a legal hold, with a reason."""
@@ -67,7 +68,7 @@ def release_hold(case_id, hold_id):
 
 
 @blp.route("/notifications", methods=["GET"])
-@blp.response(200)
+@blp.response(200, NotificationPage)
 @guarded("notification.read", record_type="notification")
 def notifications():
     """Notifications addressed to the caller, e.g. restricted hits for a control official (C6)."""
@@ -76,7 +77,7 @@ def notifications():
 
 @blp.route("/compliance/report", methods=["GET"])
 @blp.arguments(schemas.ReportQuery, location="query")
-@blp.response(200)
+@blp.response(200, ComplianceReport)
 @guarded("compliance.report", record_type="compliance_report", purpose_required="intelligence")
 def report(query):
     """The 28 CFR Part 23 compliance report for a period (C27); a sample (`sample=N`) needs a purpose (C9)."""

@@ -1,11 +1,12 @@
 """Entities (API.md, Entities): find, read, create, merge, unmerge, link and graph entities."""
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from casewire.contracts.entities import EntityOut, EntityPage, EntityRead, Graph, LinkOut, MergeAnswer
 from casewire.entities import ENTITY_TYPES, EntityIn, LinkIn, MergeIn
 from gateway.access import context, guarded
+from gateway.openapi import Blueprint
 from gateway.related import entity_for, graph_for
 
 blp = Blueprint(
@@ -35,7 +36,7 @@ def _rpc():
 
 @blp.route("")
 @blp.arguments(EntityQuery, location="query")
-@blp.response(200)
+@blp.response(200, EntityPage)
 @guarded("entity.list", record_type="entity")
 def list_entities(query):
     """Entities your agency's records name, by type and text, e.g. `?type=vehicle&q=KGT4471`.
@@ -49,7 +50,8 @@ def list_entities(query):
 
 @blp.route("", methods=["POST"])
 @blp.arguments(EntityIn)
-@blp.response(201, description="Created; an entity whose identity exists already answers 200 with it.")
+@blp.response(201, EntityOut, description="Created; an entity whose identity exists already answers 200 with it.")
+@blp.alt_response(200, schema=EntityOut, success=True, description="The entity with this identity, made before.")
 @guarded("entity.create", record_type="entity")
 def create_entity(body):
     """Create an entity by hand, e.g. `{"type": "phone", "number": "(713) 555-0100"}`."""
@@ -59,7 +61,7 @@ def create_entity(body):
 
 
 @blp.route("/<entity_id>")
-@blp.response(200)
+@blp.response(200, EntityRead)
 @guarded("entity.read", record_type="entity", record_arg="entity_id")
 def get_entity(entity_id):
     """One entity with its sightings timeline, alerts, cases, stated links and merges.
@@ -73,7 +75,7 @@ def get_entity(entity_id):
 
 @blp.route("/<entity_id>/merge", methods=["POST"])
 @blp.arguments(MergeIn)
-@blp.response(200)
+@blp.response(200, MergeAnswer)
 @guarded("entity.merge", record_type="entity", record_arg="entity_id")
 def merge(body, entity_id):
     """Merge `other_id` into this entity: both identifiers stay as aliases, sightings move; audited."""
@@ -82,7 +84,7 @@ def merge(body, entity_id):
 
 @blp.route("/<entity_id>/unmerge", methods=["POST"])
 @blp.arguments(MergeIn)
-@blp.response(200)
+@blp.response(200, MergeAnswer)
 @guarded("entity.unmerge", record_type="entity", record_arg="entity_id")
 def unmerge(body, entity_id):
     """Undo the merge of `other_id` into this entity: both come back with their own sightings; audited."""
@@ -91,7 +93,8 @@ def unmerge(body, entity_id):
 
 @blp.route("/<entity_id>/links", methods=["POST"])
 @blp.arguments(LinkIn)
-@blp.response(201, description="Created; the same link stated again answers 200 with the first.")
+@blp.response(201, LinkOut, description="Created; the same link stated again answers 200 with the first.")
+@blp.alt_response(200, schema=LinkOut, success=True, description="The same link, stated before.")
 @guarded("entity.link", record_type="entity", record_arg="entity_id")
 def add_link(body, entity_id):
     """State a link, e.g. `{"other_id": "...", "relation": "owner_of", "source": "DMV registration"}`."""
@@ -101,7 +104,7 @@ def add_link(body, entity_id):
 
 @blp.route("/<entity_id>/graph")
 @blp.arguments(GraphQuery, location="query")
-@blp.response(200)
+@blp.response(200, Graph)
 @guarded("entity.read", record_type="entity", record_arg="entity_id")
 def graph(query, entity_id):
     """Nodes and edges around an entity (`depth` 1-3), each edge with its evidence; bounded in size.

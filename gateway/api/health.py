@@ -4,12 +4,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from flask import current_app, jsonify
-from flask_smorest import Blueprint
 from kombu import Connection
 from marshmallow import Schema, fields
 
 from casewire.mongo import connect
 from gateway.errors import problem
+from gateway.openapi import Blueprint
 
 SERVICES = ("intake", "entities", "search", "cases", "audit")
 PROBE_TIMEOUT = 3.0

@@ -7,12 +7,13 @@ recompute every few seconds (README, Outcomes). ``?format=csv`` answers the same
 """
 
 from flask import Response, current_app, g
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from casewire.alerts import SOURCES
+from casewire.contracts.metrics import Figures
 from gateway import outcomes
 from gateway.access import guarded
+from gateway.openapi import Blueprint
 
 blp = Blueprint(
     "metrics", __name__, url_prefix="/api/v1/metrics", description="Outcomes: the funnel from alert to case outcome."
@@ -41,6 +42,7 @@ VIEWS = {
     "timings": ("alerts", "time_to_assignment", "time_to_first_action"),
 }
 NEEDS_CASES = {"funnel", "sources"}
+CSV = {"type": "string", "description": "the same rows as CSV, nested figures as `outer_inner` columns"}
 
 
 class MetricsQuery(Schema):
@@ -83,7 +85,8 @@ def _figures(view: str, query: dict):
 
 @blp.route("/funnel")
 @blp.arguments(MetricsQuery, location="query")
-@blp.response(200, description="Per source and in total; `text/csv` with `?format=csv`.")
+@blp.response(200, Figures, description="Per source and in total; `text/csv` with `?format=csv`.")
+@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
 @guarded("metrics.read", record_type="metrics")
 def funnel(query):
     """The funnel per source: alerts, assigned, dismissed (by reason), promoted, cases by outcome, timings."""
@@ -92,7 +95,8 @@ def funnel(query):
 
 @blp.route("/overdue")
 @blp.arguments(MetricsQuery, location="query")
-@blp.response(200)
+@blp.response(200, Figures)
+@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
 @guarded("metrics.read", record_type="metrics")
 def overdue(query):
     """Alerts that passed their triage deadline untriaged (escalated), and those still overdue now."""
@@ -101,7 +105,8 @@ def overdue(query):
 
 @blp.route("/dismissals")
 @blp.arguments(MetricsQuery, location="query")
-@blp.response(200)
+@blp.response(200, Figures)
+@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
 @guarded("metrics.read", record_type="metrics")
 def dismissals(query):
     """Dismissed alerts per source, by reason."""
@@ -110,7 +115,8 @@ def dismissals(query):
 
 @blp.route("/sources")
 @blp.arguments(MetricsQuery, location="query")
-@blp.response(200)
+@blp.response(200, Figures)
+@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
 @guarded("metrics.read", record_type="metrics")
 def sources(query):
     """Which sources led to cases, and to arrests and charges (cases by outcome)."""
@@ -119,7 +125,8 @@ def sources(query):
 
 @blp.route("/entity-reuse")
 @blp.arguments(MetricsQuery, location="query")
-@blp.response(200)
+@blp.response(200, Figures)
+@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
 @guarded("metrics.read", record_type="metrics")
 def entity_reuse(query):
     """Alerts that connected to earlier records (any, and cases) through shared entities."""
@@ -128,7 +135,8 @@ def entity_reuse(query):
 
 @blp.route("/timings")
 @blp.arguments(MetricsQuery, location="query")
-@blp.response(200)
+@blp.response(200, Figures)
+@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
 @guarded("metrics.read", record_type="metrics")
 def timings(query):
     """Time to assignment and to first action, in seconds (count, p50, p90)."""

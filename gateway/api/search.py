@@ -9,10 +9,11 @@ is searched only with a purpose and a case or incident number (C9: ``X-Case-Numb
 """
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from casewire.contracts.search import PlateResults, SearchResults
 from gateway.access import context, guarded, record_disclosed
+from gateway.openapi import Blueprint
 
 blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Find plates, entities, alerts and cases.")
 
@@ -80,7 +81,7 @@ def _search_context() -> dict:
 
 @blp.route("/plates")
 @blp.arguments(PlateQuery, location="query")
-@blp.response(200)
+@blp.response(200, PlateResults)
 @guarded("search.plates", record_type="vehicle", purpose_required="purpose")
 def search_plates(query):
     """Vehicles whose plates match, exact above OCR-folded above fuzzy, with their sightings."""
@@ -97,7 +98,7 @@ def search_plates(query):
 
 @blp.route("")
 @blp.arguments(SearchQuery, location="query")
-@blp.response(200)
+@blp.response(200, SearchResults)
 @guarded("search.query", record_type="search", purpose_required="intelligence")
 def search(query):
     """Alerts, cases and entities matching words, filtered by kind, source, status, time and place."""

@@ -7,7 +7,6 @@ from collections import deque
 from datetime import timedelta
 
 from flask import Response, current_app, g, request
-from flask_smorest import Blueprint
 from pymongo.errors import PyMongoError
 
 from casewire import events
@@ -16,6 +15,7 @@ from casewire.errors import CasewireError, Unavailable
 from gateway.access import context, guarded
 from gateway.errors import Problem
 from gateway.limits import SharedSeats, shared_database
+from gateway.openapi import Blueprint
 from gateway.stream import StreamRelay
 from gateway.visibility import Visibility
 
@@ -45,7 +45,12 @@ def init_app(app) -> None:
 
 
 @blp.route("")
-@blp.response(200, description="`text/event-stream`: `id`, `event` and one line of JSON `data` per event.")
+@blp.response(
+    200,
+    {"type": "string", "description": "frames of `id`, `event` and one line of JSON `data` (docs/api.md)"},
+    content_type="text/event-stream",
+    description="`text/event-stream`: `id`, `event` and one line of JSON `data` per event.",
+)
 @guarded("stream.read", record_type="stream", purpose_required="intelligence")
 def stream():
     """Alerts, links and case changes as they happen, filtered to what you may see; resume with `Last-Event-ID`."""

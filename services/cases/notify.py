@@ -19,6 +19,9 @@ class WebhookEntrypoints(CaseWorker):
     def create_webhook(self, body: dict, context: dict) -> dict:
         """Subscribe a URL to case events: ``{"url": "https://chat.example/hook", "events": ["case_assigned"]}``.
 
+        The answer holds the subscription's signing secret (the subscriber's own, or one made now): the
+        only time it is shown.
+
         Supervisors subscribe their own unit (C12: admins run the system but read no cases). The URL's
         host must be in ``WEBHOOK_ALLOWED_HOSTS`` (webhooks.url_refusal; InvalidInput naming ``url``).
         Audited as ``webhook.subscribe`` before it is stored (C23).
@@ -35,6 +38,7 @@ class WebhookEntrypoints(CaseWorker):
         webhook = {
             "_id": new_id(),
             **data,
+            "secret": data.get("secret") or webhooks.new_secret(),
             "unit": context.get("unit"),
             "agency": actor.get("agency"),
             "created_by": actor.get("id"),
@@ -43,7 +47,7 @@ class WebhookEntrypoints(CaseWorker):
         details = {"url": data["url"], "events": data["events"], "unit": webhook["unit"]}
         self._audit("webhook.subscribe", "allowed", context, [webhook["_id"]], record_type="webhook", details=details)
         self.hooks.add(webhook)
-        return plain({key: value for key, value in webhook.items() if key != "secret"})
+        return plain(webhook)  # the secret, this once: it signs every delivery (webhooks.py)
 
     @rpc(expected_exceptions=ERRORS)
     def delete_webhook(self, webhook_id: str, context: dict) -> None:

@@ -14,7 +14,6 @@ from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 CRIMINAL_INTELLIGENCE = "criminal_intelligence"
 INVESTIGATIVE = "investigative"
 IDENTIFYING = "identifying"
-IDENTIFYING_NOTICE = "Identifying information only, no criminal connotation"  # C8, wherever shown
 REVIEW_PERIOD = timedelta(days=5 * 365 + 1)  # five years, a leap day included (C13)
 DEFAULT_MIN_SUSPICION_CHARS = 100
 

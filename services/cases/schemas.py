@@ -1,10 +1,11 @@
 """The cases service's input and output schemas (RPC boundary; the gateway reuses the inputs)."""
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
+# Its answers are the API's contract, shared with the gateway that documents them.
+from casewire.contracts.cases import CLASSIFICATIONS, CaseOut, plain  # noqa: F401
+from services.cases import webhooks
 from services.cases.rules import (
-    IDENTIFYING,
-    IDENTIFYING_NOTICE,
     OFFENSE_CATEGORIES,
     RELIABILITIES,
     SENSITIVITIES,
@@ -13,7 +14,6 @@ from services.cases.rules import (
     VALIDITIES,
 )
 
-CLASSIFICATIONS = ("investigative", "criminal_intelligence", "identifying")
 STATUSES = tuple(TRANSITIONS)
 PRIORITIES = ("low", "normal", "high", "critical")
 ENTITY_ROLES = (
@@ -233,6 +233,8 @@ class PromoteIn(CaseIn):
 
 
 class WebhookIn(_In):
+    """A subscription; without a ``secret`` of the subscriber's own, one is made and shown once."""
+
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     events = fields.List(
         fields.String(
@@ -250,7 +252,21 @@ class WebhookIn(_In):
         validate=validate.Length(min=1),
     )
     unit = fields.String(validate=validate.Length(min=1, max=100))
-    secret = fields.String(validate=validate.Length(min=16, max=200), load_only=True)
+    secret = fields.String(
+        load_only=True,
+        metadata={"description": "a Standard Webhooks secret (`whsec_` and 24-64 bytes in base64); made if absent"},
+    )
+    format = fields.String(
+        load_default="standard",
+        validate=validate.OneOf(webhooks.FORMATS),
+        metadata={"description": "`standard` ({type, timestamp, data}) or `chat` ({text}: one line for a chat tool)"},
+    )
+
+    @validates("secret")
+    def signs(self, value, **kwargs):
+        refusal = webhooks.secret_refusal(value)
+        if refusal:
+            raise ValidationError(refusal)
 
 
 class CaseListQuery(Schema):
@@ -263,83 +279,3 @@ class CaseListQuery(Schema):
     unit = fields.String(validate=_short)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String()
-
-
-def plain(value):
-    """Nested stored values as JSON primitives: datetimes become ISO strings."""
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items() if key != "_id"} | (
-            {"id": value["_id"]} if "_id" in value else {}
-        )
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-class Plain(fields.Field):
-    def _serialize(self, value, attr, obj, **kwargs):
-        return plain(value)
-
-
-class _Out(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class CaseOut(_Out):
-    id = fields.String(attribute="_id")
-    title = fields.String()
-    summary = fields.String()
-    type = fields.String()
-    priority = fields.String()
-    unit = fields.String()
-    agency = fields.String(allow_none=True)
-    assignees = fields.List(fields.String())
-    classification = fields.String()
-    record_class = fields.String()
-    status = fields.String()
-    opened_at = fields.AwareDateTime()
-    opened_by = fields.String()
-    updated_at = fields.AwareDateTime()
-    version = fields.Integer()
-    alerts = Plain()
-    alert_ids = fields.List(fields.String())
-    unlinked_alerts = Plain()
-    entities = Plain()
-    entity_ids = fields.List(fields.String())
-    subjects = Plain()
-    offense_category = fields.String()
-    reasonable_suspicion = fields.String()
-    submitter = fields.String()
-    submitting_agency = fields.String()
-    submitting_unit = fields.String()
-    control_official = fields.String()
-    source_type = fields.String()
-    obtained_how = fields.String()
-    sensitivity = fields.String()
-    source_reliability = fields.String()
-    content_validity = fields.String()
-    protected_views = fields.Boolean()
-    protected_views_link = fields.String()
-    review_state = fields.String()
-    review_due = fields.AwareDateTime()
-    submitted_at = fields.AwareDateTime()
-    approved_by = fields.String()
-    approved_at = fields.AwareDateTime()
-    last_validated_at = fields.AwareDateTime()
-    reviews = Plain()
-    legal_holds = Plain()
-    merged_from = Plain()
-    merged_into = fields.String()
-    promoted_from_alert = fields.String()
-    disposition = Plain()
-    dispositions = Plain()
-    attached_to = fields.String()
-    attached_subject = fields.String()
-    notice = fields.Method("identifying_notice")
-
-    def identifying_notice(self, case):
-        """C8: identifying information says, wherever it is shown, that it carries no criminal connotation."""
-        return IDENTIFYING_NOTICE if case.get("classification") == IDENTIFYING else None

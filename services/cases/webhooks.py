@@ -3,23 +3,45 @@
 Deliveries are notices with ids, like the stream's: a case's title, summary, labels or a searcher's
 terms never leave in a webhook. Whoever receives one reads the record through the API, as an audited
 request by a person allowed to (C10: no release of case content happens without its dissemination entry).
+
+Every delivery is signed the Standard Webhooks way (standardwebhooks.com): ``webhook-id`` (the same for
+every retry of a delivery, so a receiver keeps each once), ``webhook-timestamp`` (this attempt's time,
+so a receiver refuses replays) and ``webhook-signature`` (``v1,`` and the base64 HMAC-SHA256 of
+``id.timestamp.body`` keyed by the subscription's ``whsec_`` secret). The body is
+``{"type", "timestamp", "data"}``, or for a subscription in the ``chat`` format ``{"text"}``: one line a
+chat tool's incoming webhook (Slack, Mattermost, Google Chat) shows as a message, made of the notice alone.
 """
 
-import hashlib
-import hmac
+import base64
+import binascii
 import ipaddress
 import json
+import secrets
 import socket
-from datetime import datetime, timedelta
+import string
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
+from standardwebhooks.webhooks import Webhook
 
 from services.cases import rules
 
 ATTEMPT_TIMEOUT = 5
 MAX_BACKOFF = timedelta(minutes=10)
 ALLOWED_HOSTS_KEY = "WEBHOOK_ALLOWED_HOSTS"
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = (24, 64)  # what Standard Webhooks asks of a secret's key
+FORMATS = ("standard", "chat")
+CHAT_LINES = {
+    "case_updated": "Case {case_id}: {change} (status {status}, version {version})",
+    "case_assigned": "Case {case_id} assigned to {assignee} by {assigned_by}",
+    "alert_overdue": "Alert {alert_id} ({priority} {source}) is overdue for triage since {triage_due}",
+    "control_official_notified": "A search by {searcher} ({searcher_agency}) hit restricted case {case_id}; "
+    "see notification {notification_id}",
+    "dissemination_recipient_notified": "Case {case_id} was {change} after its release to {recipient} "
+    "({agency}); see notification {notification_id}",
+}
 # What each event's delivery carries: ids, states and times, never content.
 NOTICE_FIELDS = {
     "case_updated": ("case_id", "change", "status", "version", "updated_at"),
@@ -106,29 +128,67 @@ def may_receive(webhook: dict, case: dict) -> bool:
     return not secret or webhook.get("unit") == case.get("unit")
 
 
-def body_of(delivery: dict) -> bytes:
-    document = {"id": delivery["_id"], "event": delivery["event"], "data": delivery["data"]}
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+def new_secret() -> str:
+    """A subscription's signing secret: ``whsec_`` and 32 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def attempt(webhook: dict, delivery: dict, allowed: frozenset[str]) -> str | None:
-    """POST the event once, redirects not followed; None on a 2xx answer, else what went wrong."""
+def secret_refusal(secret: str) -> str | None:
+    """Why a subscriber's own secret cannot sign (None if it can): ``whsec_`` and 24-64 bytes in base64."""
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not secret.startswith(SECRET_PREFIX) or not SECRET_BYTES[0] <= len(key) <= SECRET_BYTES[1]:
+        return f"a Standard Webhooks secret: {SECRET_PREFIX} and {SECRET_BYTES[0]} to {SECRET_BYTES[1]} bytes in base64"
+    return None
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return "-"
+
+
+def chat_line(event_type: str, data: dict) -> str:
+    """The notice as one line of text, for people reading a chat channel."""
+    line = string.Formatter().vformat(CHAT_LINES.get(event_type, event_type), (), _Blank(data))
+    return f"Casewire: {line}"
+
+
+def body_of(webhook: dict, delivery: dict) -> str:
+    """The delivery's body in the subscription's format (the same for every attempt)."""
+    if webhook.get("format") == "chat":
+        document = {"text": chat_line(delivery["event"], delivery["data"])}
+    else:
+        created = delivery["created_at"]
+        timestamp = created.astimezone(UTC).isoformat() if isinstance(created, datetime) else created
+        document = {"type": delivery["event"], "timestamp": timestamp, "data": delivery["data"]}
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def signed(webhook: dict, delivery: dict, body: str, now: datetime) -> dict:
+    """The Standard Webhooks headers of one attempt made at ``now``."""
+    headers = {"webhook-id": delivery["_id"], "webhook-timestamp": str(int(now.timestamp()))}
+    if webhook.get("secret"):
+        headers["webhook-signature"] = Webhook(webhook["secret"]).sign(delivery["_id"], now.astimezone(UTC), body)
+    return headers
+
+
+def attempt(webhook: dict, delivery: dict, allowed: frozenset[str], now: datetime | None = None) -> str | None:
+    """POST the event once, signed, redirects not followed; None on a 2xx answer, else what went wrong."""
     refusal = url_refusal(webhook["url"], allowed)
     if refusal:
         return f"refused: {refusal}"
-    body = body_of(delivery)
+    body = body_of(webhook, delivery)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "casewire-webhooks",
         "X-Casewire-Event": delivery["event"],
-        "X-Casewire-Delivery": delivery["_id"],
+        **signed(webhook, delivery, body, now or datetime.now(UTC)),
     }
-    if webhook.get("secret"):
-        digest = hmac.new(webhook["secret"].encode(), body, hashlib.sha256).hexdigest()
-        headers["X-Casewire-Signature"] = f"sha256={digest}"
     try:
         response = requests.post(
-            webhook["url"], data=body, headers=headers, timeout=ATTEMPT_TIMEOUT, allow_redirects=False
+            webhook["url"], data=body.encode(), headers=headers, timeout=ATTEMPT_TIMEOUT, allow_redirects=False
         )
     except requests.RequestException as exc:
         return f"{type(exc).__name__}: {exc}"

@@ -2,74 +2,10 @@
 
 from marshmallow import Schema, fields, validate
 
-from casewire.events import Location
+# Its answers are the API's contract, shared with the gateway that documents them.
+from casewire.contracts.entities import EntityOut, LinkOut, MergeOut, SightingOut  # noqa: F401
 
 _short = validate.Length(min=1, max=200)
-
-
-class EntityOut(Schema):
-    id = fields.String(attribute="_id")
-    type = fields.String()
-    key = fields.String()
-    display = fields.String()
-    ambiguous = fields.Boolean()
-    aliases = fields.List(fields.String())
-    created_at = fields.AwareDateTime()
-    merged_into = fields.String()
-    revision = fields.Integer()
-    plate = fields.String()
-    plate_state = fields.String()
-    vin = fields.String()
-    make = fields.String()
-    model = fields.String()
-    color = fields.String()
-    year = fields.Integer()
-    name = fields.String(allow_none=True)
-    dob = fields.String(allow_none=True)
-    ncic_number = fields.String()
-    state_id = fields.String()
-    subject_id = fields.String()
-    platform = fields.String()
-    handle = fields.String()
-    url = fields.String()
-    lat = fields.Float()
-    lon = fields.Float()
-    description = fields.String()
-    serial_number = fields.String()
-
-
-class SightingOut(Schema):
-    entity_id = fields.String()
-    record_type = fields.String()
-    record_id = fields.String()
-    at = fields.AwareDateTime()
-    location = fields.Nested(Location, allow_none=True)
-    source = fields.String(allow_none=True)
-    agency = fields.String(allow_none=True)  # the agency the record was recorded for: who may see it
-    role = fields.String()
-    context = fields.String()
-
-
-class LinkOut(Schema):
-    id = fields.String(attribute="_id")
-    from_id = fields.String()
-    to_id = fields.String()
-    relation = fields.String()
-    source = fields.String()
-    note = fields.String()
-    actor = fields.String()
-    at = fields.AwareDateTime()
-
-
-class MergeOut(Schema):
-    id = fields.String(attribute="_id")
-    survivor_id = fields.String()
-    merged_id = fields.String()
-    aliases_added = fields.List(fields.String())
-    actor = fields.String()
-    at = fields.AwareDateTime()
-    undone_at = fields.AwareDateTime(allow_none=True)
-    undone_by = fields.String()
 
 
 class CaseLinkIn(Schema):

@@ -6,98 +6,12 @@ from datetime import datetime
 
 from marshmallow import Schema, fields, validate
 
-from casewire.alerts import FACE_NOTICE, SOURCES, STATUSES
+from casewire.alerts import SOURCES, STATUSES
+
+# Its answers are the API's contract, shared with the gateway that documents them.
+from casewire.contracts.alerts import AlertOut, AlertSummary  # noqa: F401
 from casewire.errors import InvalidInput
-from casewire.events import EntityRef, Location, RelatedRecord
-
-
-class Action(Schema):
-    action = fields.String()
-    actor = fields.String()
-    agency = fields.String(allow_none=True)
-    at = fields.AwareDateTime()
-    request_id = fields.String(allow_none=True)
-    detail = fields.Dict()
-
-
-class Repeat(Schema):
-    """A near-duplicate read folded into this alert: same plate, same camera, within the window."""
-
-    source_event_id = fields.String()
-    occurred_at = fields.AwareDateTime()
-    at = fields.AwareDateTime()
-
-
-class Evidence(Schema):
-    type = fields.String()
-    reference = fields.String()
-    description = fields.String()
-
-
-class Identification(Schema):
-    """C26: who identified a face alert's candidate, when, and on what independent evidence."""
-
-    reviewer = fields.String()
-    at = fields.AwareDateTime()
-    evidence = fields.List(fields.Nested(Evidence))
-    note = fields.String(allow_none=True)
-
-
-class AlertOut(Schema):
-    id = fields.String(attribute="_id")
-    source = fields.String()
-    source_system = fields.String()
-    source_event_id = fields.String()
-    occurred_at = fields.AwareDateTime()
-    received_at = fields.AwareDateTime()
-    location = fields.Nested(Location, allow_none=True)
-    payload = fields.Dict()
-    source_payload = fields.Dict()
-    priority = fields.String()
-    status = fields.String()
-    record_class = fields.String()
-    agency = fields.String(allow_none=True)
-    unit = fields.String(allow_none=True)
-    assignee = fields.String(allow_none=True)
-    assigned_unit = fields.String(allow_none=True)
-    dismissal = fields.Dict(allow_none=True)
-    cases = fields.List(fields.String(), attribute="case_ids", dump_default=list)  # the cases it was promoted into
-    version = fields.Integer(dump_default=1)
-    notes = fields.String()
-    repeats = fields.List(fields.Nested(Repeat), dump_default=list)
-    purge_after = fields.AwareDateTime(allow_none=True)
-    legal_hold = fields.Method("holds", allow_none=True)  # the cases holding it (C17), or None
-    triage_due = fields.AwareDateTime(allow_none=True)
-    overdue = fields.Boolean(dump_default=False)
-    escalated_at = fields.AwareDateTime(allow_none=True)
-    touched_at = fields.AwareDateTime(allow_none=True)
-    assigned_at = fields.AwareDateTime(allow_none=True)
-    first_action_at = fields.AwareDateTime(allow_none=True)
-    seconds_to_assignment = fields.Float(allow_none=True)
-    seconds_to_first_action = fields.Float(allow_none=True)
-    entities = fields.List(fields.Nested(EntityRef), dump_default=list)
-    related = fields.List(fields.Nested(RelatedRecord), dump_default=list)
-    actions = fields.List(fields.Nested(Action), dump_default=list)
-    identified = fields.Boolean(dump_default=False)  # C26: only with a reviewer and independent evidence
-    identification = fields.Nested(Identification, allow_none=True, dump_default=None)
-    notice = fields.Method("face_notice")
-
-    def holds(self, alert):
-        return alert.get("legal_hold") or None
-
-    def face_notice(self, alert):
-        """C26: a face match is an investigative lead only, and every face alert says so."""
-        return FACE_NOTICE if alert.get("source") == "face" else None
-
-
-class AlertSummary(AlertOut):
-    """A list item: the alert without its action log or the related records found when it arrived.
-
-    The gateway adds ``related_count``, counted when asked and only what the caller may see.
-    """
-
-    class Meta:
-        exclude = ("actions", "related")
+from casewire.events import Location
 
 
 class ListIn(Schema):

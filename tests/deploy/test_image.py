@@ -9,6 +9,9 @@ TEST_ONLY = {"pytest", "ruff", "iniconfig", "pluggy"}
 # schemathesis (the fuzz run in tests/faults) and what it alone brings in
 TEST_ONLY |= {"schemathesis", "hypothesis", "hypothesis-graphql", "graphql-core", "harfile", "jsonschema-rs"}
 TEST_ONLY |= {"pyrate-limiter", "sortedcontainers", "anyio"}
+# openapi-spec-validator (the OpenAPI document's own test) and what it needs
+TEST_ONLY |= {"openapi-spec-validator", "openapi-schema-validator", "jsonschema", "jsonschema-path", "referencing"}
+TEST_ONLY |= {"jsonschema-specifications", "rpds-py", "attrs", "lazy-object-proxy", "pathable", "rfc3339-validator"}
 # Fixed CVE-2024-6345 (< 70.0) and CVE-2025-47273 (< 78.1.1); below 81, which drops the pkg_resources
 # that nameko 2.14's CLI imports.
 IMAGE_SETUPTOOLS = "80.9.0"

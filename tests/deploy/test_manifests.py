@@ -180,8 +180,8 @@ def test_the_settings_configmap_covers_the_readme_configuration_table(docs):
     assert {"AMQP_URI", "INDEX_PREFIX", "AUDIT_DATABASE"} <= documented
     settings = set(of_kind(docs["base"], "ConfigMap")["casewire-settings"]["data"])
     assert documented - set(BACKEND_URIS) <= settings
-    gateway_config = load_config(REPO / "gateway" / "config.yaml", environ={"CASEWIRE_JWKS_URL": "x"})
-    assert gateway_config["OIDC_JWKS_URL"] == "x", "the ConfigMap's OIDC names are the ones the gateway reads"
+    gateway_config = load_config(REPO / "gateway" / "config.yaml", environ={"CASEWIRE_OIDC_ISSUER": "x"})
+    assert gateway_config["OIDC_ISSUER"] == "x", "the ConfigMap's OIDC names are the ones the gateway reads"
 
 
 def test_production_uses_operator_managed_tls_backends(docs):
@@ -193,7 +193,7 @@ def test_production_uses_operator_managed_tls_backends(docs):
     assert "selfSignedCertificate" not in elasticsearch["spec"]["http"]["tls"] or not elasticsearch["spec"]["http"][
         "tls"
     ]["selfSignedCertificate"].get("disabled")
-    assert of_kind(production, "ConfigMap")["casewire-settings"]["data"]["CASEWIRE_JWKS_URL"].startswith("https://")
+    assert of_kind(production, "ConfigMap")["casewire-settings"]["data"]["CASEWIRE_OIDC_ISSUER"].startswith("https://")
     to_rabbitmq = of_kind(production, "NetworkPolicy")["casewire-to-rabbitmq"]["spec"]["egress"][0]
     assert [p["port"] for p in to_rabbitmq["ports"]] == [5671], "amqps only"
     for deployment in of_kind(production, "Deployment").values():

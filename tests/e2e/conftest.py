@@ -11,6 +11,7 @@ import requests
 from casewire.config import load_config
 from gateway.auth import mint_dev_token
 from tests.conftest import TEST_VHOST
+from tests.contract import Contract
 from tests.unit.test_vendor_adapters import CAMERAS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,11 +19,14 @@ GATEWAY_PORT = int(os.environ.get("CASEWIRE_E2E_PORT", "18080"))
 
 
 class Gateway:
-    """A requests session aimed at the test gateway, with tokens for any role."""
+    """A requests session aimed at the test gateway, with tokens for any role. Every JSON answer it gets
+    is checked against the gateway's own OpenAPI document (``tests.contract``): a test whose request
+    got an answer the document does not describe fails."""
 
     def __init__(self, url: str, secret: str):
         self.url, self.secret = url, secret
         self.http = requests.Session()
+        self.http.hooks["response"].append(Contract(requests.get(f"{url}/api/v1/openapi.json", timeout=60).json()).hook)
 
     def token(self, *roles: str, sub: str = "tester", agency: str = "TX0000000", unit: str = "rtcc") -> str:
         return mint_dev_token(self.secret, sub, list(roles), agency=agency, unit=unit)

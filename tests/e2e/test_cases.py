@@ -159,7 +159,7 @@ def test_an_attachment_is_sniffed_checked_on_download_and_corruption_is_a_500_au
     chunk = cases_db["attachments.chunks"].find_one({"files_id": attachment["id"]})
     cases_db["attachments.chunks"].update_one({"_id": chunk["_id"]}, {"$set": {"data": b"Y" + chunk["data"][1:]}})
     corrupted = gateway.get(path, token=users["dana"])
-    assert corrupted.status_code == 500 and corrupted.json()["title"] == "Stored File Corrupted"
+    assert corrupted.status_code == 500 and corrupted.json()["title"] == "Stored file corrupted"
     failed = eventually(lambda: [e for e in audit_events(gateway, users, attachment["id"]) if e["outcome"] == "failed"])
     assert failed[0]["action"] == "case.attachment.integrity"
 

@@ -31,7 +31,9 @@ def test_request_id_is_echoed_or_made(gateway):
 
 def test_unknown_alert_is_404_problem(gateway):
     response = gateway.get("/api/v1/alerts/does-not-exist")
-    assert response.status_code == 404 and response.json()["title"] == "NotFound"
+    body = response.json()
+    assert response.status_code == 404 and response.headers["Content-Type"] == "application/problem+json"
+    assert (body["type"], body["title"]) == ("https://casewire.io/problems/not-found", "Not found")
 
 
 def test_openapi_document_and_docs_are_served_locally(gateway):

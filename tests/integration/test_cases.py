@@ -2,7 +2,6 @@
 
 import base64
 import hashlib
-import hmac
 import io
 import json
 import threading
@@ -14,6 +13,7 @@ import pytest
 from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 from pypdf import PdfReader
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from casewire.audit import AuditTrail
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -22,6 +22,7 @@ from services.cases.dependencies import CaseStore
 from services.cases.exceptions import CorruptedFile, PurposeRequired
 from services.cases.rules import CI_REQUIRED, REVIEW_PERIOD, TRANSITIONS
 from services.cases.service import CasesService
+from services.cases.webhooks import new_secret
 from services.entities.service import EntitiesService
 from services.intake.service import IntakeService
 from tests.polling import eventually
@@ -684,7 +685,7 @@ class Receiver(BaseHTTPRequestHandler):
             self.send_response(500)
         else:
             Receiver.received.append((self.headers["X-Casewire-Event"], json.loads(raw)))
-            Receiver.signatures.append((self.headers.get("X-Casewire-Signature"), raw))
+            Receiver.signatures.append((dict(self.headers), raw))
             self.send_response(204)
         self.end_headers()
 
@@ -701,20 +702,50 @@ def test_webhooks_deliver_assignments_with_retries(rpc):
         url = f"http://127.0.0.1:{server.server_port}/hook"
         with pytest.raises(Forbidden):
             rpc.cases.create_webhook({"url": url, "events": ["case_assigned"], "unit": "other"}, boss)
-        secret = "a-shared-secret-of-the-agency"
-        hook = rpc.cases.create_webhook({"url": url, "events": ["case_assigned"], "secret": secret}, boss)
-        assert hook["unit"] == unit and "secret" not in hook
+        hook = rpc.cases.create_webhook({"url": url, "events": ["case_assigned"]}, boss)
+        assert hook["unit"] == unit and hook["secret"].startswith("whsec_")  # made, and shown this once
+        assert "secret" not in next(h for h in rpc.cases.list_webhooks(boss)["items"] if h["id"] == hook["id"])
         case = rpc.cases.create_case({"title": "Assigned", "unit": unit}, boss)
         rpc.cases.update_case(case["id"], {"assignee": "bob"}, boss)
         got = eventually(lambda: [b for e, b in Receiver.received if e == "case_assigned"])
-        assert got[0]["data"]["case_id"] == case["id"] and got[0]["data"]["assignee"] == "bob"
-        assert "title" not in got[0]["data"]  # C10: a notice with ids, never case content
-        signature, raw = Receiver.signatures[0]
-        assert signature == "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+        assert got[0]["type"] == "case_assigned" and got[0]["data"]["case_id"] == case["id"]
+        assert got[0]["data"]["assignee"] == "bob" and "title" not in got[0]["data"]  # C10: ids, never content
+        headers, raw = Receiver.signatures[0]
+        assert Webhook(hook["secret"]).verify(raw, headers) == got[0]  # Standard Webhooks: id, timestamp, signature
+        with pytest.raises(WebhookVerificationError):
+            Webhook(new_secret()).verify(raw, headers)
         deliveries = rpc.cases.webhook_deliveries(hook["id"])
         assert deliveries[0]["state"] == "delivered" and deliveries[0]["attempts"] == 2
     finally:
         server.shutdown()
+
+
+def test_a_chat_webhook_gets_one_line_of_text_signed_with_the_subscribers_own_secret(rpc):
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Receiver.fail_first, Receiver.received, Receiver.signatures = False, [], []
+    try:
+        unit = f"unit-{uuid.uuid4().hex[:6]}"
+        boss, secret = ctx("sam", ("supervisor",), unit=unit), new_secret()
+        url = f"http://127.0.0.1:{server.server_port}/chat"
+        subscription = {"url": url, "events": ["case_assigned"], "format": "chat", "secret": secret}
+        assert rpc.cases.create_webhook(subscription, boss)["secret"] == secret
+        case = rpc.cases.create_case({"title": "Pharmacy break-in", "unit": unit}, boss)
+        rpc.cases.update_case(case["id"], {"assignee": "bob"}, boss)
+        [(_, body)] = eventually(lambda: Receiver.received)
+        assert body == {"text": f"Casewire: Case {case['id']} assigned to bob by sam"}  # no title (C10)
+        headers, raw = Receiver.signatures[0]
+        assert Webhook(secret).verify(raw, headers) == body
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("secret", ["a-shared-secret-of-the-agency", "whsec_c2hvcnQ=", "whsec_not base64!"])
+def test_a_subscribers_secret_must_be_a_standard_webhooks_secret(rpc, secret):
+    boss = ctx("sam", ("supervisor",), unit=f"unit-{uuid.uuid4().hex[:6]}")
+    with pytest.raises(InvalidInput) as refused:
+        rpc.cases.create_webhook({"url": "http://127.0.0.1:9/hook", "events": ["case_updated"], "secret": secret}, boss)
+    assert "whsec_" in refused.value.errors["secret"][0]
 
 
 def test_webhooks_only_go_to_allowed_hosts_and_only_supervisors_subscribe_or_unsubscribe(rpc, audit_db):

@@ -18,9 +18,9 @@ from pypdf import PdfReader
 
 from casewire import events
 from casewire.audit import AuditTrail
+from casewire.contracts.cases import IDENTIFYING_NOTICE
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.audit.service import AuditService
-from services.cases.rules import IDENTIFYING_NOTICE
 from services.cases.service import CasesService
 from services.entities.service import EntitiesService
 from services.intake.service import IntakeService

@@ -1,8 +1,11 @@
 """The cases service's rules as pure functions: workflow, the intelligence gate, visibility, sniffing."""
 
+import json
+import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from casewire.errors import Conflict
 from services.cases import casefile, rules, webhooks
@@ -130,3 +133,33 @@ def test_webhook_deliveries_carry_ids_not_case_content():
     }
     hit = {"notification_id": "n1", "case_id": "c1", "terms": "John Roe", "searcher": "olga", "at": "2026"}
     assert "terms" not in webhooks.notice("control_official_notified", hit)
+
+
+@pytest.mark.parametrize("event_type", sorted(webhooks.NOTICE_FIELDS))
+def test_a_chat_line_is_made_of_the_notice_alone(event_type):
+    """Each chat line names only fields a notice carries (C10), so it can show no case content."""
+    fields = {name for _, name, _, _ in string.Formatter().parse(webhooks.CHAT_LINES[event_type]) if name}
+    assert fields <= set(webhooks.NOTICE_FIELDS[event_type])
+    line = webhooks.chat_line(event_type, {name: f"<{name}>" for name in webhooks.NOTICE_FIELDS[event_type]})
+    assert line.startswith("Casewire: ") and "\n" not in line
+
+
+def test_a_standard_delivery_is_signed_over_its_id_timestamp_and_body():
+    hook = {"secret": webhooks.new_secret()}
+    delivery = {
+        "_id": "d1",
+        "event": "case_updated",
+        "data": {"case_id": "c1"},
+        "created_at": datetime(2026, 4, 2, tzinfo=UTC),
+    }
+    body = webhooks.body_of(hook, delivery)
+    assert json.loads(body) == {
+        "type": "case_updated",
+        "timestamp": "2026-04-02T00:00:00+00:00",
+        "data": {"case_id": "c1"},
+    }
+    headers = webhooks.signed(hook, delivery, body, datetime.now(UTC))
+    assert Webhook(hook["secret"]).verify(body, headers)["data"] == {"case_id": "c1"}
+    stale = webhooks.signed(hook, delivery, body, datetime.now(UTC) - timedelta(minutes=10))
+    with pytest.raises(WebhookVerificationError):  # a replay of an old delivery
+        Webhook(hook["secret"]).verify(body, stale)

@@ -6,7 +6,7 @@ from casewire.config import load_config
 from gateway.app import CONFIG_FILE, create_app
 from gateway.auth import PUBLIC_DEV_SECRET, InsecureConfiguration, TokenVerifier
 
-PRODUCTION_LIKE = {"OIDC_JWKS_URL": "", "DEV_MODE": "false"}
+PRODUCTION_LIKE = {"OIDC_ISSUER": "", "DEV_MODE": "false"}
 
 
 def test_the_public_default_is_the_one_the_gateway_config_ships():
@@ -14,14 +14,14 @@ def test_the_public_default_is_the_one_the_gateway_config_ships():
 
 
 @pytest.mark.parametrize("secret", [PUBLIC_DEV_SECRET, "", None])
-def test_C28_without_a_jwks_url_the_public_or_an_empty_secret_refuses_to_start(secret):
-    with pytest.raises(InsecureConfiguration, match="CASEWIRE_JWKS_URL.*CASEWIRE_DEV_MODE=1"):
+def test_C28_without_an_issuer_the_public_or_an_empty_secret_refuses_to_start(secret):
+    with pytest.raises(InsecureConfiguration, match="CASEWIRE_OIDC_ISSUER.*CASEWIRE_DEV_MODE=1"):
         create_app({**PRODUCTION_LIKE, "DEV_JWT_SECRET": secret})
 
 
 def test_C28_the_shipped_config_without_environment_refuses_to_start(monkeypatch):
     """What a deployment that forgets OIDC (k8s base: empty JWKS URL, no secret) would run."""
-    for name in ("CASEWIRE_DEV_MODE", "CASEWIRE_DEV_JWT_SECRET", "CASEWIRE_JWKS_URL"):
+    for name in ("CASEWIRE_DEV_MODE", "CASEWIRE_DEV_JWT_SECRET", "CASEWIRE_OIDC_ISSUER"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(InsecureConfiguration):
         create_app()

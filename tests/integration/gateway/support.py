@@ -1,4 +1,5 @@
-"""Helpers for the gateway's integration tests: reading the audit log, a local OpenID provider's JWKS."""
+"""Helpers for the gateway's integration tests: reading the audit log, a local OpenID provider's
+discovery document and JWKS."""
 
 import json
 import threading
@@ -9,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 ISSUER = "https://idp.example.gov/realms/rtcc"
 AUDIENCE = "casewire-api"
@@ -41,17 +42,22 @@ def call(client, method: str, path: str, token: str | None = None, headers: dict
 
 
 class Jwks:
-    """An identity provider's JWKS endpoint on 127.0.0.1, serving the public halves of its keys."""
+    """An identity provider on 127.0.0.1: its discovery document (issuer :data:`ISSUER`) and its JWKS,
+    serving the public halves of its RSA and EC keys. ``fetches`` counts reads of the JWKS."""
 
     def __init__(self):
-        self.keys: dict[str, rsa.RSAPrivateKey] = {}
+        self.keys: dict[str, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey] = {}
         self.fetches = 0
         jwks = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                jwks.fetches += 1
-                body = json.dumps(jwks.document()).encode()
+                if self.path.endswith("/.well-known/openid-configuration"):
+                    document = jwks.discovery()
+                else:
+                    jwks.fetches += 1
+                    document = jwks.document()
+                body = json.dumps(document).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -62,19 +68,34 @@ class Jwks:
                 pass
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/protocol/openid-connect/certs"
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{base}/protocol/openid-connect/certs"
+        self.discovery_url = f"{base}/.well-known/openid-configuration"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
-    def add_key(self, kid: str) -> rsa.RSAPrivateKey:
-        self.keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    def add_key(self, kid: str, algorithm: str = "RS256"):
+        if algorithm == "ES256":
+            self.keys[kid] = ec.generate_private_key(ec.SECP256R1())
+        else:
+            self.keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return self.keys[kid]
+
+    def discovery(self) -> dict:
+        return {
+            "issuer": ISSUER,
+            "jwks_uri": self.url,
+            "id_token_signing_alg_values_supported": ["RS256", "ES256", "PS256"],
+        }
 
     def document(self) -> dict:
         keys = []
         for kid, key in self.keys.items():
-            jwk = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-            keys.append({**jwk, "kid": kid, "use": "sig", "alg": "RS256"})
+            if isinstance(key, ec.EllipticCurvePrivateKey):
+                jwk, algorithm = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True), "ES256"
+            else:
+                jwk, algorithm = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "RS256"
+            keys.append({**jwk, "kid": kid, "use": "sig", "alg": algorithm})
         return {"keys": keys}
 
     def close(self):
@@ -101,3 +122,7 @@ def claims(**overrides) -> dict:
 def rs256(key, kid: str | None, **overrides) -> str:
     headers = {"kid": kid} if kid else None
     return jwt.encode(claims(**overrides), key, algorithm="RS256", headers=headers)
+
+
+def es256(key, kid: str, **overrides) -> str:
+    return jwt.encode(claims(**overrides), key, algorithm="ES256", headers={"kid": kid})

@@ -1,4 +1,5 @@
-"""The production token path for real: RS256 tokens checked against a local OpenID provider's JWKS.
+"""The production token path for real: RS256 and ES256 tokens checked against a local OpenID provider,
+found through its discovery document.
 
 Every refusal is a failed logon, audited as ``auth.token`` ``denied`` (C20) in the real audit log.
 """
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gateway.app import create_app
 from gateway.auth import mint_dev_token
-from tests.integration.gateway.support import AUDIENCE, ISSUER, call, claims, rs256
+from tests.integration.gateway.support import AUDIENCE, ISSUER, call, claims, es256, rs256
 
 VERIFY = "/api/v1/audit/verify"  # an auditor's endpoint, answered by the real audit service
 
@@ -28,8 +29,8 @@ def make_app(jwks, base_config, close_rpc):
             {
                 "AMQP_URI": base_config["AMQP_URI"],
                 "STREAM_ENABLED": "false",  # no stream relay left running after the test
-                "OIDC_JWKS_URL": jwks.url,
                 "OIDC_ISSUER": ISSUER,
+                "OIDC_DISCOVERY_URL": jwks.discovery_url,
                 "OIDC_AUDIENCE": AUDIENCE,
                 "OIDC_JWKS_COOLDOWN": 0,
                 "RATE_LIMIT_PER_MINUTE": 0,
@@ -147,8 +148,8 @@ def test_when_the_providers_keys_are_out_of_reach_the_answer_is_503_and_audited(
         {
             "AMQP_URI": base_config["AMQP_URI"],
             "STREAM_ENABLED": "false",
-            "OIDC_JWKS_URL": "http://127.0.0.1:9/certs",  # nothing listens there
             "OIDC_ISSUER": ISSUER,
+            "OIDC_DISCOVERY_URL": "http://127.0.0.1:9/.well-known/openid-configuration",  # nothing listens there
             "OIDC_AUDIENCE": AUDIENCE,
         }
     )
@@ -174,7 +175,7 @@ def test_once_the_key_cache_is_stale_an_outage_of_the_provider_fails_no_request(
 
 def test_oidc_settings_without_issuer_or_audience_are_refused_at_start(jwks):
     with pytest.raises(ValueError):
-        create_app({"OIDC_JWKS_URL": jwks.url, "OIDC_ISSUER": "", "OIDC_AUDIENCE": AUDIENCE})
+        create_app({"OIDC_ISSUER": ISSUER, "OIDC_DISCOVERY_URL": jwks.discovery_url, "OIDC_AUDIENCE": ""})
 
 
 def test_roles_can_come_from_a_nested_claim(make_app, jwks, audit_reader):
@@ -183,3 +184,50 @@ def test_roles_can_come_from_a_nested_claim(make_app, jwks, audit_reader):
     assert call(client, "GET", VERIFY, token)[0].status_code == 200
     flat = rs256(jwks.keys["key-1"], "key-1")  # roles at the top level no longer count
     assert call(client, "GET", VERIFY, flat)[0].status_code == 403
+
+
+def test_es256_tokens_are_accepted_beside_rs256_ones(make_app, jwks, audit_reader):
+    client = make_app()
+    jwks.add_key("ec-1", "ES256")
+    response, request_id = call(client, "GET", VERIFY, es256(jwks.keys["ec-1"], "ec-1"))
+    assert response.status_code == 200, response.json
+    assert audit_reader.for_request(request_id)[0]["actor"]["id"] == "alice"
+    assert call(client, "GET", VERIFY, rs256(jwks.keys["key-1"], "key-1"))[0].status_code == 200
+
+
+def test_an_algorithm_left_out_of_oidc_algorithms_is_refused(make_app, jwks, audit_reader):
+    client = make_app(OIDC_ALGORITHMS="RS256")
+    jwks.add_key("ec-1", "ES256")
+    assert call(client, "GET", VERIFY, es256(jwks.keys["ec-1"], "ec-1"))[0].status_code == 401
+
+
+def test_roles_agency_and_unit_come_from_configured_claim_paths_and_roles_are_mapped(make_app, jwks, audit_reader):
+    client = make_app(
+        OIDC_ROLES_CLAIM="groups",
+        OIDC_ROLE_MAP="rtcc-auditors=auditor rtcc-analysts=analyst",
+        OIDC_AGENCY_CLAIM="casewire.ori",
+        OIDC_UNIT_CLAIM="department",
+    )
+    token = rs256(
+        jwks.keys["key-1"],
+        "key-1",
+        roles=None,
+        agency=None,
+        groups=["rtcc-auditors", "everyone"],
+        casewire={"ori": "LA0000000"},
+        department="intel",
+    )
+    response, request_id = call(client, "GET", VERIFY, token)
+    assert response.status_code == 200, response.json
+    actor = audit_reader.for_request(request_id)[0]["actor"]
+    assert actor == {"id": "alice", "agency": "LA0000000", "roles": ["auditor"]}
+    unmapped = rs256(jwks.keys["key-1"], "key-1", roles=None, groups=["auditor"])  # not a mapped provider role
+    assert call(client, "GET", VERIFY, unmapped)[0].status_code == 403
+
+
+def test_a_discovery_document_of_another_issuer_is_not_trusted(make_app, jwks, audit_reader):
+    client = make_app(OIDC_ISSUER="https://idp.example.gov/realms/other")
+    response, _ = call(
+        client, "GET", VERIFY, rs256(jwks.keys["key-1"], "key-1", iss="https://idp.example.gov/realms/other")
+    )
+    assert response.status_code == 503

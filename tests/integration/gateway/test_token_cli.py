@@ -15,7 +15,7 @@ VERIFY = "/api/v1/audit/verify"  # an auditor's endpoint, answered by the real a
 
 
 def mint(*args: str, **environment: str):
-    env = {"CASEWIRE_DEV_JWT_SECRET": SECRET, "CASEWIRE_JWKS_URL": "", **environment}
+    env = {"CASEWIRE_DEV_JWT_SECRET": SECRET, "CASEWIRE_OIDC_ISSUER": "", **environment}
     return CliRunner().invoke(main, ["token", *args], env=env)
 
 
@@ -65,5 +65,5 @@ def test_every_role_is_named_in_the_help_and_an_unknown_one_is_refused():
 
 
 def test_the_cli_refuses_to_mint_when_the_gateway_verifies_oidc_tokens():
-    refused = mint("--sub", "x", "--roles", "analyst", CASEWIRE_JWKS_URL="https://idp.example.gov/certs")
+    refused = mint("--sub", "x", "--roles", "analyst", CASEWIRE_OIDC_ISSUER="https://idp.example.gov/realms/rtcc")
     assert refused.exit_code == 2 and "OIDC" in refused.output
