@@ -4,6 +4,8 @@ import uuid
 
 import pytest
 
+from tests.polling import eventually
+
 
 def alpr(plate: str, when: str = "2026-03-18T03:02:00-05:00") -> dict:
     return {
@@ -44,6 +46,8 @@ def test_an_alert_names_the_cases_it_was_promoted_into_to_those_who_may_see_them
     other_unit = gateway.get(f"/api/v1/alerts/{first['id']}", token=people["olga"]).json()
     assert other_unit["cases"] == [] and other_unit["related_cases"] == []
 
-    listed = gateway.get("/api/v1/cases", token=people["dana"], params={"limit": 500}).json()["items"]
-    item = next(c for c in listed if c["id"] == case["id"])
-    assert item["related_count"] == 1  # the second read of the plate, through the case's alert
+    def related_count():  # counted from the search index, which holds the second read about a second later
+        listed = gateway.get("/api/v1/cases", token=people["dana"], params={"limit": 500}).json()["items"]
+        return next(c for c in listed if c["id"] == case["id"])["related_count"]
+
+    assert eventually(lambda: related_count() == 1, timeout=30)  # the second read, through the case's alert

@@ -14,6 +14,7 @@ from casewire.alerts import FACE_NOTICE
 from casewire.errors import Forbidden, InvalidInput, NotFound
 from services.entities.service import EntitiesService
 from tests.integration.test_entities import alert, plate, read
+from tests.resolution import resolve_one
 
 TX = {"actor": {"id": "tess", "agency": "TX0000000", "roles": ["analyst"]}, "request_id": "r-tx"}
 CA = {"actor": {"id": "cal", "agency": "CA0000000", "roles": ["analyst"]}, "request_id": "r-ca"}
@@ -35,7 +36,7 @@ def zebulon(agency="TX0000000"):
 
 def test_an_entity_only_another_agencys_records_name_is_neither_listed_nor_opened(entities):
     name, tip = zebulon()
-    person = entities.resolve_alert(tip)["entities"][0]["id"]
+    person = resolve_one(entities, tip)["entities"][0]["id"]
     assert [e["id"] for e in entities.list_entities({"q": name}, 50, None, TX)["items"]] == [person]
     assert entities.list_entities({"q": name}, 50, None, CA)["items"] == []
     assert entities.list_entities({"q": name}, 50, None, AGENCYLESS)["items"] == []
@@ -60,12 +61,12 @@ def test_a_page_skips_other_agencies_entities_and_its_cursor_leads_on(entities):
 
 def test_links_and_merges_are_their_agencys_and_only_it_undoes_a_merge(entities):
     number = plate()
-    vehicle = entities.resolve_alert(read(number))["entities"][0]["id"]
-    entities.resolve_alert({**read(number, month=2), "agency": "CA0000000"})
+    vehicle = resolve_one(entities, read(number))["entities"][0]["id"]
+    resolve_one(entities, {**read(number, month=2), "agency": "CA0000000"})
     texan = entities.create_entity({"type": "person", "name": f"Owner {number}", "dob": "1980-01-01"}, TX)["entity"]
     body = {"other_id": texan["id"], "relation": "owner_of", "source": "TX DMV 7781", "note": "informant says"}
     entities.add_link(vehicle, body, TX)
-    twin = entities.resolve_alert(read(f"{number}X"))["entities"][0]["id"]
+    twin = resolve_one(entities, read(f"{number}X"))["entities"][0]["id"]
     entities.merge_entities(vehicle, twin, TX)
 
     page = entities.get_entity(vehicle, CA)
@@ -95,7 +96,7 @@ def test_links_and_merges_are_their_agencys_and_only_it_undoes_a_merge(entities)
 def test_C26_face_derived_names_carry_the_notice_in_lists_and_the_graph(entities):
     name = f"Lee Moe{uuid.uuid4().hex[:6]}"
     face = alert("face", candidate={"name": name, "subject_id": uuid.uuid4().hex[:8]}, score=91)
-    person = entities.resolve_alert(face)["entities"][0]["id"]
+    person = resolve_one(entities, face)["entities"][0]["id"]
     (listed,) = entities.list_entities({"q": name}, 50, None, TX)["items"]
     assert listed["notice"] == FACE_NOTICE
     node = next(node for node in entities.graph(person, 1, TX)["nodes"] if node["id"] == person)

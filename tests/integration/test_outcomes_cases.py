@@ -113,7 +113,7 @@ def test_a_disposition_is_recorded_only_for_a_closed_or_referred_case(rpc, audit
     assert audited[0]["actor"]["id"] == "dana" and audited[0]["details"]["outcome"] in ("arrest", "charges_filed")
 
 
-def seeded_case(agency, n, sources, outcome=None, at=None):
+def seeded_case(agency, n, sources, outcome=None, at=None, classification="investigative"):
     """A case as the service stores it (stored through :func:`seed`)."""
     opened = at or START + timedelta(days=n)
     case = {
@@ -121,7 +121,7 @@ def seeded_case(agency, n, sources, outcome=None, at=None):
         "title": f"seeded {n}",
         "agency": agency,
         "unit": "robbery",
-        "classification": "investigative",
+        "classification": classification,
         "status": "closed" if outcome else "open",
         "opened_at": opened,
         "opened_hour": tallies.hour_of(opened),
@@ -200,7 +200,9 @@ def test_reading_the_outcomes_touches_only_the_day_and_hour_buckets(cases_db, se
 def test_a_purged_case_leaves_the_outcomes_of_its_hour_and_day(rpc, cases_db, services):
     agency = f"TX{uuid.uuid4().hex[:7]}"
     opened = START + timedelta(days=3, hours=10)
-    seed(cases_db, [seeded_case(agency, 1, ["tip"], "arrest", at=opened), seeded_case(agency, 2, ["tip"])])
+    # Only criminal intelligence is purged by hand (C17); an investigative case follows its schedule.
+    sealed = seeded_case(agency, 1, ["tip"], "arrest", at=opened, classification="criminal_intelligence")
+    seed(cases_db, [sealed, seeded_case(agency, 2, ["tip"])])
     sweep(services)
     day = {"agency": agency, "since": START.isoformat(), "until": UNTIL.isoformat()}
     hour = {"agency": agency, "since": opened.isoformat(), "until": (opened + timedelta(hours=1)).isoformat()}

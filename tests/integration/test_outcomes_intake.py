@@ -114,14 +114,14 @@ def test_an_untriaged_alert_is_escalated_once_announced_and_queued_oldest_first(
         ("rtcc", "new", "2026-03-02T08:30:00+00:00")
     }
 
-    queue = rpc.list_alerts({"overdue": True, "agency": agency, "limit": 1})
+    queue = rpc.overdue_alerts({"agency": agency, "limit": 1})
     assert [a["id"] for a in queue["items"]] == [first["id"]]
-    rest = rpc.list_alerts({"overdue": True, "agency": agency, "cursor": queue["next_cursor"]})
+    rest = rpc.overdue_alerts({"agency": agency, "cursor": queue["next_cursor"]})
     assert [a["id"] for a in rest["items"]] == [second["id"]] and rest["next_cursor"] is None
-    assert rpc.list_alerts({"overdue": True, "agency": "XX0000000"})["items"] == []
+    assert rpc.overdue_alerts({"agency": "XX0000000"})["items"] == []
 
     rpc.assign_alert(first["id"], {"assignee": "bob"}, bob)  # bob takes it himself: triaged
-    assert [a["id"] for a in rpc.list_alerts({"overdue": True, "agency": agency})["items"]] == [second["id"]]
+    assert [a["id"] for a in rpc.overdue_alerts({"agency": agency})["items"]] == [second["id"]]
     stored = rpc.get_alert(first["id"])
     assert stored["overdue"] is False and stored["escalated_at"] == "2026-03-02T08:30:00+00:00"
     assert stored["seconds_to_assignment"] == 1800.0 and [a["action"] for a in stored["actions"]] == [

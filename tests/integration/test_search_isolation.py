@@ -23,7 +23,7 @@ def index(es, run_id):
 def named(index, entity, agency=TX, source="tip", at="2026-03-05T22:14:00+00:00", **payload):
     alert = data.alert(source=source, agency=agency, at=at, payload=payload or {"narrative": "n"})
     indexing.index_alert(index, alert)
-    indexing.index_resolution(index, data.resolution(alert, entity))
+    indexing.index_resolutions(index, [data.resolution(alert, entity)])
     return alert
 
 
