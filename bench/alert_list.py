@@ -1,37 +1,57 @@
-"""The alert list at scale: seed intake's collection straight to N alerts, then time filtered pages."""
+"""The alert list at scale: seed intake's alerts and their index documents straight to N alerts, then
+time filtered pages."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from elasticsearch import Elasticsearch, helpers
 from pymongo import MongoClient
 
 from bench.generate import Generator
 from bench.measure import percentiles, timed
+from services.intake.ingest import new_document
+from services.intake.retention import RetentionPolicy
+from services.search.dependencies import SearchIndex
+from services.search.documents import alert_document
 
 STATUSES = ("new", "new", "new", "assigned", "dismissed", "promoted")
+CONTEXT = {"actor": {"id": "bench", "agency": "TX0000000"}, "unit": "rtcc"}
 
 
-def seed(mongo_uri: str, database: str, generator: Generator, total: int, progress) -> int:
-    """Top intake's ``alerts`` up to ``total`` documents shaped as intake stores them."""
+def seed(mongo_uri: str, database: str, es_url: str, prefix: str, generator: Generator, total: int, progress) -> int:
+    """Top intake's alerts up to ``total``, each stored as intake stores it and indexed as the search
+    service indexes it (the alert list reads its ids from the index and its items from intake)."""
     alerts = MongoClient(mongo_uri)[database]["alerts"]
+    index = SearchIndex(Elasticsearch(es_url, request_timeout=300), prefix)
     missing = max(0, total - alerts.estimated_document_count())
     task = progress.add_task("seeding alerts", total=missing)
     now = datetime.now(UTC)
+    no_retention = RetentionPolicy(0, {}, None)
     while missing > 0:
-        chunk = []
+        stored = []
         for _ in range(min(1000, missing)):
             body = generator.alpr_alert(run="list")
-            occurred = datetime.fromisoformat(body["occurred_at"])
-            chunk.append({
-                "_id": uuid.uuid4().hex, **body, "occurred_at": occurred,
-                "received_at": now - timedelta(seconds=generator.random.randrange(0, 86400 * 30)),
-                "status": generator.random.choice(STATUSES), "priority": "normal", "record_class": "sensor",
-                "agency": "TX0000000", "unit": "rtcc", "assignee": None, "entities": [], "related": [],
-                "actions": [], "version": 1,
-            })  # fmt: skip
-        alerts.insert_many(chunk, ordered=False)
-        missing -= len(chunk)
-        progress.advance(task, len(chunk))
+            alert = {**body, "occurred_at": datetime.fromisoformat(body["occurred_at"])}
+            received = now - timedelta(seconds=generator.random.randrange(0, 86400 * 30))
+            doc = new_document(uuid.uuid4().hex, alert, CONTEXT, received, no_retention)
+            doc["status"] = generator.random.choice(STATUSES)
+            stored.append(doc)
+        alerts.insert_many(stored, ordered=False)
+        indexed = [
+            alert_document({
+                **doc, "alert_id": doc["_id"], "occurred_at": doc["occurred_at"].isoformat(),
+                "received_at": doc["received_at"].isoformat(),
+            })
+            for doc in stored
+        ]  # fmt: skip
+        helpers.bulk(
+            index.client,
+            ({"_index": index.alias("alerts"), "_id": doc["rid"], "_source": doc} for doc in indexed),
+            chunk_size=1000,
+        )
+        missing -= len(stored)
+        progress.advance(task, len(stored))
+    index.refresh()
     return alerts.estimated_document_count()
 
 

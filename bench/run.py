@@ -23,6 +23,7 @@ from gateway.auth import mint_dev_token
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MONGO_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/")
+AGENCY = "TX0000000"  # the benchmark user's agency: what it submits, and what it finds
 ES_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 
 
@@ -48,7 +49,7 @@ def machine() -> dict:
 def session_for(stack: Stack) -> requests.Session:
     secret = load_config(Path(__file__).resolve().parent.parent / "gateway" / "config.yaml")["DEV_JWT_SECRET"]
     session = requests.Session()
-    token = mint_dev_token(secret, "bench", ["analyst", "source"], agency="TX0000000", unit="rtcc")
+    token = mint_dev_token(secret, "bench", ["analyst", "source"], agency=AGENCY, unit="rtcc")
     session.headers["Authorization"] = f"Bearer {token}"
     return session
 
@@ -69,7 +70,6 @@ def main(quick: bool, overrides: tuple[str, ...]):
         dict(
             vehicles=2_000,
             sightings=20_000,
-            alerts=5_000,
             listed_alerts=5_000,
             limit_alerts=5_000,
             queries=50,
@@ -84,7 +84,6 @@ def main(quick: bool, overrides: tuple[str, ...]):
         else dict(
             vehicles=200_000,
             sightings=1_000_000,
-            alerts=100_000,
             listed_alerts=100_000,
             limit_alerts=100_000,
             queries=300,
@@ -126,11 +125,12 @@ def main(quick: bool, overrides: tuple[str, ...]):
         )
         loaded["ratio_to_empty"] = round(loaded["completed_per_second"] / run["completed_per_second"], 2)
         with Progress(console=console, transient=True) as progress:
-            results["search_index"] = search_scale.seed(
-                ES_URL, stack.index_prefix, generator, sizes["sightings"], sizes["alerts"], progress
-            )
             results["alerts_stored"] = alert_list.seed(
-                MONGO_URI, stack.databases["intake"], generator, sizes["listed_alerts"], progress
+                MONGO_URI, stack.databases["intake"], ES_URL, stack.index_prefix, generator,
+                sizes["listed_alerts"], progress,
+            )  # fmt: skip
+            results["search_index"] = search_scale.seed(
+                ES_URL, stack.index_prefix, generator, sizes["sightings"], AGENCY, progress
             )
         results["plate_search"] = search_scale.plate_searches(session, stack.url, generator, sizes["queries"])
         results["alert_list"] = alert_list.list_pages(session, stack.url, sizes["queries"])

@@ -1,77 +1,62 @@
 """Search at scale: seed the search indices directly, then time plate searches through the gateway."""
 
 import random
-import uuid
 from datetime import timedelta
 
 from elasticsearch import Elasticsearch, helpers
 
 from bench.generate import START, Generator
 from bench.measure import percentiles, timed
+from services.entities.dependencies import entity_id_of
 from services.search.dependencies import SearchIndex
+from services.search.documents import entity_document, sighting_document, sighting_id
 
 
-def seed(es_url: str, prefix: str, generator: Generator, sightings: int, alerts: int, progress) -> dict:
-    """Index every vehicle, ``sightings`` reads of them and ``alerts`` alerts, in bulk."""
+def seed(es_url: str, prefix: str, generator: Generator, sightings: int, agency: str, progress) -> dict:
+    """Index every vehicle and ``sightings`` reads of them by ``agency``, in bulk, shaped as the pipeline
+    indexes them (the search service's own documents); a vehicle the pipeline indexed already is kept."""
     es = Elasticsearch(es_url, request_timeout=300)
     index = SearchIndex(es, prefix)
     index.ensure_indices()
-    vehicle_ids = {plate: uuid.uuid5(uuid.NAMESPACE_OID, f"{state}:{plate}").hex for plate, state in generator.plates}
+    vehicle_ids = {plate: entity_id_of("vehicle", f"{state}:{plate}") for plate, state in generator.plates}
 
     def vehicles():
         for plate, state in generator.plates:
+            entity = {"id": vehicle_ids[plate], "type": "vehicle", "key": f"{state}:{plate}", "display": plate}
             yield {
+                "_op_type": "create",
                 "_index": index.alias("entities"),
-                "_id": vehicle_ids[plate],
-                "_source": {
-                    "type": "vehicle",
-                    "key": f"{state}:{plate}",
-                    "display": f"{plate} ({state})",
-                    "plate": plate,
-                    "plate_state": state,
-                },
+                "_id": entity["id"],
+                "_source": entity_document(entity),
             }
 
     def reads():
         for n in range(sightings):
-            plate, state = generator.vehicle()
+            plate, _state = generator.vehicle()
             camera, lat, lon = generator.random.choice(generator.cameras)
             at = START + timedelta(seconds=generator.random.randrange(0, 300 * 86400))
+            sighting = {
+                "entity_id": vehicle_ids[plate],
+                "record_type": "alert",
+                "record_id": f"scale-{n}",
+                "at": at.isoformat(),
+                "location": {"lat": lat, "lon": lon},
+                "source": "alpr",
+                "agency": agency,
+            }
             yield {
                 "_index": index.alias("sightings"),
-                "_id": f"s{n}",
-                "_source": {
-                    "entity_id": vehicle_ids[plate],
-                    "record_type": "alert",
-                    "record_id": f"a{n % max(alerts, 1)}",
-                    "at": at.isoformat(),
-                    "location": {"lat": lat, "lon": lon},
-                    "source": "alpr",
-                },
+                "_id": sighting_id(sighting),
+                "_source": sighting_document(sighting),
             }
 
-    def alert_docs():
-        for n in range(alerts):
-            alert = generator.alpr_alert(run="scale")
-            yield {
-                "_index": index.alias("alerts"),
-                "_id": f"a{n}",
-                "_source": {
-                    "source": "alpr",
-                    "source_system": alert["source_system"],
-                    "status": "new",
-                    "priority": "normal",
-                    "occurred_at": alert["occurred_at"],
-                    "received_at": alert["occurred_at"],
-                    "location": alert["location"],
-                },
-            }
-
-    total = len(generator.plates) + sightings + alerts
+    total = len(generator.plates) + sightings
     task = progress.add_task("seeding search indices", total=total)
-    for _ok, _item in helpers.streaming_bulk(
-        es, _chain(vehicles(), reads(), alert_docs()), chunk_size=5000, raise_on_error=True
+    for ok, item in helpers.streaming_bulk(
+        es, _chain(vehicles(), reads()), chunk_size=5000, raise_on_error=False, raise_on_exception=True
     ):
+        if not ok and item.get("create", {}).get("status") != 409:
+            raise RuntimeError(f"seeding the search index failed: {item}")
         progress.advance(task)
     index.refresh()
     counts = {name: es.count(index=index.alias(name))["count"] for name in ("entities", "sightings", "alerts")}

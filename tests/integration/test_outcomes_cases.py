@@ -208,7 +208,7 @@ def test_a_purged_case_leaves_the_outcomes_of_its_hour_and_day(rpc, cases_db, se
     hour = {"agency": agency, "since": opened.isoformat(), "until": (opened + timedelta(hours=1)).isoformat()}
     assert rpc.cases.outcome_metrics(day)["all_cases"]["cases"] == 2
     assert rpc.cases.outcome_metrics(hour)["sources"]["tip"]["cases_by_outcome"]["arrest"] == 1
-    authority = ctx(agency, "pat", ("purge_authority",))
+    authority = {**ctx(agency, "pat", ("purge_authority",)), "purpose": "sealing", "case_number": "HPD-2026-9"}
     rpc.cases.purge_case(f"{agency}-1", {"reason": "sealed by court order"}, authority)
     sweep(services)
     assert rpc.cases.outcome_metrics(day)["all_cases"]["cases"] == 1
