@@ -271,7 +271,7 @@ class TimelineEntry(_Stored):
     summary = fields.String(allow_none=True)
     detail = fields.Dict()
     sha256 = fields.String(metadata={"description": "an attachment's"})
-    from_ = fields.String(data_key="from", metadata={"description": "a custody transfer's"})
+    from_ = fields.String(data_key="from", allow_none=True, metadata={"description": "a custody transfer's"})
     to = fields.String()
     reason = fields.String()
     condition = fields.String()
@@ -303,9 +303,24 @@ class Dissemination(Schema):
     by = fields.String(allow_none=True)
     by_agency = fields.String(allow_none=True)
     by_unit = fields.String(allow_none=True)
+    record_agency = fields.String(allow_none=True, metadata={"description": "the released record's agency"})
 
 
 DisseminationPage = page_of(Dissemination, "DisseminationPage")
+
+
+class ReviewStep(Schema):
+    """Who created, approved, validated or moved the review date of a purged record, and when."""
+
+    action = fields.String(
+        required=True, metadata={"enum": ["created", "reschedule", "review.approve", "review.validate"]}
+    )
+    actor = fields.String(allow_none=True)
+    at = _time()
+    to = fields.String(allow_none=True, metadata={"description": "a reschedule's new review date"})
+    from_ = fields.String(
+        data_key="from", allow_none=True, metadata={"description": "a reschedule's earlier review date"}
+    )
 
 
 class Tombstone(Schema):
@@ -322,6 +337,7 @@ class Tombstone(Schema):
     actor = fields.String(allow_none=True)
     at = _time()
     automatic = fields.Boolean()
+    review_trail = fields.List(fields.Nested(ReviewStep))
 
 
 class LegalHold(Schema):
@@ -331,6 +347,10 @@ class LegalHold(Schema):
     reason = fields.String()
     placed_by = fields.String()
     placed_at = _time()
+    agency = fields.String(allow_none=True, metadata={"description": "the placer's agency"})
+    unit = fields.String(
+        allow_none=True, metadata={"description": "the placer's unit: with the agency, who may release it"}
+    )
     released_at = _time()
     released_by = fields.String()
     release_reason = fields.String()

@@ -17,6 +17,7 @@ class PlateSighting(Schema):
     at = fields.String(required=True, metadata={"format": "date-time"})
     location = fields.Nested(Point, allow_none=True)
     source = fields.String(allow_none=True)
+    agency = fields.String(allow_none=True, metadata={"description": "the agency the record was recorded for"})
 
 
 class PlateVehicle(Schema):

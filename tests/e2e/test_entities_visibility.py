@@ -64,7 +64,7 @@ def world(gateway):
     def count(alert_id, token):
         params = {"since": since, "limit": 500}
         page = gateway.get("/api/v1/alerts", token=token, params=params, headers=PURPOSE_HEADERS).json()
-        return next(item["related_count"] for item in page["items"] if item["id"] == alert_id)
+        return next((item["related_count"] for item in page["items"] if item["id"] == alert_id), None)  # not yet listed
 
     morning = post(read(plate, start - timedelta(hours=3)))
     vehicle_id = morning["entities"][0]["id"]

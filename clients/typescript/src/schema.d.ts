@@ -14195,6 +14195,8 @@ export interface components {
             need_to_know?: string;
             purpose?: string;
             recipient: string;
+            /** @description the released record's agency */
+            record_agency?: string | null;
             record_ids: string[];
             sensitivity?: string | null;
         };
@@ -14518,6 +14520,8 @@ export interface components {
             note?: string;
         };
         LegalHold: {
+            /** @description the placer's agency */
+            agency?: string | null;
             case_id: string;
             id: string;
             /** Format: date-time */
@@ -14529,6 +14533,8 @@ export interface components {
             /** Format: date-time */
             released_at?: string | null;
             released_by?: string;
+            /** @description the placer's unit: with the agency, who may release it */
+            unit?: string | null;
         };
         LinkAlertIn: {
             alert_id: string;
@@ -14741,6 +14747,8 @@ export interface components {
             items: components["schemas"]["PlateMatch"][];
         };
         PlateSighting: {
+            /** @description the agency the record was recorded for */
+            agency?: string | null;
             /** Format: date-time */
             at: string;
             entity_id: string;
@@ -15004,6 +15012,17 @@ export interface components {
             /** Format: date-time */
             review_due?: string;
         };
+        ReviewStep: {
+            /** @enum {string} */
+            action: "created" | "reschedule" | "review.approve" | "review.validate";
+            actor?: string | null;
+            /** Format: date-time */
+            at?: string | null;
+            /** @description a reschedule's earlier review date */
+            from?: string | null;
+            /** @description a reschedule's new review date */
+            to?: string | null;
+        };
         SearchHit: {
             /** @description field → fragments */
             highlights: {
@@ -15168,7 +15187,7 @@ export interface components {
             /** @description a sighting's */
             entity_id?: string;
             /** @description a custody transfer's */
-            from?: string;
+            from?: string | null;
             id?: string;
             /** @description action, notes, reports, interviews, tasks, evidence, evidence_collected, interview_held, custody, attachment or sighting */
             kind: string;
@@ -15203,6 +15222,7 @@ export interface components {
             record_class?: string | null;
             record_id: string;
             record_type: string;
+            review_trail?: components["schemas"]["ReviewStep"][];
             unit?: string | null;
         };
         UnlinkIn: {
