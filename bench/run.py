@@ -101,6 +101,7 @@ def main(quick: bool, overrides: tuple[str, ...]):
         sizes[key] = value
     console = Console()
     results = {"at": datetime.now(UTC).isoformat(), "quick": quick, "machine": machine(), "sizes": sizes}
+    results["load_average_before"] = os.getloadavg()  # what else ran on the machine: read with the numbers
     generator = Generator(vehicles=sizes["vehicles"])
     stack = Stack()
     stack.reset(MONGO_URI, ES_URL)
@@ -137,6 +138,7 @@ def main(quick: bool, overrides: tuple[str, ...]):
         results["dashboard"] = dashboard.measure(MONGO_URI, cases=sizes["cases"], alerts=sizes["cases"])
     finally:
         stack.stop()
+    results["load_average_after"] = os.getloadavg()  # 1, 5 and 15 minutes: the 15 covers most of a run
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{results['at'][:19].replace(':', '')}.json"
     out.write_text(json.dumps(results, indent=2))

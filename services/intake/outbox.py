@@ -17,8 +17,11 @@ from services.intake.triage import overdue_event
 log = logging.getLogger(__name__)
 
 
-def created_events(audit, alerts: list[dict], actor: dict | None, request_id: str | None) -> list[dict]:
-    """One ``alert.create`` audit event per alert, under an event id derived from the alert's id."""
+def created_events(
+    audit, alerts: list[dict], actor: dict | None, request_id: str | None, request_ids: dict | None = None
+) -> list[dict]:
+    """One ``alert.create`` audit event per alert, under an event id derived from the alert's id; an
+    alert's request is ``request_ids[alert id]`` when given (a group of requests stored together)."""
     return [
         audit.event(
             "alert.create",
@@ -26,21 +29,23 @@ def created_events(audit, alerts: list[dict], actor: dict | None, request_id: st
             actor=actor,
             record_type="alert",
             record_ids=[alert["_id"]],
-            request_id=request_id,
+            request_id=(request_ids or {}).get(alert["_id"], request_id),
             event_id=f"alert.create-{alert['_id']}",
         )
         for alert in alerts
     ]
 
 
-def announce_received(service, entry_id: str, alerts: list[dict], context: dict | None) -> None:
+def announce_received(
+    service, entry_id: str, alerts: list[dict], context: dict | None, request_ids: dict | None = None
+) -> None:
     """Audit (one message) and announce (one ``alerts_received``) the alerts a batch stored; close its
     entry. Raises Unavailable when the audit events cannot be stored (the entry stays: they are stored
     once whenever the batch is sent again or the outbox sweep runs)."""
     if alerts:
         context = context or {}
         service.audit.record_many(
-            created_events(service.audit, alerts, context.get("actor"), context.get("request_id"))
+            created_events(service.audit, alerts, context.get("actor"), context.get("request_id"), request_ids)
         )
         try:
             service.dispatch(events.ALERTS_RECEIVED, {"alerts": AlertEvent(many=True).dump(alerts)})

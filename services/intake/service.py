@@ -21,6 +21,7 @@ from casewire.rpc import rpc
 from services.intake import identification, outbox, outcomes
 from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
+from services.intake.grouping import GroupCommit
 from services.intake.ingest import ingest
 from services.intake.retention import RetentionPolicy, content_hash, minutes_of, purge_timer, slot_of
 from services.intake.schemas import (
@@ -44,6 +45,14 @@ def _load(schema: Schema, data: dict, what: str) -> dict:
         raise InvalidInput(f"the {what} is invalid", exc.messages) from exc
 
 
+def _caller(context: dict | None) -> tuple:
+    """Whose submissions may be stored together: the same person, agency and unit (what a stored
+    alert records of its submitter); each keeps its own request id."""
+    context = context or {}
+    actor = context.get("actor") or {}
+    return actor.get("id"), actor.get("agency"), context.get("unit")
+
+
 # The module, not the class, is imported: ``nameko run`` takes every class with entrypoints in this module.
 class IntakeService(outcomes.OutcomeEntrypoints):
     name = "intake"
@@ -55,6 +64,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     config = Config()
     monitor = Monitor()
     deadlines = Deadlines()
+    groups = GroupCommit()
 
     @rpc(expected_exceptions=EXPECTED)
     def create_alert(self, submission: dict, context: dict) -> dict:
@@ -69,8 +79,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         read folded into an earlier alert, returns that first alert with ``created`` false.
         Raises InvalidInput naming each bad field, or Unavailable when storing is impossible.
         """
-        results, created = self._ingest([submission], context)
-        result = results[0]
+        result = self.groups.submit(_caller(context), (submission, context), self._ingest_group)
         if result["status"] == 422:
             raise InvalidInput("the alert is invalid", result["errors"])
         return {
@@ -82,18 +91,27 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     @rpc(expected_exceptions=EXPECTED)
     def create_alerts(self, submissions: list, context: dict) -> dict:
         """Store a batch: ``{"results": [{"index", "status": 201|200|422, "id"?, "errors"?}, ...]}`` in order."""
-        return {"results": self._ingest(submissions, context)[0]}
+        return {"results": self._ingest(submissions, context)}
 
-    def _ingest(self, submissions: list, context: dict):
-        """Store, then audit and announce in one message each (``services.intake.outbox``)."""
+    def _ingest(self, submissions: list, context: dict, request_ids: list | None = None) -> list[dict]:
+        """Store, then audit and announce in one message each (``services.intake.outbox``); a group of
+        requests stored together names each submission's request in ``request_ids``."""
         window = timedelta(seconds=float(self.config.get("NEAR_DUPLICATE_SECONDS", 120)))
         policy = RetentionPolicy.from_config(self.config)
         batch_id = uuid.uuid4().hex
         results, created = ingest(
             self.alerts, submissions, context or {}, self.now(), window, policy, self.deadlines, batch_id
         )
-        outbox.announce_received(self, batch_id, created, context)
-        return results, created
+        requests = {r["id"]: request_ids[r["index"]] for r in results if request_ids and r["status"] == 201}
+        outbox.announce_received(self, batch_id, created, context, requests)
+        return results
+
+    def _ingest_group(self, group: list[tuple[dict, dict]]) -> list[dict]:
+        """The submissions of one caller's concurrent requests (``grouping``), as one batch."""
+        contexts = [context or {} for _, context in group]
+        return self._ingest(
+            [submission for submission, _ in group], contexts[0], [c.get("request_id") for c in contexts]
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def get_alert(self, alert_id: str) -> dict:

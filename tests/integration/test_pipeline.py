@@ -83,3 +83,25 @@ def test_a_repeated_event_is_stored_once(pipeline):
 
 def _event(alert):
     return events.AlertReceived().dump({"alert_id": alert["id"], **alert})
+
+
+def test_concurrent_single_posts_are_each_stored_once_and_audited_under_their_own_request(pipeline, mongo, config_for):
+    """Group commit: a plate reader's agent posting reads one at a time, many at once."""
+    reads = [alpr(plate=f"G{uuid.uuid4().hex[:6].upper()}") for _ in range(30)]
+    contexts = [{**CONTEXT, "request_id": f"req-{uuid.uuid4().hex}"} for _ in reads]
+    pending = [pipeline.intake.create_alert.call_async(read, ctx) for read, ctx in zip(reads, contexts, strict=True)]
+    answers = [reply.result() for reply in pending]
+    assert all(answer["created"] for answer in answers)
+    ids = [answer["alert"]["id"] for answer in answers]
+    assert len(set(ids)) == len(reads)
+    assert [a["alert"]["source_event_id"] for a in answers] == [read["source_event_id"] for read in reads]
+    stored = mongo[config_for("intake")["MONGODB_DATABASE"]]["alerts"]
+    assert stored.count_documents({"_id": {"$in": ids}}) == len(reads)
+    audit_db = mongo[config_for("audit")["MONGODB_DATABASE"]]
+    audited = eventually(
+        lambda: (
+            (found := list(audit_db["events"].find({"record_ids": {"$in": ids}}))) and len(found) == len(ids) and found
+        )
+    )
+    request_of = {event["record_ids"][0]: event["request_id"] for event in audited}
+    assert request_of == {alert_id: ctx["request_id"] for alert_id, ctx in zip(ids, contexts, strict=True)}

@@ -8,6 +8,7 @@ from nameko.testing.services import worker_factory
 from casewire.alerts import DISMISS_REASONS
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from services.intake.deadlines import TriageDeadlines
+from services.intake.grouping import Groups
 from services.intake.retention import PurgeTimer
 from services.intake.service import IntakeService
 from tests.unit.intake_fakes import FakeAlerts
@@ -48,7 +49,9 @@ def clock():
 @pytest.fixture
 def service(clock):
     deadlines = TriageDeadlines.from_config(CONFIG)
-    return worker_factory(IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG), deadlines=deadlines)
+    return worker_factory(
+        IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG), deadlines=deadlines, groups=Groups()
+    )
 
 
 def read(event_id, plate="ABC1234", camera="cam-7", at="2026-01-05T22:14:00Z", **payload):

@@ -8,6 +8,7 @@ from nameko.testing.services import worker_factory
 from casewire.errors import InvalidInput, Unavailable
 from casewire.vendors import adapt
 from services.intake.deadlines import TriageDeadlines
+from services.intake.grouping import Groups
 from services.intake.service import IntakeService
 from tests.unit.intake_fakes import FakeAlerts
 
@@ -37,7 +38,9 @@ def clock():
 @pytest.fixture
 def service(clock):
     deadlines = TriageDeadlines.from_config(CONFIG)
-    return worker_factory(IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG), deadlines=deadlines)
+    return worker_factory(
+        IntakeService, alerts=FakeAlerts(), now=clock, config=dict(CONFIG), deadlines=deadlines, groups=Groups()
+    )
 
 
 def hotlist_hit(event_id="h-1", priority="high"):
