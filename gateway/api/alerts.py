@@ -99,8 +99,9 @@ def _submit(body: dict):
 @blp.route("", methods=["POST"])
 @blp.doc(requestBody={"content": {"application/json": {"schema": AlertBody}}})
 @blp.response(201, AlertSubmitted, description="The alert was stored; a repeat of a known event, or a "
-              "near-duplicate read (same plate, same camera, within NEAR_DUPLICATE_SECONDS) answers 200 with the "
-              "first alert.")  # fmt: skip
+              "near-duplicate read (same plate, same camera, in the same NEAR_DUPLICATE_SECONDS window) answers "
+              "200 with the first alert. Concurrent posts of one caller are stored together (group commit), each "
+              "answered once stored.")  # fmt: skip
 @blp.alt_response(200, schema=AlertSubmitted, success=True, description=KNOWN_EVENT)
 @guarded("alert.create", record_type="alert")
 def create_alert():

@@ -300,7 +300,7 @@ export interface paths {
                         "application/json": components["schemas"]["AlertSubmitted"];
                     };
                 };
-                /** @description The alert was stored; a repeat of a known event, or a near-duplicate read (same plate, same camera, within NEAR_DUPLICATE_SECONDS) answers 200 with the first alert. */
+                /** @description The alert was stored; a repeat of a known event, or a near-duplicate read (same plate, same camera, in the same NEAR_DUPLICATE_SECONDS window) answers 200 with the first alert. Concurrent posts of one caller are stored together (group commit), each answered once stored. */
                 201: {
                     headers: {
                         [name: string]: unknown;
