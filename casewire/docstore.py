@@ -44,9 +44,10 @@ LOCK_WAIT_SECONDS = 10.0
 BEFORE, AFTER = ReturnDocument.BEFORE, ReturnDocument.AFTER
 
 LOOKUPS_AT_ONCE = 8  # concurrent look-ups by _id: each waits mostly on the server
-# FerretDB reads a collection to answer a ``$in`` (about 34 µs a document) and answers a look-up by
-# ``_id`` in about 3 ms (docs/benchmarks.md): below this many documents per wanted id, one ``$in`` is cheaper.
-SCAN_PER_LOOKUP = 90
+# FerretDB reads and decodes a whole collection to answer a ``$in``, while a look-up by ``_id`` is an
+# index read of one document: both cost CPU, which the other services need under load. Below this many
+# documents per wanted id, one ``$in`` costs less CPU than the look-ups (docs/benchmarks.md).
+SCAN_PER_LOOKUP = 10
 SIZE_SECONDS = 30.0
 _flavors: dict[tuple, str] = {}
 _pool: ThreadPoolExecutor | None = None
@@ -104,7 +105,9 @@ class Collection:
         """About how many documents the collection holds (asked at most every :data:`SIZE_SECONDS`)."""
         now = time.monotonic()
         if now - self._sized_at > SIZE_SECONDS:
-            self._sized, self._sized_at = self.estimated_count(), now
+            # The server's statistics lag a table that grows fast: never less than this process saw
+            # inserted, so a stale count never makes a whole large collection be read for a few ids.
+            self._sized, self._sized_at = max(self.estimated_count(), self._sized), now
         return self._sized
 
     def estimated_count(self) -> int:
@@ -133,6 +136,7 @@ class Collection:
                 if any(error.get("code") != DUPLICATE_KEY for error in errors):
                     raise
                 refused.update(start + error["index"] for error in errors)
+        self._sized += len(documents) - len(refused)
         return refused
 
     def update_atomic(self, query: dict, update: dict, return_document=AFTER, upsert: bool = False) -> dict | None:
