@@ -33,11 +33,13 @@ class Completion:
         return self.mongo[self.stack.databases[service]]
 
     def counts(self) -> dict:
-        self.es.indices.refresh(index=f"{self.stack.index_prefix}-alerts")
+        alerts = f"{self.stack.index_prefix}-alerts"
+        index = self.es.options(ignore_status=404)  # the search service makes its indices as it starts
+        index.indices.refresh(index=alerts)
         return {
             "stored": self._db("intake")["alerts"].estimated_document_count(),
             "resolved": self._db("entities")["sightings"].estimated_document_count(),
-            "searchable": self.es.count(index=f"{self.stack.index_prefix}-alerts")["count"],
+            "searchable": index.count(index=alerts).get("count", 0),
         }
 
     def audited(self, alert_ids: list[str]) -> bool:
