@@ -34,7 +34,10 @@ class Stack:
         return env
 
     def reset(self, mongo_uri: str, es_url: str) -> None:
-        """Empty stores: the stack's databases and indices dropped, its vhost made afresh."""
+        """Empty stores: the stack's databases and indices dropped, its vhost made afresh. Services an
+        interrupted run left running are stopped first: they made their indexes at their start, and
+        would write on into collections made again without them."""
+        self.stop()
         client, es = MongoClient(mongo_uri), Elasticsearch(es_url, request_timeout=120)
         for database in self.databases.values():
             client.drop_database(database)
