@@ -99,7 +99,7 @@ def _source_token(gateway_token: str | None) -> str:
 @click.option("--failures", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write failed records with their errors (default: FILE.failures.jsonl).")  # fmt: skip
 def import_alerts(file, gateway, token, chunk, retries, failures):
-    """Import alerts from FILE (JSON lines, or CSV with the columns in the README) via the batch endpoint.
+    """Import alerts from FILE (JSON lines, or CSV with the columns docs/intake.md names) via the batch endpoint.
 
     A batch answered 503 or 429 is retried; one still refused is written to the failures file."""
     import json
@@ -214,7 +214,7 @@ SERVICES = Path(__file__).resolve().parent.parent / "services"
 
 @main.group()
 def metrics():
-    """The outcome metrics' hour and day tallies (README, Outcomes)."""
+    """The outcome metrics' hour and day tallies (docs/outcomes.md)."""
 
 
 @metrics.command()

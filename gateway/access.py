@@ -1,6 +1,6 @@
 """Every endpoint is born behind :func:`guarded`: token, rate, role, purpose, then a durable audit event.
 
-Order matters (COMPLIANCE C9, C20, C21, C23): a request without a valid token is refused (401) and
+Order matters (C9, C20, C21, C23): a request without a valid token is refused (401) and
 the refusal audited as a failed logon (``auth.token``); a caller over its rate limit gets 429, a
 role outside the permission table 403, an endpoint that always reads criminal intelligence without
 a purpose and case number 400, each audited as ``denied``. Where only the record tells whether it is
@@ -18,7 +18,7 @@ with 500 before the view runs, logged and audited (``gateway.unguarded``, ``deni
 
 Per-record access is decided by the rules of ``casewire/access.py``: for cases and criminal
 intelligence by the cases service itself (every case read goes through it), for alerts by views
-calling :func:`require_alert_access` after loading one. See the README's Security section.
+calling :func:`require_alert_access` after loading one. docs/security.md, "The gateway's checks".
 """
 
 from dataclasses import dataclass, replace
@@ -187,8 +187,8 @@ def purpose_errors() -> dict[str, list[str]]:
 
 
 def _nul_text() -> str | None:
-    """Where the query or JSON body holds a NUL character, which no Casewire record may store (the
-    PostgreSQL under FerretDB cannot, and no detection system sends one on purpose)."""
+    """Where the query or JSON body holds a NUL character, which no Casewire record may store (a
+    document store may refuse it, and no detection system sends one on purpose)."""
     for key, value in request.args.items(multi=True):
         if "\x00" in key or "\x00" in value:
             return key.replace("\x00", "") or "query"
@@ -384,35 +384,12 @@ def context() -> dict:
 # Per-record access --------------------------------------------------------------------------------
 # The rule itself is casewire/access.py, shared with the cases service, search and the stream.
 
-CASE_READERS = shared.CASE_READERS
-CRIMINAL_INTELLIGENCE = shared.CRIMINAL_INTELLIGENCE
-Access, Visibility = shared.Access, shared.Visibility
-
-
-def caller_of(identity: Identity) -> shared.Caller:
-    return shared.Caller(identity.sub, identity.agency, identity.unit, tuple(identity.roles))
-
-
-def case_access(identity: Identity, case: dict) -> Access:
-    """Whether ``identity`` may read ``case``: :func:`casewire.access.case_access` (README, Security)."""
-    return shared.case_access(caller_of(identity), case)
-
-
-def can_see_case(identity: Identity, case: dict) -> bool:
-    """True when ``identity`` may read ``case`` (see :func:`case_access`)."""
-    return case_access(identity, case) is Access.ALLOWED
-
-
-def hit_visibility(identity: Identity, record: dict) -> Visibility:
-    """What a search hit on ``record`` may show: :func:`casewire.access.hit_visibility`."""
-    return shared.hit_visibility(caller_of(identity), record)
-
 
 def require_alert_access(alert: dict, identity: Identity | None = None) -> dict:
     """``alert`` when the caller may read and triage it (:func:`casewire.access.alert_visible`: its
     agency's alerts and those assigned to it); otherwise audit the refusal and raise 403."""
     identity = identity or g.identity
-    if shared.alert_visible(caller_of(identity), alert):
+    if shared.alert_visible(identity.caller(), alert):
         return alert
     guard = g.get("casewire_guard") or Guard("alert.read", "alert")
     # record_agency: the alert's agency's auditors see who was refused it (docs/security.md, "Auditors")

@@ -1,4 +1,4 @@
-"""Alerts (API.md, Alerts): submit (one, a batch, or a vendor's own format), read, list and triage."""
+"""Alerts: submit (one, a batch, or a vendor's own format), read, list and triage."""
 
 from flask import current_app, g, request
 from marshmallow import Schema, ValidationError, fields, validate
@@ -37,7 +37,7 @@ ONE_OR_MORE = {"oneOf": [AlertSubmitted, VendorAlerts]}  # a vendor post of one 
 
 
 class AlertBody(AlertSubmission):
-    """A detection hit; ``payload`` fields depend on ``source`` (see API.md)."""
+    """A detection hit; ``payload`` fields depend on ``source`` (see docs/api.md)."""
 
 
 class BatchBody(Schema):

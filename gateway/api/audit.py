@@ -1,4 +1,4 @@
-"""Audit (API.md, Audit and compliance): the append-only log, for auditors only.
+"""Audit: the append-only log, for auditors only.
 
 Only GET routes: the log has no update or delete path in the API (C22). Every read, verify and
 export is itself audited by :func:`guarded` before it runs (C20).

@@ -1,4 +1,4 @@
-"""Cases (API.md, Cases), alert promotion and webhook subscriptions.
+"""Cases, alert promotion and webhook subscriptions.
 
 Bodies are validated by the cases service (422 naming each field); these views pass the caller,
 the stated purpose (``X-Purpose``) and case number (``X-Case-Number``) along (C9).

@@ -1,4 +1,4 @@
-"""28 CFR Part 23 oversight (API.md, Audit and compliance; COMPLIANCE C6, C11, C15-C17, C27).
+"""28 CFR Part 23 oversight (C6, C11, C15-C17, C27).
 
 The review queue, manual purges and legal holds of criminal intelligence, the caller's notifications
 and the compliance report. The cases service decides; these views pass the caller along.

@@ -1,9 +1,9 @@
-"""Outcome metrics (API.md, Outcomes): what each detection source led to, for supervisors and admins.
+"""Outcome metrics: what each detection source led to, for supervisors and admins.
 
 Every figure is of the caller's agency. Alert figures count alerts received in ``[since, until)``;
 case figures count cases opened in it. The period is taken in whole UTC hours (``since`` rounded down,
 ``until`` up; the answer names the period counted), and the figures come from tallies the services
-recompute every few seconds (README, Outcomes). ``?format=csv`` answers the same rows as CSV.
+recompute every few seconds (docs/outcomes.md). ``?format=csv`` answers the same rows as CSV.
 """
 
 from flask import Response, current_app, g

@@ -1,4 +1,4 @@
-"""Search (API.md, Search): plates (exact, partial, OCR-folded, fuzzy) and the general search.
+"""Search: plates (exact, partial, OCR-folded, fuzzy) and the general search.
 
 Every search is audited with its terms by :func:`~gateway.access.guarded` (the query string is in
 the event's details), and a search that shows cases by a second event, ``search.hits``, naming them.

@@ -1,6 +1,6 @@
 """The rules a case obeys: its status workflow, the criminal intelligence gate and who may see it.
 
-COMPLIANCE.md ids are cited where a rule comes from one: C2 (what a criminal intelligence record
+Requirement ids (docs/compliance.md) are cited where a rule comes from one: C2 (what a criminal intelligence record
 needs), C3 (pending review), C4 (protected views), C5 (labels), C6 (restricted records), C7 (a
 sensor hit is no predicate), C9 (purpose), C13 (review at most five years out).
 """

@@ -130,7 +130,7 @@ class WorkflowEntrypoints(CaseWorker):
         ``{"decision": "purge", "justification": "..."}`` is the purge authority's manual purge (C17).
         """
         review = load(ReviewIn, body, "the review is invalid")
-        if review["decision"] == "purge":  # API.md's path to a manual purge (C17)
+        if review["decision"] == "purge":  # the review path to a manual purge (C17)
             return self.purge_case(case_id, {"reason": review["justification"]}, context)
         case = self._open(case_id, context, "case.review")
         roles = (context.get("actor") or {}).get("roles") or []
