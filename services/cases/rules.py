@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from casewire import access as shared
-from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
+from casewire.errors import Conflict, InvalidInput
 
 CRIMINAL_INTELLIGENCE = "criminal_intelligence"
 INVESTIGATIVE = "investigative"
@@ -253,14 +253,6 @@ def edit_refusal(case: dict, changes: dict, context: dict | None) -> str | None:
     if "assignees" in changes and not in_unit:
         return "only the owning unit assigns a case"
     return None
-
-
-def ensure_visible(case: dict, context: dict | None) -> None:
-    reason = hidden_from(case, context)
-    if reason == "secret":
-        raise NotFound(f"no case {case['_id']}")
-    if reason == "forbidden":
-        raise Forbidden("this case belongs to another unit and is not assigned to you")
 
 
 def lacks_purpose(case: dict, context: dict | None) -> bool:
