@@ -23,10 +23,11 @@ from casewire.contracts.alerts import (
 )
 from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, NothingToStore, adapt, settings_from_config
-from gateway.access import context, guarded, require_alert_access
+from gateway.access import context, guarded
 from gateway.errors import Problem
 from gateway.limits import check_batch_size
 from gateway.openapi import Blueprint
+from gateway.records import require_alert_access
 from gateway.related import Seen, alert_with_cases, with_related_counts
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")

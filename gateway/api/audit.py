@@ -12,8 +12,9 @@ from flask import Response, current_app, g, stream_with_context
 from marshmallow import Schema, fields, validate
 
 from casewire.contracts.audit import AuditEventPage, Verification
-from gateway.access import guarded, require_scope
+from gateway.access import guarded
 from gateway.openapi import Blueprint
+from gateway.records import require_scope
 
 blp = Blueprint(
     "audit",

@@ -27,9 +27,10 @@ from casewire.contracts.cases import (
     WebhookPage,
 )
 from casewire.errors import CorruptedFile, PurposeRequired
-from gateway.access import context, guarded, purpose_errors
+from gateway.access import context, guarded
 from gateway.errors import PURPOSE_REQUIRED, STORED_FILE_CORRUPTED, Problem, problem
 from gateway.openapi import Blueprint
+from gateway.purpose import purpose_errors
 from gateway.related import with_related_counts
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Case files, their contents and their links.")

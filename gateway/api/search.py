@@ -12,7 +12,8 @@ from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from casewire.contracts.search import PlateResults, SearchResults
-from gateway.access import context, guarded, record_disclosed
+from gateway.access import context, guarded
+from gateway.audit_trail import record_disclosed
 from gateway.openapi import Blueprint
 
 blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Find plates, entities, alerts and cases.")
