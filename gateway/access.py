@@ -25,6 +25,7 @@ events), :mod:`gateway.nul` (text no record may hold), :mod:`gateway.records` (p
 :mod:`gateway.access_docs` (what the OpenAPI document says of each guard).
 """
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import wraps
 
@@ -57,7 +58,7 @@ class Guard:
     purpose_required: bool | str = False  # see PURPOSE_MODES
     flag_action: tuple[str, str] | None = None  # (query flag, action): with ``?flag=true`` the action is this one
 
-    def for_request(self, args) -> "Guard":
+    def for_request(self, args: Mapping) -> "Guard":
         """The guard of this request: ``flag_action``'s action instead of ``action`` when its flag is true
         (``GET /api/v1/alerts?overdue=true`` is the aging queue, ``alert.overdue``, not ``alert.list``)."""
         if self.flag_action and str(args.get(self.flag_action[0], "")).lower() in TRUE_FLAGS:
@@ -101,7 +102,10 @@ def identify() -> Identity:
 
 
 def require_purpose(
-    action: str | None = None, record_type: str | None = None, record_ids=(), case_number_required: bool = True
+    action: str | None = None,
+    record_type: str | None = None,
+    record_ids: Iterable[str] = (),
+    case_number_required: bool = True,
 ) -> Purpose:
     """The request's purpose of use and case or incident number (C9), or a 400 problem, audited.
 
@@ -160,9 +164,9 @@ def guarded(
     action: str,
     record_type: str | None = None,
     record_arg: str | None = None,
-    purpose_required=False,
+    purpose_required: bool | str = False,
     flag_action: tuple[str, str] | None = None,
-):
+) -> Callable[[Callable], Callable]:
     """Guard a view with ``action`` from the permission table; audit the outcome before the action.
 
     ``record_arg`` names the URL argument holding the record id. ``purpose_required`` is one of
@@ -181,7 +185,7 @@ def guarded(
         raise ValueError(f"purpose_required is one of {list(PURPOSE_MODES)}")
     guard = Guard(action, record_type, record_arg, purpose_required, flag_action)
 
-    def decorator(view):
+    def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
             done, active = g.get("audit_allowed"), guard.for_request(request.args)
@@ -196,13 +200,13 @@ def guarded(
     return decorator
 
 
-def public(view):
+def public(view: Callable) -> Callable:
     """Mark a view that needs no token (health probes, metrics, the API documents)."""
     view.casewire_public = True
     return view
 
 
-def _handler(view, method: str):
+def _handler(view: Callable | None, method: str) -> Callable | None:
     """What answers ``method`` on ``view``: the function itself, or that method of a MethodView."""
     view_class = getattr(view, "view_class", None)
     if view_class is None:
@@ -210,12 +214,12 @@ def _handler(view, method: str):
     return getattr(view_class, "get" if method.upper() == "HEAD" else method.lower(), None)
 
 
-def guard_for(view, method: str) -> Guard | None:
+def guard_for(view: Callable | None, method: str) -> Guard | None:
     """The guard of ``view`` for ``method`` (a function view, or one method of a MethodView)."""
     return getattr(_handler(view, method), "casewire_guard", None)
 
 
-def is_public(view, method: str) -> bool:
+def is_public(view: Callable | None, method: str) -> bool:
     """True when ``view`` (or its handler of ``method``) is marked :func:`public`."""
     return bool(getattr(view, "casewire_public", False) or getattr(_handler(view, method), "casewire_public", False))
 
@@ -269,7 +273,7 @@ def context() -> dict:
     return found
 
 
-def _public_view(view):
+def _public_view(view: Callable) -> Callable:
     """``view`` (perhaps a bound method, which cannot carry attributes) as a public function."""
 
     @wraps(view)

@@ -48,7 +48,7 @@ class AccessDocs(BasePlugin):
     def __init__(self, app: Flask):
         self.app = app
 
-    def operation_helper(self, path=None, operations=None, **kwargs):
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs) -> None:
         rule = kwargs.get("rule")
         view = self.app.view_functions.get(rule.endpoint) if rule is not None else None
         for method, operation in (operations or {}).items():

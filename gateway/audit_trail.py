@@ -5,7 +5,7 @@ and the method, path and query (tokens left out). An event that cannot be stored
 :class:`~casewire.errors.Unavailable`: the caller refuses the request (C23).
 """
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 
 from casewire.errors import Unavailable
 from gateway.auth import Identity
@@ -16,7 +16,9 @@ _SECRET_ARGS = {"access_token", "token"}
 ANONYMOUS = {"id": "anonymous", "agency": None, "roles": []}
 
 
-def audit(action: str, outcome: str, actor: dict | None, record_type, record_ids, **extra) -> None:
+def audit(
+    action: str, outcome: str, actor: dict | None, record_type: str | None, record_ids: list | None, **extra
+) -> None:
     """Store one audit event about this request; raises Unavailable when it cannot be stored."""
     purpose, case_number = stated()
     current_app.extensions["audit"].record(
@@ -57,7 +59,7 @@ def record_disclosed(action: str, record_type: str, record_ids: list[str]) -> No
         raise Problem(503, "Service Unavailable", "the audit log cannot record this answer; it is withheld") from exc
 
 
-def audit_failure(response):
+def audit_failure(response: Response) -> Response:
     """An allowed request that did not succeed gets a ``failed`` event after its ``allowed`` one."""
     done = g.get("audit_allowed")
     if done and not g.get("audit_closed") and response.status_code >= 400:

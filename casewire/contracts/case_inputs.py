@@ -333,7 +333,7 @@ class WebhookIn(_In):
     )
 
     @validates("secret")
-    def signs(self, value, **kwargs):
+    def signs(self, value: str, **kwargs) -> None:
         refusal = secret_refusal(value)
         if refusal:
             raise ValidationError(refusal)

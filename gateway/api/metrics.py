@@ -84,7 +84,7 @@ class MetricsQuery(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
-def _figures(view: str, query: dict):
+def _figures(view: str, query: dict) -> dict | Response:
     rpc = current_app.extensions["rpc"]
     wanted = {
         "agency": g.identity.agency,
@@ -108,7 +108,7 @@ def _figures(view: str, query: dict):
 def _route(view: str, summary: str, description: str | None) -> None:
     """Serve ``GET /api/v1/metrics/<view>``: the view's figures as JSON, or CSV with ``?format=csv``."""
 
-    def answer(query):
+    def answer(query: dict) -> dict | Response:
         return _figures(view, query)
 
     answer.__name__ = answer.__qualname__ = view.replace("-", "_")

@@ -1,8 +1,10 @@
 """What the entities service records in the audit log: every change people make to entities (C20)."""
 
+from casewire.audit import AuditTrail
+
 
 def record(
-    audit, action: str, context: dict | None, record_ids: list[str], outcome: str = "allowed", **details
+    audit: AuditTrail, action: str, context: dict | None, record_ids: list[str], outcome: str = "allowed", **details
 ) -> None:
     """One audit event of the entities service about ``record_ids`` (entities), as the caller in ``context``."""
     context = context or {}

@@ -1,13 +1,18 @@
 """A purged alert or case leaves nothing behind in the entities service (C16, C19): its sightings go,
 and so does every entity that only it named, announced as ``record_purged``."""
 
+from typing import TYPE_CHECKING
+
 from casewire import events
 from services.entities import auditing
+
+if TYPE_CHECKING:
+    from services.entities.service import EntitiesService
 
 ORPHANED = "no sightings left"  # an entity whose last naming record was purged goes too (C16, C19)
 
 
-def forget(worker, purged: dict) -> None:
+def forget(worker: "EntitiesService", purged: dict) -> None:
     """Drop the purged record's sightings, then every entity only that record named (C16, C19)."""
     if purged["record_type"] not in ("alert", "case"):
         return

@@ -11,10 +11,14 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from nameko.timer import Timer
 
 from casewire import events
+
+if TYPE_CHECKING:
+    from services.intake.service import IntakeService
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -108,7 +112,7 @@ class PurgeTimer(Timer):
 purge_timer = PurgeTimer.decorator
 
 
-def purge_due(worker, record_class: str) -> int:
+def purge_due(worker: "IntakeService", record_class: str) -> int:
     """The timers' work: walk the minutes of every hour the purge queue names up to now, deleting what is still due,
     at most ``PURGE_MAX_PER_RUN`` alerts (the next run goes on); returns how many were deleted. An
     hour leaves the queue once it is over and walked."""
@@ -126,7 +130,7 @@ def purge_due(worker, record_class: str) -> int:
     return purged
 
 
-def _purge_one(worker, alert: dict, now: datetime) -> bool:
+def _purge_one(worker: "IntakeService", alert: dict, now: datetime) -> bool:
     """Audit the tombstone (once: the event id is the alert's), delete the alert if it is still due
     at that moment, and announce ``record_purged``; whether it was deleted."""
     if alert.get("case_ids") or alert.get("legal_hold"):

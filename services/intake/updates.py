@@ -6,13 +6,27 @@ The functions take the intake worker (its ``alerts`` store, ``now`` clock and ``
 """
 
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from casewire import events
 from services.intake import outbox
+from services.intake.dependencies import AlertStore
 from services.intake.triage import TRANSITIONS, TRIAGE_FLAGS, by_a_person, owns, timings
 
+if TYPE_CHECKING:
+    from services.intake.service import IntakeService
 
-def apply(worker, alert_id: str, change: str, write, entry: dict, context: dict | None, then=None) -> dict:
+
+def apply(
+    worker: "IntakeService",
+    alert_id: str,
+    change: str,
+    write: Callable[[], dict],
+    entry: dict,
+    context: dict | None,
+    then: Callable[[dict], None] | None = None,
+) -> dict:
     """Open an outbox entry, ``write`` the change, record what it also records (:func:`record_timings`),
     run ``then`` and announce ``alert_updated``; the entry is closed once that is confirmed."""
     entry_id = f"updated-{uuid.uuid4().hex}"
@@ -29,7 +43,7 @@ def apply(worker, alert_id: str, change: str, write, entry: dict, context: dict 
     return alert
 
 
-def record_timings(alerts, alert: dict, entry: dict, context: dict | None) -> dict:
+def record_timings(alerts: AlertStore, alert: dict, entry: dict, context: dict | None) -> dict:
     """What a person's action also records: the first action and first assignment times, and
     triage when the assignee acts (docs/outcomes.md). Each is set once; returns the alert."""
     if not by_a_person(context) or entry["at"] < alert["received_at"]:
@@ -45,7 +59,7 @@ def record_timings(alerts, alert: dict, entry: dict, context: dict | None) -> di
     return alert
 
 
-def announce_assigned(worker, alert: dict, target: dict, entry: dict) -> None:
+def announce_assigned(worker: "IntakeService", alert: dict, target: dict, entry: dict) -> None:
     """``alert_assigned``: who now owns ``alert`` (the stream and webhooks tell them)."""
     body = {
         "alert_id": alert["_id"],
