@@ -22,6 +22,7 @@ RUN python -m venv /opt/casewire \
     && /opt/casewire/bin/pip install --require-hashes --no-deps --no-build-isolation -r requirements.lock \
     && /opt/casewire/bin/pip uninstall --yes wheel pip
 COPY casewire /app/casewire
+COPY casewire_cli /app/casewire_cli
 COPY gateway /app/gateway
 COPY services /app/services
 RUN /opt/casewire/bin/python -m compileall -q /app

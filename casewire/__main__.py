@@ -1,5 +1,6 @@
-"""``python -m casewire ...``: the ``casewire`` command, for images that install no console scripts."""
+"""``python -m casewire ...``: the ``casewire`` command (:mod:`casewire_cli`), for images that install no
+console scripts, such as the probes of the manifests. Run as a program only: nothing imports it."""
 
-from casewire.cli import main
+from casewire_cli.main import main
 
 main(prog_name="casewire")

@@ -6,7 +6,7 @@ callers whose token names none (a deployment without agency claims) see it, neve
 
 Cases:
 
-README "Security" states it; COMPLIANCE C3, C6 and C9 are where it comes from:
+docs/security.md states it; C3, C6 and C9 (docs/compliance.md) are where it comes from:
 
 1. Only analysts, detectives and supervisors read cases (the gateway's permission table decides the
    rest; services called without an end user's roles skip this step).

@@ -1,6 +1,6 @@
-"""The alert submission contract (API.md, Alerts): validated by the gateway and again by intake.
+"""The alert submission contract: validated by the gateway and again by intake.
 
-Each detection source has a payload schema with the fields API.md requires. Fields a vendor sends
+Each detection source has a payload schema with the fields the API requires. Fields a vendor sends
 that the schema does not know are never thrown away: they are kept under ``source_payload``.
 """
 
@@ -200,10 +200,10 @@ INT64 = (-(2**63), 2**63 - 1)  # BSON's widest integer
 
 
 def unstorable(value, path: str = "") -> list[str]:
-    """Where ``value`` holds what a MongoDB-protocol store refuses: arrays directly inside arrays
-    (FerretDB), keys starting with ``$`` or holding a dot (FerretDB) or a NUL character, text holding
-    a NUL character (FerretDB's PostgreSQL backend), and whole numbers beyond 64 bits (BSON). Vendors'
-    extra fields are kept as they came (``source_payload``), so they are checked before anything is stored."""
+    """Where ``value`` holds what a MongoDB-protocol store may refuse: arrays directly inside arrays,
+    keys starting with ``$`` or holding a dot or a NUL character, text holding a NUL character, and
+    whole numbers beyond 64 bits (BSON). Vendors' extra fields are kept as they came (``source_payload``),
+    so they are checked before anything is stored."""
     problems = []
     if isinstance(value, dict):
         for key, item in value.items():

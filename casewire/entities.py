@@ -1,4 +1,4 @@
-"""The entities contract (API.md, Entities): what people may send, validated by the gateway and the service."""
+"""The entities contract: what people may send, validated by the gateway and the service."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 

@@ -47,5 +47,15 @@ class Unavailable(CasewireError):
     """A backend needed to do this durably is down; nothing was done (HTTP 503)."""
 
 
-EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, Unavailable)
+@deserialize_to_instance
+class PurposeRequired(CasewireError):
+    """C9: criminal intelligence needs a stated purpose and a case or incident number (HTTP 400)."""
+
+
+@deserialize_to_instance
+class CorruptedFile(CasewireError):
+    """A stored attachment no longer matches the SHA-256 recorded at upload (HTTP 500)."""
+
+
+EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, Unavailable, PurposeRequired, CorruptedFile)
 """Pass as ``expected_exceptions`` to RPC entrypoints so these are not logged as crashes."""

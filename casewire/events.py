@@ -271,7 +271,7 @@ class AlertAssigned(_Event):
 
 
 class AlertOverdue(_Event):
-    """``intake`` → ``alert_overdue``: nobody triaged the alert by its deadline (README, Outcomes).
+    """``intake`` → ``alert_overdue``: nobody triaged the alert by its deadline (docs/outcomes.md).
 
     Sent once per alert. ``unit`` is the unit answerable for it (the unit it is assigned to, else the
     unit it came in through) and ``agency`` its agency: the stream shows it to that unit's

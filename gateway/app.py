@@ -11,7 +11,7 @@ from flask import Flask, g, request, send_from_directory
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
-from gateway import access, errors, limits, observability, openapi
+from gateway import access, access_docs, errors, limits, observability, openapi
 from gateway.api import alerts, audit, cases, compliance, entities, health, search, stream
 from gateway.api import metrics as outcome_metrics
 from gateway.auth import TokenVerifier
@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         spec_kwargs={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
-            "extra_plugins": [access.AccessDocs(app), IdempotencyDocs(), openapi.ContractDocs()],
+            "extra_plugins": [access_docs.AccessDocs(app), IdempotencyDocs(), openapi.ContractDocs()],
             "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=openapi.schema_names()),
         },
     )

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from casewire.access import Caller
 from casewire.errors import Unavailable
 from gateway.oidc import ClaimPaths, Provider, claim
 
@@ -74,6 +75,10 @@ class Identity:
 
     def as_actor(self) -> dict:
         return {"id": self.sub, "agency": self.agency, "roles": list(self.roles)}
+
+    def caller(self) -> Caller:
+        """This identity as the per-record rules (:mod:`casewire.access`) take a caller."""
+        return Caller(self.sub, self.agency, self.unit, tuple(self.roles))
 
 
 class KeySet:

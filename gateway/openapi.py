@@ -69,7 +69,8 @@ class Blueprint(flask_smorest.Blueprint):
 
 def schema_names():
     """An apispec schema name resolver: a schema's class name, prefixed with its package's name when
-    another schema took the name first (``casewire.entities.MergeIn`` and the cases' ``CasesMergeIn``)."""
+    another schema took the name first (two ``MergeIn`` of two packages,
+    were they both documented)."""
     taken: dict[str, type] = {}
 
     def resolve(schema) -> str:

@@ -1,5 +1,5 @@
 """The outcome metrics as the gateway serves them: intake's alert funnel and the cases service's
-outcomes combined per source, and the same figures as CSV (README, Outcomes).
+outcomes combined per source, and the same figures as CSV (docs/outcomes.md).
 
 Pure functions over the two services' answers; ``gateway/api/metrics.py`` calls the services.
 """

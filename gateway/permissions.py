@@ -1,4 +1,4 @@
-"""Who may do what: the single role × action table the gateway enforces (COMPLIANCE C12).
+"""Who may do what: the single role × action table the gateway enforces (C12).
 
 Every endpoint declares one action from this table; the authorization matrix test fails when an
 endpoint has none. ``source`` is a detection system and may only submit alerts; auditors read the

@@ -1,4 +1,4 @@
-"""What one connected user may see on the stream (README, "The real-time stream").
+"""What one connected user may see on the stream (docs/entities.md, "The real-time stream").
 
 The rule:
 - alerts (``alert_received``, ``alert_assigned``): users of the alert's agency (an alert without an
@@ -53,9 +53,7 @@ class Visibility:
         list without one leaves it out."""
         if access.is_intelligence(case) and not self.purpose:
             return access.Access.HIDDEN
-        identity = self.identity
-        caller = access.Caller(identity.sub, identity.agency, identity.unit, tuple(identity.roles))
-        return access.case_access(caller, case)
+        return access.case_access(self.identity.caller(), case)
 
     def _assignment_visible(self, payload: dict) -> bool:
         """The assignee (not of a case hidden from them, C3/C6), or whoever may see the case."""

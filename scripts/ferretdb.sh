@@ -21,7 +21,7 @@ PG_RUN="$HERE/postgres-run"
 # FerretDB 1.24 keeps an update's query open (one PostgreSQL connection) while it takes a second
 # connection for the write, and its pool holds 50 by default: ~50 concurrent updates then wait for
 # each other forever. A pool well above the services' concurrent operations (and a cluster that
-# admits it) keeps that from happening; see README, "FerretDB and MongoDB".
+# admits it) keeps that from happening; see docs/local-servers.md, "FerretDB and MongoDB".
 POOL="${FERRETDB_PG_POOL:-200}"
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }

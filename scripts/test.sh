@@ -26,7 +26,7 @@ for server in rabbitmq ferretdb elasticsearch; do
 done
 scripts/rabbitmq.sh fresh_vhost "${CASEWIRE_TEST_VHOST:-casewire-test}"
 scripts/rabbitmq.sh fresh_vhost "${CASEWIRE_TEST_VHOST:-casewire-test}-e2e"
-.venv/bin/ruff check casewire services gateway tests bench
-.venv/bin/ruff format --check casewire services gateway tests bench
+.venv/bin/ruff check casewire casewire_cli services gateway tests bench
+.venv/bin/ruff format --check casewire casewire_cli services gateway tests bench
 scripts/client.sh build  # npm ci when the lock changed, then tsc: the TypeScript client type-checks
 .venv/bin/pytest "$@"

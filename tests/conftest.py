@@ -7,7 +7,7 @@
 - ``tests/e2e``: the five services and the gateway as real processes, driven over HTTP.
 
 A missing server fails the run: nothing is skipped because a server is absent. Tests that prove a
-COMPLIANCE.md requirement carry its id (C1...C28) in their name.
+requirement (docs/compliance.md) carry its id (C1...C28) in their name.
 """
 
 import eventlet

@@ -1,4 +1,4 @@
-"""Alerts as intake dumps them and the gateway answers them (API.md, Alerts)."""
+"""Alerts as intake dumps them and the gateway answers them."""
 
 from marshmallow import Schema, fields
 
@@ -56,7 +56,7 @@ class AlertOut(Schema):
     occurred_at = fields.AwareDateTime(required=True)
     received_at = fields.AwareDateTime(required=True)
     location = fields.Nested(Location, allow_none=True)
-    payload = fields.Dict(required=True, metadata={"description": "the source's fields (API.md)"})
+    payload = fields.Dict(required=True, metadata={"description": "the source's fields"})
     source_payload = fields.Dict(metadata={"description": "fields the source sent that Casewire does not know"})
     priority = fields.String(required=True, metadata=_one_of(PRIORITIES))
     status = fields.String(required=True, metadata=_one_of(STATUSES))

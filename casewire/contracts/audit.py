@@ -1,4 +1,4 @@
-"""What the audit log answers (API.md, Audit and compliance; C20-C22)."""
+"""What the audit log answers (C20-C22)."""
 
 from marshmallow import Schema, fields
 

@@ -1,4 +1,4 @@
-"""Cases as the cases service dumps them and the gateway answers them (API.md, Cases; C2-C17).
+"""Cases as the cases service dumps them and the gateway answers them (C2-C17).
 
 Stored values nested in a case (links, reviews, holds...) are sent as JSON primitives by :class:`Plain`
 fields, each documented by the schema of what it holds.

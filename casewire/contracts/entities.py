@@ -1,4 +1,4 @@
-"""Entities as the entities service dumps them and the gateway answers them (API.md, Entities)."""
+"""Entities as the entities service dumps them and the gateway answers them."""
 
 from marshmallow import Schema, fields
 

@@ -1,4 +1,4 @@
-"""Outcome metrics as the gateway answers them (API.md, Outcomes)."""
+"""Outcome metrics as the gateway answers them."""
 
 from marshmallow import Schema, fields
 

@@ -1,4 +1,4 @@
-"""What the search service answers (API.md, Search)."""
+"""What the search service answers."""
 
 from marshmallow import Schema, fields
 

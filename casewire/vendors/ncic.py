@@ -22,7 +22,7 @@ NCIC_LIST_TYPES = {
 NCIC_PRIORITIES = {"V": "critical", "L": "critical", "F": "critical", "W": "critical", "M": "high", "G": "high"}
 """How urgent a hit of each list type is (others: ``normal``). A stolen vehicle or plate, a felony
 vehicle or a wanted person is at the camera now and moving: an officer expects it in minutes, as an
-ALPR hotlist hit (README, Outcomes: ``database`` critical is 5 minutes)."""
+ALPR hotlist hit (docs/outcomes.md: ``database`` critical is 5 minutes)."""
 
 
 class NcicLocation(Open):

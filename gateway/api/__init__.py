@@ -1,1 +1,1 @@
-"""The gateway's blueprints, one per area of API.md."""
+"""The gateway's blueprints, one per area of the API."""

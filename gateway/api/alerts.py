@@ -1,4 +1,4 @@
-"""Alerts (API.md, Alerts): submit (one, a batch, or a vendor's own format), read, list and triage."""
+"""Alerts: submit (one, a batch, or a vendor's own format), read, list and triage."""
 
 from flask import current_app, g, request
 from marshmallow import Schema, ValidationError, fields, validate
@@ -23,10 +23,11 @@ from casewire.contracts.alerts import (
 )
 from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, NothingToStore, adapt, settings_from_config
-from gateway.access import context, guarded, require_alert_access
+from gateway.access import context, guarded
 from gateway.errors import Problem
 from gateway.limits import check_batch_size
 from gateway.openapi import Blueprint
+from gateway.records import require_alert_access
 from gateway.related import Seen, alert_with_cases, with_related_counts
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")
@@ -37,7 +38,7 @@ ONE_OR_MORE = {"oneOf": [AlertSubmitted, VendorAlerts]}  # a vendor post of one 
 
 
 class AlertBody(AlertSubmission):
-    """A detection hit; ``payload`` fields depend on ``source`` (see API.md)."""
+    """A detection hit; ``payload`` fields depend on ``source`` (see docs/api.md)."""
 
 
 class BatchBody(Schema):

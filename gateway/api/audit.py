@@ -1,4 +1,4 @@
-"""Audit (API.md, Audit and compliance): the append-only log, for auditors only.
+"""Audit: the append-only log, for auditors only.
 
 Only GET routes: the log has no update or delete path in the API (C22). Every read, verify and
 export is itself audited by :func:`guarded` before it runs (C20).
@@ -12,8 +12,9 @@ from flask import Response, current_app, g, stream_with_context
 from marshmallow import Schema, fields, validate
 
 from casewire.contracts.audit import AuditEventPage, Verification
-from gateway.access import guarded, require_scope
+from gateway.access import guarded
 from gateway.openapi import Blueprint
+from gateway.records import require_scope
 
 blp = Blueprint(
     "audit",

@@ -1,4 +1,4 @@
-"""Cases (API.md, Cases), alert promotion and webhook subscriptions.
+"""Cases, alert promotion and webhook subscriptions.
 
 Bodies are validated by the cases service (422 naming each field); these views pass the caller,
 the stated purpose (``X-Purpose``) and case number (``X-Case-Number``) along (C9).
@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app, request
 
+from casewire.contracts import case_inputs
 from casewire.contracts.cases import (
     Attachment,
     CaseBundle,
@@ -25,13 +26,12 @@ from casewire.contracts.cases import (
     WebhookCreated,
     WebhookPage,
 )
-from gateway.access import context, guarded, purpose_errors
+from casewire.errors import CorruptedFile, PurposeRequired
+from gateway.access import context, guarded
 from gateway.errors import PURPOSE_REQUIRED, STORED_FILE_CORRUPTED, Problem, problem
 from gateway.openapi import Blueprint
+from gateway.purpose import purpose_errors
 from gateway.related import with_related_counts
-from services.cases import schemas
-from services.cases.exceptions import CorruptedFile, PurposeRequired
-from services.cases.outcomes import DispositionIn
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Case files, their contents and their links.")
 
@@ -83,7 +83,7 @@ def _json(schema) -> dict:
 
 
 @blp.route("/cases", methods=["POST"])
-@blp.doc(**_json(schemas.CaseIn))
+@blp.doc(**_json(case_inputs.CaseIn))
 @blp.response(201, CaseOut)
 @guarded("case.create", record_type="case", purpose_required="intelligence")
 def create_case():
@@ -92,7 +92,7 @@ def create_case():
 
 
 @blp.route("/cases", methods=["GET"])
-@blp.arguments(schemas.CaseListQuery, location="query")
+@blp.arguments(case_inputs.CaseListQuery, location="query")
 @blp.response(200, CasePage)
 @guarded("case.list", record_type="case", purpose_required="intelligence")
 def list_cases(query):
@@ -113,7 +113,7 @@ def get_case(case_id):
 
 
 @blp.route("/cases/<case_id>", methods=["PATCH"])
-@blp.doc(**_json(schemas.CasePatch))
+@blp.doc(**_json(case_inputs.CasePatch))
 @blp.response(200, CaseOut)
 @guarded("case.update", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def update_case(case_id):
@@ -122,7 +122,7 @@ def update_case(case_id):
 
 
 @blp.route("/cases/<case_id>/review", methods=["POST"])
-@blp.doc(**_json(schemas.ReviewIn))
+@blp.doc(**_json(case_inputs.ReviewIn))
 @blp.response(200, {"oneOf": [CaseOut, Tombstone]}, description="The case; `decision: purge` answers its tombstone.")
 @guarded("case.review", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def review_case(case_id):
@@ -131,7 +131,7 @@ def review_case(case_id):
 
 
 @blp.route("/cases/<case_id>/alerts", methods=["POST"])
-@blp.doc(**_json(schemas.LinkAlertIn))
+@blp.doc(**_json(case_inputs.LinkAlertIn))
 @blp.response(200, CaseOut)
 @guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def link_alert(case_id):
@@ -140,7 +140,7 @@ def link_alert(case_id):
 
 
 @blp.route("/cases/<case_id>/alerts/<alert_id>/unlink", methods=["POST"])
-@blp.doc(**_json(schemas.UnlinkIn))
+@blp.doc(**_json(case_inputs.UnlinkIn))
 @blp.response(200, CaseOut)
 @guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def unlink_alert(case_id, alert_id):
@@ -149,7 +149,7 @@ def unlink_alert(case_id, alert_id):
 
 
 @blp.route("/cases/<case_id>/entities", methods=["POST"])
-@blp.doc(**_json(schemas.LinkEntityIn))
+@blp.doc(**_json(case_inputs.LinkEntityIn))
 @blp.response(200, CaseOut)
 @guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def link_entity(case_id):
@@ -158,7 +158,7 @@ def link_entity(case_id):
 
 
 @blp.route("/cases/<case_id>/merge", methods=["POST"])
-@blp.doc(**_json(schemas.MergeIn))
+@blp.doc(**_json(case_inputs.CasesMergeIn))
 @blp.response(200, CaseOut)
 @guarded("case.merge", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def merge_case(case_id):
@@ -183,7 +183,7 @@ def list_items(case_id, kind):
 
 
 @blp.route("/cases/<case_id>/evidence", methods=["POST"])
-@blp.doc(**_json(schemas.EvidenceIn))
+@blp.doc(**_json(case_inputs.EvidenceIn))
 @blp.response(201, EvidenceItem)
 @guarded("case.evidence", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def add_evidence(case_id):
@@ -200,7 +200,7 @@ def get_evidence(case_id, evidence_id):
 
 
 @blp.route("/cases/<case_id>/evidence/<evidence_id>/custody", methods=["POST"])
-@blp.doc(**_json(schemas.CustodyIn))
+@blp.doc(**_json(case_inputs.CustodyIn))
 @blp.response(201, EvidenceItem)
 @guarded("case.evidence", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def add_custody(case_id, evidence_id):
@@ -263,7 +263,7 @@ def timeline(case_id):
 
 
 @blp.route("/cases/<case_id>/disseminations", methods=["POST"])
-@blp.doc(**_json(schemas.DisseminationIn))
+@blp.doc(**_json(case_inputs.DisseminationIn))
 @blp.response(201, Dissemination)
 @guarded("case.disseminate", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def disseminate(case_id):
@@ -280,7 +280,7 @@ def list_disseminations(case_id):
 
 
 @blp.route("/cases/<case_id>/export", methods=["GET"])
-@blp.arguments(schemas.ExportIn, location="query")
+@blp.arguments(case_inputs.ExportIn, location="query")
 @blp.response(200, BINARY, content_type="application/pdf", description="The case file as a PDF.")
 @blp.alt_response(200, schema=CaseBundle, success=True, description="With `format=json`: the case file as JSON.")
 @guarded("case.export", record_type="case", record_arg="case_id", purpose_required="intelligence")
@@ -297,7 +297,7 @@ def export_case(query, case_id):
 
 
 @blp.route("/cases/<case_id>/disposition", methods=["POST"])
-@blp.doc(**_json(DispositionIn))
+@blp.doc(**_json(case_inputs.DispositionIn))
 @blp.response(200, CaseOut, description="The case with its `disposition`; 409 unless the case is closed or referred.")
 @guarded("case.disposition", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def record_disposition(case_id):
@@ -306,7 +306,7 @@ def record_disposition(case_id):
 
 
 @blp.route("/alerts/<alert_id>/promote", methods=["POST"])
-@blp.doc(**_json(schemas.PromoteIn))
+@blp.doc(**_json(case_inputs.PromoteIn))
 @blp.response(200, CaseOut)
 @guarded("alert.promote", record_type="alert", record_arg="alert_id", purpose_required="intelligence")
 def promote_alert(alert_id):
@@ -315,7 +315,7 @@ def promote_alert(alert_id):
 
 
 @blp.route("/webhooks", methods=["POST"])
-@blp.doc(**_json(schemas.WebhookIn))
+@blp.doc(**_json(case_inputs.WebhookIn))
 @blp.response(201, WebhookCreated)
 @guarded("webhook.manage", record_type="webhook")
 def create_webhook():

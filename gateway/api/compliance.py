@@ -1,4 +1,4 @@
-"""28 CFR Part 23 oversight (API.md, Audit and compliance; COMPLIANCE C6, C11, C15-C17, C27).
+"""28 CFR Part 23 oversight (C6, C11, C15-C17, C27).
 
 The review queue, manual purges and legal holds of criminal intelligence, the caller's notifications
 and the compliance report. The cases service decides; these views pass the caller along.
@@ -6,12 +6,12 @@ and the compliance report. The cases service decides; these views pass the calle
 
 from flask import current_app, request
 
+from casewire.contracts import case_inputs
 from casewire.contracts.cases import ComplianceReport, HoldPage, LegalHold, NotificationPage, QueuePage, Tombstone
+from casewire.errors import PurposeRequired
 from gateway.access import guarded, require_purpose
 from gateway.api.cases import _body, _ctx, _json, _purpose_required
 from gateway.openapi import Blueprint
-from services.cases import schemas
-from services.cases.exceptions import PurposeRequired
 
 blp = Blueprint(
     "compliance", __name__, url_prefix="/api/v1", description="Review queue, purges, legal holds, compliance report."
@@ -24,7 +24,7 @@ def _call(method: str, *args):
 
 
 @blp.route("/cases/review-queue", methods=["GET"])
-@blp.arguments(schemas.QueueQuery, location="query")
+@blp.arguments(case_inputs.QueueQuery, location="query")
 @blp.response(200, QueuePage)
 @guarded("case.review_queue", record_type="case")
 def review_queue(query):
@@ -33,7 +33,7 @@ def review_queue(query):
 
 
 @blp.route("/cases/<case_id>/purge", methods=["POST"])
-@blp.doc(**_json(schemas.PurgeIn))
+@blp.doc(**_json(case_inputs.PurgeIn))
 @blp.response(200, Tombstone)
 @guarded("case.purge", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def purge_case(case_id):
@@ -42,7 +42,7 @@ def purge_case(case_id):
 
 
 @blp.route("/cases/<case_id>/holds", methods=["POST"])
-@blp.doc(**_json(schemas.HoldIn))
+@blp.doc(**_json(case_inputs.HoldIn))
 @blp.response(201, LegalHold)
 @guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def place_hold(case_id):
@@ -59,7 +59,7 @@ def list_holds(case_id):
 
 
 @blp.route("/cases/<case_id>/holds/<hold_id>/release", methods=["POST"])
-@blp.doc(**_json(schemas.ReleaseIn))
+@blp.doc(**_json(case_inputs.ReleaseIn))
 @blp.response(200, LegalHold)
 @guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
 def release_hold(case_id, hold_id):
@@ -76,7 +76,7 @@ def notifications():
 
 
 @blp.route("/compliance/report", methods=["GET"])
-@blp.arguments(schemas.ReportQuery, location="query")
+@blp.arguments(case_inputs.ReportQuery, location="query")
 @blp.response(200, ComplianceReport)
 @guarded("compliance.report", record_type="compliance_report", purpose_required="intelligence")
 def report(query):

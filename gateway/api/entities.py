@@ -1,4 +1,4 @@
-"""Entities (API.md, Entities): find, read, create, merge, unmerge, link and graph entities."""
+"""Entities: find, read, create, merge, unmerge, link and graph entities."""
 
 from flask import current_app
 from marshmallow import Schema, fields, validate

@@ -1,9 +1,9 @@
-"""Outcome metrics (API.md, Outcomes): what each detection source led to, for supervisors and admins.
+"""Outcome metrics: what each detection source led to, for supervisors and admins.
 
 Every figure is of the caller's agency. Alert figures count alerts received in ``[since, until)``;
 case figures count cases opened in it. The period is taken in whole UTC hours (``since`` rounded down,
 ``until`` up; the answer names the period counted), and the figures come from tallies the services
-recompute every few seconds (README, Outcomes). ``?format=csv`` answers the same rows as CSV.
+recompute every few seconds (docs/outcomes.md). ``?format=csv`` answers the same rows as CSV.
 """
 
 from flask import Response, current_app, g
@@ -33,13 +33,35 @@ FUNNEL = (
     "time_to_assignment",
     "time_to_first_action",
 )
+# Each view: its figures, the first line of its OpenAPI description, and what its 200 says when it
+# says more than the figures' schema does.
 VIEWS = {
-    "funnel": FUNNEL,
-    "overdue": ("alerts", "open", "escalated", "overdue_now"),
-    "dismissals": ("alerts", "dismissed", "dismissed_by_reason"),
-    "sources": ("alerts", "assigned", "promoted", "cases", "cases_by_outcome"),
-    "entity-reuse": ("alerts", "connected_to_earlier_records", "connected_to_earlier_cases"),
-    "timings": ("alerts", "time_to_assignment", "time_to_first_action"),
+    "funnel": (
+        FUNNEL,
+        "The funnel per source: alerts, assigned, dismissed (by reason), promoted, cases by outcome, timings.",
+        "Per source and in total; `text/csv` with `?format=csv`.",
+    ),
+    "overdue": (
+        ("alerts", "open", "escalated", "overdue_now"),
+        "Alerts that passed their triage deadline untriaged (escalated), and those still overdue now.",
+        None,
+    ),
+    "dismissals": (("alerts", "dismissed", "dismissed_by_reason"), "Dismissed alerts per source, by reason.", None),
+    "sources": (
+        ("alerts", "assigned", "promoted", "cases", "cases_by_outcome"),
+        "Which sources led to cases, and to arrests and charges (cases by outcome).",
+        None,
+    ),
+    "entity-reuse": (
+        ("alerts", "connected_to_earlier_records", "connected_to_earlier_cases"),
+        "Alerts that connected to earlier records (any, and cases) through shared entities.",
+        None,
+    ),
+    "timings": (
+        ("alerts", "time_to_assignment", "time_to_first_action"),
+        "Time to assignment and to first action, in seconds (count, p50, p90).",
+        None,
+    ),
 }
 NEEDS_CASES = {"funnel", "sources"}
 CSV = {"type": "string", "description": "the same rows as CSV, nested figures as `outer_inner` columns"}
@@ -62,7 +84,7 @@ class MetricsQuery(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
-def _figures(view: str, query: dict):
+def _figures(view: str, query: dict) -> dict | Response:
     rpc = current_app.extensions["rpc"]
     wanted = {
         "agency": g.identity.agency,
@@ -71,7 +93,7 @@ def _figures(view: str, query: dict):
     }
     funnel = rpc.call("intake", "alert_metrics", wanted)
     cases = rpc.call("cases", "outcome_metrics", wanted) if view in NEEDS_CASES else None
-    rows = outcomes.project(outcomes.combine(funnel, cases), VIEWS[view])
+    rows = outcomes.project(outcomes.combine(funnel, cases), VIEWS[view][0])
     if query["format"] == "csv":
         name = f"{view}-{funnel['since'][:10]}-{funnel['until'][:10]}.csv"
         return Response(
@@ -83,61 +105,22 @@ def _figures(view: str, query: dict):
     return {**answer, "sources": rows[:-1], "total": rows[-1]}
 
 
-@blp.route("/funnel")
-@blp.arguments(MetricsQuery, location="query")
-@blp.response(200, Figures, description="Per source and in total; `text/csv` with `?format=csv`.")
-@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
-@guarded("metrics.read", record_type="metrics")
-def funnel(query):
-    """The funnel per source: alerts, assigned, dismissed (by reason), promoted, cases by outcome, timings."""
-    return _figures("funnel", query)
+def _route(view: str, summary: str, description: str | None) -> None:
+    """Serve ``GET /api/v1/metrics/<view>``: the view's figures as JSON, or CSV with ``?format=csv``."""
+
+    def answer(query: dict) -> dict | Response:
+        return _figures(view, query)
+
+    answer.__name__ = answer.__qualname__ = view.replace("-", "_")
+    answer.__doc__ = summary
+    answer = guarded("metrics.read", record_type="metrics")(answer)
+    answer = blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")(
+        answer
+    )
+    answer = blp.response(200, Figures, description=description)(answer)
+    answer = blp.arguments(MetricsQuery, location="query")(answer)
+    blp.route(f"/{view}")(answer)
 
 
-@blp.route("/overdue")
-@blp.arguments(MetricsQuery, location="query")
-@blp.response(200, Figures)
-@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
-@guarded("metrics.read", record_type="metrics")
-def overdue(query):
-    """Alerts that passed their triage deadline untriaged (escalated), and those still overdue now."""
-    return _figures("overdue", query)
-
-
-@blp.route("/dismissals")
-@blp.arguments(MetricsQuery, location="query")
-@blp.response(200, Figures)
-@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
-@guarded("metrics.read", record_type="metrics")
-def dismissals(query):
-    """Dismissed alerts per source, by reason."""
-    return _figures("dismissals", query)
-
-
-@blp.route("/sources")
-@blp.arguments(MetricsQuery, location="query")
-@blp.response(200, Figures)
-@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
-@guarded("metrics.read", record_type="metrics")
-def sources(query):
-    """Which sources led to cases, and to arrests and charges (cases by outcome)."""
-    return _figures("sources", query)
-
-
-@blp.route("/entity-reuse")
-@blp.arguments(MetricsQuery, location="query")
-@blp.response(200, Figures)
-@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
-@guarded("metrics.read", record_type="metrics")
-def entity_reuse(query):
-    """Alerts that connected to earlier records (any, and cases) through shared entities."""
-    return _figures("entity-reuse", query)
-
-
-@blp.route("/timings")
-@blp.arguments(MetricsQuery, location="query")
-@blp.response(200, Figures)
-@blp.alt_response(200, schema=CSV, content_type="text/csv", success=True, description="with `format=csv`")
-@guarded("metrics.read", record_type="metrics")
-def timings(query):
-    """Time to assignment and to first action, in seconds (count, p50, p90)."""
-    return _figures("timings", query)
+for _view, (_, _summary, _description) in VIEWS.items():
+    _route(_view, _summary, _description)

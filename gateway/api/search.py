@@ -1,4 +1,4 @@
-"""Search (API.md, Search): plates (exact, partial, OCR-folded, fuzzy) and the general search.
+"""Search: plates (exact, partial, OCR-folded, fuzzy) and the general search.
 
 Every search is audited with its terms by :func:`~gateway.access.guarded` (the query string is in
 the event's details), and a search that shows cases by a second event, ``search.hits``, naming them.
@@ -12,7 +12,8 @@ from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from casewire.contracts.search import PlateResults, SearchResults
-from gateway.access import context, guarded, record_disclosed
+from gateway.access import context, guarded
+from gateway.audit_trail import record_disclosed
 from gateway.openapi import Blueprint
 
 blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Find plates, entities, alerts and cases.")

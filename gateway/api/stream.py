@@ -1,4 +1,4 @@
-"""Real time (API.md): ``GET /api/v1/stream``, Server-Sent Events filtered per user, resumable."""
+"""Real time: ``GET /api/v1/stream``, Server-Sent Events filtered per user, resumable."""
 
 import json
 import threading

@@ -3,7 +3,7 @@
 Canonical JSON is the event without ``hash`` and ``_id``, keys sorted, no whitespace, UTF-8, with
 datetimes written as UTC ISO 8601 to the millisecond (``2026-01-05T22:14:00.000Z``), which is what
 MongoDB stores, so an event read back hashes exactly as it did when it was appended. Changing,
-removing or reordering any stored event breaks every hash after it (COMPLIANCE C22).
+removing or reordering any stored event breaks every hash after it (C22).
 """
 
 import hashlib
@@ -51,7 +51,7 @@ def _storable_key(key: str) -> str:
 
 
 def storable(value):
-    """``value`` as MongoDB (and FerretDB) will store and return it unchanged.
+    """``value`` as the document store will store and return it unchanged.
 
     Free-form parts of an event (``details`` holds request query strings) may carry keys with ``.``
     or a leading ``$``, integers beyond 64 bits or NaN, which the database refuses. They are

@@ -8,7 +8,7 @@ FILE --public-key KEY``), and no one who can write to the audit database can mak
 Each checkpoint is kept twice: in the audit database (its ``checkpoints`` collection, where the unique
 number settles which of several audit containers records it) and appended to the checkpoint file
 (``AUDIT_CHECKPOINT_FILE``, by default ``checkpoints-<database>.jsonl`` in ``AUDIT_ARCHIVE_DIR``), which belongs on
-storage the database's writers cannot rewrite (README, "Signed checkpoints"). ``verify`` checks the
+storage the database's writers cannot rewrite (docs/audit.md, "Signed checkpoints"). ``verify`` checks the
 chain against both, so deleting the newest events together with their checkpoints in the database is
 still found: the file's checkpoints name hashes the chain no longer has.
 """

@@ -14,10 +14,9 @@ one-document *head hint* that writers move forward after each batch (a cache out
 checked against the stored event before use). ``event_id`` is unique too: a redelivered event is
 appended once.
 
-Each insert carries at most :data:`INSERT_CHUNK` events: FerretDB 1.24 splits an insert into chunks
-of 100 documents, and its ordered insert stops only the chunk where a ``seq`` was taken, then goes
-on with the next chunks, which would store events chained to predecessors that never were (seen in
-the fault tests; README, "FerretDB and MongoDB").
+Each insert carries at most :data:`casewire.docstore.INSERT_CHUNK` events: a server that splits an
+ordered insert into chunks may stop only the chunk where a ``seq`` was taken and go on with the next
+ones, which would store events chained to predecessors that never were.
 """
 
 import base64
@@ -32,11 +31,11 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from casewire.audit import SYSTEM_ACTOR
+from casewire.docstore import INSERT_CHUNK
 from services.audit.chain import GENESIS, link
 from services.audit.checkpoints import KEY_ID, SIGNATURE, CheckpointFile, Verifier, signed_part
 
 MAX_ROUNDS = 10_000
-INSERT_CHUNK = 100  # FerretDB's insert batch size: an ordered insert of this many stops at its first failure
 CHECKPOINT_KEY = "AUDIT_CHECKPOINT_KEY"
 CHECKPOINT_FILE = "AUDIT_CHECKPOINT_FILE"
 ARCHIVE_DIR = "AUDIT_ARCHIVE_DIR"

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from marshmallow import ValidationError
 
 from casewire import events
-from casewire.errors import EXPECTED, Forbidden, InvalidInput, NotFound
+from casewire.errors import EXPECTED, Forbidden, InvalidInput, NotFound, PurposeRequired
 from services.cases import casefile, rules, webhooks
-from services.cases.exceptions import CASES_EXPECTED, PurposeRequired
 
-ERRORS = EXPECTED + CASES_EXPECTED
+ERRORS = EXPECTED
 log = logging.getLogger(__name__)
 MIN_CHARS_KEY = "REASONABLE_SUSPICION_MIN_CHARS"
 

@@ -6,9 +6,9 @@ from datetime import datetime
 import filetype
 
 from casewire import events
+from casewire.contracts.cases import plain
 from casewire.errors import InvalidInput
 from services.cases import rules
-from services.cases.schemas import plain
 
 ACCEPTED_TYPES = {
     "application/pdf",

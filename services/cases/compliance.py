@@ -7,8 +7,8 @@ other rows describe what happened in the period.
 import re
 from datetime import datetime
 
+from casewire.contracts.cases import plain
 from services.cases import rules
-from services.cases.schemas import plain
 
 READ_ACTIONS = (
     "case.read",  # the case and its parts: items, evidence, related records, timeline, dissemination log

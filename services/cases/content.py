@@ -3,12 +3,12 @@
 import base64
 import hashlib
 
-from casewire.errors import InvalidInput, NotFound
+from casewire.contracts.case_inputs import ITEM_SCHEMAS, CustodyIn, EvidenceIn
+from casewire.contracts.cases import plain
+from casewire.errors import CorruptedFile, InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import casefile, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, keyed_id, load
-from services.cases.exceptions import CorruptedFile
-from services.cases.schemas import ITEM_SCHEMAS, CustodyIn, EvidenceIn, plain
 
 MAX_BYTES_KEY = "ATTACHMENT_MAX_BYTES"
 

@@ -10,7 +10,7 @@
   ``released_holds`` (their history), ``tombstones`` (content-free traces of purged records, C16) and
   ``notifications`` (control officials C6, dissemination recipients C11).
 
-Every write is a single-document operation (FerretDB has no multi-document transactions).
+Every write is a single-document operation: nothing needs a multi-document transaction.
 """
 
 import base64
@@ -50,10 +50,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise NotFound("no such page: the cursor is not one this service gave out") from exc
 
 
-OBSOLETE_METRICS_INDEXES = {"metrics_source", "metrics_time"}
-"""Indexes of the outcome metrics' earlier queries on cases (the tallies replaced them)."""
-
-
 class CaseStore:
     """Cases, their history and disseminations. Every change to a case (:meth:`insert`, :meth:`update`,
     :meth:`remove`) is one atomic write, counted in the outcome tallies (:mod:`casewire.tallies`:
@@ -81,9 +77,7 @@ class CaseStore:
         self.cases.create_index([("promoted_from_alert", ASCENDING)], name="promoted_from_alert")
         self.history.create_index([("case_id", ASCENDING), ("at", ASCENDING)], name="case_time")
         self.disseminations.create_index([("record_ids", ASCENDING), ("at", ASCENDING)], name="record_time")
-        # Outcomes by period and by the sources of linked alerts (README, Outcomes): the tallies.
-        for name in OBSOLETE_METRICS_INDEXES & set(self.cases.index_information()):
-            self.cases.drop_index(name)
+        # Outcomes by period and by the sources of linked alerts (docs/outcomes.md): the tallies.
         self.tallies.ensure_indexes()
         self.cases.create_index([("classification", ASCENDING), ("review_due", ASCENDING)], name="review_due")
         self.outbox.create_index([("at", ASCENDING)], name="time")

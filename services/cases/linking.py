@@ -1,11 +1,12 @@
 """Links: alerts (promotion, unlinking), entities with roles, merges, related records and the timeline."""
 
 from casewire import access
+from casewire.contracts.case_inputs import CasesMergeIn, LinkAlertIn, LinkEntityIn, PromoteIn, UnlinkIn
+from casewire.contracts.cases import CaseOut
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import casefile, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
-from services.cases.schemas import CaseOut, LinkAlertIn, LinkEntityIn, MergeIn, PromoteIn, UnlinkIn
 
 
 class LinkEntrypoints(CaseWorker):
@@ -129,7 +130,7 @@ class LinkEntrypoints(CaseWorker):
         do (Conflict). Both cases change only at the versions read here, and contents move only after both
         changes are stored, so a merge that loses a race (Conflict) leaves nothing moved.
         """
-        data = load(MergeIn, body, "the merge is invalid")
+        data = load(CasesMergeIn, body, "the merge is invalid")
         if data["other_id"] == case_id:
             raise InvalidInput("a case cannot be merged into itself", {"other_id": ["must name another case"]})
         target = self._open(case_id, context, "case.merge")

@@ -7,15 +7,8 @@ sources of its linked alerts, sorted, joined by +>"``: a case counts once for ea
 """
 
 from casewire.alerts import SOURCES
+from casewire.contracts.case_inputs import OUTCOMES
 
-OUTCOMES = (
-    "arrest",
-    "charges_filed",
-    "referred_to_prosecutor",
-    "cleared_by_exception",
-    "unfounded",
-    "inactive",
-)
 NO_DISPOSITION = "no_disposition"
 FIELDS = ("disposition.outcome", "alerts.source")
 """What :func:`contribution` reads of a case."""

@@ -2,12 +2,13 @@
 
 from nameko.timer import timer
 
+from casewire.contracts.case_inputs import WebhookIn
+from casewire.contracts.cases import plain
 from casewire.errors import Forbidden, InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import webhooks
 from services.cases.base import ERRORS, CaseWorker, load
 from services.cases.dependencies import new_id
-from services.cases.schemas import WebhookIn, plain
 
 WEBHOOK_ATTEMPTS_KEY = "WEBHOOK_MAX_ATTEMPTS"
 

@@ -16,25 +16,18 @@ from marshmallow import Schema, fields, validate
 
 from casewire import events, tallies
 from casewire.alerts import SOURCES
+from casewire.contracts.case_inputs import DispositionIn
+from casewire.contracts.cases import CaseOut
 from casewire.errors import Conflict, InvalidInput
 from casewire.messaging import event_handler
 from casewire.rpc import rpc
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
-from services.cases.metrics import OUTCOMES, outcomes_by_source
-from services.cases.schemas import CaseOut
+from services.cases.metrics import outcomes_by_source
 
 DISPOSED = ("closed", "referred")
 DEFAULT_PERIOD = timedelta(days=30)
 SWEEP_WAIT = 30.0
 """How long a sweep waits for another (another replica's, or the timer's) to finish."""
-
-
-class DispositionIn(Schema):
-    """``POST /api/v1/cases/{id}/disposition``."""
-
-    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES), metadata={"example": "arrest"})
-    date = fields.Date(required=True, metadata={"description": "when it happened", "example": "2026-03-01"})
-    note = fields.String(validate=validate.Length(max=5000), metadata={"example": "Suspect arrested at home"})
 
 
 class OutcomeQuery(Schema):

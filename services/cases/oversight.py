@@ -5,12 +5,13 @@ import random
 from datetime import timedelta
 
 from casewire import events
+from casewire.contracts.case_inputs import ReportQuery
+from casewire.contracts.cases import plain
 from casewire.errors import Forbidden
 from casewire.messaging import event_handler
 from casewire.rpc import rpc
 from services.cases import compliance, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
-from services.cases.schemas import ReportQuery, plain
 
 DEFAULT_PERIOD = timedelta(days=30)
 MAX_READ_EVENTS = 20000  # audit events examined for reads without a purpose, per report

@@ -3,11 +3,12 @@
 from nameko.timer import timer
 
 from casewire import events
+from casewire.contracts.case_inputs import HoldIn, PurgeIn, QueueQuery, ReleaseIn
+from casewire.contracts.cases import plain
 from casewire.errors import Conflict, Forbidden, NotFound, Unavailable
 from casewire.rpc import rpc
 from services.cases import retention, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
-from services.cases.schemas import HoldIn, PurgeIn, QueueQuery, ReleaseIn, plain
 
 PURGE_ROLE = "purge_authority"
 PURGE_PAGE = 200  # due records read at a time by the purge timer

@@ -3,12 +3,13 @@
 import base64
 import hashlib
 
+from casewire.contracts.case_inputs import DisseminationIn, ExportIn
+from casewire.contracts.cases import CaseOut, plain
 from casewire.rpc import rpc
 from services.cases import casefile
 from services.cases.base import ERRORS, CaseWorker, load
 from services.cases.dependencies import new_id
 from services.cases.export import render_pdf
-from services.cases.schemas import CaseOut, DisseminationIn, ExportIn, plain
 
 
 class ReleaseEntrypoints(CaseWorker):

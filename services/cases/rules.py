@@ -1,6 +1,6 @@
 """The rules a case obeys: its status workflow, the criminal intelligence gate and who may see it.
 
-COMPLIANCE.md ids are cited where a rule comes from one: C2 (what a criminal intelligence record
+Requirement ids (docs/compliance.md) are cited where a rule comes from one: C2 (what a criminal intelligence record
 needs), C3 (pending review), C4 (protected views), C5 (labels), C6 (restricted records), C7 (a
 sensor hit is no predicate), C9 (purpose), C13 (review at most five years out).
 """
@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from casewire import access as shared
-from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
+from casewire.contracts.case_inputs import TRANSITIONS
+from casewire.errors import Conflict, InvalidInput
 
 CRIMINAL_INTELLIGENCE = "criminal_intelligence"
 INVESTIGATIVE = "investigative"
@@ -17,55 +18,13 @@ IDENTIFYING = "identifying"
 REVIEW_PERIOD = timedelta(days=5 * 365 + 1)  # five years, a leap day included (C13)
 DEFAULT_MIN_SUSPICION_CHARS = 100
 
-# Status workflow: which status may follow which. Anything else is a 409.
-TRANSITIONS = {
-    "open": {"active", "suspended", "closed", "referred"},
-    "active": {"suspended", "closed", "referred"},
-    "suspended": {"active", "closed"},
-    "closed": {"active"},  # reopened
-    "referred": {"active", "closed"},  # returned by the receiving agency, or finished there
-}
 
-OFFENSE_CATEGORIES = (
-    "homicide",
-    "robbery",
-    "burglary",
-    "assault",
-    "narcotics_trafficking",
-    "weapons_trafficking",
-    "human_trafficking",
-    "sexual_exploitation",
-    "gang_activity",
-    "organized_crime",
-    "terrorism",
-    "fraud",
-    "cybercrime",
-    "auto_theft",
-    "arson",
-    "extortion",
-    "money_laundering",
-)
-SOURCE_TYPES = (
-    "officer_observation",
-    "confidential_informant",
-    "citizen_tip",
-    "sensor",
-    "public_record",
-    "open_source",
-    "other_agency",
-    "undercover",
-    "interview",
-    "court_record",
-)
-SENSITIVITIES = ("open", "agency_only", "restricted")
 # C11: edits that move a case along rather than correct what it says (recipients are not told of them).
 NOT_CORRECTIONS = frozenset({"status", "assignees", "priority"})
 # C11: what added to a disseminated case changes the case file its recipients hold, so it counts as a
 # correction. Tasks (who does what next) and custody transfers (an item already in the file changing
 # hands) move the case along instead, like the edits above.
 CORRECTING_ADDITIONS = frozenset({"notes", "reports", "interviews", "evidence", "attachments"})
-RELIABILITIES = ("A", "B", "C", "D")  # reliable, usually reliable, unreliable, unknown
-VALIDITIES = ("1", "2", "3", "4")  # confirmed, probable, doubtful, cannot be judged
 
 # C2 and C5: each is required on criminal intelligence and named when missing.
 CI_REQUIRED = (
@@ -253,14 +212,6 @@ def edit_refusal(case: dict, changes: dict, context: dict | None) -> str | None:
     if "assignees" in changes and not in_unit:
         return "only the owning unit assigns a case"
     return None
-
-
-def ensure_visible(case: dict, context: dict | None) -> None:
-    reason = hidden_from(case, context)
-    if reason == "secret":
-        raise NotFound(f"no case {case['_id']}")
-    if reason == "forbidden":
-        raise Forbidden("this case belongs to another unit and is not assigned to you")
 
 
 def lacks_purpose(case: dict, context: dict | None) -> bool:

@@ -13,7 +13,6 @@ chat tool's incoming webhook (Slack, Mattermost, Google Chat) shows as a message
 """
 
 import base64
-import binascii
 import ipaddress
 import json
 import secrets
@@ -25,14 +24,12 @@ from urllib.parse import urlsplit
 import requests
 from standardwebhooks.webhooks import Webhook
 
+from casewire.contracts.case_inputs import SECRET_PREFIX
 from services.cases import rules
 
 ATTEMPT_TIMEOUT = 5
 MAX_BACKOFF = timedelta(minutes=10)
 ALLOWED_HOSTS_KEY = "WEBHOOK_ALLOWED_HOSTS"
-SECRET_PREFIX = "whsec_"
-SECRET_BYTES = (24, 64)  # what Standard Webhooks asks of a secret's key
-FORMATS = ("standard", "chat")
 CHAT_LINES = {
     "case_updated": "Case {case_id}: {change} (status {status}, version {version})",
     "case_assigned": "Case {case_id} assigned to {assignee} by {assigned_by}",
@@ -131,17 +128,6 @@ def may_receive(webhook: dict, case: dict) -> bool:
 def new_secret() -> str:
     """A subscription's signing secret: ``whsec_`` and 32 random bytes in base64."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def secret_refusal(secret: str) -> str | None:
-    """Why a subscriber's own secret cannot sign (None if it can): ``whsec_`` and 24-64 bytes in base64."""
-    try:
-        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if not secret.startswith(SECRET_PREFIX) or not SECRET_BYTES[0] <= len(key) <= SECRET_BYTES[1]:
-        return f"a Standard Webhooks secret: {SECRET_PREFIX} and {SECRET_BYTES[0]} to {SECRET_BYTES[1]} bytes in base64"
-    return None
 
 
 class _Blank(dict):

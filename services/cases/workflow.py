@@ -1,11 +1,12 @@
 """Cases themselves: open, read, list, edit, move through the workflow, review (C3, C13, C14)."""
 
+from casewire.contracts.case_inputs import CaseIn, CaseListQuery, CasePatch, ReviewIn
+from casewire.contracts.cases import CaseOut
 from casewire.errors import Conflict, Forbidden
 from casewire.rpc import rpc
 from services.cases import casefile, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, keyed_id, load
 from services.cases.dependencies import decode_cursor, encode_cursor
-from services.cases.schemas import CaseIn, CaseListQuery, CaseOut, CasePatch, ReviewIn
 
 
 class WorkflowEntrypoints(CaseWorker):
@@ -130,7 +131,7 @@ class WorkflowEntrypoints(CaseWorker):
         ``{"decision": "purge", "justification": "..."}`` is the purge authority's manual purge (C17).
         """
         review = load(ReviewIn, body, "the review is invalid")
-        if review["decision"] == "purge":  # API.md's path to a manual purge (C17)
+        if review["decision"] == "purge":  # the review path to a manual purge (C17)
             return self.purge_case(case_id, {"reason": review["justification"]}, context)
         case = self._open(case_id, context, "case.review")
         roles = (context.get("actor") or {}).get("roles") or []

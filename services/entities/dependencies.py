@@ -434,7 +434,8 @@ class EntityStore:
     def _repoint(self, link: dict, field: str, survivor_id: str, merged_id: str) -> bool:
         """Point one end of a link at the survivor; False when the survivor already has that link.
 
-        Looked up first: FerretDB answers an update that breaks a unique index with a generic error.
+        Looked up first rather than caught: not every MongoDB-protocol server reports an update that
+        breaks a unique index as a duplicate key.
         """
         moved = {**{k: link.get(k) for k in ("from_id", "to_id", "relation", "agency")}, field: survivor_id}
         if self.links.find_one(moved, {"_id": 1}) is not None:

@@ -1,4 +1,4 @@
-"""Extraction: every entity an alert mentions, from every source schema (API.md, payload fields)."""
+"""Extraction: every entity an alert mentions, from every source schema."""
 
 from services.entities.identity import (
     NotAnIdentifier,

@@ -1,9 +1,11 @@
 """What the entities service takes and returns over RPC and in events."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+from casewire.contracts.entities import EntityOut, LinkOut, MergeOut, SightingOut  # noqa: F401
 
 # Its answers are the API's contract, shared with the gateway that documents them.
-from casewire.contracts.entities import EntityOut, LinkOut, MergeOut, SightingOut  # noqa: F401
+from casewire.errors import InvalidInput
 
 _short = validate.Length(min=1, max=200)
 
@@ -36,3 +38,11 @@ def indexed_ref(entity: dict) -> dict:
         "name": entity.get("name"),
         "revision": entity.get("revision", 0),
     }
+
+
+def load(schema: Schema, data: dict, what: str) -> dict:
+    """``data`` loaded by ``schema``, or InvalidInput naming each bad field of the ``what``."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"the {what} is invalid", exc.messages) from exc

@@ -2,7 +2,6 @@
 
 import uuid
 
-from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 
@@ -16,22 +15,13 @@ from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
 from casewire.monitor import Monitor
 from casewire.rpc import rpc
-from services.entities import records
+from services.entities import auditing, exporting, forgetting, records
 from services.entities.dependencies import EntityStore
 from services.entities.extraction import ref_for
 from services.entities.identity import NotAnIdentifier
 from services.entities.relations import Graph
-from services.entities.schemas import CaseLinkIn, EntityOut, LinkOut, MergeOut, SightingOut
+from services.entities.schemas import CaseLinkIn, EntityOut, LinkOut, MergeOut, load
 from services.entities.scope import Scope
-
-ORPHANED = "no sightings left"  # an entity whose last naming record was purged goes too (C16, C19)
-
-
-def _load(schema, data: dict, what: str) -> dict:
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise InvalidInput(f"the {what} is invalid", exc.messages) from exc
 
 
 class EntitiesService:
@@ -57,12 +47,12 @@ class EntitiesService:
     @event_handler(events.INTAKE, events.RECORD_PURGED)
     def handle_alert_purged(self, payload: dict) -> None:
         """A purged alert's sightings go too (C16); its entities stay for the other records."""
-        self._forget(events.RecordPurged().load(payload))
+        forgetting.forget(self, events.RecordPurged().load(payload))
 
     @event_handler(events.CASES, events.RECORD_PURGED)
     def handle_case_purged(self, payload: dict) -> None:
         """A purged case's sightings go too (C16)."""
-        self._forget(events.RecordPurged().load(payload))
+        forgetting.forget(self, events.RecordPurged().load(payload))
 
     @rpc(expected_exceptions=EXPECTED)
     def resolve_alerts(self, payload: dict) -> list[dict]:
@@ -115,7 +105,7 @@ class EntitiesService:
 
         Returns ``{"entity", "created"}``; an entity whose identity exists already is returned as is.
         """
-        data = _load(EntityIn(), fields, "entity")
+        data = load(EntityIn(), fields, "entity")
         try:
             mention = (context or {}).get("request_id") or uuid.uuid4().hex  # a retried request is one person
             ref = ref_for(data, self.config.get("DEFAULT_PHONE_REGION", "US"), mention)
@@ -125,8 +115,8 @@ class EntitiesService:
         scope = Scope(context)
         if not scope.everything:  # created for the caller's agency when it did not see it before
             created = not scope.sees(self.store, entity)
-            self.store.register(entity["_id"], scope.agency, _actor_id(context), self.now())
-        self._audit("entity.create", context, [entity["_id"]], created=created)
+            self.store.register(entity["_id"], scope.agency, auditing.actor_id(context), self.now())
+        auditing.record(self.audit, "entity.create", context, [entity["_id"]], created=created)
         self.dispatch(events.ENTITY_RECORDED, records.entity_recorded(entity))
         return {"entity": EntityOut().dump(entity), "created": created}
 
@@ -137,8 +127,8 @@ class EntitiesService:
         Audited before it is done (C23: no audit, no merge); the merge record says what moved.
         """
         scope = self._seen(context, entity_id, other_id)
-        self._audit("entity.merge", context, [entity_id, other_id])
-        merge = self.store.merge(entity_id, other_id, _actor_id(context), self.now(), scope.agency)
+        auditing.record(self.audit, "entity.merge", context, [entity_id, other_id])
+        merge = self.store.merge(entity_id, other_id, auditing.actor_id(context), self.now(), scope.agency)
         self.dispatch(events.ENTITIES_MERGED, records.merge_event(self.store, entity_id, other_id, False, self.now()))
         survivor = records.describe(self.store, self.store.get(entity_id), scope)
         return {"merge": MergeOut().dump(merge), "entity": survivor}
@@ -152,10 +142,12 @@ class EntitiesService:
         scope = self._seen(context, entity_id)
         standing = self.store.active_merge(entity_id, other_id)
         if standing is not None and not scope.owns(standing):
-            self._audit("entity.unmerge", context, [entity_id, other_id], outcome="denied", reason="merge_agency")
+            auditing.record(
+                self.audit, "entity.unmerge", context, [entity_id, other_id], outcome="denied", reason="merge_agency"
+            )
             raise Forbidden("only the agency that merged these entities undoes the merge")
-        self._audit("entity.unmerge", context, [entity_id, other_id])
-        merge = self.store.unmerge(entity_id, other_id, _actor_id(context), self.now())
+        auditing.record(self.audit, "entity.unmerge", context, [entity_id, other_id])
+        merge = self.store.unmerge(entity_id, other_id, auditing.actor_id(context), self.now())
         self.dispatch(events.ENTITIES_MERGED, records.merge_event(self.store, entity_id, other_id, True, self.now()))
         return {
             "merge": MergeOut().dump(merge),
@@ -166,9 +158,11 @@ class EntitiesService:
     @rpc(expected_exceptions=EXPECTED)
     def add_link(self, entity_id: str, fields: dict, context: dict) -> dict:
         """A stated link, e.g. ``{"other_id": "...", "relation": "owner_of", "source": "DMV record 7781"}``."""
-        data = _load(LinkIn(), fields, "link")
-        link, created = records.add_link(self.store, entity_id, data, _actor_id(context), self.now(), Scope(context))
-        self._audit("entity.link", context, [link["from_id"], link["to_id"]], relation=link["relation"])
+        data = load(LinkIn(), fields, "link")
+        link, created = records.add_link(
+            self.store, entity_id, data, auditing.actor_id(context), self.now(), Scope(context)
+        )
+        auditing.record(self.audit, "entity.link", context, [link["from_id"], link["to_id"]], relation=link["relation"])
         return {"link": LinkOut().dump(link), "created": created}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -195,14 +189,14 @@ class EntitiesService:
 
         Called by the cases service when an entity is linked to a case. Idempotent per (case, entity).
         """
-        link = _load(CaseLinkIn(), {"case_id": case_id, "entity_id": entity_id, "role": role, "at": at}, "link")
+        link = load(CaseLinkIn(), {"case_id": case_id, "entity_id": entity_id, "role": role, "at": at}, "link")
         if isinstance(context, str):  # a note on why the case names the entity, rather than a request context
             link["context"], context = context, {}
         else:
             link["context"] = (context or {}).get("context")
         Scope(context).require(self.store, self.store.get(entity_id), entity_id)  # no naming to learn of one
         result, recorded = records.link_case(self.store, link, (context or {}).get("actor", {}).get("agency"))
-        self._audit("entity.case_link", context, [result["entity"]["id"]], case_id=case_id, role=role)
+        auditing.record(self.audit, "entity.case_link", context, [result["entity"]["id"]], case_id=case_id, role=role)
         self.dispatch(events.ENTITY_RECORDED, recorded)
         return result
 
@@ -211,7 +205,7 @@ class EntitiesService:
         """Forget that a case names an entity; ``{"removed": bool}``."""
         entity = self.store.get(entity_id)
         removed = self.store.remove_sighting(entity["_id"], "case", case_id)
-        self._audit("entity.case_unlink", context, [entity["_id"]], case_id=case_id, removed=removed)
+        auditing.record(self.audit, "entity.case_unlink", context, [entity["_id"]], case_id=case_id, removed=removed)
         unsighted = {"entity_id": entity["_id"], "record_type": "case", "record_id": case_id}
         self.dispatch(events.ENTITY_RECORDED, records.entity_recorded(entity, removed=[unsighted]))
         return {"removed": removed}
@@ -231,40 +225,17 @@ class EntitiesService:
     @rpc(expected_exceptions=EXPECTED)
     def export_entities(self, after: str | None = None, limit: int = 500) -> dict:
         """A page of every entity in id order (``{"items": [...], "next": id or None}``), for search's reindex."""
-        limit = max(1, min(int(limit), 5000))
-        page = self.store.export_entities(after, limit)
-        answer = {"items": EntityOut(many=True).dump(page), "next": page[-1]["_id"] if len(page) == limit else None}
-        if after is None:
-            answer["total"] = self.store.count("entities")
-        return answer
+        return exporting.entities_page(self.store, after, limit)
 
     @rpc(expected_exceptions=EXPECTED)
     def export_sightings(self, after: str | None = None, limit: int = 500) -> dict:
         """A page of every sighting in id order (``{"items": [...], "next": id or None}``), for search's reindex."""
-        limit = max(1, min(int(limit), 5000))
-        page = self.store.export_sightings(after, limit)
-        items = [{"id": s["_id"], **SightingOut().dump(s)} for s in page]
-        answer = {"items": items, "next": page[-1]["_id"] if len(page) == limit else None}
-        if after is None:
-            answer["total"] = self.store.count("sightings")
-        return answer
+        return exporting.sightings_page(self.store, after, limit)
 
     @rpc
     def health(self) -> dict:
         """Whether MongoDB answers."""
         return {"mongodb": self.store.ping()}
-
-    def _forget(self, purged: dict) -> None:
-        """Drop the purged record's sightings, then every entity only that record named (C16, C19)."""
-        if purged["record_type"] not in ("alert", "case"):
-            return
-        named = self.store.entities_named_by(purged["record_type"], purged["record_id"])
-        removed = self.store.forget_record(purged["record_type"], purged["record_id"])
-        self._audit("entity.forget_record", None, [], record=purged["record_id"], sightings_removed=removed)
-        for entity_id in self.store.purge_orphans(named):
-            self._audit("entity.purge", None, [entity_id], record=purged["record_id"], reason=ORPHANED)
-            gone = {"record_type": "entity", "record_id": entity_id, "reason": ORPHANED}
-            self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(gone))
 
     def _seen(self, context: dict | None, *entity_ids: str) -> Scope:
         """The caller's scope, once it sees each of ``entity_ids`` (NotFound otherwise, as for a miss)."""
@@ -272,21 +243,3 @@ class EntitiesService:
         for entity_id in entity_ids:
             scope.require(self.store, self.store.get(entity_id), entity_id)
         return scope
-
-    def _audit(
-        self, action: str, context: dict | None, record_ids: list[str], outcome: str = "allowed", **details
-    ) -> None:
-        context = context or {}
-        self.audit.record(
-            action,
-            outcome,
-            actor=context.get("actor") or None,
-            record_type="entity",
-            record_ids=record_ids,
-            request_id=context.get("request_id"),
-            details=details,
-        )
-
-
-def _actor_id(context: dict | None) -> str:
-    return ((context or {}).get("actor") or {}).get("id", "system")

@@ -19,6 +19,14 @@ from casewire.errors import Unavailable
 _LEAD = object()  # what a queued submission is woken with when it is to store the next group
 
 
+def caller_of(context: dict | None) -> tuple:
+    """Whose submissions may be stored together: the same person, agency and unit (what a stored
+    alert records of its submitter); each keeps its own request id."""
+    context = context or {}
+    actor = context.get("actor") or {}
+    return actor.get("id"), actor.get("agency"), context.get("unit")
+
+
 @dataclass
 class _Queued:
     item: object

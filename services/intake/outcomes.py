@@ -2,7 +2,7 @@
 read the alert funnel.
 
 :class:`~services.intake.service.IntakeService` supplies the dependencies (``alerts``, ``dispatch``,
-``audit``, ``now``). README, Outcomes, describes the rules.
+``audit``, ``now``). docs/outcomes.md describes the rules.
 """
 
 import logging

@@ -11,8 +11,14 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from nameko.timer import Timer
+
+from casewire import events
+
+if TYPE_CHECKING:
+    from services.intake.service import IntakeService
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -104,3 +110,43 @@ class PurgeTimer(Timer):
 
 
 purge_timer = PurgeTimer.decorator
+
+
+def purge_due(worker: "IntakeService", record_class: str) -> int:
+    """The timers' work: walk the minutes of every hour the purge queue names up to now, deleting what is still due,
+    at most ``PURGE_MAX_PER_RUN`` alerts (the next run goes on); returns how many were deleted. An
+    hour leaves the queue once it is over and walked."""
+    now, purged = worker.now(), 0
+    most = int(worker.config.get("PURGE_MAX_PER_RUN") or 20000)
+    for hour in worker.alerts.due_hours(record_class, slot_of(now)[:13]):
+        for slot in minutes_of(hour, now):
+            for alert in worker.alerts.due_in_slot(slot, record_class):
+                if purged >= most:
+                    return purged
+                if alert["purge_after"] <= now and _purge_one(worker, alert, now):
+                    purged += 1
+        if hour < slot_of(now)[:13]:
+            worker.alerts.finish_hour(record_class, hour)
+    return purged
+
+
+def _purge_one(worker: "IntakeService", alert: dict, now: datetime) -> bool:
+    """Audit the tombstone (once: the event id is the alert's), delete the alert if it is still due
+    at that moment, and announce ``record_purged``; whether it was deleted."""
+    if alert.get("case_ids") or alert.get("legal_hold"):
+        return False
+    retention = alert.get("retention") or {}
+    reason = f"{retention.get('rule')} retention {retention.get('jurisdiction') or ''}".strip()
+    worker.audit.record(
+        "alert.purge",
+        "allowed",
+        record_type="alert",
+        record_ids=[alert["_id"]],
+        details={"reason": reason, "content_hash": content_hash(alert)},
+        event_id=f"alert.purge-{alert['_id']}",
+    )
+    if worker.alerts.delete_if_due(alert, now) is None:
+        return False
+    purged_event = {"record_type": "alert", "record_id": alert["_id"], "reason": reason}
+    worker.dispatch(events.RECORD_PURGED, events.RecordPurged().load(purged_event))
+    return True

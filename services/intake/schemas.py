@@ -4,7 +4,7 @@ import base64
 import json
 from datetime import datetime
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from casewire.alerts import SOURCES, STATUSES
 
@@ -74,3 +74,11 @@ def decode_cursor(cursor: str) -> tuple:
         return datetime.fromisoformat(received_at), str(alert_id)
     except (ValueError, TypeError) as exc:
         raise InvalidInput("not a cursor from this list", {"cursor": ["not a cursor from this list"]}) from exc
+
+
+def load(schema: Schema, data: dict, what: str) -> dict:
+    """``data`` loaded by ``schema``, or InvalidInput naming each bad field of the ``what``."""
+    try:
+        return schema.load(data or {})
+    except ValidationError as exc:
+        raise InvalidInput(f"the {what} is invalid", exc.messages) from exc

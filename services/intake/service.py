@@ -1,10 +1,8 @@
 """Intake's entrypoints: take alerts in (one or a batch), triage them, list them, expire them."""
 
-import logging
 import uuid
 from datetime import timedelta
 
-from marshmallow import Schema, ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.timer import timer
@@ -18,12 +16,12 @@ from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
 from casewire.monitor import Monitor
 from casewire.rpc import rpc
-from services.intake import identification, outbox, outcomes
+from services.intake import identification, outbox, outcomes, updates
 from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
-from services.intake.grouping import GroupCommit
+from services.intake.grouping import GroupCommit, caller_of
 from services.intake.ingest import ingest
-from services.intake.retention import RetentionPolicy, content_hash, minutes_of, purge_timer, slot_of
+from services.intake.retention import RetentionPolicy, purge_due, purge_timer
 from services.intake.schemas import (
     AlertExport,
     AlertOut,
@@ -31,26 +29,11 @@ from services.intake.schemas import (
     ListIn,
     decode_cursor,
     encode_cursor,
+    load,
 )
-from services.intake.triage import TRANSITIONS, TRIAGE_FLAGS, action, by_a_person, owns, timings
+from services.intake.triage import TRANSITIONS, TRIAGE_FLAGS, action
 
-log = logging.getLogger(__name__)
 OUTBOX_AGE = timedelta(seconds=10)
-
-
-def _load(schema: Schema, data: dict, what: str) -> dict:
-    try:
-        return schema.load(data or {})
-    except ValidationError as exc:
-        raise InvalidInput(f"the {what} is invalid", exc.messages) from exc
-
-
-def _caller(context: dict | None) -> tuple:
-    """Whose submissions may be stored together: the same person, agency and unit (what a stored
-    alert records of its submitter); each keeps its own request id."""
-    context = context or {}
-    actor = context.get("actor") or {}
-    return actor.get("id"), actor.get("agency"), context.get("unit")
 
 
 # The module, not the class, is imported: ``nameko run`` takes every class with entrypoints in this module.
@@ -79,7 +62,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         read folded into an earlier alert, returns that first alert with ``created`` false.
         Raises InvalidInput naming each bad field, or Unavailable when storing is impossible.
         """
-        result = self.groups.submit(_caller(context), (submission, context), self._ingest_group)
+        result = self.groups.submit(caller_of(context), (submission, context), self._ingest_group)
         if result["status"] == 422:
             raise InvalidInput("the alert is invalid", result["errors"])
         return {
@@ -124,7 +107,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         triaged yet, the longest overdue first, filtered by ``source``, ``assignee`` or ``status``; e.g.
         ``{"agency": "TX0000000", "limit": 50, "cursor": ...}`` → ``{"items": [...], "next_cursor"}``.
         (The alert list itself is read from the search index: ``search.alert_page``.)"""
-        query = _load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
+        query = load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
         limit = query["limit"]
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
         items = self.alerts.overdue_page(query, limit + 1, after)
@@ -145,46 +128,33 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     @rpc(expected_exceptions=EXPECTED)
     def assign_alert(self, alert_id: str, body: dict, context: dict) -> dict:
         """Assign to a person and/or a unit, e.g. ``{"assignee": "alice"}``; announces ``alert_assigned``."""
-        target = _load(AssignBody(), body, "assignment")
+        target = load(AssignBody(), body, "assignment")
         at = self.now()
         entry = action("assigned", context, at, assignee=target.get("assignee"), unit=target.get("unit"))
         allowed_from, status = TRANSITIONS["assign"]
         changes = {"status": status, "assignee": target.get("assignee"), "assigned_unit": target.get("unit")}
-
-        def assigned(alert: dict) -> None:
-            body = {
-                "alert_id": alert_id,
-                "assignee": target.get("assignee"),
-                "unit": target.get("unit"),
-                "assigned_by": entry["actor"],
-                "assigned_at": at.isoformat(),
-                "source": alert["source"],
-                "priority": alert["priority"],
-                "agency": alert.get("agency"),
-            }
-            self.dispatch(events.ALERT_ASSIGNED, events.AlertAssigned().dump(events.AlertAssigned().load(body)))
-
         write = lambda: self.alerts.transition(alert_id, allowed_from, changes, entry)  # noqa: E731
-        return AlertOut().dump(self._updating(alert_id, "assigned", write, entry, context, assigned))
+        then = lambda alert: updates.announce_assigned(self, alert, target, entry)  # noqa: E731
+        return AlertOut().dump(updates.apply(self, alert_id, "assigned", write, entry, context, then))
 
     @rpc(expected_exceptions=EXPECTED)
     def add_note(self, alert_id: str, body: dict, context: dict) -> dict:
         """Append a note to the alert's action log, e.g. ``{"text": "Patrol notified"}`` (any status)."""
-        note = _load(NoteBody(), body, "note")
+        note = load(NoteBody(), body, "note")
         entry = action("note", context, self.now(), text=note["text"])
         write = lambda: self.alerts.transition(alert_id, (), {}, entry)  # noqa: E731
-        return AlertOut().dump(self._updating(alert_id, "note", write, entry, context))
+        return AlertOut().dump(updates.apply(self, alert_id, "note", write, entry, context))
 
     @rpc(expected_exceptions=EXPECTED)
     def dismiss_alert(self, alert_id: str, body: dict, context: dict) -> dict:
         """Dismiss with a reason, e.g. ``{"reason": "false_read", "text": "plate is 8, not B"}``."""
-        dismissal = _load(DismissBody(), body, "dismissal")
+        dismissal = load(DismissBody(), body, "dismissal")
         at = self.now()
         entry = action("dismissed", context, at, **dismissal)
         allowed_from, status = TRANSITIONS["dismiss"]
         changes = {"status": status, "dismissal": {**dismissal, "by": entry["actor"], "at": at.isoformat()}}
         write = lambda: self.alerts.transition(alert_id, allowed_from, changes, entry, unset=TRIAGE_FLAGS)  # noqa: E731
-        return AlertOut().dump(self._updating(alert_id, "dismissed", write, entry, context))
+        return AlertOut().dump(updates.apply(self, alert_id, "dismissed", write, entry, context))
 
     @rpc(expected_exceptions=EXPECTED)
     def identify_alert(self, alert_id: str, body: dict, context: dict) -> dict:
@@ -194,14 +164,14 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         Raises Conflict for an alert that is not a face alert, already identified or dismissed, and
         InvalidInput for evidence that is the face match itself (its probe image or candidate id).
         """
-        data = _load(IdentifyBody(), body, "identification")
+        data = load(IdentifyBody(), body, "identification")
         reviewer = identification.reviewer_of(context)
         identification.check(self.alerts.get(alert_id), data["evidence"])
         at = self.now()
         record = identification.identification(reviewer, at, data["evidence"], data.get("note"))
         entry = action("identified", context, at, evidence=data["evidence"], note=data.get("note"))
         write = lambda: self.alerts.mark_identified(alert_id, record, entry, identification.IDENTIFIABLE)  # noqa: E731
-        return AlertOut().dump(self._updating(alert_id, "identified", write, entry, context))
+        return AlertOut().dump(updates.apply(self, alert_id, "identified", write, entry, context))
 
     @rpc(expected_exceptions=EXPECTED)
     def mark_promoted(self, alert_id: str, case_id: str, context: dict) -> dict:
@@ -214,38 +184,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         entry = {"action": "promoted", "actor": actor.get("id", "system"), "at": self.now()}
         entry["detail"] = {"case_id": case_id}
         write = lambda: self.alerts.mark_promoted(alert_id, case_id, entry)  # noqa: E731
-        return AlertOut().dump(self._updating(alert_id, "promoted", write, entry, context))
-
-    def _updating(self, alert_id: str, change: str, write, entry: dict, context: dict | None, then=None) -> dict:
-        """Open an outbox entry, ``write`` the change, record what it also records (:meth:`_after`),
-        run ``then`` and announce ``alert_updated``; the entry is closed once that is confirmed."""
-        entry_id = f"updated-{uuid.uuid4().hex}"
-        self.alerts.open_outbox(entry_id, [alert_id], self.now(), kind="updated")
-        try:
-            alert = write()
-        except Exception:
-            self.alerts.close_outbox(entry_id)
-            raise
-        alert = self._after(alert, entry, context)
-        if then is not None:
-            then(alert)
-        outbox.announce_update(self, entry_id, alert, change)
-        return alert
-
-    def _after(self, alert: dict, entry: dict, context: dict | None) -> dict:
-        """What a person's action also records: the first action and first assignment times, and
-        triage when the assignee acts (docs/outcomes.md). Each is set once; returns the alert."""
-        if not by_a_person(context) or entry["at"] < alert["received_at"]:
-            return alert
-        for empty_field, changes in timings(alert, entry):
-            if alert.get(empty_field) is None and self.alerts.set_once(alert["_id"], empty_field, changes):
-                alert.update(changes)
-        if alert["status"] in TRANSITIONS["assign"][0] and owns(alert, context) and alert.get("touched_at") is None:
-            if self.alerts.mark_triaged(alert["_id"], entry["at"]):
-                alert["touched_at"] = entry["at"]
-                for flag in TRIAGE_FLAGS:
-                    alert.pop(flag, None)
-        return alert
+        return AlertOut().dump(updates.apply(self, alert_id, "promoted", write, entry, context))
 
     @rpc(expected_exceptions=EXPECTED)
     def set_legal_hold(self, alert_ids: list, case_id: str, held: bool, context: dict) -> int:
@@ -280,50 +219,12 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     def purge_expired_reads(self) -> int:
         """C19: delete ALPR reads that are not hits, past their jurisdiction's retention deadline
         (every ``ALPR_PURGE_SECONDS``, shorter than the smallest profile)."""
-        return self._purge("sensor")
+        return purge_due(self, "sensor")
 
     @timer(interval=3600, eager=True)
     def expire_tips(self) -> int:
         """C18: delete tip leads older than ``TIP_RETENTION_DAYS`` that were not promoted."""
-        return self._purge("tip_lead")
-
-    def _purge(self, record_class: str) -> int:
-        """Walk the minutes of every hour the purge queue names up to now, deleting what is still due,
-        at most ``PURGE_MAX_PER_RUN`` alerts (the next run goes on); returns how many were deleted. An
-        hour leaves the queue once it is over and walked."""
-        now, purged = self.now(), 0
-        most = int(self.config.get("PURGE_MAX_PER_RUN") or 20000)
-        for hour in self.alerts.due_hours(record_class, slot_of(now)[:13]):
-            for slot in minutes_of(hour, now):
-                for alert in self.alerts.due_in_slot(slot, record_class):
-                    if purged >= most:
-                        return purged
-                    if alert["purge_after"] <= now and self._purge_one(alert, now):
-                        purged += 1
-            if hour < slot_of(now)[:13]:
-                self.alerts.finish_hour(record_class, hour)
-        return purged
-
-    def _purge_one(self, alert: dict, now) -> bool:
-        """Audit the tombstone (once: the event id is the alert's), delete the alert if it is still due
-        at that moment, and announce ``record_purged``; whether it was deleted."""
-        if alert.get("case_ids") or alert.get("legal_hold"):
-            return False
-        retention = alert.get("retention") or {}
-        reason = f"{retention.get('rule')} retention {retention.get('jurisdiction') or ''}".strip()
-        self.audit.record(
-            "alert.purge",
-            "allowed",
-            record_type="alert",
-            record_ids=[alert["_id"]],
-            details={"reason": reason, "content_hash": content_hash(alert)},
-            event_id=f"alert.purge-{alert['_id']}",
-        )
-        if self.alerts.delete_if_due(alert, now) is None:
-            return False
-        purged_event = {"record_type": "alert", "record_id": alert["_id"], "reason": reason}
-        self.dispatch(events.RECORD_PURGED, events.RecordPurged().load(purged_event))
-        return True
+        return purge_due(self, "tip_lead")
 
     @rpc(expected_exceptions=EXPECTED)
     def export_alerts(self, after: str | None = None, limit: int = 500) -> dict:

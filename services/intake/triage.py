@@ -28,7 +28,7 @@ def action(name: str, context: dict, at: datetime, **detail) -> dict:
     }
 
 
-# -- deadlines and timings (README, Outcomes) ---------------------------------------------------
+# -- deadlines and timings (docs/outcomes.md) ------------------------------------------------------
 
 TRIAGE_FLAGS = ("triage_open", "overdue")
 """Cleared when an alert is triaged: it leaves the escalation sweep and the aging queue."""

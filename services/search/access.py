@@ -6,7 +6,7 @@ The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles
 - alerts: the caller's agency (a record without an agency only for callers without one), and those
   assigned to the caller;
 - cases: :func:`casewire.access.case_access` written as filters (the one rule the gateway, the cases
-  service and the stream use; README "Security"): intelligence pending review only its submitting unit
+  service and the stream use; docs/security.md): intelligence pending review only its submitting unit
   (C3); otherwise the owning unit in its agency and the assignees, but ``restricted`` or unlabelled
   intelligence only its unit (C6, failing closed); criminal intelligence at all only when the search
   states a purpose and a case or incident number (C9);
@@ -50,7 +50,7 @@ _NOT_PENDING_CI = {"bool": {"must_not": [_PENDING_CI]}}
 
 
 def _case_opener(caller: dict | None) -> dict:
-    """Cases the caller may open, as :func:`casewire.access.case_access` decides (README, Security):
+    """Cases the caller may open, as :func:`casewire.access.case_access` decides (docs/security.md):
 
     intelligence pending review only by its submitting unit (C3); otherwise the owning unit in its
     agency, and assignees, but intelligence reaches an assignee outside its unit only once approved and

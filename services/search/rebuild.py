@@ -25,9 +25,9 @@ from services.search.dependencies import BUILD_CHECK_SECONDS, SearchIndex
 from services.search.documents import alert_document, case_document, entity_document, sighting_document, sighting_id
 
 PAGE = 2000
-"""Records per export call. Each page is a range query sorted by id: MongoDB walks the ``_id`` index,
-but FerretDB 1.24 reads and sorts the whole collection for every page, so fewer, larger pages keep a
-rebuild or check of a big store from going quadratic there (the owners accept up to 5,000)."""
+"""Records per export call. Each page is a range query sorted by id, which MongoDB answers from the
+``_id`` index; a server that sorts in its own process reads the collection for every page, and fewer,
+larger pages keep a rebuild or check of a big store from going quadratic (the owners accept up to 5,000)."""
 
 
 MERGED = {"term": {"kind": "merged"}}  # markers of merged-away entities: no owner exports them

@@ -82,7 +82,7 @@ def test_dockerignore_lets_in_only_what_the_image_needs():
     lines = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert lines[0] == "*", "deny by default: no .venv, .state, .git or secrets in the build context"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"requirements.lock", "casewire", "gateway", "services"}
+    assert allowed == {"requirements.lock", "casewire", "casewire_cli", "gateway", "services"}
     copied = {args.split()[0] for op, args in _instructions() if op == "COPY" and not args.startswith("--from")}
     assert copied <= allowed
 

@@ -233,7 +233,7 @@ def test_the_ingress_serves_only_the_api_over_tls(docs, target):
 
 def test_the_probe_command_knows_every_service():
     from casewire import probe
-    from casewire.cli import probe as probe_command
+    from casewire_cli.main import probe as probe_command
 
     assert sorted(probe.SERVICES) == SERVICES
     assert sorted(probe_command.params[0].type.choices) == SERVICES

@@ -11,7 +11,7 @@ import uuid
 
 from click.testing import CliRunner
 
-from casewire.cli import main
+from casewire_cli.main import main
 from gateway.auth import mint_dev_token
 from tests.polling import eventually
 

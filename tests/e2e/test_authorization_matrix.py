@@ -350,7 +350,7 @@ EXCEPTIONS: dict[tuple[str, str], tuple[int, str]] = {}
 
 # How a permitted caller that states no purpose is refused, for the endpoints that ask for one. The
 # rules naming a case are called on the criminal intelligence case (the cases service decides, C9);
-# the others as listed here. ``None``: the answer leaves criminal intelligence out instead (README,
+# the others as listed here. ``None``: the answer leaves criminal intelligence out instead (docs/security.md,
 # Purpose of use), so it is the usual success.
 NO_PURPOSE_CALLS = {
     ("POST", "/api/v1/cases"): lambda r: Call(

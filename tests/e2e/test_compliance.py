@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from casewire.cli import main
+from casewire_cli.main import main
 from tests.integration.test_cases import ci_fields
 from tests.polling import eventually
 

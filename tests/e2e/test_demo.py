@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import requests
 
-from casewire import demo
+from casewire_cli import demo
 from tests.e2e.conftest import REPO
 from tests.polling import eventually
 

@@ -1,4 +1,4 @@
-"""Outcomes through the gateway (API.md, Outcomes): overdue alerts on the stream and in the aging
+"""Outcomes through the gateway: overdue alerts on the stream and in the aging
 queue, dispositions, and the metrics as JSON and CSV for supervisors and admins only."""
 
 import csv
@@ -48,7 +48,7 @@ def test_an_untriaged_alert_reaches_the_units_supervisor_and_the_aging_queue(gat
     dues = [item["triage_due"] for item in queue.json()["items"]]
     assert dues == sorted(dues)
     assert gateway.get("/api/v1/alerts?overdue=true").status_code == 403  # analysts
-    admin = gateway.get("/api/v1/alerts?overdue=true&limit=500", roles=("admin",))  # API.md: supervisor, admin
+    admin = gateway.get("/api/v1/alerts?overdue=true&limit=500", roles=("admin",))  # supervisors and admins
     assert admin.status_code == 200 and alert["id"] in [item["id"] for item in admin.json()["items"]]
     assert gateway.get("/api/v1/alerts", roles=("admin",)).status_code == 403  # but not the alert list
     gateway.post(

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nameko.testing.services import worker_factory
 
-from casewire.cli import main
 from casewire.errors import InvalidInput
+from casewire_cli.main import main
 from services.audit.chain import link
 from services.audit.checkpoints import CheckpointFile
 from services.audit.dependencies import AuditStore, Notary, key

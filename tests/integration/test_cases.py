@@ -16,10 +16,9 @@ from pypdf import PdfReader
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from casewire.audit import AuditTrail
-from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from casewire.errors import Conflict, CorruptedFile, Forbidden, InvalidInput, NotFound, PurposeRequired, Unavailable
 from services.audit.service import AuditService
 from services.cases.dependencies import CaseStore
-from services.cases.exceptions import CorruptedFile, PurposeRequired
 from services.cases.rules import CI_REQUIRED, REVIEW_PERIOD, TRANSITIONS
 from services.cases.service import CasesService
 from services.cases.webhooks import new_secret

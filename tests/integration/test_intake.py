@@ -13,7 +13,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
 from casewire.errors import Conflict, InvalidInput
-from casewire.importer import read_records, run_import
+from casewire_cli.importer import read_records, run_import
 from services.intake.dependencies import AlertStore
 from services.intake.service import IntakeService
 

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from nameko.events import EventDispatcher
 from nameko.standalone.events import event_dispatcher
 
-from casewire.cli import main
 from casewire.messaging import DEAD_LETTER_EXCHANGE, DeadLetters, ReliableEventHandler, event_handler
+from casewire_cli.main import main
 from services.intake.service import IntakeService
 from tests.polling import eventually
 

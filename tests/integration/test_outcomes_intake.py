@@ -1,6 +1,6 @@
 """Intake's outcomes over the real RabbitMQ and FerretDB: escalation with an injected clock, the
 aging queue, and every figure of the alert funnel for a known seeded set, read from the tallies a
-sweep computes (README, Outcomes)."""
+sweep computes (docs/outcomes.md)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta

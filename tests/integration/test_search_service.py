@@ -15,7 +15,7 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire import events
-from casewire.cli import main
+from casewire_cli.main import main
 from services.audit.service import AuditService
 from services.cases.service import CasesService
 from services.entities.service import EntitiesService

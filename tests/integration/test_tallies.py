@@ -232,7 +232,7 @@ def test_the_rebuild_gives_the_buckets_the_folds_give(mongo, store):
 def test_the_rebuild_command_builds_both_services_tallies(mongo, monkeypatch):
     from click.testing import CliRunner
 
-    from casewire.cli import main
+    from casewire_cli.main import main
 
     names = {service: f"tallies_cli_{service}_{uuid.uuid4().hex[:8]}" for service in ("intake", "cases")}
     for service, name in names.items():

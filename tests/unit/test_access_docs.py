@@ -3,7 +3,8 @@
 from flask import Flask
 from flask_smorest import Api, Blueprint
 
-from gateway.access import AccessDocs, guard_for, guarded, public
+from gateway.access import guard_for, guarded, public
+from gateway.access_docs import AccessDocs
 from gateway.app import create_app
 
 

@@ -1,5 +1,5 @@
 """Who may act on a case is the token's to say, never the body's: the submitter, review dates, control
-officials, holds and purges (issue 16; README "Security", docs/security.md)."""
+officials, holds and purges (issue 16; docs/security.md)."""
 
 from datetime import UTC, datetime
 

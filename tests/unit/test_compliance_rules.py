@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from nameko.testing.services import worker_factory
 
+from casewire.contracts.cases import CaseOut
 from casewire.errors import Unavailable
 from gateway.auth import Identity
 from gateway.visibility import Visibility
 from services.cases import casefile, compliance, retention, rules
-from services.cases.schemas import CaseOut
 from services.cases.service import CasesService
 from services.search import documents
 

@@ -9,8 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from casewire.cli import main
-from casewire.importer import (
+from casewire_cli.importer import (
     BatchRefused,
     csv_row_to_alert,
     post_with_retries,
@@ -18,6 +17,7 @@ from casewire.importer import (
     retry_wait,
     run_import,
 )
+from casewire_cli.main import main
 
 
 def test_csv_columns_map_to_the_alert_shape():

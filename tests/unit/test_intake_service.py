@@ -274,7 +274,7 @@ def test_dismissal_reasons_come_from_the_controlled_list(service, alert_id):
 @pytest.mark.parametrize("reason", DISMISS_REASONS)
 @pytest.mark.parametrize("text", [None, " "])
 def test_every_dismissal_needs_text_saying_why(service, alert_id, reason, text):
-    """Issue 11: a reason from a controlled list plus text (API.md's ``{"reason"}`` alone is a 422)."""
+    """Issue 11: a reason from a controlled list plus text (a ``{"reason"}`` alone is a 422)."""
     body = {"reason": reason} if text is None else {"reason": reason, "text": text}
     with pytest.raises(InvalidInput) as error:
         service.dismiss_alert(alert_id, body, CONTEXT)

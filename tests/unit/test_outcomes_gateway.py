@@ -50,7 +50,7 @@ def test_an_overdue_alert_without_a_unit_reaches_every_supervisor_of_the_agency(
 
 
 def test_metrics_and_the_aging_queue_are_for_supervisors_and_admins():
-    """API.md, Outcomes (supervisor, admin)."""
+    """Outcomes are for supervisors and admins."""
     assert PERMISSIONS["metrics.read"] == PERMISSIONS["alert.overdue"] == {"supervisor", "admin"}
     assert not allowed(("analyst", "detective", "auditor", "source"), "metrics.read")
     assert not allowed(("analyst", "detective", "auditor", "source"), "alert.overdue")

@@ -2,7 +2,7 @@
 
 from click.testing import CliRunner
 
-from casewire.cli import main
+from casewire_cli.main import main
 from gateway.permissions import PERMISSIONS, ROLES, allowed
 
 

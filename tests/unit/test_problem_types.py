@@ -2,11 +2,10 @@
 
 import pytest
 
-from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, PurposeRequired, Unavailable
 from gateway.app import create_app
 from gateway.auth import mint_dev_token
 from gateway.errors import problem
-from services.cases.exceptions import PurposeRequired
 
 SECRET = "unit-test-secret-of-at-least-32-bytes-long"
 TYPES = "https://casewire.io/problems/"

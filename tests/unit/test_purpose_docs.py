@@ -3,10 +3,11 @@ intelligence shows the purpose fields and the 400, and every 400 names the same 
 
 import pytest
 
-from gateway.access import NO_CASE_NUMBER, NO_PURPOSE, guard_for
+from casewire.errors import PurposeRequired
+from gateway.access import guard_for
 from gateway.app import create_app
 from gateway.auth import mint_dev_token
-from services.cases.exceptions import PurposeRequired
+from gateway.purpose import NO_CASE_NUMBER, NO_PURPOSE
 
 SECRET = "unit-test-secret-of-at-least-32-bytes-long"
 PURPOSE_FIELDS = {("header", "X-Purpose"), ("header", "X-Case-Number"), ("query", "purpose"), ("query", "case_number")}

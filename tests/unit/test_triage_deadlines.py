@@ -1,4 +1,4 @@
-"""Triage deadlines and escalation with an injected clock (README, Outcomes): nothing is forgotten."""
+"""Triage deadlines and escalation with an injected clock (docs/outcomes.md): nothing is forgotten."""
 
 from datetime import UTC, datetime, timedelta
 

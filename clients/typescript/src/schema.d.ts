@@ -13494,7 +13494,7 @@ export interface components {
             /** Format: date-time */
             occurred_at: string;
             overdue?: boolean;
-            /** @description the source's fields (API.md) */
+            /** @description the source's fields */
             payload: {
                 [key: string]: unknown;
             };
@@ -13566,7 +13566,7 @@ export interface components {
             /** Format: date-time */
             occurred_at: string;
             overdue?: boolean;
-            /** @description the source's fields (API.md) */
+            /** @description the source's fields */
             payload: {
                 [key: string]: unknown;
             };
@@ -13638,7 +13638,7 @@ export interface components {
             /** Format: date-time */
             occurred_at: string;
             overdue?: boolean;
-            /** @description the source's fields (API.md) */
+            /** @description the source's fields */
             payload: {
                 [key: string]: unknown;
             };
@@ -13707,7 +13707,7 @@ export interface components {
             /** Format: date-time */
             occurred_at: string;
             overdue?: boolean;
-            /** @description the source's fields (API.md) */
+            /** @description the source's fields */
             payload: {
                 [key: string]: unknown;
             };

@@ -4,7 +4,7 @@ import jwt
 import pytest
 from click.testing import CliRunner
 
-from casewire.cli import main
+from casewire_cli.main import main
 from gateway.app import create_app
 from gateway.auth import DEV_AUDIENCE, DEV_ISSUER
 from gateway.permissions import ROLES

@@ -8,7 +8,7 @@ import json
 
 import click
 
-from casewire.audit_cli import _fail, _session
+from casewire_cli.audit import _fail, _session
 
 
 @click.group("compliance")

@@ -3,7 +3,7 @@
 CSV columns: ``source``, ``source_system``, ``source_event_id``, ``occurred_at``, ``lat``, ``lon``,
 ``address``, ``priority``, ``notes``, and ``payload.<field>`` for payload fields (dotted for nested
 ones, e.g. ``payload.vehicle.make``). A cell holding a JSON array or object (``["s1","s2"]``) is
-decoded; empty cells are left out. See README, Intake.
+decoded; empty cells are left out. See docs/intake.md.
 
 A batch the gateway cannot take now (503, or 429 for the rate limit) is sent again after the wait its
 ``Retry-After`` asks for, else after a doubling backoff; a batch still refused after the retries, or

@@ -65,7 +65,7 @@ def demo(gateway):
     """Load the demo data set (the seed's story) through the gateway; safe to run twice."""
     import requests
 
-    from casewire import demo as demo_data
+    from casewire_cli import demo as demo_data
     from gateway.auth import mint_dev_token
 
     config = load_config(os.environ.get("GATEWAY_CONFIG", GATEWAY_CONFIG))
@@ -99,7 +99,7 @@ def _source_token(gateway_token: str | None) -> str:
 @click.option("--failures", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write failed records with their errors (default: FILE.failures.jsonl).")  # fmt: skip
 def import_alerts(file, gateway, token, chunk, retries, failures):
-    """Import alerts from FILE (JSON lines, or CSV with the columns in the README) via the batch endpoint.
+    """Import alerts from FILE (JSON lines, or CSV with the columns docs/intake.md names) via the batch endpoint.
 
     A batch answered 503 or 429 is retried; one still refused is written to the failures file."""
     import json
@@ -107,7 +107,7 @@ def import_alerts(file, gateway, token, chunk, retries, failures):
     import requests
     from rich.progress import Progress
 
-    from casewire.importer import post_with_retries, read_records, run_import
+    from casewire_cli.importer import post_with_retries, read_records, run_import
 
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {_source_token(token)}"
@@ -200,11 +200,11 @@ def probe(service, live, max_age):
     raise SystemExit(0 if healthy else 1)
 
 
-from casewire.audit_cli import audit  # noqa: E402
+from casewire_cli.audit import audit  # noqa: E402
 
 main.add_command(audit)
 
-from casewire.compliance_cli import compliance  # noqa: E402
+from casewire_cli.compliance import compliance  # noqa: E402
 
 main.add_command(compliance)
 
@@ -214,7 +214,7 @@ SERVICES = Path(__file__).resolve().parent.parent / "services"
 
 @main.group()
 def metrics():
-    """The outcome metrics' hour and day tallies (README, Outcomes)."""
+    """The outcome metrics' hour and day tallies (docs/outcomes.md)."""
 
 
 @metrics.command()

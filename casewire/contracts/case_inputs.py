@@ -1,20 +1,71 @@
-"""The cases service's input and output schemas (RPC boundary; the gateway reuses the inputs)."""
+"""What a case may be given: the vocabularies and input schemas of cases, shared by the cases service,
+which loads every input with them at its RPC boundary, and the gateway, which documents them.
+
+The answers are :mod:`casewire.contracts.cases`.
+"""
+
+import base64
+import binascii
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
-# Its answers are the API's contract, shared with the gateway that documents them.
-from casewire.contracts.cases import CLASSIFICATIONS, CaseOut, plain  # noqa: F401
-from services.cases import webhooks
-from services.cases.rules import (
-    OFFENSE_CATEGORIES,
-    RELIABILITIES,
-    SENSITIVITIES,
-    SOURCE_TYPES,
-    TRANSITIONS,
-    VALIDITIES,
-)
+from casewire.contracts.cases import CLASSIFICATIONS
 
+# Status workflow: which status may follow which. Anything else is a 409.
+TRANSITIONS = {
+    "open": {"active", "suspended", "closed", "referred"},
+    "active": {"suspended", "closed", "referred"},
+    "suspended": {"active", "closed"},
+    "closed": {"active"},  # reopened
+    "referred": {"active", "closed"},  # returned by the receiving agency, or finished there
+}
 STATUSES = tuple(TRANSITIONS)
+
+OFFENSE_CATEGORIES = (
+    "homicide",
+    "robbery",
+    "burglary",
+    "assault",
+    "narcotics_trafficking",
+    "weapons_trafficking",
+    "human_trafficking",
+    "sexual_exploitation",
+    "gang_activity",
+    "organized_crime",
+    "terrorism",
+    "fraud",
+    "cybercrime",
+    "auto_theft",
+    "arson",
+    "extortion",
+    "money_laundering",
+)
+SOURCE_TYPES = (
+    "officer_observation",
+    "confidential_informant",
+    "citizen_tip",
+    "sensor",
+    "public_record",
+    "open_source",
+    "other_agency",
+    "undercover",
+    "interview",
+    "court_record",
+)
+SENSITIVITIES = ("open", "agency_only", "restricted")
+RELIABILITIES = ("A", "B", "C", "D")  # reliable, usually reliable, unreliable, unknown
+VALIDITIES = ("1", "2", "3", "4")  # confirmed, probable, doubtful, cannot be judged
+
+OUTCOMES = (
+    "arrest",
+    "charges_filed",
+    "referred_to_prosecutor",
+    "cleared_by_exception",
+    "unfounded",
+    "inactive",
+)
+"""A case's disposition: what a closed or referred case led to."""
+
 PRIORITIES = ("low", "normal", "high", "critical")
 ENTITY_ROLES = (
     "suspect",
@@ -29,6 +80,23 @@ ENTITY_ROLES = (
     "other",
 )
 ITEM_KINDS = ("notes", "reports", "interviews", "tasks")
+
+
+WEBHOOK_FORMATS = ("standard", "chat")
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = (24, 64)  # what Standard Webhooks asks of a secret's key
+
+
+def secret_refusal(secret: str) -> str | None:
+    """Why a subscriber's own secret cannot sign (None if it can): ``whsec_`` and 24-64 bytes in base64."""
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not secret.startswith(SECRET_PREFIX) or not SECRET_BYTES[0] <= len(key) <= SECRET_BYTES[1]:
+        return f"a Standard Webhooks secret: {SECRET_PREFIX} and {SECRET_BYTES[0]} to {SECRET_BYTES[1]} bytes in base64"
+    return None
+
 
 _short = validate.Length(min=1, max=300)
 _text = validate.Length(min=1, max=50000)
@@ -219,7 +287,9 @@ class ExportIn(Schema):
     need_to_know = fields.String(required=True, validate=validate.Length(min=3, max=2000))
 
 
-class MergeIn(_In):
+class CasesMergeIn(_In):
+    """Two cases into one (the entities' own merge is :class:`casewire.entities.MergeIn`)."""
+
     other_id = fields.String(required=True, validate=_short)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
 
@@ -258,13 +328,13 @@ class WebhookIn(_In):
     )
     format = fields.String(
         load_default="standard",
-        validate=validate.OneOf(webhooks.FORMATS),
+        validate=validate.OneOf(WEBHOOK_FORMATS),
         metadata={"description": "`standard` ({type, timestamp, data}) or `chat` ({text}: one line for a chat tool)"},
     )
 
     @validates("secret")
-    def signs(self, value, **kwargs):
-        refusal = webhooks.secret_refusal(value)
+    def signs(self, value: str, **kwargs) -> None:
+        refusal = secret_refusal(value)
         if refusal:
             raise ValidationError(refusal)
 
@@ -279,3 +349,11 @@ class CaseListQuery(Schema):
     unit = fields.String(validate=_short)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String()
+
+
+class DispositionIn(Schema):
+    """``POST /api/v1/cases/{id}/disposition``."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES), metadata={"example": "arrest"})
+    date = fields.Date(required=True, metadata={"description": "when it happened", "example": "2026-03-01"})
+    note = fields.String(validate=validate.Length(max=5000), metadata={"example": "Suspect arrested at home"})
