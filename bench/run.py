@@ -103,45 +103,57 @@ def main(quick: bool, overrides: tuple[str, ...]):
     results = {"at": datetime.now(UTC).isoformat(), "quick": quick, "machine": machine(), "sizes": sizes}
     results["load_average_before"] = os.getloadavg()  # what else ran on the machine: read with the numbers
     generator = Generator(vehicles=sizes["vehicles"])
+    out = RESULTS / f"{results['at'][:19].replace(':', '')}.json"
+
+    def record(name: str, value):
+        """Keep a benchmark's result and write the results so far: a run that fails later keeps them."""
+        results[name] = value
+        console.print(f"{datetime.now(UTC):%H:%M:%S} {name}: {json.dumps(value)[:300]}")
+        RESULTS.mkdir(exist_ok=True)
+        out.write_text(json.dumps(results, indent=2))
+        return value
+
     stack = Stack()
     stack.reset(MONGO_URI, ES_URL)
     stack.start()
     try:
         session = session_for(stack)
         alerts = [generator.alpr_alert(run="limit") for _ in range(sizes["limit_alerts"])]
-        results["limit"] = limits.direct_write(alerts, MONGO_URI, ES_URL)
+        limit = record("limit", limits.direct_write(alerts, MONGO_URI, ES_URL))
         completion = ingest.Completion(stack, MONGO_URI, ES_URL)
-        run = results["ingest"] = ingest.throughput(session, stack, completion, generator, sizes["ingest_seconds"])
-        run["ratio_to_limit"] = round(run["completed_per_second"] / results["limit"]["alerts_per_second"], 2)
-        results["memory_rss_mb"] = stack.rss_mb()  # at the end of the ingest run
-        results["big_batch"] = ingest.big_batch(session, stack, generator)
-        results["single_post"] = ingest.single_latency(session, stack, generator, sizes["single"])
-        results["link_found"] = connections.link_latency(session, stack, generator, sizes["links"])
-        results["link_found_busy"] = connections.while_ingesting(
+        run = ingest.throughput(session, stack, completion, generator, sizes["ingest_seconds"])
+        run["ratio_to_limit"] = round(run["completed_per_second"] / limit["alerts_per_second"], 2)
+        record("ingest", run)
+        record("memory_rss_mb", stack.rss_mb())  # at the end of the ingest run
+        record("big_batch", ingest.big_batch(session, stack, generator))
+        record("single_post", ingest.single_latency(session, stack, generator, sizes["single"]))
+        record("link_found", connections.link_latency(session, stack, generator, sizes["links"]))
+        busy = connections.while_ingesting(
             session, stack, completion, generator, sizes["links"], rate=run["completed_per_second"] / 2
         )
+        record("link_found_busy", busy)
         fill(session, stack, completion, generator, sizes["stored_alerts"])
-        loaded = results["ingest_loaded"] = ingest.throughput(
-            session, stack, completion, generator, sizes["loaded_seconds"], run="loaded"
-        )
+        loaded = ingest.throughput(session, stack, completion, generator, sizes["loaded_seconds"], run="loaded")
         loaded["ratio_to_empty"] = round(loaded["completed_per_second"] / run["completed_per_second"], 2)
+        record("ingest_loaded", loaded)
         with Progress(console=console, transient=True) as progress:
-            results["alerts_stored"] = alert_list.seed(
+            stored = alert_list.seed(
                 MONGO_URI, stack.databases["intake"], ES_URL, stack.index_prefix, generator,
                 sizes["listed_alerts"], progress,
             )  # fmt: skip
-            results["search_index"] = search_scale.seed(
-                ES_URL, stack.index_prefix, generator, sizes["sightings"], AGENCY, progress
+            record("alerts_stored", stored)
+            record(
+                "search_index",
+                search_scale.seed(ES_URL, stack.index_prefix, generator, sizes["sightings"], AGENCY, progress),
             )
-        results["plate_search"] = search_scale.plate_searches(session, stack.url, generator, sizes["queries"])
-        results["alert_list"] = alert_list.list_pages(session, stack.url, sizes["queries"])
-        results["dashboard"] = dashboard.measure(MONGO_URI, cases=sizes["cases"], alerts=sizes["cases"])
+        record("plate_search", search_scale.plate_searches(session, stack.url, generator, sizes["queries"]))
+        record("alert_list", alert_list.list_pages(session, stack.url, sizes["queries"]))
+        record("dashboard", dashboard.measure(MONGO_URI, cases=sizes["cases"], alerts=sizes["cases"]))
     finally:
         stack.stop()
-    results["load_average_after"] = os.getloadavg()  # 1, 5 and 15 minutes: the 15 covers most of a run
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{results['at'][:19].replace(':', '')}.json"
-    out.write_text(json.dumps(results, indent=2))
+        results["load_average_after"] = os.getloadavg()  # 1, 5 and 15 minutes: the 15 covers most of a run
+        RESULTS.mkdir(exist_ok=True)
+        out.write_text(json.dumps(results, indent=2))
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
     console.print(table(results))
     console.print(f"written: {out}")

@@ -31,6 +31,7 @@ class Stack:
         for service, database in self.databases.items():
             env[f"{service.upper()}_DATABASE"] = database
         env["GATEWAY_DATABASE"] = f"{self.prefix}_gateway"
+        env["RATE_LIMIT_PER_MINUTE"] = "0"  # one benchmark user sends far more than a person would
         return env
 
     def reset(self, mongo_uri: str, es_url: str) -> None:
