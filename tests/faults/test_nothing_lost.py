@@ -19,6 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from tests.faults.conftest import SETTLE_SECONDS
+from tests.integration.test_cases import ci_fields
+
+PURPOSE = {"X-Purpose": "records review", "X-Case-Number": "HPD-2026-0042"}
 
 RACES = int(os.environ.get("CASEWIRE_FAULTS_HOLD_RACES", "1000"))
 KEYED_CASES = 200
@@ -87,13 +90,16 @@ def test_a_broker_outage_while_cases_are_edited_leaves_search_consistent(stack, 
 
 
 def test_a_purge_racing_a_legal_hold_never_deletes_a_held_record(stack):
-    detective, authority = _headers(stack, "detective"), _headers(stack, "purge_authority")
+    # Only criminal intelligence is purged by hand (C17), read with a stated purpose (C9).
+    detective, authority = _headers(stack, "detective", **PURPOSE), _headers(stack, "purge_authority", **PURPOSE)
     outcomes = {}
     with ThreadPoolExecutor(2) as pool, stack.mongo() as client:
         holds = stack.database(client, "cases")["holds"]
         for n in range(RACES):
-            body = {"title": f"Race {n} {uuid.uuid4().hex[:8]}", "unit": "rtcc"}
-            case_id = requests.post(f"{stack.url}/api/v1/cases", json=body, headers=detective, timeout=60).json()["id"]
+            body = ci_fields(title=f"Race {n} {uuid.uuid4().hex[:8]}", unit="rtcc")
+            opened = requests.post(f"{stack.url}/api/v1/cases", json=body, headers=detective, timeout=60)
+            assert opened.status_code == 201, opened.text
+            case_id = opened.json()["id"]
             path = f"{stack.url}/api/v1/cases/{case_id}"
             hold = pool.submit(
                 requests.post, f"{path}/holds", json={"reference": f"CV-{n}", "reason": "suit"}, headers=authority
@@ -108,6 +114,17 @@ def test_a_purge_racing_a_legal_hold_never_deletes_a_held_record(stack):
             if purged == 200:
                 assert still_there == 404 and holds.count_documents({"case_id": case_id}) == 0, f"race {n}"
     assert sum(outcomes.values()) == RACES, outcomes
+    # Each side can win: unraced, such a record is held, and such a record is purged.
+    for action, body, won in (
+        ("holds", {"reference": "CV-x", "reason": "suit"}, 201),
+        ("purge", {"reason": "sealed by court order"}, 200),
+    ):
+        body_of_case = ci_fields(title=f"Unraced {uuid.uuid4().hex[:8]}", unit="rtcc")
+        case_id = requests.post(f"{stack.url}/api/v1/cases", json=body_of_case, headers=detective, timeout=60).json()[
+            "id"
+        ]
+        answer = requests.post(f"{stack.url}/api/v1/cases/{case_id}/{action}", json=body, headers=authority, timeout=60)
+        assert answer.status_code == won, answer.text
 
 
 def test_a_retried_post_with_the_same_key_after_a_killed_service_creates_one_record(stack):
