@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from casewire.cli import main
+from tests.e2e.sse import EventStream
 from tests.integration.test_cases import ci_fields
 from tests.polling import eventually
 
@@ -118,3 +119,49 @@ def test_C27_the_compliance_report_over_http_and_the_cli(gateway, users):
     assert text.exit_code in (0, 1), text.output
     assert "Compliance report (28 CFR Part 23)" in text.output and "Sample of 1 records" in text.output
     assert "Purges done (tombstones)" in text.output
+
+
+def test_C6_another_units_search_hit_on_a_restricted_case_reaches_its_control_official(gateway, users):
+    """The whole chain, each step by its real producer: a restricted case stored and approved through the
+    API, indexed by the search service, hit by another unit's search (answered as a miss), and the
+    control official told on ``/api/v1/notifications`` and on the stream."""
+    word = f"zr{uuid.uuid4().hex[:8]}"
+    official = f"vega-{uuid.uuid4().hex[:6]}"
+    created = gateway.post(
+        "/api/v1/cases",
+        token=users["dana"],
+        headers=dict(PURPOSE),
+        json=ci_fields(title=f"Elm St {word}", sensitivity="restricted", control_official=official),
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    review = {"decision": "approve", "justification": "predicate and labels checked"}
+    approved = gateway.post(f"/api/v1/cases/{case_id}/review", token=users["sam"], headers=dict(PURPOSE), json=review)
+    assert approved.status_code == 200, approved.text
+    eventually(lambda: case_id in search_ids(gateway, users, word))  # indexed: the controlling unit finds it
+
+    official_token = gateway.token("detective", sub=official, unit="narcotics")
+    stream = EventStream(f"{gateway.url}/api/v1/stream", official_token)
+    try:
+        olga = gateway.token("detective", sub="olga", unit="homicide")
+        outside = gateway.get("/api/v1/search", token=olga, headers=dict(PURPOSE), params={"q": word})
+        assert outside.status_code == 200, outside.text
+        assert outside.json()["items"] == []  # what a miss answers
+
+        def told():
+            response = gateway.get("/api/v1/notifications", token=official_token)
+            assert response.status_code == 200, response.text
+            return [n for n in response.json()["items"] if n["case_id"] == case_id]
+
+        [notice] = eventually(told)
+        assert (notice["kind"], notice["detail"]["searcher"], notice["detail"]["terms"]) == (
+            "restricted_hit",
+            "olga",
+            word,
+        )
+        heard = stream.until(lambda e: e["event"] == "control_official_notified" and e["data"]["case_id"] == case_id)
+        assert (heard[-1]["data"]["searcher"], heard[-1]["data"]["searcher_unit"]) == ("olga", "homicide")
+        others = gateway.get("/api/v1/notifications", token=olga).json()["items"]
+        assert case_id not in [n["case_id"] for n in others]
+    finally:
+        stream.close()
