@@ -7,11 +7,13 @@ and links them well inside that profile; it waits for the sweep to judge them (:
 for a fixed time.
 """
 
+import json
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
+from tests.e2e.sse import EventStream
 from tests.integration.test_cases import ci_fields
 from tests.polling import eventually
 
@@ -165,3 +167,38 @@ def test_C19_unlinking_a_read_from_a_held_case_lets_go_of_what_the_link_held(gat
 
     unlink(gateway, users, case_id, held)  # the hold stays on the case, but no longer covers this read
     eventually(lambda: gone(gateway, users, held), timeout=30)
+
+
+def test_C16_C19_a_purged_case_and_the_read_it_let_go_leave_the_stream(gateway, users):
+    """What the stream stored of a case and of its read goes when they are purged: a client resuming
+    from before them replays neither, up to an event that came after the purges."""
+    url = f"{gateway.url}/api/v1/stream?purpose=investigation&case_number=HPD-2026-0042"
+    live = EventStream(url, users["dana"])
+    try:
+        promoted, witness = reads(gateway, users, 2)
+        heard = live.until(lambda e: e["event"] == "alert_received" and e["data"]["alert_id"] == promoted)
+        resume = min(int(e["id"]) for e in heard if e["data"].get("alert_id") in (promoted, witness)) - 1
+        body = ci_fields(title="Elm St deliveries", unit="narcotics")
+        case = gateway.post(f"/api/v1/alerts/{promoted}/promote", token=users["dana"], headers=PURPOSE, json=body)
+        assert case.status_code in (200, 201), case.text
+        case_id = case.json()["id"]
+        live.until(lambda e: e["event"] == "case_updated" and e["data"]["case_id"] == case_id)
+    finally:
+        live.close()
+    swept(gateway, users, witness)
+    purge = gateway.post(
+        f"/api/v1/cases/{case_id}/purge", token=users["pat"], headers=PURPOSE, json={"reason": "predicate did not hold"}
+    )
+    assert purge.status_code == 200, purge.text
+    eventually(lambda: gone(gateway, users, promoted), timeout=30)
+
+    def replay_without_them():
+        sentinel = new_case(gateway, users)  # an event after the purges: the replay is read up to it
+        resumed = EventStream(url, users["dana"], last_event_id=str(resume))
+        try:
+            replayed = resumed.until(lambda e: e["event"] == "case_updated" and e["data"]["case_id"] == sentinel)
+        finally:
+            resumed.close()
+        return not [e for e in replayed if {promoted, witness, case_id} & set(json.dumps(e["data"]).split('"'))]
+
+    eventually(replay_without_them, timeout=30)  # the purges reach the stream's store by their own queue
