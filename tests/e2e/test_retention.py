@@ -41,7 +41,11 @@ def reads(gateway, users, count: int, at: str | None = None) -> list[str]:
             "source_event_id": uuid.uuid4().hex,
             "occurred_at": at,
             "location": {"lat": 43.2, "lon": -71.5},
-            "payload": {"plate": f"R{uuid.uuid4().hex[:6].upper()}", "camera_id": f"cam-{uuid.uuid4().hex[:6]}"},
+            "payload": {
+                "plate": f"R{uuid.uuid4().hex[:6].upper()}",
+                "plate_state": "NH",
+                "camera_id": f"cam-{uuid.uuid4().hex[:6]}",
+            },
         }
         for _ in range(count)
     ]
@@ -167,6 +171,29 @@ def test_C19_unlinking_a_read_from_a_held_case_lets_go_of_what_the_link_held(gat
 
     unlink(gateway, users, case_id, held)  # the hold stays on the case, but no longer covers this read
     eventually(lambda: gone(gateway, users, held), timeout=30)
+
+
+def test_C16_C19_a_swept_read_leaves_the_plate_search_and_takes_the_vehicle_only_it_named(gateway, users):
+    """The real sweep's ``record_purged`` reaches entities and search: the read's sighting and the vehicle
+    nothing else names are gone from the plate search and the entity API."""
+    [read_id] = reads(gateway, users, 1)
+    plate = alert(gateway, users, read_id)["payload"]["plate"]
+
+    def sightings():
+        response = gateway.get(
+            "/api/v1/search/plates",
+            token=users["dana"],
+            params={"plate": plate, "state": "NH", "purpose": "retention check"},
+        )
+        assert response.status_code == 200, response.text
+        return [item for item in response.json()["items"] if item["sightings"]]
+
+    [hit] = eventually(sightings)  # indexed before the sweep
+    assert [s["record_id"] for s in hit["sightings"]] == [read_id]
+    swept(gateway, users, read_id)
+    eventually(lambda: not sightings(), timeout=30)
+    vehicle = f"/api/v1/entities/{hit['entity']['id']}"
+    eventually(lambda: gateway.get(vehicle, token=users["dana"]).status_code == 404, timeout=30)
 
 
 def test_C16_C19_a_purged_case_and_the_read_it_let_go_leave_the_stream(gateway, users):
