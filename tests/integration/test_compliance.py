@@ -331,6 +331,8 @@ def test_C11_additions_that_change_the_case_file_notify_its_recipients_and_tasks
 
 
 def test_C6_a_restricted_hit_notifies_the_control_official(rpc, base_config):
+    """The cases service's part alone, fed ``restricted_hit`` as search announces it; the whole chain
+    through the API is tests/e2e/test_compliance.py's C6 test."""
     case = approved(rpc, sensitivity="restricted", control_official="vega")
     hit = {
         "case_id": case["id"],

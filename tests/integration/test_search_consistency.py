@@ -129,6 +129,7 @@ def sighted(stack, plate, who=LOADER):
 
 
 def test_C6_a_plate_linked_to_a_case_shows_the_case_to_who_may_open_it_and_hides_a_restricted_one(stack, publish):
+    """The restricted case reaches search as cases announces it, without a review step to go through."""
     plate = f"{data.tag()}4471"
     alert = stack.intake.create_alert(read(plate), LOADER)["alert"]
     vehicle = sighted(stack, plate)["entity"]["id"]
@@ -211,6 +212,8 @@ _RECEIVED = (
 
 
 def test_C16_C19_an_entity_seen_only_in_a_purged_read_goes_from_every_store(stack, publish, entities_db):
+    """Entities and search fed ``record_purged`` as intake's sweep announces it (these reads have no
+    retention profile); the real sweep's is followed by tests/e2e/test_retention.py."""
     gone, kept = f"{data.tag()}4471", f"{data.tag()}4471"
     purged_alert = stack.intake.create_alert(read(gone), LOADER)["alert"]
     stack.intake.create_alert(read(kept), LOADER)
