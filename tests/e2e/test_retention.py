@@ -49,7 +49,7 @@ def reads(gateway, users, count: int, at: str | None = None) -> list[str]:
         }
         for _ in range(count)
     ]
-    response = gateway.post("/api/v1/alerts/batch", token=users["reader"], json=batch)
+    response = gateway.post("/api/v1/alerts/batch", token=users["reader"], json={"alerts": batch})
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert [result["status"] for result in results] == [201] * count, results
