@@ -77,7 +77,7 @@ def replayed(containers, publish, es, index_prefix):
         def this_one(worker_ctx, result, exc_info):
             return [item["alert_id"] for item in worker_ctx.args[0]["resolutions"]] == [resolution["alert_id"]]
 
-        with entrypoint_waiter(containers["search"], "handle_alerts_resolved", callback=this_one):
+        with entrypoint_waiter(containers["search"], "handle_alerts_resolved", timeout=60, callback=this_one):
             publish(events.ENTITIES, events.ALERTS_RESOLVED, {"resolutions": [resolution]})
         es.indices.refresh(index=f"{index_prefix}-*")
 

@@ -188,7 +188,7 @@ def merge_applied(search, merged_id, undone):
         payload = worker_ctx.args[0]
         return payload["merged_id"] == merged_id and payload["undone"] is undone
 
-    with entrypoint_waiter(search, "handle_entities_merged", callback=this_one):
+    with entrypoint_waiter(search, "handle_entities_merged", timeout=60, callback=this_one):
         yield
 
 
