@@ -7,6 +7,7 @@ from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import casefile, rules
 from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.dependencies import new_id
 
 
 class LinkEntrypoints(CaseWorker):
@@ -261,9 +262,7 @@ class LinkEntrypoints(CaseWorker):
             promoted=extra.get("promoted"),
         )
         changes = {"$push": {"alerts": entry}, "$addToSet": {"alert_ids": alert["id"]}}
-        # Intake keeps an alert a case names past its retention deadline (C19): told first, so a link
-        # is never stored while the alert could still be purged; a link not stored lets it go again.
-        self.intake_rpc.link_case([alert["id"]], case["_id"], True, context)
+        self._keep_alert(alert["id"], case["_id"], context)
         try:
             updated = self.store.update(case["_id"], changes, now, {"version": case.get("version")})
         except Exception:
@@ -283,6 +282,13 @@ class LinkEntrypoints(CaseWorker):
             self.intake_rpc.set_legal_hold([alert["id"]], case["_id"], True, context)
         return updated
 
+    def _keep_alert(self, alert_id: str, case_id: str, context: dict) -> None:
+        """Intake keeps an alert a case names past its retention deadline (C19): told before the link is
+        stored, so a link is never stored while the alert could still be purged (a link not stored then
+        lets it go again). NotFound when the alert was purged before intake was told."""
+        if not self.intake_rpc.link_case([alert_id], case_id, True, context):
+            raise NotFound(f"alert {alert_id} no longer exists: its retention deadline passed")
+
     def _new_from_alert(self, alert: dict, data: dict, extra: dict, context: dict) -> dict:
         fields = {key: value for key, value in data.items() if key != "case_id"}
         if not fields.get("title"):
@@ -295,8 +301,13 @@ class LinkEntrypoints(CaseWorker):
         now = self._now()
         case = casefile.new_case(fields, context, now, self._min_chars())
         entry = casefile.alert_entry(alert, actor_id(context), now, reason=extra.get("reason"), promoted=True)
-        case.update(alerts=[entry], alert_ids=[alert["id"]], promoted_from_alert=alert["id"])
-        stored = self.store.insert(case)
+        case.update(_id=new_id(), alerts=[entry], alert_ids=[alert["id"]], promoted_from_alert=alert["id"])
+        self._keep_alert(alert["id"], case["_id"], context)
+        try:
+            stored = self.store.insert(case)
+        except Exception:
+            self.intake_rpc.link_case([alert["id"]], case["_id"], False, context)
+            raise
         self.store.record(stored["_id"], "created", actor_id(context), now, {"promoted_from_alert": alert["id"]})
         self._changed(stored, "created", context, assigned=stored["assignees"])
         return stored

@@ -16,6 +16,7 @@ from tests.unit.test_vendor_adapters import CAMERAS
 
 REPO = Path(__file__).resolve().parents[2]
 GATEWAY_PORT = int(os.environ.get("CASEWIRE_E2E_PORT", "18080"))
+RETENTION_NH = "5s"
 
 
 class Gateway:
@@ -66,6 +67,10 @@ def stack_env(run_id: str) -> dict:
         WEBHOOK_ALLOWED_HOSTS="127.0.0.1",  # the tests' webhook receivers
         TALLY_SECONDS="0.5",  # test_outcomes_api: the metrics' tallies follow the records quickly
         VENDOR_CAMERAS=json.dumps(CAMERAS),  # where the vendor tests' cameras stand (JSON is YAML)
+        # test_retention: New Hampshire reads are kept a few seconds and swept every second, so the real
+        # C19 sweep runs in the stack; no other test stores a New Hampshire agency's reads.
+        ALPR_RETENTION_NH=RETENTION_NH,
+        ALPR_PURGE_SECONDS="1",
     )
     for service in ("intake", "entities", "cases", "audit", "gateway"):
         env[f"{service.upper()}_DATABASE"] = f"test_{run_id}_e2e_{service}"

@@ -102,17 +102,23 @@ def test_C14_only_a_supervisor_reviews_and_validation_needs_a_reason(gateway, us
 
 
 def test_promoting_an_alert_makes_a_case_and_marks_the_alert(gateway, users):
-    alert = gateway.post(
-        "/api/v1/alerts",
-        json={
+    plate = f"P{uuid.uuid4().hex[:6].upper()}"
+
+    def read(at: str, camera: str) -> dict:
+        body = {
             "source": "alpr",
             "source_system": "flock",
             "source_event_id": uuid.uuid4().hex,
-            "occurred_at": "2026-03-18T03:02:00-05:00",
+            "occurred_at": at,
             "location": {"lat": 29.74, "lon": -95.34},
-            "payload": {"plate": f"P{uuid.uuid4().hex[:6].upper()}", "plate_state": "TX", "camera_id": "cam-207"},
-        },
-    ).json()
+            "payload": {"plate": plate, "plate_state": "TX", "camera_id": camera},
+        }
+        created = gateway.post("/api/v1/alerts", json=body)
+        assert created.status_code == 201, created.text
+        return created.json()
+
+    earlier = read("2026-03-17T23:40:00-05:00", "cam-112")  # the same car, the night before
+    alert = read("2026-03-18T03:02:00-05:00", "cam-207")
     promoted = gateway.post(
         f"/api/v1/alerts/{alert['id']}/promote", token=users["dana"], json={"title": "Pharmacy break-in, Navigation"}
     )
@@ -120,8 +126,14 @@ def test_promoting_an_alert_makes_a_case_and_marks_the_alert(gateway, users):
     case = promoted.json()
     assert case["alert_ids"] == [alert["id"]] and case["promoted_from_alert"] == alert["id"]
     assert gateway.get(f"/api/v1/alerts/{alert['id']}").json()["status"] == "promoted"
-    related = gateway.get(f"/api/v1/cases/{case['id']}/related", token=users["dana"])
-    assert related.status_code == 200 and set(related.json()) == {"cases", "alerts"}
+
+    def related_alerts():
+        related = gateway.get(f"/api/v1/cases/{case['id']}/related", token=users["dana"])
+        assert related.status_code == 200, related.text
+        return [item["id"] for item in related.json()["alerts"]]
+
+    eventually(lambda: earlier["id"] in related_alerts())  # through the shared plate
+    assert alert["id"] not in related_alerts()  # the case's own alert is no relation of it
 
 
 def test_chain_of_custody_has_no_edit_or_delete_path(gateway, users):

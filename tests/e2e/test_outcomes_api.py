@@ -74,6 +74,40 @@ def test_a_disposition_is_recorded_when_the_case_is_closed(gateway):
     assert any(item.get("action") == "disposition_recorded" for item in timeline)
 
 
+def test_the_funnel_counts_an_alert_connected_to_an_earlier_case(gateway):
+    """Each step by its real producer: a tip names a van, a case links the van's entity, a later tip names
+    the van again; the entities service relates it to the case, and the entity-reuse view counts it."""
+    agency = f"TX{uuid.uuid4().hex[:7]}"
+    analyst = gateway.token("analyst", sub="ann", agency=agency, unit="rtcc")
+    van = {"type": "vehicle", "plate": f"V{uuid.uuid4().hex[:6].upper()}", "plate_state": "TX"}
+    first = gateway.post("/api/v1/alerts", token=analyst, json=tip(subjects=[van])).json()
+
+    def vehicles():
+        alert = gateway.get(f"/api/v1/alerts/{first['id']}", token=analyst).json()
+        return [entity["id"] for entity in alert["entities"] if entity["type"] == "vehicle"]
+
+    [vehicle] = eventually(vehicles)
+    case = gateway.post("/api/v1/cases", token=analyst, json={"title": "Van thefts"})
+    assert case.status_code == 201, case.text
+    link = {"entity_id": vehicle, "role": "vehicle_of_interest"}
+    linked = gateway.post(f"/api/v1/cases/{case.json()['id']}/entities", token=analyst, json=link)
+    assert linked.status_code == 200, linked.text
+    gateway.post("/api/v1/alerts", token=analyst, json=tip("The van is back at the lot", subjects=[van]))
+
+    supervisor = gateway.token("supervisor", sub="sara", agency=agency)
+    now = datetime.now(UTC)
+    period = {"since": (now - timedelta(hours=1)).isoformat(), "until": (now + timedelta(hours=1)).isoformat()}
+
+    def reuse():
+        answer = gateway.get("/api/v1/metrics/entity-reuse", token=supervisor, params=period)
+        assert answer.status_code == 200, answer.text
+        row = {row["source"]: row for row in answer.json()["sources"]}["tip"]
+        return row if row["connected_to_earlier_cases"] else None
+
+    row = eventually(reuse, timeout=30)  # the figures follow the records by a sweep (TALLY_SECONDS)
+    assert row == {"source": "tip", "alerts": 2, "connected_to_earlier_records": 1, "connected_to_earlier_cases": 1}
+
+
 def test_the_funnel_of_an_agency_as_json_and_csv_for_supervisors_and_admins(gateway):
     agency = f"TX{uuid.uuid4().hex[:7]}"
     analyst = gateway.token("analyst", sub="ann", agency=agency, unit="rtcc")

@@ -74,7 +74,8 @@ def test_bad_filters_are_422_naming_the_field(gateway, params, field):
 
 
 def test_C6_C9_intelligence_through_the_gateway(gateway, stack):
-    """Cases announced on the bus (as the cases service does) and searched with and without purpose."""
+    """Cases announced on the bus (as the cases service does) and searched with and without purpose; a
+    restricted case made through the API is tests/e2e/test_compliance.py's C6 test."""
     word = f"w{uuid.uuid4().hex[:10]}"
     dispatch = event_dispatcher({"AMQP_URI": stack["AMQP_URI"]})
     for sensitivity in ("restricted", "agency_only"):

@@ -1,6 +1,7 @@
 """The audit service's logic over real FerretDB: tampering found (C22), auditor queries (C20, C21),
 retention by verified archive (C24). The service class runs with ``worker_factory`` and its real
 stores, an injected clock and the checkpoint key; the queue is exercised in test_audit_chain_concurrency.
+The C22 tests write into the audit database directly: that is the tampering the chain must reveal.
 """
 
 import json

@@ -235,6 +235,8 @@ def test_C17_the_purge_authority_cannot_purge_an_open_investigative_case_with_ev
 
 
 def test_C16_C17_a_purge_by_the_authority_removes_everything_and_leaves_a_content_free_tombstone(rpc, db, audit_db):
+    """Everything is made through the service but a pending webhook delivery, written as a subscriber
+    that is down leaves one (no subscriber runs here)."""
     case = approved(rpc, title=f"Purge me {uuid.uuid4().hex[:6]}")
     case_id = case["id"]
     rpc.cases.add_item(case_id, "notes", {"text": "garage door code 4471"}, DANA)
@@ -329,6 +331,8 @@ def test_C11_additions_that_change_the_case_file_notify_its_recipients_and_tasks
 
 
 def test_C6_a_restricted_hit_notifies_the_control_official(rpc, base_config):
+    """The cases service's part alone, fed ``restricted_hit`` as search announces it; the whole chain
+    through the API is tests/e2e/test_compliance.py's C6 test."""
     case = approved(rpc, sensitivity="restricted", control_official="vega")
     hit = {
         "case_id": case["id"],
@@ -357,6 +361,9 @@ def test_C6_a_restricted_hit_notifies_the_control_official(rpc, base_config):
 
 
 def test_C13_C27_the_compliance_report_finds_each_seeded_violation(rpc, db, base_config, services):
+    """The report's own logic. Its exception rows hold records the service refuses to store (C2, C13),
+    such as a legacy import or a hole would leave, so those are written straight into the database;
+    what the report lists of real work through the API is tests/e2e/test_compliance.py's C27 test."""
     start = datetime.now(UTC) - timedelta(minutes=1)
     good = approved(rpc)
     restricted = approved(rpc, sensitivity="restricted")
@@ -483,6 +490,7 @@ def test_C16_a_purged_case_leaves_no_link_on_the_alerts_promoted_into_it(rpc, mo
 
 
 def test_C16_a_purge_interrupted_after_its_claim_is_finished_by_the_timer(rpc, db, services, audit_db):
+    """The claim a crashed purge leaves is written by hand: no entrypoint stops halfway."""
     case = approved(rpc)
     rpc.cases.add_item(case["id"], "notes", {"text": "left behind by a crash"}, DANA)
     claim = {"record_id": case["id"], "reason": "court order", "content_hash": "0" * 64, "automatic": False}

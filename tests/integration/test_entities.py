@@ -236,6 +236,8 @@ def test_the_graph_is_bounded(container_factory, config_for, base_config):
 
 
 def test_C16_a_purged_alert_or_case_loses_its_sightings_and_an_entity_nothing_names_goes_too(entities, base_config, db):
+    """The entities service's part alone, fed ``record_purged`` as intake and cases announce it; a read
+    the real sweep deleted is followed into the entity API by tests/e2e/test_retention.py."""
     resolved = resolve_one(entities, read(plate()))
     vehicle_id, case_id = resolved["entities"][0]["id"], uuid.uuid4().hex
     entities.record_case_link(case_id, vehicle_id, "suspect", "2026-02-01T00:00:00Z", CONTEXT)

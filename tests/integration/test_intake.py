@@ -291,28 +291,35 @@ def _listen(base_config, routing_key):
     return connection, bound
 
 
-def test_C19_the_retention_timer_deletes_expired_reads_and_announces_it(intake, rpc, alerts, base_config, clock):
+def test_C19_intakes_own_sweep_deletes_expired_reads_keeps_what_cases_name_and_announces_it(
+    intake, rpc, alerts, base_config, clock
+):
+    """Intake alone: the cases service's part is played by calling intake's entrypoints as it does
+    (link_case, set_legal_hold, mark_promoted, record_purged). The real hand-off from the cases service
+    is tests/integration/test_retention_links.py and tests/e2e/test_retention.py."""
     clock.at = datetime(2026, 1, 5, 22, 14, 30, tzinfo=UTC)  # so no sweep runs past the deadline early
     read = rpc.create_alert(alpr(), NH)["alert"]
     hit = rpc.create_alert(alpr(hotlist="stolen"), NH)["alert"]
     held = rpc.create_alert(alpr(), NH)["alert"]
-    alerts.update_one({"_id": held["id"]}, {"$set": {"legal_hold": "HOLD-1"}})
-    linked = rpc.create_alert(alpr(), NH)["alert"]  # named by a case, status left as it was
-    alerts.update_one({"_id": linked["id"]}, {"$set": {"case_ids": ["case-1"]}})
-    unlinked = rpc.create_alert(alpr(), NH)["alert"]  # its case was purged (C16): nothing holds it
-    alerts.update_one({"_id": unlinked["id"]}, {"$set": {"case_ids": []}})
+    rpc.set_legal_hold([held["id"]], "case-1", True, NH)
+    linked = rpc.create_alert(alpr(), NH)["alert"]
+    rpc.link_case([linked["id"]], "case-2", True, NH)
+    promoted = rpc.create_alert(alpr(), NH)["alert"]  # into a case that is then purged (C16): nothing keeps it
+    rpc.mark_promoted(promoted["id"], "case-3", NH)
+    with entrypoint_hook(intake, "handle_case_purged") as forget:
+        forget({"record_type": "case", "record_id": "case-3", "reason": "C15 review date passed"})
     assert read["purge_after"] == "2026-01-05T22:17:00+00:00" and hit.get("purge_after") is None
     connection, queue = _listen(base_config, "record_purged")
     try:
         clock.at = datetime(2026, 1, 5, 22, 17, 1, tzinfo=UTC)
         with entrypoint_hook(intake, "purge_expired_reads") as purge:
-            assert purge() >= 1
+            assert purge() >= 2
         assert alerts.find_one({"_id": read["id"]}) is None and alerts.find_one({"_id": hit["id"]})
         assert alerts.find_one({"_id": held["id"]}) and alerts.find_one({"_id": linked["id"]})
-        assert alerts.find_one({"_id": unlinked["id"]}) is None
+        assert alerts.find_one({"_id": promoted["id"]}) is None
         purged = [queue.get(no_ack=True) for _ in range(20)]
         ids = {message.payload["record_id"] for message in purged if message}
-        assert read["id"] in ids and hit["id"] not in ids
+        assert {read["id"], promoted["id"]} <= ids and hit["id"] not in ids
     finally:
         connection.close()
 

@@ -181,6 +181,8 @@ def test_C17_a_released_hold_of_two_leaves_the_record_held(rpc, cases, clock):
 
 
 def test_C15_C17_two_hundred_held_records_never_stop_the_purge_of_the_others(rpc, cases, db, clock, base_config):
+    """The 200 held records are copies of one approved through the service, written at once for speed;
+    their holds are placed through the service."""
     unheld = approved(rpc, review_due=due_in(10))
     template = db["cases"].find_one({"_id": unheld["id"]})
     older = template["opened_at"] - timedelta(days=1)  # read first by any order of age

@@ -22,6 +22,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire.monitor import Monitor
 from casewire.probe import heartbeat_path, probe
+from tests.polling import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = [sys.executable, "-m", "casewire", "probe"]
@@ -46,10 +47,12 @@ class DegradedService:
 
 
 class StuckService:
-    """One worker; ``hang`` holds it until the test releases it, as a stuck backend call would."""
+    """One worker; ``hang`` holds it until the test releases it, as a stuck backend call would, and says
+    when it holds it (``hanging``)."""
 
     name = "probe_stuck"
     monitor = Monitor()
+    hanging = eventlet.event.Event()
     release = eventlet.event.Event()
 
     @rpc
@@ -58,6 +61,7 @@ class StuckService:
 
     @rpc
     def hang(self) -> None:
+        StuckService.hanging.send(None)
         StuckService.release.wait()
 
 
@@ -202,7 +206,8 @@ def test_a_pod_whose_workers_are_all_stuck_fails_while_its_sibling_passes(contai
     # the hang occupies the first replica's only worker; the second replica starts after it
     with ClusterRpcProxy(base_config) as cluster:
         cluster.probe_stuck.hang.call_async()
-        eventlet.sleep(0.5)
+        with eventlet.Timeout(30):
+            StuckService.hanging.wait()
         container_factory(StuckService, {**settings, "HEARTBEAT_DIR": str(free_dir)}).start()
         try:
             assert cluster.probe_stuck.health() == {"mongodb": True}, "a replica still answers on the shared queue"
@@ -267,9 +272,14 @@ def test_the_probe_command_fails_for_a_hung_cases_process_and_passes_for_its_sib
             time.sleep(0.5)
         assert ready.returncode == 0, ready.stderr
     hung.send_signal(signal.SIGSTOP)
-    time.sleep(6)
     for options in ((), ("--live",)):
-        frozen = run_probe(hung_env, "--max-age", "4", *options)
-        assert frozen.returncode == 1 and "hung" in frozen.stderr, frozen
+
+        def stale(options=options):
+            """The probe fails once the last heartbeat is older than --max-age (when it beat last is unknown)."""
+            run = run_probe(hung_env, "--max-age", "4", *options)
+            return run if run.returncode == 1 else None
+
+        frozen = eventually(stale)
+        assert "hung" in frozen.stderr, frozen
         alive = run_probe(sibling_env, "--max-age", "4", *options)
         assert alive.returncode == 0, alive.stderr

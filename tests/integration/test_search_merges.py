@@ -7,7 +7,7 @@ type has its own queue, so search may well see them in that order).
 """
 
 import json
-import time
+from contextlib import contextmanager
 
 import pytest
 from amqp.exceptions import NotFound
@@ -17,6 +17,7 @@ from kombu import Connection
 from nameko.events import EventHandler, event_handler
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import entrypoint_waiter
 
 from casewire import events
 from casewire_cli.main import main
@@ -74,7 +75,9 @@ def start_search(container_factory, config_for, base_config, index_prefix):
                         channel.queue_purge(queue)
                 except NotFound:  # not declared yet: search never ran on this vhost
                     pass
-        container_factory(SearchService, {**config_for("search"), "INDEX_PREFIX": index_prefix}).start()
+        container = container_factory(SearchService, {**config_for("search"), "INDEX_PREFIX": index_prefix})
+        container.start()
+        return container
 
     return start
 
@@ -176,15 +179,17 @@ def merge_event(merged_id, undone):
     )
 
 
-def settle(publish, index):
-    """Wait until search applied what was published so far: a merge of two made-up entities is
-    published after it (same queue), and once applied a moment is left for the ones before."""
-    survivor, merged = data.uid(), data.uid()
-    body = {"survivor_id": survivor, "merged_id": merged, "undone": False, "at": "2026-01-15T00:00:00+00:00"}
-    vehicle = {"type": "vehicle", "key": f"TX:{data.tag(7)}", "display": "sentinel", "revision": 2}
-    publish(events.ENTITIES_MERGED, {**body, "entities": [{**vehicle, "id": merged, "merged_into": survivor}]})
-    eventually(lambda: index.entity(merged))
-    time.sleep(1)
+@contextmanager
+def merge_applied(search, merged_id, undone):
+    """Return once the search container has handled the ``entities_merged`` of ``merged_id`` (a merge,
+    or with ``undone`` its unmerge) that the block brings about."""
+
+    def this_one(worker_ctx, result, exc_info):
+        payload = worker_ctx.args[0]
+        return payload["merged_id"] == merged_id and payload["undone"] is undone
+
+    with entrypoint_waiter(search, "handle_entities_merged", timeout=60, callback=this_one):
+        yield
 
 
 def test_a_merge_applied_after_a_newer_read_of_the_survivor_keeps_that_read(
@@ -198,13 +203,13 @@ def test_a_merge_applied_after_a_newer_read_of_the_survivor_keeps_that_read(
     newer = read(owners, kept, 3)  # after the merge, so the merge event does not list it
     assert vehicle_of(newer) == survivor
 
-    start_search()
+    search = start_search()
     for alert_id in (first, other, newer):
         publish(events.ALERTS_RESOLVED, {"resolutions": [resolved(alert_id)]})
     eventually(lambda: index.sightings(survivor) == {first, newer} and index.sightings(merged) == {other})
-    publish(events.ENTITIES_MERGED, merge)  # the merge reaches search only now
-    eventually(lambda: (index.entity(merged) or ("",))[0] == "merged" and index.sightings(merged) == set())
-    settle(publish, index)
+    with merge_applied(search, merged, undone=False):
+        publish(events.ENTITIES_MERGED, merge)  # the merge reaches search only now
+    assert index.entity(merged)[0] == "merged" and index.sightings(merged) == set()
     assert index.sightings(survivor) == {first, other, newer}
     assert drift("sightings", survivor, merged) == drift("entities", survivor, merged) == ([], [], [])
 
@@ -212,26 +217,28 @@ def test_a_merge_applied_after_a_newer_read_of_the_survivor_keeps_that_read(
 def test_a_merge_delivered_again_after_newer_reads_or_after_the_unmerge_takes_no_sighting_away(
     owners, start_search, publish, index, drift
 ):
-    start_search()
+    search = start_search()
     kept, folded = f"{data.tag()}4471", f"{data.tag()}4471"
     first, other = read(owners, kept, 1), read(owners, folded, 2)
     survivor, merged = vehicle_of(first), vehicle_of(other)
     eventually(lambda: index.sightings(survivor) == {first} and index.sightings(merged) == {other})
-    owners.entities.merge_entities(survivor, merged, LOADER)
+    with merge_applied(search, merged, undone=False):
+        owners.entities.merge_entities(survivor, merged, LOADER)
     merge = merge_event(merged, undone=False)
-    eventually(lambda: index.sightings(survivor) == {first, other})
+    assert index.sightings(survivor) == {first, other}
     newer = read(owners, kept, 3)
     eventually(lambda: index.sightings(survivor) == {first, other, newer})
 
-    publish(events.ENTITIES_MERGED, merge)  # delivered again (at least once)
-    settle(publish, index)
+    with merge_applied(search, merged, undone=False):
+        publish(events.ENTITIES_MERGED, merge)  # delivered again (at least once)
     assert index.sightings(survivor) == {first, other, newer}
     assert drift("sightings", survivor, merged) == ([], [], [])
 
-    owners.entities.unmerge_entities(survivor, merged, LOADER)
-    eventually(lambda: index.sightings(merged) == {other} and index.sightings(survivor) == {first, newer})
-    publish(events.ENTITIES_MERGED, merge)  # the merge replayed after its unmerge (a dead letter, say)
-    settle(publish, index)
+    with merge_applied(search, merged, undone=True):
+        owners.entities.unmerge_entities(survivor, merged, LOADER)
+    assert index.sightings(merged) == {other} and index.sightings(survivor) == {first, newer}
+    with merge_applied(search, merged, undone=False):
+        publish(events.ENTITIES_MERGED, merge)  # the merge replayed after its unmerge (a dead letter, say)
     assert index.sightings(merged) == {other} and index.sightings(survivor) == {first, newer}
     assert index.entity(merged)[0] == "entity"
     assert drift("sightings", survivor, merged) == drift("entities", survivor, merged) == ([], [], [])
@@ -242,22 +249,22 @@ def test_a_merge_keeps_the_sightings_beyond_those_its_event_carries(
 ):
     """The event lists the oldest ``MERGE_SIGHTINGS`` of an entity (here 2 instead of 5,000)."""
     monkeypatch.setattr(events, "MERGE_SIGHTINGS", 2)
-    start_search()
+    search = start_search()
     kept, folded = f"{data.tag()}4471", f"{data.tag()}4471"
     others = [read(owners, folded, minute) for minute in (1, 2, 3)]  # older than the survivor's reads
     firsts = [read(owners, kept, minute) for minute in (4, 5, 6)]
     survivor, merged = vehicle_of(firsts[0]), vehicle_of(others[0])
     eventually(lambda: index.sightings(survivor) == set(firsts) and index.sightings(merged) == set(others))
 
-    owners.entities.merge_entities(survivor, merged, LOADER)
-    eventually(lambda: (index.entity(merged) or ("",))[0] == "merged" and index.sightings(merged) == set())
-    settle(publish, index)
+    with merge_applied(search, merged, undone=False):
+        owners.entities.merge_entities(survivor, merged, LOADER)
+    assert index.entity(merged)[0] == "merged" and index.sightings(merged) == set()
     assert index.sightings(survivor) == {*firsts, *others}
     assert drift("sightings", survivor, merged) == drift("entities", survivor, merged) == ([], [], [])
 
-    owners.entities.unmerge_entities(survivor, merged, LOADER)
-    eventually(lambda: index.sightings(merged) == set(others[:2]))
-    settle(publish, index)
+    with merge_applied(search, merged, undone=True):
+        owners.entities.unmerge_entities(survivor, merged, LOADER)
+    assert index.sightings(merged) == set(others[:2])
     # Nothing is lost; the read the unmerge event does not list stays with the survivor until a
     # rebuild, and the drift check says so.
     assert index.sightings(survivor) == {*firsts, others[2]}

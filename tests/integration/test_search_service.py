@@ -93,6 +93,8 @@ def alpr(plate):
 
 
 def test_C6_a_restricted_hit_tells_the_control_official_and_the_searcher_sees_nothing(stack, publish):
+    """The search service's part alone, fed ``case_updated`` as cases announces it; the whole chain
+    through the API is tests/e2e/test_compliance.py's C6 test."""
     word = data.tag(8).lower()
     case = data.intelligence("restricted", title=f"{word} network")
     publish("cases", events.CASE_UPDATED, case)

@@ -4,7 +4,7 @@ import pytest
 
 from casewire.config import load_config
 from gateway.app import CONFIG_FILE, create_app
-from gateway.auth import PUBLIC_DEV_SECRET, InsecureConfiguration, TokenVerifier
+from gateway.auth import PUBLIC_DEV_SECRET, InsecureConfiguration, InvalidToken, TokenVerifier, mint_dev_token
 
 PRODUCTION_LIKE = {"OIDC_ISSUER": "", "DEV_MODE": "false"}
 
@@ -40,7 +40,11 @@ def test_anything_but_an_explicit_yes_is_not_development_mode(mode):
 
 
 def test_an_operator_secret_runs_without_development_mode():
-    """The k8s dev overlay: its own secret from a Secret, no development mode."""
-    create_app(
-        {**PRODUCTION_LIKE, "DEV_JWT_SECRET": "an-operator-chosen-secret-of-enough-length", "STREAM_ENABLED": "false"}
-    )
+    """The k8s dev overlay: its own secret from a Secret, no development mode. Its tokens are accepted;
+    one signed with the public default is not."""
+    secret = "an-operator-chosen-secret-of-enough-length"
+    app = create_app({**PRODUCTION_LIKE, "DEV_JWT_SECRET": secret, "STREAM_ENABLED": "false"})
+    tokens = app.extensions["tokens"]
+    assert tokens.verify(mint_dev_token(secret, "dana", ["detective"], agency="TX0000000")).sub == "dana"
+    with pytest.raises(InvalidToken):
+        tokens.verify(mint_dev_token(PUBLIC_DEV_SECRET, "mallory", ["admin"], agency="TX0000000"))
