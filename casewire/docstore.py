@@ -107,21 +107,25 @@ class Collection:
         if now - self._sized_at > SIZE_SECONDS:
             # The server's statistics lag a table that grows fast: never less than this process saw
             # inserted, so a stale count never makes a whole large collection be read for a few ids.
-            self._sized, self._sized_at = max(self.estimated_count(), self._sized), now
+            self._sized, self._sized_at = max(self._statistics(), self._sized), now
         return self._sized
 
     def estimated_count(self) -> int:
         """About how many documents the collection holds, from the server's statistics: FerretDB answers
         ``estimated_document_count`` by reading every document, ``$collStats`` from its table's."""
+        count = self._statistics()
+        # A table the server has not analysed yet has no statistics (-1): count it, it is a new one.
+        return count if count >= 0 else self.raw.estimated_document_count()
+
+    def _statistics(self) -> int:
+        """The server's count of the collection's documents; -1 when it has none yet."""
         try:
             found = list(self.raw.aggregate([{"$collStats": {"count": {}}}]))
         except OperationFailure as exc:
             if exc.code == NAMESPACE_NOT_FOUND:  # no collection yet: nothing in it
                 return 0
             raise
-        count = int(found[0].get("count", 0)) if found else 0
-        # A table the server has not analysed yet has no statistics (-1): count it, it is a new one.
-        return count if count >= 0 else self.raw.estimated_document_count()
+        return int(found[0].get("count", 0)) if found else 0
 
     def insert_new(self, documents: list[dict]) -> set[int]:
         """Insert ``documents`` unordered; the positions of those whose ``_id`` (or another unique key)

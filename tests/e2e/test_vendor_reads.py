@@ -158,3 +158,20 @@ def test_the_openapi_document_lists_the_readers_endpoints(gateway):
     for name in READERS:
         operation = paths[f"/api/v1/alerts/vendors/{name}"]["post"]
         assert {"201", "200", "202", "422"} <= set(operation["responses"])
+
+
+def test_a_plate_read_again_later_is_connected_to_its_earlier_read(gateway):
+    """Every read lands in the entity database, so a plate a reader sees again is connected to the
+    earlier read automatically, hit or no hit."""
+    later = vendors.fresh("rekor")
+    earlier = vendors.fresh("rekor")
+    earlier.update(best_plate_number=later["best_plate_number"], epoch_start=later["epoch_start"] - 600_000)
+    first = post(gateway, "rekor", earlier)
+    assert first.status_code == 201, first.text
+    second = post(gateway, "rekor", later)
+    assert second.status_code == 201, second.text
+
+    def related() -> bool:
+        return first.json()["id"] in [r["id"] for r in read_alert(gateway, second.json()["id"])["related"]]
+
+    assert eventually(related)
