@@ -186,6 +186,9 @@ class AlertsReceived(_Event):
     """``intake`` → ``alerts_received``: the alerts one submission stored (a single alert is a batch of one)."""
 
     alerts = fields.List(fields.Nested(AlertReceived), required=True)
+    # Intake asks the entities service for these alerts' entities itself, to answer their submitters with
+    # them: the entities service leaves them. When that fails, intake's outbox sends them again without it.
+    resolving = fields.Boolean(load_default=False)
 
 
 class AlertsResolved(_Event):

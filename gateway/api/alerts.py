@@ -3,7 +3,6 @@
 from flask import current_app, g, request
 from marshmallow import Schema, ValidationError, fields, validate
 
-from casewire import events
 from casewire.alerts import (
     SOURCES,
     STATUSES,
@@ -21,7 +20,6 @@ from casewire.contracts.alerts import (
     BatchResults,
     VendorAlerts,
 )
-from casewire.errors import Unavailable
 from casewire.vendors import ADAPTERS, NothingToStore, adapt, settings_from_config
 from gateway.access import context, guarded
 from gateway.errors import Problem
@@ -73,27 +71,21 @@ def _json_body() -> dict:
 
 
 def _submit(body: dict):
-    """Validate, store through intake, and fill the answer with the resolved entities when quick."""
-    try:
-        AlertSubmission().load(body)
-    except ValidationError as exc:
-        raise Problem(422, "Unprocessable Entity", "the alert is invalid", exc.messages) from exc
+    """Store through intake, which validates it, and answer with its entities and related records."""
     result = _rpc().call("intake", "create_alert", body, context())
     alert = result["alert"]
     if result.get("near_duplicate"):
         alert["near_duplicate"] = True
     if result["created"]:
-        # The alert is stored; resolving here only fills the answer. If the entities service is
-        # slow or down, the alert_received event resolves it later and GET shows the result.
-        try:
-            (resolved,) = _rpc().call("entities", "resolve_alerts", {"alerts": [_alert_event(alert)]})
-            related = resolved["related"]
+        resolved = result.get("resolution")
+        if resolved is None:  # the entities service was slow or down: it resolves the alert later
+            alert["resolution"] = "pending"
+        else:
             # The submitter is told only of the earlier records it may open (C3, C6; another agency's alerts).
+            related = resolved["related"]
             seen = Seen(context(), [r["id"] for r in related if r["record_type"] == "case"])
             related = [r for r in related if seen.shows(r["record_type"], r["id"], r.get("agency"))]
             alert.update(entities=resolved["entities"], related=related)
-        except Unavailable:
-            alert["resolution"] = "pending"
     return alert, 201 if result["created"] else 200
 
 
@@ -161,11 +153,6 @@ for _format, _adapter in ADAPTERS.items():
 
 # VENDOR_CAMERAS is read once, when the gateway registers this blueprint: a bad table stops it there.
 blp.record_once(lambda state: state.app.extensions.setdefault("vendors", settings_from_config(state.app.config)))
-
-
-def _alert_event(alert: dict) -> dict:
-    """The ``alerts_received`` contract's fields of one alert as intake returns it."""
-    return events.AlertReceived().dump({"alert_id": alert["id"], **alert})
 
 
 @blp.route("")

@@ -41,8 +41,11 @@ class EntitiesService:
         An alert resolved before (by ``resolve_alerts``, or a delivery whose acknowledgement was lost)
         stores nothing and is announced again: a process that died between storing and announcing gets
         the event again, and only then can search and intake learn of it (both apply it idempotently).
+        Alerts intake is ``resolving`` itself (``resolve_alerts``) are left to it.
         """
-        self._resolve(events.AlertsReceived().load(payload)["alerts"], announce_known=True)
+        received = events.AlertsReceived().load(payload)
+        if not received["resolving"]:
+            self._resolve(received["alerts"], announce_known=True)
 
     @event_handler(events.INTAKE, events.RECORD_PURGED)
     def handle_alert_purged(self, payload: dict) -> None:

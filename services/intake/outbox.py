@@ -37,22 +37,32 @@ def created_events(
 
 
 def announce_received(
-    service, entry_id: str, alerts: list[dict], context: dict | None, request_ids: dict | None = None
-) -> None:
+    service,
+    entry_id: str,
+    alerts: list[dict],
+    context: dict | None,
+    request_ids: dict | None = None,
+    resolving: bool = False,
+) -> bool:
     """Audit (one message) and announce (one ``alerts_received``) the alerts a batch stored; close its
-    entry. Raises Unavailable when the audit events cannot be stored (the entry stays: they are stored
-    once whenever the batch is sent again or the outbox sweep runs)."""
+    entry, unless intake is ``resolving`` them itself (``services.intake.resolving`` closes it then).
+    Whether they were announced. Raises Unavailable when the audit events cannot be stored (the entry
+    stays: they are stored once whenever the batch is sent again or the outbox sweep runs)."""
     if alerts:
         context = context or {}
         service.audit.record_many(
             created_events(service.audit, alerts, context.get("actor"), context.get("request_id"), request_ids)
         )
         try:
-            service.dispatch(events.ALERTS_RECEIVED, {"alerts": AlertEvent(many=True).dump(alerts)})
+            announced = {"alerts": AlertEvent(many=True).dump(alerts), "resolving": resolving}
+            service.dispatch(events.ALERTS_RECEIVED, announced)
         except Exception:  # stored and audited: the outbox announces them later
             log.exception("alerts_received of batch %s not confirmed; the outbox will retry", entry_id)
-            return
+            return False
+        if resolving:
+            return True
     service.alerts.close_outbox(entry_id)
+    return True
 
 
 def announce_update(service, entry_id: str, alert: dict, change: str) -> None:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from casewire import access, events
@@ -16,7 +17,7 @@ from casewire.messaging import event_handler
 from casewire.mongo import MongoStore
 from casewire.monitor import Monitor
 from casewire.rpc import rpc
-from services.intake import identification, outbox, outcomes, updates
+from services.intake import identification, outbox, outcomes, resolving, updates
 from services.intake.deadlines import Deadlines
 from services.intake.dependencies import AlertStore
 from services.intake.grouping import GroupCommit, caller_of
@@ -48,18 +49,17 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     monitor = Monitor()
     deadlines = Deadlines()
     groups = GroupCommit()
+    entities_rpc = RpcProxy("entities", expiration=resolving.RESOLVE_SECONDS)
 
     @rpc(expected_exceptions=EXPECTED)
     def create_alert(self, submission: dict, context: dict) -> dict:
         """Store one alert durably and announce it.
 
-        ``submission`` is the body of ``POST /api/v1/alerts``, e.g.
-        ``{"source": "alpr", "source_system": "flock", "source_event_id": "r-1",
-        "occurred_at": "2026-01-05T22:14:00Z", "location": {"lat": 29.76, "lon": -95.36},
-        "payload": {"plate": "ABC1234", "plate_state": "TX", "camera_id": "cam-7"}}``;
+        ``submission`` is the body of ``POST /api/v1/alerts`` (``casewire.alerts.AlertSubmission``);
         ``context`` carries the caller (``actor``, ``unit``) and ``request_id``. Returns
-        ``{"alert", "created", "near_duplicate"}``: a repeat of a known event, or a near-duplicate
-        read folded into an earlier alert, returns that first alert with ``created`` false.
+        ``{"alert", "created", "near_duplicate", "resolution"}``: a repeat of a known event, or a
+        near-duplicate read folded into an earlier alert, returns that first alert with ``created``
+        false; a new one its ``{"entities", "related"}`` (None: not given in time, ``resolving``).
         Raises InvalidInput naming each bad field, or Unavailable when storing is impossible.
         """
         result = self.groups.submit(caller_of(context), (submission, context), self._ingest_group)
@@ -69,6 +69,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
             "alert": AlertOut().dump(self.alerts.described(result["id"])),
             "created": result["status"] == 201,
             "near_duplicate": result.get("near_duplicate", False),
+            "resolution": result.get("resolution"),
         }
 
     @rpc(expected_exceptions=EXPECTED)
@@ -78,15 +79,16 @@ class IntakeService(outcomes.OutcomeEntrypoints):
 
     def _ingest(self, submissions: list, context: dict, request_ids: list | None = None) -> list[dict]:
         """Store, then audit and announce in one message each (``services.intake.outbox``); a group of
-        requests stored together names each submission's request in ``request_ids``."""
+        requests (``request_ids``) is answered with each new alert's ``resolution`` too."""
         window = timedelta(seconds=float(self.config.get("NEAR_DUPLICATE_SECONDS", 120)))
-        policy = RetentionPolicy.from_config(self.config)
-        batch_id = uuid.uuid4().hex
+        policy, batch_id = RetentionPolicy.from_config(self.config), uuid.uuid4().hex
         results, created = ingest(
             self.alerts, submissions, context or {}, self.now(), window, policy, self.deadlines, batch_id
         )
         requests = {r["id"]: request_ids[r["index"]] for r in results if request_ids and r["status"] == 201}
-        outbox.announce_received(self, batch_id, created, context, requests)
+        grouped = request_ids is not None
+        if outbox.announce_received(self, batch_id, created, context, requests, resolving=grouped) and grouped:
+            resolving.answer(self, batch_id, created, results)
         return results
 
     def _ingest_group(self, group: list[tuple[dict, dict]]) -> list[dict]:

@@ -47,7 +47,7 @@ def clock():
 @pytest.fixture
 def intake(container_factory, config_for, clock):
     container = container_factory(IntakeService, config_for("intake"))
-    replace_dependencies(container, now=clock)
+    replace_dependencies(container, "entities_rpc", now=clock)  # intake alone: entities is not running
     container.start()
     container_factory(OverdueListener, config_for("intake")).start()
     return container

@@ -58,3 +58,11 @@ def test_a_merge_announces_both_entities_as_they_are_now():
 def test_the_graph_depth_is_one_to_three(depth):
     with pytest.raises(InvalidInput):
         worker_factory(EntitiesService).graph("a", depth)
+
+
+def test_alerts_intake_is_resolving_itself_are_left_to_it():
+    """A single submission is resolved once, by ``resolve_alerts`` (services/intake/resolving.py)."""
+    service = worker_factory(EntitiesService)
+    service.handle_alerts_received({"alerts": [], "resolving": True})
+    service.store.upsert_many.assert_not_called()
+    service.dispatch.assert_not_called()

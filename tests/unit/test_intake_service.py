@@ -79,9 +79,47 @@ def test_a_repeat_returns_the_first_alert_and_stores_nothing(service):
     first = service.create_alert(SUBMISSION, CONTEXT)["alert"]
     service.dispatch.reset_mock()
     again = service.create_alert({**SUBMISSION, "payload": {**SUBMISSION["payload"], "plate": "ZZZ"}}, CONTEXT)
-    assert again == {"alert": first, "created": False, "near_duplicate": False}
+    assert again == {"alert": first, "created": False, "near_duplicate": False, "resolution": None}
     assert len(service.alerts.docs) == 1
     service.dispatch.assert_not_called()
+
+
+def test_a_single_alert_is_answered_with_the_entities_intake_asked_for_once(service):
+    """The entities service resolves it for the answer (``resolve_alerts``) and leaves the event, which
+    says so (``resolving``): one resolution, and the outbox entry closes once it is done."""
+    resolved = {"entities": [{"id": "e1", "type": "vehicle"}], "related": [{"record_type": "alert", "id": "a0"}]}
+    service.entities_rpc.resolve_alerts.side_effect = lambda event: [
+        {"alert_id": alert["alert_id"], **resolved} for alert in event["alerts"]
+    ]
+    result = service.create_alert(SUBMISSION, CONTEXT)
+    assert result["resolution"] == resolved
+    (event,) = service.entities_rpc.resolve_alerts.call_args.args
+    assert [a["alert_id"] for a in event["alerts"]] == [result["alert"]["id"]]
+    event_type, payload = service.dispatch.call_args.args
+    assert event_type == "alerts_received" and payload["resolving"] is True
+    assert service.alerts.entries == {}
+
+
+def test_an_alert_the_entities_service_does_not_resolve_is_pending_and_announced_again_for_it(service, clock):
+    service.entities_rpc.resolve_alerts.side_effect = ConnectionError("entities gone")
+    result = service.create_alert(SUBMISSION, CONTEXT)
+    assert result["created"] is True and result["resolution"] is None
+    (entry,) = service.alerts.entries.values()
+    assert entry["alert_ids"] == [result["alert"]["id"]]
+    clock.at += timedelta(seconds=11)
+    assert service.publish_pending() == 1
+    event_type, payload = service.dispatch.call_args.args
+    assert event_type == "alerts_received" and payload["resolving"] is False
+    assert [a["alert_id"] for a in payload["alerts"]] == [result["alert"]["id"]]
+    assert service.alerts.entries == {}
+
+
+def test_a_batch_is_left_to_the_entities_service(service):
+    results = service.create_alerts([SUBMISSION], CONTEXT)["results"]
+    assert results[0]["status"] == 201 and "resolution" not in results[0]
+    service.entities_rpc.resolve_alerts.assert_not_called()
+    assert service.dispatch.call_args.args[1]["resolving"] is False
+    assert service.alerts.entries == {}
 
 
 def test_an_alert_whose_announcement_fails_stays_in_the_outbox_and_a_later_sweep_announces_it(service, clock):
