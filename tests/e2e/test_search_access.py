@@ -84,7 +84,8 @@ def test_C3_C6_C9_intelligence_made_through_the_api_is_searched_as_the_rules_say
 
 def test_C26_a_face_alert_and_the_person_it_names_carry_the_lead_notice_in_search(gateway, users):
     """A face alert posted through the API: search finds it and the person intake and entities made of
-    its candidate, each with the investigative-lead notice; a tip naming the same words has none."""
+    its candidate, each with the investigative-lead notice, as does the person's page; a tip naming the
+    same words has none."""
     name = f"Jonas {uuid.uuid4().hex[:8]}"
     body = {
         "source": "face",
@@ -119,6 +120,8 @@ def test_C26_a_face_alert_and_the_person_it_names_carry_the_lead_notice_in_searc
     [person_id] = [entity["id"] for entity in face.json()["entities"] if entity["type"] == "person"]
     people = eventually(lambda: {item["id"]: item for item in search(gateway, users["dana"], name, types="entity")})
     assert people[person_id]["summary"]["notice"] == FACE_NOTICE
+    page = gateway.get(f"/api/v1/entities/{person_id}", token=users["dana"])
+    assert page.status_code == 200 and page.json()["notice"] == FACE_NOTICE, page.text
 
 
 def test_C6_a_plate_sighted_in_a_restricted_case_is_hidden_from_other_units_and_tells_the_control_official(
