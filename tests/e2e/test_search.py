@@ -73,9 +73,11 @@ def test_bad_filters_are_422_naming_the_field(gateway, params, field):
     assert response.status_code == 422 and field in response.json()["errors"]
 
 
-def test_C6_C9_intelligence_through_the_gateway(gateway, stack):
-    """Cases announced on the bus (as the cases service does) and searched with and without purpose; a
-    restricted case made through the API is tests/e2e/test_compliance.py's C6 test."""
+def test_C6_C9_search_answers_announced_intelligence_through_the_gateway(gateway, stack):
+    """Search's and the gateway's part: cases announced on the bus by hand (as the cases service
+    announces approved ones, with no review steps) and searched with and without purpose. Intelligence
+    made and approved through the API is searched in tests/e2e/test_search_access.py's C3/C6/C9 test,
+    and a restricted case's whole chain is tests/e2e/test_compliance.py's C6 test."""
     word = f"w{uuid.uuid4().hex[:10]}"
     dispatch = event_dispatcher({"AMQP_URI": stack["AMQP_URI"]})
     for sensitivity in ("restricted", "agency_only"):

@@ -95,6 +95,11 @@ def search_ids(index: SearchIndex, table: list[dict], query: dict) -> set[str]:
 
 @pytest.mark.parametrize("who", list(CALLERS))
 def test_C3_C6_every_implementation_agrees_with_the_one_rule(indexed, who):
+    """Each implementation's own logic over one table of cases: search's filters meet the cases as
+    hand-made ``case_updated`` events indexed by its handler, since the table holds every combination
+    of labels, most of which no single walk through the API makes. Cases made through the API are
+    checked where the user sees them in tests/e2e/test_entities_visibility.py and
+    tests/e2e/test_search_access.py."""
     index, table = indexed
     context, identity = context_of(who), identity_of(who)
     caller = access.Caller.from_context(context)

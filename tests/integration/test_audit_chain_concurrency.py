@@ -71,6 +71,10 @@ class RacingStore:
 
 
 def test_C22_three_audit_consumers_append_one_total_gapless_chain(container_factory, audit_config, mongo):
+    """The audit service's own consumers, fed events published by hand on its durable queue as the
+    services' audit trails publish them (3,000 at once, more than a test's API traffic
+    makes quickly). Real actions through the API leave a chain that verifies in
+    tests/e2e/test_audit_api.py's C20 test."""
     config = audit_config(AUDIT_BATCH_SIZE=25, AUDIT_BATCH_WAIT=0.01)
     start = threading.Barrier(3)
     stores = []
@@ -97,6 +101,9 @@ def test_C22_three_audit_consumers_append_one_total_gapless_chain(container_fact
 
 
 def test_C22_a_redelivered_event_is_appended_once(container_factory, audit_config, mongo):
+    """The audit service's own consumers, fed events published by hand on its durable queue as the
+    services' audit trails publish them, one of them twice: the redelivery a broker
+    makes after a lost acknowledgement, which no test can time through the services."""
     config = audit_config()
     container_factory(AuditService, config).start()
     source = f"again-{uuid.uuid4().hex[:6]}"
@@ -114,6 +121,9 @@ def test_C22_a_redelivered_event_is_appended_once(container_factory, audit_confi
 
 
 def test_C22_odd_keys_and_malformed_messages_are_kept_and_never_block_the_queue(container_factory, audit_config, mongo):
+    """The audit service's own consumers, fed events published by hand on its durable queue as the
+    services' audit trails publish them, with malformed and
+    forged ones no service publishes: what a faulty or hostile publisher could put on the queue."""
     config = audit_config()
     container_factory(AuditService, config).start()
     source = f"odd-{uuid.uuid4().hex[:6]}"
@@ -155,6 +165,10 @@ class FlakyStore:
 
 
 def test_C23_a_batch_that_cannot_be_stored_is_requeued_and_nothing_is_lost(container_factory, audit_config, mongo):
+    """The audit service's own consumers, fed events published by hand on its durable queue as the
+    services' audit trails publish them; the store fails once as if
+    MongoDB had gone away. An action refused through the API while the audit log is out of reach is
+    tests/integration/gateway/test_access.py's C23 test."""
     config = audit_config()
     container = container_factory(AuditService, config)
     store = AuditStore(mongo[config["MONGODB_DATABASE"]])
@@ -174,7 +188,10 @@ def test_C23_a_batch_that_cannot_be_stored_is_requeued_and_nothing_is_lost(conta
 def test_C22_a_writer_that_lost_the_race_for_a_seq_rechains_a_long_batch(audit_config, mongo):
     """Two writers, one stale: its batch of 250 meets a taken seq at its first event. Every event ends
     up once in one unbroken chain (FerretDB's ordered insert goes on past a failure after 100
-    documents: the writer must never hand it more)."""
+    documents: the writer must never hand it more).
+
+    The audit service's own logic: a stale writer is a state of replicas racing, which no test can time
+    through the services."""
     database = mongo[audit_config()["MONGODB_DATABASE"]]
     first, stale = AuditStore(database), AuditStore(database)
     first.ensure_indexes()

@@ -2,6 +2,8 @@
 retention by verified archive (C24). The service class runs with ``worker_factory`` and its real
 stores, an injected clock and the checkpoint key; the queue is exercised in test_audit_chain_concurrency.
 The C22 tests write into the audit database directly: that is the tampering the chain must reveal.
+Events reach the service through its ``audit_events`` handler, shaped as the services publish them;
+events of real actions through the API are verified, paged and exported in tests/e2e/test_audit_api.py.
 """
 
 import json
@@ -95,23 +97,31 @@ def twenty(audit):
 
 
 def test_C22_an_intact_log_verifies_with_its_checkpoints(twenty):
+    """The audit service's own logic, its ``audit_events`` handler fed events as the services publish them.
+    A log of real actions through the API verifies in tests/e2e/test_audit_api.py's C20 test."""
     result = twenty.verify()
     assert result["ok"] is True and result["checked"] == 20 and result["head"]["seq"] == 20
     assert result["checkpoints"]["checked"] == 2 and result["checkpoints"]["latest"]["seq"] == 20
 
 
 def test_C22_an_altered_event_is_named(twenty, db):
+    """Tampering written by hand in the audit database: the act the chain must reveal, which no path of the
+    code or the API can do (C22)."""
     db["events"].update_one({"_id": key(7)}, {"$set": {"actor.id": "mallory"}})
     result = twenty.verify()
     assert result["ok"] is False and result["first_bad_seq"] == 7 and result["checked"] == 6
 
 
 def test_C22_a_removed_event_is_named(twenty, db):
+    """Tampering written by hand in the audit database: the act the chain must reveal, which no path of the
+    code or the API can do (C22)."""
     db["events"].delete_one({"_id": key(7)})
     assert twenty.verify()["first_bad_seq"] == 7
 
 
 def test_C22_swapped_events_are_named(twenty, db):
+    """Tampering written by hand in the audit database: the act the chain must reveal, which no path of the
+    code or the API can do (C22)."""
     seventh, eighth = db["events"].find_one({"_id": key(7)}), db["events"].find_one({"_id": key(8)})
     db["events"].delete_many({"_id": {"$in": [key(7), key(8)]}})
     db["events"].insert_many([{**eighth, "_id": key(7)}, {**seventh, "_id": key(8)}])
@@ -120,7 +130,10 @@ def test_C22_swapped_events_are_named(twenty, db):
 
 def test_C22_a_rewrite_with_recomputed_hashes_fails_the_signed_checkpoint(twenty, db):
     """Alter seq 14 and re-hash everything after it: the chain is consistent again, but the
-    checkpoint signed at seq 20 (before the rewrite) no longer matches."""
+    checkpoint signed at seq 20 (before the rewrite) no longer matches.
+
+    Tampering written by hand in the audit database: the act the chain must reveal, which no path of the
+    code or the API can do (C22)."""
     prev_hash = db["events"].find_one({"_id": key(13)})["hash"]
     for seq in range(14, 21):
         stored = db["events"].find_one({"_id": key(seq)}, {"_id": 0, "hash": 0})
@@ -137,6 +150,8 @@ def test_C22_a_rewrite_with_recomputed_hashes_fails_the_signed_checkpoint(twenty
 
 
 def test_C22_removing_the_newest_events_fails_the_checkpoint(twenty, db):
+    """Tampering written by hand in the audit database: the act the chain must reveal, which no path of the
+    code or the API can do (C22)."""
     db["events"].delete_many({"_id": {"$gte": key(15)}})
     result = twenty.verify()
     assert result["ok"] is False and result["failed_checkpoint"]["seq"] == 20
@@ -144,6 +159,8 @@ def test_C22_removing_the_newest_events_fails_the_checkpoint(twenty, db):
 
 
 def test_C22_a_removed_or_forged_checkpoint_is_found(twenty, db, tmp_path):
+    """Tampering written by hand in the audit database: the act the chain must reveal, which no path of the
+    code or the API can do (C22)."""
     db["checkpoints"].update_one({"_id": key(2)}, {"$set": {"seq": 19}})
     assert twenty.verify()["failed_checkpoint"] == {"number": 2, "seq": 19, "reason": "its signature does not match"}
     db["checkpoints"].delete_one({"_id": key(1)})  # the checkpoint file still holds it
@@ -154,17 +171,20 @@ def test_C22_a_removed_or_forged_checkpoint_is_found(twenty, db, tmp_path):
 
 
 def test_C22_checkpoints_are_signed_only_with_the_audit_services_key(twenty, db):
+    """The audit service's own logic, its ``audit_events`` handler fed events as the services publish them."""
     stored = db["checkpoints"].find_one({"_id": key(1)}, {"_id": 0})
     assert Notary(KEY).authentic(stored) and not Notary(Ed25519PrivateKey.generate()).authentic(stored)
 
 
 def test_C22_a_checkpoint_is_recorded_only_when_the_head_moved(twenty):
+    """The audit service's own logic, its ``audit_events`` handler fed events as the services publish them."""
     assert twenty.record_checkpoint() is None
     append(twenty, 1, start=21)
     assert twenty.record_checkpoint()["number"] == 3
 
 
 def test_C22_the_log_is_stored_with_utc_datetimes_and_hashes_stay_stable(twenty, db):
+    """The audit service's own logic, its ``audit_events`` handler fed events as the services publish them."""
     stored = db["events"].find_one({"_id": key(1)})
     assert isinstance(stored["at"], datetime) and stored["at"] == T0
     listed = twenty.list_events({}, None, 1)["items"][0]
@@ -175,6 +195,8 @@ def test_C22_the_log_is_stored_with_utc_datetimes_and_hashes_stay_stable(twenty,
 
 
 def test_C21_events_are_found_by_actor_record_action_outcome_and_time(audit):
+    """The audit service's own logic, its ``audit_events`` handler fed events as the services publish them.
+    Events of real actions are found through the API in tests/e2e/test_audit_api.py."""
     append(audit, 6)
     append(audit, 1, start=7, at=T0 + timedelta(days=2), action="search.plates", outcome="denied")
     by = lambda **filters: [e["seq"] for e in audit.list_events(filters, None, 50)["items"]]  # noqa: E731
@@ -187,6 +209,8 @@ def test_C21_events_are_found_by_actor_record_action_outcome_and_time(audit):
 
 
 def test_C20_pages_follow_an_opaque_cursor(audit):
+    """The audit service's own logic, its ``audit_events`` handler fed events as the services publish them.
+    Real events are paged through the API in tests/e2e/test_audit_api.py's C20 test."""
     append(audit, 7)
     first = audit.list_events({}, None, 3)
     second = audit.list_events({}, first["next_cursor"], 3)
@@ -220,6 +244,8 @@ def archive_lines(tmp_path: Path) -> list[list[dict]]:
 
 
 def test_C24_events_past_retention_are_archived_verified_then_deleted(aged, db, clock, tmp_path):
+    """The audit service's own logic, its ``audit_events`` handler fed events as the services publish them.
+    Events a year old are stamped so by hand: a state production reaches only after the retention period."""
     anchors = aged.apply_retention()
     # The ALPR query (730 days) holds back everything after it; only 1-3 are past retention.
     assert [(a["seq_from"], a["seq_to"]) for a in anchors] == [(1, 3)]
@@ -247,12 +273,16 @@ def test_C24_events_past_retention_are_archived_verified_then_deleted(aged, db, 
 
 
 def test_C24_nothing_within_retention_is_touched(aged, db, clock):
+    """The audit service's own logic, its ``audit_events`` handler fed events as the services publish them.
+    Events a year old are stamped so by hand: a state production reaches only after the retention period."""
     clock.now = T0 - timedelta(days=500)  # the oldest events are 300 days old then
     assert aged.apply_retention() == []
     assert db["events"].count_documents({}) == 8 and db["anchors"].count_documents({}) == 0
 
 
 def test_C24_a_segment_that_does_not_verify_is_never_archived_or_deleted(aged, db, tmp_path):
+    """Tampering written by hand in the audit database: the act the chain must reveal, which no path of the
+    code or the API can do (C22)."""
     db["events"].update_one({"_id": key(2)}, {"$set": {"action": "alert.update"}})
     with pytest.raises(ArchiveRefused):
         aged.apply_retention()
@@ -261,12 +291,16 @@ def test_C24_a_segment_that_does_not_verify_is_never_archived_or_deleted(aged, d
 
 
 def test_C24_a_forged_archive_anchor_is_found(aged, db):
+    """Tampering written by hand in the audit database: the act the chain must reveal, which no path of the
+    code or the API can do (C22)."""
     aged.apply_retention()
     db["anchors"].update_one({}, {"$set": {"seq_to": 2}})
     assert aged.verify()["failed_anchor"]["reason"] == "its signature does not match"
 
 
 def test_C24_an_interrupted_deletion_is_finished_and_verify_ignores_its_leftovers(aged, db, tmp_path):
+    """Archived events written back by hand: what a crash between the archive and its deletion leaves;
+    no entrypoint stops halfway."""
     assert [a["seq_to"] for a in aged.apply_retention()] == [3]
     # Put the archived events back, as if the run had stopped between anchoring and deleting.
     segment = archive_lines(tmp_path)[0]
@@ -283,6 +317,8 @@ def test_C24_an_interrupted_deletion_is_finished_and_verify_ignores_its_leftover
 
 @pytest.mark.parametrize("hint", [{"seq": 100, "hash": "f" * 64}, {"seq": 2, "hash": "stale"}, None])
 def test_C22_a_wrong_or_missing_head_hint_never_breaks_the_chain(audit, db, hint):
+    """The head hint written by hand: what a crashed or racing writer leaves, which no test can time
+    through the services."""
     append(audit, 5)
     fresh = worker_factory(AuditService, store=AuditStore(db), notary=Notary(KEY), now=Clock(T0))  # no cached head
     db["chain_head"].delete_many({})
@@ -294,6 +330,8 @@ def test_C22_a_wrong_or_missing_head_hint_never_breaks_the_chain(audit, db, hint
 
 
 def test_C24_the_newest_event_stays_and_a_stale_writer_never_writes_into_an_archived_range(aged, db, clock):
+    """A second writer with a stale cached head, fed events as the services publish them: the state of a
+    replica that slept through an archive run, which no test can time through the services."""
     stale = worker_factory(AuditService, store=AuditStore(db), notary=Notary(KEY), now=clock)
     stale.handle_audit_events([event(9, at=T0 - timedelta(days=10))])  # this writer now believes the head is 9
     append(aged, 3, start=10, at=T0 - timedelta(days=10))  # another writer moves the head to 12
@@ -305,6 +343,7 @@ def test_C24_the_newest_event_stays_and_a_stale_writer_never_writes_into_an_arch
 
 
 def test_C24_an_archive_file_re_hashes_offline_and_a_tampered_one_does_not(aged, tmp_path):
+    """The archive file is tampered with by hand: the act the offline check must reveal."""
     aged.apply_retention()
     [path] = sorted((tmp_path / "archive").glob("audit-*.jsonl"))
     assert CliRunner().invoke(main, ["audit", "check-file", str(path)]).exit_code == 0
@@ -314,6 +353,7 @@ def test_C24_an_archive_file_re_hashes_offline_and_a_tampered_one_does_not(aged,
 
 
 def test_C22_checkpoints_are_also_written_to_the_checkpoint_file(db, clock, tmp_path):
+    """The audit service's own logic, its ``audit_events`` handler fed events as the services publish them."""
     store = AuditStore(db)
     store.ensure_indexes()
     exported = tmp_path / "checkpoints.jsonl"
@@ -328,7 +368,10 @@ def test_C22_checkpoints_are_also_written_to_the_checkpoint_file(db, clock, tmp_
 
 def test_C22_deleting_the_newest_events_with_their_checkpoints_in_the_database_is_found(twenty, db):
     """Whoever can write to the audit database deletes the last events and the checkpoints naming them:
-    the checkpoint file, which that writer cannot rewrite, still names them."""
+    the checkpoint file, which that writer cannot rewrite, still names them.
+
+    Tampering written by hand in the audit database: the act the chain must reveal, which no path of the
+    code or the API can do (C22)."""
     db["events"].delete_many({"_id": {"$gt": key(12)}})
     db["checkpoints"].delete_many({"seq": {"$gt": 12}})
     db["chain_head"].delete_many({})
@@ -338,6 +381,8 @@ def test_C22_deleting_the_newest_events_with_their_checkpoints_in_the_database_i
 
 
 def test_C22_an_auditor_checks_an_export_against_the_checkpoints_with_the_public_key_alone(twenty, tmp_path):
+    """The export and its forgeries are files written by hand, as an auditor holds them offline; an
+    export through the API re-hashes in tests/e2e/test_audit_api.py's C22 test."""
     runner = CliRunner()
     private, public = tmp_path / "audit-key.pem", tmp_path / "audit-key.pub"
     made = runner.invoke(main, ["audit", "keygen", "--private", str(private), "--public", str(public)])

@@ -369,7 +369,10 @@ def test_C3_C6_promoting_again_never_hands_out_a_case_the_caller_may_not_open(rp
 
 
 def test_C16_promoting_again_skips_a_case_being_purged(rpc, cases_db):
-    """The purge's claim is written by hand, to hold the case mid-purge while the promotion comes."""
+    """The purge's claim is written by hand, to hold the case mid-purge while the promotion comes: a
+    state production reaches between a purge's claim and its end, which no entrypoint stops in. The
+    promotion after a purge done through the service is tests/integration/test_compliance.py's
+    ``test_C16_an_alert_promoted_again_after_its_case_was_purged_gets_a_new_case``."""
     alert = rpc.intake.create_alert(alpr(), DANA)["alert"]
     first = rpc.cases.promote_alert(alert["id"], {"title": "First", "unit": "narcotics"}, DANA)
     cases_db["cases"].update_one({"_id": first["id"]}, {"$set": {"purging": {"at": datetime.now()}}})

@@ -236,7 +236,8 @@ def test_C17_the_purge_authority_cannot_purge_an_open_investigative_case_with_ev
 
 def test_C16_C17_a_purge_by_the_authority_removes_everything_and_leaves_a_content_free_tombstone(rpc, db, audit_db):
     """Everything is made through the service but a pending webhook delivery, written as a subscriber
-    that is down leaves one (no subscriber runs here)."""
+    that is down leaves one (no subscriber runs here). The purge through the API, seen as 404, no
+    search hit and the tombstone, is tests/e2e/test_compliance.py's C16/C17 test."""
     case = approved(rpc, title=f"Purge me {uuid.uuid4().hex[:6]}")
     case_id = case["id"]
     rpc.cases.add_item(case_id, "notes", {"text": "garage door code 4471"}, DANA)
@@ -330,7 +331,7 @@ def test_C11_additions_that_change_the_case_file_notify_its_recipients_and_tasks
 # -- C6 ---------------------------------------------------------------------------------------------
 
 
-def test_C6_a_restricted_hit_notifies_the_control_official(rpc, base_config):
+def test_C6_cases_notifies_the_control_official_of_an_announced_restricted_hit(rpc, base_config):
     """The cases service's part alone, fed ``restricted_hit`` as search announces it; the whole chain
     through the API is tests/e2e/test_compliance.py's C6 test."""
     case = approved(rpc, sensitivity="restricted", control_official="vega")
@@ -363,7 +364,9 @@ def test_C6_a_restricted_hit_notifies_the_control_official(rpc, base_config):
 def test_C13_C27_the_compliance_report_finds_each_seeded_violation(rpc, db, base_config, services):
     """The report's own logic. Its exception rows hold records the service refuses to store (C2, C13),
     such as a legacy import or a hole would leave, so those are written straight into the database;
-    what the report lists of real work through the API is tests/e2e/test_compliance.py's C27 test."""
+    its reads without a purpose are audit events published by hand (a "rogue" trail), since the
+    gateway and the cases service refuse such reads (C9) before they happen. What the report lists of
+    real work through the API is tests/e2e/test_compliance.py's C27 test."""
     start = datetime.now(UTC) - timedelta(minutes=1)
     good = approved(rpc)
     restricted = approved(rpc, sensitivity="restricted")
@@ -489,8 +492,29 @@ def test_C16_a_purged_case_leaves_no_link_on_the_alerts_promoted_into_it(rpc, mo
     eventually(lambda: alerts.find_one({"_id": alert["id"]})["case_ids"] == [])
 
 
+def test_C16_an_alert_promoted_again_after_its_case_was_purged_gets_a_new_case(rpc, mongo, config_for):
+    """The state ``test_C16_promoting_again_skips_a_case_being_purged`` holds by hand, reached to its
+    end through the services: the purge lets go of the alert (intake's links, read by its retention
+    sweep), and promoting it again makes a new case that holds it."""
+    alert = rpc.intake.create_alert(alpr(), DANA)["alert"]
+    narrative = ci_fields()["reasonable_suspicion"] + " The plate was seen at the garage on both buy nights."
+    first = rpc.cases.promote_alert(alert["id"], ci_fields(unit="narcotics", reasonable_suspicion=narrative), DANA)
+    rpc.cases.purge_case(first["id"], {"reason": "predicate did not hold up"}, PAT)
+    alerts = mongo[config_for("intake")["MONGODB_DATABASE"]]["alerts"]
+    eventually(lambda: alerts.find_one({"_id": alert["id"]})["case_ids"] == [])
+    second = rpc.cases.promote_alert(alert["id"], {"title": "Second", "unit": "narcotics"}, DANA)
+    assert second["id"] != first["id"] and second["title"] == "Second"
+    with pytest.raises(NotFound):
+        rpc.cases.get_case(first["id"], DANA)
+    assert rpc.cases.get_case(second["id"], DANA)["alert_ids"] == [alert["id"]]
+    assert alerts.find_one({"_id": alert["id"]})["case_ids"] == [second["id"]]
+
+
 def test_C16_a_purge_interrupted_after_its_claim_is_finished_by_the_timer(rpc, db, services, audit_db):
-    """The claim a crashed purge leaves is written by hand: no entrypoint stops halfway."""
+    """The claim a crashed purge leaves is written by hand: no entrypoint stops halfway. A purge that
+    runs to its end through the service is
+    ``test_C16_C17_a_purge_by_the_authority_removes_everything_and_leaves_a_content_free_tombstone``, and
+    through the API tests/e2e/test_compliance.py's C16/C17 test."""
     case = approved(rpc)
     rpc.cases.add_item(case["id"], "notes", {"text": "left behind by a crash"}, DANA)
     claim = {"record_id": case["id"], "reason": "court order", "content_hash": "0" * 64, "automatic": False}

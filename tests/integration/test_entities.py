@@ -237,7 +237,8 @@ def test_the_graph_is_bounded(container_factory, config_for, base_config):
 
 def test_C16_a_purged_alert_or_case_loses_its_sightings_and_an_entity_nothing_names_goes_too(entities, base_config, db):
     """The entities service's part alone, fed ``record_purged`` as intake and cases announce it; a read
-    the real sweep deleted is followed into the entity API by tests/e2e/test_retention.py."""
+    the real sweep deleted is followed into the entity API by tests/e2e/test_retention.py, a case purged
+    through the API by tests/e2e/test_purge_fanout.py."""
     resolved = resolve_one(entities, read(plate()))
     vehicle_id, case_id = resolved["entities"][0]["id"], uuid.uuid4().hex
     entities.record_case_link(case_id, vehicle_id, "suspect", "2026-02-01T00:00:00Z", CONTEXT)
@@ -251,6 +252,9 @@ def test_C16_a_purged_alert_or_case_loses_its_sightings_and_an_entity_nothing_na
 
 
 def test_C26_a_person_seen_by_face_recognition_carries_the_lead_notice(entities):
+    """The entities service's own logic, fed a face alert as intake's ``alerts_received`` carries it; a
+    face alert posted through the API is followed to the person's page in
+    tests/e2e/test_search_access.py's C26 test."""
     face = alert("face", candidate={"name": "Lee Moe", "subject_id": uuid.uuid4().hex[:8]}, score=91)
     person = entities.get_entity(resolve_one(entities, face)["entities"][0]["id"])
     assert person["notice"] == "Investigative lead only, not a positive identification or probable cause"

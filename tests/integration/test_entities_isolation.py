@@ -94,6 +94,9 @@ def test_links_and_merges_are_their_agencys_and_only_it_undoes_a_merge(entities)
 
 
 def test_C26_face_derived_names_carry_the_notice_in_lists_and_the_graph(entities):
+    """The entities service's own logic, fed a face alert as intake's ``alerts_received`` carries it; a
+    face alert posted through the API is followed to the person's page in
+    tests/e2e/test_search_access.py's C26 test."""
     name = f"Lee Moe{uuid.uuid4().hex[:6]}"
     face = alert("face", candidate={"name": name, "subject_id": uuid.uuid4().hex[:8]}, score=91)
     person = resolve_one(entities, face)["entities"][0]["id"]

@@ -215,6 +215,9 @@ def test_a_dismissed_alert_cannot_be_promoted_and_a_promoted_one_not_assigned_or
 
 
 def test_C26_a_face_alert_is_identified_once_by_a_reviewer_with_independent_evidence(rpc, mongo, config_for):
+    """Made and identified through intake's entrypoints; then the store's write is called directly, as a
+    second reviewer racing the first reaches it past the entrypoint's check (a race no test can time
+    through the service), to prove the store's own condition refuses it."""
     probe = "https://faces.example.gov/probes/p-1.jpg"
     face = {
         **alpr(),

@@ -182,7 +182,10 @@ def test_C17_a_released_hold_of_two_leaves_the_record_held(rpc, cases, clock):
 
 def test_C15_C17_two_hundred_held_records_never_stop_the_purge_of_the_others(rpc, cases, db, clock, base_config):
     """The 200 held records are copies of one approved through the service, written at once for speed;
-    their holds are placed through the service."""
+    their holds are placed through the service. A held record made and held through the services and
+    skipped by the timer is tests/integration/test_compliance.py's
+    ``test_C17_records_under_legal_hold_are_skipped_by_the_automatic_purge``; through the API,
+    tests/e2e/test_compliance.py's C16/C17 test."""
     unheld = approved(rpc, review_due=due_in(10))
     template = db["cases"].find_one({"_id": unheld["id"]})
     older = template["opened_at"] - timedelta(days=1)  # read first by any order of age

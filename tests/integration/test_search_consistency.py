@@ -128,8 +128,14 @@ def sighted(stack, plate, who=LOADER):
     return items[0]
 
 
-def test_C6_a_plate_linked_to_a_case_shows_the_case_to_who_may_open_it_and_hides_a_restricted_one(stack, publish):
-    """The restricted case reaches search as cases announces it, without a review step to go through."""
+def test_C6_search_shows_a_plate_linked_to_a_case_to_who_may_open_it_and_hides_an_announced_restricted_one(
+    stack, publish
+):
+    """Search's and entities' part: the restricted case is a hand-made ``case_updated`` (as cases
+    announces an approved one) and its link a call of entities' ``record_case_link`` (as cases makes
+    it), so the plate filter meets a restricted case without the review steps. A restricted case made,
+    approved and linked through the API, and the control official told on ``/api/v1/notifications``,
+    is tests/e2e/test_search_access.py's C6 plate test."""
     plate = f"{data.tag()}4471"
     alert = stack.intake.create_alert(read(plate), LOADER)["alert"]
     vehicle = sighted(stack, plate)["entity"]["id"]
@@ -211,9 +217,13 @@ _RECEIVED = (
 )
 
 
-def test_C16_C19_an_entity_seen_only_in_a_purged_read_goes_from_every_store(stack, publish, entities_db):
-    """Entities and search fed ``record_purged`` as intake's sweep announces it (these reads have no
-    retention profile); the real sweep's is followed by tests/e2e/test_retention.py."""
+def test_C16_C19_entities_and_search_forget_an_entity_seen_only_in_an_announced_purged_read(
+    stack, publish, entities_db
+):
+    """Entities' and search's part: both fed ``record_purged`` as intake's sweep announces it (these
+    reads have no retention profile, and the stores are checked directly for what entities keep); the
+    real sweep's is followed into the plate search and the entity API by
+    tests/e2e/test_retention.py's C16/C19 test."""
     gone, kept = f"{data.tag()}4471", f"{data.tag()}4471"
     purged_alert = stack.intake.create_alert(read(gone), LOADER)["alert"]
     stack.intake.create_alert(read(kept), LOADER)

@@ -1,4 +1,8 @@
-"""General search against the real Elasticsearch: text, names, phones, handles, filters, access."""
+"""General search against the real Elasticsearch: text, names, phones, handles, filters, access.
+
+Search's own logic: documents are indexed by hand, as its event handlers index them, so each filter
+meets exactly the document it is about. The requirement tests name their real-path siblings, which
+make the records through the API (docs/testing.md, "Requirement tests that inject state")."""
 
 import pytest
 
@@ -164,6 +168,9 @@ class TestAccess:
         assert sorted(ids(run(index, word))) == sorted([("case", ours["case_id"]), ("case", assigned["case_id"])])
 
     def test_C9_intelligence_needs_a_purpose_and_case_number(self, index):
+        """Search's own filter over a case document indexed by hand as its ``case_updated`` handler
+        indexes one; the case made and approved through the API is searched in
+        tests/e2e/test_search_access.py's C3/C6/C9 test."""
         word = data.tag(8).lower()
         intel = put_case(index, **data.intelligence("open", title=word))
         unit = data.caller(unit="intel")
@@ -173,6 +180,8 @@ class TestAccess:
         assert ids(run(index, word, who=stated)) == [("case", intel["case_id"])]
 
     def test_C3_pending_review_only_to_the_submitting_unit(self, index):
+        """Search's own filter over a hand-indexed case pending review, with an assignee of another unit;
+        a pending case made through the API is searched in tests/e2e/test_search_access.py's C3/C6/C9 test."""
         word = data.tag(8).lower()
         pending = put_case(index, **data.intelligence("open", "pending_review", title=word, assignees=["bob"]))
         assigned = data.caller(sub="bob", unit="robbery", purpose="p", case_number="1")
@@ -181,6 +190,8 @@ class TestAccess:
         assert ids(run(index, word, who=unit)) == [("case", pending["case_id"])]
 
     def test_C6_restricted_hit_answers_like_a_miss_and_is_reported(self, index):
+        """Search's own filter over a hand-indexed restricted case; the whole chain through the API, up
+        to the control official's notice, is tests/e2e/test_compliance.py's C6 test."""
         word = data.tag(8).lower()
         restricted = put_case(index, **data.intelligence("restricted", title=word))
         outsider = data.caller(unit="robbery", purpose="p", case_number="1")
@@ -191,6 +202,8 @@ class TestAccess:
         assert ids(insider) == [("case", restricted["case_id"])] and insider["restricted"] == []
 
     def test_C6_agency_only_returns_only_the_agency_contact(self, index):
+        """Search's own pointer over a hand-indexed agency-only case; one made through the API is
+        searched in tests/e2e/test_search_access.py's C3/C6/C9 test."""
         word = data.tag(8).lower()
         put_case(index, **data.intelligence("agency_only", title=word, summary=f"{word} details"))
         outsider = data.caller(unit="robbery", purpose="p", case_number="1")
@@ -202,6 +215,10 @@ class TestAccess:
 
 
 def test_C16_purge_removes_the_record_and_its_sightings_and_a_replay_cannot_restore_it(index):
+    """Search's own purge, called as its ``record_purged`` handler calls it, then a late replay of the
+    documents (a redelivery production can send but a test cannot time). Purges through the API and
+    the real retention sweep leave the search in tests/e2e/test_compliance.py's C16/C17 test and
+    tests/e2e/test_retention.py's C16/C19 test."""
     word = data.tag(8).lower()
     alert = put_alert(index, notes=word, payload={"plate": f"{word.upper()[:6]}1", "camera_id": "c"})
     vehicle = put_entity(index, data.vehicle(f"{word.upper()[:6]}1"), alert)
@@ -221,6 +238,9 @@ def test_C16_purge_removes_the_record_and_its_sightings_and_a_replay_cannot_rest
 
 
 def test_C6_restricted_intelligence_is_for_its_unit_even_over_an_assignee(index):
+    """Search's own filter over a hand-indexed restricted case assigned to another unit's member; a
+    restricted case made through the API is hidden from another unit in tests/e2e/test_compliance.py's
+    C6 test and tests/e2e/test_search_access.py's C3/C6/C9 test."""
     word = data.tag(8).lower()
     case = put_case(index, **data.intelligence("restricted", title=word, assignees=["bob"]))
     assignee = data.caller(sub="bob", unit="robbery", purpose="p", case_number="1")
@@ -238,6 +258,8 @@ def test_unlabelled_intelligence_fails_closed_for_an_assignee(index):
 
 
 def test_C26_a_face_alert_hit_carries_the_investigative_lead_notice(index):
+    """Search's own summary of hand-indexed alerts; a face alert posted through the API is found with
+    the notice in tests/e2e/test_search_access.py's C26 test."""
     name = f"Jonas {data.tag(6).capitalize()}"
     face = put_alert(index, source="face", payload={"candidate": {"name": name}, "camera_id": "c"})
     tip = put_alert(index, source="tip", payload={"narrative": f"{name} was seen"})

@@ -93,6 +93,8 @@ def test_another_agencys_sightings_place_nothing_in_time_or_space(index):
 
 
 def test_C26_a_face_derived_name_carries_the_notice_in_search(index):
+    """Search's own summary of a hand-indexed entity named by a face alert; the person made of a face
+    alert posted through the API is found with the notice in tests/e2e/test_search_access.py's C26 test."""
     word = data.tag(8).lower()
     person = data.entity("person", f"name:{word.upper()}|?", word)
     named(index, person, source="face", candidate={"name": word})
@@ -101,6 +103,9 @@ def test_C26_a_face_derived_name_carries_the_notice_in_search(index):
 
 
 def test_C6_another_agencys_restricted_intelligence_is_no_hit_and_tells_nobody(index):
+    """Search's own filter over a hand-indexed restricted case, asked by two agencies; a restricted case
+    made through the API and searched by another agency, whose search tells nobody, is in
+    tests/e2e/test_search_access.py's C3/C6/C9 test."""
     word = data.tag(8).lower()
     case = data.intelligence("restricted", title=word)
     indexing.index_case(index, case)

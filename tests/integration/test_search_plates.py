@@ -152,6 +152,9 @@ def test_sightings_of_alerts_the_caller_cannot_open_are_left_out(index, add):
 
 
 def test_C6_a_sighting_in_a_restricted_case_is_hidden_and_reported(index, add):
+    """Search's own plate filter over a hand-indexed restricted case and its sighting of the vehicle; a
+    read posted and a restricted case linked to its vehicle through the API, and the control
+    official told of another unit's plate search, are tests/e2e/test_search_access.py's C6 plate test."""
     plate = f"{data.tag()}4471"
     vehicle, alert = add(plate)
     case = data.intelligence("restricted", title="network")

@@ -92,7 +92,7 @@ def alpr(plate):
     }
 
 
-def test_C6_a_restricted_hit_tells_the_control_official_and_the_searcher_sees_nothing(stack, publish):
+def test_C6_search_tells_the_control_official_of_a_restricted_hit_and_the_searcher_sees_nothing(stack, publish):
     """The search service's part alone, fed ``case_updated`` as cases announces it; the whole chain
     through the API is tests/e2e/test_compliance.py's C6 test."""
     word = data.tag(8).lower()

@@ -2,7 +2,9 @@
 the link, so the retention sweep never deletes a read a case holds; a read the sweep deleted before it
 was told (its deadline passed as it was being linked or promoted) is no link at all (404), and no case
 is left naming it. The cases service alone, with ``worker_factory``: intake answers as it does when
-the alert is gone (``link_case`` changes nothing, ``mark_promoted`` raises NotFound)."""
+the alert is gone (``link_case`` changes nothing, ``mark_promoted`` raises NotFound), a race no test
+can time through the services. The hand-off itself, over the real intake, is
+tests/integration/test_retention_links.py and tests/e2e/test_retention.py."""
 
 from datetime import UTC, datetime
 

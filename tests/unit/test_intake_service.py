@@ -517,6 +517,8 @@ def test_C19_each_jurisdiction_keeps_reads_for_its_profile(service, clock, state
 
 
 def test_C19_reads_promoted_linked_to_a_case_or_on_hold_are_kept_through_the_entrypoints_cases_calls(service, clock):
+    """Intake's own logic, told by calling the entrypoints the cases service calls; a read linked, held
+    and promoted through the API outlives its deadline in tests/e2e/test_retention.py."""
     promoted = _submit(service, read("nh-1"), "NH0000000")
     held = _submit(service, read("nh-2", plate="HLD0001"), "NH0000000")
     linked = _submit(service, read("nh-3", plate="LNK0001"), "NH0000000")
@@ -528,7 +530,11 @@ def test_C19_reads_promoted_linked_to_a_case_or_on_hold_are_kept_through_the_ent
 
 
 def test_C19_a_read_let_go_of_after_its_deadline_is_deleted_by_the_next_sweep(service, clock):
-    """The three ways a case lets go of a read: its case purged (C16), the hold released, the link removed."""
+    """The three ways a case lets go of a read: its case purged (C16), the hold released, the link removed.
+
+    Intake's own logic: the cases service's part is played by calling intake's entrypoints as it does,
+    the purge by a hand-made ``record_purged`` as cases announces it. The real hand-offs are
+    tests/integration/test_retention_links.py and tests/e2e/test_retention.py."""
     promoted = _submit(service, read("nh-1"), "NH0000000")
     held = _submit(service, read("nh-2", plate="HLD0001"), "NH0000000")
     linked = _submit(service, read("nh-3", plate="LNK0001"), "NH0000000")

@@ -3,6 +3,9 @@
 Reads of a case and its parts (``case.read``: items, evidence, related records, timeline,
 dissemination log), its export, its files (``case.attachment.read``, whose case is in the path) and
 the cases a search showed (``search.hits``, recorded by the gateway) are found from seeded audit events.
+The cases service's own logic: such reads are refused before they happen (C9), so no test makes them
+through the API; real reads, refused or with a purpose, are followed into the report over HTTP by
+tests/e2e/test_report_reads.py.
 """
 
 from datetime import UTC, datetime
