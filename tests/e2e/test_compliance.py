@@ -107,7 +107,9 @@ def test_C15_the_review_queue_is_for_supervisors(gateway, users):
 
 def test_C27_the_compliance_report_over_http_and_the_cli_lists_what_really_happened(gateway, users):
     """A restricted record released to another agency and a record purged, each through the API, are
-    rows of the report over HTTP and of the CLI's text; the CLI's exit code follows the report's verdict."""
+    rows of the report over HTTP and of the CLI's text; with no exception possible through the API, the
+    verdict is OK and the CLI exits 0 (the exceptions themselves are found in
+    tests/integration/test_compliance.py, over records the API refuses to make)."""
     shared = approved_intelligence(gateway, users, "Released to the task force", sensitivity="restricted")
     release = {
         "recipient": "Sgt. Kim",
@@ -141,8 +143,10 @@ def test_C27_the_compliance_report_over_http_and_the_cli_lists_what_really_happe
     [stone] = [row for row in report["purges"] if row["record_id"] == gone]
     assert stone["content_hash"] == purged.json()["content_hash"] and stone["reason"] == "court order 31"
     assert all(report["counts"][name] == len(report[name]) for name in ("disseminations", "purges"))
+    # Everything on this stack was done through the API, which refuses each of these exceptions (C2, C4,
+    # C9): the verdict is OK, and a report that found one here would be wrong.
     exceptions = ("intelligence_without_predicate_or_labels", "review_due_beyond_five_years", "reads_without_purpose")
-    assert report["ok"] is not any(report[name] for name in exceptions)
+    assert [name for name in exceptions if report[name]] == [] and report["ok"] is True
 
     no_purpose = gateway.get("/api/v1/compliance/report", token=users["auditor"], params={"sample": 2})
     assert no_purpose.status_code == 400
@@ -154,10 +158,10 @@ def test_C27_the_compliance_report_over_http_and_the_cli_lists_what_really_happe
     # Nothing changes between the HTTP report and the CLI's: the same verdict.
     text = CliRunner().invoke(main, ["compliance", "report", "--sample", "1", "--case-number", "AUD-1"], env=env)
     assert "Compliance report (28 CFR Part 23)" in text.output and "Sample of 1 records" in text.output
-    assert ("OK" if report["ok"] else "EXCEPTIONS FOUND") in text.output.splitlines()[1]
-    assert text.exit_code == (0 if report["ok"] else 1), text.output
+    assert "OK" in text.output.splitlines()[1] and "EXCEPTIONS FOUND" not in text.output
+    assert text.exit_code == 0, text.output
     as_json = CliRunner().invoke(main, ["compliance", "report", "--json"], env=env)
-    assert as_json.exit_code == text.exit_code, as_json.output
+    assert as_json.exit_code == 0, as_json.output
     found = json.loads(as_json.output)
     assert gone in [row["record_id"] for row in found["purges"]]
     assert release_id in [row["dissemination_id"] for row in found["restricted_disseminated"]]
