@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from casewire.access import Caller
+from casewire.access_rules import Caller
 from casewire.errors import Unavailable
 from gateway.oidc import ClaimPaths, Provider, claim
 
@@ -77,7 +77,7 @@ class Identity:
         return {"id": self.sub, "agency": self.agency, "roles": list(self.roles)}
 
     def caller(self) -> Caller:
-        """This identity as the per-record rules (:mod:`casewire.access`) take a caller."""
+        """This identity as the per-record rules (:mod:`casewire.access_rules`) take a caller."""
         return Caller(self.sub, self.agency, self.unit, tuple(self.roles))
 
 

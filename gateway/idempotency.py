@@ -35,8 +35,8 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from casewire.mongo import connect
-from gateway.access import guard_for
 from gateway.errors import Problem
+from gateway.guards import guard_for
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotency-Replayed"
@@ -203,7 +203,7 @@ class Idempotency:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Register after ``gateway.access.init_app``: keys are looked at only for callers it let through."""
+        """Register after ``gateway.guards.init_app``: keys are looked at only for callers it let through."""
         config = app.config
         self.lifetime = timedelta(hours=float(config.get("IDEMPOTENCY_HOURS") or DEFAULT_HOURS))
         # A claim outlives the longest a request can run (its RPC calls), then counts as abandoned.

@@ -12,7 +12,7 @@ from flask import Response, current_app, g, stream_with_context
 from marshmallow import Schema, fields, validate
 
 from casewire.contracts.audit import AuditEventPage, Verification
-from gateway.access import guarded
+from gateway.guards import guarded
 from gateway.openapi import Blueprint
 from gateway.records import require_scope
 

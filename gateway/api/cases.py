@@ -27,8 +27,8 @@ from casewire.contracts.cases import (
     WebhookPage,
 )
 from casewire.errors import CorruptedFile, PurposeRequired
-from gateway.access import context, guarded
 from gateway.errors import PURPOSE_REQUIRED, STORED_FILE_CORRUPTED, Problem, problem
+from gateway.guards import context, guarded
 from gateway.openapi import Blueprint
 from gateway.purpose import purpose_errors
 from gateway.related import with_related_counts

@@ -9,8 +9,8 @@ from flask import current_app, request
 from casewire.contracts import case_inputs
 from casewire.contracts.cases import ComplianceReport, HoldPage, LegalHold, NotificationPage, QueuePage, Tombstone
 from casewire.errors import PurposeRequired
-from gateway.access import guarded, require_purpose
 from gateway.api.cases import _body, _ctx, _json, _purpose_required
+from gateway.guards import guarded, require_purpose
 from gateway.openapi import Blueprint
 
 blp = Blueprint(

@@ -4,8 +4,8 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from casewire.contracts.entities import EntityOut, EntityPage, EntityRead, Graph, LinkOut, MergeAnswer
-from casewire.entities import ENTITY_TYPES, EntityIn, LinkIn, MergeIn
-from gateway.access import context, guarded
+from casewire.contracts.entity_inputs import ENTITY_TYPES, EntityIn, LinkIn, MergeIn
+from gateway.guards import context, guarded
 from gateway.openapi import Blueprint
 from gateway.related import entity_for, graph_for
 

@@ -1,6 +1,6 @@
 """Search: plates (exact, partial, OCR-folded, fuzzy) and the general search.
 
-Every search is audited with its terms by :func:`~gateway.access.guarded` (the query string is in
+Every search is audited with its terms by :func:`~gateway.guards.guarded` (the query string is in
 the event's details), and a search that shows cases by a second event, ``search.hits``, naming them.
 A plate search is an ALPR query: it needs a stated purpose (C25), given as ``?purpose=`` or the
 ``X-Purpose`` header; without one it is refused (400) and the refusal audited. Criminal intelligence
@@ -12,8 +12,8 @@ from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from casewire.contracts.search import PlateResults, SearchResults
-from gateway.access import context, guarded
 from gateway.audit_trail import record_disclosed
+from gateway.guards import context, guarded
 from gateway.openapi import Blueprint
 
 blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Find plates, entities, alerts and cases.")

@@ -10,10 +10,10 @@ from flask import Response, current_app, g, request
 from pymongo.errors import PyMongoError
 
 from casewire import events
-from casewire.access import states_purpose
+from casewire.access_rules import states_purpose
 from casewire.errors import CasewireError, Unavailable
-from gateway.access import context, guarded
 from gateway.errors import Problem
+from gateway.guards import context, guarded
 from gateway.limits import SharedSeats, shared_database
 from gateway.openapi import Blueprint
 from gateway.stream import StreamRelay

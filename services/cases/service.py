@@ -15,14 +15,14 @@ from casewire.monitor import Monitor
 from casewire.rpc import rpc
 from services.cases import (
     content,
-    exporting,
+    dissemination,
+    holds_and_purges,
     linking,
     notify,
     outbox,
     outcomes,
     oversight,
-    purge,
-    release,
+    paging,
     workflow,
 )
 from services.cases.dependencies import CaseStore, ContentStore, OversightStore, WebhookStore
@@ -34,12 +34,12 @@ class CasesService(
     workflow.WorkflowEntrypoints,
     linking.LinkEntrypoints,
     content.ContentEntrypoints,
-    release.ReleaseEntrypoints,
+    dissemination.DisseminationEntrypoints,
     notify.WebhookEntrypoints,
     outcomes.OutcomeEntrypoints,
-    purge.RetentionEntrypoints,
+    holds_and_purges.HoldAndPurgeEntrypoints,
     oversight.OversightEntrypoints,
-    exporting.ExportEntrypoints,
+    paging.PagingEntrypoints,
     outbox.OutboxEntrypoints,
 ):
     name = "cases"

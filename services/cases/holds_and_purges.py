@@ -26,7 +26,7 @@ def _agency(context: dict | None) -> str | None:
     return ((context or {}).get("actor") or {}).get("agency")
 
 
-class RetentionEntrypoints(CaseWorker):
+class HoldAndPurgeEntrypoints(CaseWorker):
     """What happens to criminal intelligence as its review date comes and goes."""
 
     @rpc(expected_exceptions=ERRORS)

@@ -9,10 +9,10 @@ from casewire.rpc import rpc
 from services.cases import casefile
 from services.cases.base import ERRORS, CaseWorker, load
 from services.cases.dependencies import new_id
-from services.cases.export import render_pdf
+from services.cases.pdf import render_pdf
 
 
-class ReleaseEntrypoints(CaseWorker):
+class DisseminationEntrypoints(CaseWorker):
     """Disseminations and exports."""
 
     @rpc(expected_exceptions=ERRORS)
