@@ -26,27 +26,15 @@ from casewire.contracts.cases import (
     WebhookCreated,
     WebhookPage,
 )
-from casewire.errors import CorruptedFile, PurposeRequired
-from gateway.errors import PURPOSE_REQUIRED, STORED_FILE_CORRUPTED, Problem, problem
+from gateway.errors import Problem
 from gateway.guards import context, guarded
 from gateway.openapi import Blueprint
-from gateway.purpose import purpose_errors
 from gateway.related import with_related_counts
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Case files, their contents and their links.")
 
 CONTENT_KINDS = ("notes", "reports", "interviews", "tasks")
 BINARY = {"type": "string", "format": "binary"}
-
-
-@blp.errorhandler(PurposeRequired)
-def _purpose_required(exc):
-    return problem(400, PURPOSE_REQUIRED, exc.message, purpose_errors())
-
-
-@blp.errorhandler(CorruptedFile)
-def _corrupted(exc):
-    return problem(500, STORED_FILE_CORRUPTED, exc.message)
 
 
 def _call(method: str, *args):

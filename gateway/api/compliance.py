@@ -8,15 +8,13 @@ from flask import current_app, request
 
 from casewire.contracts import case_inputs
 from casewire.contracts.cases import ComplianceReport, HoldPage, LegalHold, NotificationPage, QueuePage, Tombstone
-from casewire.errors import PurposeRequired
-from gateway.api.cases import _body, _ctx, _json, _purpose_required
+from gateway.api.cases import _body, _ctx, _json
 from gateway.guards import guarded, require_purpose
 from gateway.openapi import Blueprint
 
 blp = Blueprint(
     "compliance", __name__, url_prefix="/api/v1", description="Review queue, purges, legal holds, compliance report."
 )
-blp.errorhandler(PurposeRequired)(_purpose_required)
 
 
 def _call(method: str, *args):
