@@ -8,7 +8,7 @@ from casewire.contracts.cases import plain
 from casewire.errors import Conflict, Forbidden, NotFound, Unavailable
 from casewire.rpc import rpc
 from services.cases import retention, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.worker import ERRORS, CaseWorker, actor_id, load
 
 PURGE_ROLE = "purge_authority"
 PURGE_PAGE = 200  # due records read at a time by the purge timer

@@ -6,8 +6,8 @@ from casewire.contracts.cases import CaseOut
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import casefile, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.dependencies import new_id
+from services.cases.worker import ERRORS, CaseWorker, actor_id, load
 
 
 class LinkEntrypoints(CaseWorker):

@@ -11,7 +11,7 @@ from casewire.errors import Forbidden
 from casewire.messaging import event_handler
 from casewire.rpc import rpc
 from services.cases import compliance, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.worker import ERRORS, CaseWorker, actor_id, load
 
 DEFAULT_PERIOD = timedelta(days=30)
 MAX_READ_EVENTS = 20000  # audit events examined for reads without a purpose, per report

@@ -2,7 +2,7 @@
 
 from casewire.rpc import rpc
 from services.cases import casefile
-from services.cases.base import ERRORS, CaseWorker
+from services.cases.worker import ERRORS, CaseWorker
 
 MAX_PAGE = 5000
 

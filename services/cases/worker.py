@@ -1,4 +1,5 @@
-"""What every group of the cases service's entrypoints shares: loading input, opening a case, announcing changes.
+"""The worker every group of the cases service's entrypoints extends: the service's dependencies,
+declared once, and what the groups share (loading input, opening a case, announcing changes).
 
 Every entrypoint that touches one case receives the caller in ``context`` (``actor``, ``unit``,
 ``purpose``, ``case_number``, ``request_id``) and goes through :meth:`CaseWorker._open`, which applies
@@ -10,10 +11,17 @@ import logging
 from datetime import UTC, datetime
 
 from marshmallow import ValidationError
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher
+from nameko.rpc import RpcProxy
 
 from casewire import events
+from casewire.audit import AuditLog
+from casewire.clock import Clock
 from casewire.errors import EXPECTED, Forbidden, InvalidInput, NotFound, PurposeRequired
+from casewire.mongo import MongoStore
 from services.cases import casefile, rules, webhooks
+from services.cases.dependencies import CaseStore, ContentStore, OversightStore, WebhookStore
 
 ERRORS = EXPECTED
 log = logging.getLogger(__name__)
@@ -50,7 +58,23 @@ def actor_id(context: dict | None) -> str:
 
 
 class CaseWorker:
-    """Helpers for the entrypoint groups; :class:`~services.cases.service.CasesService` supplies the dependencies."""
+    """The cases service's dependencies and the helpers of its entrypoint groups.
+
+    nameko finds a dependency on any base of the service class, so each group, and
+    :class:`~services.cases.service.CasesService` made of them all, works with these one set.
+    """
+
+    store = MongoStore(CaseStore)
+    contents = MongoStore(ContentStore)
+    hooks = MongoStore(WebhookStore)
+    oversight = MongoStore(OversightStore)
+    dispatch = EventDispatcher()
+    audit = AuditLog()
+    now = Clock()
+    config = Config()
+    entities_rpc = RpcProxy("entities")
+    intake_rpc = RpcProxy("intake")
+    audit_rpc = RpcProxy("audit")
 
     def _now(self) -> datetime:
         return utc(self.now())
