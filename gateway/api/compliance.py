@@ -8,7 +8,7 @@ from flask import current_app, request
 
 from casewire.contracts import case_inputs
 from casewire.contracts.cases import ComplianceReport, HoldPage, LegalHold, NotificationPage, QueuePage, Tombstone
-from gateway.api.cases import _body, _ctx, _json
+from gateway.api.cases import _ctx
 from gateway.guards import guarded, require_purpose
 from gateway.openapi import Blueprint
 
@@ -31,21 +31,21 @@ def review_queue(query):
 
 
 @blp.route("/cases/<case_id>/purge", methods=["POST"])
-@blp.doc(**_json(case_inputs.PurgeIn))
+@blp.arguments(case_inputs.PurgeIn, invalid="the purge is invalid")
 @blp.response(200, Tombstone)
 @guarded("case.purge", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def purge_case(case_id):
+def purge_case(body, case_id):
     """Purge a record by hand, with a reason (purge authority, C17); answers its content-free tombstone (C16)."""
-    return _call("purge_case", case_id, _body(), _ctx())
+    return _call("purge_case", case_id, body, _ctx())
 
 
 @blp.route("/cases/<case_id>/holds", methods=["POST"])
-@blp.doc(**_json(case_inputs.HoldIn))
+@blp.arguments(case_inputs.HoldIn, invalid="the legal hold is invalid")
 @blp.response(201, LegalHold)
 @guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def place_hold(case_id):
+def place_hold(body, case_id):
     """Place a legal hold: the automatic purge skips the record and intake keeps its alerts (C17)."""
-    return _call("place_hold", case_id, _body(), _ctx())
+    return _call("place_hold", case_id, body, _ctx())
 
 
 @blp.route("/cases/<case_id>/holds", methods=["GET"])
@@ -57,12 +57,12 @@ def list_holds(case_id):
 
 
 @blp.route("/cases/<case_id>/holds/<hold_id>/release", methods=["POST"])
-@blp.doc(**_json(case_inputs.ReleaseIn))
+@blp.arguments(case_inputs.ReleaseIn, invalid="the release is invalid")
 @blp.response(200, LegalHold)
 @guarded("case.hold", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def release_hold(case_id, hold_id):
+def release_hold(body, case_id, hold_id):
     """Release a legal hold, with a reason."""
-    return _call("release_hold", case_id, hold_id, _body(), _ctx())
+    return _call("release_hold", case_id, hold_id, body, _ctx())
 
 
 @blp.route("/notifications", methods=["GET"])
