@@ -7,7 +7,7 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, g, request, send_from_directory
+from flask import Flask, Response, g, request, send_from_directory
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
@@ -58,14 +58,14 @@ def create_app(config: dict | None = None) -> Flask:
     observability.init_app(app)
 
     @app.route(f"{DOCS_ASSETS}<path:filename>")
-    def docs_assets(filename):
+    def docs_assets(filename: str) -> Response:
         """Swagger UI's files, served from the gateway itself (agencies run air-gapped)."""
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     docs_assets.casewire_public = True
 
     @app.before_request
-    def assign_request_id():
+    def assign_request_id() -> None:
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
@@ -74,7 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     Idempotency(app)  # after the access checks: only a caller they let through reaches a key
 
     @app.after_request
-    def echo_request_id(response):
+    def echo_request_id(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
         return response
 

@@ -155,7 +155,7 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
-    def _register_responses(self):
+    def _register_responses(self) -> None:
         self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON  # only while the error responses are registered
         try:
             super()._register_responses()
@@ -182,7 +182,9 @@ class Problem(Exception):
         self.headers = headers or {}
 
 
-def problem(status: int, title: "Kind | str", detail: str | None = None, errors: dict | None = None, headers=None):
+def problem(
+    status: int, title: "Kind | str", detail: str | None = None, errors: dict | None = None, headers: dict | None = None
+) -> Response:
     kind = title if isinstance(title, Kind) else BY_STATUS.get(status)
     kind_type, kind_title = (kind.type, kind.title) if kind else ("about:blank", str(title))
     body = {"type": kind_type, "title": kind_title, "status": status, "detail": detail or kind_title}
@@ -209,19 +211,19 @@ def answer(exc: CasewireError) -> Response:
 
 def register(app: Flask) -> None:
     @app.errorhandler(Problem)
-    def handle_problem(exc: Problem):
+    def handle_problem(exc: Problem) -> Response:
         return problem(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
 
     for exc_type in RAISED:
         app.register_error_handler(exc_type, answer)
 
     @app.errorhandler(Exception)
-    def handle_unexpected(exc: Exception):
+    def handle_unexpected(exc: Exception) -> Response:
         log.error("500: %s", type(exc).__name__, exc_info=exc, extra={"request_id": g.get("request_id")})
         return problem(500, INTERNAL_ERROR, FAILED)
 
     @app.errorhandler(HTTPException)
-    def handle_http(exc: HTTPException):
+    def handle_http(exc: HTTPException) -> Response:
         # flask-smorest/webargs put validation messages on the exception's ``data``.
         messages = (getattr(exc, "data", None) or {}).get("messages")
         if exc.code == 422 and isinstance(messages, dict):

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from functools import wraps
 
 from flask import Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
 from marshmallow import fields
 
 from casewire.errors import Unavailable
@@ -187,7 +188,7 @@ def guarded(
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args, **kwargs) -> ResponseReturnValue:
             done, active = g.get("audit_allowed"), guard.for_request(request.args)
             if not done or done[0] != active:
                 enforce(active, kwargs)
@@ -277,7 +278,7 @@ def _public_view(view: Callable) -> Callable:
     """``view`` (perhaps a bound method, which cannot carry attributes) as a public function."""
 
     @wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args, **kwargs) -> ResponseReturnValue:
         return view(*args, **kwargs)
 
     return public(wrapper)

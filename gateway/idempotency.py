@@ -32,6 +32,7 @@ from apispec import BasePlugin
 from bson import Binary
 from flask import Flask, Response, current_app, g, request
 from pymongo import ASCENDING
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from casewire.mongo import connect
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 class KeyStore:
     """``idempotency_claims`` and ``idempotency_answers`` in the gateway's database."""
 
-    def __init__(self, database, lifetime: timedelta, claim_lifetime: timedelta):
+    def __init__(self, database: Database, lifetime: timedelta, claim_lifetime: timedelta):
         self.claims = database["idempotency_claims"]
         self.answers = database["idempotency_answers"]
         self.lifetime, self.claim_lifetime = lifetime, claim_lifetime
@@ -138,7 +139,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _before():
+def _before() -> Response | None:
     """After the access checks (the caller is known and allowed): replay, refuse, or claim the key."""
     key = request.headers.get(HEADER)
     if request.method != "POST" or key is None or g.get("identity") is None:
@@ -230,7 +231,7 @@ class IdempotencyDocs(BasePlugin):
         "422": f"This `{HEADER}` was used for another request (another body, path or query).",
     }
 
-    def operation_helper(self, path=None, operations=None, **kwargs):
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs) -> None:
         post = (operations or {}).get("post")
         if post is None or "x-casewire-action" not in post:
             return

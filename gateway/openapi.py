@@ -16,9 +16,10 @@ from functools import cache, wraps
 from pathlib import Path
 
 import flask_smorest
-from apispec import BasePlugin
+from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import resolve_schema_cls
 from flask import request
+from flask.typing import ResponseReturnValue
 from flask_smorest.utils import resolve_schema_instance
 from marshmallow import Schema
 from werkzeug.exceptions import UnprocessableEntity
@@ -48,7 +49,7 @@ PURPOSE_REFUSAL = (
 UNAVAILABLE = "The audit log or a service this needs is unavailable: nothing was done (C23)."
 
 
-def _as_sent(obj, *, many=None):
+def _as_sent(obj: object, *, many: bool | None = None) -> object:
     return obj
 
 
@@ -62,7 +63,9 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint whose ``response`` documents a schema and sends the view's answer as it is,
     and whose ``arguments`` can validate a body a service takes (``invalid``)."""
 
-    def arguments(self, schema, *, invalid: str | None = None, **kwargs) -> Callable[[Callable], Callable]:
+    def arguments(
+        self, schema: type[Schema] | Schema, *, invalid: str | None = None, **kwargs
+    ) -> Callable[[Callable], Callable]:
         """flask-smorest's ``arguments``: the OpenAPI document learns the schema, the request is validated
         by it before the view runs.
 
@@ -79,11 +82,11 @@ class Blueprint(flask_smorest.Blueprint):
         def decorator(view: Callable) -> Callable:
             @parse
             @wraps(view)
-            def as_sent(_loaded: dict, *args, **view_args):
+            def as_sent(_loaded: dict, *args, **view_args) -> ResponseReturnValue:
                 return view(request.get_json(), *args, **view_args)
 
             @wraps(as_sent)
-            def checked(*args, **view_args):
+            def checked(*args, **view_args) -> ResponseReturnValue:
                 if not isinstance(request.get_json(silent=True), dict):
                     raise errors.Problem(400, errors.BAD_REQUEST, "the body must be a JSON object")
                 try:
@@ -100,7 +103,9 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
-    def response(self, status_code, schema=None, **kwargs):
+    def response(
+        self, status_code: int | str, schema: type[Schema] | Schema | dict | None = None, **kwargs
+    ) -> Callable[[Callable], Callable]:
         instance = resolve_schema_instance(schema)
         if isinstance(instance, Schema):
             instance.dump = _as_sent  # the service dumped the answer with this schema already
@@ -109,13 +114,13 @@ class Blueprint(flask_smorest.Blueprint):
         return super().response(status_code, instance, **kwargs)
 
 
-def schema_names():
+def schema_names() -> Callable[[type[Schema] | Schema], str]:
     """An apispec schema name resolver: a schema's class name, prefixed with its package's name when
     another schema took the name first (two ``MergeIn`` of two packages,
     were they both documented)."""
     taken: dict[str, type] = {}
 
-    def resolve(schema) -> str:
+    def resolve(schema: type[Schema] | Schema) -> str:
         cls = resolve_schema_cls(schema)
         name = cls.__name__.removesuffix("Schema") or cls.__name__
         if taken.setdefault(name, cls) is not cls:
@@ -135,10 +140,10 @@ def examples() -> dict:
 class ContractDocs(BasePlugin):
     """apispec plugin: problem bodies on every error response, an example answer on every operation."""
 
-    def init_spec(self, spec):
+    def init_spec(self, spec: APISpec) -> None:
         spec.components.schema("Page", schema=Page)  # the one description of pagination every list refers to
 
-    def operation_helper(self, path=None, operations=None, **kwargs):
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs) -> None:
         for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
             if "x-casewire-action" in operation and not _has(responses, 503):
@@ -160,7 +165,7 @@ def _has(responses: dict, status: int) -> bool:
     return status in responses or str(status) in responses
 
 
-def _key(responses: dict, status: str):
+def _key(responses: dict, status: str) -> str | int:
     return status if status in responses else int(status)
 
 

@@ -13,12 +13,13 @@ from flask import current_app
 
 from casewire import access_rules
 from casewire.errors import Unavailable
+from gateway.rpc import Rpc
 
 EARLIER_SIGHTINGS = 20  # per entity of one alert, newest first
 VISIBLE_CASES_CALL = 200  # ids cases.visible_cases answers at most per call
 
 
-def _rpc():
+def _rpc() -> Rpc:
     return current_app.extensions["rpc"]
 
 

@@ -21,7 +21,7 @@ Stream events are notices with ids, not records: the alert's payload and a case'
 sent; reading them is a separate, audited request.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from casewire import access_rules, events
 from gateway.auth import Identity
@@ -119,5 +119,5 @@ class Visibility:
         return self.agency_ok(record.get("agency"))
 
 
-def _pick(payload: dict, keys) -> dict:
+def _pick(payload: dict, keys: Iterable[str]) -> dict:
     return {key: payload[key] for key in keys if key in payload}

@@ -5,9 +5,11 @@ the stated purpose (``X-Purpose``) and case number (``X-Case-Number``) along (C9
 """
 
 import base64
+from typing import Any
 from urllib.parse import quote
 
 from flask import Response, current_app, request
+from marshmallow import Schema
 
 from casewire.contracts import case_inputs
 from casewire.contracts.cases import (
@@ -37,7 +39,7 @@ CONTENT_KINDS = ("notes", "reports", "interviews", "tasks")
 BINARY = {"type": "string", "format": "binary"}
 
 
-def _call(method: str, *args):
+def _call(method: str, *args) -> Any:  # the cases service's answer, as JSON
     return current_app.extensions["rpc"].call("cases", method, *args)
 
 
@@ -66,7 +68,7 @@ def _body() -> dict:
     return body
 
 
-def _json(schema) -> dict:
+def _json(schema: type[Schema]) -> dict:
     return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
 
 
@@ -74,7 +76,7 @@ def _json(schema) -> dict:
 @blp.arguments(case_inputs.CaseIn, invalid="the case is invalid")
 @blp.response(201, CaseOut)
 @guarded("case.create", record_type="case", purpose_required="intelligence")
-def create_case(body):
+def create_case(body: dict) -> dict:
     """Open a case; criminal intelligence must carry its predicate and labels (C2, C5)."""
     return _call("create_case", body, _ctx())
 
@@ -83,7 +85,7 @@ def create_case(body):
 @blp.arguments(case_inputs.CaseListQuery, location="query")
 @blp.response(200, CasePage)
 @guarded("case.list", record_type="case", purpose_required="intelligence")
-def list_cases(query):
+def list_cases(query: dict) -> dict:
     """Cases the caller may see, newest first, with related_count; filters status, assignee, classification, unit."""
     return with_related_counts(
         _call("list_cases", dict(request.args), _ctx()),
@@ -95,7 +97,7 @@ def list_cases(query):
 @blp.route("/cases/<case_id>", methods=["GET"])
 @blp.response(200, CaseOut)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def get_case(case_id):
+def get_case(case_id: str) -> dict:
     """One case with its links, labels and review history."""
     return _call("get_case", case_id, _ctx())
 
@@ -106,7 +108,7 @@ def get_case(case_id):
 @blp.doc(**_json(case_inputs.CasePatch))
 @blp.response(200, CaseOut)
 @guarded("case.update", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def update_case(case_id):
+def update_case(case_id: str) -> dict:
     """Edit a case or move it through its workflow (illegal transitions are 409)."""
     return _call("update_case", case_id, _body(), _ctx())
 
@@ -115,7 +117,7 @@ def update_case(case_id):
 @blp.arguments(case_inputs.ReviewIn, invalid="the review is invalid")
 @blp.response(200, {"oneOf": [CaseOut, Tombstone]}, description="The case; `decision: purge` answers its tombstone.")
 @guarded("case.review", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def review_case(body, case_id):
+def review_case(body: dict, case_id: str) -> dict:
     """Approve (C3) or validate (C14) criminal intelligence, with a written justification."""
     return _call("review_case", case_id, body, _ctx())
 
@@ -124,7 +126,7 @@ def review_case(body, case_id):
 @blp.arguments(case_inputs.LinkAlertIn, invalid="the link is invalid")
 @blp.response(200, CaseOut)
 @guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def link_alert(body, case_id):
+def link_alert(body: dict, case_id: str) -> dict:
     """Link an alert to the case (an alert may belong to several cases)."""
     return _call("link_alert", case_id, body, _ctx())
 
@@ -133,7 +135,7 @@ def link_alert(body, case_id):
 @blp.arguments(case_inputs.UnlinkIn, invalid="the unlink is invalid")
 @blp.response(200, CaseOut)
 @guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def unlink_alert(body, case_id, alert_id):
+def unlink_alert(body: dict, case_id: str, alert_id: str) -> dict:
     """Unlink an alert, with a reason."""
     return _call("unlink_alert", case_id, alert_id, body, _ctx())
 
@@ -142,7 +144,7 @@ def unlink_alert(body, case_id, alert_id):
 @blp.arguments(case_inputs.LinkEntityIn, invalid="the link is invalid")
 @blp.response(200, CaseOut)
 @guarded("case.link", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def link_entity(body, case_id):
+def link_entity(body: dict, case_id: str) -> dict:
     """Link an entity with its role (suspect, victim, witness, vehicle_of_interest...)."""
     return _call("link_entity", case_id, body, _ctx())
 
@@ -151,7 +153,7 @@ def link_entity(body, case_id):
 @blp.arguments(case_inputs.CasesMergeIn, invalid="the merge is invalid")
 @blp.response(200, CaseOut)
 @guarded("case.merge", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def merge_case(body, case_id):
+def merge_case(body: dict, case_id: str) -> dict:
     """Merge another case into this one; every moved part keeps its origin case."""
     return _call("merge_cases", case_id, body, _ctx())
 
@@ -159,7 +161,7 @@ def merge_case(body, case_id):
 @blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks):kind>", methods=["POST"])
 @blp.response(201, ContentItem)
 @guarded("case.content", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def add_item(case_id, kind):
+def add_item(case_id: str, kind: str) -> dict:
     """Add a note, report, interview (who, when, by whom, summary, attachments) or task (assignee, due)."""
     return _call("add_item", case_id, kind, _body(), _ctx())
 
@@ -167,7 +169,7 @@ def add_item(case_id, kind):
 @blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks, evidence):kind>", methods=["GET"])
 @blp.response(200, ContentPage)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def list_items(case_id, kind):
+def list_items(case_id: str, kind: str) -> dict:
     """A case's notes, reports, interviews, tasks or evidence items, oldest first."""
     return _call("list_items", case_id, kind, _ctx())
 
@@ -176,7 +178,7 @@ def list_items(case_id, kind):
 @blp.arguments(case_inputs.EvidenceIn, invalid="the evidence item is invalid")
 @blp.response(201, EvidenceItem)
 @guarded("case.evidence", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def add_evidence(body, case_id):
+def add_evidence(body: dict, case_id: str) -> dict:
     """Log an evidence item and its first custody entries (the chain can only be appended to)."""
     return _call("add_evidence", case_id, body, _ctx())
 
@@ -184,7 +186,7 @@ def add_evidence(body, case_id):
 @blp.route("/cases/<case_id>/evidence/<evidence_id>", methods=["GET"])
 @blp.response(200, EvidenceItem)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def get_evidence(case_id, evidence_id):
+def get_evidence(case_id: str, evidence_id: str) -> dict:
     """One evidence item with its whole chain of custody."""
     return _call("get_evidence", case_id, evidence_id, _ctx())
 
@@ -193,7 +195,7 @@ def get_evidence(case_id, evidence_id):
 @blp.arguments(case_inputs.CustodyIn, invalid="the custody entry is invalid")
 @blp.response(201, EvidenceItem)
 @guarded("case.evidence", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def add_custody(body, case_id, evidence_id):
+def add_custody(body: dict, case_id: str, evidence_id: str) -> dict:
     """Append one custody transfer: from, to, at, reason, condition."""
     return _call("add_custody", case_id, evidence_id, body, _ctx())
 
@@ -210,7 +212,7 @@ def add_custody(body, case_id, evidence_id):
 )
 @blp.response(201, Attachment)
 @guarded("case.attachment.upload", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def upload_attachment(case_id):
+def upload_attachment(case_id: str) -> dict:
     """Upload a file (multipart field ``file``); its type is sniffed and its SHA-256 recorded."""
     upload = request.files.get("file")
     if upload is None:
@@ -222,7 +224,7 @@ def upload_attachment(case_id):
 @blp.route("/cases/<case_id>/attachments/<attachment_id>", methods=["GET"])
 @blp.response(200, BINARY, content_type="*/*", description="The file, as the type sniffed at upload names it.")
 @guarded("case.attachment.read", record_type="attachment", record_arg="attachment_id", purpose_required="intelligence")
-def get_attachment(case_id, attachment_id):
+def get_attachment(case_id: str, attachment_id: str) -> Response:
     """Download a file after checking it against its recorded SHA-256 (a mismatch is a 500, audited)."""
     found = _call("get_attachment", case_id, attachment_id, _ctx())
     return Response(
@@ -239,7 +241,7 @@ def get_attachment(case_id, attachment_id):
 @blp.route("/cases/<case_id>/related", methods=["GET"])
 @blp.response(200, CaseRelated)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def related(case_id):
+def related(case_id: str) -> dict:
     """Cases and alerts that share entities with this case, with the shared entities named."""
     return _call("related", case_id, _ctx())
 
@@ -247,7 +249,7 @@ def related(case_id):
 @blp.route("/cases/<case_id>/timeline", methods=["GET"])
 @blp.response(200, Timeline)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def timeline(case_id):
+def timeline(case_id: str) -> dict:
     """Every action, link, content item and sighting of the case, oldest first."""
     return _call("timeline", case_id, _ctx())
 
@@ -256,7 +258,7 @@ def timeline(case_id):
 @blp.arguments(case_inputs.DisseminationIn, invalid="the dissemination is invalid")
 @blp.response(201, Dissemination)
 @guarded("case.disseminate", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def disseminate(body, case_id):
+def disseminate(body: dict, case_id: str) -> dict:
     """Record a release of the case outside its unit: recipient, agency, purpose, need to know (C10)."""
     return _call("disseminate", case_id, body, _ctx())
 
@@ -264,7 +266,7 @@ def disseminate(body, case_id):
 @blp.route("/cases/<case_id>/disseminations", methods=["GET"])
 @blp.response(200, DisseminationPage)
 @guarded("case.read", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def list_disseminations(case_id):
+def list_disseminations(case_id: str) -> dict:
     """The case's dissemination log (C10)."""
     return _call("list_disseminations", case_id, _ctx())
 
@@ -274,7 +276,7 @@ def list_disseminations(case_id):
 @blp.response(200, BINARY, content_type="application/pdf", description="The case file as a PDF.")
 @blp.alt_response(200, schema=CaseBundle, success=True, description="With `format=json`: the case file as JSON.")
 @guarded("case.export", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def export_case(query, case_id):
+def export_case(query: dict, case_id: str) -> Response | tuple[dict, int, dict]:
     """The whole case file as a PDF or a JSON bundle with attachment hashes; a dissemination (C10)."""
     exported = _call("export_case", case_id, dict(request.args), _ctx())
     headers = {
@@ -290,7 +292,7 @@ def export_case(query, case_id):
 @blp.arguments(case_inputs.DispositionIn, invalid="the disposition is invalid")
 @blp.response(200, CaseOut, description="The case with its `disposition`; 409 unless the case is closed or referred.")
 @guarded("case.disposition", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def record_disposition(body, case_id):
+def record_disposition(body: dict, case_id: str) -> dict:
     """Record how a closed or referred case ended: outcome, date, note (who and when are recorded)."""
     return _call("record_disposition", case_id, body, _ctx())
 
@@ -299,7 +301,7 @@ def record_disposition(body, case_id):
 @blp.arguments(case_inputs.PromoteIn, invalid="the promotion is invalid")
 @blp.response(200, CaseOut)
 @guarded("alert.promote", record_type="alert", record_arg="alert_id", purpose_required="intelligence")
-def promote_alert(body, alert_id):
+def promote_alert(body: dict, alert_id: str) -> dict:
     """Promote an alert into ``case_id`` or into a new case from the body's fields (C7 for intelligence)."""
     return _call("promote_alert", alert_id, body, _ctx())
 
@@ -308,7 +310,7 @@ def promote_alert(body, alert_id):
 @blp.arguments(case_inputs.WebhookIn, invalid="the webhook is invalid")
 @blp.response(201, WebhookCreated)
 @guarded("webhook.manage", record_type="webhook")
-def create_webhook(body):
+def create_webhook(body: dict) -> dict:
     """Subscribe a URL (its host in ``WEBHOOK_ALLOWED_HOSTS``) to case events; deliveries carry ids, not content."""
     return _call("create_webhook", body, _ctx())
 
@@ -316,7 +318,7 @@ def create_webhook(body):
 @blp.route("/webhooks/<webhook_id>", methods=["DELETE"])
 @blp.response(204)
 @guarded("webhook.manage", record_type="webhook", record_arg="webhook_id")
-def delete_webhook(webhook_id):
+def delete_webhook(webhook_id: str) -> None:
     """Unsubscribe a webhook of your unit; its pending deliveries are cancelled."""
     _call("delete_webhook", webhook_id, _ctx())
 
@@ -324,6 +326,6 @@ def delete_webhook(webhook_id):
 @blp.route("/webhooks", methods=["GET"])
 @blp.response(200, WebhookPage)
 @guarded("webhook.manage", record_type="webhook")
-def list_webhooks():
+def list_webhooks() -> dict:
     """The agency's webhook subscriptions."""
     return _call("list_webhooks", _ctx())

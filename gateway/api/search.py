@@ -49,13 +49,13 @@ class SearchQuery(Schema):
     case_number = fields.String(validate=validate.Length(max=100), metadata=_CASE_NUMBER)
 
     @validates("types")
-    def check_types(self, value, **kwargs):
+    def check_types(self, value: str, **kwargs) -> None:
         unknown = sorted({t.strip() for t in value.split(",")} - {"alert", "entity", "case"})
         if unknown:
             raise ValidationError(f"unknown types {unknown}; use alert, entity, case")
 
     @validates("near")
-    def check_near(self, value, **kwargs):
+    def check_near(self, value: str, **kwargs) -> None:
         _near(value)
 
 
@@ -84,7 +84,7 @@ def _search_context() -> dict:
 @blp.arguments(PlateQuery, location="query")
 @blp.response(200, PlateResults)
 @guarded("search.plates", record_type="vehicle", purpose_required="purpose")
-def search_plates(query):
+def search_plates(query: dict) -> dict:
     """Vehicles whose plates match, exact above OCR-folded above fuzzy, with their sightings."""
     return current_app.extensions["rpc"].call(
         "search",
@@ -101,7 +101,7 @@ def search_plates(query):
 @blp.arguments(SearchQuery, location="query")
 @blp.response(200, SearchResults)
 @guarded("search.query", record_type="search", purpose_required="intelligence")
-def search(query):
+def search(query: dict) -> dict:
     """Alerts, cases and entities matching words, filtered by kind, source, status, time and place."""
     filters = {key: query[key] for key in ("source", "status", "limit", "cursor") if query.get(key) is not None}
     for key in ("since", "until"):

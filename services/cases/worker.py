@@ -8,9 +8,10 @@ the visibility rule (rules.hidden_from) and C9 before anything is read or change
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
@@ -28,14 +29,14 @@ log = logging.getLogger(__name__)
 MIN_CHARS_KEY = "REASONABLE_SUSPICION_MIN_CHARS"
 
 
-def load(schema, data: dict, message: str) -> dict:
+def load(schema: type[Schema], data: dict, message: str) -> dict:
     try:
         return utc(schema().load(data or {}))
     except ValidationError as exc:
         raise InvalidInput(message, exc.messages) from exc
 
 
-def utc(value):
+def utc(value: object) -> object:
     """Datetimes as MongoDB keeps them: UTC, to the millisecond."""
     if isinstance(value, dict):
         return {key: utc(item) for key, item in value.items()}
@@ -142,14 +143,14 @@ class CaseWorker:
         event = {"record_type": "case", **{key: context.get(key) for key in keys}, **fields}
         self.audit.record(action, outcome, actor=context.get("actor"), record_ids=record_ids, **event)
 
-    def _touch(self, case: dict, change: str, context: dict, detail: dict, assigned=()) -> None:
+    def _touch(self, case: dict, change: str, context: dict, detail: dict, assigned: Iterable[str] = ()) -> None:
         """Record a change to the case's contents: history, a new version, the events."""
         now = self._now()
         updated = self.store.update(case["_id"], {}, now)
         self.store.record(case["_id"], change, actor_id(context), now, detail)
         self._changed(updated, change, context, assigned=assigned)
 
-    def _changed(self, case: dict, change: str, context: dict | None, assigned=()) -> None:
+    def _changed(self, case: dict, change: str, context: dict | None, assigned: Iterable[str] = ()) -> None:
         """Announce a change (``case_updated``, ``case_assigned``) and queue webhook deliveries.
 
         The change is stored: an event that is not confirmed is logged, not raised, and the outbox timer
