@@ -4,6 +4,7 @@ Each detection source has a payload schema with the fields the API requires. Fie
 that the schema does not know are never thrown away: they are kept under ``source_payload``.
 """
 
+from collections.abc import Mapping
 from datetime import UTC
 
 from marshmallow import (
@@ -52,7 +53,7 @@ class _KeepsUnknown(Open):
     (``payload.vehicle.body_style`` → ``payload.source_payload.vehicle.body_style``)."""
 
     @post_load
-    def keep_unknown(self, data, **kwargs):
+    def keep_unknown(self, data: dict, **kwargs) -> dict:
         unknown = pop_unknown(self, data)
         if unknown:
             merge(data.setdefault("source_payload", {}), unknown)
@@ -63,7 +64,7 @@ class IsoDate(fields.Date):
     """A calendar date, checked as ISO 8601 and kept as that text (``"1990-02-03"``): BSON stores datetimes
     only, and only JSON primitives cross the bus."""
 
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
+    def _deserialize(self, value: object, attr: str | None, data: Mapping | None, **kwargs) -> str:
         return super()._deserialize(value, attr, data, **kwargs).isoformat()
 
 
@@ -87,7 +88,7 @@ class Person(Open):
     state_id = fields.String(validate=_short)
 
     @validates_schema
-    def names_someone(self, data, **kwargs):
+    def names_someone(self, data: dict, **kwargs) -> None:
         if not (data.get("name") or "").strip() and not (data.get("subject_id") or "").strip():
             raise ValidationError("give the candidate's name or subject_id", "name")
 
@@ -199,7 +200,7 @@ class AlertLocation(Open):
 INT64 = (-(2**63), 2**63 - 1)  # BSON's widest integer
 
 
-def unstorable(value, path: str = "") -> list[str]:
+def unstorable(value: object, path: str = "") -> list[str]:
     """Where ``value`` holds what a MongoDB-protocol store may refuse: arrays directly inside arrays,
     keys starting with ``$`` or holding a dot or a NUL character, text holding a NUL character, and
     whole numbers beyond 64 bits (BSON). Vendors' extra fields are kept as they came (``source_payload``),
@@ -236,7 +237,7 @@ class AlertSubmission(_KeepsUnknown):
     source_payload = fields.Dict()
 
     @validates_schema(skip_on_field_errors=False)
-    def check_source_fields(self, data, **kwargs):
+    def check_source_fields(self, data: dict, **kwargs) -> None:
         source, errors = data.get("source"), {}
         if source in SOURCES and source not in LOCATION_OPTIONAL and "location" not in data:
             errors["location"] = [f"an alert from source {source} needs a location"]
@@ -253,7 +254,7 @@ class AlertSubmission(_KeepsUnknown):
             raise ValidationError(errors)
 
     @post_load
-    def in_utc(self, data, **kwargs):
+    def in_utc(self, data: dict, **kwargs) -> dict:
         data["occurred_at"] = data["occurred_at"].astimezone(UTC)
         return data
 
@@ -274,7 +275,7 @@ class AssignBody(Schema):
     unit = fields.String(validate=_short, metadata={"example": "rtcc"})
 
     @validates_schema
-    def needs_someone(self, data, **kwargs):
+    def needs_someone(self, data: dict, **kwargs) -> None:
         if not data.get("assignee") and not data.get("unit"):
             raise ValidationError("give an assignee, a unit, or both", "assignee")
 
@@ -292,7 +293,7 @@ class DismissBody(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
     @validates_schema
-    def text_says_why(self, data, **kwargs):
+    def text_says_why(self, data: dict, **kwargs) -> None:
         if "text" in data and not data["text"].strip():
             raise ValidationError("say why the alert is dismissed", "text")
 
@@ -309,7 +310,7 @@ class EvidenceReference(Schema):
     description = fields.String(validate=validate.Length(max=2000))
 
     @validates_schema
-    def says_what_it_is(self, data, **kwargs):
+    def says_what_it_is(self, data: dict, **kwargs) -> None:
         if "reference" in data and not data["reference"].strip():
             raise ValidationError("give the evidence's reference", "reference")
         if data.get("type") == "other" and not (data.get("description") or "").strip():

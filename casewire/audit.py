@@ -14,6 +14,7 @@ from kombu import Exchange, Queue
 from marshmallow import Schema, fields, validate
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 from casewire.errors import Unavailable
@@ -97,14 +98,14 @@ class AuditTrail:
             )
         )
 
-    def _publish(self, body, action: str) -> None:
+    def _publish(self, body: dict, action: str) -> None:
         try:
             self._publisher.publish(body)
         except Exception as exc:  # any broker failure means the event is not durable
             raise Unavailable(f"the audit log cannot record {action}: {exc}") from exc
 
 
-def _printable(value):
+def _printable(value: object) -> object:
     """``value`` with NUL characters shown as U+FFFD: an audited request may carry them (a refused one
     especially), and the audit store must never be handed what it cannot keep."""
     if isinstance(value, str):
@@ -119,8 +120,8 @@ def _printable(value):
 class AuditLog(DependencyProvider):
     """Gives each worker the service's :class:`AuditTrail`."""
 
-    def setup(self):
+    def setup(self) -> None:
         self.trail = AuditTrail(self.container.config[AMQP_URI_CONFIG_KEY], self.container.service_name)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> "AuditTrail":
         return self.trail

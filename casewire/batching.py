@@ -18,10 +18,13 @@ import logging
 import time
 
 import eventlet
+from amqp import Channel
 from eventlet.event import Event
-from kombu import Connection
+from kombu import Connection, Consumer, Queue
+from kombu.message import Message
 from kombu.mixins import ConsumerMixin
 from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_HEARTBEAT, HEARTBEAT_CONFIG_KEY
+from nameko.containers import WorkerContext
 from nameko.extensions import Entrypoint
 
 log = logging.getLogger(__name__)
@@ -30,7 +33,7 @@ RETRY_PAUSE = 1.0
 
 
 class BatchConsumer(Entrypoint, ConsumerMixin):
-    def __init__(self, queue, config_prefix: str = "BATCH", **kwargs):
+    def __init__(self, queue: Queue, config_prefix: str = "BATCH", **kwargs):
         self.queue = queue
         self.config_prefix = config_prefix
         super().__init__(**kwargs)
@@ -67,7 +70,7 @@ class BatchConsumer(Entrypoint, ConsumerMixin):
     def _run(self) -> None:
         self.run(safety_interval=min(self.batch_wait, 1.0))
 
-    def get_consumers(self, consumer_cls, channel):
+    def get_consumers(self, consumer_cls: type[Consumer], channel: Channel) -> list[Consumer]:
         return [
             consumer_cls(
                 queues=[self.queue],
@@ -77,15 +80,15 @@ class BatchConsumer(Entrypoint, ConsumerMixin):
             )
         ]
 
-    def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
+    def on_consume_ready(self, connection: Connection, channel: Channel, consumers: list[Consumer], **kwargs) -> None:
         self._pending = []  # unacknowledged deliveries of a lost channel come back from the broker
         if not self._ready.ready():
             self._ready.send(None)
 
-    def on_connection_error(self, exc, interval) -> None:
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
         log.warning("audit batch consumer cannot reach the broker (%s); retrying in %ss", exc, interval)
 
-    def _collect(self, body, message) -> None:
+    def _collect(self, body: dict, message: Message) -> None:
         if not self._pending:
             self._first_at = time.monotonic()
         self._pending.append((body, message))
@@ -100,7 +103,7 @@ class BatchConsumer(Entrypoint, ConsumerMixin):
     def _process(self, batch: list) -> None:
         done = Event()
 
-        def handle_result(worker_ctx, result=None, exc_info=None):
+        def handle_result(worker_ctx: WorkerContext, result: object = None, exc_info: tuple | None = None) -> tuple:
             done.send(exc_info)
             return result, exc_info
 

@@ -1,7 +1,9 @@
 """An injectable clock: time-driven rules are tested by moving it, never by waiting."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 
@@ -12,5 +14,5 @@ def utcnow() -> datetime:
 class Clock(DependencyProvider):
     """Gives workers a callable returning the current UTC time; tests replace it."""
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> Callable[[], datetime]:
         return utcnow

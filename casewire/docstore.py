@@ -27,8 +27,11 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
+import pymongo.collection
 from pymongo import ReturnDocument
+from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from casewire.clock import utcnow
@@ -61,7 +64,7 @@ def _lookups() -> ThreadPoolExecutor:
     return _pool
 
 
-def flavor_of(database, configured: str | None = None) -> str:
+def flavor_of(database: Database, configured: str | None = None) -> str:
     """``mongodb`` or ``ferretdb``: as configured, else as the server describes itself (cached per server)."""
     configured = (configured or AUTO).lower()
     if configured not in (MONGODB, FERRETDB, AUTO):
@@ -79,12 +82,12 @@ def flavor_of(database, configured: str | None = None) -> str:
 class Collection:
     """A pymongo collection (every pymongo method passes through) plus the adapter's operations."""
 
-    def __init__(self, collection, flavor: str):
+    def __init__(self, collection: pymongo.collection.Collection, flavor: str):
         self.raw, self.flavor = collection, flavor
         self._locks = collection.database[f"{collection.name}_locks"] if flavor == FERRETDB else None
         self._sized, self._sized_at = 0, float("-inf")
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:  # whatever pymongo's collection holds
         return getattr(self.raw, name)
 
     @property
@@ -143,7 +146,9 @@ class Collection:
         self._sized += len(documents) - len(refused)
         return refused
 
-    def update_atomic(self, query: dict, update: dict, return_document=AFTER, upsert: bool = False) -> dict | None:
+    def update_atomic(
+        self, query: dict, update: dict, return_document: bool = AFTER, upsert: bool = False
+    ) -> dict | None:
         """``find_one_and_update`` on the one document ``query["_id"]`` names, never interleaved with
         another atomic write to it."""
         with self._held(query["_id"]):
@@ -167,7 +172,7 @@ class Collection:
                 yield
 
     @contextmanager
-    def _held(self, doc_id) -> Iterator[None]:
+    def _held(self, doc_id: str) -> Iterator[None]:
         if self._locks is None:
             yield
             return
@@ -182,7 +187,7 @@ class Collection:
         finally:
             self._locks.delete_one({"_id": doc_id, "owner": owner})
 
-    def _take(self, doc_id, owner: str) -> bool:
+    def _take(self, doc_id: str, owner: str) -> bool:
         try:
             self._locks.insert_one({"_id": doc_id, "owner": owner, "at": utcnow()})
         except DuplicateKeyError:
@@ -193,7 +198,7 @@ class Collection:
         return True
 
 
-def open_collections(database, *names: str, flavor: str | None = None) -> list[Collection]:
+def open_collections(database: Database, *names: str, flavor: str | None = None) -> list[Collection]:
     """The named collections of ``database``, wrapped for its server's flavor."""
     chosen = flavor_of(database, flavor)
     return [Collection(database[name], chosen) for name in names]
@@ -224,6 +229,6 @@ def apply_update(document: dict, update: dict) -> dict:
     return after
 
 
-def _each(value) -> list:
+def _each(value: object) -> list:
     """The items a ``$push`` or ``$addToSet`` adds: ``{"$each": [...]}`` or one value."""
     return list(value["$each"]) if isinstance(value, dict) and "$each" in value else [value]

@@ -32,11 +32,13 @@ Works on RabbitMQ 3.10 (classic queues; no quorum-queue delivery counts needed).
 import logging
 import traceback
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import eventlet
 from amqp.exceptions import PreconditionFailed
 from kombu import Connection, Exchange, Queue
+from kombu.message import Message
 from marshmallow import ValidationError
 from nameko.amqp.publish import get_producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -68,7 +70,7 @@ def declare_dead_letters(amqp_uri: str) -> None:
         DEAD_LETTER_QUEUE(connection.channel()).declare()
 
 
-def _publish_raw(amqp_uri: str, message, exchange: str, routing_key: str, headers: dict) -> None:
+def _publish_raw(amqp_uri: str, message: Message, exchange: str, routing_key: str, headers: dict) -> None:
     """Publish ``message``'s body unchanged, persistent, and wait for the broker's confirm."""
     with get_producer(amqp_uri, confirms=True) as producer:
         producer.publish(
@@ -104,7 +106,7 @@ class ReliableEventHandler(EventHandler):
     def amqp_uri(self) -> str:
         return self.container.config[AMQP_URI_CONFIG_KEY]
 
-    def setup(self):
+    def setup(self) -> None:
         super().setup()
         plain = self.queue
         self.queue = Queue(
@@ -128,7 +130,7 @@ class ReliableEventHandler(EventHandler):
                 log.warning("%s exists without x-dead-letter-exchange; using it as it is", plain.name)
                 self.queue = plain
 
-    def handle_message_processed(self, message, result=None, exc_info=None):
+    def handle_message_processed(self, message: Message, result: object = None, exc_info: tuple | None = None) -> None:
         if exc_info is not None and issubclass(exc_info[0], TRANSIENT):
             log.warning("%s: a backend is unavailable (%s); requeueing", self.queue.name, exc_info[1])
             eventlet.sleep(self.retry_delay)
@@ -143,7 +145,7 @@ class ReliableEventHandler(EventHandler):
                 return
         self.queue_consumer.ack_message(message)
 
-    def _retry_or_dead_letter(self, message, exc_info) -> None:
+    def _retry_or_dead_letter(self, message: Message, exc_info: tuple) -> None:
         headers = {k: v for k, v in (message.headers or {}).items() if k not in _OWN_HEADERS}
         headers.setdefault(EVENT_TYPE, message.delivery_info.get("routing_key"))
         attempts = int((message.headers or {}).get(ATTEMPTS, 1))
@@ -181,7 +183,7 @@ class DeadLetters:
         self.amqp_uri = amqp_uri
 
     @staticmethod
-    def _describe(message) -> dict:
+    def _describe(message: Message) -> dict:
         headers = message.headers or {}
         death = (headers.get("x-death") or [{}])[0]
         return {
@@ -194,7 +196,7 @@ class DeadLetters:
             "payload": message.payload,
         }
 
-    def _each(self, connection, limit: int):
+    def _each(self, connection: Connection, limit: int) -> Iterator[Message]:
         queue = DEAD_LETTER_QUEUE(connection.channel())
         queue.declare()
         for _ in range(limit):

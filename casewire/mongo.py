@@ -4,8 +4,12 @@ Services never touch pymongo in entrypoints: each passes a store class, which re
 database and creates its indexes once at container start.
 """
 
+from collections.abc import Callable
+
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from casewire import docstore
 
@@ -27,11 +31,11 @@ def connect(uri: str, **kwargs) -> MongoClient:
 class MongoStore(DependencyProvider):
     """Builds ``store_class(database)`` at setup; the store owns its collections and indexes."""
 
-    def __init__(self, store_class, **kwargs):
+    def __init__(self, store_class: Callable[[Database], object], **kwargs):
         self.store_class = store_class
         super().__init__(**kwargs)
 
-    def setup(self):
+    def setup(self) -> None:
         config = self.container.config
         self.client = connect(config[MONGODB_URI_KEY])
         database = self.client.get_database(config[MONGODB_DATABASE_KEY])
@@ -39,11 +43,11 @@ class MongoStore(DependencyProvider):
         self.store = self.store_class(database)
         self.store.ensure_indexes()
 
-    def stop(self):
+    def stop(self) -> None:
         self.client.close()
 
-    def kill(self):
+    def kill(self) -> None:
         self.client.close()
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> object:
         return self.store

@@ -20,12 +20,16 @@ Each setting is read from the service's config, else from the environment variab
 import logging
 import os
 import time
+from collections.abc import Iterable
 
 import eventlet
+from amqp import Channel
 from eventlet.event import Event
+from kombu import Connection, Consumer
 from kombu.mixins import ConsumerMixin
+from nameko.containers import WorkerContext
 from nameko.events import EventHandler
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, Entrypoint
 from nameko.rpc import Rpc
 from nameko.timer import Timer
 from prometheus_client import Counter, Histogram, start_http_server
@@ -52,14 +56,14 @@ DURATION = Histogram(
 )
 
 
-def outcome(entrypoint, exc_info) -> str:
+def outcome(entrypoint: Entrypoint, exc_info: tuple | None) -> str:
     """``ok``; ``expected_error`` for the service's own errors (bad input, not found); else ``error``."""
     if exc_info is None:
         return "ok"
     return "expected_error" if isinstance(exc_info[1], entrypoint.expected_exceptions) else "error"
 
 
-def kind(entrypoint) -> str:
+def kind(entrypoint: Entrypoint) -> str:
     """``rpc``, ``event`` or ``timer``: the metric label for an entrypoint."""
     for base, name in ((Rpc, "rpc"), (EventHandler, "event"), (Timer, "timer")):
         if isinstance(entrypoint, base):
@@ -86,16 +90,16 @@ class BrokerLink:
     ``connected`` does no I/O, so the heartbeat never blocks on the broker.
     """
 
-    def __init__(self, consumers):
+    def __init__(self, consumers: Iterable[ConsumerMixin]):
         self.connections = {}
         for consumer in consumers:
             self._watch(consumer)
 
-    def _watch(self, consumer) -> None:
+    def _watch(self, consumer: ConsumerMixin) -> None:
         self.connections[consumer] = None
         ready = consumer.on_consume_ready
 
-        def on_consume_ready(connection, channel, consumers, **kwargs):
+        def on_consume_ready(connection: Connection, channel: Channel, consumers: list[Consumer], **kwargs) -> None:
             self.connections[consumer] = connection
             return ready(connection, channel, consumers, **kwargs)
 
@@ -112,7 +116,7 @@ class BrokerLink:
 class Monitor(DependencyProvider):
     """``monitor = Monitor()`` on a service class: heartbeat, metrics and request ids (module docstring)."""
 
-    def setup(self):
+    def setup(self) -> None:
         self.service = self.container.service_name
         self.interval = float(self._setting(HEARTBEAT_SECONDS_KEY) or DEFAULT_HEARTBEAT_SECONDS)
         directory = self.container.config.get(HEARTBEAT_DIR_KEY) or heartbeat_dir()
@@ -130,13 +134,13 @@ class Monitor(DependencyProvider):
         self.beating = None
         add_request_id_filter()
 
-    def _setting(self, key: str):
+    def _setting(self, key: str) -> str | float | None:
         return self.container.config.get(key, os.environ.get(key))
 
-    def start(self):
+    def start(self) -> None:
         self.beating = self.container.spawn_managed_thread(self._beat)
 
-    def stop(self):
+    def stop(self) -> None:
         if self.beating is not None:  # None when the container stops before it started
             self.beating.kill()
         self.heartbeat.unlink(missing_ok=True)
@@ -144,10 +148,10 @@ class Monitor(DependencyProvider):
             self.server.shutdown()
             self.server.server_close()
 
-    def kill(self):
+    def kill(self) -> None:
         self.stop()
 
-    def _beat(self):
+    def _beat(self) -> None:
         while True:
             self.beat()
             eventlet.sleep(self.interval)
@@ -168,7 +172,7 @@ class Monitor(DependencyProvider):
         """``(result, exc_info)`` of the service's ``health``, run by a worker from the service's pool."""
         answered = Event()
 
-        def record(worker_ctx, result, exc_info):
+        def record(worker_ctx: WorkerContext, result: object, exc_info: tuple | None) -> tuple:
             answered.send((result, exc_info))
             return result, exc_info
 
@@ -176,17 +180,17 @@ class Monitor(DependencyProvider):
         self.container.spawn_worker(self.health, (), {}, handle_result=record)
         return answered.wait()
 
-    def worker_setup(self, worker_ctx):
+    def worker_setup(self, worker_ctx: WorkerContext) -> None:
         token = current_request_id.set(request_id_of(worker_ctx.args, worker_ctx.kwargs))
         self.started[worker_ctx] = (time.perf_counter(), token)
 
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
+    def worker_result(self, worker_ctx: WorkerContext, result: object = None, exc_info: tuple | None = None) -> None:
         started, _ = self.started[worker_ctx]
         entrypoint = worker_ctx.entrypoint
         labels = (self.service, entrypoint.method_name, kind(entrypoint))
         DURATION.labels(*labels).observe(time.perf_counter() - started)
         CALLS.labels(*labels, outcome(entrypoint, exc_info)).inc()
 
-    def worker_teardown(self, worker_ctx):
+    def worker_teardown(self, worker_ctx: WorkerContext) -> None:
         _, token = self.started.pop(worker_ctx)
         current_request_id.reset(token)

@@ -11,13 +11,14 @@ share one consumer per service, so nameko's and this one must not be mixed in a 
 
 import logging
 
+from kombu.message import Message
 from nameko.rpc import Rpc, RpcConsumer
 
 log = logging.getLogger(__name__)
 
 
 class ResilientRpcConsumer(RpcConsumer):
-    def handle_result(self, message, result, exc_info):
+    def handle_result(self, message: Message, result: object, exc_info: tuple | None) -> tuple:
         try:
             return super().handle_result(message, result, exc_info)
         except Exception as exc:  # the broker connection is gone; nameko would let this kill the service

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 from nameko.timer import Timer
 from pymongo import ASCENDING
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from casewire import docstore
@@ -98,14 +99,14 @@ def merge(into: dict, part: dict) -> dict:
     return into
 
 
-def pack(value):
+def pack(value: object) -> object:
     """A tally as stored: each list of whole numbers as one string, sorted (``[120, 60]`` → ``"60 120"``)."""
     if isinstance(value, list):
         return " ".join(map(str, sorted(value)))
     return {key: pack(inner) for key, inner in value.items()} if isinstance(value, dict) else value
 
 
-def unpack(value):
+def unpack(value: object) -> object:
     """A stored tally as counted: each string back to its sorted list of numbers."""
     if isinstance(value, str):
         return list(map(int, value.split()))
@@ -132,7 +133,7 @@ class Lease:
     Times are the wall clock's, not a service's injected clock: a lease is about processes being alive.
     """
 
-    def __init__(self, state, seconds: float = 60.0):
+    def __init__(self, state: docstore.Collection, seconds: float = 60.0):
         self.state, self.seconds = state, seconds
         self.owner, self.epoch, self.renewed = uuid.uuid4().hex, None, 0.0
 
@@ -245,7 +246,9 @@ class Tallies:
     deltas waiting to be folded in ``<prefix>_deltas``; the fold's lease in ``<prefix>_tallies``.
     """
 
-    def __init__(self, database, prefix: str, *, contribute: Callable, hour_of: Callable, flavor: str | None = None):
+    def __init__(
+        self, database: Database, prefix: str, *, contribute: Callable, hour_of: Callable, flavor: str | None = None
+    ):
         self.contribute, self.hour_of = contribute, hour_of
         names = (f"{prefix}_{name}" for name in ("hours", "days", "deltas", "tallies"))
         self.hours, self.days, self.deltas, self.state = docstore.open_collections(database, *names, flavor=flavor)
@@ -346,7 +349,7 @@ class Tallies:
         return {"_id": f"{agency or ''}|{key}", "agency": agency, **where, "epoch": epoch, **pack(_pruned(tally))}
 
     @staticmethod
-    def _write(collection, bucket: dict, lease: "Lease | None" = None) -> None:
+    def _write(collection: docstore.Collection, bucket: dict, lease: "Lease | None" = None) -> None:
         """Replace the bucket unless a newer epoch wrote it."""
         if lease is not None and not lease.renew():
             raise Superseded
@@ -391,7 +394,7 @@ class Tallies:
             lease.release()
         return {"records": count, "hours": len(hours), "days": len(days)}
 
-    def _replace_all(self, collection, buckets: list[dict]) -> None:
+    def _replace_all(self, collection: docstore.Collection, buckets: list[dict]) -> None:
         collection.delete_many({})
         for chunk in _chunks(buckets, CHUNK):
             collection.insert_new(chunk)
@@ -443,7 +446,7 @@ class TallyTimer(Timer):
     def __init__(self, **kwargs):
         super().__init__(interval=DEFAULT_TALLY_SECONDS, **kwargs)
 
-    def setup(self):
+    def setup(self) -> None:
         configured = self.container.config.get("TALLY_SECONDS")
         self.interval = float(DEFAULT_TALLY_SECONDS if configured in (None, "") else configured)
         if self.interval <= 0:

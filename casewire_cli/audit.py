@@ -10,13 +10,17 @@ signed checkpoints using the public key alone. ``keygen`` makes the audit servic
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    import requests
 
 FILTERS = ("actor", "agency", "record_id", "record_type", "action", "outcome", "service", "since", "until")
 
 
-def _session(obj: dict):
+def _session(obj: dict) -> "requests.Session":
     import requests
 
     token = obj["token"]
@@ -28,7 +32,7 @@ def _session(obj: dict):
     return session
 
 
-def _fail(response) -> None:
+def _fail(response: "requests.Response") -> None:
     try:
         detail = response.json().get("detail")
     except ValueError:
@@ -40,14 +44,14 @@ def _fail(response) -> None:
 @click.option("--gateway", envvar="CASEWIRE_GATEWAY", default="http://127.0.0.1:8080", show_default=True)
 @click.option("--token", envvar="CASEWIRE_TOKEN", help="An auditor's bearer token ($CASEWIRE_TOKEN).")
 @click.pass_context
-def audit(ctx, gateway, token):
+def audit(ctx: click.Context, gateway: str, token: str) -> None:
     """Verify and export the audit log (auditors)."""
     ctx.obj = {"gateway": gateway.rstrip("/"), "token": token}
 
 
 @audit.command()
 @click.pass_obj
-def verify(obj):
+def verify(obj: dict) -> None:
     """Recompute the chain and check the signed checkpoints; exit 1 when it does not verify."""
     response = _session(obj).get(f"{obj['gateway']}/api/v1/audit/verify", timeout=3600)
     if response.status_code != 200:
@@ -72,7 +76,7 @@ def verify(obj):
 @click.option("--until", help="ISO time with offset (exclusive)")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
-def export(obj, format_, out, quiet, **filters):
+def export(obj: dict, format_: str, out: Path, quiet: bool, **filters) -> None:
     """Export the (filtered) log to a file, with a progress bar; the file appears only when complete."""
     import requests
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -128,7 +132,7 @@ def _csv_rows(path: Path) -> int:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The audit service's public key (PEM), which verifies the checkpoints' signatures.",
 )
-def check_file(path, checkpoints, public_key):
+def check_file(path: Path, checkpoints: Path | None, public_key: Path | None) -> None:
     """Re-hash a JSON-lines export or archive segment offline; exit 1 when its chain breaks.
 
     With ``--checkpoints`` and ``--public-key``, also check every signed checkpoint (signature, numbering)
@@ -165,7 +169,7 @@ def check_file(path, checkpoints, public_key):
 @audit.command()
 @click.option("--private", "private_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--public", "public_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def keygen(private_path, public_path):
+def keygen(private_path: Path, public_path: Path) -> None:
     """Make the audit service's Ed25519 key pair: the private key (PEM, mode 600) is the audit service's
     secret and nobody else's; the public key goes to auditors, who verify checkpoints with it alone."""
     from cryptography.hazmat.primitives import serialization

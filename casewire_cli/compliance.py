@@ -15,7 +15,7 @@ from casewire_cli.audit import _fail, _session
 @click.option("--gateway", envvar="CASEWIRE_GATEWAY", default="http://127.0.0.1:8080", show_default=True)
 @click.option("--token", envvar="CASEWIRE_TOKEN", help="An auditor's bearer token ($CASEWIRE_TOKEN).")
 @click.pass_context
-def compliance(ctx, gateway, token):
+def compliance(ctx: click.Context, gateway: str, token: str) -> None:
     """28 CFR Part 23 compliance (auditors)."""
     ctx.obj = {"gateway": gateway.rstrip("/"), "token": token}
 
@@ -28,7 +28,9 @@ def compliance(ctx, gateway, token):
 @click.option("--case-number", "case_number", help="The audit's reference number (needed with --sample).")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON instead of text.")
 @click.pass_obj
-def report(obj, since, until, sample, purpose, case_number, as_json):
+def report(
+    obj: dict, since: str | None, until: str | None, sample: int, purpose: str, case_number: str, as_json: bool
+) -> None:
     """Print the report; exit 1 when an exception row (which must be empty) is not."""
     from services.cases.compliance import as_text
 

@@ -5,6 +5,12 @@ in February and later named, with that plate, in a tip. Posting it twice stores 
 event ids are fixed), so ``scripts/run.sh`` can load it every time.
 """
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import requests
+
 DEMO_ALERTS = [
     {
         "source": "alpr",
@@ -68,7 +74,7 @@ DEMO_ALERTS = [
 ]
 
 
-def load(post) -> list[tuple[int, str]]:
+def load(post: Callable[[dict], "requests.Response"]) -> list[tuple[int, str]]:
     """Submit every demo alert with ``post(body) -> response``; returns (status, id) pairs."""
     results = []
     for body in DEMO_ALERTS:

@@ -47,7 +47,9 @@ def retry_wait(retry_after: str | None, retry: int) -> float:
     return min(2.0 ** (retry - 1), MAX_WAIT)
 
 
-def post_with_retries(send: Callable, alerts: list[dict], retries: int, sleep=time.sleep) -> list[dict]:
+def post_with_retries(
+    send: Callable, alerts: list[dict], retries: int, sleep: Callable[[float], None] = time.sleep
+) -> list[dict]:
     """``send(alerts)`` → a response with ``status_code``, ``headers``, ``text`` and ``json()``; returns the
     batch's results, retrying 503 and 429 up to ``retries`` times. Raises BatchRefused otherwise."""
     attempt = 1
@@ -61,7 +63,7 @@ def post_with_retries(send: Callable, alerts: list[dict], retries: int, sleep=ti
         attempt += 1
 
 
-def _cell(value: str):
+def _cell(value: str) -> object:
     text = value.strip()
     if text[:1] in "[{":
         try:
@@ -119,7 +121,12 @@ def chunks(records: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def run_import(records: Iterable, post_batch: Callable[[list[dict]], list[dict]], size: int, on_chunk=None) -> dict:
+def run_import(
+    records: Iterable,
+    post_batch: Callable[[list[dict]], list[dict]],
+    size: int,
+    on_chunk: Callable[[int], None] | None = None,
+) -> dict:
     """Post ``records`` in chunks; returns counts and the failures ``{"line", "errors", "alert"}``."""
     counts = {"created": 0, "known": 0, "near_duplicate": 0, "failed": 0}
     failures = []

@@ -2,16 +2,24 @@
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Never
 
 import click
 
 from casewire.config import load_config
 
+if TYPE_CHECKING:
+    import requests
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.search.dependencies import SearchIndex
+
+
 GATEWAY_CONFIG = Path(__file__).resolve().parent.parent / "gateway" / "config.yaml"
 
 
 @click.group()
-def main():
+def main() -> None:
     """Casewire operator commands."""
 
 
@@ -31,7 +39,7 @@ def main():
     default=None,
     help="Auditors: comma-separated ORIs audited beyond their own agency, or * for every agency (docs/security.md).",
 )
-def token(sub, roles, agency, unit, name, hours, oversight):
+def token(sub: str, roles: str, agency: str, unit: str, name: str | None, hours: float, oversight: str | None) -> None:
     """Mint a development token (HS256, signed with the gateway's DEV_JWT_SECRET)."""
     from gateway.auth import mint_dev_token
     from gateway.permissions import ROLES
@@ -48,7 +56,7 @@ def token(sub, roles, agency, unit, name, hours, oversight):
 
 
 @main.command()
-def permissions():
+def permissions() -> None:
     """Print the role × action table the gateway enforces (gateway/permissions.py)."""
     from gateway.permissions import PERMISSIONS, ROLES
 
@@ -61,7 +69,7 @@ def permissions():
 
 @main.command()
 @click.option("--gateway", default="http://127.0.0.1:8080", show_default=True, help="The gateway's URL.")
-def demo(gateway):
+def demo(gateway: str) -> None:
     """Load the demo data set (the seed's story) through the gateway; safe to run twice."""
     import requests
 
@@ -98,7 +106,7 @@ def _source_token(gateway_token: str | None) -> str:
               help="How often a batch answered 503 or 429 is sent again (waiting as Retry-After asks).")  # fmt: skip
 @click.option("--failures", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write failed records with their errors (default: FILE.failures.jsonl).")  # fmt: skip
-def import_alerts(file, gateway, token, chunk, retries, failures):
+def import_alerts(file: Path, gateway: str, token: str, chunk: int, retries: int, failures: Path | None) -> None:
     """Import alerts from FILE (JSON lines, or CSV with the columns docs/intake.md names) via the batch endpoint.
 
     A batch answered 503 or 429 is retried; one still refused is written to the failures file."""
@@ -112,7 +120,7 @@ def import_alerts(file, gateway, token, chunk, retries, failures):
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {_source_token(token)}"
 
-    def send(alerts: list[dict]):
+    def send(alerts: list[dict]) -> "requests.Response":
         return session.post(f"{gateway}/api/v1/alerts/batch", json={"alerts": alerts}, timeout=300)
 
     def post_batch(alerts: list[dict]) -> list[dict]:
@@ -137,7 +145,7 @@ def import_alerts(file, gateway, token, chunk, retries, failures):
 
 
 @main.group()
-def dlq():
+def dlq() -> None:
     """The dead-letter queue: events a consumer failed on after its retries."""
 
 
@@ -149,7 +157,7 @@ def _amqp_uri(amqp_uri: str | None) -> str:
 @click.option("--amqp-uri", envvar="AMQP_URI", default=None, help="The broker (default: the gateway's AMQP_URI).")
 @click.option("--limit", default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, payload included.")
-def dlq_list(amqp_uri, limit, as_json):
+def dlq_list(amqp_uri: str, limit: int, as_json: bool) -> None:
     """List dead letters (they stay in the queue)."""
     import json
 
@@ -169,7 +177,7 @@ def dlq_list(amqp_uri, limit, as_json):
 @click.option("--amqp-uri", envvar="AMQP_URI", default=None, help="The broker (default: the gateway's AMQP_URI).")
 @click.option("--id", "ids", multiple=True, help="A dead letter's id (repeatable).")
 @click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
-def dlq_replay(amqp_uri, ids, replay_all):
+def dlq_replay(amqp_uri: str, ids: tuple[str, ...], replay_all: bool) -> None:
     """Send dead letters back to the queue they failed from, with their attempts reset."""
     from casewire.messaging import DeadLetters
 
@@ -186,7 +194,7 @@ def dlq_replay(amqp_uri, ids, replay_all):
 @click.argument("service", type=click.Choice(["intake", "entities", "search", "cases", "audit"]))
 @click.option("--live", is_flag=True, help="Liveness: pass on a fresh heartbeat, even if a backend is down.")
 @click.option("--max-age", default=60.0, show_default=True, help="Seconds after which a heartbeat is stale.")
-def probe(service, live, max_age):
+def probe(service: str, live: bool, max_age: float) -> Never:
     """Exit 0 when this pod's SERVICE process wrote a fresh heartbeat with every backend up, else 1.
 
     An exec probe: it reads the heartbeat file the process itself writes (HEARTBEAT_DIR, default /tmp),
@@ -213,13 +221,13 @@ SERVICES = Path(__file__).resolve().parent.parent / "services"
 
 
 @main.group()
-def metrics():
+def metrics() -> None:
     """The outcome metrics' hour and day tallies (docs/outcomes.md)."""
 
 
 @metrics.command()
 @click.option("--service", "names", multiple=True, type=click.Choice(["intake", "cases"]), help="Only these.")
-def rebuild(names):
+def rebuild(names: tuple[str, ...]) -> None:
     """Recompute every tally of intake's alerts and of the cases from the records, in one pass each
     (once after upgrading; the deltas of every change keep them after)."""
     from casewire.mongo import connect
@@ -244,11 +252,11 @@ SEARCH_CONFIG = SERVICES / "search" / "config.yaml"
 
 
 @main.group()
-def search():
+def search() -> None:
     """The search indices: rebuild them from their owners, check them for drift."""
 
 
-def _search_backend():
+def _search_backend() -> tuple["SearchIndex", "ClusterRpcProxy"]:
     """The search index and an RPC caller, from the search service's own config file."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -263,7 +271,7 @@ def _search_backend():
 
 @search.command()
 @click.option("--index", "names", multiple=True, help="Only these (alerts, cases, entities, sightings, purged).")
-def reindex(names):
+def reindex(names: tuple[str, ...]) -> None:
     """Rebuild every index from the services that own the records, then swap each alias atomically."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -294,7 +302,7 @@ def reindex(names):
 @search.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.option("--show", default=10, show_default=True, help="Ids to list per kind of drift.")
-def check(as_json, show):
+def check(as_json: bool, show: int) -> Never:
     """Report drift between the owning services and the index: missing, extra and stale records.
 
     Exits 0 when the index matches, 1 on drift, 2 when an owner could not be asked (its export RPC is missing).

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, g, request, send_from_directory
+from flask import Flask, Response, g, request, send_from_directory
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
-from gateway import access, access_docs, errors, limits, observability, openapi
+from gateway import errors, guard_docs, guards, limits, observability, openapi
 from gateway.api import alerts, audit, cases, compliance, entities, health, search, stream
 from gateway.api import metrics as outcome_metrics
 from gateway.auth import TokenVerifier
@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         spec_kwargs={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
-            "extra_plugins": [access_docs.AccessDocs(app), IdempotencyDocs(), openapi.ContractDocs()],
+            "extra_plugins": [guard_docs.GuardDocs(app), IdempotencyDocs(), openapi.ContractDocs()],
             "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=openapi.schema_names()),
         },
     )
@@ -58,23 +58,23 @@ def create_app(config: dict | None = None) -> Flask:
     observability.init_app(app)
 
     @app.route(f"{DOCS_ASSETS}<path:filename>")
-    def docs_assets(filename):
+    def docs_assets(filename: str) -> Response:
         """Swagger UI's files, served from the gateway itself (agencies run air-gapped)."""
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     docs_assets.casewire_public = True
 
     @app.before_request
-    def assign_request_id():
+    def assign_request_id() -> None:
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
     limits.init_app(app)
-    access.init_app(app)
+    guards.init_app(app)
     Idempotency(app)  # after the access checks: only a caller they let through reaches a key
 
     @app.after_request
-    def echo_request_id(response):
+    def echo_request_id(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
         return response
 

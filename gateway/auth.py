@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from casewire.access import Caller
+from casewire.access_rules import Caller
 from casewire.errors import Unavailable
 from gateway.oidc import ClaimPaths, Provider, claim
 
@@ -77,7 +77,7 @@ class Identity:
         return {"id": self.sub, "agency": self.agency, "roles": list(self.roles)}
 
     def caller(self) -> Caller:
-        """This identity as the per-record rules (:mod:`casewire.access`) take a caller."""
+        """This identity as the per-record rules (:mod:`casewire.access_rules`) take a caller."""
         return Caller(self.sub, self.agency, self.unit, tuple(self.roles))
 
 
@@ -100,7 +100,7 @@ class KeySet:
         self._fetched_at = self._tried_at = -math.inf
         self._lock, self._refreshing = threading.Lock(), threading.Lock()
 
-    def get(self, kid: str | None):
+    def get(self, kid: str | None) -> object:
         """The key of ``kid``; InvalidToken when the provider has none, Unavailable when none was ever fetched."""
         keys = self._keys if self._keys is not None else self._fetch_now()
         if self.clock() - self._fetched_at >= self.lifespan:
@@ -128,7 +128,7 @@ class KeySet:
         if not self._may_try() or not self._refreshing.acquire(blocking=False):
             return
 
-        def refresh():
+        def refresh() -> None:
             try:
                 self._fetch_now()
             except Exception:  # the provider is down or answers nonsense: keep serving the keys we have
@@ -187,7 +187,7 @@ class TokenVerifier:
                     "CASEWIRE_DEV_MODE=1 on a development machine"
                 )
 
-    def _key(self, token: str):
+    def _key(self, token: str) -> object:
         if not self.provider:
             return self._secret
         try:
@@ -232,7 +232,7 @@ def dev_mode(config: dict) -> bool:
     return str(config.get("DEV_MODE", "")).strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _setting(config: dict, key: str, default):
+def _setting(config: dict, key: str, default: object) -> object:
     """``config[key]``, or ``default`` when it is absent or empty (0 stays 0)."""
     value = config.get(key)
     return default if value in (None, "") else value

@@ -4,20 +4,31 @@ Each kind of problem has a stable ``type`` URI and one title in words (docs/prob
 per kind); ``errors`` names the fields at fault. A status no kind covers answers ``about:blank`` with
 the HTTP status phrase as its title, as RFC 9457 provides.
 
-Every problem names its request (``request_id``, also the ``X-Request-Id`` header). A 503 or a 500 says
-nothing else: what failed, and how, can hold internal documents or exception text, so it goes to the
-log under the request id and the caller gets a fixed message.
+Every problem names its request (``request_id``, also the ``X-Request-Id`` header). A 503, or a 500 the
+table does not name, says nothing else: what failed, and how, can hold internal documents or exception
+text, so it goes to the log under the request id and the caller gets a fixed message.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, g, has_request_context, jsonify
+from flask import Flask, Response, g, has_request_context, jsonify
 from flask_smorest import Api
 from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
-from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from casewire.errors import (
+    CasewireError,
+    Conflict,
+    CorruptedFile,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PurposeRequired,
+    Unavailable,
+)
+from gateway.purpose import purpose_errors
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPES = "https://casewire.io/problems/"
@@ -73,7 +84,37 @@ KINDS = (
     UNAVAILABLE,
 )
 BY_STATUS = {kind.status: kind for kind in reversed(KINDS)}  # a status's first kind is its general one
-RAISED = {InvalidInput: INVALID_INPUT, NotFound: NOT_FOUND, Conflict: CONFLICT, Forbidden: FORBIDDEN}
+
+
+def _own_errors(exc: CasewireError) -> dict | None:
+    return exc.errors or None
+
+
+def _missing_purpose(exc: CasewireError) -> dict:
+    """A service refused for C9 (it knows the record is intelligence): the fields the request lacks,
+    named as the gateway's own refusal names them."""
+    return purpose_errors()
+
+
+@dataclass(frozen=True)
+class Raised:
+    """How the gateway answers an error a service raised on purpose: its kind, and the ``errors`` member."""
+
+    kind: Kind
+    errors: Callable[[CasewireError], dict | None] = _own_errors
+
+
+# The one table: every error of casewire/errors.py a view can meet, raised by a service across RPC or
+# by the gateway itself, and the problem it answers. Unavailable (503) says nothing of what failed.
+RAISED: dict[type[CasewireError], Raised] = {
+    InvalidInput: Raised(INVALID_INPUT),
+    NotFound: Raised(NOT_FOUND),
+    Conflict: Raised(CONFLICT),
+    Forbidden: Raised(FORBIDDEN),
+    PurposeRequired: Raised(PURPOSE_REQUIRED, _missing_purpose),
+    CorruptedFile: Raised(STORED_FILE_CORRUPTED),
+    Unavailable: Raised(UNAVAILABLE),
+}
 
 
 class ProblemSchema(Schema):
@@ -114,7 +155,7 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
-    def _register_responses(self):
+    def _register_responses(self) -> None:
         self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON  # only while the error responses are registered
         try:
             super()._register_responses()
@@ -141,7 +182,9 @@ class Problem(Exception):
         self.headers = headers or {}
 
 
-def problem(status: int, title: "Kind | str", detail: str | None = None, errors: dict | None = None, headers=None):
+def problem(
+    status: int, title: "Kind | str", detail: str | None = None, errors: dict | None = None, headers: dict | None = None
+) -> Response:
     kind = title if isinstance(title, Kind) else BY_STATUS.get(status)
     kind_type, kind_title = (kind.type, kind.title) if kind else ("about:blank", str(title))
     body = {"type": kind_type, "title": kind_title, "status": status, "detail": detail or kind_title}
@@ -156,29 +199,31 @@ def problem(status: int, title: "Kind | str", detail: str | None = None, errors:
     return response
 
 
-def register(app: Flask) -> None:
-    @app.errorhandler(Problem)
-    def handle_problem(exc: Problem):
-        return problem(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
-
-    for exc_type, kind in RAISED.items():
-        app.register_error_handler(
-            exc_type, lambda exc, kind=kind: problem(kind.status, kind, exc.message, exc.errors or None)
-        )
-
-    @app.errorhandler(Unavailable)
-    def handle_unavailable(exc: Unavailable):
+def answer(exc: CasewireError) -> Response:
+    """The problem ``RAISED`` maps ``exc`` to (the entry of its nearest class)."""
+    raised = next(RAISED[cls] for cls in type(exc).__mro__ if cls in RAISED)
+    if raised.kind is UNAVAILABLE:
         log.warning("503: %s", exc.message, extra={"request_id": g.get("request_id")})
         g.failure_reason = getattr(exc, "reason", "unavailable")  # for the request's ``failed`` audit event
         return problem(503, UNAVAILABLE, UNAVAILABLE_DETAIL)
+    return problem(raised.kind.status, raised.kind, exc.message, raised.errors(exc))
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def handle_problem(exc: Problem) -> Response:
+        return problem(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
+
+    for exc_type in RAISED:
+        app.register_error_handler(exc_type, answer)
 
     @app.errorhandler(Exception)
-    def handle_unexpected(exc: Exception):
+    def handle_unexpected(exc: Exception) -> Response:
         log.error("500: %s", type(exc).__name__, exc_info=exc, extra={"request_id": g.get("request_id")})
         return problem(500, INTERNAL_ERROR, FAILED)
 
     @app.errorhandler(HTTPException)
-    def handle_http(exc: HTTPException):
+    def handle_http(exc: HTTPException) -> Response:
         # flask-smorest/webargs put validation messages on the exception's ``data``.
         messages = (getattr(exc, "data", None) or {}).get("messages")
         if exc.code == 422 and isinstance(messages, dict):

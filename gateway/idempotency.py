@@ -32,11 +32,12 @@ from apispec import BasePlugin
 from bson import Binary
 from flask import Flask, Response, current_app, g, request
 from pymongo import ASCENDING
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from casewire.mongo import connect
-from gateway.access import guard_for
 from gateway.errors import Problem
+from gateway.guards import guard_for
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotency-Replayed"
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 class KeyStore:
     """``idempotency_claims`` and ``idempotency_answers`` in the gateway's database."""
 
-    def __init__(self, database, lifetime: timedelta, claim_lifetime: timedelta):
+    def __init__(self, database: Database, lifetime: timedelta, claim_lifetime: timedelta):
         self.claims = database["idempotency_claims"]
         self.answers = database["idempotency_answers"]
         self.lifetime, self.claim_lifetime = lifetime, claim_lifetime
@@ -138,7 +139,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _before():
+def _before() -> Response | None:
     """After the access checks (the caller is known and allowed): replay, refuse, or claim the key."""
     key = request.headers.get(HEADER)
     if request.method != "POST" or key is None or g.get("identity") is None:
@@ -203,7 +204,7 @@ class Idempotency:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Register after ``gateway.access.init_app``: keys are looked at only for callers it let through."""
+        """Register after ``gateway.guards.init_app``: keys are looked at only for callers it let through."""
         config = app.config
         self.lifetime = timedelta(hours=float(config.get("IDEMPOTENCY_HOURS") or DEFAULT_HOURS))
         # A claim outlives the longest a request can run (its RPC calls), then counts as abandoned.
@@ -230,7 +231,7 @@ class IdempotencyDocs(BasePlugin):
         "422": f"This `{HEADER}` was used for another request (another body, path or query).",
     }
 
-    def operation_helper(self, path=None, operations=None, **kwargs):
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs) -> None:
         post = (operations or {}).get("post")
         if post is None or "x-casewire-action" not in post:
             return

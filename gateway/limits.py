@@ -32,6 +32,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app, request
 from flask_cors import CORS
 from pymongo import ASCENDING
+from pymongo.collection import Collection
+from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from casewire.mongo import connect
@@ -95,7 +97,9 @@ class SharedRate:
     WINDOW = timedelta(minutes=1)
     SWEEP_ODDS = 50  # about one allowed request in this many deletes the marks past the window
 
-    def __init__(self, marks, per_minute: int, fallback: TokenBucket, clock: Callable[[], datetime] = _utcnow):
+    def __init__(
+        self, marks: Collection, per_minute: int, fallback: TokenBucket, clock: Callable[[], datetime] = _utcnow
+    ):
         self.marks, self.capacity, self.fallback, self.clock = marks, per_minute, fallback, clock
 
     def ensure_indexes(self) -> None:
@@ -124,7 +128,7 @@ class SharedSeats:
 
     SWEEP_ODDS = 20
 
-    def __init__(self, seats, per_user: int, lifetime: timedelta, clock: Callable[[], datetime] = _utcnow):
+    def __init__(self, seats: Collection, per_user: int, lifetime: timedelta, clock: Callable[[], datetime] = _utcnow):
         self.seats, self.per_user, self.lifetime, self.clock = seats, per_user, lifetime, clock
 
     def ensure_indexes(self) -> None:
@@ -235,7 +239,7 @@ def refuse_large_bodies() -> None:
         raise Problem(413, "Content Too Large", f"the request body is larger than {limit} bytes")
 
 
-def shared_database(app: Flask):
+def shared_database(app: Flask) -> Database:
     """The gateway's own MongoDB database (``GATEWAY_DATABASE``), which every replica shares."""
     if "gateway_db" not in app.extensions:
         client = connect(app.config["MONGODB_URI"], server_selection_timeout_ms=1000)

@@ -4,7 +4,7 @@ per request (method, path, status, duration and request id; never the query stri
 import logging
 import time
 
-from flask import Response, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from casewire.logs import JsonFormatter
@@ -43,15 +43,15 @@ def configure_logging(log_format: str, level: str) -> None:
     root.setLevel(level)
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     configure_logging(str(app.config.get("LOG_FORMAT", "plain")), str(app.config.get("LOG_LEVEL", "INFO")))
 
     @app.before_request
-    def start_timer():
+    def start_timer() -> None:
         g.started = time.perf_counter()
 
     @app.after_request
-    def observe(response):
+    def observe(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         REQUESTS.labels(request.method, route, str(response.status_code)).inc()
@@ -73,7 +73,7 @@ def init_app(app) -> None:
         return response
 
     @app.route("/metrics")
-    def metrics():
+    def metrics() -> Response:
         """Prometheus metrics (scraped inside the cluster; the Ingress does not route here)."""
         return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 

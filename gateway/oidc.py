@@ -27,7 +27,7 @@ class ProviderError(Unavailable):
     """The provider's discovery document is not one the gateway can trust (a 503 until it is fixed)."""
 
 
-def claim(claims: dict, path: str):
+def claim(claims: dict, path: str) -> object:
     """A claim by dotted path, e.g. ``roles`` or Keycloak's ``realm_access.roles``; a key holding a dot
     itself (a namespaced claim such as ``https://casewire.example/agency``) is taken whole first."""
     if path in claims:

@@ -6,6 +6,8 @@ audit log; admins run the system but never read the audit log; the purge authori
 and places legal holds (C17).
 """
 
+from collections.abc import Iterable
+
 ROLES = ("source", "analyst", "detective", "supervisor", "auditor", "admin", "purge_authority")
 
 _STAFF = frozenset({"analyst", "detective", "supervisor"})
@@ -56,6 +58,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-def allowed(roles, action: str) -> bool:
+def allowed(roles: Iterable[str], action: str) -> bool:
     """True when any of ``roles`` may perform ``action``."""
     return bool(PERMISSIONS[action] & set(roles))

@@ -1,7 +1,7 @@
 """Purpose of use (C9, C25): where a request states it, what each endpoint asks of it, what a refusal says.
 
 A request states why it reads (``X-Purpose`` or ``?purpose=``) and for which case or incident
-(``X-Case-Number`` or ``?case_number=``). The guard (:mod:`gateway.access`) refuses a request that
+(``X-Case-Number`` or ``?case_number=``). The guard (:mod:`gateway.guards`) refuses a request that
 must state them and does not; every audit event records them (:mod:`gateway.audit_trail`).
 """
 

@@ -1,20 +1,20 @@
 """Per-record refusals the gateway makes itself: another agency's alert, an auditor's scope.
 
-The rules are :mod:`casewire.access`, shared with the services, search and the stream; case access
+The rules are :mod:`casewire.access_rules`, shared with the services, search and the stream; case access
 is decided by the cases service, which loads every case. A refusal is a second audit event,
 ``denied``, with its reason, after the request's ``allowed`` one.
 """
 
 from flask import g
 
-from casewire import access as shared
+from casewire import access_rules as shared
 from casewire.errors import Forbidden
 from gateway.audit_trail import deny
 from gateway.auth import Identity
 
 
 def require_alert_access(alert: dict, identity: Identity | None = None) -> dict:
-    """``alert`` when the caller may read and triage it (:func:`casewire.access.alert_visible`: its
+    """``alert`` when the caller may read and triage it (:func:`casewire.access_rules.alert_visible`: its
     agency's alerts and those assigned to it); otherwise audit the refusal and raise 403."""
     identity = identity or g.identity
     if shared.alert_visible(identity.caller(), alert):

@@ -3,7 +3,7 @@
 The entities service answers for every agency and unit; the gateway names to a caller only the alerts
 and cases that caller may open (C3, C6): a case by the cases service's own rule, asked once per
 request (``cases.visible_cases``, at most 200 ids a call), an alert by its agency
-(``casewire.access.alert_visible``; a sighting knows the agency its alert belongs to, not its
+(``casewire.access_rules.alert_visible``; a sighting knows the agency its alert belongs to, not its
 assignee). Each answer costs one call to each service per request, never one per record.
 """
 
@@ -11,14 +11,15 @@ from collections.abc import Callable, Iterable
 
 from flask import current_app
 
-from casewire import access
+from casewire import access_rules
 from casewire.errors import Unavailable
+from gateway.rpc import Rpc
 
 EARLIER_SIGHTINGS = 20  # per entity of one alert, newest first
 VISIBLE_CASES_CALL = 200  # ids cases.visible_cases answers at most per call
 
 
-def _rpc():
+def _rpc() -> Rpc:
     return current_app.extensions["rpc"]
 
 
@@ -29,7 +30,7 @@ class Seen:
     """
 
     def __init__(self, context: dict, case_ids: Iterable[str]):
-        self.caller = access.Caller.from_context(context)
+        self.caller = access_rules.Caller.from_context(context)
         self.cases: dict[str, dict] = {}
         self.pending = False
         ids = list(dict.fromkeys(case_ids))
@@ -43,7 +44,7 @@ class Seen:
     def shows(self, record_type: str, record_id: str, agency: str | None) -> bool:
         if record_type == "case":
             return record_id in self.cases
-        return access.alert_visible(self.caller, {"agency": agency})
+        return access_rules.alert_visible(self.caller, {"agency": agency})
 
 
 def alert_with_cases(alert: dict, context: dict) -> dict:

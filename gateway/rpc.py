@@ -2,11 +2,13 @@
 
 import logging
 import threading
+from typing import Any
 
-from flask import g, has_request_context
+from flask import Flask, g, has_request_context
+from nameko.containers import WorkerContext
 from nameko.exceptions import RemoteError, RpcTimeout
 from nameko.rpc import ServiceProxy
-from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, StandaloneProxyBase
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, SingleThreadedReplyListener, StandaloneProxyBase
 
 from casewire.errors import CasewireError, Unavailable
 
@@ -35,11 +37,11 @@ def _reason(exc: Exception) -> str:
 
 
 class _ExpiringClusterProxy(ClusterProxy):
-    def __init__(self, worker_ctx, reply_listener, expiration: float):
+    def __init__(self, worker_ctx: WorkerContext, reply_listener: SingleThreadedReplyListener, expiration: float):
         super().__init__(worker_ctx, reply_listener)
         self._expiration = expiration
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> ServiceProxy:
         if name not in self._proxies:
             self._proxies[name] = ServiceProxy(
                 self._worker_ctx, name, self._reply_listener, expiration=self._expiration
@@ -65,17 +67,17 @@ class Rpc:
     expires at the broker when the gateway stops waiting for it (:class:`ExpiringRpcProxy`).
     """
 
-    def __init__(self, app=None):
+    def __init__(self, app: Flask | None = None):
         self._local = threading.local()
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app) -> None:
+    def init_app(self, app: Flask) -> None:
         self.config = {"AMQP_URI": app.config["AMQP_URI"]}
         self.timeout = float(app.config.get("RPC_TIMEOUT", 30))
         app.extensions["rpc"] = self
 
-    def call(self, service: str, method: str, *args, **kwargs):
+    def call(self, service: str, method: str, *args, **kwargs) -> Any:  # the service's answer, as JSON
         try:
             return getattr(getattr(self._proxy(), service), method)(*args, **kwargs)
         except CasewireError:
@@ -91,7 +93,7 @@ class Rpc:
         with ClusterRpcProxy(self.config, timeout=timeout) as proxy:
             return getattr(getattr(proxy, service), method)()
 
-    def _proxy(self):
+    def _proxy(self) -> ClusterProxy:
         if getattr(self._local, "proxy", None) is None:
             cluster = ExpiringRpcProxy(self.config, self.timeout)
             self._local.proxy = cluster.start()

@@ -19,7 +19,9 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 
 from kombu import Connection, Exchange, Queue, binding
+from kombu.message import Message
 from pymongo import ASCENDING
+from pymongo.database import Database
 
 from casewire import docstore, events
 from casewire.docstore import AFTER
@@ -57,7 +59,7 @@ class StreamStore:
     ``capacity`` kept. Events are read and trimmed a ``bucket`` (:data:`BUCKET` sequence numbers) at a
     time, by equality: a range over the sequence numbers would read the whole buffer on some servers."""
 
-    def __init__(self, database, capacity: int):
+    def __init__(self, database: Database, capacity: int):
         self.events, self.counters = docstore.open_collections(database, "stream_events", "stream_counters")
         self.capacity = capacity
 
@@ -158,14 +160,14 @@ class LruCache:
         self._items: OrderedDict = OrderedDict()
         self._size, self._lock = size, threading.Lock()
 
-    def get(self, key):
+    def get(self, key: str) -> dict | None:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         return None
 
-    def put(self, key, value) -> None:
+    def put(self, key: str, value: dict) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -231,7 +233,7 @@ class StreamRelay:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 10)
 
-    def _on_message(self, body, message) -> None:
+    def _on_message(self, body: dict, message: Message) -> None:
         info = message.delivery_info
         source, event_type = info["exchange"].removesuffix(".events"), info["routing_key"]
         if isinstance(body, dict) and event_type == events.RECORD_PURGED:

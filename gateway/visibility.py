@@ -5,7 +5,7 @@ The rule:
   agency is no agency's: only users whose token names none), and the alert's assignee;
 - ``alert_overdue``: the supervisors of the unit answerable for the alert (its ``unit``; of the whole
   agency when it names none) in the alert's agency, and the alert's assignee;
-- cases (``case_updated``): whoever may open the case by the one rule of ``casewire/access.py`` (its
+- cases (``case_updated``): whoever may open the case by the one rule of ``casewire/access_rules.py`` (its
   unit in its agency and its assignees; intelligence pending review or restricted only its unit), and
   criminal intelligence only on a stream opened with a purpose and a case number (C9: ``?purpose=``
   and ``?case_number=``, or the headers), so no title of intelligence goes out without them;
@@ -21,9 +21,9 @@ Stream events are notices with ids, not records: the alert's payload and a case'
 sent; reading them is a separate, audited request.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from casewire import access, events
+from casewire import access_rules, events
 from gateway.auth import Identity
 
 Lookup = Callable[[str], dict | None]
@@ -45,15 +45,15 @@ class Visibility:
         return agency == self.identity.agency
 
     def case_visible(self, case: dict | None) -> bool:
-        """The one case rule (casewire/access.py): unit and assignees, intelligence per C3 and C6."""
-        return bool(case) and self._case_rule(case) is access.Access.ALLOWED
+        """The one case rule (casewire/access_rules.py): unit and assignees, intelligence per C3 and C6."""
+        return bool(case) and self._case_rule(case) is access_rules.Access.ALLOWED
 
-    def _case_rule(self, case: dict) -> access.Access:
+    def _case_rule(self, case: dict) -> access_rules.Access:
         """The case rule; criminal intelligence reaches only a stream opened with a purpose (C9), as a
         list without one leaves it out."""
-        if access.is_intelligence(case) and not self.purpose:
-            return access.Access.HIDDEN
-        return access.case_access(self.identity.caller(), case)
+        if access_rules.is_intelligence(case) and not self.purpose:
+            return access_rules.Access.HIDDEN
+        return access_rules.case_access(self.identity.caller(), case)
 
     def _assignment_visible(self, payload: dict) -> bool:
         """The assignee (not of a case hidden from them, C3/C6), or whoever may see the case."""
@@ -62,7 +62,7 @@ class Visibility:
             return False
         rule = self._case_rule(case)
         mine = payload.get("assignee") == self.identity.sub and self.agency_ok(case.get("agency"))
-        return rule is access.Access.ALLOWED or (mine and rule is not access.Access.HIDDEN)
+        return rule is access_rules.Access.ALLOWED or (mine and rule is not access_rules.Access.HIDDEN)
 
     def view(self, event_type: str, payload: dict) -> dict | None:
         if event_type == events.ALERT_RECEIVED:
@@ -119,5 +119,5 @@ class Visibility:
         return self.agency_ok(record.get("agency"))
 
 
-def _pick(payload: dict, keys) -> dict:
+def _pick(payload: dict, keys: Iterable[str]) -> dict:
     return {key: payload[key] for key in keys if key in payload}

@@ -1,5 +1,7 @@
 """Alerts as intake dumps them and the gateway answers them."""
 
+from collections.abc import Iterable
+
 from marshmallow import Schema, fields
 
 from casewire.alerts import DISMISS_REASONS, FACE_NOTICE, PRIORITIES, SOURCES, STATUSES
@@ -8,7 +10,7 @@ from casewire.contracts.entities import SightingOut
 from casewire.events import EntityRef, Location, RelatedRecord
 
 
-def _one_of(values) -> dict:
+def _one_of(values: Iterable[str]) -> dict:
     return {"enum": list(values)}
 
 
@@ -96,10 +98,10 @@ class AlertOut(Schema):
     identification = fields.Nested(Identification, allow_none=True, dump_default=None)
     notice = fields.Method("face_notice", allow_none=True, metadata={"type": "string"})
 
-    def holds(self, alert):
+    def holds(self, alert: dict) -> list | None:
         return alert.get("legal_hold") or None
 
-    def face_notice(self, alert):
+    def face_notice(self, alert: dict) -> str | None:
         """C26: a face match is an investigative lead only, and every face alert says so."""
         return FACE_NOTICE if alert.get("source") == "face" else None
 

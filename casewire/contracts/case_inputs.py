@@ -288,7 +288,7 @@ class ExportIn(Schema):
 
 
 class CasesMergeIn(_In):
-    """Two cases into one (the entities' own merge is :class:`casewire.entities.MergeIn`)."""
+    """Two cases into one (the entities' own merge is :class:`casewire.contracts.entity_inputs.MergeIn`)."""
 
     other_id = fields.String(required=True, validate=_short)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))

@@ -13,7 +13,7 @@ IDENTIFYING_NOTICE = "Identifying information only, no criminal connotation"  # 
 CLASSIFICATIONS = ("investigative", "criminal_intelligence", IDENTIFYING)
 
 
-def plain(value):
+def plain(value: object) -> object:
     """Nested stored values as JSON primitives: datetimes become ISO strings."""
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items() if key != "_id"} | (
@@ -29,7 +29,7 @@ def plain(value):
 class Plain(fields.Nested):
     """A stored value sent as :func:`plain` makes it, documented as the nested schema ``nested``."""
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: object, attr: str | None, obj: object, **kwargs) -> object:
         return plain(value)
 
 
@@ -162,7 +162,7 @@ class CaseOut(Schema):
     attached_subject = fields.String()
     notice = fields.Method("identifying_notice", allow_none=True, metadata={"enum": [IDENTIFYING_NOTICE, None]})
 
-    def identifying_notice(self, case):
+    def identifying_notice(self, case: dict) -> str | None:
         """C8: identifying information says, wherever it is shown, that it carries no criminal connotation."""
         return IDENTIFYING_NOTICE if case.get("classification") == IDENTIFYING else None
 

@@ -17,7 +17,7 @@ class Page(Schema):
     next_cursor = fields.String(required=True, allow_none=True, metadata={"description": "null on the last page"})
 
 
-def page_of(item, name: str) -> type[Schema]:
+def page_of(item: type[Schema], name: str) -> type[Schema]:
     """A :class:`Page` of ``item`` schemas, named ``name`` in the OpenAPI document."""
     meta = type("Meta", (), {"description": f"A page of {item.__name__} (pagination: the `Page` schema)."})
     return type(name, (Page,), {"items": fields.List(fields.Nested(item), required=True), "Meta": meta})

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields
 
 from casewire.alerts import FACE_NOTICE
 from casewire.contracts.common import page_of
-from casewire.entities import ENTITY_TYPES, RELATIONS
+from casewire.contracts.entity_inputs import ENTITY_TYPES, RELATIONS
 from casewire.events import EntityRef, Location
 
 

@@ -4,6 +4,7 @@ answer for a body that holds nothing to store."""
 import base64
 import binascii
 import hashlib
+from collections.abc import Mapping
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
@@ -22,7 +23,7 @@ class Vendor(Open):
     """Loads the declared fields; collects the rest, at any depth, under ``extra`` by their path."""
 
     @post_load
-    def collect_extra(self, data, **kwargs):
+    def collect_extra(self, data: dict, **kwargs) -> dict:
         data["extra"] = pop_unknown(self, data)
         return data
 
@@ -42,7 +43,7 @@ class Crop(fields.Field):
 
     default_error_messages = {"invalid": "not base64 image data"}
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: object, attr: str | None, data: Mapping | None, **kwargs) -> dict:
         if not isinstance(value, str):
             raise self.make_error("invalid")
         try:

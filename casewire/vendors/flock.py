@@ -3,7 +3,7 @@
 from marshmallow import fields, validate
 
 from casewire.extras import Open
-from casewire.vendors.common import ID, PLATE, STATE, URL, Vendor, compact
+from casewire.vendors.common import ID, PLATE, STATE, URL, Vendor, VendorSettings, compact
 
 
 class FlockDevice(Open):
@@ -65,5 +65,5 @@ def flock_to_alert(read: dict) -> dict:
     }
 
 
-def to_alerts(body: dict, settings) -> list[dict]:
+def to_alerts(body: dict, settings: VendorSettings) -> list[dict]:
     return [flock_to_alert(FlockRead().load(body))]

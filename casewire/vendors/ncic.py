@@ -4,7 +4,7 @@ the NCIC codes LIC, LIS, LIT, LIY; the body itself is modelled on Casewire's own
 from marshmallow import fields, validate
 
 from casewire.extras import Open
-from casewire.vendors.common import ID, PLATE, STATE, Vendor, compact
+from casewire.vendors.common import ID, PLATE, STATE, Vendor, VendorSettings, compact
 
 NCIC_LIST_TYPES = {
     "V": "stolen_vehicle",
@@ -79,5 +79,5 @@ def ncic_to_alert(hit: dict) -> dict:
     return alert
 
 
-def to_alerts(body: dict, settings) -> list[dict]:
+def to_alerts(body: dict, settings: VendorSettings) -> list[dict]:
     return [ncic_to_alert(NcicHit().load(body))]

@@ -231,6 +231,6 @@ def to_alerts(body: dict, settings: VendorSettings) -> list[dict]:
     return [group_to_read(group, _sent_vehicle(body), location)]
 
 
-def _sent_vehicle(group) -> dict | None:
+def _sent_vehicle(group: object) -> dict | None:
     """The group's ``vehicle`` as the agent sent it (validated by the schema before it is used)."""
     return copy.deepcopy(group.get("vehicle")) if isinstance(group, dict) else None

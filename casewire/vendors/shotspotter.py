@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from casewire.vendors.common import ID, URL, Vendor, compact
+from casewire.vendors.common import ID, URL, Vendor, VendorSettings, compact
 
 GUNSHOT_TYPES = {
     "single_gunshot": "single_gunshot",
@@ -49,5 +49,5 @@ def shotspotter_to_alert(incident: dict) -> dict:
     }
 
 
-def to_alerts(body: dict, settings) -> list[dict]:
+def to_alerts(body: dict, settings: VendorSettings) -> list[dict]:
     return [shotspotter_to_alert(ShotSpotterIncident().load(body))]

@@ -21,8 +21,8 @@ from casewire.contracts.alerts import (
     VendorAlerts,
 )
 from casewire.vendors import ADAPTERS, NothingToStore, adapt, settings_from_config
-from gateway.access import context, guarded
 from gateway.errors import Problem
+from gateway.guards import context, guarded
 from gateway.limits import check_batch_size
 from gateway.openapi import Blueprint
 from gateway.records import require_alert_access

@@ -7,14 +7,16 @@ export is itself audited by :func:`guarded` before it runs (C20).
 import csv
 import io
 import json
+from collections.abc import Iterator
 
 from flask import Response, current_app, g, stream_with_context
 from marshmallow import Schema, fields, validate
 
 from casewire.contracts.audit import AuditEventPage, Verification
-from gateway.access import guarded
+from gateway.guards import guarded
 from gateway.openapi import Blueprint
 from gateway.records import require_scope
+from gateway.rpc import Rpc
 
 blp = Blueprint(
     "audit",
@@ -71,7 +73,7 @@ class ExportQuery(Filters):
     format = fields.String(load_default="jsonl", validate=validate.OneOf(("jsonl", "csv")))
 
 
-def _rpc():
+def _rpc() -> Rpc:
     return current_app.extensions["rpc"]
 
 
@@ -97,7 +99,7 @@ def _filters(query: dict) -> dict:
 @blp.arguments(EventQuery, location="query")
 @blp.response(200, AuditEventPage)
 @guarded("audit.read", record_type="audit_event")
-def list_events(query):
+def list_events(query: dict) -> dict:
     """Audit events in chain order, filtered; reading the log is itself audited."""
     page = _rpc().call("audit", "list_events", _filters(query), query.get("cursor"), query["limit"])
     items = [{**event, "record_id": (event.get("record_ids") or [None])[0]} for event in page["items"]]
@@ -107,7 +109,7 @@ def list_events(query):
 @blp.route("/verify")
 @blp.response(200, Verification)
 @guarded("audit.verify", record_type="audit_event")
-def verify():
+def verify() -> dict:
     """Recompute the hash chain and check the signed checkpoints; name the first altered, removed
     or reordered event (`first_bad_seq`) or the failing checkpoint (`failed_checkpoint`)."""
     return _rpc().call("audit", "verify")
@@ -121,7 +123,7 @@ def verify():
     200, schema={"type": "string"}, content_type="text/csv", success=True, description="with `format=csv`"
 )
 @guarded("audit.export", record_type="audit_event")
-def export(query):
+def export(query: dict) -> Response:
     """Stream the (filtered) log as JSON lines or CSV, up to the head when the export started.
 
     `X-Total-Count` says how many events follow and `X-Audit-Head-Seq` where the export stops."""
@@ -141,7 +143,7 @@ def export(query):
     )
 
 
-def _events(filters: dict):
+def _events(filters: dict) -> Iterator[dict]:
     cursor = None
     while True:
         page = _rpc().call("audit", "list_events", filters, cursor, EXPORT_PAGE)
@@ -151,12 +153,12 @@ def _events(filters: dict):
             return
 
 
-def _jsonl(filters: dict):
+def _jsonl(filters: dict) -> Iterator[str]:
     for event in _events(filters):
         yield json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
-def _csv(filters: dict):
+def _csv(filters: dict) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -182,7 +184,7 @@ def _row(event: dict) -> list:
     return [_cell(flat.get(column)) for column in CSV_COLUMNS]
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     """A CSV cell; text a spreadsheet would run as a formula is prefixed with ``'`` (OWASP)."""
     if value is None:
         return ""

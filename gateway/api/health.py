@@ -1,9 +1,10 @@
 """``/healthz`` (the process is up) and ``/readyz`` (everything it needs answers)."""
 
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from flask import current_app, jsonify
+from flask import Response, current_app, jsonify
 from kombu import Connection
 from marshmallow import Schema, fields
 
@@ -26,13 +27,13 @@ class Ready(Schema):
     checks = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True)
 
 
-def _rabbitmq(config) -> bool:
+def _rabbitmq(config: Mapping) -> bool:
     with Connection(config["AMQP_URI"], connect_timeout=PROBE_TIMEOUT) as connection:
         connection.ensure_connection(max_retries=1)
     return True
 
 
-def _mongodb(config) -> bool:
+def _mongodb(config: Mapping) -> bool:
     client = connect(config["MONGODB_URI"], server_selection_timeout_ms=int(PROBE_TIMEOUT * 1000))
     try:
         client.admin.command("ping")
@@ -41,7 +42,7 @@ def _mongodb(config) -> bool:
     return True
 
 
-def _elasticsearch(config) -> bool:
+def _elasticsearch(config: Mapping) -> bool:
     """An https cluster with a private CA is verified against ``ELASTICSEARCH_CA_CERTS`` when set."""
     verify = config.get("ELASTICSEARCH_CA_CERTS") or True
     return requests.get(config["ELASTICSEARCH_URL"], timeout=PROBE_TIMEOUT, verify=verify).ok
@@ -49,7 +50,7 @@ def _elasticsearch(config) -> bool:
 
 @blp.route("/healthz")
 @blp.response(200, Health)
-def healthz():
+def healthz() -> Response:
     """The gateway process is up."""
     return jsonify(status="ok")
 
@@ -59,12 +60,12 @@ healthz.casewire_public = True
 
 @blp.route("/readyz")
 @blp.response(200, Ready, description="Ready; a 503 problem names what failed in `failed` and `checks`.")
-def readyz():
+def readyz() -> Response:
     """Ready only when RabbitMQ, MongoDB, Elasticsearch and every service answer; else 503 naming what failed."""
     config, rpc = current_app.config, current_app.extensions["rpc"]
     checks = {"rabbitmq": _rabbitmq, "mongodb": _mongodb, "elasticsearch": _elasticsearch}
 
-    def run(item):
+    def run(item: tuple[str, Callable[[], bool]]) -> tuple[str, bool]:
         name, check = item
         try:
             return name, bool(check())

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from casewire.alerts import SOURCES
 from casewire.contracts.metrics import Figures
 from gateway import outcomes
-from gateway.access import guarded
+from gateway.guards import guarded
 from gateway.openapi import Blueprint
 
 blp = Blueprint(

@@ -1,6 +1,6 @@
 """Search: plates (exact, partial, OCR-folded, fuzzy) and the general search.
 
-Every search is audited with its terms by :func:`~gateway.access.guarded` (the query string is in
+Every search is audited with its terms by :func:`~gateway.guards.guarded` (the query string is in
 the event's details), and a search that shows cases by a second event, ``search.hits``, naming them.
 A plate search is an ALPR query: it needs a stated purpose (C25), given as ``?purpose=`` or the
 ``X-Purpose`` header; without one it is refused (400) and the refusal audited. Criminal intelligence
@@ -12,8 +12,8 @@ from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from casewire.contracts.search import PlateResults, SearchResults
-from gateway.access import context, guarded
 from gateway.audit_trail import record_disclosed
+from gateway.guards import context, guarded
 from gateway.openapi import Blueprint
 
 blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Find plates, entities, alerts and cases.")
@@ -49,13 +49,13 @@ class SearchQuery(Schema):
     case_number = fields.String(validate=validate.Length(max=100), metadata=_CASE_NUMBER)
 
     @validates("types")
-    def check_types(self, value, **kwargs):
+    def check_types(self, value: str, **kwargs) -> None:
         unknown = sorted({t.strip() for t in value.split(",")} - {"alert", "entity", "case"})
         if unknown:
             raise ValidationError(f"unknown types {unknown}; use alert, entity, case")
 
     @validates("near")
-    def check_near(self, value, **kwargs):
+    def check_near(self, value: str, **kwargs) -> None:
         _near(value)
 
 
@@ -84,7 +84,7 @@ def _search_context() -> dict:
 @blp.arguments(PlateQuery, location="query")
 @blp.response(200, PlateResults)
 @guarded("search.plates", record_type="vehicle", purpose_required="purpose")
-def search_plates(query):
+def search_plates(query: dict) -> dict:
     """Vehicles whose plates match, exact above OCR-folded above fuzzy, with their sightings."""
     return current_app.extensions["rpc"].call(
         "search",
@@ -101,7 +101,7 @@ def search_plates(query):
 @blp.arguments(SearchQuery, location="query")
 @blp.response(200, SearchResults)
 @guarded("search.query", record_type="search", purpose_required="intelligence")
-def search(query):
+def search(query: dict) -> dict:
     """Alerts, cases and entities matching words, filtered by kind, source, status, time and place."""
     filters = {key: query[key] for key in ("source", "status", "limit", "cursor") if query.get(key) is not None}
     for key in ("since", "until"):

@@ -4,20 +4,22 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-from flask import Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from pymongo.errors import PyMongoError
 
 from casewire import events
-from casewire.access import states_purpose
+from casewire.access_rules import states_purpose
 from casewire.errors import CasewireError, Unavailable
-from gateway.access import context, guarded
 from gateway.errors import Problem
+from gateway.guards import context, guarded
 from gateway.limits import SharedSeats, shared_database
 from gateway.openapi import Blueprint
-from gateway.stream import StreamRelay
-from gateway.visibility import Visibility
+from gateway.rpc import Rpc
+from gateway.stream import LruCache, StreamRelay
+from gateway.visibility import Lookup, Visibility
 
 blp = Blueprint("stream", __name__, url_prefix="/api/v1/stream", description="Events as they happen (SSE).")
 
@@ -26,7 +28,7 @@ RETRY_MS = 3000
 BATCH = 200
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Start this process's relay (config ``STREAM_ENABLED``) and bound its concurrent streams."""
     if str(app.config.get("STREAM_ENABLED", "true")).lower() in ("1", "true", "yes"):
         relay = StreamRelay(app.config)
@@ -52,7 +54,7 @@ def init_app(app) -> None:
     description="`text/event-stream`: `id`, `event` and one line of JSON `data` per event.",
 )
 @guarded("stream.read", record_type="stream", purpose_required="intelligence")
-def stream():
+def stream() -> Response:
     """Alerts, links and case changes as they happen, filtered to what you may see; resume with `Last-Event-ID`."""
     relay: StreamRelay | None = current_app.extensions.get("stream")
     if relay is None:
@@ -86,7 +88,7 @@ def stream():
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     response = Response(frames, mimetype="text/event-stream", headers=headers)
 
-    def close():
+    def close() -> None:
         slots.release()
         seats.give_back(seat)
 
@@ -99,7 +101,9 @@ def _frame(event_type: str, data: dict, seq: int | None = None) -> str:
     return f"{head}event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def _frames(relay: StreamRelay, view, resume_from: int | None, keepalive: float, lifetime: float):
+def _frames(
+    relay: StreamRelay, view: Visibility, resume_from: int | None, keepalive: float, lifetime: float
+) -> Iterator[str]:
     """The stream for one connection: the backlog after ``resume_from``, then live events, until ``lifetime``."""
     # The starting point is fixed before the first byte leaves: once a client sees the
     # connection open, every later event reaches it.
@@ -131,7 +135,7 @@ def _frames(relay: StreamRelay, view, resume_from: int | None, keepalive: float,
 ACCESS_FIELDS = ("unit", "agency", "assignees", "classification", "sensitivity", "review_state", "submitting_unit")
 
 
-def _lookups(relay: StreamRelay, rpc):
+def _lookups(relay: StreamRelay, rpc: Rpc) -> tuple[Lookup, Lookup]:
     """Who may see a case or an alert: this process's cache, then the stored events, then the owning service."""
 
     def case_access(case_id: str) -> dict | None:
@@ -140,7 +144,7 @@ def _lookups(relay: StreamRelay, rpc):
     def alert_access(alert_id: str) -> dict | None:
         return _cached(relay.alerts, alert_id, events.ALERT_RECEIVED, lambda: rpc.call("intake", "get_alert", alert_id))
 
-    def _cached(cache, record_id, event_type, fetch) -> dict | None:
+    def _cached(cache: LruCache, record_id: str, event_type: str, fetch: Callable[[], dict]) -> dict | None:
         found = cache.get(record_id)
         if found is None:
             stored = relay.store.latest_about(record_id, event_type)

@@ -9,6 +9,7 @@ removing or reordering any stored event breaks every hash after it (C22).
 import hashlib
 import json
 import math
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 GENESIS = "0" * 64
@@ -27,7 +28,7 @@ def to_millis(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-def _encode(value):
+def _encode(value: object) -> object:
     if isinstance(value, datetime):
         return iso(value)
     raise TypeError(f"{type(value).__name__} has no canonical form")
@@ -50,7 +51,7 @@ def _storable_key(key: str) -> str:
     return "%24" + key[1:] if key.startswith("$") else key
 
 
-def storable(value):
+def storable(value: object) -> object:
     """``value`` as the document store will store and return it unchanged.
 
     Free-form parts of an event (``details`` holds request query strings) may carry keys with ``.``
@@ -77,7 +78,9 @@ def link(event: dict, seq: int, prev_hash: str) -> dict:
     return chained
 
 
-def walk(events, start_seq: int = 0, start_hash: str = GENESIS, checkpoints: dict | None = None) -> dict:
+def walk(
+    events: Iterable[dict], start_seq: int = 0, start_hash: str = GENESIS, checkpoints: dict | None = None
+) -> dict:
     """Walk events in ``seq`` order from ``start_seq`` (whose hash is ``start_hash``).
 
     Names the first event that was altered, removed or reordered (``first_bad_seq``) and the first
@@ -109,13 +112,15 @@ def failed(record: dict, reason: str) -> dict:
     return {**{key: record[key] for key in keys if key in record}, "reason": reason}
 
 
-def verify(events) -> dict:
+def verify(events: Iterable[dict]) -> dict:
     """Walk a whole chain from the genesis; the short answer of :func:`walk`."""
     result = walk(events)
     return {key: result[key] for key in ("ok", "checked", "first_bad_seq") if key in result}
 
 
-def verify_log(anchors: list, checkpoints: list, events_after, authentic) -> dict:
+def verify_log(
+    anchors: list, checkpoints: list, events_after: Callable[[int], Iterable[dict]], authentic: Callable[[dict], bool]
+) -> dict:
     """Verify the whole log: archive anchors, then checkpoints, then the stored chain (C22, C24).
 
     ``anchors`` (by ``seq_from``) stand for archived, deleted segments: the chain resumes after the
@@ -142,7 +147,14 @@ def verify_log(anchors: list, checkpoints: list, events_after, authentic) -> dic
     return result
 
 
-def verify_events(events, start_seq: int, start_hash: str, checkpoints: list, authentic, archived_heads=None) -> dict:
+def verify_events(
+    events: Iterable[dict],
+    start_seq: int,
+    start_hash: str,
+    checkpoints: list,
+    authentic: Callable[[dict], bool],
+    archived_heads: dict | None = None,
+) -> dict:
     """Walk ``events`` (the chain after ``start_seq``) against signed ``checkpoints``: each authentic,
     numbered without gaps, its hash still at its seq, and none beyond the last event (events removed).
     The service's ``verify`` and the auditor's offline ``casewire audit check-file --checkpoints`` both
@@ -160,7 +172,9 @@ def verify_events(events, start_seq: int, start_hash: str, checkpoints: list, au
     return result
 
 
-def _check_checkpoints(checkpoints: list, start_seq: int, archived_heads: dict, authentic) -> tuple:
+def _check_checkpoints(
+    checkpoints: list, start_seq: int, archived_heads: dict, authentic: Callable[[dict], bool]
+) -> tuple:
     """The first bad checkpoint (or None) and the ``{seq: checkpoint}`` map of those to walk."""
     problem, live, expected = None, {}, 1
     for checkpoint in checkpoints:

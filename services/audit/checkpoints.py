@@ -20,12 +20,16 @@ import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from services.audit.chain import canonical_json, to_millis
+
+if TYPE_CHECKING:
+    from services.audit.dependencies import AuditStore, Notary
 
 INTERVAL_KEY = "AUDIT_CHECKPOINT_SECONDS"
 DEFAULT_INTERVAL = 60
@@ -97,7 +101,7 @@ def merged(stored: list[dict], kept: list[dict]) -> list[dict]:
     return sorted(seen.values(), key=lambda checkpoint: (checkpoint.get("number", 0), checkpoint.get("seq", 0)))
 
 
-def record_checkpoint(store, notary, now: datetime, every_seconds: float = 0) -> dict | None:
+def record_checkpoint(store: "AuditStore", notary: "Notary", now: datetime, every_seconds: float = 0) -> dict | None:
     """Sign and store the current head, unless it has not moved or the last checkpoint is recent.
 
     ``store`` is the :class:`~services.audit.dependencies.AuditStore`, ``notary`` the

@@ -22,12 +22,15 @@ ones, which would store events chained to predecessors that never were.
 import base64
 import hashlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING
+from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from casewire.audit import SYSTEM_ACTOR
@@ -92,7 +95,7 @@ def query(filters: dict, after_seq: int = 0) -> dict:
 class AuditStore:
     """The ``events``, ``checkpoints`` and ``anchors`` collections; inserts and reads only."""
 
-    def __init__(self, database):
+    def __init__(self, database: Database):
         self.events = database["events"]
         self.checkpoints = database["checkpoints"]
         self.anchors = database["anchors"]
@@ -216,7 +219,7 @@ class AuditStore:
     def count(self, filters: dict) -> int:
         return self.events.count_documents(query(filters))
 
-    def in_order(self, after_seq: int = 0, through_seq: int | None = None, batch_size: int = 2000):
+    def in_order(self, after_seq: int = 0, through_seq: int | None = None, batch_size: int = 2000) -> Iterator[dict]:
         """Every stored event after ``after_seq`` (up to ``through_seq``), in chain order."""
         bounds = {"$gt": key(after_seq)}
         if through_seq is not None:
@@ -286,7 +289,7 @@ def private_key_from_pem(pem: str | bytes) -> Ed25519PrivateKey:
     return key
 
 
-def _on(value) -> bool:
+def _on(value: object) -> bool:
     return str(value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
@@ -349,10 +352,10 @@ class CheckpointKey(DependencyProvider):
     """Gives workers the :class:`Notary` of ``AUDIT_CHECKPOINT_KEY`` (config, a secret) and the checkpoint
     file; refuses to start without a key of its own outside development mode (:func:`signing_key`)."""
 
-    def setup(self):
+    def setup(self) -> None:
         config = self.container.config
         self.notary = Notary(signing_key(config), CheckpointFile(checkpoint_path(config)))
         log.info("audit checkpoints: key %s, file %s", self.notary.verifier.key_id, checkpoint_path(config))
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> "Notary":
         return self.notary

@@ -19,9 +19,12 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from pymongo.database import Database
 
 from services.audit.chain import GENESIS, canonical_json, iso, to_millis, walk
 from services.audit.dependencies import AuditStore, Notary, key
@@ -58,14 +61,14 @@ class Policy:
 class RetiredSegments:
     """The one deletion path of the audit log: a segment covered by a stored, signed anchor."""
 
-    def __init__(self, database):
+    def __init__(self, database: Database):
         self.events = database["events"]
         self.anchors = database["anchors"]
 
     def ensure_indexes(self) -> None:
         """The audit store creates the indexes."""
 
-    def remove(self, anchor: dict, authentic) -> int:
+    def remove(self, anchor: dict, authentic: Callable[[dict], bool]) -> int:
         stored = self.anchors.find_one({"_id": key(anchor["seq_from"])}, {"_id": 0})
         if stored is None or stored != anchor or not authentic(stored):
             raise RuntimeError(f"no authentic archive anchor for seq {anchor['seq_from']}..{anchor['seq_to']}")
@@ -165,7 +168,7 @@ class Archivist:
         }
 
 
-def _records(path: Path, skip_events: bool = False):
+def _records(path: Path, skip_events: bool = False) -> Iterator[dict]:
     with open(path, "rb") as archive:
         for line in archive:
             if not (skip_events and line.startswith(b'{"event":')):

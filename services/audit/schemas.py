@@ -21,7 +21,7 @@ class IncomingEvent(AuditEvent):
     at = fields.AwareDateTime(required=True)
 
     @pre_load
-    def refuse_chain_fields(self, data, **kwargs):
+    def refuse_chain_fields(self, data: object, **kwargs) -> object:
         """The chain's own fields are the audit service's to set, never a publisher's."""
         taken = sorted(RESERVED & set(data)) if isinstance(data, dict) else []
         if taken:
@@ -32,7 +32,7 @@ class IncomingEvent(AuditEvent):
 _INCOMING = IncomingEvent()  # built once: building a schema costs more than loading an event
 
 
-def to_append(payload, now) -> dict:
+def to_append(payload: dict, now: datetime) -> dict:
     """The event to append for one queue message. A message that is not a valid event is kept too,
     as an ``audit.malformed_event`` holding it, so nothing is dropped and nothing blocks the queue."""
     try:
@@ -79,7 +79,7 @@ class Filters(Schema):
     )
 
 
-def to_json(value):
+def to_json(value: object) -> object:
     """Stored values as JSON primitives: times in their canonical (hashed) text, so anyone can
     re-hash an exported event."""
     if isinstance(value, dict):

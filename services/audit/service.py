@@ -47,7 +47,7 @@ class AuditService:
         return len(self.store.append([to_append(event, now) for event in events]))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_events(self, filters: dict, cursor=None, limit: int = 50) -> dict:
+    def list_events(self, filters: dict, cursor: str | int | None = None, limit: int = 50) -> dict:
         """Events in chain order, filtered by actor, agency, record, type, action, outcome, service,
         request and time (``since``/``until``, ISO), and ``agencies`` (an auditor's scope: events whose
         actor is of one of them, or whose ``details.record_agency`` is). ``cursor`` is the previous page's
@@ -107,7 +107,7 @@ def _cursor(seq: int | None) -> str | None:
     return None if seq is None else base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
 
 
-def _after(cursor) -> int:
+def _after(cursor: str | int | None) -> int:
     """The seq a cursor stands for; a bare integer (the old ``after_seq``) is accepted too."""
     if cursor in (None, ""):
         return 0

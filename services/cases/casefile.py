@@ -1,6 +1,7 @@
 """Building and reading a case file: pure functions over stored documents (no backends here)."""
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 
 import filetype
@@ -32,7 +33,7 @@ ACCEPTED_TYPES = {
 }
 
 
-def _unique(values) -> list:
+def _unique(values: Iterable) -> list:
     return list(dict.fromkeys(value for value in values if value))
 
 
@@ -201,7 +202,7 @@ def merged_links(target: dict, other: dict, actor: str, now: datetime) -> dict:
     }
 
 
-def _at(value) -> datetime:
+def _at(value: str | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 

@@ -5,6 +5,7 @@ other rows describe what happened in the period.
 """
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 
 from casewire.contracts.cases import plain
@@ -102,7 +103,7 @@ def read_case_ids(event: dict) -> set[str]:
     return ids
 
 
-def read_row(event: dict, case_ids=()) -> dict:
+def read_row(event: dict, case_ids: Iterable[str] = ()) -> dict:
     """One read without a purpose: the event, and which criminal intelligence it read (``case_ids``)."""
     actor = event.get("actor") or {}
     keys = ("seq", "at", "action", "record_type", "record_ids", "request_id", "service", "case_number")
@@ -152,7 +153,7 @@ def summary(report: dict) -> dict:
     return {"counts": counts, "ok": not any(counts.get(name) for name in EXCEPTION_ROWS)}
 
 
-def _pick(document: dict, keys) -> dict:
+def _pick(document: dict, keys: Iterable[str]) -> dict:
     return {key: document.get(key) for key in keys}
 
 

@@ -8,7 +8,7 @@ from casewire.contracts.cases import plain
 from casewire.errors import CorruptedFile, InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import casefile, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, keyed_id, load
+from services.cases.worker import ERRORS, CaseWorker, actor_id, keyed_id, load
 
 MAX_BYTES_KEY = "ATTACHMENT_MAX_BYTES"
 

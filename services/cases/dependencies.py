@@ -17,10 +17,12 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 import gridfs
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from casewire import docstore, tallies
@@ -55,7 +57,7 @@ class CaseStore:
     :meth:`remove`) is one atomic write, counted in the outcome tallies (:mod:`casewire.tallies`:
     ``outcome_hours``, ``outcome_days``) by a delta, and announced through the outbox."""
 
-    def __init__(self, database):
+    def __init__(self, database: Database):
         (self.cases,) = docstore.open_collections(database, "cases")
         self.history = database["history"]
         self.disseminations = database["disseminations"]
@@ -181,7 +183,9 @@ class CaseStore:
 
     # -- review and purge (C15-C17) ---------------------------------------------------------------
 
-    def due_for_review(self, until: datetime, limit: int, after: tuple | None = None, where: dict | None = None):
+    def due_for_review(
+        self, until: datetime, limit: int, after: tuple | None = None, where: dict | None = None
+    ) -> list[dict]:
         """Criminal intelligence with ``review_due`` before ``until``, soonest first (the review queue)."""
         query = {"classification": "criminal_intelligence", "review_due": {"$lte": until}, **(where or {}), **self.GONE}
         if after:
@@ -208,7 +212,7 @@ class CaseStore:
         """Identifying information attached to ``case_id`` (C8)."""
         return list(self.cases.find({"attached_to": case_id, **self.GONE}))
 
-    def intelligence_ids(self, ids, agencies=None) -> set[str]:
+    def intelligence_ids(self, ids: Iterable[str], agencies: Iterable[str] | None = None) -> set[str]:
         """Which of ``ids`` are criminal intelligence records (still stored), of ``agencies`` when given."""
         query = {"_id": {"$in": sorted(ids)}, "classification": "criminal_intelligence"}
         found = self.cases.find(query, {"_id": 1, "agency": 1})
@@ -241,7 +245,7 @@ class CaseStore:
         if self.cases.delete_one({"_id": case_id}).deleted_count:
             self.tallies.removed(f"removed-{case_id}", [case])
 
-    def tallied(self):
+    def tallied(self) -> Iterable[dict]:
         """Every case, as the outcome tallies count it (for a rebuild)."""
         return self.cases.find({}, {"agency": 1, "opened_at": 1, "opened_hour": 1, "disposition": 1, "alerts": 1})
 
@@ -273,7 +277,7 @@ class CaseStore:
 class ContentStore:
     """Case contents. Custody entries are only ever inserted: there is no update or delete here."""
 
-    def __init__(self, database):
+    def __init__(self, database: Database):
         self.items = database["items"]
         self.custody = database["custody"]
         self.files = database["attachments.files"]
@@ -379,7 +383,7 @@ class ContentStore:
 class WebhookStore:
     """Subscriptions, and deliveries as an outbox: each is tried until it succeeds or runs out."""
 
-    def __init__(self, database):
+    def __init__(self, database: Database):
         self.webhooks = database["webhooks"]
         self.deliveries = database["deliveries"]
 
@@ -428,7 +432,7 @@ class WebhookStore:
     def deliveries_of(self, webhook_id: str) -> list[dict]:
         return list(self.deliveries.find({"webhook_id": webhook_id}))
 
-    def drop_case(self, case_id: str, kinds) -> int:
+    def drop_case(self, case_id: str, kinds: Iterable[str]) -> int:
         """C16: deliveries of ``kinds`` of events about a purged case (they carry its content)."""
         return self.deliveries.delete_many({"data.case_id": case_id, "event": {"$in": list(kinds)}}).deleted_count
 
@@ -444,7 +448,7 @@ class OversightStore:
 
     ACTIVE = {"released_at": None}  # holds stored before releases moved out carry ``released_at``
 
-    def __init__(self, database):
+    def __init__(self, database: Database):
         self.holds = database["holds"]
         self.released_holds = database["released_holds"]
         self.tombstones = database["tombstones"]
@@ -504,7 +508,7 @@ class OversightStore:
         released = [{**hold, "_id": hold["hold_id"]} for hold in self.released_holds.find({"case_id": case_id})]
         return sorted([*self.holds.find({"case_id": case_id}), *released], key=lambda hold: hold["placed_at"])
 
-    def active_holds(self, case_ids) -> dict[str, list[dict]]:
+    def active_holds(self, case_ids: Iterable[str]) -> dict[str, list[dict]]:
         """The holds in force on each of ``case_ids`` (cases without one are left out)."""
         found: dict[str, list[dict]] = {}
         if case_ids:
@@ -517,7 +521,7 @@ class OversightStore:
         """Keep a purge's tombstone (idempotent: one per record)."""
         self.tombstones.update_one({"_id": tombstone["record_id"]}, {"$setOnInsert": tombstone}, upsert=True)
 
-    def purged_intelligence_ids(self, ids, agencies=None) -> set[str]:
+    def purged_intelligence_ids(self, ids: Iterable[str], agencies: Iterable[str] | None = None) -> set[str]:
         query = {"_id": {"$in": sorted(ids)}, "record_class": "criminal_intelligence"}
         found = self.tombstones.find(query, {"_id": 1, "agency": 1}) if ids else []
         return {stone["_id"] for stone in found if agencies is None or stone.get("agency") in agencies}

@@ -1,13 +1,13 @@
 """Links: alerts (promotion, unlinking), entities with roles, merges, related records and the timeline."""
 
-from casewire import access
+from casewire import access_rules
 from casewire.contracts.case_inputs import CasesMergeIn, LinkAlertIn, LinkEntityIn, PromoteIn, UnlinkIn
 from casewire.contracts.cases import CaseOut
 from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import casefile, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.dependencies import new_id
+from services.cases.worker import ERRORS, CaseWorker, actor_id, load
 
 
 class LinkEntrypoints(CaseWorker):
@@ -86,9 +86,9 @@ class LinkEntrypoints(CaseWorker):
         return self._open(earlier["_id"], context, "case.read") if earlier else None
 
     def _visible_alert(self, alert_id: str, context: dict) -> dict:
-        """The alert from intake, when the caller may open it (``casewire.access.alert_visible``)."""
+        """The alert from intake, when the caller may open it (``casewire.access_rules.alert_visible``)."""
         alert = self.intake_rpc.get_alert(alert_id)
-        if not access.alert_visible(access.Caller.from_context(context), alert):
+        if not access_rules.alert_visible(access_rules.Caller.from_context(context), alert):
             raise Forbidden(f"you may not open alert {alert_id}: it is another agency's")
         return alert
 
@@ -183,11 +183,11 @@ class LinkEntrypoints(CaseWorker):
                     ref = {k: ref.get(k) for k in ("id", "type", "display")}
                     if ref not in record["shared_entities"]:
                         record["shared_entities"].append(ref)
-        caller = access.Caller.from_context(context)
+        caller = access_rules.Caller.from_context(context)
         alerts = [
             {k: v for k, v in r.items() if k != "agency"}
             for r in found.values()
-            if r["record_type"] == "alert" and access.alert_visible(caller, r)
+            if r["record_type"] == "alert" and access_rules.alert_visible(caller, r)
         ]
         cases = {
             r["id"]: {k: v for k, v in r.items() if k != "agency"} for r in found.values() if r["record_type"] == "case"
@@ -223,12 +223,12 @@ class LinkEntrypoints(CaseWorker):
         """Every action, link, content item, custody transfer and sighting of the case, oldest first.
 
         The sightings of the case's entities are those of records the caller may open: the case's own,
-        its agency's alerts (``casewire.access.alert_visible``) and the other cases the caller may see.
+        its agency's alerts (``casewire.access_rules.alert_visible``) and the other cases the caller may see.
         """
         case = self._open(case_id, context, "case.read")
         items = self.contents.items_of(case_id)
         custody = {item["_id"]: self.contents.custody_of(item["_id"]) for item in items if item["kind"] == "evidence"}
-        caller = access.Caller.from_context(context)
+        caller = access_rules.Caller.from_context(context)
         found = [
             s for e in case.get("entity_ids") or [] for s in self.entities_rpc.get_entity(e).get("sightings") or []
         ]
@@ -237,7 +237,7 @@ class LinkEntrypoints(CaseWorker):
         sightings = [
             s
             for s in found
-            if (s.get("record_type") == "alert" and access.alert_visible(caller, s))
+            if (s.get("record_type") == "alert" and access_rules.alert_visible(caller, s))
             or (s.get("record_type") == "case" and s["record_id"] in may_see)
         ]
         sightings += [

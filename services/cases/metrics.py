@@ -6,8 +6,14 @@ of :mod:`casewire.tallies` (``outcome_hours``, ``outcome_days``), never from the
 sources of its linked alerts, sorted, joined by +>"``: a case counts once for each of those sources.
 """
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from casewire.alerts import SOURCES
 from casewire.contracts.case_inputs import OUTCOMES
+
+if TYPE_CHECKING:
+    from services.cases.dependencies import CaseStore
 
 NO_DISPOSITION = "no_disposition"
 FIELDS = ("disposition.outcome", "alerts.source")
@@ -36,7 +42,9 @@ def _add(figures: dict, outcome: str, n: int) -> None:
     figures["cases_by_outcome"][outcome if outcome in OUTCOMES else NO_DISPOSITION] += n
 
 
-def outcomes_by_source(store, agency: str | None, since, until, source: str | None = None) -> dict:
+def outcomes_by_source(
+    store: "CaseStore", agency: str | None, since: datetime, until: datetime, source: str | None = None
+) -> dict:
     """``{"sources": {source: {"cases", "cases_by_outcome"}}, "total": ..., "all_cases": ...}`` for the
     cases of ``agency`` opened in ``[since, until)`` (whole hours); ``total`` counts cases with an
     alert of the sources once each, ``all_cases`` every case."""

@@ -7,8 +7,8 @@ from casewire.contracts.cases import plain
 from casewire.errors import Forbidden, InvalidInput, NotFound
 from casewire.rpc import rpc
 from services.cases import webhooks
-from services.cases.base import ERRORS, CaseWorker, load
 from services.cases.dependencies import new_id
+from services.cases.worker import ERRORS, CaseWorker, load
 
 WEBHOOK_ATTEMPTS_KEY = "WEBHOOK_MAX_ATTEMPTS"
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from nameko.timer import timer
 
 from services.cases import casefile
-from services.cases.base import CaseWorker
+from services.cases.worker import CaseWorker
 
 OUTBOX_AGE = timedelta(seconds=10)  # a write's own announcement comes well within this
 ABANDONED = timedelta(minutes=5)  # a marker whose write never landed (its request failed) is dropped then

@@ -21,8 +21,8 @@ from casewire.contracts.cases import CaseOut
 from casewire.errors import Conflict, InvalidInput
 from casewire.messaging import event_handler
 from casewire.rpc import rpc
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
 from services.cases.metrics import outcomes_by_source
+from services.cases.worker import ERRORS, CaseWorker, actor_id, load
 
 DISPOSED = ("closed", "referred")
 DEFAULT_PERIOD = timedelta(days=30)

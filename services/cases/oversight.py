@@ -2,7 +2,8 @@
 and purges (C11), and the compliance report (C13, C27)."""
 
 import random
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from casewire import events
 from casewire.contracts.case_inputs import ReportQuery
@@ -11,7 +12,7 @@ from casewire.errors import Forbidden
 from casewire.messaging import event_handler
 from casewire.rpc import rpc
 from services.cases import compliance, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.worker import ERRORS, CaseWorker, actor_id, load
 
 DEFAULT_PERIOD = timedelta(days=30)
 MAX_READ_EVENTS = 20000  # audit events examined for reads without a purpose, per report
@@ -96,7 +97,7 @@ class OversightEntrypoints(CaseWorker):
         }
         return {**report, **compliance.summary(report)}
 
-    def _reads_without_purpose(self, since, until, scope: tuple | None) -> list[dict]:
+    def _reads_without_purpose(self, since: datetime, until: datetime, scope: tuple | None) -> list[dict]:
         """Allowed reads of criminal intelligence with no stated purpose that were not then refused: of a
         case or its parts, its files, its export, or the cases a search showed (compliance.READ_ACTIONS);
         of the intelligence of the agencies in ``scope`` (whoever read it)."""
@@ -180,5 +181,5 @@ class OversightEntrypoints(CaseWorker):
 _restricted = {"classification": rules.CRIMINAL_INTELLIGENCE, "sensitivity": "restricted"}
 
 
-def _rows(check, records: list[dict], *args) -> list[dict]:
+def _rows(check: Callable[..., dict | None], records: list[dict], *args) -> list[dict]:
     return [row for row in (check(case, *args) for case in records) if row is not None]

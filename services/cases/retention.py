@@ -21,7 +21,7 @@ AUTOMATIC_REASON = "C15: review_due passed without validation"
 RESUME_AFTER = timedelta(minutes=5)  # a purge claimed this long ago and not finished was interrupted
 
 
-def queue_until(now: datetime, days) -> datetime:
+def queue_until(now: datetime, days: float | str | None) -> datetime:
     """Records due before this instant are in the review queue."""
     return now + timedelta(days=float(DEFAULT_QUEUE_DAYS if days in (None, "") else days))
 

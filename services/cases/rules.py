@@ -8,7 +8,7 @@ sensor hit is no predicate), C9 (purpose), C13 (review at most five years out).
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from casewire import access as shared
+from casewire import access_rules as shared
 from casewire.contracts.case_inputs import TRANSITIONS
 from casewire.errors import Conflict, InvalidInput
 
@@ -165,7 +165,7 @@ def is_system(context: dict | None) -> bool:
 def hidden_from(case: dict, context: dict | None) -> str | None:
     """Why the caller may not see ``case`` (None if they may). ``"secret"`` means answer 404.
 
-    The rule is :func:`casewire.access.case_access` (shared with the gateway, search and the stream):
+    The rule is :func:`casewire.access_rules.case_access` (shared with the gateway, search and the stream):
     the unit and the assignees read a case; criminal intelligence pending review (C3) only its
     submitting unit, restricted or unlabelled (C6) only its unit. Roles are the gateway's to check.
     """

@@ -1,61 +1,42 @@
 """The cases service: case files, their links and contents, review, export and webhooks.
 
-The entrypoints live in groups (workflow, linking, content, release, notify, purge, oversight); this
-class gives them their dependencies.
+Its entrypoints live in groups, one module each, listed below. Every group extends
+:class:`~services.cases.worker.CaseWorker`, which declares the service's dependencies once.
 """
 
-from nameko.dependency_providers import Config
-from nameko.events import EventDispatcher
-from nameko.rpc import RpcProxy
-
-from casewire.audit import AuditLog
-from casewire.clock import Clock
-from casewire.mongo import MongoStore
 from casewire.monitor import Monitor
 from casewire.rpc import rpc
 from services.cases import (
     content,
-    exporting,
+    dissemination,
+    holds_and_purges,
     linking,
     notify,
     outbox,
     outcomes,
     oversight,
-    purge,
-    release,
+    paging,
     workflow,
 )
-from services.cases.dependencies import CaseStore, ContentStore, OversightStore, WebhookStore
 
 
 # Modules, not classes, are imported: ``nameko run`` takes every class with entrypoints in this module
 # for a service.
 class CasesService(
-    workflow.WorkflowEntrypoints,
-    linking.LinkEntrypoints,
-    content.ContentEntrypoints,
-    release.ReleaseEntrypoints,
-    notify.WebhookEntrypoints,
-    outcomes.OutcomeEntrypoints,
-    purge.RetentionEntrypoints,
-    oversight.OversightEntrypoints,
-    exporting.ExportEntrypoints,
-    outbox.OutboxEntrypoints,
+    workflow.WorkflowEntrypoints,  # open, read, list, edit and review cases (C2-C5, C13, C14)
+    linking.LinkEntrypoints,  # alerts and entities linked, promotions, merges, related records, timeline
+    content.ContentEntrypoints,  # notes, reports, interviews, tasks, evidence and custody, attachments
+    dissemination.DisseminationEntrypoints,  # disseminations and the case file's export (C10)
+    notify.WebhookEntrypoints,  # webhooks and their deliveries
+    outcomes.OutcomeEntrypoints,  # dispositions and outcome metrics
+    holds_and_purges.HoldAndPurgeEntrypoints,  # review queue, legal holds, purges (C15-C17)
+    oversight.OversightEntrypoints,  # restricted hits, notifications, the compliance report (C6, C11, C27)
+    paging.PagingEntrypoints,  # every case, page by page, for search's reindex and check
+    outbox.OutboxEntrypoints,  # case_updated announced again until the broker confirms it
 ):
     name = "cases"
 
-    store = MongoStore(CaseStore)
-    contents = MongoStore(ContentStore)
-    hooks = MongoStore(WebhookStore)
-    oversight = MongoStore(OversightStore)
-    dispatch = EventDispatcher()
-    audit = AuditLog()
-    now = Clock()
-    config = Config()
-    monitor = Monitor()
-    entities_rpc = RpcProxy("entities")
-    intake_rpc = RpcProxy("intake")
-    audit_rpc = RpcProxy("audit")
+    monitor = Monitor()  # this process's heartbeat, metrics and request ids (casewire/monitor.py)
 
     @rpc
     def health(self) -> dict:

@@ -18,6 +18,7 @@ import json
 import secrets
 import socket
 import string
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -89,7 +90,7 @@ def allowed_hosts(setting: str | None) -> frozenset[str]:
     return frozenset(host.strip().lower().rstrip(".") for host in (setting or "").replace(",", " ").split())
 
 
-def url_refusal(url: str, allowed: frozenset[str], resolve=socket.getaddrinfo) -> str | None:
+def url_refusal(url: str, allowed: frozenset[str], resolve: Callable[..., list] = socket.getaddrinfo) -> str | None:
     """Why a webhook may not be sent to ``url`` (None if it may): the SSRF guard.
 
     The host must be allowed; a host allowed only through a ``.domain`` pattern must resolve to public
@@ -131,7 +132,7 @@ def new_secret() -> str:
 
 
 class _Blank(dict):
-    def __missing__(self, key):
+    def __missing__(self, key: str) -> str:
         return "-"
 
 

@@ -5,8 +5,8 @@ from casewire.contracts.cases import CaseOut
 from casewire.errors import Conflict, Forbidden
 from casewire.rpc import rpc
 from services.cases import casefile, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, keyed_id, load
 from services.cases.dependencies import decode_cursor, encode_cursor
+from services.cases.worker import ERRORS, CaseWorker, actor_id, keyed_id, load
 
 
 class WorkflowEntrypoints(CaseWorker):

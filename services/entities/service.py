@@ -9,7 +9,7 @@ from casewire import events
 from casewire.alerts import FACE_NOTICE
 from casewire.audit import AuditLog
 from casewire.clock import Clock
-from casewire.entities import EntityIn, LinkIn
+from casewire.contracts.entity_inputs import EntityIn, LinkIn
 from casewire.errors import EXPECTED, Forbidden, InvalidInput
 from casewire.messaging import event_handler
 from casewire.mongo import MongoStore

@@ -8,7 +8,8 @@ from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from casewire import access, events
+from casewire import access_rules as access
+from casewire import events
 from casewire.alerts import AssignBody, DismissBody, IdentifyBody, NoteBody
 from casewire.audit import AuditLog
 from casewire.clock import Clock

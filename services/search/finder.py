@@ -6,7 +6,8 @@ Both searches rank first and then leave out the entities no record of the agency
 """
 
 from casewire.alerts import FACE_NOTICE
-from services.search import access, queries
+from services.search import access_filters as access
+from services.search import queries
 from services.search.dependencies import SearchIndex
 from services.search.mappings import SEARCHABLE
 from services.search.plates import is_ambiguous, match_kind, plate_query

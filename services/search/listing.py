@@ -8,7 +8,7 @@ few Elasticsearch requests whatever the number of alerts.
 import base64
 import json
 
-from services.search import access
+from services.search import access_filters as access
 from services.search.dependencies import SearchIndex
 from services.search.finder import visible_records
 

@@ -14,7 +14,7 @@ import re
 import phonenumbers
 
 from casewire.alerts import FACE_NOTICE
-from services.search import access
+from services.search import access_filters as access
 
 TEXT_FIELDS = ["title^2", "text", "notes"]
 HIGHLIGHT = {

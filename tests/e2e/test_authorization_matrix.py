@@ -42,9 +42,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pymongo import MongoClient
 
 from casewire.vendors import FORMATS
-from gateway.access import guard_for
 from gateway.app import create_app
 from gateway.auth import DEV_AUDIENCE, DEV_ISSUER, mint_dev_token
+from gateway.guards import guard_for
 from gateway.permissions import PERMISSIONS, ROLES
 from tests.e2e.sse import EventStream
 from tests.integration.test_cases import PNG, ci_fields

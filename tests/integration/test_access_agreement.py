@@ -1,16 +1,16 @@
 """C3, C6: the gateway, the cases service, search (as Elasticsearch filters) and the stream agree on who
-sees which case, for every caller × case of a table, against the one rule in casewire/access.py."""
+sees which case, for every caller × case of a table, against the one rule in casewire/access_rules.py."""
 
 import itertools
 import uuid
 
 import pytest
 
-from casewire import access, events
+from casewire import access_rules, events
 from gateway.auth import Identity
 from gateway.visibility import Visibility as StreamView
 from services.cases import rules
-from services.search import access as search_access
+from services.search import access_filters as search_access
 from services.search import indexing
 from services.search.dependencies import SearchIndex
 
@@ -102,21 +102,21 @@ def test_C3_C6_every_implementation_agrees_with_the_one_rule(indexed, who):
     tests/e2e/test_search_access.py."""
     index, table = indexed
     context, identity = context_of(who), identity_of(who)
-    caller = access.Caller.from_context(context)
+    caller = access_rules.Caller.from_context(context)
     full = search_ids(index, table, search_access.case_filter(context))
     contact = search_ids(index, table, search_access.pointer_filter(context))
     stream = StreamView(identity, lambda _: None, lambda _: None, purpose=True)  # the callers state one
     for case in table:
-        rule = access.case_access(caller, case)
+        rule = access_rules.case_access(caller, case)
         keys = ("classification", "review_state", "sensitivity", "submitting_unit", "agency")
         label = f"{who} x {[case.get(k) for k in keys]}"
-        assert access.case_access(identity.caller(), case) is rule, label
+        assert access_rules.case_access(identity.caller(), case) is rule, label
         assert (
             rules.hidden_from(case, context) == {"allowed": None, "hidden": "secret", "forbidden": "forbidden"}[rule]
         ), label
-        assert stream.case_visible(case) is (rule is access.Access.ALLOWED), label
-        seen = access.hit_visibility(caller, case)
-        assert access.hit_visibility(identity.caller(), case) is seen, label
+        assert stream.case_visible(case) is (rule is access_rules.Access.ALLOWED), label
+        seen = access_rules.hit_visibility(caller, case)
+        assert access_rules.hit_visibility(identity.caller(), case) is seen, label
         in_search = "full" if case["id"] in full else "contact" if case["id"] in contact else "none"
         assert in_search == seen.value, label
 
@@ -124,11 +124,11 @@ def test_C3_C6_every_implementation_agrees_with_the_one_rule(indexed, who):
 def test_the_table_covers_every_outcome():
     outcomes = {
         (
-            access.case_access(access.Caller.from_context(context_of(who)), case),
-            access.hit_visibility(access.Caller.from_context(context_of(who)), case),
+            access_rules.case_access(access_rules.Caller.from_context(context_of(who)), case),
+            access_rules.hit_visibility(access_rules.Caller.from_context(context_of(who)), case),
         )
         for who in CALLERS
         for case in cases()
     }
-    assert {a for a, _ in outcomes} == set(access.Access)
-    assert {v for _, v in outcomes} == set(access.Visibility)
+    assert {a for a, _ in outcomes} == set(access_rules.Access)
+    assert {v for _, v in outcomes} == set(access_rules.Visibility)

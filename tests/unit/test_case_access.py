@@ -1,10 +1,10 @@
-"""Per-record access: who reads which case (casewire/access.py, as the gateway asks it), and C6's "what a miss
+"""Per-record access: who reads which case (casewire/access_rules.py, as the gateway asks it), and C6's "what a miss
 returns"."""
 
 import pytest
 
-from casewire import access as shared
-from casewire.access import Access, Visibility
+from casewire import access_rules as shared
+from casewire.access_rules import Access, Visibility
 from gateway.auth import Identity
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from casewire import access as shared
+from casewire import access_rules as shared
 from casewire.errors import InvalidInput
 from services.cases import casefile, retention, rules
 

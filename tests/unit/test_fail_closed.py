@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from flask.views import MethodView
 
-from gateway.access import UNGUARDED, guarded, is_public
 from gateway.app import DOCS_ASSETS, create_app
 from gateway.auth import mint_dev_token
+from gateway.guards import UNGUARDED, guarded, is_public
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 class FakeAuditTrail:
-    """What ``gateway.access`` calls on ``app.extensions["audit"]``; keeps every event."""
+    """What ``gateway.guards`` calls on ``app.extensions["audit"]``; keeps every event."""
 
     def __init__(self):
         self.events = []

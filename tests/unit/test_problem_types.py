@@ -2,10 +2,10 @@
 
 import pytest
 
-from casewire.errors import Conflict, Forbidden, InvalidInput, NotFound, PurposeRequired, Unavailable
+from casewire.errors import EXPECTED, Conflict, Forbidden, InvalidInput, NotFound, PurposeRequired, Unavailable
 from gateway.app import create_app
 from gateway.auth import mint_dev_token
-from gateway.errors import problem
+from gateway.errors import RAISED, problem
 
 SECRET = "unit-test-secret-of-at-least-32-bytes-long"
 TYPES = "https://casewire.io/problems/"
@@ -77,3 +77,8 @@ def test_a_status_without_a_kind_is_about_blank_with_its_http_phrase(app):
 def test_a_method_the_path_does_not_take_is_its_own_kind(app):
     response = app.test_client().open("/healthz", method="PUT")
     assert response.status_code == 405 and response.json["type"] == TYPES + "method-not-allowed"
+
+
+def test_every_error_a_service_raises_on_purpose_is_in_the_one_table():
+    """Each error of casewire/errors.py answers the same problem whichever blueprint's view meets it."""
+    assert set(RAISED) == set(EXPECTED)

@@ -4,9 +4,9 @@ intelligence shows the purpose fields and the 400, and every 400 names the same 
 import pytest
 
 from casewire.errors import PurposeRequired
-from gateway.access import guard_for
 from gateway.app import create_app
 from gateway.auth import mint_dev_token
+from gateway.guards import guard_for
 from gateway.purpose import NO_CASE_NUMBER, NO_PURPOSE
 
 SECRET = "unit-test-secret-of-at-least-32-bytes-long"

@@ -7,7 +7,7 @@ import pytest
 
 from gateway.limits import SharedSeats
 from tests.integration.gateway.support import call
-from tests.integration.gateway.test_access import build, token
+from tests.integration.gateway.test_guards import build, token
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import pytest
 
 from casewire.audit import AuditTrail
 from casewire.errors import NotFound
-from gateway.access import guarded
 from gateway.app import create_app
 from gateway.auth import mint_dev_token
+from gateway.guards import guarded
 from services.cases.service import CasesService
 from services.entities.service import EntitiesService
 from services.intake.service import IntakeService

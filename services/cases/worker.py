@@ -1,4 +1,5 @@
-"""What every group of the cases service's entrypoints shares: loading input, opening a case, announcing changes.
+"""The worker every group of the cases service's entrypoints extends: the service's dependencies,
+declared once, and what the groups share (loading input, opening a case, announcing changes).
 
 Every entrypoint that touches one case receives the caller in ``context`` (``actor``, ``unit``,
 ``purpose``, ``case_number``, ``request_id``) and goes through :meth:`CaseWorker._open`, which applies
@@ -7,27 +8,35 @@ the visibility rule (rules.hidden_from) and C9 before anything is read or change
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher
+from nameko.rpc import RpcProxy
 
 from casewire import events
+from casewire.audit import AuditLog
+from casewire.clock import Clock
 from casewire.errors import EXPECTED, Forbidden, InvalidInput, NotFound, PurposeRequired
+from casewire.mongo import MongoStore
 from services.cases import casefile, rules, webhooks
+from services.cases.dependencies import CaseStore, ContentStore, OversightStore, WebhookStore
 
 ERRORS = EXPECTED
 log = logging.getLogger(__name__)
 MIN_CHARS_KEY = "REASONABLE_SUSPICION_MIN_CHARS"
 
 
-def load(schema, data: dict, message: str) -> dict:
+def load(schema: type[Schema], data: dict, message: str) -> dict:
     try:
         return utc(schema().load(data or {}))
     except ValidationError as exc:
         raise InvalidInput(message, exc.messages) from exc
 
 
-def utc(value):
+def utc(value: object) -> object:
     """Datetimes as MongoDB keeps them: UTC, to the millisecond."""
     if isinstance(value, dict):
         return {key: utc(item) for key, item in value.items()}
@@ -50,7 +59,23 @@ def actor_id(context: dict | None) -> str:
 
 
 class CaseWorker:
-    """Helpers for the entrypoint groups; :class:`~services.cases.service.CasesService` supplies the dependencies."""
+    """The cases service's dependencies and the helpers of its entrypoint groups.
+
+    nameko finds a dependency on any base of the service class, so each group, and
+    :class:`~services.cases.service.CasesService` made of them all, works with these one set.
+    """
+
+    store = MongoStore(CaseStore)
+    contents = MongoStore(ContentStore)
+    hooks = MongoStore(WebhookStore)
+    oversight = MongoStore(OversightStore)
+    dispatch = EventDispatcher()
+    audit = AuditLog()
+    now = Clock()
+    config = Config()
+    entities_rpc = RpcProxy("entities")
+    intake_rpc = RpcProxy("intake")
+    audit_rpc = RpcProxy("audit")
 
     def _now(self) -> datetime:
         return utc(self.now())
@@ -118,14 +143,14 @@ class CaseWorker:
         event = {"record_type": "case", **{key: context.get(key) for key in keys}, **fields}
         self.audit.record(action, outcome, actor=context.get("actor"), record_ids=record_ids, **event)
 
-    def _touch(self, case: dict, change: str, context: dict, detail: dict, assigned=()) -> None:
+    def _touch(self, case: dict, change: str, context: dict, detail: dict, assigned: Iterable[str] = ()) -> None:
         """Record a change to the case's contents: history, a new version, the events."""
         now = self._now()
         updated = self.store.update(case["_id"], {}, now)
         self.store.record(case["_id"], change, actor_id(context), now, detail)
         self._changed(updated, change, context, assigned=assigned)
 
-    def _changed(self, case: dict, change: str, context: dict | None, assigned=()) -> None:
+    def _changed(self, case: dict, change: str, context: dict | None, assigned: Iterable[str] = ()) -> None:
         """Announce a change (``case_updated``, ``case_assigned``) and queue webhook deliveries.
 
         The change is stored: an event that is not confirmed is logged, not raised, and the outbox timer

@@ -2,12 +2,12 @@
 
 from casewire.rpc import rpc
 from services.cases import casefile
-from services.cases.base import ERRORS, CaseWorker
+from services.cases.worker import ERRORS, CaseWorker
 
 MAX_PAGE = 5000
 
 
-class ExportEntrypoints(CaseWorker):
+class PagingEntrypoints(CaseWorker):
     """Read-only paging for other stores (search's ``reindex`` and ``check``); no caller, no audit:
     it answers on the internal bus only, as ``intake.export_alerts`` and ``entities.export_entities`` do."""
 

@@ -16,13 +16,13 @@ body: an unauthenticated caller never learns how a request would have been valid
 hook fails closed: a request to a view that is neither guarded nor marked :func:`public` is refused
 with 500 before the view runs, logged and audited (``gateway.unguarded``, ``denied``).
 
-Per-record access is decided by the rules of ``casewire/access.py``: for cases and criminal
+Per-record access is decided by the rules of ``casewire/access_rules.py``: for cases and criminal
 intelligence by the cases service itself (every case read goes through it), for alerts by views
 calling :func:`gateway.records.require_alert_access` after loading one. docs/security.md, "The gateway's checks".
 
 The steps live by job: :mod:`gateway.purpose` (the stated purpose), :mod:`gateway.audit_trail` (the
 events), :mod:`gateway.nul` (text no record may hold), :mod:`gateway.records` (per-record refusals),
-:mod:`gateway.access_docs` (what the OpenAPI document says of each guard).
+:mod:`gateway.guard_docs` (what the OpenAPI document says of each guard).
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from functools import wraps
 
 from flask import Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
 from marshmallow import fields
 
 from casewire.errors import Unavailable
@@ -187,7 +188,7 @@ def guarded(
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args, **kwargs) -> ResponseReturnValue:
             done, active = g.get("audit_allowed"), guard.for_request(request.args)
             if not done or done[0] != active:
                 enforce(active, kwargs)
@@ -277,7 +278,7 @@ def _public_view(view: Callable) -> Callable:
     """``view`` (perhaps a bound method, which cannot carry attributes) as a public function."""
 
     @wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args, **kwargs) -> ResponseReturnValue:
         return view(*args, **kwargs)
 
     return public(wrapper)

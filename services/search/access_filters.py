@@ -20,7 +20,7 @@ own agency) is answered with the agency contact only (:func:`pointer_filter`); `
 nothing, exactly like a miss, and the control official is told (:func:`restricted_filter`).
 """
 
-from casewire import access as shared
+from casewire import access_rules as shared
 
 CI = shared.CRIMINAL_INTELLIGENCE
 SHAREABLE = list(shared.SHAREABLE)  # approved intelligence an assignee outside its unit may open

@@ -36,7 +36,7 @@ class EntityIn(Schema):
     serial_number = fields.String(validate=_short)
 
     @validates_schema
-    def coordinates_together(self, data, **kwargs):
+    def coordinates_together(self, data: dict, **kwargs) -> None:
         if ("lat" in data) != ("lon" in data):
             raise ValidationError("give both lat and lon, or neither", "lat" if "lat" not in data else "lon")
 

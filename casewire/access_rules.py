@@ -24,7 +24,7 @@ its own agency's people; anything else, other units' investigative cases and ano
 ``agency_only`` intelligence included, is left out (NONE), as if it did not exist. Reading or
 searching criminal intelligence also needs a stated purpose and case number (:func:`states_purpose`, C9).
 
-``services/search/access.py`` writes the same rule as Elasticsearch filters;
+``services/search/access_filters.py`` writes the same rule as Elasticsearch filters;
 ``tests/integration/test_access_agreement.py`` proves all of them agree on a table of callers and cases.
 """
 

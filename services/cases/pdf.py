@@ -5,7 +5,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -15,11 +15,11 @@ RELIABILITY = {"A": "reliable", "B": "usually reliable", "C": "unreliable", "D":
 VALIDITY = {"1": "confirmed", "2": "probable", "3": "doubtful", "4": "cannot be judged"}
 
 
-def _p(text, style) -> Paragraph:
+def _p(text: object, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(text if text is not None else "")).replace("\n", "<br/>"), style)
 
 
-def _table(rows: list[list], style, widths=None) -> Table:
+def _table(rows: list[list], style: ParagraphStyle, widths: list[float] | None = None) -> Table:
     table = Table([[_p(cell, style) for cell in row] for row in rows], colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
@@ -145,7 +145,7 @@ def render_pdf(bundle: dict) -> bytes:
     return buffer.getvalue()
 
 
-def _section(title: str, rows: list[list], style) -> list:
+def _section(title: str, rows: list[list], style: ParagraphStyle) -> list:
     styles = getSampleStyleSheet()
     if len(rows) == 1:
         return [_p(title, styles["Heading2"]), _p("None.", styles["BodyText"])]

@@ -4,12 +4,12 @@ refusals it may answer, and for C9 and C25 the purpose fields (an apispec plugin
 from apispec import BasePlugin
 from flask import Flask
 
-from gateway.access import guard_for
+from gateway.guards import guard_for
 from gateway.permissions import PERMISSIONS
 from gateway.purpose import CASE_NUMBER_HEADER, MAX_CASE_NUMBER, MAX_PURPOSE, PURPOSE_HEADER, PURPOSE_MODES
 
 
-class AccessDocs(BasePlugin):
+class GuardDocs(BasePlugin):
     """apispec plugin: each guarded operation documents its action, roles, refusals and purpose fields."""
 
     PURPOSE_PARAMETERS = [

@@ -8,7 +8,7 @@ from casewire.contracts.cases import plain
 from casewire.errors import Conflict, Forbidden, NotFound, Unavailable
 from casewire.rpc import rpc
 from services.cases import retention, rules
-from services.cases.base import ERRORS, CaseWorker, actor_id, load
+from services.cases.worker import ERRORS, CaseWorker, actor_id, load
 
 PURGE_ROLE = "purge_authority"
 PURGE_PAGE = 200  # due records read at a time by the purge timer
@@ -26,7 +26,7 @@ def _agency(context: dict | None) -> str | None:
     return ((context or {}).get("actor") or {}).get("agency")
 
 
-class RetentionEntrypoints(CaseWorker):
+class HoldAndPurgeEntrypoints(CaseWorker):
     """What happens to criminal intelligence as its review date comes and goes."""
 
     @rpc(expected_exceptions=ERRORS)

@@ -7,12 +7,12 @@ from casewire.contracts.case_inputs import DisseminationIn, ExportIn
 from casewire.contracts.cases import CaseOut, plain
 from casewire.rpc import rpc
 from services.cases import casefile
-from services.cases.base import ERRORS, CaseWorker, load
 from services.cases.dependencies import new_id
-from services.cases.export import render_pdf
+from services.cases.pdf import render_pdf
+from services.cases.worker import ERRORS, CaseWorker, load
 
 
-class ReleaseEntrypoints(CaseWorker):
+class DisseminationEntrypoints(CaseWorker):
     """Disseminations and exports."""
 
     @rpc(expected_exceptions=ERRORS)

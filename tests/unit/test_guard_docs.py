@@ -3,15 +3,15 @@
 from flask import Flask
 from flask_smorest import Api, Blueprint
 
-from gateway.access import guard_for, guarded, public
-from gateway.access_docs import AccessDocs
 from gateway.app import create_app
+from gateway.guard_docs import GuardDocs
+from gateway.guards import guard_for, guarded, public
 
 
 def spec_with(purpose_required: bool) -> dict:
     app = Flask(__name__)
     app.config.update(API_TITLE="t", API_VERSION="1", OPENAPI_VERSION="3.0.3")
-    api = Api(app, spec_kwargs={"extra_plugins": [AccessDocs(app)]})
+    api = Api(app, spec_kwargs={"extra_plugins": [GuardDocs(app)]})
     blp = Blueprint("intel", __name__, url_prefix="/intel")
 
     @blp.route("/<record_id>")
