@@ -8,8 +8,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from casewire import access_rules as access
-from casewire import events
+from casewire import access_rules, events
 from casewire.alerts import AssignBody, DismissBody, IdentifyBody, NoteBody
 from casewire.audit import AuditLog
 from casewire.clock import Clock
@@ -121,11 +120,11 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     @rpc(expected_exceptions=EXPECTED)
     def summaries(self, alert_ids: list, context: dict | None = None) -> list[dict]:
         """The list items of these alerts, in this order: those that exist and ``context`` may see."""
-        caller = access.Caller.from_context(context) if context is not None else None
+        caller = access_rules.Caller.from_context(context) if context is not None else None
         found = self.alerts.get_many([str(alert_id) for alert_id in alert_ids or []])
-        shown = [
-            found[i] for i in alert_ids or [] if i in found and (not caller or access.alert_visible(caller, found[i]))
-        ]
+        shown = [found[i] for i in alert_ids or [] if i in found]
+        if caller:
+            shown = [alert for alert in shown if access_rules.alert_visible(caller, alert)]
         return AlertSummary(many=True).dump(self.alerts.with_entities(shown))
 
     @rpc(expected_exceptions=EXPECTED)

@@ -5,7 +5,7 @@ The caller is the gateway's request context: ``{"actor": {"id", "agency", "roles
 
 - alerts: the caller's agency (a record without an agency only for callers without one), and those
   assigned to the caller;
-- cases: :func:`casewire.access.case_access` written as filters (the one rule the gateway, the cases
+- cases: :func:`casewire.access_rules.case_access` written as filters (the one rule the gateway, the cases
   service and the stream use; docs/security.md): intelligence pending review only its submitting unit
   (C3); otherwise the owning unit in its agency and the assignees, but ``restricted`` or unlabelled
   intelligence only its unit (C6, failing closed); criminal intelligence at all only when the search
@@ -50,7 +50,7 @@ _NOT_PENDING_CI = {"bool": {"must_not": [_PENDING_CI]}}
 
 
 def _case_opener(caller: dict | None) -> dict:
-    """Cases the caller may open, as :func:`casewire.access.case_access` decides (docs/security.md):
+    """Cases the caller may open, as :func:`casewire.access_rules.case_access` decides (docs/security.md):
 
     intelligence pending review only by its submitting unit (C3); otherwise the owning unit in its
     agency, and assignees, but intelligence reaches an assignee outside its unit only once approved and
@@ -90,7 +90,7 @@ def case_filter(caller: dict | None) -> dict:
 
 
 def alert_filter(caller: dict | None) -> dict:
-    """:func:`casewire.access.alert_visible`: the caller's agency's alerts, and those assigned to the caller."""
+    """:func:`casewire.access_rules.alert_visible`: the caller's agency's alerts, and those assigned to the caller."""
     opens = [_same_agency(caller)]
     if _actor(caller).get("id"):
         opens.append(_term("assignees", _actor(caller)["id"]))

@@ -145,5 +145,5 @@ def sighting_document(sighting: dict) -> dict:
         "at": sighting["at"],
         "location": _point(sighting.get("location")),
         "source": sighting.get("source"),
-        "agency": sighting.get("agency"),  # whose record names the entity: who may find it (access.py)
+        "agency": sighting.get("agency"),  # whose record names the entity: who may find it (access_filters.py)
     }

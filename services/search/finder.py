@@ -1,13 +1,12 @@
 """Running searches for a caller: plates with their sightings, and the general search.
 
-An entity is shown only when a record of the caller's agency names it (``access.sightings_filter``).
+An entity is shown only when a record of the caller's agency names it (``access_filters.sightings_filter``).
 Both searches rank first and then leave out the entities no record of the agency names, reading on
 (a bounded number of times, :data:`PAGE_SCANS`) until the page is full.
 """
 
 from casewire.alerts import FACE_NOTICE
-from services.search import access_filters as access
-from services.search import queries
+from services.search import access_filters, queries
 from services.search.dependencies import SearchIndex
 from services.search.mappings import SEARCHABLE
 from services.search.plates import is_ambiguous, match_kind, plate_query
@@ -22,7 +21,7 @@ def visible_records(index: SearchIndex, caller: dict | None, record_ids: set[str
     """Which of these alerts and cases the caller may open."""
     if not record_ids:
         return set()
-    query = {"bool": {"filter": [{"ids": {"values": sorted(record_ids)}}, access.record_visible(caller)]}}
+    query = {"bool": {"filter": [{"ids": {"values": sorted(record_ids)}}, access_filters.record_visible(caller)]}}
     hits = index.search(["alerts", "cases"], query=query, size=len(record_ids), _source=False)
     return {hit["_id"] for hit in hits["hits"]["hits"]}
 
@@ -38,7 +37,7 @@ def entities_seen(index: SearchIndex, caller: dict | None, entity_ids: list[str]
         query={"terms": {"entity_id": entity_ids}},
         size=0,
         aggs={
-            "seen": {"filter": access.sightings_filter(caller), "aggs": {"entities": terms}},
+            "seen": {"filter": access_filters.sightings_filter(caller), "aggs": {"entities": terms}},
             "face": {"filter": {"term": {"source": "face"}}, "aggs": {"entities": terms}},
         },
     )
@@ -53,7 +52,7 @@ def latest_sightings(index: SearchIndex, caller: dict | None, entity_ids: list[s
         return {}
     answer = index.search(
         "sightings",
-        query={"bool": {"filter": [{"terms": {"entity_id": entity_ids}}, access.sightings_filter(caller)]}},
+        query={"bool": {"filter": [{"terms": {"entity_id": entity_ids}}, access_filters.sightings_filter(caller)]}},
         size=0,
         aggs={
             "entities": {
@@ -89,7 +88,7 @@ def find_plates(index: SearchIndex, caller: dict | None, plate: str, state: str 
         for hit in hits
     ]
     hidden = sorted(record_ids - visible)
-    restricted = _hidden(index, "", _with_ids(access.restricted_filter(caller), hidden), "US") if hidden else []
+    restricted = _hidden(index, "", _with_ids(access_filters.restricted_filter(caller), hidden), "US") if hidden else []
     return items, restricted
 
 
@@ -134,7 +133,7 @@ def placed_entities(index: SearchIndex, caller: dict | None, filters: dict) -> l
         return None
     answer = index.search(
         "sightings",
-        query={"bool": {"filter": [sightings, access.sightings_filter(caller)]}},
+        query={"bool": {"filter": [sightings, access_filters.sightings_filter(caller)]}},
         size=0,
         aggs={"entities": {"terms": {"field": "entity_id", "size": MAX_PLACED_ENTITIES}}},
     )
@@ -154,9 +153,9 @@ def search(index: SearchIndex, caller: dict | None, q: str, filters: dict, regio
     items, next_cursor = _ranked(index, caller, body, after, filters["limit"])
     pointers, restricted = [], []
     wants_cases = "case" in (filters.get("types") or ["case"]) and not filters.get("near")
-    if wants_cases and access.states_purpose(caller) and not filters.get("cursor"):
+    if wants_cases and access_filters.states_purpose(caller) and not filters.get("cursor"):
         pointers = _pointers(index, caller, q, region)
-        restricted = _hidden(index, q, access.restricted_filter(caller), region)
+        restricted = _hidden(index, q, access_filters.restricted_filter(caller), region)
     return {"items": items + pointers, "next_cursor": next_cursor, "restricted": restricted}
 
 
@@ -201,7 +200,7 @@ def _hidden(index: SearchIndex, q: str, hidden: dict, region: str) -> list[dict]
 def _pointers(index: SearchIndex, caller: dict | None, q: str, region: str) -> list[dict]:
     """``agency_only`` hits, answered with the agency contact only: no id, title or text (C6)."""
     seen, pointers = set(), []
-    for hit in _hidden(index, q, access.pointer_filter(caller), region):
+    for hit in _hidden(index, q, access_filters.pointer_filter(caller), region):
         contact = (hit.get("agency"), hit.get("control_official"))
         if contact in seen:
             continue

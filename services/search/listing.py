@@ -8,7 +8,7 @@ few Elasticsearch requests whatever the number of alerts.
 import base64
 import json
 
-from services.search import access_filters as access
+from services.search import access_filters
 from services.search.dependencies import SearchIndex
 from services.search.finder import visible_records
 
@@ -20,7 +20,7 @@ UNKNOWN_STATE = "??"
 def alert_page(index: SearchIndex, caller: dict | None, filters: dict, limit: int, cursor: str | None) -> dict:
     """``{"ids": [...], "next_cursor"}``: the ids of the caller's alerts matching ``filters`` (``status``,
     ``source``, ``assignee``, ``since``/``until`` on ``received_at``), newest first."""
-    wanted = [access.alert_filter(caller)]
+    wanted = [access_filters.alert_filter(caller)]
     for field, term in (("status", "status"), ("source", "source"), ("assignee", "assignees")):
         if filters.get(field):
             wanted.append({"term": {term: filters[field]}})

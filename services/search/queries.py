@@ -14,7 +14,7 @@ import re
 import phonenumbers
 
 from casewire.alerts import FACE_NOTICE
-from services.search import access_filters as access
+from services.search import access_filters
 
 TEXT_FIELDS = ["title^2", "text", "notes"]
 HIGHLIGHT = {
@@ -92,11 +92,11 @@ def kind_filters(caller: dict | None, filters: dict, entity_ids: list[str] | Non
     types = filters.get("types") or ["alert", "case", "entity"]
     clauses = []
     if "alert" in types:
-        clauses.append({"bool": {"filter": [access.alert_filter(caller), *common, *([near] if near else [])]}})
+        clauses.append({"bool": {"filter": [access_filters.alert_filter(caller), *common, *([near] if near else [])]}})
     if "case" in types and not near:  # cases have no place of their own
-        clauses.append({"bool": {"filter": [access.case_filter(caller), *common]}})
+        clauses.append({"bool": {"filter": [access_filters.case_filter(caller), *common]}})
     if "entity" in types and not (filters.get("source") or filters.get("status")):
-        entity = [access.entity_filter(caller)]
+        entity = [access_filters.entity_filter(caller)]
         if entity_ids is not None:
             entity.append({"ids": {"values": entity_ids}})
         clauses.append({"bool": {"filter": entity}})

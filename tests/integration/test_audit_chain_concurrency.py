@@ -168,7 +168,7 @@ def test_C23_a_batch_that_cannot_be_stored_is_requeued_and_nothing_is_lost(conta
     """The audit service's own consumers, fed events published by hand on its durable queue as the
     services' audit trails publish them; the store fails once as if
     MongoDB had gone away. An action refused through the API while the audit log is out of reach is
-    tests/integration/gateway/test_access.py's C23 test."""
+    tests/integration/gateway/test_guards.py's C23 test."""
     config = audit_config()
     container = container_factory(AuditService, config)
     store = AuditStore(mongo[config["MONGODB_DATABASE"]])
