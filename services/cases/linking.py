@@ -249,6 +249,7 @@ class LinkEntrypoints(CaseWorker):
 
     def _attach_alert(self, case: dict, alert: dict, narrative: str | None, extra: dict, context: dict) -> dict:
         if alert["id"] in (case.get("alert_ids") or []):
+            self._hold_linked(case["_id"], alert["id"], context)  # a retry after a crash finishes the hand-off
             return case
         if case["classification"] == rules.CRIMINAL_INTELLIGENCE:
             rules.raise_if(rules.sensor_predicate_errors(narrative, alert, self._min_chars()), "the link is invalid")
@@ -276,11 +277,14 @@ class LinkEntrypoints(CaseWorker):
             {"alert_id": alert["id"], "promoted": bool(extra.get("promoted"))},
         )
         self._changed(updated, "alert_linked", context)
-        # The link is stored before the holds are read, and a hold is stored before it reads the case's
-        # alerts (place_hold): either way a held case's new alert is held in intake too.
-        if self.oversight.active_holds([case["_id"]]):
-            self.intake_rpc.set_legal_hold([alert["id"]], case["_id"], True, context)
+        self._hold_linked(case["_id"], alert["id"], context)
         return updated
+
+    def _hold_linked(self, case_id: str, alert_id: str, context: dict) -> None:
+        """The link is stored before the holds are read, and a hold is stored before it reads the case's
+        alerts (place_hold): either way a held case's new alert is held in intake too."""
+        if self.oversight.active_holds([case_id]):
+            self.intake_rpc.set_legal_hold([alert_id], case_id, True, context)
 
     def _keep_alert(self, alert_id: str, case_id: str, context: dict) -> None:
         """Intake keeps an alert a case names past its retention deadline (C19): told before the link is
