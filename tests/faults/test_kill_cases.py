@@ -11,9 +11,10 @@ linked and then a fate, a quarter of them each:
 - ``refused``: a legal hold is placed, a purge is tried (refused, 409), one more read is linked.
 
 Half the records' work is under way when the cases service is SIGKILLed; the other half is sent while
-it is down. Each request is sent again after a 503 or a connection error, as a careful client does,
-so a retry may find its first attempt done: a hold already placed or released answers 409, a purge
-already under way 404. Those answers are accepted only after a retry.
+it is down. Each request is sent again after a 503 or a connection error, as a careful client does. A
+request sent again, or redelivered by the broker to the restarted service, finds what its first attempt
+did and finishes it: each is answered as if it had run once (a hold 201, a release 200, a purge its
+tombstone, a purge of a held record 409).
 
 Once the sweep has judged the reads past their deadline (a read nothing keeps is gone):
 
