@@ -48,7 +48,7 @@ class Intake:
     """intake.set_legal_hold, answered here; placing a hold reaches it after the case was read."""
 
     def __init__(self, hooks: Hooks):
-        self.hooks, self.calls = hooks, []
+        self.hooks, self.calls, self.links = hooks, [], []
 
     def set_legal_hold(self, alert_ids, case_id, held, context):
         self.calls.append((case_id, sorted(alert_ids), held))
@@ -56,6 +56,7 @@ class Intake:
         return len(alert_ids)
 
     def link_case(self, alert_ids, case_id, linked, context):
+        self.links.append((case_id, sorted(alert_ids), linked))
         return len(alert_ids)
 
     def get_alert(self, alert_id):
@@ -242,6 +243,16 @@ def test_C17_a_release_sent_again_tells_intake_again(rpc, intake, db):
     assert again["id"] == hold["id"] and again["released_at"]
     assert intake.calls == [(case_id, ["alert-again"], False)]
     assert db["history"].count_documents({"case_id": case_id, "action": "legal_hold.released"}) == 1
+
+
+def test_C19_an_unlink_sent_again_tells_intake_again(rpc, intake):
+    case_id = linked_case(rpc)
+    rpc.place_hold(case_id, {"reference": "2026-CV-12", "reason": "civil suit"}, SAM)
+    rpc.unlink_alert(case_id, "alert-again", {"reason": "wrong plate"}, DANA)
+    del intake.calls[:], intake.links[:]
+    again = rpc.unlink_alert(case_id, "alert-again", {"reason": "wrong plate"}, DANA)  # the first may have died
+    assert again["alert_ids"] == [] and len(again["unlinked_alerts"]) == 1
+    assert intake.links == [(case_id, ["alert-again"], False)] and intake.calls == intake.links
 
 
 def test_C16_a_purge_sent_again_after_its_claim_finishes_it(rpc, db):
