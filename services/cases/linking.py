@@ -31,7 +31,10 @@ class LinkEntrypoints(CaseWorker):
         data = load(UnlinkIn, body, "the unlink is invalid")
         case = self._open(case_id, context, "case.link")
         if alert_id not in (case.get("alert_ids") or []):
-            raise NotFound(f"alert {alert_id} is not linked to case {case_id}")
+            if not any(entry["alert_id"] == alert_id for entry in case.get("unlinked_alerts") or []):
+                raise NotFound(f"alert {alert_id} is not linked to case {case_id}")
+            self._let_go(case_id, alert_id, context)  # unlinked before: sent again after a crash, intake is told
+            return CaseOut().dump(case)
         now = self._now()
         gone = {"alert_id": alert_id, "unlinked_at": now, "unlinked_by": actor_id(context), "reason": data["reason"]}
         changes = {
@@ -46,10 +49,14 @@ class LinkEntrypoints(CaseWorker):
             case_id, "alert_unlinked", actor_id(context), now, {"alert_id": alert_id, "reason": data["reason"]}
         )
         self._changed(updated, "alert_unlinked", context)
-        self.intake_rpc.link_case([alert_id], case_id, False, context)  # no longer kept for this case (C19)
-        if self.oversight.active_holds([case_id]):  # the case's holds no longer cover the alert
-            self.intake_rpc.set_legal_hold([alert_id], case_id, False, context)
+        self._let_go(case_id, alert_id, context)
         return CaseOut().dump(updated)
+
+    def _let_go(self, case_id: str, alert_id: str, context: dict) -> None:
+        """Intake no longer keeps the alert for this case (C19), nor holds it for the case's holds."""
+        self.intake_rpc.link_case([alert_id], case_id, False, context)
+        if self.oversight.active_holds([case_id]):
+            self.intake_rpc.set_legal_hold([alert_id], case_id, False, context)
 
     @rpc(expected_exceptions=ERRORS)
     def promote_alert(self, alert_id: str, body: dict, context: dict) -> dict:
