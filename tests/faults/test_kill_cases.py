@@ -2,25 +2,27 @@
 purged, restart it, and lose, double or half-store nothing (issue 22; C16, C17, C19).
 
 Criminal intelligence records of a New Hampshire agency, whose reads the private stack keeps
-``NH_RETENTION`` (a minute) and sweeps every second (tests/faults/conftest.py), each get ``KEPT`` reads
-linked and then a fate, a quarter of them each:
+``NH_RETENTION`` (45 s) and sweeps every second (tests/faults/conftest.py), each get ``KEPT`` reads
+linked, one more read taken just before the kill (so its deadline falls after the restart), and a fate,
+a quarter of them each:
 
 - ``held``: a legal hold is placed, then one more read is linked;
-- ``released``: held before the kill, the hold is released, then one more read is linked;
+- ``released``: held before the kill, the hold is released, one read is unlinked, one more is linked;
 - ``purged``: one more read is linked, then the purge authority purges the record;
 - ``refused``: a legal hold is placed, a purge is tried (refused, 409), one more read is linked.
 
 Half the records' work is under way when the cases service is SIGKILLed; the other half is sent while
 it is down. Each request is sent again after a 503 or a connection error, as a careful client does. A
 request sent again, or redelivered by the broker to the restarted service, finds what its first attempt
-did and finishes it: each is answered as if it had run once (a hold 201, a release 200, a purge its
-tombstone, a purge of a held record 409).
+did and finishes it: each is answered as if it had run once (a link or unlink 200, a hold 201, a
+release 200, a purge its tombstone, a purge of a held record 409).
 
 Once the sweep has judged the reads past their deadline (a read nothing keeps is gone):
 
 - every hold is there once, in force or released as its client was told (none lost or doubled);
 - every read of a kept record is there past its deadline, names its case, and is held by it exactly
-  while the case is held; the case names exactly those reads (no link one side knows and the other not);
+  while the case is held; the case names exactly those reads (no link one side knows and the other not),
+  and a read unlinked is deleted by the next sweep (C19);
 - a purged record is 404, its reads are deleted by the next sweep (C19), it left exactly one
   tombstone (C16) in the audit log and in the cases service, no purge is left half done, and search,
   entities and the stream keep nothing of it.
@@ -49,7 +51,7 @@ FATES = ("held", "released", "purged", "refused")
 HELD = ("held", "refused")
 # What each request is answered, whether it was done once or (sent again, or redelivered to the restarted
 # service) finished by a later attempt.
-ANSWERS = {"link": 200, "hold": 201, "release": 200, ("purge", "purged"): 200, ("purge", "refused"): 409}
+ANSWERS = {"link": 200, "unlink": 200, "hold": 201, "release": 200, ("purge", "purged"): 200, ("purge", "refused"): 409}
 
 
 class Caller:
@@ -113,6 +115,7 @@ class Records:
         self.fates: dict[str, str] = {}
         self.reads: dict[str, list[str]] = {}
         self.holds: dict[str, dict] = {}  # case id → {"reference", "id"}
+        self.unlinked: dict[str, str] = {}  # case id → the read unlinked from it
         self.answers: list[tuple] = []  # (case id, action, status, sent again, body): checked at the end
 
     def open(self, count: int) -> None:
@@ -143,6 +146,11 @@ class Records:
         body = {"alert_id": read, "reason": "seen near the garage", "reasonable_suspicion": NARRATIVE}
         self._answered(case_id, "link", self.dana.send("POST", f"/api/v1/cases/{case_id}/alerts", body))
 
+    def unlink(self, case_id: str, read: str) -> None:
+        self.unlinked[case_id] = read
+        path = f"/api/v1/cases/{case_id}/alerts/{read}/unlink"
+        self._answered(case_id, "unlink", self.dana.send("POST", path, {"reason": "another vehicle"}))
+
     def hold(self, case_id: str) -> None:
         reference = f"2026-CV-{uuid.uuid4().hex[:8]}"
         self.holds[case_id] = {"reference": reference}
@@ -171,6 +179,7 @@ class Records:
             self.hold(case_id)
         if fate == "released":
             self.release(case_id)
+            self.unlink(case_id, self.reads[case_id][0])
         if fate == "purged":
             self.link(case_id, last)
         if fate in ("purged", "refused"):
@@ -220,12 +229,13 @@ def test_C16_C17_C19_sigkill_of_cases_during_holds_links_and_purges_loses_and_do
         case = records.dana.get(f"/api/v1/cases/{case_id}")
         assert case.status_code == 200, case.text
         story = [answer for answer in records.answers if answer[0] == case_id]
-        assert sorted(case.json()["alert_ids"]) == sorted(records.reads[case_id]), (case_id, story)
+        kept = [read for read in records.reads[case_id] if read != records.unlinked.get(case_id)]
+        assert sorted(case.json()["alert_ids"]) == sorted(kept), (case_id, story)
         holds = records.pat.get(f"/api/v1/cases/{case_id}/holds").json()["items"]
         assert [hold["reference"] for hold in holds] == [records.holds[case_id]["reference"]], holds
         released = records.fates[case_id] == "released"
         assert (holds[0].get("released_at") is not None) == released, holds
-        for read in records.reads[case_id]:
+        for read in kept:
             alert = records.dana.get(f"/api/v1/alerts/{read}")
             assert alert.status_code == 200, (read, story)
             assert alert.json()["cases"] == [case_id], (alert.json(), story)
@@ -233,7 +243,8 @@ def test_C16_C17_C19_sigkill_of_cases_during_holds_links_and_purges_loses_and_do
 
     purged = records.of("purged")
     purged_reads = [read for case_id in purged for read in records.reads[case_id]]
-    eventually(lambda: all(records.gone(read) for read in purged_reads), timeout=60)
+    let_go = purged_reads + list(records.unlinked.values())  # past their deadline, nothing keeps them
+    eventually(lambda: all(records.gone(read) for read in let_go), timeout=60)
     for case_id in purged:
         assert records.dana.get(f"/api/v1/cases/{case_id}").status_code == 404, case_id
     assert_purges_left_nothing_behind(stack, records, purged, purged_reads)
