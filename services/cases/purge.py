@@ -63,7 +63,7 @@ class RetentionEntrypoints(CaseWorker):
             raise Forbidden("only the purge authority purges records")
         interrupted = self.store.purging_one(case_id, _agency(context))
         if interrupted is not None:  # sent again (or redelivered) after the process died mid-purge: finish it
-            return plain(self._resume_purge(interrupted))
+            return plain(self._resume_purge(interrupted, context))
         case = self._open_as_authority(case_id, context, "case.purge")
         if case["classification"] not in PURGEABLE:
             self._audit("case.purge", "denied", context, [case_id], details={"reason": "classification"})
@@ -132,7 +132,7 @@ class RetentionEntrypoints(CaseWorker):
         now, done = self._now(), []
         for case in self.store.purging(older_than=now - retention.RESUME_AFTER):
             try:
-                self._resume_purge(case)
+                self._resume_purge(case, None)
             except Conflict:  # held: the purge gave way
                 continue
             done.append(case["_id"])
@@ -150,14 +150,14 @@ class RetentionEntrypoints(CaseWorker):
                 done.append(case["_id"])
         return done
 
-    def _resume_purge(self, case: dict) -> dict:
+    def _resume_purge(self, case: dict, context: dict | None) -> dict:
         """Finish a purge a crash cut short after its claim, unless the record is held: a hold placed
         before the claim is one the purge had not checked yet, so the purge gives way (Conflict)."""
         stone = case["purging"]
         if self.oversight.active_holds([case["_id"]]):
             self.store.abandon_purge(case["_id"])
             raise Conflict(f"case {case['_id']} is under legal hold; release the hold before purging it")
-        self._tombstone(stone, None, resumed=True)
+        self._tombstone(stone, context, resumed=True)
         self._finish_purge(case, stone)
         return stone
 
