@@ -231,6 +231,10 @@ class CaseStore:
         """Undo :meth:`start_purge` when its tombstone could not be recorded (nothing was removed)."""
         self.cases.update_one({"_id": case_id}, {"$unset": {"purging": ""}})
 
+    def purging_one(self, case_id: str, agency: str | None) -> dict | None:
+        """The case of ``agency``, if a purge claimed it and did not finish."""
+        return self.cases.find_one({"_id": case_id, "agency": agency, "purging": {"$ne": None}})
+
     def purging(self, older_than: datetime, limit: int = 50) -> list[dict]:
         """Purges claimed before ``older_than`` that did not finish (a crash between steps): the timer ends them."""
         return list(self.cases.find({"purging": {"$ne": None}, "purging.at": {"$lte": older_than}}).limit(limit))
@@ -249,10 +253,16 @@ class CaseStore:
         """Every case, as the outcome tallies count it (for a rebuild)."""
         return self.cases.find({}, {"agency": 1, "opened_at": 1, "opened_hour": 1, "disposition": 1, "alerts": 1})
 
-    def record(self, case_id: str, action: str, actor: str, at: datetime, detail: dict | None = None) -> dict:
-        """Append one entry to the case's history (the timeline's actions)."""
-        entry = {"_id": new_id(), "case_id": case_id, "action": action, "actor": actor, "at": at, "detail": detail}
-        self.history.insert_one(entry)
+    def record(
+        self, case_id: str, action: str, actor: str, at: datetime, detail: dict | None = None, entry_id: str = ""
+    ) -> dict:
+        """Append one entry to the case's history (the timeline's actions); with ``entry_id``, once."""
+        entry = {"_id": entry_id or new_id(), "case_id": case_id, "action": action, "actor": actor, "at": at}
+        entry["detail"] = detail
+        try:
+            self.history.insert_one(entry)
+        except DuplicateKeyError:
+            pass
         return entry
 
     def history_of(self, case_id: str) -> list[dict]:
@@ -461,14 +471,19 @@ class OversightStore:
         self.notifications.create_index([("recipient", ASCENDING), ("at", DESCENDING)], name="recipient_time")
         self.notifications.create_index([("at", ASCENDING)], name="time")
 
-    def add_hold(self, hold: dict) -> dict:
-        """Insert a hold ``{"case_id", "reference", ...}``; Conflict when that reference already holds the case."""
+    def add_hold(self, hold: dict) -> tuple[dict, bool]:
+        """Insert a hold ``{"case_id", "reference", ...}``: ``(hold, True)``. When that reference already holds
+        the case, placing it again is the same hold: ``(the hold in force, False)``; Conflict if it was
+        released meanwhile."""
         hold = {"_id": hold_id(hold["case_id"], hold["reference"]), **hold}
         try:
             self.holds.insert_one(hold)
         except DuplicateKeyError as exc:
-            raise Conflict(f"case {hold['case_id']} is already held under {hold['reference']}") from exc
-        return hold
+            placed = self.holds.find_one({"_id": hold["_id"], **self.ACTIVE})
+            if placed is None:
+                raise Conflict(f"the hold {hold['reference']} of case {hold['case_id']} was just released") from exc
+            return placed, False
+        return hold, True
 
     def drop_hold(self, held_id: str) -> None:
         """Take back a hold that lost to a purge (the case is going): it never held anything."""

@@ -61,6 +61,9 @@ class HoldAndPurgeEntrypoints(CaseWorker):
         data = load(PurgeIn, body, "the purge is invalid")
         if PURGE_ROLE not in _roles(context):
             raise Forbidden("only the purge authority purges records")
+        interrupted = self.store.purging_one(case_id, _agency(context))
+        if interrupted is not None:  # sent again (or redelivered) after the process died mid-purge: finish it
+            return plain(self._resume_purge(interrupted, context))
         case = self._open_as_authority(case_id, context, "case.purge")
         if case["classification"] not in PURGEABLE:
             self._audit("case.purge", "denied", context, [case_id], details={"reason": "classification"})
@@ -80,14 +83,16 @@ class HoldAndPurgeEntrypoints(CaseWorker):
         self._require_hold_authority(case, {"agency": case.get("agency"), "unit": case.get("unit")}, context)
         now, who = self._now(), actor_id(context)
         placed = {"placed_by": who, "placed_at": now, "agency": _agency(context), "unit": (context or {}).get("unit")}
-        hold = self.oversight.add_hold({**data, "case_id": case_id, **placed})
+        # The same reference placed again (a retry after a crash) is the same hold: this finishes its hand-off.
+        hold, placed_now = self.oversight.add_hold({**data, "case_id": case_id, **placed})
         try:
             current = self.store.find(case_id)  # read after the hold is stored: its alerts as of now
             if current is None:
                 raise Conflict(f"case {case_id} is being purged")
             self.intake_rpc.set_legal_hold(current.get("alert_ids") or [], case_id, True, context)
         except Exception:
-            self.oversight.drop_hold(hold["_id"])
+            if placed_now:
+                self.oversight.drop_hold(hold["_id"])
             raise
         updated = self.store.update(case_id, {}, now)
         self._held(updated, hold, "legal_hold.placed", context)
@@ -103,7 +108,10 @@ class HoldAndPurgeEntrypoints(CaseWorker):
         self._require_hold_authority(case, {"agency": case.get("agency"), "unit": case.get("unit"), **held}, context)
         now, who = self._now(), actor_id(context)
         release = {"released_at": now, "released_by": who, "release_reason": data["reason"]}
-        hold = self.oversight.release_hold(case_id, hold_id, release)
+        if held.get("released_at"):  # released before: sent again after a crash, this finishes the hand-off
+            hold = {**held, "_id": hold_id}
+        else:
+            hold = self.oversight.release_hold(case_id, hold_id, release)
         updated = self.store.update(case_id, {}, now)
         self._held(updated, hold, "legal_hold.released", context)
         self._release_alerts(case, context)
@@ -123,8 +131,10 @@ class HoldAndPurgeEntrypoints(CaseWorker):
         """
         now, done = self._now(), []
         for case in self.store.purging(older_than=now - retention.RESUME_AFTER):
-            self._tombstone(case["purging"], None, resumed=True)
-            self._finish_purge(case, case["purging"])
+            try:
+                self._resume_purge(case, None)
+            except Conflict:  # held: the purge gave way
+                continue
             done.append(case["_id"])
         after = None
         while page := self.store.due_for_purge(now, after, PURGE_PAGE):
@@ -139,6 +149,17 @@ class HoldAndPurgeEntrypoints(CaseWorker):
                     continue
                 done.append(case["_id"])
         return done
+
+    def _resume_purge(self, case: dict, context: dict | None) -> dict:
+        """Finish a purge a crash cut short after its claim, unless the record is held: a hold placed
+        before the claim is one the purge had not checked yet, so the purge gives way (Conflict)."""
+        stone = case["purging"]
+        if self.oversight.active_holds([case["_id"]]):
+            self.store.abandon_purge(case["_id"])
+            raise Conflict(f"case {case['_id']} is under legal hold; release the hold before purging it")
+        self._tombstone(stone, context, resumed=True)
+        self._finish_purge(case, stone)
+        return stone
 
     def _release_alerts(self, case: dict, context: dict) -> None:
         """Intake keeps the case's alerts held while any hold of the case is in force; a hold placed while
@@ -174,15 +195,11 @@ class HoldAndPurgeEntrypoints(CaseWorker):
         raise Forbidden("legal holds are placed and released by the purge authority or a supervisor of the unit")
 
     def _held(self, case: dict, hold: dict, action: str, context: dict) -> None:
+        """Audit and record a placement or release once, however often a retry of it gets here."""
         detail = {"hold_id": hold["_id"], "reference": hold["reference"]}
-        self._audit(
-            action,
-            "allowed",
-            context,
-            [case["_id"]],
-            details=detail,
-        )
-        self.store.record(case["_id"], action, actor_id(context), case["updated_at"], detail)
+        once = f"{action}-{hold['_id']}-{hold['placed_at'].isoformat()}"
+        self._audit(action, "allowed", context, [case["_id"]], details=detail, event_id=once)
+        self.store.record(case["_id"], action, actor_id(context), case["updated_at"], detail, entry_id=once)
         self._changed(case, action, context)
 
     def _purge(self, case: dict, reason: str, context: dict | None, automatic: bool) -> dict:
@@ -234,6 +251,7 @@ class HoldAndPurgeEntrypoints(CaseWorker):
                 "record_agency": stone.get("agency"),  # an automatic purge has no actor: its record's auditors
                 **({"resumed": True} if resumed else {}),
             },
+            event_id=f"case.purge-{stone['record_id']}",  # one tombstone, however often a purge is finished
         )
 
     def _finish_purge(self, case: dict, stone: dict) -> None:

@@ -31,7 +31,10 @@ class LinkEntrypoints(CaseWorker):
         data = load(UnlinkIn, body, "the unlink is invalid")
         case = self._open(case_id, context, "case.link")
         if alert_id not in (case.get("alert_ids") or []):
-            raise NotFound(f"alert {alert_id} is not linked to case {case_id}")
+            if not any(entry["alert_id"] == alert_id for entry in case.get("unlinked_alerts") or []):
+                raise NotFound(f"alert {alert_id} is not linked to case {case_id}")
+            self._let_go(case_id, alert_id, context)  # unlinked before: sent again after a crash, intake is told
+            return CaseOut().dump(case)
         now = self._now()
         gone = {"alert_id": alert_id, "unlinked_at": now, "unlinked_by": actor_id(context), "reason": data["reason"]}
         changes = {
@@ -46,10 +49,14 @@ class LinkEntrypoints(CaseWorker):
             case_id, "alert_unlinked", actor_id(context), now, {"alert_id": alert_id, "reason": data["reason"]}
         )
         self._changed(updated, "alert_unlinked", context)
-        self.intake_rpc.link_case([alert_id], case_id, False, context)  # no longer kept for this case (C19)
-        if self.oversight.active_holds([case_id]):  # the case's holds no longer cover the alert
-            self.intake_rpc.set_legal_hold([alert_id], case_id, False, context)
+        self._let_go(case_id, alert_id, context)
         return CaseOut().dump(updated)
+
+    def _let_go(self, case_id: str, alert_id: str, context: dict) -> None:
+        """Intake no longer keeps the alert for this case (C19), nor holds it for the case's holds."""
+        self.intake_rpc.link_case([alert_id], case_id, False, context)
+        if self.oversight.active_holds([case_id]):
+            self.intake_rpc.set_legal_hold([alert_id], case_id, False, context)
 
     @rpc(expected_exceptions=ERRORS)
     def promote_alert(self, alert_id: str, body: dict, context: dict) -> dict:
@@ -249,6 +256,7 @@ class LinkEntrypoints(CaseWorker):
 
     def _attach_alert(self, case: dict, alert: dict, narrative: str | None, extra: dict, context: dict) -> dict:
         if alert["id"] in (case.get("alert_ids") or []):
+            self._hold_linked(case["_id"], alert["id"], context)  # a retry after a crash finishes the hand-off
             return case
         if case["classification"] == rules.CRIMINAL_INTELLIGENCE:
             rules.raise_if(rules.sensor_predicate_errors(narrative, alert, self._min_chars()), "the link is invalid")
@@ -276,11 +284,14 @@ class LinkEntrypoints(CaseWorker):
             {"alert_id": alert["id"], "promoted": bool(extra.get("promoted"))},
         )
         self._changed(updated, "alert_linked", context)
-        # The link is stored before the holds are read, and a hold is stored before it reads the case's
-        # alerts (place_hold): either way a held case's new alert is held in intake too.
-        if self.oversight.active_holds([case["_id"]]):
-            self.intake_rpc.set_legal_hold([alert["id"]], case["_id"], True, context)
+        self._hold_linked(case["_id"], alert["id"], context)
         return updated
+
+    def _hold_linked(self, case_id: str, alert_id: str, context: dict) -> None:
+        """The link is stored before the holds are read, and a hold is stored before it reads the case's
+        alerts (place_hold): either way a held case's new alert is held in intake too."""
+        if self.oversight.active_holds([case_id]):
+            self.intake_rpc.set_legal_hold([alert_id], case_id, True, context)
 
     def _keep_alert(self, alert_id: str, case_id: str, context: dict) -> None:
         """Intake keeps an alert a case names past its retention deadline (C19): told before the link is

@@ -45,6 +45,7 @@ SERVICES = ("audit", "entities", "search", "intake", "cases", "gateway")
 ALERTS = int(os.environ.get("CASEWIRE_FAULTS_ALERTS", "5000"))
 CHUNK = max(100, min(500, ALERTS // 10))  # enough chunks that every fault lands in the middle of the ingest
 SETTLE_SECONDS = float(os.environ.get("CASEWIRE_FAULTS_SETTLE_SECONDS", "600"))
+NH_RETENTION = "45s"
 
 
 def server_env() -> dict:
@@ -99,6 +100,10 @@ class Stack:
             "GATEWAY_PORT": str(GATEWAY_PORT),
             "RATE_LIMIT_PER_MINUTE": "1000000",
             "AUDIT_ARCHIVE_DIR": str(STATE / "audit-archive"),
+            # test_kill_cases: New Hampshire reads are kept 45 s and swept every second, so the real C19
+            # sweep judges them within the test; the other tests' reads are a Texas agency's, kept.
+            "ALPR_RETENTION_NH": NH_RETENTION,
+            "ALPR_PURGE_SECONDS": "1",
         }
         for service in ("intake", "entities", "cases", "audit", "gateway"):
             self.env[f"{service.upper()}_DATABASE"] = f"faults_{run_id}_{service}"

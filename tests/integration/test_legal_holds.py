@@ -48,7 +48,7 @@ class Intake:
     """intake.set_legal_hold, answered here; placing a hold reaches it after the case was read."""
 
     def __init__(self, hooks: Hooks):
-        self.hooks, self.calls = hooks, []
+        self.hooks, self.calls, self.links = hooks, [], []
 
     def set_legal_hold(self, alert_ids, case_id, held, context):
         self.calls.append((case_id, sorted(alert_ids), held))
@@ -56,6 +56,7 @@ class Intake:
         return len(alert_ids)
 
     def link_case(self, alert_ids, case_id, linked, context):
+        self.links.append((case_id, sorted(alert_ids), linked))
         return len(alert_ids)
 
     def get_alert(self, alert_id):
@@ -206,3 +207,69 @@ def test_C17_an_alert_linked_to_a_held_case_is_held_and_one_unlinked_is_let_go(r
     assert (case["id"], ["alert-late"], True) in intake.calls
     rpc.unlink_alert(case["id"], "alert-late", {"reason": "wrong plate"}, DANA)
     assert intake.calls[-1] == (case["id"], ["alert-late"], False)
+
+
+# -- sent again after a crash: a retry, or the broker redelivering a request the dead process held -------------
+
+PAT = ctx("pat", ("purge_authority",), unit="records", **PURPOSE)
+
+
+def linked_case(rpc) -> str:
+    case = rpc.create_case({"title": f"Sent again {uuid.uuid4().hex}", "unit": "narcotics"}, DANA)
+    rpc.link_alert(case["id"], {"alert_id": "alert-again", "reason": "same plate"}, DANA)
+    return case["id"]
+
+
+def claim(db, case_id: str, at: datetime) -> None:
+    """The claim a purge that died after it leaves (written by hand: no entrypoint stops halfway)."""
+    stone = {"record_type": "case", "record_id": case_id, "reason": "court order", "content_hash": "0" * 64}
+    stone.update(automatic=False, actor="pat", at=at)
+    db["cases"].update_one({"_id": case_id}, {"$set": {"purging": stone}})
+
+
+def test_C17_a_hold_placed_again_is_the_same_hold_and_tells_intake_again(rpc, intake, db):
+    case_id = linked_case(rpc)
+    hold = {"reference": "2026-CV-9", "reason": "civil suit"}
+    first = rpc.place_hold(case_id, hold, SAM)
+    again = rpc.place_hold(case_id, hold, SAM)  # its first attempt may have died before telling intake
+    assert again["id"] == first["id"] and len(rpc.list_holds(case_id, SAM)["items"]) == 1
+    assert intake.calls.count((case_id, ["alert-again"], True)) == 2
+    assert db["history"].count_documents({"case_id": case_id, "action": "legal_hold.placed"}) == 1
+
+
+def test_C17_a_release_sent_again_tells_intake_again(rpc, intake, db):
+    case_id = linked_case(rpc)
+    hold = rpc.place_hold(case_id, {"reference": "2026-CV-10", "reason": "civil suit"}, SAM)
+    rpc.release_hold(case_id, hold["id"], {"reason": "settled"}, SAM)
+    del intake.calls[:]
+    again = rpc.release_hold(case_id, hold["id"], {"reason": "settled"}, SAM)
+    assert again["id"] == hold["id"] and again["released_at"]
+    assert intake.calls == [(case_id, ["alert-again"], False)]
+    assert db["history"].count_documents({"case_id": case_id, "action": "legal_hold.released"}) == 1
+
+
+def test_C19_an_unlink_sent_again_tells_intake_again(rpc, intake):
+    case_id = linked_case(rpc)
+    rpc.place_hold(case_id, {"reference": "2026-CV-12", "reason": "civil suit"}, SAM)
+    rpc.unlink_alert(case_id, "alert-again", {"reason": "wrong plate"}, DANA)
+    del intake.calls[:], intake.links[:]
+    again = rpc.unlink_alert(case_id, "alert-again", {"reason": "wrong plate"}, DANA)  # the first may have died
+    assert again["alert_ids"] == [] and len(again["unlinked_alerts"]) == 1
+    assert intake.links == [(case_id, ["alert-again"], False)] and intake.calls == intake.links
+
+
+def test_C16_a_purge_sent_again_after_its_claim_finishes_it(rpc, db):
+    case = approved(rpc)
+    claim(db, case["id"], datetime.now(UTC))  # the process died right after claiming it
+    stone = rpc.purge_case(case["id"], {"reason": "court order"}, PAT)
+    assert stone["record_id"] == case["id"] and stone["content_hash"] == "0" * 64
+    assert db["cases"].count_documents({"_id": case["id"]}) == 0
+    assert db["tombstones"].count_documents({"_id": case["id"]}) == 1
+
+
+def test_C17_a_purge_that_died_before_reading_the_holds_gives_way_to_a_hold_placed_before_it(rpc, cases, db):
+    case = approved(rpc)
+    rpc.place_hold(case["id"], {"reference": "2026-CV-11", "reason": "civil suit"}, SAM)
+    claim(db, case["id"], datetime.now(UTC) - timedelta(minutes=10))  # long enough ago for the timer to take it
+    assert case["id"] not in purge_timer(cases)
+    assert rpc.get_case(case["id"], DANA)["legal_holds"][0]["reference"] == "2026-CV-11"
