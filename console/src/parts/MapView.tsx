@@ -34,7 +34,7 @@ export default function MapView({ places, title }: { places: Place[]; title: str
   if (!places.length) return <p>No location recorded.</p>;
   return (
     <figure className="map">
-      <div ref={element} className="map-canvas" role="img" aria-label={title} />
+      <div ref={element} className="map-canvas" />
       <figcaption>
         {title}:{" "}
         {places.map((place) => `${place.label} (${place.lat.toFixed(4)}, ${place.lon.toFixed(4)})`).join("; ")}

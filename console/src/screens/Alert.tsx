@@ -118,7 +118,7 @@ export default function AlertScreen({ alertId }: { alertId: string }) {
             {alert.entities.map((entity) => (
               <li key={entity.id}>
                 <a href={href("entities", entity.id)}>{entity.display}</a> ({entity.type})
-                {entity.earlier_sightings?.length ? `, seen ${entity.earlier_sightings.length} times before` : ""}
+                {entity.earlier_sightings?.length ? `, seen ${entity.earlier_sightings.length} time${entity.earlier_sightings.length === 1 ? "" : "s"} before` : ""}
               </li>
             ))}
           </ul>
