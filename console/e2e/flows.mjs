@@ -18,7 +18,104 @@ const flows = {
     await page.getByRole("heading", { name: "Alert queue" }).waitFor();
     const who = await page.getByTestId("who").textContent();
     const screens = await page.getByRole("navigation", { name: "Screens" }).getByRole("link").allTextContents();
-    return { who, screens };
+    const agingQueue = await page.getByLabel("Overdue only").count();
+    await page.goto(`${CONSOLE}#/supervisor`);
+    await page.getByText("Your roles may not use this screen.").waitFor();
+    const reviews = await page.getByRole("button", { name: "Record review" }).count();
+    return { who, screens, aging_queue_filter: agingQueue, review_buttons: reviews };
+  },
+
+  /** A supervisor's screen: the review queue, the overdue queue and the outcome charts. */
+  async supervisor(b) {
+    const page = await b.page();
+    await signIn(page, { sub: "sam", role: "supervisor" });
+    await page.getByRole("link", { name: "Supervisor" }).click();
+    await page.getByRole("heading", { name: "Outcomes" }).waitFor();
+    await page.getByText("Alerts by detection source").waitFor();
+    await checkScreen(page, "supervisor");
+    await page.getByRole("link", { name: "Alert queue" }).click();
+    const agingQueue = await page.getByLabel("Overdue only").count();
+    return { aging_queue_filter: agingQueue };
+  },
+
+  /** A case file: evidence logged and handed on, a file attached with its SHA-256 shown, then downloaded. */
+  async case(b, { case_id, title, filename, content, sha256 }) {
+    const page = await b.page();
+    await signIn(page, { sub: "ann", role: "analyst" });
+    await page.goto(`${CONSOLE}#/cases/${case_id}`);
+    await page.getByRole("heading", { name: title }).waitFor();
+    const logging = page.getByRole("form", { name: "Log evidence" });
+    await logging.getByLabel("Description").fill("Crowbar");
+    await logging.getByRole("button", { name: "Log evidence" }).click();
+    const transfer = page.getByRole("form", { name: "Transfer Crowbar" });
+    await transfer.getByLabel("To").fill("Property room");
+    await transfer.getByLabel("Reason").fill("booked in");
+    await transfer.getByLabel("Condition").fill("sealed bag 4471");
+    await transfer.getByRole("button", { name: "Record transfer" }).click();
+    await page.getByText("ann → Property room, booked in; sealed bag 4471").waitFor();
+    await page.getByLabel("Attach a file").setInputFiles({ name: filename, mimeType: "text/plain", buffer: Buffer.from(content) });
+    await page.getByRole("button", { name: "Upload" }).click();
+    const row = page.getByTestId("attachments").getByRole("row").filter({ hasText: filename });
+    await row.getByText(sha256).waitFor();
+    await checkScreen(page, "case");
+    const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("button").click()]);
+    const saved = await download.path();
+    const { readFileSync } = await import("node:fs");
+    return { shown: await row.locator(".sha").textContent(), downloaded: readFileSync(saved, "utf8") };
+  },
+
+  /** Plate search with an OCR-confused plate (8 for B): the fuzzy search finds the vehicle; the purpose is asked for. */
+  async plates(b, { typed, plate }) {
+    const page = await b.page();
+    await signIn(page, { sub: "ann", role: "analyst" });
+    await page.getByRole("link", { name: "Plate search" }).click();
+    const form = page.getByRole("form", { name: "Search plates" });
+    await form.getByLabel("Plate (? for an unknown character)").fill(typed);
+    await form.getByLabel("Purpose of use (required for ALPR queries)").fill("burglary series follow-up");
+    await form.getByRole("button", { name: "Search" }).click();
+    const results = page.getByTestId("plate-results");
+    const found = results.getByRole("row").filter({ hasText: plate });
+    await found.waitFor();
+    await checkScreen(page, "plates");
+    return { row: await found.textContent() };
+  },
+
+  /** An entity: identity, sightings on the map, the link graph. */
+  async entity(b, { entity_id, display }) {
+    const page = await b.page();
+    await signIn(page, { sub: "ann", role: "analyst" });
+    await page.goto(`${CONSOLE}#/entities/${entity_id}`);
+    await page.getByRole("heading", { name: display }).first().waitFor();
+    await page.locator(".graph canvas").first().waitFor();
+    await page.locator(".map-canvas").waitFor();
+    await checkScreen(page, "entity");
+    return { caption: await page.locator("#graph ~ figure figcaption, .graph + figcaption").first().textContent() };
+  },
+
+  /** An auditor verifies the audit chain, filters the event log and runs the compliance report. */
+  async auditor(b, { actor }) {
+    const page = await b.page();
+    await signIn(page, { sub: "audra", role: "auditor", unit: "" });
+    const screens = await page.getByRole("navigation", { name: "Screens" }).getByRole("link").allTextContents();
+    await page.getByRole("link", { name: "Auditor" }).click();
+    await page.getByRole("button", { name: "Verify the chain" }).click();
+    const verification = await page.getByTestId("verification").textContent();
+    const filter = page.getByRole("form", { name: "Filter events" });
+    await filter.getByLabel("Actor").fill(actor);
+    await filter.getByRole("button", { name: "Show events" }).click();
+    await page.getByTestId("events").getByRole("cell", { name: actor, exact: true }).first().waitFor();
+    await page.getByRole("button", { name: "Run the compliance report" }).click();
+    const purpose = page.getByRole("form", { name: "Purpose of use" });
+    const report = page.getByTestId("compliance");
+    await Promise.race([purpose.waitFor(), report.waitFor()]);
+    if (await purpose.isVisible()) {
+      await purpose.getByLabel("Purpose of use").fill("quarterly compliance audit");
+      await purpose.getByLabel("Case or incident number").fill("AUD-2026-Q1");
+      await purpose.getByRole("button", { name: "Continue" }).click();
+    }
+    await report.waitFor();
+    await checkScreen(page, "auditor");
+    return { screens, verification, report: await report.textContent() };
   },
 
   /**
@@ -82,6 +179,7 @@ try {
   console.log(JSON.stringify(seen));
 } catch (error) {
   console.error(error instanceof Error ? error.stack : String(error));
+  if (b.errors.length) console.error(`the page raised:\n${b.errors.join("\n")}`);
   for (const [index, page] of b.context.pages().entries()) await screenshot(page, `failed-${name}-${index}`);
   process.exitCode = 1;
 } finally {

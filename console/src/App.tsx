@@ -6,6 +6,11 @@ import { SignIn } from "./screens/SignIn";
 import { Queue } from "./screens/Queue";
 
 const AlertScreen = lazy(() => import("./screens/Alert"));
+const CaseScreen = lazy(() => import("./screens/CaseFile"));
+const EntityScreen = lazy(() => import("./screens/Entity"));
+const PlatesScreen = lazy(() => import("./screens/Plates"));
+const SupervisorScreen = lazy(() => import("./screens/Supervisor"));
+const AuditorScreen = lazy(() => import("./screens/Auditor"));
 
 interface Screen {
   path: string;
@@ -15,6 +20,9 @@ interface Screen {
 
 const SCREENS: Screen[] = [
   { path: "queue", label: "Alert queue", operation: "GET /api/v1/alerts" },
+  { path: "plates", label: "Plate search", operation: "GET /api/v1/search/plates" },
+  { path: "supervisor", label: "Supervisor", operation: "GET /api/v1/cases/review-queue" },
+  { path: "auditor", label: "Auditor", operation: "GET /api/v1/audit/events" },
 ];
 
 export function App({ config, initial }: { config: ConsoleConfig; initial: Session | null }) {
@@ -61,7 +69,13 @@ function Shell({ api, config }: { api: Api; config: ConsoleConfig }) {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Suspense fallback={<p>Loading…</p>}>{screen(first, id, screens)}</Suspense>
+        <Suspense fallback={<p>Loading…</p>}>
+          {SCREENS.some((s) => s.path === first) && !screens.some((s) => s.path === first) ? (
+            <p role="alert">Your roles may not use this screen.</p>
+          ) : (
+            screen(first, id, screens)
+          )}
+        </Suspense>
       </main>
     </>
   );
@@ -73,6 +87,16 @@ function screen(first: string, id: string, screens: Screen[]) {
       return <Queue />;
     case "alerts":
       return <AlertScreen key={id} alertId={id} />;
+    case "cases":
+      return <CaseScreen key={id} caseId={id} />;
+    case "entities":
+      return <EntityScreen key={id} entityId={id} />;
+    case "plates":
+      return <PlatesScreen />;
+    case "supervisor":
+      return <SupervisorScreen />;
+    case "auditor":
+      return <AuditorScreen />;
     default:
       return screens.length ? (
         <p>Nothing here. Pick a screen above.</p>

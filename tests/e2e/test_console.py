@@ -7,6 +7,7 @@ the work in the browser, and what it changed is read back here. Screenshots go t
 when it is set (docs/console/ holds the README's), else to a temporary directory.
 """
 
+import hashlib
 import json
 import os
 import subprocess
@@ -64,9 +65,15 @@ def read(plate_text: str, when: str, lat: float, lon: float, address: str) -> di
 def test_an_analyst_signs_in_and_is_offered_only_the_screens_of_the_role(console):
     seen = flow(console, "signin")
     assert "analyst" in seen["who"] and "TX0000000/rtcc" in seen["who"]
-    assert "Alert queue" in seen["screens"]
-    assert "Supervisor" not in seen["screens"] and "Auditor" not in seen["screens"]
+    assert seen["screens"] == ["Alert queue", "Plate search"]
+    assert seen["aging_queue_filter"] == 0 and seen["review_buttons"] == 0  # no supervisor action, even by URL
     assert shot(console, "sign-in")
+
+
+def test_a_supervisor_sees_the_review_queue_the_overdue_queue_and_the_outcome_charts(console):
+    seen = flow(console, "supervisor")
+    assert seen["aging_queue_filter"] == 1
+    assert shot(console, "supervisor")
 
 
 def test_the_seeds_story_the_march_read_arrives_live_naming_the_january_homicide_case(gateway, console):
@@ -118,3 +125,60 @@ def test_an_analyst_triages_an_alert_in_the_queue(gateway, console):
     done = [(action["action"], action["actor"]) for action in alert["actions"]]
     assert ("assigned", "ann") in done and ("note", "ann") in done and ("dismissed", "ann") in done
     assert shot(console, "triage")
+
+
+def test_a_case_file_shows_the_sha256_of_an_uploaded_attachment_and_downloads_it(gateway, console):
+    title = f"Pharmacy burglary, Navigation Blvd ({uuid.uuid4().hex[:6]})"
+    case = gateway.post("/api/v1/cases", token=gateway.token("analyst", sub="ann"), json={"title": title})
+    assert case.status_code == 201, case.text
+    content = f"Statement of the night manager, {uuid.uuid4().hex}\n"
+    sha256 = hashlib.sha256(content.encode()).hexdigest()
+    seen = flow(
+        console,
+        "case",
+        case_id=case.json()["id"],
+        title=title,
+        filename="statement.txt",
+        content=content,
+        sha256=sha256,
+    )
+    assert seen["shown"] == sha256 and seen["downloaded"] == content
+    timeline = gateway.get(f"/api/v1/cases/{case.json()['id']}/timeline", token=gateway.token("analyst", sub="ann"))
+    assert sha256 in {entry.get("sha256") for entry in timeline.json()["items"]}
+    assert shot(console, "case")
+
+
+@pytest.fixture(scope="module")
+def read_plate(gateway) -> dict:
+    """A read of a plate with a B, which a camera's OCR may read as 8."""
+    text = f"ZB{uuid.uuid4().int % 100000:05d}"
+    posted = gateway.post(
+        "/api/v1/alerts", roles=("source",), json=read(text, "2026-03-21T02:00:00-05:00", 29.76, -95.37, "Rusk St")
+    )
+    assert posted.status_code == 201, posted.text
+    vehicle = next(entity for entity in posted.json()["entities"] if entity["type"] == "vehicle")
+    return {"plate": text, "vehicle": vehicle}
+
+
+def test_a_plate_search_finds_an_ocr_confused_plate(console, read_plate):
+    typed = read_plate["plate"].replace("B", "8")
+    seen = flow(console, "plates", typed=typed, plate=read_plate["plate"])
+    assert read_plate["plate"] in seen["row"]
+    assert shot(console, "plates")
+
+
+def test_an_entity_shows_its_sightings_and_link_graph(console, read_plate):
+    vehicle = read_plate["vehicle"]
+    seen = flow(console, "entity", entity_id=vehicle["id"], display=vehicle["display"])
+    assert "links" in seen["caption"]
+    assert shot(console, "entity")
+
+
+def test_an_auditor_verifies_the_chain_reads_the_event_log_and_runs_the_compliance_report(gateway, console):
+    actor = f"reader-{uuid.uuid4().hex[:6]}"
+    assert gateway.get("/api/v1/alerts", token=gateway.token("analyst", sub=actor)).status_code == 200
+    seen = flow(console, "auditor", actor=actor)
+    assert seen["screens"] == ["Auditor"]
+    assert seen["verification"].startswith("Chain verified")
+    assert "Exceptions" in seen["report"] or "No exceptions" in seen["report"]
+    assert shot(console, "auditor")
