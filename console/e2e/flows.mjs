@@ -25,6 +25,23 @@ const flows = {
     return { who, screens, aging_queue_filter: agingQueue, review_buttons: reviews };
   },
 
+  /** Sign-in through the agency's OpenID Connect provider (Keycloak): authorization code with PKCE. */
+  async oidc(b, { user, password }) {
+    const page = await b.page();
+    await page.goto(CONSOLE);
+    await page.getByRole("button", { name: "Sign in with your agency" }).click();
+    await page.locator("#username").waitFor();
+    const wentTo = page.url();
+    await page.locator("#username").fill(user);
+    await page.locator("#password").fill(password);
+    await page.locator("#kc-login").click();
+    await page.getByTestId("who").waitFor();
+    const who = await page.getByTestId("who").textContent();
+    const screens = await page.getByRole("navigation", { name: "Screens" }).getByRole("link").allTextContents();
+    await page.getByRole("heading", { name: "Alert queue" }).waitFor();
+    return { who, screens, went_to: wentTo, back_at: page.url() };
+  },
+
   /** A supervisor's screen: the review queue, the overdue queue and the outcome charts. */
   async supervisor(b) {
     const page = await b.page();
@@ -137,6 +154,24 @@ const flows = {
     await page.locator(".map-canvas").waitFor();
     await checkScreen(page, "alert");
     return { march: posted.id, plate, related: await related.textContent() };
+  },
+
+  /** A queue of many alerts: pages load as it scrolls, and only the rows on screen are drawn. */
+  async bigqueue(b, { agency, total }) {
+    const page = await b.page();
+    await signIn(page, { sub: "ann", role: "analyst", agency });
+    const rows = page.getByTestId("rows");
+    await rows.locator("li").first().waitFor();
+    const count = page.locator(".count");
+    for (let step = 0; step < 100 && (await count.textContent()) !== `${total} alerts`; step += 1) {
+      await rows.evaluate((element) => element.scrollTo(0, element.scrollHeight));
+      await page.waitForTimeout(200);
+    }
+    const shown = await count.textContent();
+    const drawn = await rows.locator("li").count();
+    await rows.evaluate((element) => element.scrollTo(0, element.scrollHeight));
+    await rows.locator("li").last().waitFor();
+    return { shown, drawn };
   },
 
   /** Triage in place, by keyboard: assign to me, a note, then dismiss with a reason. */

@@ -20,16 +20,6 @@ from tests.e2e.conftest import REPO
 FLOWS = REPO / "console" / "e2e" / "flows.mjs"
 
 
-@pytest.fixture(scope="module")
-def console(gateway, tmp_path_factory):
-    """The console built (when its sources changed) and Chromium installed; the flows' environment."""
-    for step in ("build", "browser"):
-        done = subprocess.run([str(REPO / "scripts" / "console.sh"), step], capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, f"scripts/console.sh {step}:\n{done.stderr[-3000:]}"
-    shots = os.environ.get("CONSOLE_SCREENSHOTS") or str(tmp_path_factory.mktemp("console-screens"))
-    return {"CASEWIRE_URL": gateway.url, "CONSOLE_SCREENSHOTS": shots}
-
-
 def flow(console: dict, name: str, **arguments) -> dict:
     done = subprocess.run(
         ["node", str(FLOWS), name, json.dumps(arguments)],
@@ -107,6 +97,28 @@ def test_the_seeds_story_the_march_read_arrives_live_naming_the_january_homicide
     answer = gateway.get(f"/api/v1/alerts/{seen['march']}", token=detective).json()
     assert [c["id"] for c in answer["related_cases"]] == [case.json()["id"]]
     assert shot(console, "queue") and shot(console, "alert")
+
+
+def test_a_queue_of_a_thousand_alerts_loads_as_it_scrolls_and_draws_only_the_rows_on_screen(gateway, console):
+    agency = f"TX{uuid.uuid4().int % 10**7:07d}"  # an agency of its own: its analyst sees exactly these
+    batch = [
+        {
+            "source": "cad",
+            "source_system": "cad-houston",
+            "source_event_id": uuid.uuid4().hex,
+            "occurred_at": "2026-03-22T01:00:00-05:00",
+            "location": {"lat": 29.75 + number / 100000, "lon": -95.36},
+            "payload": {"incident_number": f"I{number:06d}", "call_type": "suspicious vehicle"},
+        }
+        for number in range(1000)
+    ]
+    posted = gateway.post("/api/v1/alerts/batch", token=gateway.token("source", agency=agency), json={"alerts": batch})
+    assert posted.status_code == 200, posted.text[:500]
+    statuses = {result["status"] for result in posted.json()["results"]}
+    assert statuses == {201}, posted.json()["results"][0]
+    seen = flow(console, "bigqueue", agency=agency, total=1000)
+    assert seen["shown"] == "1000 alerts"
+    assert seen["drawn"] < 60  # of a thousand loaded
 
 
 def test_an_analyst_triages_an_alert_in_the_queue(gateway, console):
