@@ -3,10 +3,22 @@
 #   gateway (the default):  gunicorn ... "gateway.app:create_app()"
 #   a service:              nameko run --config services/<name>/config.yaml services.<name>.service
 #   an exec probe:          python -m casewire probe <name>
-# Python dependencies come from requirements.lock (every one pinned with its hashes, pip --require-hashes).
+# Python dependencies come from requirements.lock (every one pinned with its hashes, pip --require-hashes);
+# the console's (console/, served by the gateway at /console/) from its package-lock.json (npm ci).
 # The base is pinned to an exact Python patch release, Debian release and the digest of its
 # multi-architecture index (docs/operations.md, "Base"); agencies that mirror it use their mirror's digest.
 # checkov:skip=CKV_DOCKER_2: one image runs six different processes; health is checked by the orchestrator's probes (/healthz and /readyz for the gateway, `python -m casewire probe <service>` for a service), not by one HEALTHCHECK
+
+FROM node:22.14.0-bookworm-slim@sha256:1c18d9ab3af4585870b92e4dbc5cac5a0dc77dd13df1a5905cea89fc720eb05b AS console
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /src/console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY clients/typescript/openapi.json /src/clients/typescript/openapi.json
+COPY clients/typescript/src /src/clients/typescript/src
+COPY console/index.html console/tsconfig.json console/vite.config.ts ./
+COPY console/src ./src
+RUN npm run build
 
 FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d AS build
 ENV PIP_NO_CACHE_DIR=1 \
@@ -25,6 +37,7 @@ COPY casewire /app/casewire
 COPY casewire_cli /app/casewire_cli
 COPY gateway /app/gateway
 COPY services /app/services
+COPY --from=console /src/console/dist /app/console
 RUN /opt/casewire/bin/python -m compileall -q /app
 
 FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
@@ -44,6 +57,7 @@ COPY --from=build /opt/casewire /opt/casewire
 COPY --from=build /app /app
 ENV PATH=/opt/casewire/bin:$PATH \
     PYTHONPATH=/app \
+    CONSOLE_DIR=/app/console \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /app

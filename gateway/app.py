@@ -11,7 +11,7 @@ from flask import Flask, Response, g, request, send_from_directory
 
 from casewire.audit import AuditTrail
 from casewire.config import load_config
-from gateway import errors, guard_docs, guards, limits, observability, openapi
+from gateway import console, errors, guard_docs, guards, limits, observability, openapi
 from gateway.api import alerts, audit, cases, compliance, entities, health, search, stream
 from gateway.api import metrics as outcome_metrics
 from gateway.auth import TokenVerifier
@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     docs_assets.casewire_public = True
+    console.init_app(app)
 
     @app.before_request
     def assign_request_id() -> None:

@@ -34,6 +34,8 @@ def _pins(path) -> dict[str, str]:
 
 def test_the_dockerfile_is_multi_stage_on_a_pinned_base():
     froms = [args for op, args in _instructions() if op == "FROM"]
+    console, froms = froms[0], froms[1:]
+    assert re.fullmatch(r"node:22\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64} AS console", console), console
     assert len(froms) == 2 and froms[0].endswith(" AS build")
     for args in froms:
         image = args.split()[0]
@@ -43,7 +45,8 @@ def test_the_dockerfile_is_multi_stage_on_a_pinned_base():
 
 def test_the_final_stage_runs_as_a_numeric_non_root_user_with_an_exec_form_command():
     instructions = _instructions()
-    final = instructions[[op for op, _ in instructions].index("FROM", 1) :]
+    ops = [op for op, _ in instructions]
+    final = instructions[len(ops) - 1 - ops[::-1].index("FROM") :]
     users = [args for op, args in final if op == "USER"]
     assert users and re.fullmatch(r"[1-9]\d{3,}:[1-9]\d{3,}", users[-1]), users
     commands = [args for op, args in final if op in ("CMD", "ENTRYPOINT")]
@@ -55,6 +58,14 @@ def test_the_final_stage_runs_as_a_numeric_non_root_user_with_an_exec_form_comma
     assert not re.search(r"\b(sleep|until|wait-for)\b", (REPO / "Dockerfile").read_text()), "no wait loops"
     copies = [args for op, args in final if op == "COPY"]
     assert all(args.startswith("--from=build") for args in copies), "the final stage copies only from the build"
+
+
+def test_the_image_serves_the_console_built_from_its_lock():
+    instructions = _instructions()
+    runs = [args for op, args in instructions if op == "RUN"]
+    assert "npm ci --no-audit --no-fund" in runs and "npm run build" in runs, "npm ci: the lock, nothing else"
+    assert ("COPY", "--from=console /src/console/dist /app/console") in instructions
+    assert "CONSOLE_DIR=/app/console" in " ".join(args for op, args in instructions if op == "ENV")
 
 
 def test_dependencies_install_only_with_hashes_from_the_lock():
@@ -82,9 +93,16 @@ def test_dockerignore_lets_in_only_what_the_image_needs():
     lines = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert lines[0] == "*", "deny by default: no .venv, .state, .git or secrets in the build context"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"requirements.lock", "casewire", "casewire_cli", "gateway", "services"}
-    copied = {args.split()[0] for op, args in _instructions() if op == "COPY" and not args.startswith("--from")}
-    assert copied <= allowed
+    python = {"requirements.lock", "casewire", "casewire_cli", "gateway", "services"}
+    assert allowed == python | {"console", "clients/typescript/openapi.json", "clients/typescript/src"}
+    copied = {
+        src
+        for op, args in _instructions()
+        if op == "COPY" and not args.startswith("--from")
+        for src in args.split()[:-1]
+    }
+    assert all(src in allowed or src.split("/", 1)[0] in python | {"console"} for src in copied), copied
+    assert {"console/node_modules", "console/dist", "console/e2e"} <= set(lines), "the console's sources only"
 
 
 def test_the_image_carries_no_setuptools_with_known_vulnerabilities():
@@ -95,6 +113,7 @@ def test_the_image_carries_no_setuptools_with_known_vulnerabilities():
 
 def test_the_final_stage_drops_the_base_images_own_packaging_tools():
     instructions = _instructions()
-    final = instructions[[op for op, _ in instructions].index("FROM", 1) :]
+    ops = [op for op, _ in instructions]
+    final = instructions[len(ops) - 1 - ops[::-1].index("FROM") :]
     runs = " ".join(args for op, args in final if op == "RUN")
     assert re.search(r"pip uninstall --yes (?=.*setuptools)(?=.*wheel)(?=.*pip)", runs), runs

@@ -222,10 +222,10 @@ def test_overlays_put_casewire_in_its_own_restricted_namespace(docs, overlay):
 
 
 @pytest.mark.parametrize("target", list(TARGETS))
-def test_the_ingress_serves_only_the_api_over_tls(docs, target):
+def test_the_ingress_serves_only_the_api_and_the_console_over_tls(docs, target):
     ingress = of_kind(docs[target], "Ingress")["gateway"]["spec"]
     hosts = [rule["host"] for rule in ingress["rules"]]
-    assert [path["path"] for rule in ingress["rules"] for path in rule["http"]["paths"]] == ["/api"]
+    assert [path["path"] for rule in ingress["rules"] for path in rule["http"]["paths"]] == ["/api", "/console"]
     assert ingress["tls"][0]["hosts"] == hosts and ingress["tls"][0]["secretName"]
     template = of_kind(docs[target], "Deployment")["gateway"]["spec"]["template"]["metadata"]
     assert template["annotations"]["prometheus.io/path"] == "/metrics"

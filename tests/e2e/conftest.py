@@ -94,3 +94,14 @@ def stack(servers, run_id, drop_test_data):
 def gateway(stack) -> Gateway:
     secret = load_config(REPO / "gateway" / "config.yaml")["DEV_JWT_SECRET"]
     return Gateway(f"http://127.0.0.1:{GATEWAY_PORT}", secret)
+
+
+@pytest.fixture(scope="session")
+def console(gateway, tmp_path_factory) -> dict:
+    """The console (console/) built when its sources changed, and Chromium installed: the environment
+    of its browser flows (tests/e2e/test_console.py)."""
+    for step in ("build", "browser"):
+        done = subprocess.run([str(REPO / "scripts" / "console.sh"), step], capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, f"scripts/console.sh {step}:\n{done.stderr[-3000:]}"
+    shots = os.environ.get("CONSOLE_SCREENSHOTS") or str(tmp_path_factory.mktemp("console-screens"))
+    return {"CASEWIRE_URL": gateway.url, "CONSOLE_SCREENSHOTS": shots}

@@ -20,6 +20,7 @@ import requests
 from casewire.config import load_config
 from gateway.auth import mint_dev_token
 from tests.e2e.conftest import GATEWAY_PORT, REPO, stack_env
+from tests.e2e.test_console import flow
 from tests.polling import eventually
 
 KEYCLOAK_PORT = int(os.environ.get("KEYCLOAK_PORT", GATEWAY_PORT + 2))
@@ -89,7 +90,7 @@ def gateway_for_keycloak(stack, run_id, keycloak, tmp_path_factory):
 def _answers(url: str) -> bool:
     try:
         return requests.get(f"{url}/healthz", timeout=2).ok
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):  # not listening yet, or starting on a busy machine
         return False
 
 
@@ -141,6 +142,16 @@ def test_a_keycloak_user_signs_in_with_roles_agency_and_unit_from_the_tokens_cla
     assert call(gateway_for_keycloak, access, path="/api/v1/audit/events").status_code == 403  # an analyst
     auditor = call(gateway_for_keycloak, token(user="audra"), path="/api/v1/audit/events", params={"limit": 5})
     assert auditor.status_code == 200, auditor.text
+
+
+def test_the_console_signs_in_through_keycloak_with_the_authorization_code_and_pkce(gateway_for_keycloak, console):
+    """Keycloak's public client `casewire-console` (PKCE S256 required): the browser goes to Keycloak's
+    login page and back; the gateway reads the access token's roles through its role map."""
+    seen = flow({**console, "CASEWIRE_URL": gateway_for_keycloak}, "oidc", user="ann", password=PASSWORD)
+    assert seen["who"].startswith("Ann Analyst · analyst") and "TX0000000/rtcc" in seen["who"]
+    assert seen["screens"] == ["Alert queue", "Plate search"]
+    assert seen["went_to"].startswith(f"{ISSUER}/protocol/openid-connect/auth")
+    assert "code_challenge_method=S256" in seen["went_to"]
 
 
 def test_an_es256_token_signs_in_as_an_rs256_one_does(gateway_for_keycloak):

@@ -1,0 +1,162 @@
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { answer, describe, useApi, type Schemas } from "../api";
+import { Bars } from "../parts/Bars";
+import { label, summary, when } from "../parts/format";
+import { ProblemNote } from "../parts/Problem";
+import { href } from "../router";
+
+type Entry = Schemas["QueueEntry"];
+type Alert = Schemas["AlertListItem"];
+type Figures = Schemas["Figures"];
+
+/** The supervisor's day: the 28 CFR Part 23 review queue, the aging (overdue) queue, the outcome funnel. */
+export default function Supervisor() {
+  const api = useApi();
+  const [queue, setQueue] = useState<Entry[]>([]);
+  const [overdue, setOverdue] = useState<Alert[]>([]);
+  const [funnel, setFunnel] = useState<Figures | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [message, setMessage] = useState("");
+
+  const load = useCallback(async () => {
+    const client = api.client();
+    try {
+      if (api.may("GET /api/v1/cases/review-queue"))
+        setQueue(answer(await client.GET("/api/v1/cases/review-queue", { params: { query: { limit: 100 } } })).items);
+      if (api.may("GET /api/v1/metrics/overdue"))
+        setOverdue(answer(await client.GET("/api/v1/alerts", { params: { query: { overdue: true, limit: 100 } } })).items);
+      if (api.may("GET /api/v1/metrics/funnel")) setFunnel(answer(await client.GET("/api/v1/metrics/funnel", {})) as Figures);
+      setError(null);
+    } catch (failure) {
+      setError(failure);
+    }
+  }, [api]);
+  useEffect(() => void load(), [load]);
+
+  const total = funnel?.total;
+  return (
+    <section aria-labelledby="supervisor-title">
+      <h1 id="supervisor-title">Supervisor</h1>
+      <ProblemNote error={error} />
+      {message && <p role="status">{message}</p>}
+      <h2 id="review">Criminal intelligence due for review (28 CFR Part 23)</h2>
+      {queue.length ? (
+        <table data-testid="review-queue">
+          <caption className="visually-hidden">Review queue</caption>
+          <thead>
+            <tr>
+              <th scope="col">Case</th>
+              <th scope="col">Review due</th>
+              <th scope="col">State</th>
+              <th scope="col">Decision</th>
+            </tr>
+          </thead>
+          <tbody>
+            {queue.map((entry) => (
+              <tr key={entry.case_id}>
+                <td>
+                  <a href={href("cases", entry.case_id)}>{entry.title ?? entry.case_id}</a> ({entry.unit})
+                </td>
+                <td>
+                  {when(entry.review_due)} {entry.overdue ? "(overdue)" : `(${entry.days_left} days left)`}
+                </td>
+                <td>{label(entry.review_state ?? "")}</td>
+                <td>
+                  {api.may("POST /api/v1/cases/{case_id}/review") && (
+                    <Review
+                      caseId={entry.case_id}
+                      onDone={(done) => {
+                        setMessage(done);
+                        void load();
+                      }}
+                    />
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p>Nothing is due for review.</p>
+      )}
+      <h2 id="overdue">Overdue alerts</h2>
+      {overdue.length ? (
+        <ul data-testid="overdue">
+          {overdue.map((alert) => (
+            <li key={alert.id}>
+              <a href={href("alerts", alert.id)}>
+                {alert.source}: {summary(alert)}
+              </a>{" "}
+              due {when(alert.triage_due)}, {alert.assignee ? `assigned to ${alert.assignee}` : "unassigned"}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>No alert is past its triage deadline.</p>
+      )}
+      <h2 id="funnel">Outcomes</h2>
+      {total && (
+        <div className="columns">
+          <Bars
+            title={`The funnel, ${when(funnel.since)} to ${when(funnel.until)}`}
+            bars={[
+              { label: "alerts", value: total.alerts ?? 0 },
+              { label: "assigned", value: total.assigned ?? 0 },
+              { label: "promoted", value: total.promoted ?? 0 },
+              { label: "cases", value: total.cases ?? 0 },
+              { label: "dismissed", value: total.dismissed ?? 0 },
+              { label: "escalated", value: total.escalated ?? 0 },
+              { label: "overdue now", value: total.overdue_now ?? 0 },
+            ]}
+          />
+          <Bars
+            title="Alerts by detection source"
+            bars={funnel.sources.map((source) => ({ label: source.source ?? "?", value: source.alerts ?? 0 }))}
+          />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Review({ caseId, onDone }: { caseId: string; onDone: (message: string) => void }) {
+  const api = useApi();
+  const [decision, setDecision] = useState<"approve" | "validate">("validate");
+  const [justification, setJustification] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    try {
+      answer(
+        await api.client().POST("/api/v1/cases/{case_id}/review", {
+          params: { path: { case_id: caseId } },
+          body: { decision, justification },
+        }),
+      );
+      onDone(`Recorded: ${decision}`);
+    } catch (failure) {
+      setError(describe(failure));
+    }
+  };
+  return (
+    <form onSubmit={(event) => void submit(event)} aria-label={`Review case ${caseId}`}>
+      <label>
+        Decision
+        <select value={decision} onChange={(e) => setDecision(e.target.value as typeof decision)}>
+          <option value="validate">validate</option>
+          <option value="approve">approve</option>
+        </select>
+      </label>
+      <label>
+        Justification
+        <input value={justification} onChange={(e) => setJustification(e.target.value)} required />
+      </label>
+      <button type="submit">Record review</button>
+      {error && (
+        <span role="alert" className="error">
+          {error}
+        </span>
+      )}
+    </form>
+  );
+}
