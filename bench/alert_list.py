@@ -4,8 +4,10 @@ time filtered pages."""
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import requests
 from elasticsearch import Elasticsearch, helpers
 from pymongo import MongoClient
+from rich.progress import Progress
 
 from bench.generate import Generator
 from bench.measure import percentiles, timed
@@ -19,7 +21,9 @@ STATUSES = ("new", "new", "new", "assigned", "dismissed", "promoted")
 CONTEXT = {"actor": {"id": "bench", "agency": "TX0000000"}, "unit": "rtcc"}
 
 
-def seed(mongo_uri: str, database: str, es_url: str, prefix: str, generator: Generator, total: int, progress) -> int:
+def seed(
+    mongo_uri: str, database: str, es_url: str, prefix: str, generator: Generator, total: int, progress: Progress
+) -> int:
     """Top intake's alerts up to ``total``, each stored as intake stores it and indexed as the search
     service indexes it (the alert list reads its ids from the index and its items from intake)."""
     db = MongoClient(mongo_uri)[database]
@@ -57,7 +61,7 @@ def seed(mongo_uri: str, database: str, es_url: str, prefix: str, generator: Gen
     return alerts.estimated_count()
 
 
-def list_pages(session, url: str, queries: int) -> dict:
+def list_pages(session: requests.Session, url: str, queries: int) -> dict:
     """p50/p95 of the first page and a following page of ``status=new&source=alpr``, newest first."""
     first, following = [], []
     for _ in range(queries):

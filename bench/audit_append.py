@@ -84,7 +84,7 @@ def _event(n: int) -> dict:
     }
 
 
-def _store(container) -> AuditStore:
+def _store(container: ServiceContainer) -> AuditStore:
     return next(d.store for d in container.extensions if getattr(d, "store_class", None) is AuditStore)
 
 

@@ -4,21 +4,25 @@ import json
 import threading
 import time
 
+import requests
+
+from bench import ingest
 from bench.generate import Generator
 from bench.measure import percentiles
+from bench.stack import Stack
 
 
 class StreamWatch:
     """Reads ``GET /api/v1/stream`` in a thread, noting when each alert's ``link_found`` arrives."""
 
-    def __init__(self, session, url: str):
+    def __init__(self, session: requests.Session, url: str):
         self.arrivals: dict[str, float] = {}
         self._response = session.get(f"{url}/api/v1/stream", stream=True, timeout=(10, 600))
         self._response.raise_for_status()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
-    def _read(self):
+    def _read(self) -> None:
         event = None
         try:
             for line in self._response.iter_lines(decode_unicode=True):
@@ -29,11 +33,11 @@ class StreamWatch:
         except Exception:  # the stream closes when the benchmark ends
             return
 
-    def close(self):
+    def close(self) -> None:
         self._response.close()
 
 
-def link_latency(session, stack, generator: Generator, count: int) -> dict:
+def link_latency(session: requests.Session, stack: Stack, generator: Generator, count: int) -> dict:
     """Post a read of an already-seen plate ``count`` times; time each 201 → link_found."""
     watch = StreamWatch(session, stack.url)
     sent: dict[str, float] = {}
@@ -54,9 +58,15 @@ def link_latency(session, stack, generator: Generator, count: int) -> dict:
     return {**percentiles(samples or [float("nan")]), "missing": len(sent) - len(samples)}
 
 
-def while_ingesting(session, stack, completion, generator: Generator, count: int, rate: float) -> dict:
+def while_ingesting(
+    session: requests.Session,
+    stack: Stack,
+    completion: ingest.Completion,
+    generator: Generator,
+    count: int,
+    rate: float,
+) -> dict:
     """:func:`link_latency` while batches arrive at ``rate`` alerts a second (half the measured maximum)."""
-    from bench import ingest
 
     found: dict = {}
     background = threading.Thread(

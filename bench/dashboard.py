@@ -16,10 +16,13 @@ The gateway call measures these figures only when intake and cases run on these 
 
 import json
 import random
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import click
 import requests
+from pymongo import MongoClient
+from pymongo.collection import Collection
 
 from bench.measure import percentiles, timed
 from casewire.alerts import DISMISS_REASONS, SOURCES
@@ -40,7 +43,7 @@ STATUSES = ("new", "assigned", "assigned", "dismissed", "dismissed", "dismissed"
 PRIORITIES = ("low", "normal", "normal", "high", "critical")
 
 
-def _cases(n: int, rng: random.Random):
+def _cases(n: int, rng: random.Random) -> Iterator[dict]:
     """Cases as the cases service stores them: links to 0-3 alerts (each with its source), 60% closed
     with a disposition, a history-sized description; one in ten of another agency."""
     for i in range(n):
@@ -73,7 +76,7 @@ def _cases(n: int, rng: random.Random):
         yield case
 
 
-def _alerts(n: int, rng: random.Random):
+def _alerts(n: int, rng: random.Random) -> Iterator[tuple[dict, dict]]:
     """Alerts shaped as intake stores them (payload, entities, related records, action log, triage
     timings in milliseconds as the triage steps store them, the hour received); one in ten of another
     agency."""
@@ -133,7 +136,7 @@ def _alerts(n: int, rng: random.Random):
         yield alert, resolution
 
 
-def _insert(collection, documents) -> int:
+def _insert(collection: Collection, documents: Iterable[dict]) -> int:
     batch, count = [], 0
     for document in documents:
         batch.append(document)
@@ -146,7 +149,15 @@ def _insert(collection, documents) -> int:
     return count
 
 
-def seed(client, cases: int, alerts: int, cases_db: str, intake_db: str, reuse: bool = False, seed_value: int = 7):
+def seed(
+    client: MongoClient,
+    cases: int,
+    alerts: int,
+    cases_db: str,
+    intake_db: str,
+    reuse: bool = False,
+    seed_value: int = 7,
+) -> tuple[CaseStore, AlertStore]:
     """The two stores (indexes created by the stores themselves) over ``cases`` cases and ``alerts``
     alerts: reseeded from scratch, or with ``reuse`` kept when they already hold those numbers."""
     rng = random.Random(seed_value)
@@ -167,11 +178,11 @@ def seed(client, cases: int, alerts: int, cases_db: str, intake_db: str, reuse: 
     return case_store, alert_store
 
 
-def _time(call, repeat: int) -> dict:
+def _time(call: Callable[[], object], repeat: int) -> dict:
     return percentiles([timed(call)[0] for _ in range(repeat)])
 
 
-def _sweep_recent(store, end: datetime, changes: int = 300, hours: int = 3) -> dict:
+def _sweep_recent(store: CaseStore | AlertStore, end: datetime, changes: int = 300, hours: int = 3) -> dict:
     """A sweep as the services run it: ``changes`` deltas over the last ``hours`` hours of the seeded
     year (as every change of a record leaves one), then one sweep folds them."""
     tallies = store.tallies
@@ -183,7 +194,7 @@ def _sweep_recent(store, end: datetime, changes: int = 300, hours: int = 3) -> d
     return {"s": round(seconds / 1000, 2), "deltas": found["deltas"], "hours": found["hours"]}
 
 
-def _period(case_store, alert_store, since: datetime, until: datetime, repeat: int) -> dict:
+def _period(case_store: CaseStore, alert_store: AlertStore, since: datetime, until: datetime, repeat: int) -> dict:
     """Each service's part, and the CSV export (both parts, combined and written as the gateway does)."""
 
     def export() -> str:
@@ -245,7 +256,17 @@ def measure(
 @click.option("--keep", is_flag=True, help="keep the databases, and reuse them when they hold these numbers")
 @click.option("--gateway", default=None, help="also time GET /api/v1/metrics/funnel on this gateway")
 @click.option("--token", default=None, help="a supervisor's token for agency BENCH00000")
-def main(cases, alerts, repeat, mongodb, cases_db, intake_db, keep, gateway, token):
+def main(
+    cases: int,
+    alerts: int,
+    repeat: int,
+    mongodb: str,
+    cases_db: str,
+    intake_db: str,
+    keep: bool,
+    gateway: str | None,
+    token: str | None,
+) -> None:
     found = measure(mongodb, cases, alerts, repeat, cases_db, intake_db, keep, gateway_url=gateway, token=token)
     click.echo(json.dumps(found, indent=2))
 

@@ -47,7 +47,7 @@ class Generator:
         """A plate drawn with heavy-tailed repeat frequency."""
         return self.random.choices(self.plates, cum_weights=self._cum())[0]
 
-    def _cum(self):
+    def _cum(self) -> list[float]:
         if self._cumulative is None:
             total, self._cumulative = 0.0, []
             for weight in self._weights:

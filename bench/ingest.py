@@ -12,11 +12,14 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
+import requests
 from elasticsearch import Elasticsearch
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from bench.generate import Generator
 from bench.measure import percentiles, timed
+from bench.stack import Stack
 
 SAMPLE = 50  # newest alerts whose audit events are looked up while the run drains
 
@@ -24,12 +27,12 @@ SAMPLE = 50  # newest alerts whose audit events are looked up while the run drai
 class Completion:
     """Reads, straight from each store, how far the bench stack's alerts have got."""
 
-    def __init__(self, stack, mongo_uri: str, es_url: str):
+    def __init__(self, stack: Stack, mongo_uri: str, es_url: str):
         self.mongo = MongoClient(mongo_uri)
         self.es = Elasticsearch(es_url, request_timeout=60)
         self.stack = stack
 
-    def _db(self, service: str):
+    def _db(self, service: str) -> Database:
         return self.mongo[self.stack.databases[service]]
 
     def counts(self) -> dict:
@@ -62,8 +65,8 @@ class Completion:
 
 
 def throughput(
-    session,
-    stack,
+    session: requests.Session,
+    stack: Stack,
     completion: Completion,
     generator: Generator,
     seconds: float,
@@ -83,7 +86,7 @@ def throughput(
     accepted, retried, newest, lock = [0], [0], [], threading.Lock()
     batch_seconds, stop_at = [], time.monotonic() + seconds
 
-    def client(n: int):
+    def client(n: int) -> None:
         # A seed per run and client: a run repeating an earlier run's reads would be all near-duplicates.
         local = Generator(seed=zlib.crc32(f"{run}{n}".encode()), vehicles=len(generator.plates))
         local.plates, local._weights, local._cumulative = generator.plates, generator._weights, None
@@ -142,7 +145,7 @@ def throughput(
     }
 
 
-def big_batch(session, stack, generator: Generator, size: int = 1000, repeat: int = 5) -> dict:
+def big_batch(session: requests.Session, stack: Stack, generator: Generator, size: int = 1000, repeat: int = 5) -> dict:
     """How long a batch of ``size`` alerts takes to be answered, on a stack that is otherwise idle."""
     samples = []
     for n in range(repeat):
@@ -156,7 +159,7 @@ def big_batch(session, stack, generator: Generator, size: int = 1000, repeat: in
     return {"size": size, **percentiles(samples)}
 
 
-def single_latency(session, stack, generator: Generator, count: int) -> dict:
+def single_latency(session: requests.Session, stack: Stack, generator: Generator, count: int) -> dict:
     """p50/p95/p99 of one-alert POSTs (201 answers), one at a time."""
     samples = []
     for _ in range(count):

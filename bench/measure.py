@@ -2,12 +2,16 @@
 
 import statistics
 import time
+from collections.abc import Callable
+from typing import TypeVar
+
+Result = TypeVar("Result")
 
 
 def percentiles(samples_ms: list[float]) -> dict:
     ordered = sorted(samples_ms)
 
-    def pick(p):
+    def pick(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 1)
 
     return {
@@ -19,7 +23,7 @@ def percentiles(samples_ms: list[float]) -> dict:
     }
 
 
-def timed(call) -> tuple[float, object]:
+def timed(call: Callable[[], Result]) -> tuple[float, Result]:
     started = time.perf_counter()
     result = call()
     return (time.perf_counter() - started) * 1000, result

@@ -8,6 +8,7 @@ import os
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import click
 import requests
@@ -25,6 +26,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MONGO_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/")
 AGENCY = "TX0000000"  # the benchmark user's agency: what it submits, and what it finds
 ES_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+Result = TypeVar("Result")
 
 
 def machine() -> dict:
@@ -65,7 +67,7 @@ def _size(text: str) -> tuple[str, int]:
 @click.command()
 @click.option("--quick", is_flag=True, help="Small sizes: a smoke run of every benchmark.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=N", help="Override a size: --set sightings=1000000.")
-def main(quick: bool, overrides: tuple[str, ...]):
+def main(quick: bool, overrides: tuple[str, ...]) -> None:
     sizes = (
         dict(
             vehicles=2_000,
@@ -105,7 +107,7 @@ def main(quick: bool, overrides: tuple[str, ...]):
     generator = Generator(vehicles=sizes["vehicles"])
     out = RESULTS / f"{results['at'][:19].replace(':', '')}.json"
 
-    def record(name: str, value):
+    def record(name: str, value: Result) -> Result:
         """Keep a benchmark's result and write the results so far: a run that fails later keeps them."""
         results[name] = value
         console.print(f"{datetime.now(UTC):%H:%M:%S} {name}: {json.dumps(value)[:300]}")
@@ -159,7 +161,9 @@ def main(quick: bool, overrides: tuple[str, ...]):
     console.print(f"written: {out}")
 
 
-def fill(session, stack, completion, generator, stored: int) -> None:
+def fill(
+    session: requests.Session, stack: Stack, completion: ingest.Completion, generator: Generator, stored: int
+) -> None:
     """Ingest until the stack holds ``stored`` alerts (what the loaded run starts with)."""
     while completion.counts()["stored"] < stored:
         missing = stored - completion.counts()["stored"]

@@ -1,9 +1,12 @@
 """Search at scale: seed the search indices directly, then time plate searches through the gateway."""
 
 import random
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
+import requests
 from elasticsearch import Elasticsearch, helpers
+from rich.progress import Progress
 
 from bench.generate import START, Generator
 from bench.measure import percentiles, timed
@@ -12,7 +15,7 @@ from services.search.dependencies import SearchIndex
 from services.search.documents import entity_document, sighting_document, sighting_id
 
 
-def seed(es_url: str, prefix: str, generator: Generator, sightings: int, agency: str, progress) -> dict:
+def seed(es_url: str, prefix: str, generator: Generator, sightings: int, agency: str, progress: Progress) -> dict:
     """Index every vehicle and ``sightings`` reads of them by ``agency``, in bulk, shaped as the pipeline
     indexes them (the search service's own documents); a vehicle the pipeline indexed already is kept."""
     es = Elasticsearch(es_url, request_timeout=300)
@@ -20,7 +23,7 @@ def seed(es_url: str, prefix: str, generator: Generator, sightings: int, agency:
     index.ensure_indices()
     vehicle_ids = {plate: entity_id_of("vehicle", f"{state}:{plate}") for plate, state in generator.plates}
 
-    def vehicles():
+    def vehicles() -> Iterator[dict]:
         for plate, state in generator.plates:
             entity = {"id": vehicle_ids[plate], "type": "vehicle", "key": f"{state}:{plate}", "display": plate}
             yield {
@@ -30,7 +33,7 @@ def seed(es_url: str, prefix: str, generator: Generator, sightings: int, agency:
                 "_source": entity_document(entity),
             }
 
-    def reads():
+    def reads() -> Iterator[dict]:
         for n in range(sightings):
             plate, _state = generator.vehicle()
             camera, lat, lon = generator.random.choice(generator.cameras)
@@ -64,12 +67,12 @@ def seed(es_url: str, prefix: str, generator: Generator, sightings: int, agency:
     return counts
 
 
-def _chain(*iterables):
+def _chain(*iterables: Iterable[dict]) -> Iterator[dict]:
     for iterable in iterables:
         yield from iterable
 
 
-def plate_searches(session, url: str, generator: Generator, queries: int) -> dict:
+def plate_searches(session: requests.Session, url: str, generator: Generator, queries: int) -> dict:
     """p50/p95/p99 of exact, partial and fuzzy plate searches through the gateway."""
     rng = random.Random(7)
     kinds = {

@@ -20,13 +20,14 @@ from casewire.contracts.alerts import (
     BatchResults,
     VendorAlerts,
 )
-from casewire.vendors import ADAPTERS, NothingToStore, adapt, settings_from_config
+from casewire.vendors import ADAPTERS, Adapter, NothingToStore, adapt, settings_from_config
 from gateway.errors import Problem
 from gateway.guards import context, guarded
 from gateway.limits import check_batch_size
 from gateway.openapi import Blueprint
 from gateway.records import require_alert_access
 from gateway.related import Seen, alert_with_cases, with_related_counts
+from gateway.rpc import Rpc
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")
 
@@ -59,7 +60,7 @@ class AlertListQuery(Schema):
     )
 
 
-def _rpc():
+def _rpc() -> Rpc:
     return current_app.extensions["rpc"]
 
 
@@ -70,7 +71,7 @@ def _json_body() -> dict:
     return body
 
 
-def _submit(body: dict):
+def _submit(body: dict) -> tuple[dict, int]:
     """Store through intake, which validates it, and answer with its entities and related records."""
     result = _rpc().call("intake", "create_alert", body, context())
     alert = result["alert"]
@@ -97,7 +98,7 @@ def _submit(body: dict):
               "answered once stored.")  # fmt: skip
 @blp.alt_response(200, schema=AlertSubmitted, success=True, description=KNOWN_EVENT)
 @guarded("alert.create", record_type="alert")
-def create_alert():
+def create_alert() -> tuple[dict, int]:
     """Submit one detection hit."""
     return _submit(_json_body())
 
@@ -107,7 +108,7 @@ def create_alert():
 @blp.response(200, BatchResults, description="One result per alert, in order; one bad alert rejects no other.")
 @blp.alt_response(413, description="More alerts than MAX_BATCH (1,000 by default).")
 @guarded("alert.create", record_type="alert")
-def create_alerts():
+def create_alerts() -> dict:
     """Submit up to MAX_BATCH detection hits at once."""
     body = _json_body()
     alerts = body.get("alerts")
@@ -117,10 +118,10 @@ def create_alerts():
     return _rpc().call("intake", "create_alerts", alerts, context())
 
 
-def _vendor_view(vendor_format: str, adapter) -> None:
+def _vendor_view(vendor_format: str, adapter: Adapter) -> None:
     """One documented endpoint per vendor format: ``POST /api/v1/alerts/vendors/<format>``."""
 
-    def create_vendor_alert():
+    def create_vendor_alert() -> tuple[dict, int]:
         try:
             mapped = adapt(vendor_format, _json_body(), current_app.extensions["vendors"])
         except ValidationError as exc:
@@ -159,7 +160,7 @@ blp.record_once(lambda state: state.app.extensions.setdefault("vendors", setting
 @blp.arguments(AlertListQuery, location="query")
 @blp.response(200, AlertPage)
 @guarded("alert.list", record_type="alert", flag_action=("overdue", "alert.overdue"))
-def list_alerts(query):
+def list_alerts(query: dict) -> dict:
     """Alerts newest first, filtered; each with ``related_count`` (records sharing its entities that you
     may see, counted now); ``next_cursor`` pages on. The list is read from the search index, so a
     change reaches it within about a second (docs/search.md).
@@ -188,7 +189,7 @@ def _open_alert(alert_id: str) -> dict:
 @blp.route("/<alert_id>")
 @blp.response(200, AlertRead)
 @guarded("alert.read", record_type="alert", record_arg="alert_id")
-def get_alert(alert_id):
+def get_alert(alert_id: str) -> dict:
     """One alert with its entities, related records, related cases, the cases it was promoted into and action log."""
     return alert_with_cases(_open_alert(alert_id), context())
 
@@ -197,7 +198,7 @@ def get_alert(alert_id):
 @blp.arguments(AssignBody)
 @blp.response(200, AlertOut, description="The alert, now `assigned`; 409 when it is dismissed or promoted.")
 @guarded("alert.assign", record_type="alert", record_arg="alert_id")
-def assign_alert(body, alert_id):
+def assign_alert(body: dict, alert_id: str) -> dict:
     """Assign an alert to a person (`assignee`), a unit, or both."""
     _open_alert(alert_id)
     return _rpc().call("intake", "assign_alert", alert_id, body, context())
@@ -207,7 +208,7 @@ def assign_alert(body, alert_id):
 @blp.arguments(NoteBody)
 @blp.response(200, AlertOut, description="The alert with the note at the end of its action log.")
 @guarded("alert.note", record_type="alert", record_arg="alert_id")
-def add_note(body, alert_id):
+def add_note(body: dict, alert_id: str) -> dict:
     """Add a note to an alert's action log."""
     _open_alert(alert_id)
     return _rpc().call("intake", "add_note", alert_id, body, context())
@@ -217,7 +218,7 @@ def add_note(body, alert_id):
 @blp.arguments(DismissBody)
 @blp.response(200, AlertOut, description="The alert, now `dismissed`; 409 when it is already dismissed or promoted.")
 @guarded("alert.dismiss", record_type="alert", record_arg="alert_id")
-def dismiss_alert(body, alert_id):
+def dismiss_alert(body: dict, alert_id: str) -> dict:
     """Dismiss an alert with a reason from the controlled list and words."""
     _open_alert(alert_id)
     return _rpc().call("intake", "dismiss_alert", alert_id, body, context())
@@ -233,7 +234,7 @@ def dismiss_alert(body, alert_id):
     "is already identified; 422 when the evidence is missing, of an unknown type, or is the face match itself.",
 )
 @guarded("alert.identify", record_type="alert", record_arg="alert_id")
-def identify_alert(body, alert_id):
+def identify_alert(body: dict, alert_id: str) -> dict:
     """Mark a face alert identified: you, a human reviewer, and at least one independent evidence reference (C26).
 
     The face match is an investigative lead only; its probe image or candidate subject id is not

@@ -35,7 +35,6 @@ from gateway.related import with_related_counts
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Case files, their contents and their links.")
 
-CONTENT_KINDS = ("notes", "reports", "interviews", "tasks")
 BINARY = {"type": "string", "format": "binary"}
 
 
@@ -158,12 +157,41 @@ def merge_case(body: dict, case_id: str) -> dict:
     return _call("merge_cases", case_id, body, _ctx())
 
 
-@blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks):kind>", methods=["POST"])
+# One route per kind of item, each with its own body; the cases service's ``add_item`` takes them all.
+@blp.route("/cases/<case_id>/notes", methods=["POST"])
+@blp.arguments(case_inputs.NoteIn, invalid="the note is invalid")
 @blp.response(201, ContentItem)
 @guarded("case.content", record_type="case", record_arg="case_id", purpose_required="intelligence")
-def add_item(case_id: str, kind: str) -> dict:
-    """Add a note, report, interview (who, when, by whom, summary, attachments) or task (assignee, due)."""
-    return _call("add_item", case_id, kind, _body(), _ctx())
+def add_note(body: dict, case_id: str) -> dict:
+    """Add a note to the case."""
+    return _call("add_item", case_id, "notes", body, _ctx())
+
+
+@blp.route("/cases/<case_id>/reports", methods=["POST"])
+@blp.arguments(case_inputs.ReportIn, invalid="the report is invalid")
+@blp.response(201, ContentItem)
+@guarded("case.content", record_type="case", record_arg="case_id", purpose_required="intelligence")
+def add_report(body: dict, case_id: str) -> dict:
+    """Add a report: title, body and report type (investigative unless given)."""
+    return _call("add_item", case_id, "reports", body, _ctx())
+
+
+@blp.route("/cases/<case_id>/interviews", methods=["POST"])
+@blp.arguments(case_inputs.InterviewIn, invalid="the interview is invalid")
+@blp.response(201, ContentItem)
+@guarded("case.content", record_type="case", record_arg="case_id", purpose_required="intelligence")
+def add_interview(body: dict, case_id: str) -> dict:
+    """Add an interview: who, when, by whom (you unless given), summary and the case's attachments."""
+    return _call("add_item", case_id, "interviews", body, _ctx())
+
+
+@blp.route("/cases/<case_id>/tasks", methods=["POST"])
+@blp.arguments(case_inputs.TaskIn, invalid="the task is invalid")
+@blp.response(201, ContentItem)
+@guarded("case.content", record_type="case", record_arg="case_id", purpose_required="intelligence")
+def add_task(body: dict, case_id: str) -> dict:
+    """Add a task: title, assignee and due time."""
+    return _call("add_item", case_id, "tasks", body, _ctx())
 
 
 @blp.route("/cases/<case_id>/<any(notes, reports, interviews, tasks, evidence):kind>", methods=["GET"])

@@ -17,8 +17,11 @@ alias or detail, merges and unmerges by people): each such write is atomic
 import hashlib
 import re
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from casewire import docstore
@@ -44,7 +47,7 @@ def sighting_id_of(entity_id: str, record_type: str, record_id: str) -> str:
 class EntityStore:
     """Entities, sightings, stated links and merges."""
 
-    def __init__(self, database, flavor: str | None = None):
+    def __init__(self, database: Database, flavor: str | None = None):
         self.entities, self.stateless, self.sightings, self.links, self.merges = docstore.open_collections(
             database, "entities", "stateless_plates", "sightings", "links", "merges", flavor=flavor
         )
@@ -75,12 +78,12 @@ class EntityStore:
 
     # Identity ---------------------------------------------------------------------------------
 
-    def upsert(self, ref: dict, now) -> tuple[dict, bool]:
+    def upsert(self, ref: dict, now: datetime) -> tuple[dict, bool]:
         """The entity for ``ref`` (by its key or any alias), created the first time; ``(entity, created)``."""
         ((entity, created),) = self.upsert_many([ref], now)
         return entity, created
 
-    def upsert_many(self, refs: list[dict], now) -> list[tuple[dict, bool]]:
+    def upsert_many(self, refs: list[dict], now: datetime) -> list[tuple[dict, bool]]:
         """The entity of each ref, ``(entity, created)`` in order: found by its key or an alias (one read
         for all, by ``_id``), else created (one write for all); a key or alias merged away lands on the
         survivor; aliases and details the entity lacks are added."""
@@ -143,7 +146,7 @@ class EntityStore:
             self.entities.insert_new(placeholders)
 
     @staticmethod
-    def _document(entity_id: str, ref: dict, now) -> dict:
+    def _document(entity_id: str, ref: dict, now: datetime) -> dict:
         return {
             "_id": entity_id,
             "type": ref["type"],
@@ -189,7 +192,7 @@ class EntityStore:
         """The entity, or the survivor it was merged into."""
         return self.survivor(self.get_raw(entity_id))
 
-    def many(self, entity_ids) -> dict[str, dict]:
+    def many(self, entity_ids: Iterable[str]) -> dict[str, dict]:
         found = (self.entities.find_one({"_id": entity_id}) for entity_id in sorted(set(entity_ids)))
         return {doc["_id"]: doc for doc in found if doc}
 
@@ -217,7 +220,7 @@ class EntityStore:
         merged = [doc["_id"] for doc in self.entities.find({"merged_into": entity_id}, {"_id": 1})]
         return any(self.registrations.find_one({"_id": f"{one}:{agency}"}) for one in [entity_id, *merged])
 
-    def register(self, entity_id: str, agency: str | None, actor: str, now) -> bool:
+    def register(self, entity_id: str, agency: str | None, actor: str, now: datetime) -> bool:
         """Record that a person of ``agency`` recorded the entity by hand; False when one had already."""
         document = {"_id": f"{entity_id}:{agency}", "entity_id": entity_id, "agency": agency, "by": actor, "at": now}
         try:
@@ -323,7 +326,7 @@ class EntityStore:
         return found
 
     def earlier_sightings(
-        self, entity_ids: list[str], record_id: str, limit: int = RELATED_LIMIT, before=None
+        self, entity_ids: list[str], record_id: str, limit: int = RELATED_LIMIT, before: datetime | None = None
     ) -> list[dict]:
         """Sightings of these entities by other records (only those at or before ``before``, when given),
         newest first, bounded."""
@@ -366,7 +369,7 @@ class EntityStore:
 
     # Merges -----------------------------------------------------------------------------------
 
-    def merge(self, survivor_id: str, merged_id: str, actor: str, now, agency: str | None = None) -> dict:
+    def merge(self, survivor_id: str, merged_id: str, actor: str, now: datetime, agency: str | None = None) -> dict:
         """Fold ``merged_id`` into ``survivor_id``: its keys become aliases, its sightings move.
 
         Repeating a merge that was interrupted completes it. Returns the merge record, which names the
@@ -457,7 +460,7 @@ class EntityStore:
             {"$unset": {"superseded_by": ""}},
         )
 
-    def unmerge(self, survivor_id: str, merged_id: str, actor: str, now) -> dict:
+    def unmerge(self, survivor_id: str, merged_id: str, actor: str, now: datetime) -> dict:
         """Undo a merge: the merged entity, its aliases and its sightings (also those since) come back."""
         merged = self.get_raw(merged_id)
         if merged.get("merged_into") != survivor_id:

@@ -1,5 +1,7 @@
 """Extraction: every entity an alert mentions, from every source schema."""
 
+from collections.abc import Callable, Iterator
+
 from services.entities.identity import (
     NotAnIdentifier,
     address_ref,
@@ -45,7 +47,9 @@ def ref_for(subject: dict, default_region: str = "US", mention: str | None = Non
     raise NotAnIdentifier(f"unknown entity type {kind!r}")
 
 
-def _source_refs(source: str, payload: dict, location: dict | None, default_region: str, mention: str | None):
+def _source_refs(
+    source: str, payload: dict, location: dict | None, default_region: str, mention: str | None
+) -> Iterator[Callable[[], dict]]:
     """The mentions each source schema makes outside its ``subjects``, as builders."""
     if source == "alpr":
         vehicle = payload.get("vehicle") or {}

@@ -7,6 +7,7 @@ a vehicle's VIN next to its plate): a later mention by any of them lands on the 
 """
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from urllib.parse import urlparse
 
@@ -157,7 +158,7 @@ def normalize_address(address: str) -> str:
     return value
 
 
-def normalize_dob(dob) -> str | None:
+def normalize_dob(dob: str | date | None) -> str | None:
     if dob in (None, ""):
         return None
     try:
@@ -166,7 +167,9 @@ def normalize_dob(dob) -> str | None:
         raise NotAnIdentifier(f"not a date of birth: {dob!r}") from exc
 
 
-def _ref(type_: str, key: str, display: str, aliases=(), ambiguous=False, **attributes) -> dict:
+def _ref(
+    type_: str, key: str, display: str, aliases: Iterable[str] = (), ambiguous: bool = False, **attributes
+) -> dict:
     attributes = {k: v for k, v in attributes.items() if v not in (None, "")}
     return {
         "type": type_,
@@ -208,7 +211,7 @@ def vehicle_ref(plate: str | None, state: str | None = None, vin: str | None = N
     return _ref("vehicle", f"VIN:{vin_key}", f"VIN {vin_key}", vin=vin_key, **details)
 
 
-def person_ref(name: str | None = None, dob=None, mention: str | None = None, **ids) -> dict:
+def person_ref(name: str | None = None, dob: str | date | None = None, mention: str | None = None, **ids) -> dict:
     """A person keyed by an external id (NCIC number, state id, vendor subject id) or name + DOB.
 
     Every identifier given is kept: the first is the key, the others aliases. A name without a date

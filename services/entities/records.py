@@ -1,5 +1,6 @@
 """What the entities service does with records (alerts, cases) that mention entities."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from casewire import events
@@ -184,7 +185,7 @@ def link_case(store: EntityStore, link: dict, agency: str | None) -> tuple[dict,
     return answer, entity_recorded(entity, sightings=[SightingOut().dump(sighting)])
 
 
-def entity_recorded(entity: dict, sightings=(), removed=()) -> dict:
+def entity_recorded(entity: dict, sightings: Iterable[dict] = (), removed: Iterable[dict] = ()) -> dict:
     """The ``entity_recorded`` body: the entity as it is now, the sightings added and those removed."""
     body = {"entity": indexed_ref(entity), "sightings": list(sightings), "removed": list(removed)}
     return events.EntityRecorded().dump(events.EntityRecorded().load(body))

@@ -4,6 +4,8 @@ Nothing here is precomputed pairwise: a record's related records are the other s
 entities' ids, found through the ``(entity_id, at)`` index at the moment they are needed.
 """
 
+from collections.abc import Callable
+
 from services.entities.dependencies import RELATED_LIMIT, EntityStore
 from services.entities.schemas import ref_of
 
@@ -75,7 +77,9 @@ class Graph:
     """Nodes and edges around one entity, bounded by ``max_nodes`` and ``max_edges``; ``shows_link`` says
     which stated links the caller may see (their agency's, services/entities/scope.py)."""
 
-    def __init__(self, store: EntityStore, max_nodes: int, max_edges: int, shows_link=lambda link: True):
+    def __init__(
+        self, store: EntityStore, max_nodes: int, max_edges: int, shows_link: Callable[[dict], bool] = lambda link: True
+    ):
         self.store, self.max_nodes, self.max_edges = store, max_nodes, max_edges
         self.shows_link = shows_link
         self.nodes: dict[str, dict] = {}

@@ -88,7 +88,9 @@ class EntitiesService:
         return records.describe(self.store, scope.require(self.store, self.store.get(entity_id), entity_id), scope)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_entities(self, filters: dict, limit: int = 50, cursor: str | None = None, context: dict | None = None):
+    def list_entities(
+        self, filters: dict, limit: int = 50, cursor: str | None = None, context: dict | None = None
+    ) -> dict:
         """Entities by ``type`` and text ``q`` (key, display or alias), e.g. ``{"type": "vehicle", "q": "KGT"}``,
         only those the caller's agency sees; a face-derived one carries the lead notice (C26).
 

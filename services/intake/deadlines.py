@@ -11,6 +11,7 @@ Durations use the retention syntax: ``90s``, ``5m``, ``12h``, ``2d`` (a bare num
 
 from datetime import datetime, timedelta
 
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 from services.intake.retention import parse_duration
@@ -31,13 +32,13 @@ DEFAULT_TRIAGE_DEADLINES: dict[str, dict[str, str] | str | None] = {
 }
 
 
-def _duration(value) -> timedelta | None:
+def _duration(value: str | float | None) -> timedelta | None:
     if value is None or str(value).strip().lower() in OFF:
         return None
     return parse_duration(value)
 
 
-def _by_priority(value) -> dict[str, timedelta | None]:
+def _by_priority(value: dict | str | float | None) -> dict[str, timedelta | None]:
     if isinstance(value, dict):
         unknown = set(value) - set(PRIORITY_LEVELS)
         if unknown:
@@ -79,8 +80,8 @@ class Deadlines(DependencyProvider):
     """The configured table, read once when the container starts: a bad ``TRIAGE_DEADLINES`` stops
     intake at start instead of failing alerts one by one."""
 
-    def setup(self):
+    def setup(self) -> None:
         self.table = TriageDeadlines.from_config(self.container.config)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> TriageDeadlines:
         return self.table

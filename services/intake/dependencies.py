@@ -17,9 +17,11 @@ The retention sweep finds its work by equality on ``purge_slot`` (the minute an 
 """
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 
 from pymongo import ASCENDING
+from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from casewire import docstore, tallies
@@ -42,7 +44,7 @@ def _hour(at: str | None) -> str | None:
 class AlertStore(OutcomeQueries):
     """Alerts keyed by id, their keys, resolutions and outbox; outcome queries inherited."""
 
-    def __init__(self, database, flavor: str | None = None):
+    def __init__(self, database: Database, flavor: str | None = None):
         self.alerts, self.keys_, self.resolutions, self.outbox, self.purge_hours = docstore.open_collections(
             database, "alerts", "keys", "resolutions", "outbox", "purge_hours", flavor=flavor
         )
@@ -211,7 +213,7 @@ class AlertStore(OutcomeQueries):
         """Set ``changes`` only while ``empty_field`` is still empty (first assignment, first action)."""
         return self.change({"_id": alert_id, empty_field: None}, {"$set": changes}) is not None
 
-    def mark_triaged(self, alert_id: str, at) -> bool:
+    def mark_triaged(self, alert_id: str, at: datetime) -> bool:
         """The assignee acted: the alert leaves the escalation sweep and the aging queue (once)."""
         update = {"$set": {"touched_at": at}, "$unset": {"triage_open": "", "overdue": ""}}
         return self.change({"_id": alert_id, "touched_at": None}, update) is not None
@@ -347,12 +349,12 @@ class AlertStore(OutcomeQueries):
     def count(self) -> int:
         return self.alerts.estimated_count()
 
-    def export(self, after: str | None, limit: int):
+    def export(self, after: str | None, limit: int) -> list[dict]:
         """Alerts in id order after ``after``: a stable paging for rebuilding other stores."""
         query = {"_id": {"$gt": after}} if after else {}
         return list(self.alerts.find(query).sort([("_id", ASCENDING)]).limit(limit))
 
-    def tallied(self):
+    def tallied(self) -> Iterator[dict]:
         """Every alert and resolution, as the tallies count them (for a rebuild)."""
         yield from self.alerts.find({}, dict.fromkeys(("agency", "received_hour", *metrics.FIELDS), 1))
         yield from self.resolutions.find({"received_hour": {"$ne": None}})

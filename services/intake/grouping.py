@@ -10,13 +10,17 @@ submission is answered only after its group is durable, or with its group's erro
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from eventlet.event import Event
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 from casewire.errors import Unavailable
 
 _LEAD = object()  # what a queued submission is woken with when it is to store the next group
+Submission = TypeVar("Submission")
+Result = TypeVar("Result")
 
 
 def caller_of(context: dict | None) -> tuple:
@@ -40,7 +44,7 @@ class Groups:
         self.queues: dict[Hashable, list[_Queued]] = {}
         self.leading: set[Hashable] = set()
 
-    def submit(self, key: Hashable, item, store: Callable[[list], list]):
+    def submit(self, key: Hashable, item: Submission, store: Callable[[list[Submission]], list[Result]]) -> Result:
         """``item``'s result of ``store(items)``, called once for the group ``item`` joins (``store``
         returns one result per item, in order). Raises what ``store`` raised for the group."""
         queued = _Queued(item)
@@ -78,14 +82,14 @@ class Groups:
 class GroupCommit(DependencyProvider):
     """One :class:`Groups` per container, shared by its workers."""
 
-    def setup(self):
+    def setup(self) -> None:
         self.groups = Groups()
 
-    def get_dependency(self, worker_ctx) -> Groups:
+    def get_dependency(self, worker_ctx: WorkerContext) -> Groups:
         return self.groups
 
 
-def _unwrap(outcome: tuple[bool, object]):
+def _unwrap(outcome: tuple[bool, Result | BaseException]) -> Result:
     ok, value = outcome
     if not ok:
         raise value

@@ -73,5 +73,5 @@ def identification(reviewer: str, at: datetime, evidence: list[dict], note: str 
     return {"reviewer": reviewer, "at": at, "evidence": evidence, "note": note}
 
 
-def _plain(value) -> str:
+def _plain(value: object) -> str:
     return str(value).strip().casefold()

@@ -29,6 +29,7 @@ from marshmallow import ValidationError
 from casewire import tallies
 from casewire.alerts import load_alert
 from services.intake.deadlines import TriageDeadlines
+from services.intake.dependencies import AlertStore
 from services.intake.retention import RetentionPolicy
 
 _PLATE_NOISE = re.compile(r"[^0-9A-Za-z]")
@@ -126,7 +127,7 @@ def _validate(submissions: list, agency: str | None, window: timedelta) -> tuple
 
 
 def ingest(
-    store,
+    store: AlertStore,
     submissions: list,
     context: dict,
     now: datetime,
@@ -134,7 +135,7 @@ def ingest(
     policy: RetentionPolicy,
     deadlines: TriageDeadlines | None = None,
     batch_id: str | None = None,
-):
+) -> tuple[list[dict], list[dict]]:
     """Returns ``(results, created)``: one result per submission in order, and the new documents.
 
     ``batch_id`` names the batch (its outbox entry, its tally delta): a new one when not given.

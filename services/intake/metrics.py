@@ -14,8 +14,12 @@ document, stored when the entities service resolved it) counts once under
 
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from casewire.alerts import DISMISS_REASONS, SOURCES
+
+if TYPE_CHECKING:
+    from services.intake.dependencies import AlertStore
 
 DEFAULT_PERIOD = timedelta(days=30)
 PERCENTILES = (50, 90)
@@ -55,13 +59,13 @@ def period(query: dict, now: datetime) -> tuple[datetime, datetime]:
     return query.get("since") or until - DEFAULT_PERIOD, until
 
 
-def _key_part(value) -> str:
+def _key_part(value: object) -> str:
     """A value as part of a bucket's field name (which may hold no ``.``, ``$`` or ``|`` of its own)."""
     text = NONE if value is None else str(value)
     return text.replace(".", "_").replace("$", "_").replace("|", "_")
 
 
-def _milliseconds(value) -> int | None:
+def _milliseconds(value: object) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return round(value * 1000)
     return None
@@ -134,7 +138,9 @@ def _count(figures: dict, key: list[str], n: int) -> None:
     figures["overdue_now"] += n if overdue == "1" else 0
 
 
-def alert_funnel(store, agency: str | None, since: datetime, until: datetime, source: str | None = None) -> dict:
+def alert_funnel(
+    store: "AlertStore", agency: str | None, since: datetime, until: datetime, source: str | None = None
+) -> dict:
     """``{"sources": {source: figures}, "total": figures}`` for alerts received in ``[since, until)``
     (whole hours); figures are :data:`COUNTS`, ``dismissed_by_reason`` and, per timing,
     ``{"count", "p50", "p90"}`` in seconds. The buckets' counts are added up per key first, then each

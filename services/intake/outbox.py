@@ -9,16 +9,21 @@ id, external versions), so sending again is always safe.
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from casewire import events
+from casewire.audit import AuditTrail
 from services.intake.schemas import AlertEvent, AlertUpdate
 from services.intake.triage import overdue_event
+
+if TYPE_CHECKING:
+    from services.intake.service import IntakeService
 
 log = logging.getLogger(__name__)
 
 
 def created_events(
-    audit, alerts: list[dict], actor: dict | None, request_id: str | None, request_ids: dict | None = None
+    audit: AuditTrail, alerts: list[dict], actor: dict | None, request_id: str | None, request_ids: dict | None = None
 ) -> list[dict]:
     """One ``alert.create`` audit event per alert, under an event id derived from the alert's id; an
     alert's request is ``request_ids[alert id]`` when given (a group of requests stored together)."""
@@ -37,7 +42,7 @@ def created_events(
 
 
 def announce_received(
-    service,
+    service: "IntakeService",
     entry_id: str,
     alerts: list[dict],
     context: dict | None,
@@ -65,7 +70,7 @@ def announce_received(
     return True
 
 
-def announce_update(service, entry_id: str, alert: dict, change: str) -> None:
+def announce_update(service: "IntakeService", entry_id: str, alert: dict, change: str) -> None:
     """Announce ``alert_updated`` at the alert's version and close the entry; unconfirmed, the entry stays."""
     try:
         payload = events.AlertUpdated().load({**AlertUpdate().dump(alert), "change": change})
@@ -76,7 +81,7 @@ def announce_update(service, entry_id: str, alert: dict, change: str) -> None:
     service.alerts.close_outbox(entry_id)
 
 
-def announce_overdue(service, alert: dict) -> bool:
+def announce_overdue(service: "IntakeService", alert: dict) -> bool:
     """Audit ``alert.escalate`` and announce ``alert_overdue`` for an alert this service claimed; close
     its entry. Until both are confirmed the entry stays and the outbox sweep repeats them."""
     try:
@@ -96,7 +101,7 @@ def announce_overdue(service, alert: dict) -> bool:
     return True
 
 
-def resend(service, older_than: datetime) -> int:
+def resend(service: "IntakeService", older_than: datetime) -> int:
     """Finish every outbox entry left ``older_than`` ago; how many were finished."""
     finished = 0
     for entry in service.alerts.pending_outbox(older_than):

@@ -9,16 +9,20 @@ the flag, and the entities service resolves them from that event.
 """
 
 import logging
+from typing import TYPE_CHECKING
 
 import eventlet
 
 from services.intake.schemas import AlertEvent
 
+if TYPE_CHECKING:
+    from services.intake.service import IntakeService
+
 RESOLVE_SECONDS = 5.0  # also the request's time to live at the broker: nobody waits for it after that
 log = logging.getLogger(__name__)
 
 
-def answer(service, entry_id: str, alerts: list[dict], results: list[dict]) -> None:
+def answer(service: "IntakeService", entry_id: str, alerts: list[dict], results: list[dict]) -> None:
     """Give each new alert's result of the group its ``resolution``: its ``{"entities", "related"}``, or
     None when the entities service did not give them in time."""
     resolutions = resolve(service, entry_id, alerts) if alerts else {}
@@ -27,7 +31,7 @@ def answer(service, entry_id: str, alerts: list[dict], results: list[dict]) -> N
             result["resolution"] = resolutions.get(result["id"])
 
 
-def resolve(service, entry_id: str, alerts: list[dict]) -> dict[str, dict]:
+def resolve(service: "IntakeService", entry_id: str, alerts: list[dict]) -> dict[str, dict]:
     """Alert id → ``{"entities", "related"}`` of each of ``alerts``; ``{}`` when the entities service
     did not answer in time (its outbox entry stays open)."""
     resolved = None

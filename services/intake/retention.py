@@ -37,7 +37,7 @@ def minutes_of(hour: str, until: datetime) -> list[str]:
     return [slot for minute in range(60) if (slot := f"{hour}:{minute:02d}") <= last]
 
 
-def parse_duration(text) -> timedelta:
+def parse_duration(text: str | float) -> timedelta:
     """``"3m"``, ``"21d"``, ``"12h"``, ``"90s"`` (a bare number is days)."""
     if isinstance(text, int | float):
         return timedelta(days=text)
@@ -97,7 +97,7 @@ class PurgeTimer(Timer):
     def __init__(self, **kwargs):
         super().__init__(interval=DEFAULT_PURGE_SECONDS, eager=True, **kwargs)
 
-    def setup(self):
+    def setup(self) -> None:
         config = self.container.config
         configured = config.get("ALPR_PURGE_SECONDS")
         self.interval = float(DEFAULT_PURGE_SECONDS if configured in (None, "") else configured)

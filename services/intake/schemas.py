@@ -44,7 +44,7 @@ class AlertEvent(Schema):
     notes = fields.Method("searchable_notes", allow_none=True)
     version = fields.Integer(dump_default=1)
 
-    def searchable_notes(self, alert):
+    def searchable_notes(self, alert: dict) -> str | None:
         """The submission's notes and every note added since, one per line (what search matches)."""
         added = [entry["detail"].get("text") for entry in alert.get("actions") or [] if entry.get("action") == "note"]
         return "\n".join(text for text in [alert.get("notes"), *added] if text) or None

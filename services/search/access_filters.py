@@ -26,7 +26,7 @@ CI = shared.CRIMINAL_INTELLIGENCE
 SHAREABLE = list(shared.SHAREABLE)  # approved intelligence an assignee outside its unit may open
 
 
-def _term(field: str, value) -> dict:
+def _term(field: str, value: str) -> dict:
     return {"term": {field: value}}
 
 

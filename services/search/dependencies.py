@@ -14,6 +14,7 @@ from elasticsearch import (
     TransportError,
     helpers,
 )
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 from casewire.errors import Unavailable
@@ -313,17 +314,17 @@ def client_from(config: dict) -> Elasticsearch:
 class SearchIndexProvider(DependencyProvider):
     """One Elasticsearch client per container; indices and aliases ensured at start."""
 
-    def setup(self):
+    def setup(self) -> None:
         config = self.container.config
         self.client = client_from(config)
         self.index = SearchIndex(self.client, config.get(INDEX_PREFIX_KEY, "casewire"))
         self.index.ensure_indices()
 
-    def stop(self):
+    def stop(self) -> None:
         self.client.close()
 
-    def kill(self):
+    def kill(self) -> None:
         self.client.close()
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> SearchIndex:
         return self.index

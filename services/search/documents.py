@@ -15,14 +15,14 @@ def _point(location: dict | None) -> dict | None:
     return {"lat": location["lat"], "lon": location["lon"]} if location else None
 
 
-def _get(payload: dict, path: str):
+def _get(payload: dict, path: str) -> object:
     value = payload
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
 
 
-def payload_text(value, key: str = "") -> list[str]:
+def payload_text(value: object, key: str = "") -> list[str]:
     """Every string in a payload (narratives, posts, names, reasons), links left out."""
     if isinstance(value, dict):
         return [text for k, v in value.items() for text in payload_text(v, k)]

@@ -67,7 +67,9 @@ def latest_sightings(index: SearchIndex, caller: dict | None, entity_ids: list[s
     }
 
 
-def find_plates(index: SearchIndex, caller: dict | None, plate: str, state: str | None, fuzzy: bool, limit: int):
+def find_plates(
+    index: SearchIndex, caller: dict | None, plate: str, state: str | None, fuzzy: bool, limit: int
+) -> tuple[list[dict], list[dict]]:
     """Vehicles whose plate matches, best first, each with the sightings the caller may open.
 
     Returns ``(items, restricted)``: ``restricted`` lists the restricted cases (C6) whose sightings
@@ -108,7 +110,7 @@ def _with_ids(query: dict, ids: list[str]) -> dict:
     return {"bool": {"filter": [query, {"ids": {"values": ids}}]}}
 
 
-def _listed(value) -> list:
+def _listed(value: object) -> list:
     return value if isinstance(value, list) else [value] if value else []
 
 
@@ -159,7 +161,9 @@ def search(index: SearchIndex, caller: dict | None, q: str, filters: dict, regio
     return {"items": items + pointers, "next_cursor": next_cursor, "restricted": restricted}
 
 
-def _ranked(index: SearchIndex, caller: dict | None, body: dict, after: list | None, limit: int):
+def _ranked(
+    index: SearchIndex, caller: dict | None, body: dict, after: list | None, limit: int
+) -> tuple[list[dict], str | None]:
     """Up to ``limit`` hits after the sort values ``after``, without the entities no record of the
     caller's agency names, and the cursor after the last hit read (None at the end)."""
     items: list[dict] = []

@@ -10,6 +10,7 @@ applied by :mod:`services.search.merges`.
 """
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import eventlet
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def at_least_once(event_type: str):
+def at_least_once(event_type: str) -> Iterator[None]:
     """An event that breaks the contract is logged and goes to the dead-letter queue (a retry cannot
     fix it; a replay after a fix can); an unavailable index re-raises after a pause, and the reliable
     handler requeues the event until Elasticsearch is back (``casewire.messaging``)."""

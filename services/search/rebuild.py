@@ -16,7 +16,7 @@ report the index as skipped.
 """
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from nameko.exceptions import MethodNotFound, RemoteError, RpcTimeout, UnknownService
@@ -103,7 +103,15 @@ def rebuild(
     return {"index": build, "records": loaded, "copied_from_live": copied, "replaced": replaced}
 
 
-def _load(index, build, name, source, call, progress, on_total) -> tuple[int, bool]:
+def _load(
+    index: SearchIndex,
+    build: str,
+    name: str,
+    source: Source | None,
+    call: Callable,
+    progress: Callable[[int], None],
+    on_total: Callable[[int], None],
+) -> tuple[int, bool]:
     if source is None:  # the ``purged`` tombstones have no owner: carry them over
         return _copy_live(index, build, name, progress, on_total), True
     loaded = _bulk(index, build, _from_source(source, call, on_total), progress)
@@ -131,19 +139,28 @@ def _drop_purged(index: SearchIndex, build: str, name: str) -> None:
         index.delete_from(build, [doc_id for doc_id, _, _ in index.scan(name, query, index=build)])
 
 
-def _from_source(source: Source, call: Callable, on_total) -> Iterator[tuple[str, dict, int | None]]:
+def _from_source(
+    source: Source, call: Callable, on_total: Callable[[int], None] | None
+) -> Iterator[tuple[str, dict, int | None]]:
     for record in pages(call, source, on_total):
         document = source.document(record)
         yield source.doc_id(record), document, document.get("version") if source.versioned else None
 
 
-def _copy_live(index: SearchIndex, build: str, name: str, progress, on_total) -> int:
+def _copy_live(
+    index: SearchIndex, build: str, name: str, progress: Callable[[int], None], on_total: Callable[[int], None]
+) -> int:
     on_total(index.count(name))
     live = ((doc_id, doc, None) for doc_id, _, doc in index.scan(name))
     return _bulk(index, build, live, progress)
 
 
-def _bulk(index: SearchIndex, build: str, documents, progress) -> int:
+def _bulk(
+    index: SearchIndex,
+    build: str,
+    documents: Iterable[tuple[str, dict, int | None]],
+    progress: Callable[[int], None],
+) -> int:
     total, batch = 0, []
     for item in documents:
         batch.append(item)

@@ -1,6 +1,7 @@
 """What the search service accepts over RPC: the general search's filters."""
 
-from datetime import UTC
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -17,7 +18,7 @@ class UtcDateTime(fields.AwareDateTime):
     """A time with its offset, turned to UTC: Elasticsearch refuses offsets beyond ±18:00, which ISO 8601
     text may still carry."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: object, attr: str | None, data: Mapping | None, **kwargs) -> datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
             return moment.astimezone(UTC)
@@ -38,7 +39,7 @@ class SearchFilters(Schema):
     cursor = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
     @validates_schema
-    def check_range(self, data, **kwargs):
+    def check_range(self, data: dict, **kwargs) -> None:
         if data.get("since") and data.get("until") and data["since"] >= data["until"]:
             raise ValidationError("must be after since", "until")
 

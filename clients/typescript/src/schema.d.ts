@@ -8251,6 +8251,228 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/interviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add an interview: who, when, by whom (you unless given), summary and the case's attachments. */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Same as `X-Purpose`. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    purpose?: string;
+                    /** @description Same as `X-Case-Number`. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    case_number?: string;
+                };
+                header?: {
+                    /** @description Purpose of use (C9): this header or the `purpose` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    "X-Purpose"?: string;
+                    /** @description Case or incident number (C9): this header or the `case_number` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    "X-Case-Number"?: string;
+                    /** @description A key of your own for this request (kept 24 h, per caller): a retry with the same key gets the first answer again (marked `Idempotency-Replayed`) and nothing is done twice. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    case_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InterviewIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "at": "2026-03-19T15:00:00+00:00",
+                         *       "attachment_ids": [],
+                         *       "by": "dana",
+                         *       "case_id": "9965ab1cdf7d457f8610205c647a2513",
+                         *       "id": "a41e7c2d9b0f4e8a8d6c3b5f2e1a9d07",
+                         *       "interviewee": "Maria Lopez",
+                         *       "interviewer": "dana",
+                         *       "kind": "interviews",
+                         *       "recorded_at": "2026-12-07T06:04:34.317000+00:00",
+                         *       "summary": "Saw a grey Altima leave the pharmacy lot at 03:10."
+                         *     }
+                         */
+                        "application/json": components["schemas"]["ContentItem"];
+                    };
+                };
+                /** @description The record is criminal intelligence (or a sample of it is asked for) and the request states no purpose or case number (C9; audited); `errors` names `purpose` and `case_number`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "reading or searching criminal intelligence needs a purpose and a case or incident number",
+                         *       "errors": {
+                         *         "case_number": [
+                         *           "give the case or incident number"
+                         *         ],
+                         *         "purpose": [
+                         *           "state the purpose of use"
+                         *         ]
+                         *       },
+                         *       "status": 400,
+                         *       "title": "Purpose of use required",
+                         *       "type": "https://casewire.io/problems/purpose-required"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No valid bearer token (audited as a failed logon). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "a valid bearer token is required",
+                         *       "status": 401,
+                         *       "title": "Not signed in",
+                         *       "type": "https://casewire.io/problems/unauthorized"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller's roles may not do this, or the record is another unit's (audited). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "your roles may not case.purge",
+                         *       "status": 403,
+                         *       "title": "Not permitted",
+                         *       "type": "https://casewire.io/problems/forbidden"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such record, or one the caller may not know exists. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "no such record",
+                         *       "status": 404,
+                         *       "title": "Not found",
+                         *       "type": "https://casewire.io/problems/not-found"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The first request with this `Idempotency-Key` is still being answered; retry after `Retry-After`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the alert is dismissed",
+                         *       "status": 409,
+                         *       "title": "Conflicts with the record's state",
+                         *       "type": "https://casewire.io/problems/conflict"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Invalid input, e.g. text holding a NUL character. Or: This `Idempotency-Key` was used for another request (another body, path or query). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the alert is invalid",
+                         *       "errors": {
+                         *         "payload": {
+                         *           "plate": [
+                         *             "Missing data for required field."
+                         *           ]
+                         *         }
+                         *       },
+                         *       "status": 422,
+                         *       "title": "Invalid input",
+                         *       "type": "https://casewire.io/problems/invalid-input"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-caller rate limit; see `Retry-After`. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "more than 600 requests a minute; retry in 4 s",
+                         *       "status": 429,
+                         *       "title": "Too many requests",
+                         *       "type": "https://casewire.io/problems/too-many-requests"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The audit log or a service this needs is unavailable: nothing was done (C23). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the audit log cannot record this request; nothing was done",
+                         *       "status": 503,
+                         *       "title": "Service unavailable",
+                         *       "type": "https://casewire.io/problems/unavailable"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case_id}/merge": {
         parameters: {
             query?: never;
@@ -8347,6 +8569,224 @@ export interface paths {
                          *     }
                          */
                         "application/json": components["schemas"]["CaseOut"];
+                    };
+                };
+                /** @description The record is criminal intelligence (or a sample of it is asked for) and the request states no purpose or case number (C9; audited); `errors` names `purpose` and `case_number`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "reading or searching criminal intelligence needs a purpose and a case or incident number",
+                         *       "errors": {
+                         *         "case_number": [
+                         *           "give the case or incident number"
+                         *         ],
+                         *         "purpose": [
+                         *           "state the purpose of use"
+                         *         ]
+                         *       },
+                         *       "status": 400,
+                         *       "title": "Purpose of use required",
+                         *       "type": "https://casewire.io/problems/purpose-required"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No valid bearer token (audited as a failed logon). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "a valid bearer token is required",
+                         *       "status": 401,
+                         *       "title": "Not signed in",
+                         *       "type": "https://casewire.io/problems/unauthorized"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller's roles may not do this, or the record is another unit's (audited). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "your roles may not case.purge",
+                         *       "status": 403,
+                         *       "title": "Not permitted",
+                         *       "type": "https://casewire.io/problems/forbidden"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such record, or one the caller may not know exists. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "no such record",
+                         *       "status": 404,
+                         *       "title": "Not found",
+                         *       "type": "https://casewire.io/problems/not-found"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The first request with this `Idempotency-Key` is still being answered; retry after `Retry-After`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the alert is dismissed",
+                         *       "status": 409,
+                         *       "title": "Conflicts with the record's state",
+                         *       "type": "https://casewire.io/problems/conflict"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Invalid input, e.g. text holding a NUL character. Or: This `Idempotency-Key` was used for another request (another body, path or query). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the alert is invalid",
+                         *       "errors": {
+                         *         "payload": {
+                         *           "plate": [
+                         *             "Missing data for required field."
+                         *           ]
+                         *         }
+                         *       },
+                         *       "status": 422,
+                         *       "title": "Invalid input",
+                         *       "type": "https://casewire.io/problems/invalid-input"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-caller rate limit; see `Retry-After`. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "more than 600 requests a minute; retry in 4 s",
+                         *       "status": 429,
+                         *       "title": "Too many requests",
+                         *       "type": "https://casewire.io/problems/too-many-requests"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The audit log or a service this needs is unavailable: nothing was done (C23). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the audit log cannot record this request; nothing was done",
+                         *       "status": 503,
+                         *       "title": "Service unavailable",
+                         *       "type": "https://casewire.io/problems/unavailable"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a note to the case. */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Same as `X-Purpose`. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    purpose?: string;
+                    /** @description Same as `X-Case-Number`. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    case_number?: string;
+                };
+                header?: {
+                    /** @description Purpose of use (C9): this header or the `purpose` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    "X-Purpose"?: string;
+                    /** @description Case or incident number (C9): this header or the `case_number` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    "X-Case-Number"?: string;
+                    /** @description A key of your own for this request (kept 24 h, per caller): a retry with the same key gets the first answer again (marked `Idempotency-Replayed`) and nothing is done twice. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    case_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NoteIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "by": "dana",
+                         *       "case_id": "9965ab1cdf7d457f8610205c647a2513",
+                         *       "id": "fc2198afa2154d7e905fa5a7ad7d1421",
+                         *       "kind": "notes",
+                         *       "recorded_at": "2026-12-07T06:04:33.888000+00:00",
+                         *       "text": "CCTV requested"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["ContentItem"];
                     };
                 };
                 /** @description The record is criminal intelligence (or a sample of it is asked for) and the request states no purpose or case number (C9; audited); `errors` names `purpose` and `case_number`. */
@@ -8922,6 +9362,226 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a report: title, body and report type (investigative unless given). */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Same as `X-Purpose`. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    purpose?: string;
+                    /** @description Same as `X-Case-Number`. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    case_number?: string;
+                };
+                header?: {
+                    /** @description Purpose of use (C9): this header or the `purpose` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    "X-Purpose"?: string;
+                    /** @description Case or incident number (C9): this header or the `case_number` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    "X-Case-Number"?: string;
+                    /** @description A key of your own for this request (kept 24 h, per caller): a retry with the same key gets the first answer again (marked `Idempotency-Replayed`) and nothing is done twice. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    case_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReportIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "body": "Canvass of Navigation Blvd: two witnesses.",
+                         *       "by": "dana",
+                         *       "case_id": "9965ab1cdf7d457f8610205c647a2513",
+                         *       "id": "3b9d2f0c8e6a4b1f9c7d5e2a1f0b8c64",
+                         *       "kind": "reports",
+                         *       "recorded_at": "2026-12-07T06:04:34.102000+00:00",
+                         *       "report_type": "supplemental",
+                         *       "title": "Supplement 1"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["ContentItem"];
+                    };
+                };
+                /** @description The record is criminal intelligence (or a sample of it is asked for) and the request states no purpose or case number (C9; audited); `errors` names `purpose` and `case_number`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "reading or searching criminal intelligence needs a purpose and a case or incident number",
+                         *       "errors": {
+                         *         "case_number": [
+                         *           "give the case or incident number"
+                         *         ],
+                         *         "purpose": [
+                         *           "state the purpose of use"
+                         *         ]
+                         *       },
+                         *       "status": 400,
+                         *       "title": "Purpose of use required",
+                         *       "type": "https://casewire.io/problems/purpose-required"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No valid bearer token (audited as a failed logon). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "a valid bearer token is required",
+                         *       "status": 401,
+                         *       "title": "Not signed in",
+                         *       "type": "https://casewire.io/problems/unauthorized"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller's roles may not do this, or the record is another unit's (audited). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "your roles may not case.purge",
+                         *       "status": 403,
+                         *       "title": "Not permitted",
+                         *       "type": "https://casewire.io/problems/forbidden"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such record, or one the caller may not know exists. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "no such record",
+                         *       "status": 404,
+                         *       "title": "Not found",
+                         *       "type": "https://casewire.io/problems/not-found"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The first request with this `Idempotency-Key` is still being answered; retry after `Retry-After`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the alert is dismissed",
+                         *       "status": 409,
+                         *       "title": "Conflicts with the record's state",
+                         *       "type": "https://casewire.io/problems/conflict"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Invalid input, e.g. text holding a NUL character. Or: This `Idempotency-Key` was used for another request (another body, path or query). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the alert is invalid",
+                         *       "errors": {
+                         *         "payload": {
+                         *           "plate": [
+                         *             "Missing data for required field."
+                         *           ]
+                         *         }
+                         *       },
+                         *       "status": 422,
+                         *       "title": "Invalid input",
+                         *       "type": "https://casewire.io/problems/invalid-input"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-caller rate limit; see `Retry-After`. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "more than 600 requests a minute; retry in 4 s",
+                         *       "status": 429,
+                         *       "title": "Too many requests",
+                         *       "type": "https://casewire.io/problems/too-many-requests"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The audit log or a service this needs is unavailable: nothing was done (C23). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the audit log cannot record this request; nothing was done",
+                         *       "status": 503,
+                         *       "title": "Service unavailable",
+                         *       "type": "https://casewire.io/problems/unavailable"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case_id}/review": {
         parameters: {
             query?: never;
@@ -9021,6 +9681,226 @@ export interface paths {
                          *     }
                          */
                         "application/json": components["schemas"]["CaseOut"] | components["schemas"]["Tombstone"];
+                    };
+                };
+                /** @description The record is criminal intelligence (or a sample of it is asked for) and the request states no purpose or case number (C9; audited); `errors` names `purpose` and `case_number`. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "reading or searching criminal intelligence needs a purpose and a case or incident number",
+                         *       "errors": {
+                         *         "case_number": [
+                         *           "give the case or incident number"
+                         *         ],
+                         *         "purpose": [
+                         *           "state the purpose of use"
+                         *         ]
+                         *       },
+                         *       "status": 400,
+                         *       "title": "Purpose of use required",
+                         *       "type": "https://casewire.io/problems/purpose-required"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No valid bearer token (audited as a failed logon). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "a valid bearer token is required",
+                         *       "status": 401,
+                         *       "title": "Not signed in",
+                         *       "type": "https://casewire.io/problems/unauthorized"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller's roles may not do this, or the record is another unit's (audited). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "your roles may not case.purge",
+                         *       "status": 403,
+                         *       "title": "Not permitted",
+                         *       "type": "https://casewire.io/problems/forbidden"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such record, or one the caller may not know exists. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "no such record",
+                         *       "status": 404,
+                         *       "title": "Not found",
+                         *       "type": "https://casewire.io/problems/not-found"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The first request with this `Idempotency-Key` is still being answered; retry after `Retry-After`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the alert is dismissed",
+                         *       "status": 409,
+                         *       "title": "Conflicts with the record's state",
+                         *       "type": "https://casewire.io/problems/conflict"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Invalid input, e.g. text holding a NUL character. Or: This `Idempotency-Key` was used for another request (another body, path or query). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the alert is invalid",
+                         *       "errors": {
+                         *         "payload": {
+                         *           "plate": [
+                         *             "Missing data for required field."
+                         *           ]
+                         *         }
+                         *       },
+                         *       "status": 422,
+                         *       "title": "Invalid input",
+                         *       "type": "https://casewire.io/problems/invalid-input"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-caller rate limit; see `Retry-After`. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "more than 600 requests a minute; retry in 4 s",
+                         *       "status": 429,
+                         *       "title": "Too many requests",
+                         *       "type": "https://casewire.io/problems/too-many-requests"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The audit log or a service this needs is unavailable: nothing was done (C23). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the audit log cannot record this request; nothing was done",
+                         *       "status": 503,
+                         *       "title": "Service unavailable",
+                         *       "type": "https://casewire.io/problems/unavailable"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a task: title, assignee and due time. */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Same as `X-Purpose`. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    purpose?: string;
+                    /** @description Same as `X-Case-Number`. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    case_number?: string;
+                };
+                header?: {
+                    /** @description Purpose of use (C9): this header or the `purpose` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    "X-Purpose"?: string;
+                    /** @description Case or incident number (C9): this header or the `case_number` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
+                    "X-Case-Number"?: string;
+                    /** @description A key of your own for this request (kept 24 h, per caller): a retry with the same key gets the first answer again (marked `Idempotency-Replayed`) and nothing is done twice. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    case_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TaskIn"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "assignee": "bob",
+                         *       "by": "dana",
+                         *       "case_id": "9965ab1cdf7d457f8610205c647a2513",
+                         *       "due": "2026-03-25T17:00:00+00:00",
+                         *       "id": "e5c0a9d3f7b24c6e9a1d8b4f3c2e0a75",
+                         *       "kind": "tasks",
+                         *       "recorded_at": "2026-12-07T06:04:34.529000+00:00",
+                         *       "title": "Pull pharmacy CCTV"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["ContentItem"];
                     };
                 };
                 /** @description The record is criminal intelligence (or a sample of it is asked for) and the request states no purpose or case number (C9; audited); `errors` names `purpose` and `case_number`. */
@@ -9596,204 +10476,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Add a note, report, interview (who, when, by whom, summary, attachments) or task (assignee, due). */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Same as `X-Purpose`. Required to read criminal intelligence; without them a list or search leaves it out. */
-                    purpose?: string;
-                    /** @description Same as `X-Case-Number`. Required to read criminal intelligence; without them a list or search leaves it out. */
-                    case_number?: string;
-                };
-                header?: {
-                    /** @description Purpose of use (C9): this header or the `purpose` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
-                    "X-Purpose"?: string;
-                    /** @description Case or incident number (C9): this header or the `case_number` query field. Required to read criminal intelligence; without them a list or search leaves it out. */
-                    "X-Case-Number"?: string;
-                    /** @description A key of your own for this request (kept 24 h, per caller): a retry with the same key gets the first answer again (marked `Idempotency-Replayed`) and nothing is done twice. */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    case_id: string;
-                    kind: "notes" | "reports" | "interviews" | "tasks" | "evidence";
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "by": "dana",
-                         *       "case_id": "9965ab1cdf7d457f8610205c647a2513",
-                         *       "id": "fc2198afa2154d7e905fa5a7ad7d1421",
-                         *       "kind": "notes",
-                         *       "recorded_at": "2026-12-07T06:04:33.888000+00:00",
-                         *       "text": "CCTV requested"
-                         *     }
-                         */
-                        "application/json": components["schemas"]["ContentItem"];
-                    };
-                };
-                /** @description The record is criminal intelligence (or a sample of it is asked for) and the request states no purpose or case number (C9; audited); `errors` names `purpose` and `case_number`. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "reading or searching criminal intelligence needs a purpose and a case or incident number",
-                         *       "errors": {
-                         *         "case_number": [
-                         *           "give the case or incident number"
-                         *         ],
-                         *         "purpose": [
-                         *           "state the purpose of use"
-                         *         ]
-                         *       },
-                         *       "status": 400,
-                         *       "title": "Purpose of use required",
-                         *       "type": "https://casewire.io/problems/purpose-required"
-                         *     }
-                         */
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid bearer token (audited as a failed logon). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "a valid bearer token is required",
-                         *       "status": 401,
-                         *       "title": "Not signed in",
-                         *       "type": "https://casewire.io/problems/unauthorized"
-                         *     }
-                         */
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The caller's roles may not do this, or the record is another unit's (audited). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "your roles may not case.purge",
-                         *       "status": 403,
-                         *       "title": "Not permitted",
-                         *       "type": "https://casewire.io/problems/forbidden"
-                         *     }
-                         */
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such record, or one the caller may not know exists. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "no such record",
-                         *       "status": 404,
-                         *       "title": "Not found",
-                         *       "type": "https://casewire.io/problems/not-found"
-                         *     }
-                         */
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The first request with this `Idempotency-Key` is still being answered; retry after `Retry-After`. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "the alert is dismissed",
-                         *       "status": 409,
-                         *       "title": "Conflicts with the record's state",
-                         *       "type": "https://casewire.io/problems/conflict"
-                         *     }
-                         */
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Invalid input, e.g. text holding a NUL character. Or: This `Idempotency-Key` was used for another request (another body, path or query). */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "the alert is invalid",
-                         *       "errors": {
-                         *         "payload": {
-                         *           "plate": [
-                         *             "Missing data for required field."
-                         *           ]
-                         *         }
-                         *       },
-                         *       "status": 422,
-                         *       "title": "Invalid input",
-                         *       "type": "https://casewire.io/problems/invalid-input"
-                         *     }
-                         */
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Over the per-caller rate limit; see `Retry-After`. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "more than 600 requests a minute; retry in 4 s",
-                         *       "status": 429,
-                         *       "title": "Too many requests",
-                         *       "type": "https://casewire.io/problems/too-many-requests"
-                         *     }
-                         */
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The audit log or a service this needs is unavailable: nothing was done (C23). */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "the audit log cannot record this request; nothing was done",
-                         *       "status": 503,
-                         *       "title": "Service unavailable",
-                         *       "type": "https://casewire.io/problems/unavailable"
-                         *     }
-                         */
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -14519,6 +15202,20 @@ export interface components {
             evidence: components["schemas"]["EvidenceReference"][];
             note?: string;
         };
+        InterviewIn: {
+            /**
+             * Format: date-time
+             * @description when
+             */
+            at: string;
+            attachment_ids?: string[];
+            /** @description who was interviewed */
+            interviewee: string;
+            /** @description by whom; defaults to the caller */
+            interviewer?: string;
+            location?: string;
+            summary: string;
+        };
         LegalHold: {
             /** @description the placer's agency */
             agency?: string | null;
@@ -14682,6 +15379,9 @@ export interface components {
             [key: string]: unknown;
         };
         NoteBody: {
+            text: string;
+        };
+        NoteIn: {
             text: string;
         };
         Notification: {
@@ -14991,6 +15691,12 @@ export interface components {
             occurred_at?: string;
             source_event_id?: string;
         };
+        ReportIn: {
+            body: string;
+            /** @default investigative */
+            report_type?: string;
+            title: string;
+        };
         Review: {
             /** Format: date-time */
             at?: string | null;
@@ -15171,6 +15877,13 @@ export interface components {
             description?: string;
             entity_id?: string;
             name?: string;
+        };
+        TaskIn: {
+            assignee: string;
+            detail?: string;
+            /** Format: date-time */
+            due: string;
+            title: string;
         };
         Timeline: {
             items: components["schemas"]["TimelineEntry"][];
