@@ -42,14 +42,29 @@ const flows = {
     return { who, screens, went_to: wentTo, back_at: page.url() };
   },
 
-  /** A supervisor's screen: the review queue, the overdue queue and the outcome charts. */
-  async supervisor(b) {
+  /**
+   * A supervisor's screen: the 28 CFR Part 23 review queue (a review states its purpose, C9), the overdue
+   * queue and the outcome charts; the case under review asks for a purpose before it opens.
+   */
+  async supervisor(b, { unit, case_id, title }) {
     const page = await b.page();
-    await signIn(page, { sub: "sam", role: "supervisor" });
+    await signIn(page, { sub: "sam", role: "supervisor", unit });
     await page.getByRole("link", { name: "Supervisor" }).click();
-    await page.getByRole("heading", { name: "Outcomes" }).waitFor();
     await page.getByText("Alerts by detection source").waitFor();
+    const review = page.getByRole("form", { name: `Review case ${case_id}` });
+    await review.getByLabel("Decision").selectOption("approve");
+    await review.getByLabel("Justification").fill("Predicate and labels checked; the informant was re-debriefed.");
+    await review.getByLabel("Purpose of use").fill("28 CFR Part 23 review");
+    await review.getByLabel("Case or incident number").fill("REV-2026-17");
     await checkScreen(page, "supervisor");
+    await review.getByRole("button", { name: "Record review" }).click();
+    await page.getByText("Recorded: approve").waitFor();
+    await page.getByRole("link", { name: title }).click();
+    const purpose = page.getByRole("form", { name: "Purpose of use" });
+    await purpose.getByLabel("Purpose of use").fill("28 CFR Part 23 review");
+    await purpose.getByLabel("Case or incident number").fill("REV-2026-17");
+    await purpose.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: title }).waitFor();
     await page.getByRole("link", { name: "Alert queue" }).click();
     const agingQueue = await page.getByLabel("Overdue only").count();
     return { aging_queue_filter: agingQueue };
