@@ -131,7 +131,8 @@ const flows = {
     const screens = await page.getByRole("navigation", { name: "Screens" }).getByRole("link").allTextContents();
     await page.getByRole("link", { name: "Auditor" }).click();
     await page.getByRole("button", { name: "Verify the chain" }).click();
-    const verification = await page.getByTestId("verification").textContent();
+    // Verification reads the whole chain: a long log (the full suite's) takes a while.
+    const verification = await page.getByTestId("verification").textContent({ timeout: 120_000 });
     const filter = page.getByRole("form", { name: "Filter events" });
     await filter.getByLabel("Actor").fill(actor);
     await filter.getByRole("button", { name: "Show events" }).click();
