@@ -91,9 +91,18 @@ const flows = {
     await row.getByText(sha256).waitFor();
     await checkScreen(page, "case");
     const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("button").click()]);
-    const saved = await download.path();
     const { readFileSync } = await import("node:fs");
-    return { shown: await row.locator(".sha").textContent(), downloaded: readFileSync(saved, "utf8") };
+    const downloaded = readFileSync(await download.path(), "utf8");
+    const share = page.getByRole("form", { name: "Share or export" });
+    await share.getByLabel("Recipient", { exact: true }).fill("Det. Ruiz");
+    await share.getByLabel("Recipient agency (ORI)").fill("TX1010000");
+    await share.getByLabel("Need to know").fill("joint burglary task force");
+    await share.getByLabel("Purpose").fill("pharmacy burglary series");
+    await share.getByRole("button", { name: "Record share" }).click();
+    await page.getByText("to Det. Ruiz (TX1010000)").first().waitFor();
+    const [pdf] = await Promise.all([page.waitForEvent("download"), share.getByRole("button", { name: "Export PDF" }).click()]);
+    const exported = readFileSync(await pdf.path()).subarray(0, 5).toString("latin1");
+    return { shown: await row.locator(".sha").textContent(), downloaded, pdf: exported, pdf_name: pdf.suggestedFilename() };
   },
 
   /** Plate search with an OCR-confused plate (8 for B): the fuzzy search finds the vehicle; the purpose is asked for. */

@@ -169,7 +169,7 @@ def test_an_analyst_triages_an_alert_in_the_queue(gateway, console):
     assert shot(console, "triage")
 
 
-def test_a_case_file_shows_the_sha256_of_an_uploaded_attachment_and_downloads_it(gateway, console):
+def test_a_case_file_shows_the_sha256_of_an_uploaded_attachment_shares_and_exports_the_pdf(gateway, console):
     title = f"Pharmacy burglary, Navigation Blvd ({uuid.uuid4().hex[:6]})"
     case = gateway.post("/api/v1/cases", token=gateway.token("analyst", sub="ann"), json={"title": title})
     assert case.status_code == 201, case.text
@@ -185,6 +185,9 @@ def test_a_case_file_shows_the_sha256_of_an_uploaded_attachment_and_downloads_it
         sha256=sha256,
     )
     assert seen["shown"] == sha256 and seen["downloaded"] == content
+    assert seen["pdf"] == "%PDF-" and seen["pdf_name"] == f"case-{case.json()['id']}.pdf"
+    shared = gateway.get(f"/api/v1/cases/{case.json()['id']}/disseminations", token=gateway.token("analyst", sub="ann"))
+    assert {(d["recipient"], d.get("kind")) for d in shared.json()["items"]} >= {("Det. Ruiz", "share")}
     timeline = gateway.get(f"/api/v1/cases/{case.json()['id']}/timeline", token=gateway.token("analyst", sub="ann"))
     assert sha256 in {entry.get("sha256") for entry in timeline.json()["items"]}
     assert shot(console, "case")
