@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
 
+// `npm run dev` serves the sources with the API and the gateway's console endpoints of a running gateway.
+const GATEWAY = process.env.CASEWIRE_URL ?? "http://127.0.0.1:8080";
 const CLIENT = fileURLToPath(new URL("../clients/typescript/", import.meta.url));
 const ROLES_ID = "virtual:casewire-roles";
 
@@ -41,4 +43,9 @@ export default defineConfig({
     dedupe: ["openapi-fetch"],
   },
   build: { outDir: "dist", sourcemap: false, assetsInlineLimit: 0 },
+  server: {
+    proxy: Object.fromEntries(
+      ["/api", "/console/config.json", "/console/session", "/console/dev-token"].map((path) => [path, GATEWAY]),
+    ),
+  },
 });

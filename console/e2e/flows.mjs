@@ -42,14 +42,29 @@ const flows = {
     return { who, screens, went_to: wentTo, back_at: page.url() };
   },
 
-  /** A supervisor's screen: the review queue, the overdue queue and the outcome charts. */
-  async supervisor(b) {
+  /**
+   * A supervisor's screen: the 28 CFR Part 23 review queue (a review states its purpose, C9), the overdue
+   * queue and the outcome charts; the case under review asks for a purpose before it opens.
+   */
+  async supervisor(b, { unit, case_id, title }) {
     const page = await b.page();
-    await signIn(page, { sub: "sam", role: "supervisor" });
+    await signIn(page, { sub: "sam", role: "supervisor", unit });
     await page.getByRole("link", { name: "Supervisor" }).click();
-    await page.getByRole("heading", { name: "Outcomes" }).waitFor();
     await page.getByText("Alerts by detection source").waitFor();
+    const review = page.getByRole("form", { name: `Review case ${case_id}` });
+    await review.getByLabel("Decision").selectOption("approve");
+    await review.getByLabel("Justification").fill("Predicate and labels checked; the informant was re-debriefed.");
+    await review.getByLabel("Purpose of use").fill("28 CFR Part 23 review");
+    await review.getByLabel("Case or incident number").fill("REV-2026-17");
     await checkScreen(page, "supervisor");
+    await review.getByRole("button", { name: "Record review" }).click();
+    await page.getByText("Recorded: approve").waitFor();
+    await page.getByRole("link", { name: title }).click();
+    const purpose = page.getByRole("form", { name: "Purpose of use" });
+    await purpose.getByLabel("Purpose of use").fill("28 CFR Part 23 review");
+    await purpose.getByLabel("Case or incident number").fill("REV-2026-17");
+    await purpose.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: title }).waitFor();
     await page.getByRole("link", { name: "Alert queue" }).click();
     const agingQueue = await page.getByLabel("Overdue only").count();
     return { aging_queue_filter: agingQueue };
@@ -76,9 +91,18 @@ const flows = {
     await row.getByText(sha256).waitFor();
     await checkScreen(page, "case");
     const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("button").click()]);
-    const saved = await download.path();
     const { readFileSync } = await import("node:fs");
-    return { shown: await row.locator(".sha").textContent(), downloaded: readFileSync(saved, "utf8") };
+    const downloaded = readFileSync(await download.path(), "utf8");
+    const share = page.getByRole("form", { name: "Share or export" });
+    await share.getByLabel("Recipient", { exact: true }).fill("Det. Ruiz");
+    await share.getByLabel("Recipient agency (ORI)").fill("TX1010000");
+    await share.getByLabel("Need to know").fill("joint burglary task force");
+    await share.getByLabel("Purpose").fill("pharmacy burglary series");
+    await share.getByRole("button", { name: "Record share" }).click();
+    await page.getByText("to Det. Ruiz (TX1010000)").first().waitFor();
+    const [pdf] = await Promise.all([page.waitForEvent("download"), share.getByRole("button", { name: "Export PDF" }).click()]);
+    const exported = readFileSync(await pdf.path()).subarray(0, 5).toString("latin1");
+    return { shown: await row.locator(".sha").textContent(), downloaded, pdf: exported, pdf_name: pdf.suggestedFilename() };
   },
 
   /** Plate search with an OCR-confused plate (8 for B): the fuzzy search finds the vehicle; the purpose is asked for. */
@@ -116,7 +140,8 @@ const flows = {
     const screens = await page.getByRole("navigation", { name: "Screens" }).getByRole("link").allTextContents();
     await page.getByRole("link", { name: "Auditor" }).click();
     await page.getByRole("button", { name: "Verify the chain" }).click();
-    const verification = await page.getByTestId("verification").textContent();
+    // Verification reads the whole chain: a long log (the full suite's) takes a while.
+    const verification = await page.getByTestId("verification").textContent({ timeout: 120_000 });
     const filter = page.getByRole("form", { name: "Filter events" });
     await filter.getByLabel("Actor").fill(actor);
     await filter.getByRole("button", { name: "Show events" }).click();

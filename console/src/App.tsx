@@ -1,7 +1,7 @@
-import { lazy, Suspense, useMemo, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { ApiContext, makeApi, type Api } from "./api";
 import { href, useRoute } from "./router";
-import { signOut, type ConsoleConfig, type Session } from "./session";
+import { renewed, signOut, watchRenewals, type ConsoleConfig, type Session } from "./session";
 import { SignIn } from "./screens/SignIn";
 import { Queue } from "./screens/Queue";
 
@@ -27,7 +27,18 @@ const SCREENS: Screen[] = [
 
 export function App({ config, initial }: { config: ConsoleConfig; initial: Session | null }) {
   const [session, setSession] = useState(initial);
-  const api = useMemo(() => (session ? makeApi(session, config.tile_url) : null), [session, config.tile_url]);
+  const current = useRef(session);
+  current.current = session;
+  const signedIn = session ? `${session.via}:${session.identity.sub}` : null;
+  const api = useMemo(
+    () => (signedIn ? makeApi(() => current.current!, config.tile_url) : null),
+    [signedIn, config.tile_url],
+  );
+  const oidc = session?.via === "oidc";
+  useEffect(
+    () => (oidc ? watchRenewals(config, (token) => setSession((now) => (now ? renewed(now, token) : now))) : undefined),
+    [oidc, config],
+  );
   if (!session || !api) return <SignIn config={config} onSignedIn={setSession} />;
   return (
     <ApiContext.Provider value={api}>

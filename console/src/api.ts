@@ -21,22 +21,35 @@ export interface Purpose {
 }
 
 export interface Api {
-  session: Session;
+  readonly session: Session;
   client: (purpose?: Purpose) => ReturnType<typeof casewireClient>;
   may: (operation: string) => boolean;
   tileUrl: string | null;
 }
 
-export function makeApi(session: Session, tileUrl: string | null): Api {
-  const plain = casewireClient({ baseUrl: location.origin, token: session.token });
+/**
+ * The API as the signed-in user. `current()` is read at each request, so a renewed access token is
+ * used at once without remaking the clients (and the screens that hold them).
+ */
+export function makeApi(current: () => Session, tileUrl: string | null): Api {
+  const make = (purpose?: Purpose) => {
+    const client = casewireClient({ baseUrl: location.origin, token: current().token, ...purpose });
+    client.use({
+      onRequest: ({ request }) => {
+        request.headers.set("Authorization", `Bearer ${current().token}`);
+        return request;
+      },
+    });
+    return client;
+  };
+  const plain = make();
   return {
-    session,
+    get session() {
+      return current();
+    },
     tileUrl,
-    client: (purpose) =>
-      purpose?.purpose
-        ? casewireClient({ baseUrl: location.origin, token: session.token, ...purpose })
-        : plain,
-    may: (operation) => (operationRoles[operation] ?? []).some((role) => session.identity.roles.includes(role)),
+    client: (purpose) => (purpose?.purpose ? make(purpose) : plain),
+    may: (operation) => (operationRoles[operation] ?? []).some((role) => current().identity.roles.includes(role)),
   };
 }
 
@@ -54,6 +67,7 @@ export function problemOf(error: unknown): Problem | null {
 
 export function describe(error: unknown): string {
   const problem = problemOf(error);
+  if (problem?.status === 401) return "Your sign-in has ended: sign out and sign in again.";
   if (problem) {
     const fields = problem.errors ? ` (${Object.keys(problem.errors).join(", ")})` : "";
     return `${problem.title}: ${problem.detail}${fields}`;

@@ -35,9 +35,11 @@ export async function loadConfig(): Promise<ConsoleConfig> {
   return (await answer.json()) as ConsoleConfig;
 }
 
+let manager: UserManager | null = null;
+
 function userManager(config: ConsoleConfig): UserManager | null {
   if (!config.oidc) return null;
-  return new UserManager({
+  manager ??= new UserManager({
     authority: config.oidc.issuer,
     client_id: config.oidc.client_id,
     scope: config.oidc.scope,
@@ -45,8 +47,10 @@ function userManager(config: ConsoleConfig): UserManager | null {
     post_logout_redirect_uri: base,
     response_type: "code", // PKCE is oidc-client-ts's default for the code flow
     userStore: new WebStorageStateStore({ store: sessionStorage }),
-    automaticSilentRenew: false,
+    // Renews the access token before it expires with the refresh token the provider gave (no iframe).
+    automaticSilentRenew: true,
   });
+  return manager;
 }
 
 async function whoIs(token: string): Promise<Identity> {
@@ -81,6 +85,20 @@ export async function resume(config: ConsoleConfig): Promise<Session | null> {
     sessionStorage.removeItem(KEY);
     return null;
   }
+}
+
+/** Calls `onToken` with each access token the provider renews, for as long as the tab is signed in. */
+export function watchRenewals(config: ConsoleConfig, onToken: (token: string) => void): () => void {
+  const users = userManager(config);
+  if (!users) return () => undefined;
+  const loaded = (user: { access_token: string }) => onToken(user.access_token);
+  users.events.addUserLoaded(loaded);
+  return () => users.events.removeUserLoaded(loaded);
+}
+
+/** The session with a renewed access token, kept for a reload. */
+export function renewed(session: Session, token: string): Session {
+  return keep({ ...session, token });
 }
 
 export async function signInWithProvider(config: ConsoleConfig): Promise<void> {

@@ -21,23 +21,26 @@ export function useStream(onEvent: (event: StreamEvent) => void, onState?: (open
   const stateHandler = useRef(onState);
   stateHandler.current = onState;
   const streams = api.may("GET /api/v1/stream");
+  const lastId = useRef<string | null>(null); // a reconnect resumes after the last event seen
 
   useEffect(() => {
     if (!streams) return;
     const stop = new AbortController();
-    let lastId: string | null = null;
     const run = async () => {
       while (!stop.signal.aborted) {
         try {
           const { response } = await api.client().GET("/api/v1/stream", {
-            headers: lastId ? { "Last-Event-ID": lastId } : {},
+            headers: lastId.current ? { "Last-Event-ID": lastId.current } : {},
             parseAs: "stream",
             signal: stop.signal,
           });
           if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
           stateHandler.current?.(true);
-          lastId = await read(response.body, (event) => handler.current(event), lastId);
-        } catch (error) {
+          await read(response.body, (event) => {
+            if (event.id) lastId.current = event.id;
+            handler.current(event);
+          });
+        } catch {
           if (stop.signal.aborted) return;
         }
         stateHandler.current?.(false);
@@ -49,17 +52,13 @@ export function useStream(onEvent: (event: StreamEvent) => void, onState?: (open
   }, [api, streams]);
 }
 
-async function read(
-  body: ReadableStream<Uint8Array>,
-  emit: (event: StreamEvent) => void,
-  lastId: string | null,
-): Promise<string | null> {
+async function read(body: ReadableStream<Uint8Array>, emit: (event: StreamEvent) => void): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) return lastId;
+    if (done) return;
     buffer += decoder.decode(value, { stream: true });
     let end: number;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
@@ -77,14 +76,14 @@ async function read(
         else if (field === "event") event = text;
         else if (field === "data") data.push(text);
       }
-      if (id) lastId = id;
-      if (data.length) {
-        try {
-          emit({ id, event, data: JSON.parse(data.join("\n")) });
-        } catch {
-          // a frame that is not JSON is not one of the gateway's events
-        }
+      if (!data.length) continue;
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(data.join("\n"));
+      } catch {
+        continue; // a frame that is not JSON is not one of the gateway's events
       }
+      emit({ id, event, data: parsed });
     }
   }
 }

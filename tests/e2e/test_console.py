@@ -12,12 +12,28 @@ import json
 import os
 import subprocess
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.e2e.conftest import REPO
 
 FLOWS = REPO / "console" / "e2e" / "flows.mjs"
+INTELLIGENCE = {  # a criminal intelligence record with its predicate and labels (C2)
+    "classification": "criminal_intelligence",
+    "subjects": [{"name": "John Roe"}],
+    "offense_category": "narcotics_trafficking",
+    "reasonable_suspicion": (
+        "CI-17, reliable in three prior seizures, reports John Roe distributes fentanyl from 1400 Elm St; two "
+        "controlled buys on 2026-02-20 and 2026-03-01 corroborate it."
+    ),
+    "control_official": "Lt. Vega",
+    "source_type": "confidential_informant",
+    "obtained_how": "Debriefing of CI-17 on 2026-03-02, recorded by Det. Dana",
+    "sensitivity": "agency_only",
+    "source_reliability": "B",
+    "content_validity": "2",
+}
 
 
 def flow(console: dict, name: str, **arguments) -> dict:
@@ -60,9 +76,23 @@ def test_an_analyst_signs_in_and_is_offered_only_the_screens_of_the_role(console
     assert shot(console, "sign-in")
 
 
-def test_a_supervisor_sees_the_review_queue_the_overdue_queue_and_the_outcome_charts(console):
-    seen = flow(console, "supervisor")
+def test_a_supervisor_reviews_criminal_intelligence_stating_a_purpose_and_sees_the_queues_and_charts(gateway, console):
+    unit = f"intel-{uuid.uuid4().hex[:6]}"  # a unit of its own: its supervisor's review queue holds this case
+    title = f"Elm St fentanyl distribution ({unit})"
+    due = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    case = gateway.post(
+        "/api/v1/cases",
+        token=gateway.token("detective", sub="dana", unit=unit),
+        json={**INTELLIGENCE, "title": title, "review_due": due},
+    )
+    assert case.status_code == 201, case.text
+    seen = flow(console, "supervisor", unit=unit, case_id=case.json()["id"], title=title)
     assert seen["aging_queue_filter"] == 1
+    purpose = {"X-Purpose": "check", "X-Case-Number": "T-1"}
+    read = gateway.get(
+        f"/api/v1/cases/{case.json()['id']}", token=gateway.token("supervisor", unit=unit), headers=purpose
+    )
+    assert [(r["decision"], r["reviewer"]) for r in read.json()["reviews"]][-1] == ("approve", "sam")
     assert shot(console, "supervisor")
 
 
@@ -139,7 +169,7 @@ def test_an_analyst_triages_an_alert_in_the_queue(gateway, console):
     assert shot(console, "triage")
 
 
-def test_a_case_file_shows_the_sha256_of_an_uploaded_attachment_and_downloads_it(gateway, console):
+def test_a_case_file_shows_the_sha256_of_an_uploaded_attachment_shares_and_exports_the_pdf(gateway, console):
     title = f"Pharmacy burglary, Navigation Blvd ({uuid.uuid4().hex[:6]})"
     case = gateway.post("/api/v1/cases", token=gateway.token("analyst", sub="ann"), json={"title": title})
     assert case.status_code == 201, case.text
@@ -155,6 +185,9 @@ def test_a_case_file_shows_the_sha256_of_an_uploaded_attachment_and_downloads_it
         sha256=sha256,
     )
     assert seen["shown"] == sha256 and seen["downloaded"] == content
+    assert seen["pdf"] == "%PDF-" and seen["pdf_name"] == f"case-{case.json()['id']}.pdf"
+    shared = gateway.get(f"/api/v1/cases/{case.json()['id']}/disseminations", token=gateway.token("analyst", sub="ann"))
+    assert {(d["recipient"], d.get("kind")) for d in shared.json()["items"]} >= {("Det. Ruiz", "share")}
     timeline = gateway.get(f"/api/v1/cases/{case.json()['id']}/timeline", token=gateway.token("analyst", sub="ann"))
     assert sha256 in {entry.get("sha256") for entry in timeline.json()["items"]}
     assert shot(console, "case")

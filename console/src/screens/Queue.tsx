@@ -204,7 +204,7 @@ export function Queue() {
         {message ? ` · ${message}` : ""}
       </p>
       <div className="queue-body">
-        <div ref={scroller} className="rows" data-testid="rows" tabIndex={0} aria-label="Alerts">
+        <div ref={scroller} className="rows" data-testid="rows" tabIndex={0} role="region" aria-label="Alerts">
           <ul style={{ height: virtual.getTotalSize(), position: "relative" }}>
             {items.map((item) => {
               const alert = rows[item.index]!;

@@ -65,6 +65,7 @@ export default function Supervisor() {
                   {api.may("POST /api/v1/cases/{case_id}/review") && (
                     <Review
                       caseId={entry.case_id}
+                      pending={entry.review_state === "pending_review"}
                       onDone={(done) => {
                         setMessage(done);
                         void load();
@@ -119,16 +120,20 @@ export default function Supervisor() {
   );
 }
 
-function Review({ caseId, onDone }: { caseId: string; onDone: (message: string) => void }) {
+function Review({ caseId, pending, onDone }: { caseId: string; pending: boolean; onDone: (message: string) => void }) {
   const api = useApi();
-  const [decision, setDecision] = useState<"approve" | "validate">("validate");
+  // A record waiting for its first review is approved; an approved one is validated (C14).
+  const [decision, setDecision] = useState<"approve" | "validate">(pending ? "approve" : "validate");
   const [justification, setJustification] = useState("");
+  const [purpose, setPurpose] = useState("");
+  const [caseNumber, setCaseNumber] = useState("");
   const [error, setError] = useState<string | null>(null);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     try {
+      // A review reads criminal intelligence: it states its purpose and case number (C9).
       answer(
-        await api.client().POST("/api/v1/cases/{case_id}/review", {
+        await api.client({ purpose, caseNumber }).POST("/api/v1/cases/{case_id}/review", {
           params: { path: { case_id: caseId } },
           body: { decision, justification },
         }),
@@ -150,6 +155,14 @@ function Review({ caseId, onDone }: { caseId: string; onDone: (message: string) 
       <label>
         Justification
         <input value={justification} onChange={(e) => setJustification(e.target.value)} required />
+      </label>
+      <label>
+        Purpose of use
+        <input value={purpose} onChange={(e) => setPurpose(e.target.value)} required minLength={3} />
+      </label>
+      <label>
+        Case or incident number
+        <input value={caseNumber} onChange={(e) => setCaseNumber(e.target.value)} required />
       </label>
       <button type="submit">Record review</button>
       {error && (
