@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { answer, describe, idempotencyKey, PURPOSE_REQUIRED, problemOf, useApi, type Purpose, type Schemas } from "../api";
+import { AddItem, itemLine, kindName } from "../parts/CaseItems";
 import { save } from "../parts/download";
 import { label, when } from "../parts/format";
 import { ProblemNote } from "../parts/Problem";
@@ -145,16 +146,24 @@ export default function CaseFile({ caseId }: { caseId: string }) {
           </ul>
           <h2 id="case-items">Reports, interviews, tasks and notes</h2>
           {items.length ? (
-            <ul>
+            <ul data-testid="case-items">
               {items.map((item) => (
                 <li key={item.id}>
-                  <strong>{label(item.kind)}</strong> {item.title ?? item.summary ?? item.text ?? item.body ?? ""} {item.by ? `by ${item.by}` : ""}
+                  <strong>{kindName(item.kind)}</strong> {itemLine(item)} {item.by ? `(recorded by ${item.by})` : ""}
                 </li>
               ))}
             </ul>
           ) : (
             <p>None yet.</p>
           )}
+          <AddItem
+            caseId={caseId}
+            purpose={purpose}
+            onAdded={(made) => {
+              setItems((old) => [...old.filter((item) => item.id !== made.id), made]);
+              void load();
+            }}
+          />
         </section>
         <section aria-labelledby="case-timeline">
           <h2 id="case-timeline">Timeline</h2>
