@@ -70,12 +70,52 @@ const flows = {
     return { aging_queue_filter: agingQueue };
   },
 
-  /** A case file: evidence logged and handed on, a file attached with its SHA-256 shown, then downloaded. */
-  async case(b, { case_id, title, filename, content, sha256 }) {
+  /**
+   * A detective's case file: a note, a report, an interview and a task added (an empty note first, which
+   * the API refuses naming the field), evidence logged and handed on, a file attached with its SHA-256
+   * shown, then downloaded, shared and exported.
+   */
+  async case(b, { case_id, title, filename, content, sha256, added }) {
     const page = await b.page();
-    await signIn(page, { sub: "ann", role: "analyst" });
+    await signIn(page, { sub: "dana", role: "detective" });
     await page.goto(`${CONSOLE}#/cases/${case_id}`);
     await page.getByRole("heading", { name: title }).waitFor();
+    const adding = page.getByRole("form", { name: "Add to the case file" });
+    const items = page.getByTestId("case-items");
+    await adding.getByRole("button", { name: "Add note" }).click();
+    const text = adding.getByLabel("Text", { exact: true });
+    await adding.locator(".field .error").waitFor();
+    const refusal = {
+      said: await adding.locator(".field .error").textContent(),
+      invalid: await text.getAttribute("aria-invalid"),
+      described: await text.evaluate((el) => document.getElementById(el.getAttribute("aria-describedby"))?.textContent),
+    };
+    await text.fill(added.note);
+    await adding.getByRole("button", { name: "Add note" }).click();
+    await items.getByText(added.note).waitFor();
+    await adding.getByLabel("What to add").selectOption("reports");
+    await adding.getByLabel("Title").fill(added.report.title);
+    await adding.getByLabel("Report", { exact: true }).fill(added.report.body);
+    await adding.getByRole("button", { name: "Add report" }).click();
+    await items.getByText(added.report.title).waitFor();
+    await adding.getByLabel("What to add").selectOption("interviews");
+    await adding.getByLabel("Interviewee").fill(added.interview.interviewee);
+    await adding.getByLabel("Held at").fill(added.interview.held_at);
+    await adding.getByLabel("Location").fill(added.interview.location);
+    await adding.getByLabel("Summary").fill(added.interview.summary);
+    await adding.getByRole("button", { name: "Add interview" }).click();
+    await items.getByText(added.interview.summary).waitFor();
+    await adding.getByLabel("What to add").selectOption("tasks");
+    await adding.getByLabel("Task", { exact: true }).fill(added.task.title);
+    await adding.getByLabel("Assigned to").fill(added.task.assignee);
+    await adding.getByLabel("Due").fill(added.task.due);
+    await adding.getByRole("button", { name: "Add task" }).click();
+    await items.getByText(added.task.title).waitFor();
+    // What the browser meant by the local times it was given, to compare with what the API stored.
+    const times = await page.evaluate(
+      ([at, due]) => ({ held_at: new Date(at).toISOString(), due: new Date(due).toISOString() }),
+      [added.interview.held_at, added.task.due],
+    );
     const logging = page.getByRole("form", { name: "Log evidence" });
     await logging.getByLabel("Description").fill("Crowbar");
     await logging.getByRole("button", { name: "Log evidence" }).click();
@@ -84,7 +124,7 @@ const flows = {
     await transfer.getByLabel("Reason").fill("booked in");
     await transfer.getByLabel("Condition").fill("sealed bag 4471");
     await transfer.getByRole("button", { name: "Record transfer" }).click();
-    await page.getByText("ann → Property room, booked in; sealed bag 4471").waitFor();
+    await page.getByText("dana → Property room, booked in; sealed bag 4471").waitFor();
     await page.getByLabel("Attach a file").setInputFiles({ name: filename, mimeType: "text/plain", buffer: Buffer.from(content) });
     await page.getByRole("button", { name: "Upload" }).click();
     const row = page.getByTestId("attachments").getByRole("row").filter({ hasText: filename });
@@ -102,7 +142,15 @@ const flows = {
     await page.getByText("to Det. Ruiz (TX1010000)").first().waitFor();
     const [pdf] = await Promise.all([page.waitForEvent("download"), share.getByRole("button", { name: "Export PDF" }).click()]);
     const exported = readFileSync(await pdf.path()).subarray(0, 5).toString("latin1");
-    return { shown: await row.locator(".sha").textContent(), downloaded, pdf: exported, pdf_name: pdf.suggestedFilename() };
+    return {
+      shown: await row.locator(".sha").textContent(),
+      downloaded,
+      pdf: exported,
+      pdf_name: pdf.suggestedFilename(),
+      refusal,
+      times,
+      listed: await items.getByRole("listitem").allTextContents(),
+    };
   },
 
   /** Plate search with an OCR-confused plate (8 for B): the fuzzy search finds the vehicle; the purpose is asked for. */

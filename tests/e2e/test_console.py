@@ -169,26 +169,71 @@ def test_an_analyst_triages_an_alert_in_the_queue(gateway, console):
     assert shot(console, "triage")
 
 
-def test_a_case_file_shows_the_sha256_of_an_uploaded_attachment_shares_and_exports_the_pdf(gateway, console):
+ADDED = {  # what the detective adds to the case file in the browser
+    "note": "Night manager says the rear door alarm was silenced at 02:50",
+    "report": {"title": "Scene report, 1400 Navigation Blvd", "body": "Rear door pried open; the safe untouched."},
+    "interview": {
+        "interviewee": "Maria Lopez, night manager",
+        "held_at": "2026-03-18T09:30",
+        "location": "Pharmacy back office",
+        "summary": "Heard the alarm panel beep twice, then saw a grey pickup leave by the alley.",
+    },
+    "task": {"title": "Pull the laundromat's CCTV for 02:30-03:30", "assignee": "ruiz", "due": "2026-03-25T17:00"},
+}
+
+
+def test_a_detective_adds_a_note_report_interview_and_task_attaches_a_file_with_its_sha256_shares_and_exports(
+    gateway, console
+):
     title = f"Pharmacy burglary, Navigation Blvd ({uuid.uuid4().hex[:6]})"
-    case = gateway.post("/api/v1/cases", token=gateway.token("analyst", sub="ann"), json={"title": title})
+    detective = gateway.token("detective", sub="dana")
+    case = gateway.post("/api/v1/cases", token=detective, json={"title": title})
     assert case.status_code == 201, case.text
+    case_id = case.json()["id"]
     content = f"Statement of the night manager, {uuid.uuid4().hex}\n"
     sha256 = hashlib.sha256(content.encode()).hexdigest()
     seen = flow(
         console,
         "case",
-        case_id=case.json()["id"],
+        case_id=case_id,
         title=title,
         filename="statement.txt",
         content=content,
         sha256=sha256,
+        added=ADDED,
     )
+    # The empty note went to the API, whose 422 is shown next to the field and named by it.
+    assert seen["refusal"]["invalid"] == "true" and seen["refusal"]["said"] == seen["refusal"]["described"] != ""
+    assert len(seen["listed"]) == 4
+
+    def items(kind: str) -> list[dict]:
+        answer = gateway.get(f"/api/v1/cases/{case_id}/{kind}", token=detective)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["items"]
+
+    assert [(n["text"], n["by"]) for n in items("notes")] == [(ADDED["note"], "dana")]  # the empty one stored nothing
+    report = ADDED["report"]
+    assert [(r["title"], r["body"], r["report_type"], r["by"]) for r in items("reports")] == [
+        (report["title"], report["body"], "investigative", "dana")
+    ]
+    interview = ADDED["interview"]
+    [held] = items("interviews")
+    assert (held["interviewee"], held["location"], held["summary"], held["interviewer"]) == (
+        interview["interviewee"],
+        interview["location"],
+        interview["summary"],
+        "dana",
+    )
+    assert datetime.fromisoformat(held["at"]) == datetime.fromisoformat(seen["times"]["held_at"])
+    [task] = items("tasks")
+    assert (task["title"], task["assignee"]) == (ADDED["task"]["title"], ADDED["task"]["assignee"])
+    assert datetime.fromisoformat(task["due"]) == datetime.fromisoformat(seen["times"]["due"])
+
     assert seen["shown"] == sha256 and seen["downloaded"] == content
-    assert seen["pdf"] == "%PDF-" and seen["pdf_name"] == f"case-{case.json()['id']}.pdf"
-    shared = gateway.get(f"/api/v1/cases/{case.json()['id']}/disseminations", token=gateway.token("analyst", sub="ann"))
+    assert seen["pdf"] == "%PDF-" and seen["pdf_name"] == f"case-{case_id}.pdf"
+    shared = gateway.get(f"/api/v1/cases/{case_id}/disseminations", token=detective)
     assert {(d["recipient"], d.get("kind")) for d in shared.json()["items"]} >= {("Det. Ruiz", "share")}
-    timeline = gateway.get(f"/api/v1/cases/{case.json()['id']}/timeline", token=gateway.token("analyst", sub="ann"))
+    timeline = gateway.get(f"/api/v1/cases/{case_id}/timeline", token=detective)
     assert sha256 in {entry.get("sha256") for entry in timeline.json()["items"]}
     assert shot(console, "case")
 
