@@ -212,9 +212,9 @@ const flows = {
    * The seed's story: a detective of the homicide unit watches the queue; the March read arrives live,
    * already naming the homicide case of the January read; the alert screen shows the case.
    */
-  async story(b, { plate, case_title, source_token, march }) {
+  async story(b, { plate, case_title, source_token, march, agency }) {
     const page = await b.page();
-    await signIn(page, { sub: "dana", role: "detective", unit: "homicide" });
+    await signIn(page, { sub: "dana", role: "detective", unit: "homicide", agency });
     await page.getByTestId("live").getByText("Live").waitFor();
     const posted = await api("/api/v1/alerts", { token: source_token, method: "POST", body: march });
     const row = page.locator(`[data-alert="${posted.id}"]`);
@@ -248,9 +248,9 @@ const flows = {
   },
 
   /** Triage in place, by keyboard: assign to me, a note, then dismiss with a reason. */
-  async triage(b, { alert_id, summary }) {
+  async triage(b, { alert_id, summary, agency }) {
     const page = await b.page();
-    await signIn(page, { sub: "ann", role: "analyst" });
+    await signIn(page, { sub: "ann", role: "analyst", agency });
     const row = page.locator(`[data-alert="${alert_id}"]`);
     await row.waitFor();
     await row.getByRole("button", { name: `Triage ${summary}` }).focus();

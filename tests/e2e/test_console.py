@@ -57,6 +57,11 @@ def plate() -> str:
     return f"K{uuid.uuid4().hex[:6].upper()}"
 
 
+def own_agency() -> str:
+    """An ORI no other test uses: what its people see in the queue is what the test made."""
+    return f"TX{uuid.uuid4().int % 10**7:07d}"
+
+
 def read(plate_text: str, when: str, lat: float, lon: float, address: str) -> dict:
     return {
         "source": "alpr",
@@ -100,7 +105,10 @@ def test_the_seeds_story_the_march_read_arrives_live_naming_the_january_homicide
     """A plate read near a homicide in January becomes the homicide case, which names the vehicle; the
     same plate read near a burglary in March reaches the detective's open queue without a reload, naming the case."""
     seen_plate = plate()
-    detective = gateway.token("detective", sub="dana", unit="homicide")
+    # An agency of its own: its queue holds this story's reads only, whatever the rest of the suite left
+    # in the shared stack (a full queue scrolls the March read out of the drawn rows).
+    agency = own_agency()
+    detective = gateway.token("detective", sub="dana", unit="homicide", agency=agency)
     january = gateway.post(
         "/api/v1/alerts",
         token=detective,
@@ -122,7 +130,8 @@ def test_the_seeds_story_the_march_read_arrives_live_naming_the_january_homicide
     )
     assert named.status_code in (200, 201), named.text
     march = read(seen_plate, "2026-03-18T03:02:00-05:00", 29.7391, -95.3402, "Navigation Blvd at N Hutcheson St")
-    seen = flow(console, "story", plate=seen_plate, case_title=title, source_token=gateway.token("source"), march=march)
+    source = gateway.token("source", agency=agency)
+    seen = flow(console, "story", plate=seen_plate, case_title=title, source_token=source, march=march, agency=agency)
     assert title in seen["related"]
     answer = gateway.get(f"/api/v1/alerts/{seen['march']}", token=detective).json()
     assert [c["id"] for c in answer["related_cases"]] == [case.json()["id"]]
@@ -130,7 +139,7 @@ def test_the_seeds_story_the_march_read_arrives_live_naming_the_january_homicide
 
 
 def test_a_queue_of_a_thousand_alerts_loads_as_it_scrolls_and_draws_only_the_rows_on_screen(gateway, console):
-    agency = f"TX{uuid.uuid4().int % 10**7:07d}"  # an agency of its own: its analyst sees exactly these
+    agency = own_agency()  # its analyst sees exactly these
     batch = [
         {
             "source": "cad",
@@ -152,16 +161,16 @@ def test_a_queue_of_a_thousand_alerts_loads_as_it_scrolls_and_draws_only_the_row
 
 
 def test_an_analyst_triages_an_alert_in_the_queue(gateway, console):
-    seen_plate = plate()
+    seen_plate, agency = plate(), own_agency()  # the queue holds this alert only: Tab reaches the panel
     posted = gateway.post(
         "/api/v1/alerts",
-        roles=("source",),
+        token=gateway.token("source", agency=agency),
         json=read(seen_plate, "2026-03-20T10:00:00-05:00", 29.75, -95.36, "Main St at Walker St"),
     )
     assert posted.status_code == 201, posted.text
     alert_id = posted.json()["id"]
-    flow(console, "triage", alert_id=alert_id, summary=f"{seen_plate} TX")
-    alert = gateway.get(f"/api/v1/alerts/{alert_id}", token=gateway.token("analyst", sub="ann")).json()
+    flow(console, "triage", alert_id=alert_id, summary=f"{seen_plate} TX", agency=agency)
+    alert = gateway.get(f"/api/v1/alerts/{alert_id}", token=gateway.token("analyst", sub="ann", agency=agency)).json()
     assert alert["status"] == "dismissed" and alert["dismissal"]["reason"] == "handled_by_patrol"
     assert alert["assignee"] == "ann"
     done = [(action["action"], action["actor"]) for action in alert["actions"]]
