@@ -11,18 +11,8 @@ set -euo pipefail
 COMPONENT=client
 source "$(dirname "$0")/lib.sh"
 CLIENT="$REPO_ROOT/clients/typescript"
-STAMP="$CLIENT/node_modules/.casewire-installed"
 
-install() {
-  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-  local want
-  want="$(sha256sum "$CLIENT/package-lock.json" | cut -d' ' -f1)"
-  if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-    log "installing the client's npm packages (npm ci)"
-    (cd "$CLIENT" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$want" > "$STAMP"
-  fi
-}
+install() { npm_install "$CLIENT" "the client's"; }
 
 build() {
   install

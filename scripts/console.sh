@@ -15,19 +15,9 @@ set -euo pipefail
 COMPONENT=console
 source "$(dirname "$0")/lib.sh"
 CONSOLE="$REPO_ROOT/console"
-STAMP="$CONSOLE/node_modules/.casewire-installed"
 BUILT="$CONSOLE/dist/.casewire-built"
 
-install() {
-  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-  local want
-  want="$(sha256sum "$CONSOLE/package-lock.json" | cut -d' ' -f1)"
-  if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-    log "installing the console's npm packages (npm ci)"
-    (cd "$CONSOLE" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$want" > "$STAMP"
-  fi
-}
+install() { npm_install "$CONSOLE" "the console's"; }
 
 # What the build is made of: a build from the same sources is not repeated.
 sources_hash() {

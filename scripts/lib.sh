@@ -20,6 +20,19 @@ apt_install() {
 }
 
 # as_root CMD...: run CMD as root (directly when we are root, as on these machines; else with sudo).
+# npm ci in $1 (whose packages are named $2 in the log) when its package-lock.json changed since the
+# last install, or node_modules is missing; Node.js and npm from Debian's packages when missing.
+npm_install() {
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  local dir="$1" stamp="$1/node_modules/.casewire-installed" want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing $2 npm packages (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+}
+
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
