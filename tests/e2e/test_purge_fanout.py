@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.test_search_access import PURPOSE, TX, intelligence
+from tests.e2e.test_search_access import PURPOSE, TX, intelligence, name_vehicle, read_naming_a_vehicle
 from tests.polling import eventually
 
 
@@ -26,21 +26,9 @@ def test_C16_a_case_purged_through_the_api_leaves_the_entity_page_and_the_plate_
     vehicle's page and its plate search list the read alone, and the vehicle, still named by the read,
     stays."""
     plate = f"P{uuid.uuid4().hex[:6].upper()}"
-    read = {
-        "source": "alpr",
-        "source_system": "flock",
-        "source_event_id": uuid.uuid4().hex,
-        "occurred_at": "2026-03-05T22:14:00Z",
-        "location": {"lat": 29.76, "lon": -95.36},
-        "payload": {"plate": plate, "plate_state": "TX", "camera_id": f"cam-{uuid.uuid4().hex[:6]}"},
-    }
-    posted = gateway.post("/api/v1/alerts", json=read, token=users["source"])
-    assert posted.status_code == 201, posted.text
-    alert_id, vehicle_id = posted.json()["id"], posted.json()["entities"][0]["id"]
+    alert_id, vehicle_id = read_naming_a_vehicle(gateway, users, plate)
     case_id = intelligence(gateway, users, f"{plate} garage", "open")
-    link = {"entity_id": vehicle_id, "role": "vehicle_of_interest"}
-    linked = gateway.post(f"/api/v1/cases/{case_id}/entities", token=users["dana"], json=link, headers=dict(PURPOSE))
-    assert linked.status_code == 200, linked.text
+    name_vehicle(gateway, users, case_id, vehicle_id)
 
     def page():
         response = gateway.get(f"/api/v1/entities/{vehicle_id}", token=users["dana"], headers=dict(PURPOSE))

@@ -44,6 +44,28 @@ def intelligence(gateway, users, title, sensitivity, official="Lt. Vega", approv
     return case_id
 
 
+def read_naming_a_vehicle(gateway, users, plate):
+    """An ALPR read of ``plate`` posted through the API: its alert id and the vehicle it names."""
+    read = {
+        "source": "alpr",
+        "source_system": "flock",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": "2026-03-05T22:14:00Z",
+        "location": {"lat": 29.76, "lon": -95.36},
+        "payload": {"plate": plate, "plate_state": "TX", "camera_id": f"cam-{uuid.uuid4().hex[:6]}"},
+    }
+    posted = gateway.post("/api/v1/alerts", json=read, token=users["source"])
+    assert posted.status_code == 201, posted.text
+    return posted.json()["id"], posted.json()["entities"][0]["id"]
+
+
+def name_vehicle(gateway, users, case_id, vehicle_id):
+    """The case names the vehicle, through the API (a sighting of it by the case)."""
+    link = {"entity_id": vehicle_id, "role": "vehicle_of_interest"}
+    linked = gateway.post(f"/api/v1/cases/{case_id}/entities", token=users["dana"], json=link, headers=dict(PURPOSE))
+    assert linked.status_code == 200, linked.text
+
+
 def search(gateway, token, q, headers=PURPOSE, **params):
     response = gateway.get("/api/v1/search", token=token, headers=dict(headers), params={"q": q, **params})
     assert response.status_code == 200, response.text
@@ -132,21 +154,9 @@ def test_C6_a_plate_sighted_in_a_restricted_case_is_hidden_from_other_units_and_
     sightings; another unit's lists the read alone, and the control official is told of that search."""
     plate = f"R{uuid.uuid4().hex[:6].upper()}"
     official = f"vega-{uuid.uuid4().hex[:6]}"
-    read = {
-        "source": "alpr",
-        "source_system": "flock",
-        "source_event_id": uuid.uuid4().hex,
-        "occurred_at": "2026-03-05T22:14:00Z",
-        "location": {"lat": 29.76, "lon": -95.36},
-        "payload": {"plate": plate, "plate_state": "TX", "camera_id": f"cam-{uuid.uuid4().hex[:6]}"},
-    }
-    posted = gateway.post("/api/v1/alerts", json=read, token=users["source"])
-    assert posted.status_code == 201, posted.text
-    alert_id, vehicle_id = posted.json()["id"], posted.json()["entities"][0]["id"]
+    alert_id, vehicle_id = read_naming_a_vehicle(gateway, users, plate)
     case_id = intelligence(gateway, users, f"{plate} network", "restricted", official=official)
-    link = {"entity_id": vehicle_id, "role": "vehicle_of_interest"}
-    linked = gateway.post(f"/api/v1/cases/{case_id}/entities", token=users["dana"], json=link, headers=dict(PURPOSE))
-    assert linked.status_code == 200, linked.text
+    name_vehicle(gateway, users, case_id, vehicle_id)
 
     def sightings(token):
         response = gateway.get(
