@@ -39,9 +39,10 @@ def resolve(service: "IntakeService", entry_id: str, alerts: list[dict]) -> dict
         with eventlet.Timeout(RESOLVE_SECONDS, False):  # False: on time out, leave the block quietly
             resolved = service.entities_rpc.resolve_alerts({"alerts": AlertEvent(many=True).dump(alerts)})
     except Exception:
-        log.exception("batch %s not resolved", entry_id)
+        log.warning("batch %s not resolved; the outbox announces it again for entities", entry_id, exc_info=True)
+        return {}
     if resolved is None:
-        log.warning("batch %s not resolved in time; the outbox announces it again for the entities service", entry_id)
+        log.warning("batch %s not resolved in %s s; the outbox announces it again", entry_id, RESOLVE_SECONDS)
         return {}
     service.alerts.close_outbox(entry_id)
     return {item["alert_id"]: {"entities": item["entities"], "related": item["related"]} for item in resolved}
