@@ -149,12 +149,12 @@ class ReliableEventHandler(EventHandler):
         headers = {k: v for k, v in (message.headers or {}).items() if k not in _OWN_HEADERS}
         headers.setdefault(EVENT_TYPE, message.delivery_info.get("routing_key"))
         attempts = int((message.headers or {}).get(ATTEMPTS, 1))
+        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()[:4000]
         if attempts < self.max_attempts and not issubclass(exc_info[0], ValidationError):
             eventlet.sleep(self.retry_delay * attempts)
-            log.warning("%s failed (attempt %s of %s); retrying", self.queue.name, attempts, self.max_attempts)
+            log.warning("%s failed (attempt %s of %s): %s; retrying", self.queue.name, attempts, self.max_attempts, error)
             _publish_raw(self.amqp_uri, message, "", self.queue.name, {**headers, ATTEMPTS: attempts + 1})
             return
-        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()[:4000]
         letter_id = uuid.uuid4().hex
         log.error("%s failed %s times; dead-lettered as %s: %s", self.queue.name, attempts, letter_id, error)
         _publish_raw(

@@ -108,7 +108,7 @@ class EntityStore:
                 entity_id = entity_id_of(ref["type"], ref["key"])
                 fresh = entity_id in created
                 created.discard(entity_id)  # the same new entity again in this batch: not created twice
-                answers[position] = (new[entity_id] if fresh else raced[entity_id], fresh)
+                answers[position] = (raced[entity_id] if entity_id in refused else new[entity_id], fresh)
         for position, ref in enumerate(refs):
             entity, fresh = answers[position]
             if entity.get("merged_into"):

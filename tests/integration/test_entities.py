@@ -89,6 +89,15 @@ def test_resolving_twice_stores_and_announces_nothing_new(entities, db):
     assert db["sightings"].count_documents({"record_id": event["alert_id"]}) == 1
 
 
+def test_a_batch_naming_a_new_plate_twice_creates_it_once_and_relates_the_two_reads(entities, db):
+    number = plate()
+    first, second = read(number, month=1), read(number, month=2)
+    resolved = entities.resolve_alerts({"alerts": [first, second]})
+    assert resolved[0]["entities"][0]["id"] == resolved[1]["entities"][0]["id"]
+    assert db["entities"].count_documents({"key": f"TX:{number}"}) == 1
+    assert [r["id"] for r in resolved[1]["related"]] == [first["alert_id"]]
+
+
 def test_a_person_seen_by_id_and_by_name_and_dob_is_one_entity(entities):
     face = alert("face", candidate={"name": "Jo Ann Doe", "dob": "1990-04-01", "subject_id": uuid.uuid4().hex[:8]})
     face_entity = resolve_one(entities, face)["entities"][0]
