@@ -7,9 +7,9 @@ survivor, so its key still resolves; each alias has such a placeholder too, ``al
 ``sightings`` (``_id`` derived from ``(entity, record)``), ``links`` (entity–entity links stated by
 people) and ``merges`` (every merge and unmerge, with what it moved).
 
-Resolving a batch of alerts asks for its entities in one read (by ``_id``), inserts the new ones and
-the sightings in one unordered write each (a replay inserts nothing), and reads each entity's recent
-sightings once for the related records. An entity has other writers (a record that brings a new
+Resolving a batch of alerts inserts its entities and sightings in one unordered write each (a replay
+inserts nothing), reads by ``_id`` only the entities that were there already (and those an alias may
+name), and reads each known entity's recent sightings once for the related records. An entity has other writers (a record that brings a new
 alias or detail, merges and unmerges by people): each such write is atomic
 (:meth:`casewire.docstore.Collection.update_atomic`, a merge holds both entities).
 """
@@ -84,10 +84,18 @@ class EntityStore:
         return entity, created
 
     def upsert_many(self, refs: list[dict], now: datetime) -> list[tuple[dict, bool]]:
-        """The entity of each ref, ``(entity, created)`` in order: found by its key or an alias (one read
-        for all, by ``_id``), else created (one write for all); a key or alias merged away lands on the
-        survivor; aliases and details the entity lacks are added."""
-        found = self.entities.get_many(sorted({entity_id_of(ref["type"], key) for ref in refs for key in _keys(ref)}))
+        """The entity of each ref, ``(entity, created)`` in order: found by its key or an alias, else
+        created; a key or alias merged away lands on the survivor; aliases and details the entity lacks
+        are added.
+
+        A ref without aliases is inserted first (one unordered write for all) and only those refused,
+        the entities known already, are read: most refs of a batch name something new, and a read that
+        finds nothing costs the store as much as one that finds (docs/benchmarks.md). A ref with aliases
+        is read first, by its key and every alias, since an alias may already name an entity.
+        """
+        found = self.entities.get_many(
+            sorted({entity_id_of(ref["type"], key) for ref in refs if ref.get("aliases") for key in _keys(ref)})
+        )
         answers: list[tuple[dict, bool] | None] = [None] * len(refs)
         new: dict[str, dict] = {}
         for position, ref in enumerate(refs):
@@ -99,7 +107,7 @@ class EntityStore:
                 new.setdefault(entity_id, self._document(entity_id, ref, now))
         documents = list(new.values())
         refused = {documents[index]["_id"] for index in self.entities.insert_new(documents)}
-        raced = self.entities.get_many(sorted(refused)) if refused else {}  # created meanwhile by another
+        known = self.entities.get_many(sorted(refused)) if refused else {}  # there before, or made meanwhile
         created = set(new) - refused
         self._placeholders([new[entity_id] for entity_id in created])
         self._mark_stateless([new[entity_id] for entity_id in created])
@@ -108,7 +116,7 @@ class EntityStore:
                 entity_id = entity_id_of(ref["type"], ref["key"])
                 fresh = entity_id in created
                 created.discard(entity_id)  # the same new entity again in this batch: not created twice
-                answers[position] = (raced[entity_id] if entity_id in refused else new[entity_id], fresh)
+                answers[position] = (known[entity_id] if entity_id in refused else new[entity_id], fresh)
         for position, ref in enumerate(refs):
             entity, fresh = answers[position]
             if entity.get("merged_into"):
