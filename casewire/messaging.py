@@ -152,7 +152,9 @@ class ReliableEventHandler(EventHandler):
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()[:4000]
         if attempts < self.max_attempts and not issubclass(exc_info[0], ValidationError):
             eventlet.sleep(self.retry_delay * attempts)
-            log.warning("%s failed (attempt %s of %s): %s; retrying", self.queue.name, attempts, self.max_attempts, error)
+            log.warning(
+                "%s failed (attempt %s of %s): %s; retrying", self.queue.name, attempts, self.max_attempts, error
+            )
             _publish_raw(self.amqp_uri, message, "", self.queue.name, {**headers, ATTEMPTS: attempts + 1})
             return
         letter_id = uuid.uuid4().hex

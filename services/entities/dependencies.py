@@ -9,9 +9,9 @@ people) and ``merges`` (every merge and unmerge, with what it moved).
 
 Resolving a batch of alerts inserts its entities and sightings in one unordered write each (a replay
 inserts nothing), reads by ``_id`` only the entities that were there already (and those an alias may
-name), and reads each known entity's recent sightings once for the related records. An entity has other writers (a record that brings a new
-alias or detail, merges and unmerges by people): each such write is atomic
-(:meth:`casewire.docstore.Collection.update_atomic`, a merge holds both entities).
+name), and reads each known entity's recent sightings once for the related records. An entity has
+other writers (a record that brings a new alias or detail, merges and unmerges by people): each such
+write is atomic (:meth:`casewire.docstore.Collection.update_atomic`, a merge holds both entities).
 """
 
 import hashlib
