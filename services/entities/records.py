@@ -132,6 +132,15 @@ def visible_page(
     return found, after
 
 
+def listed(store: EntityStore, entities: list[dict]) -> list[dict]:
+    """Entities as a list answers them; a face-derived one carries the lead notice (C26)."""
+    items = EntityOut(many=True).dump(entities)
+    for item in items:
+        if store.face_sighted(item["id"]):
+            item["notice"] = FACE_NOTICE
+    return items
+
+
 def add_link(
     store: EntityStore, entity_id: str, data: dict, actor: str, now: datetime, scope: Scope | None = None
 ) -> tuple[dict, bool]:

@@ -98,11 +98,7 @@ class EntitiesService:
         another agency alone knows are skipped, a bounded number of them per page.
         """
         items, next_cursor = records.visible_page(self.store, Scope(context), filters, limit, cursor)
-        listed = EntityOut(many=True).dump(items)
-        for item in listed:
-            if self.store.face_sighted(item["id"]):
-                item["notice"] = FACE_NOTICE
-        return {"items": listed, "next_cursor": next_cursor}
+        return {"items": records.listed(self.store, items), "next_cursor": next_cursor}
 
     @rpc(expected_exceptions=EXPECTED)
     def create_entity(self, fields: dict, context: dict) -> dict:
