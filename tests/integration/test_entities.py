@@ -258,6 +258,10 @@ def test_C16_a_purged_alert_or_case_loses_its_sightings_and_an_entity_nothing_na
     eventually(lambda: db["entities"].find_one({"_id": vehicle_id}) is None)
     with pytest.raises(NotFound):
         entities.get_entity(vehicle_id)
+    # The service saw the entity stored and reads a later mention of it first: it finds nothing and stores it anew.
+    again = resolve_one(entities, read(resolved["entities"][0]["key"].split(":")[1]))
+    assert again["entities"][0]["id"] == vehicle_id and again["related"] == []
+    assert [alert["id"] for alert in entities.get_entity(vehicle_id)["alerts"]] == [again["alert_id"]]
 
 
 def test_C26_a_person_seen_by_face_recognition_carries_the_lead_notice(entities):
