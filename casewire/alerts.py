@@ -298,6 +298,21 @@ class DismissBody(Schema):
             raise ValidationError("say why the alert is dismissed", "text")
 
 
+class EscalateBody(Schema):
+    """``POST /api/v1/alerts/{id}/escalate``: words saying why the alert needs the supervisors now."""
+
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"example": "Plate on the stolen-vehicle hotlist seen twice near the school in ten minutes"},
+    )
+
+    @validates_schema
+    def reason_says_why(self, data: dict, **kwargs) -> None:
+        if "reason" in data and not data["reason"].strip():
+            raise ValidationError("say why the alert is escalated", "reason")
+
+
 class EvidenceReference(Schema):
     """One piece of evidence, independent of the face match, that supports the identification (C26)."""
 

@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alert.assign": _STAFF,
     "alert.note": _STAFF,
     "alert.dismiss": _STAFF,
+    "alert.escalate": _STAFF,
     "alert.identify": frozenset({"detective", "supervisor"}),  # C26: a human reviewer, never a detection system
     "entity.read": _STAFF,
     "entity.list": _STAFF,

@@ -48,6 +48,15 @@ class Identification(Schema):
     note = fields.String(allow_none=True)
 
 
+class Escalation(Schema):
+    """Who escalated an alert by hand, when and why; the sweep's escalation of an overdue alert has
+    ``escalated_at`` alone."""
+
+    by = fields.String(required=True, metadata={"example": "ann"})
+    at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, metadata={"example": "Stolen car seen twice near the school"})
+
+
 class AlertOut(Schema):
     """An alert: the submission as stored, its triage state, entities and related records."""
 
@@ -86,6 +95,7 @@ class AlertOut(Schema):
     triage_due = fields.AwareDateTime(allow_none=True)
     overdue = fields.Boolean(dump_default=False)
     escalated_at = fields.AwareDateTime(allow_none=True)
+    escalation = fields.Nested(Escalation, allow_none=True, dump_default=None)
     touched_at = fields.AwareDateTime(allow_none=True)
     assigned_at = fields.AwareDateTime(allow_none=True)
     first_action_at = fields.AwareDateTime(allow_none=True)

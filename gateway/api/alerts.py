@@ -9,6 +9,7 @@ from casewire.alerts import (
     AlertSubmission,
     AssignBody,
     DismissBody,
+    EscalateBody,
     IdentifyBody,
     NoteBody,
 )
@@ -222,6 +223,22 @@ def dismiss_alert(body: dict, alert_id: str) -> dict:
     """Dismiss an alert with a reason from the controlled list and words."""
     _open_alert(alert_id)
     return _rpc().call("intake", "dismiss_alert", alert_id, body, context())
+
+
+@blp.route("/<alert_id>/escalate", methods=["POST"])
+@blp.arguments(EscalateBody)
+@blp.response(
+    200,
+    AlertOut,
+    description="The alert, `overdue` with `escalated_at` and `escalation` (who, when, why): in the aging queue, "
+    "announced to its unit's supervisors (`alert_overdue`). An alert escalated already (by a person or at its "
+    "triage deadline) answers that escalation unchanged. 409 when it is dismissed or promoted.",
+)
+@guarded("alert.escalate", record_type="alert", record_arg="alert_id")
+def escalate_alert(body: dict, alert_id: str) -> dict:
+    """Escalate an alert to the supervisors now, saying why."""
+    _open_alert(alert_id)
+    return _rpc().call("intake", "escalate_alert", alert_id, body, context())
 
 
 @blp.route("/<alert_id>/identify", methods=["POST"])

@@ -106,10 +106,11 @@ class AlertStore(OutcomeQueries):
 
     # -- the outbox -----------------------------------------------------------------------------
 
-    def open_outbox(self, entry_id: str, alert_ids: list[str], at: datetime, kind: str = "received") -> None:
-        """Remember that events about ``alert_ids`` are to be sent, before the change they announce."""
+    def open_outbox(self, entry_id: str, alert_ids: list[str], at: datetime, kind: str = "received") -> bool:
+        """Remember that events about ``alert_ids`` are to be sent, before the change they announce;
+        False when the entry was open already (another change of the same kind owns it)."""
         try:
-            self.outbox.insert_new([{"_id": entry_id, "kind": kind, "alert_ids": alert_ids, "at": at}])
+            return not self.outbox.insert_new([{"_id": entry_id, "kind": kind, "alert_ids": alert_ids, "at": at}])
         except PyMongoError as exc:
             raise _unavailable(exc) from exc
 

@@ -81,8 +81,21 @@ def announce_update(service: "IntakeService", entry_id: str, alert: dict, change
     service.alerts.close_outbox(entry_id)
 
 
+def escalated_by(alert: dict) -> dict:
+    """Who the ``alert.escalate`` event names: the person who escalated the alert (its ``escalation``:
+    actor, request and reason), or the system for the sweep's triage rule."""
+    escalation = alert.get("escalation")
+    if not escalation:
+        return {"details": {"rule": "triage"}}
+    return {
+        "actor": escalation["actor"],
+        "request_id": escalation.get("request_id"),
+        "details": {"reason": escalation["reason"]},
+    }
+
+
 def announce_overdue(service: "IntakeService", alert: dict) -> bool:
-    """Audit ``alert.escalate`` and announce ``alert_overdue`` for an alert this service claimed; close
+    """Audit ``alert.escalate`` and announce ``alert_overdue`` for an alert this service escalated; close
     its entry. Until both are confirmed the entry stays and the outbox sweep repeats them."""
     try:
         service.audit.record(
@@ -90,8 +103,8 @@ def announce_overdue(service: "IntakeService", alert: dict) -> bool:
             "allowed",
             record_type="alert",
             record_ids=[alert["_id"]],
-            details={"rule": "triage"},
             event_id=f"alert.escalate-{alert['_id']}",
+            **escalated_by(alert),
         )
         service.dispatch(events.ALERT_OVERDUE, events.AlertOverdue().load(overdue_event(alert)))
     except Exception:

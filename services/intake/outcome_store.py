@@ -10,6 +10,8 @@ from datetime import datetime
 
 from pymongo import ASCENDING
 
+from casewire.errors import Conflict
+
 
 class OutcomeQueries:
     alerts = None  # the ``alerts`` collection, set by AlertStore
@@ -42,6 +44,43 @@ class OutcomeQueries:
             self.close_outbox(entry)
             return None
         return changed[1]
+
+    def escalate_by_hand(
+        self, alert_id: str, now: datetime, action: dict, escalation: dict, open_statuses: tuple[str, ...]
+    ) -> tuple[dict, bool]:
+        """A person escalates an open alert: marked as the sweep marks it (``overdue``, ``escalated_at``,
+        out of the sweep), with who and why (``escalation``), once. ``(alert, True)`` when this call
+        escalated it, ``(alert, False)`` when it was escalated already (that escalation answers).
+
+        It waits for triage again (``touched_at`` cleared): the next action of the one it is assigned to
+        takes it out of the aging queue. An alert without a deadline is due from now (the queue's order).
+        The outbox entry is the sweep's, so an escalation is announced once whoever made it. Raises
+        NotFound, or Conflict for an alert that is no longer open.
+        """
+        alert = self.get(alert_id)
+        if alert["status"] in open_statuses and alert.get("escalated_at") is None:
+            entry = f"escalated-{alert_id}"
+            opened = self.open_outbox(entry, [alert_id], now, kind="escalated")
+            marks = {"overdue": True, "escalated_at": now, "escalation": escalation}
+            if alert.get("triage_due") is None:
+                marks["triage_due"] = now
+            changed = self.change(
+                {"_id": alert_id, "status": {"$in": list(open_statuses)}, "escalated_at": None},
+                {"$set": marks, "$unset": {"triage_open": "", "touched_at": ""}, "$push": {"actions": action}},
+            )
+            if changed is not None:
+                return changed[1], True
+            if opened:
+                self.close_outbox(entry)
+            alert = self.get(alert_id)
+        if alert["status"] not in open_statuses:
+            raise Conflict(
+                f"alert {alert_id} is {alert['status']}; escalated needs one of {', '.join(open_statuses)}",
+                {"status": [f"is {alert['status']}"]},
+            )
+        if alert.get("escalated_at") is None:
+            raise Conflict(f"alert {alert_id} changed; try again", {"alert": ["changed; try again"]})
+        return alert, False
 
     # -- the aging queue ----------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""Intake's outcome entrypoints: escalate alerts nobody triaged in time, keep the funnel's tallies, and
-read the alert funnel.
+"""Intake's outcome entrypoints: escalate alerts nobody triaged in time and those a person escalates, keep
+the funnel's tallies, and read the alert funnel.
 
 :class:`~services.intake.service.IntakeService` supplies the dependencies (``alerts``, ``dispatch``,
 ``audit``, ``now``). docs/outcomes.md describes the rules.
@@ -14,7 +14,8 @@ from casewire import tallies
 from casewire.alerts import SOURCES
 from casewire.errors import EXPECTED, InvalidInput
 from casewire.rpc import rpc
-from services.intake import metrics, outbox
+from services.intake import escalation, metrics, outbox
+from services.intake.schemas import AlertOut
 
 log = logging.getLogger(__name__)
 SWEEP_WAIT = 30.0
@@ -29,7 +30,7 @@ class MetricsQuery(Schema):
 
 
 class OutcomeEntrypoints:
-    """Escalation, the funnel's tallies and the funnel."""
+    """Escalation (the sweep's and a person's), the funnel's tallies and the funnel."""
 
     @timer(interval=15)
     def escalate_overdue(self) -> int:
@@ -53,6 +54,13 @@ class OutcomeEntrypoints:
                 outbox.announce_overdue(self, alert)
                 escalated += 1
         return escalated
+
+    @rpc(expected_exceptions=EXPECTED)
+    def escalate_alert(self, alert_id: str, body: dict, context: dict) -> dict:
+        """A person escalates an open alert now, e.g. ``{"reason": "stolen car seen twice near the school"}``:
+        marked, audited and announced as the sweep does (``services.intake.escalation``), once; asked
+        again, it answers that escalation. Raises Conflict for an alert dismissed or promoted."""
+        return AlertOut().dump(escalation.escalate(self, alert_id, body, context))
 
     @tallies.tally_timer
     def sweep_tallies(self) -> dict:

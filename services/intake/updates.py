@@ -43,14 +43,17 @@ def apply(
     return alert
 
 
-def record_timings(alerts: AlertStore, alert: dict, entry: dict, context: dict | None) -> dict:
+def record_timings(alerts: AlertStore, alert: dict, entry: dict, context: dict | None, triages: bool = True) -> dict:
     """What a person's action also records: the first action and first assignment times, and
-    triage when the assignee acts (docs/outcomes.md). Each is set once; returns the alert."""
+    triage when the assignee acts (docs/outcomes.md), unless the action ``triages`` not (an
+    escalation asks for triage). Each is set once; returns the alert."""
     if not by_a_person(context) or entry["at"] < alert["received_at"]:
         return alert
     for empty_field, changes in timings(alert, entry):
         if alert.get(empty_field) is None and alerts.set_once(alert["_id"], empty_field, changes):
             alert.update(changes)
+    if not triages:
+        return alert
     if alert["status"] in TRANSITIONS["assign"][0] and owns(alert, context) and alert.get("touched_at") is None:
         if alerts.mark_triaged(alert["_id"], entry["at"]):
             alert["touched_at"] = entry["at"]

@@ -256,6 +256,9 @@ CALLS = {
     ("POST", "/api/v1/alerts/<alert_id>/dismiss"): lambda r, caller, case: Call(
         {"alert_id": r.new_alert()}, json={"reason": "false_read", "text": "8 read as B"}
     ),
+    ("POST", "/api/v1/alerts/<alert_id>/escalate"): lambda r, caller, case: Call(
+        {"alert_id": r.new_alert()}, json={"reason": "Hotlist plate seen twice near the school"}
+    ),
     ("POST", "/api/v1/alerts/<alert_id>/identify"): lambda r, caller, case: Call(
         {"alert_id": r.new_alert(face())}, json={"evidence": [{"type": "dna", "reference": "CODIS-2026-17"}]}
     ),

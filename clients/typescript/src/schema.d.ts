@@ -2818,6 +2818,232 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/{alert_id}/escalate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Escalate an alert to the supervisors now, saying why. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description A key of your own for this request (kept 24 h, per caller): a retry with the same key gets the first answer again (marked `Idempotency-Replayed`) and nothing is done twice. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    alert_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EscalateBody"];
+                };
+            };
+            responses: {
+                /** @description The alert, `overdue` with `escalated_at` and `escalation` (who, when, why): in the aging queue, announced to its unit's supervisors (`alert_overdue`). An alert escalated already (by a person or at its triage deadline) answers that escalation unchanged. 409 when it is dismissed or promoted. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "actions": [
+                         *         {
+                         *           "action": "received",
+                         *           "actor": "alice",
+                         *           "at": "2026-12-07T06:05:33.949000+00:00",
+                         *           "detail": {}
+                         *         },
+                         *         {
+                         *           "action": "assigned",
+                         *           "actor": "alice",
+                         *           "agency": "TX0000000",
+                         *           "at": "2026-12-07T06:05:34.317000+00:00",
+                         *           "detail": {
+                         *             "assignee": "bob",
+                         *             "unit": "rtcc"
+                         *           },
+                         *           "request_id": "30079509ae5147328619a2cf996815f1"
+                         *         },
+                         *         {
+                         *           "action": "escalated",
+                         *           "actor": "bob",
+                         *           "agency": "TX0000000",
+                         *           "at": "2026-12-07T06:05:35.120000+00:00",
+                         *           "detail": {
+                         *             "reason": "Plate on the stolen-vehicle hotlist seen twice near the school in ten minutes"
+                         *           },
+                         *           "request_id": "5b0c2f7e9d8a4c1f8e3a6d2b7c9e0f14"
+                         *         }
+                         *       ],
+                         *       "agency": "TX0000000",
+                         *       "assigned_at": "2026-12-07T06:05:34.317000+00:00",
+                         *       "assigned_unit": "rtcc",
+                         *       "assignee": "bob",
+                         *       "cases": [],
+                         *       "entities": [],
+                         *       "escalated_at": "2026-12-07T06:05:35.120000+00:00",
+                         *       "escalation": {
+                         *         "at": "2026-12-07T06:05:35.120000+00:00",
+                         *         "by": "bob",
+                         *         "reason": "Plate on the stolen-vehicle hotlist seen twice near the school in ten minutes"
+                         *       },
+                         *       "first_action_at": "2026-12-07T06:05:34.317000+00:00",
+                         *       "id": "0d6510074c2d2ae01ba3383e06e87591",
+                         *       "identification": null,
+                         *       "identified": false,
+                         *       "location": {
+                         *         "lat": 29.76,
+                         *         "lon": -95.36
+                         *       },
+                         *       "notice": null,
+                         *       "occurred_at": "2026-01-06T04:14:00+00:00",
+                         *       "overdue": true,
+                         *       "payload": {
+                         *         "camera_id": "cam-7",
+                         *         "plate": "GA87641",
+                         *         "plate_state": "TX"
+                         *       },
+                         *       "priority": "normal",
+                         *       "received_at": "2026-12-07T06:05:33.949000+00:00",
+                         *       "record_class": "sensor",
+                         *       "related": [],
+                         *       "repeats": [],
+                         *       "seconds_to_assignment": 0.368,
+                         *       "seconds_to_first_action": 0.368,
+                         *       "source": "alpr",
+                         *       "source_event_id": "875499908a4945709ceacceb36bb838a",
+                         *       "source_system": "flock",
+                         *       "status": "assigned",
+                         *       "triage_due": "2026-12-07T06:15:33.949000+00:00",
+                         *       "unit": "rtcc",
+                         *       "version": 2
+                         *     }
+                         */
+                        "application/json": components["schemas"]["AlertOut"];
+                    };
+                };
+                /** @description No valid bearer token (audited as a failed logon). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "a valid bearer token is required",
+                         *       "status": 401,
+                         *       "title": "Not signed in",
+                         *       "type": "https://casewire.io/problems/unauthorized"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller's roles may not do this, or the record is another unit's (audited). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "your roles may not case.purge",
+                         *       "status": 403,
+                         *       "title": "Not permitted",
+                         *       "type": "https://casewire.io/problems/forbidden"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such record, or one the caller may not know exists. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "no such record",
+                         *       "status": 404,
+                         *       "title": "Not found",
+                         *       "type": "https://casewire.io/problems/not-found"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The first request with this `Idempotency-Key` is still being answered; retry after `Retry-After`. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the alert is dismissed",
+                         *       "status": 409,
+                         *       "title": "Conflicts with the record's state",
+                         *       "type": "https://casewire.io/problems/conflict"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description Over the per-caller rate limit; see `Retry-After`. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "more than 600 requests a minute; retry in 4 s",
+                         *       "status": 429,
+                         *       "title": "Too many requests",
+                         *       "type": "https://casewire.io/problems/too-many-requests"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The audit log or a service this needs is unavailable: nothing was done (C23). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "the audit log cannot record this request; nothing was done",
+                         *       "status": 503,
+                         *       "title": "Service unavailable",
+                         *       "type": "https://casewire.io/problems/unavailable"
+                         *     }
+                         */
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts/{alert_id}/identify": {
         parameters: {
             query?: never;
@@ -14163,6 +14389,7 @@ export interface components {
             entities: components["schemas"]["EntityRef"][];
             /** Format: date-time */
             escalated_at?: string | null;
+            escalation?: (Record<string, never> | null) | components["schemas"]["Escalation"];
             /** Format: date-time */
             first_action_at?: string | null;
             id: string;
@@ -14235,6 +14462,7 @@ export interface components {
             entities: components["schemas"]["EntityRef"][];
             /** Format: date-time */
             escalated_at?: string | null;
+            escalation?: (Record<string, never> | null) | components["schemas"]["Escalation"];
             /** Format: date-time */
             first_action_at?: string | null;
             id: string;
@@ -14307,6 +14535,7 @@ export interface components {
             entities: components["schemas"]["EntityWithSightings"][];
             /** Format: date-time */
             escalated_at?: string | null;
+            escalation?: (Record<string, never> | null) | components["schemas"]["Escalation"];
             /** Format: date-time */
             first_action_at?: string | null;
             id: string;
@@ -14374,6 +14603,7 @@ export interface components {
             entities: components["schemas"]["EntityRef"][];
             /** Format: date-time */
             escalated_at?: string | null;
+            escalation?: (Record<string, never> | null) | components["schemas"]["Escalation"];
             /** Format: date-time */
             first_action_at?: string | null;
             id: string;
@@ -15026,6 +15256,18 @@ export interface components {
             id: string;
             key: string;
             type: string;
+        };
+        EscalateBody: {
+            /** @example Plate on the stolen-vehicle hotlist seen twice near the school in ten minutes */
+            reason: string;
+        };
+        Escalation: {
+            /** Format: date-time */
+            at: string;
+            /** @example ann */
+            by: string;
+            /** @example Stolen car seen twice near the school */
+            reason: string;
         };
         Evidence: {
             description?: string;

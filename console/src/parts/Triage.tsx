@@ -2,15 +2,17 @@ import { useState, type FormEvent } from "react";
 import { answer, describe, idempotencyKey, useApi, type Schemas } from "../api";
 import { DISMISS_REASONS, label } from "./format";
 
-type Alert = Pick<Schemas["AlertListItem"], "id" | "status" | "assignee" | "version">;
+type Alert = Pick<Schemas["AlertListItem"], "id" | "status" | "assignee" | "version" | "escalated_at">;
 
 /**
- * Triage in place: assign, note, dismiss with a reason, promote to a case. Only the actions the
- * caller's roles may take are shown; the gateway decides each one.
+ * Triage in place: assign, note, dismiss with a reason, escalate to the supervisors with a reason,
+ * promote to a case. Only the actions the caller's roles may take are shown; the gateway decides each
+ * one. An alert is escalated once (by a person or at its triage deadline), so Escalate is offered
+ * only until then.
  */
 export function Triage({ alert, onDone }: { alert: Alert; onDone: (message: string) => void }) {
   const api = useApi();
-  const [open, setOpen] = useState<"note" | "dismiss" | "promote" | null>(null);
+  const [open, setOpen] = useState<"note" | "dismiss" | "escalate" | "promote" | null>(null);
   const [text, setText] = useState("");
   const [reason, setReason] = useState<(typeof DISMISS_REASONS)[number]>("false_read");
   const [title, setTitle] = useState("");
@@ -49,6 +51,18 @@ export function Triage({ alert, onDone }: { alert: Alert; onDone: (message: stri
       return `Dismissed: ${label(reason)}`;
     });
   };
+  const escalate = (event: FormEvent) => {
+    event.preventDefault();
+    void act(async () => {
+      answer(
+        await api.client().POST("/api/v1/alerts/{alert_id}/escalate", {
+          params: { path, header: { "Idempotency-Key": idempotencyKey() } },
+          body: { reason: text },
+        }),
+      );
+      return "Escalated to the supervisors";
+    });
+  };
   const promote = (event: FormEvent) => {
     event.preventDefault();
     void act(async () => {
@@ -82,6 +96,15 @@ export function Triage({ alert, onDone }: { alert: Alert; onDone: (message: stri
             onClick={() => setOpen(open === "dismiss" ? null : "dismiss")}
           >
             Dismiss
+          </button>
+        )}
+        {api.may("POST /api/v1/alerts/{alert_id}/escalate") && !closed && !alert.escalated_at && (
+          <button
+            type="button"
+            aria-expanded={open === "escalate"}
+            onClick={() => setOpen(open === "escalate" ? null : "escalate")}
+          >
+            Escalate
           </button>
         )}
         {api.may("POST /api/v1/alerts/{alert_id}/promote") && alert.status !== "dismissed" && (
@@ -120,6 +143,15 @@ export function Triage({ alert, onDone }: { alert: Alert; onDone: (message: stri
             <textarea value={text} onChange={(e) => setText(e.target.value)} required />
           </label>
           <button type="submit">Dismiss alert</button>
+        </form>
+      )}
+      {open === "escalate" && (
+        <form onSubmit={escalate}>
+          <label>
+            Why escalate
+            <textarea value={text} onChange={(e) => setText(e.target.value)} maxLength={2000} required />
+          </label>
+          <button type="submit">Escalate alert</button>
         </form>
       )}
       {open === "promote" && (

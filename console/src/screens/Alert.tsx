@@ -66,6 +66,7 @@ export default function AlertScreen({ alertId }: { alertId: string }) {
         <span className={`priority ${alert.priority}`}>{alert.priority}</span> {alert.status}
         {alert.assignee ? ` · assigned to ${alert.assignee}` : " · unassigned"} · occurred {when(alert.occurred_at)} ·
         received {when(alert.received_at)} · {alert.source_system}
+        {alert.escalation ? ` · escalated by ${alert.escalation.by}: ${alert.escalation.reason}` : ""}
         {alert.overdue ? " · overdue" : ""}
       </p>
       {message && <p role="status">{message}</p>}

@@ -229,7 +229,7 @@ export function Queue() {
                     {!linked?.cases.length && (linked?.alerts || alert.related_count)
                       ? `${linked?.alerts || alert.related_count} related`
                       : ""}
-                    {alert.overdue ? " · overdue" : ""}
+                    {alert.escalation ? ` · escalated by ${alert.escalation.by}` : alert.overdue ? " · overdue" : ""}
                   </span>
                   <button
                     type="button"
@@ -250,6 +250,7 @@ export function Queue() {
             </h2>
             <p>
               {current.status} · {current.assignee ?? "unassigned"} · received {when(current.received_at)}
+              {current.escalation ? ` · escalated by ${current.escalation.by}: ${current.escalation.reason}` : ""}
             </p>
             <Triage
               alert={current}

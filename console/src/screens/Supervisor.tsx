@@ -89,6 +89,7 @@ export default function Supervisor() {
                 {alert.source}: {summary(alert)}
               </a>{" "}
               due {when(alert.triage_due)}, {alert.assignee ? `assigned to ${alert.assignee}` : "unassigned"}
+              {alert.escalation ? `, escalated by ${alert.escalation.by}: ${alert.escalation.reason}` : ""}
             </li>
           ))}
         </ul>
