@@ -42,6 +42,12 @@ MONGODB, FERRETDB, AUTO = "mongodb", "ferretdb", "auto"
 DUPLICATE_KEY = 11000
 NAMESPACE_NOT_FOUND = 26
 INSERT_CHUNK = 100  # FerretDB's own insert batch: an ordered insert of more may go on past a failure
+# FerretDB redoes an insert that meets a stored document one document per transaction, each costing
+# about what a clean insert of ten does (docs/benchmarks.md). A collection whose inserts meet stored
+# documents at a rate p is written in chunks of about 1/sqrt(p), which minimises that cost, but never
+# smaller than this; the rate is followed per collection as a moving average of what inserts meet.
+MIN_INSERT_CHUNK = 2
+REFUSAL_WEIGHT = 0.2
 STALE_SECONDS = 30.0
 LOCK_WAIT_SECONDS = 10.0
 BEFORE, AFTER = ReturnDocument.BEFORE, ReturnDocument.AFTER
@@ -86,6 +92,7 @@ class Collection:
         self.raw, self.flavor = collection, flavor
         self._locks = collection.database[f"{collection.name}_locks"] if flavor == FERRETDB else None
         self._sized, self._sized_at = 0, float("-inf")
+        self._refusals = 0.0  # the moving share of inserted documents that met a stored one
 
     def __getattr__(self, name: str) -> Any:  # whatever pymongo's collection holds
         return getattr(self.raw, name)
@@ -134,7 +141,7 @@ class Collection:
         """Insert ``documents`` unordered; the positions of those whose ``_id`` (or another unique key)
         was taken. Any other failure raises (pymongo's own error)."""
         refused: set[int] = set()
-        step = INSERT_CHUNK if self.flavor == FERRETDB else max(len(documents), 1)
+        step = self._insert_chunk() if self.flavor == FERRETDB else max(len(documents), 1)
         for start in range(0, len(documents), step):
             try:
                 self.raw.insert_many(documents[start : start + step], ordered=False)
@@ -144,7 +151,16 @@ class Collection:
                     raise
                 refused.update(start + error["index"] for error in errors)
         self._sized += len(documents) - len(refused)
+        if documents:
+            share = len(refused) / len(documents)
+            self._refusals += REFUSAL_WEIGHT * (share - self._refusals)
         return refused
+
+    def _insert_chunk(self) -> int:
+        """How many documents one insert carries on FerretDB (:data:`MIN_INSERT_CHUNK`)."""
+        if self._refusals <= 1 / INSERT_CHUNK**2:
+            return INSERT_CHUNK
+        return max(MIN_INSERT_CHUNK, min(INSERT_CHUNK, round(self._refusals**-0.5)))
 
     def update_atomic(
         self, query: dict, update: dict, return_document: bool = AFTER, upsert: bool = False

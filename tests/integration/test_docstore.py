@@ -67,6 +67,16 @@ def test_get_many_insert_new_and_counts_answer_alike_on_either_flavor(database, 
         assert documents.estimated_count() == 251
 
 
+def test_inserts_that_keep_meeting_stored_documents_go_in_smaller_chunks_and_report_every_refusal(database):
+    (documents,) = docstore.open_collections(database, "chunked", flavor=docstore.FERRETDB)
+    assert documents.insert_new([{"_id": n} for n in range(0, 1000, 10)]) == set()
+    for start in range(0, 1000, 200):
+        batch = [{"_id": n} for n in range(start, start + 200)]
+        assert documents.insert_new(batch) == {position for position in range(200) if position % 10 == 0}
+    assert documents.count_documents({}) == 1000
+    assert docstore.MIN_INSERT_CHUNK <= documents._insert_chunk() < docstore.INSERT_CHUNK
+
+
 def test_a_lock_left_by_a_dead_holder_is_taken_over_and_a_live_one_is_waited_for(database, monkeypatch):
     (documents,) = docstore.open_collections(database, "documents", flavor=docstore.FERRETDB)
     locks = database["documents_locks"]
