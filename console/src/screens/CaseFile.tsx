@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { answer, describe, idempotencyKey, PURPOSE_REQUIRED, problemOf, useApi, type Purpose, type Schemas } from "../api";
 import { AddItem, itemLine, kindName } from "../parts/CaseItems";
+import { Disposition, MergeCase, NameEntity } from "../parts/CaseWork";
 import { Disseminations } from "../parts/Disseminations";
 import { save } from "../parts/download";
 import { EvidenceSection } from "../parts/Evidence";
 import { label, when } from "../parts/format";
 import { ProblemNote } from "../parts/Problem";
+import { Holds } from "../parts/Holds";
 import { PurposeForm } from "../parts/Purpose";
 import { href } from "../router";
 
@@ -19,7 +21,8 @@ const KINDS = ["reports", "interviews", "tasks", "notes"] as const;
 
 /**
  * A case file: summary, timeline, reports, interviews, tasks and notes, evidence with its custody chain,
- * attachments (uploaded and downloaded, SHA-256 shown), disseminations and the PDF export. Criminal
+ * attachments (uploaded and downloaded, SHA-256 shown), disseminations and the PDF export; naming an
+ * entity, merging a case in, closing with a disposition and legal holds for the roles allowed. Criminal
  * intelligence asks for a purpose and a case number first (C9): the gateway refuses without them.
  */
 export default function CaseFile({ caseId }: { caseId: string }) {
@@ -77,6 +80,10 @@ export default function CaseFile({ caseId }: { caseId: string }) {
   if (!record) return <p>Loading…</p>;
 
   const client = api.client(purpose);
+  const changed = (done: string) => {
+    setMessage(done);
+    void load();
+  };
   const attachments = new Map<string, { id: string; filename: string; sha256: string; size?: number | null }>();
   for (const entry of timeline)
     if (entry.sha256 && entry.id)
@@ -126,12 +133,17 @@ export default function CaseFile({ caseId }: { caseId: string }) {
         {record.assignees?.length ? ` · assigned to ${record.assignees.join(", ")}` : ""}
         {record.notice ? ` · ${record.notice}` : ""}
       </p>
+      {record.merged_into && (
+        <p>
+          Merged into <a href={href("cases", record.merged_into)}>case {record.merged_into}</a>.
+        </p>
+      )}
       {record.summary && <p>{record.summary}</p>}
       {message && <p role="status" data-testid="case-message">{message}</p>}
       <div className="columns">
         <section aria-labelledby="case-records">
           <h2 id="case-records">Alerts and entities</h2>
-          <ul>
+          <ul data-testid="case-records">
             {(record.alerts ?? []).map((alert) => (
               <li key={alert.alert_id}>
                 <a href={href("alerts", alert.alert_id)}>
@@ -180,6 +192,12 @@ export default function CaseFile({ caseId }: { caseId: string }) {
             ))}
           </ol>
         </section>
+      </div>
+      <div className="columns">
+        <NameEntity record={record} purpose={purpose} onChanged={changed} />
+        <MergeCase record={record} purpose={purpose} onChanged={changed} />
+        <Disposition record={record} purpose={purpose} onChanged={changed} />
+        <Holds caseId={caseId} purpose={purpose} onChanged={changed} />
       </div>
       <EvidenceSection caseId={caseId} purpose={purpose} evidence={evidence} onChanged={() => void load()} />
       <section aria-labelledby="case-attachments">
