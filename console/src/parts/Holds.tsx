@@ -9,7 +9,8 @@ type Hold = Schemas["LegalHold"];
  * A record's legal holds (C17): the active and released ones, placing one (a reference such as the court
  * order, and a reason) and releasing one (with a reason). Placed by the purge authority of the record's
  * agency or a supervisor of its owning unit; released by the purge authority of the agency that placed
- * it or a supervisor of the unit that placed it: the gateway refuses anyone else (403).
+ * it or a supervisor of the unit that placed it: the gateway refuses anyone else (403). What was done
+ * is said here, or by `onChanged`'s screen when it has one.
  */
 export function Holds({ caseId, purpose, onChanged }: { caseId: string; purpose?: Purpose; onChanged?: (message: string) => void }) {
   const api = useApi();
@@ -115,7 +116,7 @@ export function Holds({ caseId, purpose, onChanged }: { caseId: string; purpose?
           <button type="submit">Place hold</button>
         </form>
       )}
-      {done && <p role="status">{done}</p>}
+      {done && !onChanged && <p role="status">{done}</p>}
       <ProblemNote error={error} />
     </section>
   );
