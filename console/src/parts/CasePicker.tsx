@@ -32,10 +32,12 @@ export function CasePicker({
   const [next, setNext] = useState<string | null>(null);
   const [chosen, setChosen] = useState("");
   const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
   const me = api.session.identity.sub;
 
   const read = useCallback(
     async (cursor?: string) => {
+      setLoading(true);
       try {
         const page = answer(
           await api.client(purpose).GET("/api/v1/cases", {
@@ -47,6 +49,8 @@ export function CasePicker({
         setError(null);
       } catch (failure) {
         setError(failure);
+      } finally {
+        setLoading(false);
       }
     },
     [api, purpose, status, mine, me],
@@ -68,7 +72,7 @@ export function CasePicker({
   });
 
   return (
-    <fieldset className="picker">
+    <fieldset className="picker" aria-busy={loading}>
       <legend>{legend}</legend>
       <label>
         Status
