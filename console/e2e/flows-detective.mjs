@@ -65,6 +65,40 @@ export const detectiveFlows = {
     return { offered, disposition, date, hold_actions: holdActions };
   },
 
+  /**
+   * A detective adds an alert to criminal intelligence of the unit: the list shows it once a purpose and a
+   * case number are stated (C9), and the link needs a narrative of its own (C7): a short one is refused.
+   */
+  async intelligence(b, { agency, unit, alert_id, case_id, title, narrative }) {
+    const page = await b.page();
+    await signIn(page, { sub: "dana", role: "detective", agency, unit });
+    await page.goto(`${CONSOLE}#/alerts/${alert_id}`);
+    await page.getByRole("button", { name: "Add to a case" }).click();
+    const adding = page.getByRole("form", { name: "Add this alert to a case" });
+    await adding.getByLabel("Title contains").fill(title);
+    await adding.locator('fieldset[aria-busy="false"]').waitFor();
+    const unlisted = await adding.getByLabel("Case").locator(`option[value="${case_id}"]`).count();
+    await page.getByRole("button", { name: "Also list criminal intelligence" }).click();
+    const purpose = page.getByRole("form", { name: "Purpose of use" });
+    await purpose.getByLabel("Purpose of use").fill("Linking the plate read to the distribution investigation");
+    await purpose.getByLabel("Case or incident number").fill("INT-2026-31");
+    await purpose.getByRole("button", { name: "Continue" }).click();
+    await adding.getByLabel("Assigned to me").uncheck();
+    await adding.getByLabel("Title contains").fill(title);
+    const picker = adding.getByLabel("Case");
+    await picker.locator(`option[value="${case_id}"]`).waitFor({ state: "attached" });
+    await picker.selectOption(case_id);
+    const suspicion = adding.getByLabel("Reasonable suspicion (C7: the hit alone is not enough)");
+    await suspicion.fill("Plate read.");
+    await adding.getByRole("button", { name: "Add to case" }).click();
+    const refused = await adding.getByRole("alert").textContent();
+    await suspicion.fill(narrative);
+    await checkScreen(page, "alert-add-to-intelligence");
+    await adding.getByRole("button", { name: "Add to case" }).click();
+    await page.getByText(`Added to case ${title}`).waitFor();
+    return { unlisted, refused };
+  },
+
   /** A supervisor of the owning unit places a legal hold on a case file and releases it. */
   async holds(b, { agency, unit, case_id, title, reference }) {
     const page = await b.page();

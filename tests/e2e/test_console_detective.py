@@ -67,6 +67,45 @@ def test_a_detective_adds_an_alert_to_a_case_names_its_vehicle_merges_a_case_in_
     assert shot(console, "alert-add-to-case") and shot(console, "case-work")
 
 
+def test_a_detective_adds_an_alert_to_criminal_intelligence_stating_a_purpose_and_a_predicate_C7_C9(gateway, console):
+    agency, unit = own_agency(), f"intel-{uuid.uuid4().hex[:6]}"
+    detective = gateway.token("detective", sub="dana", agency=agency, unit=unit)
+    posted = gateway.post(
+        "/api/v1/alerts",
+        token=gateway.token("source", agency=agency),
+        json=read(plate(), "2026-03-19T23:10:00-05:00", 29.7611, -95.3598, "1400 Elm St"),
+    )
+    assert posted.status_code == 201, posted.text
+    title = f"Elm St distribution ({unit})"
+    due = (datetime.now(UTC) + timedelta(days=300)).isoformat()
+    case_id = _case(gateway, detective, title, **{**INTELLIGENCE, "review_due": due})
+    narrative = (
+        "The read puts the grey pickup CI-17 described outside 1400 Elm St at 23:10, the hour of the second "
+        "controlled buy; it ties the vehicle to John Roe's distribution."
+    )
+    seen = flow(
+        console,
+        "intelligence",
+        agency=agency,
+        unit=unit,
+        alert_id=posted.json()["id"],
+        case_id=case_id,
+        title=title,
+        narrative=narrative,
+    )
+    assert seen["unlisted"] == 0  # not listed before a purpose was stated (C9)
+    assert "reasonable_suspicion" in seen["refused"]  # the short narrative was refused, naming the field (C7)
+    purpose = {"X-Purpose": "check", "X-Case-Number": "T-1"}
+    case = gateway.get(f"/api/v1/cases/{case_id}", token=detective, headers=purpose).json()
+    [linked] = case["alerts"]
+    assert (linked["alert_id"], linked["reasonable_suspicion"], linked["linked_by"]) == (
+        posted.json()["id"],
+        narrative,
+        "dana",
+    )
+    assert shot(console, "alert-add-to-intelligence")
+
+
 def test_a_supervisor_places_a_legal_hold_on_a_case_and_releases_it_C17(gateway, console):
     agency, unit = own_agency(), f"burglary-{uuid.uuid4().hex[:6]}"
     title = f"Storage unit burglaries ({unit})"
