@@ -6,9 +6,11 @@
 // the keyboard, saves its screenshots (CONSOLE_SCREENSHOTS) and prints one JSON line of what it saw.
 // It exits non-zero when anything it expects does not happen.
 import { api, browser, checkScreen, CONSOLE, screenshot, signIn } from "./browser.mjs";
+import { detectiveFlows } from "./flows-detective.mjs";
 import { escalateFlows } from "./flows-escalate.mjs";
 
 const flows = {
+  ...detectiveFlows,
   /** Development sign-in as an analyst: the queue is the first screen; supervisor and auditor screens are not offered. */
   async signin(b) {
     const page = await b.page();

@@ -11,6 +11,7 @@ const EntityScreen = lazy(() => import("./screens/Entity"));
 const PlatesScreen = lazy(() => import("./screens/Plates"));
 const SupervisorScreen = lazy(() => import("./screens/Supervisor"));
 const AuditorScreen = lazy(() => import("./screens/Auditor"));
+const PurgeScreen = lazy(() => import("./screens/Purge"));
 
 interface Screen {
   path: string;
@@ -23,6 +24,7 @@ const SCREENS: Screen[] = [
   { path: "plates", label: "Plate search", operation: "GET /api/v1/search/plates" },
   { path: "supervisor", label: "Supervisor", operation: "GET /api/v1/cases/review-queue" },
   { path: "auditor", label: "Auditor", operation: "GET /api/v1/audit/events" },
+  { path: "purge", label: "Holds and purges", operation: "POST /api/v1/cases/{case_id}/purge" },
 ];
 
 export function App({ config, initial }: { config: ConsoleConfig; initial: Session | null }) {
@@ -108,6 +110,8 @@ function screen(first: string, id: string, screens: Screen[]) {
       return <SupervisorScreen />;
     case "auditor":
       return <AuditorScreen />;
+    case "purge":
+      return <PurgeScreen />;
     default:
       return screens.length ? (
         <p>Nothing here. Pick a screen above.</p>

@@ -11,6 +11,7 @@ from casewire.contracts.cases import plain
 from casewire.errors import InvalidInput
 from services.cases import rules
 
+SIGHTING_KEYS = ("entity_id", "record_type", "record_id", "source", "location")  # a timeline sighting's
 ACCEPTED_TYPES = {
     "application/pdf",
     "image/jpeg",
@@ -255,7 +256,8 @@ def timeline(history: list, items: list, custody: dict, sightings: list, files: 
             {
                 "at": sighting["at"],
                 "kind": "sighting",
-                **{k: sighting.get(k) for k in ("entity_id", "record_type", "record_id", "source", "location")},
+                # A linked alert's own entry names no entity: it carries the keys it has, never a null entity_id.
+                **{k: sighting[k] for k in SIGHTING_KEYS if k in sighting},
             }
         )
     entries = [entry for entry in entries if entry.get("at")]

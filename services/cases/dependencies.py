@@ -520,7 +520,10 @@ class OversightStore:
 
     def holds_of(self, case_id: str) -> list[dict]:
         """Every hold of the case, in force or released, oldest first."""
-        released = [{**hold, "_id": hold["hold_id"]} for hold in self.released_holds.find({"case_id": case_id})]
+        released = [
+            {**{key: value for key, value in hold.items() if key != "hold_id"}, "_id": hold["hold_id"]}
+            for hold in self.released_holds.find({"case_id": case_id})
+        ]
         return sorted([*self.holds.find({"case_id": case_id}), *released], key=lambda hold: hold["placed_at"])
 
     def active_holds(self, case_ids: Iterable[str]) -> dict[str, list[dict]]:

@@ -12,6 +12,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
+from casewire.contracts.cases import LegalHold
 from casewire.errors import Conflict, NotFound
 from casewire.mongo import connect
 from services.audit.service import AuditService
@@ -179,6 +180,7 @@ def test_C17_a_released_hold_of_two_leaves_the_record_held(rpc, cases, clock):
     assert case["id"] not in purge_timer(cases)
     holds = {h["reference"]: h for h in rpc.list_holds(case["id"], SAM)["items"]}
     assert holds["2026-CV-4"]["release_reason"] == "settled" and not holds["2026-CV-5"].get("released_at")
+    assert set(holds["2026-CV-4"]) <= set(LegalHold().fields)  # the released one as the API describes it
 
 
 def test_C15_C17_two_hundred_held_records_never_stop_the_purge_of_the_others(rpc, cases, db, clock, base_config):

@@ -163,3 +163,9 @@ def test_a_standard_delivery_is_signed_over_its_id_timestamp_and_body():
     stale = webhooks.signed(hook, delivery, body, datetime.now(UTC) - timedelta(minutes=10))
     with pytest.raises(WebhookVerificationError):  # a replay of an old delivery
         Webhook(hook["secret"]).verify(body, stale)
+
+
+def test_a_linked_alerts_timeline_sighting_names_no_entity_rather_than_a_null_one():
+    linked = {"at": "2026-03-18T07:55:00+00:00", "record_type": "alert", "record_id": "a-1", "source": "alpr"}
+    [entry] = casefile.timeline([], [], {}, [linked], [])
+    assert entry == {"kind": "sighting", **linked}

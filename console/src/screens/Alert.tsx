@@ -3,6 +3,7 @@ import { answer, useApi, type Schemas } from "../api";
 import { label, point, summary, when } from "../parts/format";
 import type { Place } from "../parts/MapView";
 import { ProblemNote } from "../parts/Problem";
+import { AddToCase } from "../parts/AddToCase";
 import { Triage } from "../parts/Triage";
 import { href } from "../router";
 import { useStream, type StreamEvent } from "../stream";
@@ -17,6 +18,7 @@ export default function AlertScreen({ alertId }: { alertId: string }) {
   const [alert, setAlert] = useState<Alert | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState("");
+  const [adding, setAdding] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -70,13 +72,30 @@ export default function AlertScreen({ alertId }: { alertId: string }) {
         {alert.overdue ? " · overdue" : ""}
       </p>
       {message && <p role="status">{message}</p>}
-      <Triage
-        alert={alert}
-        onDone={(done) => {
-          setMessage(done);
-          void load();
-        }}
-      />
+      <div className="alert-actions">
+        <Triage
+          alert={alert}
+          onDone={(done) => {
+            setMessage(done);
+            void load();
+          }}
+        />
+        {api.may("POST /api/v1/cases/{case_id}/alerts") && api.may("GET /api/v1/cases") && (
+          <button type="button" aria-expanded={adding} onClick={() => setAdding(!adding)}>
+            Add to a case
+          </button>
+        )}
+      </div>
+      {adding && (
+        <AddToCase
+          alertId={alert.id}
+          onDone={(done) => {
+            setAdding(false);
+            setMessage(done);
+            void load();
+          }}
+        />
+      )}
       {alert.related_cases.length > 0 && (
         <section className="story" aria-labelledby="related-cases" data-testid="related-cases">
           <h2 id="related-cases">Connected to cases</h2>

@@ -1,9 +1,13 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { answer, describe, idempotencyKey, PURPOSE_REQUIRED, problemOf, useApi, type Purpose, type Schemas } from "../api";
 import { AddItem, itemLine, kindName } from "../parts/CaseItems";
+import { Disposition, MergeCase, NameEntity } from "../parts/CaseWork";
+import { Disseminations } from "../parts/Disseminations";
 import { save } from "../parts/download";
+import { EvidenceSection } from "../parts/Evidence";
 import { label, when } from "../parts/format";
 import { ProblemNote } from "../parts/Problem";
+import { Holds } from "../parts/Holds";
 import { PurposeForm } from "../parts/Purpose";
 import { href } from "../router";
 
@@ -17,7 +21,8 @@ const KINDS = ["reports", "interviews", "tasks", "notes"] as const;
 
 /**
  * A case file: summary, timeline, reports, interviews, tasks and notes, evidence with its custody chain,
- * attachments (uploaded and downloaded, SHA-256 shown), disseminations and the PDF export. Criminal
+ * attachments (uploaded and downloaded, SHA-256 shown), disseminations and the PDF export; naming an
+ * entity, merging a case in, closing with a disposition and legal holds for the roles allowed. Criminal
  * intelligence asks for a purpose and a case number first (C9): the gateway refuses without them.
  */
 export default function CaseFile({ caseId }: { caseId: string }) {
@@ -75,6 +80,10 @@ export default function CaseFile({ caseId }: { caseId: string }) {
   if (!record) return <p>Loading…</p>;
 
   const client = api.client(purpose);
+  const changed = (done: string) => {
+    setMessage(done);
+    void load();
+  };
   const attachments = new Map<string, { id: string; filename: string; sha256: string; size?: number | null }>();
   for (const entry of timeline)
     if (entry.sha256 && entry.id)
@@ -124,12 +133,17 @@ export default function CaseFile({ caseId }: { caseId: string }) {
         {record.assignees?.length ? ` · assigned to ${record.assignees.join(", ")}` : ""}
         {record.notice ? ` · ${record.notice}` : ""}
       </p>
+      {record.merged_into && (
+        <p>
+          Merged into <a href={href("cases", record.merged_into)}>case {record.merged_into}</a>.
+        </p>
+      )}
       {record.summary && <p>{record.summary}</p>}
       {message && <p role="status" data-testid="case-message">{message}</p>}
       <div className="columns">
         <section aria-labelledby="case-records">
           <h2 id="case-records">Alerts and entities</h2>
-          <ul>
+          <ul data-testid="case-records">
             {(record.alerts ?? []).map((alert) => (
               <li key={alert.alert_id}>
                 <a href={href("alerts", alert.alert_id)}>
@@ -179,6 +193,12 @@ export default function CaseFile({ caseId }: { caseId: string }) {
           </ol>
         </section>
       </div>
+      <div className="columns">
+        <NameEntity record={record} purpose={purpose} onChanged={changed} />
+        <MergeCase record={record} purpose={purpose} onChanged={changed} />
+        <Disposition record={record} purpose={purpose} onChanged={changed} />
+        <Holds caseId={caseId} purpose={purpose} onChanged={changed} />
+      </div>
       <EvidenceSection caseId={caseId} purpose={purpose} evidence={evidence} onChanged={() => void load()} />
       <section aria-labelledby="case-attachments">
         <h2 id="case-attachments">Attachments</h2>
@@ -220,201 +240,4 @@ export default function CaseFile({ caseId }: { caseId: string }) {
       <Disseminations caseId={caseId} purpose={purpose} shares={shares} onChanged={() => void load()} />
     </article>
   );
-}
-
-function EvidenceSection({
-  caseId,
-  purpose,
-  evidence,
-  onChanged,
-}: {
-  caseId: string;
-  purpose?: Purpose;
-  evidence: Evidence[];
-  onChanged: () => void;
-}) {
-  const api = useApi();
-  const [error, setError] = useState<unknown>(null);
-  const me = api.session.identity.sub;
-  const add = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    try {
-      answer(
-        await api.client(purpose).POST("/api/v1/cases/{case_id}/evidence", {
-          params: { path: { case_id: caseId }, header: { "Idempotency-Key": idempotencyKey() } },
-          body: {
-            description: String(form.get("description")),
-            collected_by: String(form.get("collected_by")),
-            collected_at: new Date().toISOString(),
-          },
-        }),
-      );
-      onChanged();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
-  const transfer = async (event: FormEvent<HTMLFormElement>, item: Evidence) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const custody = item.custody ?? [];
-    const last = custody[custody.length - 1];
-    try {
-      answer(
-        await api.client(purpose).POST("/api/v1/cases/{case_id}/evidence/{evidence_id}/custody", {
-          params: { path: { case_id: caseId, evidence_id: item.id }, header: { "Idempotency-Key": idempotencyKey() } },
-          body: {
-            from: last?.to ?? item.collected_by ?? me,
-            to: String(form.get("to")),
-            reason: String(form.get("reason")),
-            condition: String(form.get("condition")),
-            at: new Date().toISOString(),
-          },
-        }),
-      );
-      onChanged();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
-  const may = api.may("POST /api/v1/cases/{case_id}/evidence");
-  return (
-    <section aria-labelledby="case-evidence">
-      <h2 id="case-evidence">Evidence and its chain of custody</h2>
-      <ProblemNote error={error} />
-      {evidence.map((item) => (
-        <div key={item.id} className="evidence">
-          <h3>
-            {item.description} {item.evidence_type ? `(${item.evidence_type})` : ""}, collected by {item.collected_by} {when(item.collected_at)}
-          </h3>
-          <ol>
-            {(item.custody ?? []).map((step) => (
-              <li key={step.id ?? step.seq}>
-                {when(step.at)}: {step.from} → {step.to}, {step.reason}; {step.condition}
-              </li>
-            ))}
-          </ol>
-          {may && (
-            <form onSubmit={(event) => void transfer(event, item)} aria-label={`Transfer ${item.description}`}>
-              <label>
-                To
-                <input name="to" required />
-              </label>
-              <label>
-                Reason
-                <input name="reason" required />
-              </label>
-              <label>
-                Condition
-                <input name="condition" required />
-              </label>
-              <button type="submit">Record transfer</button>
-            </form>
-          )}
-        </div>
-      ))}
-      {may && (
-        <form onSubmit={(event) => void add(event)} aria-label="Log evidence">
-          <label>
-            Description
-            <input name="description" required />
-          </label>
-          <label>
-            Collected by
-            <input name="collected_by" defaultValue={me} required />
-          </label>
-          <button type="submit">Log evidence</button>
-        </form>
-      )}
-    </section>
-  );
-}
-
-function Disseminations({
-  caseId,
-  purpose,
-  shares,
-  onChanged,
-}: {
-  caseId: string;
-  purpose?: Purpose;
-  shares: Dissemination[];
-  onChanged: () => void;
-}) {
-  const api = useApi();
-  const [error, setError] = useState<unknown>(null);
-  const [form, setForm] = useState({ recipient: "", agency: "", need_to_know: "", purpose: "" });
-  const client = api.client(purpose);
-  const share = async (event: FormEvent) => {
-    event.preventDefault();
-    try {
-      answer(
-        await client.POST("/api/v1/cases/{case_id}/disseminations", {
-          params: { path: { case_id: caseId }, header: { "Idempotency-Key": idempotencyKey() } },
-          body: form,
-        }),
-      );
-      onChanged();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
-  const exportPdf = async () => {
-    try {
-      const { data, response } = await client.GET("/api/v1/cases/{case_id}/export", {
-        params: {
-          path: { case_id: caseId },
-          query: { format: "pdf", recipient: form.recipient, agency: form.agency, need_to_know: form.need_to_know },
-        },
-        parseAs: "blob",
-      });
-      if (!response.ok || !data) throw problemOrStatus(response);
-      save(data as Blob, `case-${caseId}.pdf`);
-      onChanged();
-    } catch (failure) {
-      setError(failure);
-    }
-  };
-  const field = (name: keyof typeof form, text: string) => (
-    <label>
-      {text}
-      <input value={form[name]} onChange={(e) => setForm({ ...form, [name]: e.target.value })} required />
-    </label>
-  );
-  return (
-    <section aria-labelledby="case-disseminations">
-      <h2 id="case-disseminations">Disseminations</h2>
-      <ProblemNote error={error} />
-      {shares.length ? (
-        <ul>
-          {shares.map((share) => (
-            <li key={share.id}>
-              {when(share.at)}: {share.kind ?? "share"} to {share.recipient} ({share.agency}) by {share.by}, need to know: {share.need_to_know}
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <p>Not shared with anyone.</p>
-      )}
-      {(api.may("POST /api/v1/cases/{case_id}/disseminations") || api.may("GET /api/v1/cases/{case_id}/export")) && (
-        <form onSubmit={(event) => void share(event)} aria-label="Share or export">
-          {field("recipient", "Recipient")}
-          {field("agency", "Recipient agency (ORI)")}
-          {field("need_to_know", "Need to know")}
-          {field("purpose", "Purpose")}
-          {api.may("POST /api/v1/cases/{case_id}/disseminations") && <button type="submit">Record share</button>}
-          {api.may("GET /api/v1/cases/{case_id}/export") && (
-            <button type="button" onClick={() => void exportPdf()}>
-              Export PDF
-            </button>
-          )}
-        </form>
-      )}
-    </section>
-  );
-}
-
-function problemOrStatus(response: Response): Error {
-  return new Error(`the export failed (${response.status})`);
 }
