@@ -6,6 +6,7 @@
 // the keyboard, saves its screenshots (CONSOLE_SCREENSHOTS) and prints one JSON line of what it saw.
 // It exits non-zero when anything it expects does not happen.
 import { api, browser, checkScreen, CONSOLE, screenshot, signIn } from "./browser.mjs";
+import { platesFlows } from "./flows-plates.mjs";
 
 const flows = {
   /** Development sign-in as an analyst: the queue is the first screen; supervisor and auditor screens are not offered. */
@@ -273,6 +274,7 @@ const flows = {
     await row.getByText("dismissed").waitFor();
     return { alert_id };
   },
+  ...platesFlows,
 };
 
 const [name, given = "{}"] = process.argv.slice(2);

@@ -1,0 +1,66 @@
+"""The console's plate search filtered by time and place, the supervisor's outcome charts and face
+identification, in a real browser against the real stack (console/e2e/flows-plates.mjs).
+
+As in tests/e2e/test_console.py, the data each flow needs is made here through the API, the flow works in
+the browser, and what it did is read back here.
+"""
+
+from datetime import datetime
+
+from tests.e2e.test_console import flow, own_agency, plate, read, shot
+from tests.polling import eventually
+
+
+def test_a_plate_search_by_time_and_place_leaves_out_the_reads_of_other_times_and_places(gateway, console):
+    """The filters go to the API (the audit event of the search names them, C25), which answers only the
+    March read near the burglary: the January read there and the March read in Austin are left out."""
+    seen_plate, agency = plate(), own_agency()
+    source = gateway.token("source", agency=agency)
+    reads = {
+        "january_houston": read(seen_plate, "2026-01-14T23:41:00-06:00", 29.7499, -95.3584, "2400 block of Rusk St"),
+        "march_houston": read(seen_plate, "2026-03-18T03:02:00-05:00", 29.7391, -95.3402, "Navigation Blvd"),
+        "march_austin": read(seen_plate, "2026-03-20T12:00:00-05:00", 30.2672, -97.7431, "Congress Ave, Austin"),
+    }
+    ids = {}
+    for name, body in reads.items():
+        posted = gateway.post("/api/v1/alerts", token=source, json=body)
+        assert posted.status_code == 201, posted.text
+        ids[name] = posted.json()["id"]
+    analyst = gateway.token("analyst", sub="ann", agency=agency)
+    purpose = {"X-Purpose": "wait for the reads"}
+
+    def indexed():
+        answer = gateway.get("/api/v1/search/plates", token=analyst, params={"plate": seen_plate}, headers=purpose)
+        return answer.status_code == 200 and sum(len(item["sightings"]) for item in answer.json()["items"]) == 3
+
+    eventually(indexed)
+    asked = f"pharmacy burglary, Navigation Blvd ({seen_plate})"
+    seen = flow(
+        console,
+        "platesFiltered",
+        agency=agency,
+        plate=seen_plate,
+        purpose=asked,
+        since="2026-03-01T00:00",
+        until="2026-04-01T00:00",
+        lat=29.75,
+        lon=-95.36,
+        km=5,
+    )
+    assert seen["refusal"]["invalid"] == "true" and seen["refusal"]["said"] == "must be after since"
+    assert seen["shown"] == [ids["march_houston"]]
+    assert shot(console, "plates-filtered")
+
+    auditor = gateway.token("auditor", agency=agency)  # an auditor reads the events of their own agency
+
+    def searched():
+        events = gateway.get(
+            "/api/v1/audit/events", token=auditor, params={"actor": "ann", "action": "search.plates"}
+        ).json()["items"]
+        return [e for e in events if e["purpose"] == asked and "near" in e["details"]["query"]] or None
+
+    [event] = eventually(searched)
+    query = event["details"]["query"]
+    assert (query["plate"], query["near"]) == (seen_plate, "29.75,-95.36,5")
+    sent = {key: datetime.fromisoformat(query[key].replace("Z", "+00:00")) for key in ("since", "until")}
+    assert sent == {key: datetime.fromisoformat(seen["times"][key].replace("Z", "+00:00")) for key in sent}
