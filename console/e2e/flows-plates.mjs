@@ -1,6 +1,6 @@
 // Browser flows of the plate search's time and place filters, the supervisor's outcome charts and face
 // identification on the alert screen (tests/e2e/test_console_plates.py runs each).
-import { checkScreen, signIn } from "./browser.mjs";
+import { api, checkScreen, signIn } from "./browser.mjs";
 
 /** The alert ids a plate's row links to, in the order shown. */
 async function sightingsShown(row) {
@@ -44,5 +44,27 @@ export const platesFlows = {
       [since, until],
     );
     return { refusal, shown: await sightingsShown(row), times };
+  },
+
+  /**
+   * The supervisor's outcome charts (their figures are in each chart's label) and what they count and
+   * when they were read; an alert received meanwhile is counted after "Refresh figures".
+   */
+  async funnel(b, { agency, source_token, another }) {
+    const page = await b.page();
+    await signIn(page, { sub: "sam", role: "supervisor", agency });
+    await page.getByRole("link", { name: "Supervisor" }).click();
+    await page.getByText("Alerts by detection source").waitFor();
+    const charts = () => page.locator("figure.bars svg").evaluateAll((svgs) => svgs.map((svg) => svg.getAttribute("aria-label")));
+    const first = await charts();
+    const freshness = await page.getByTestId("funnel-freshness").textContent();
+    await checkScreen(page, "supervisor-funnel");
+    await api("/api/v1/alerts", { token: source_token, method: "POST", body: another });
+    // The tallies fold new records every few seconds: read again until the new alert is counted.
+    for (let step = 0; step < 60 && !(await charts())[0].includes("alerts 3,"); step += 1) {
+      await page.getByRole("button", { name: "Refresh figures" }).click();
+      await page.waitForTimeout(500);
+    }
+    return { first, freshness, refreshed: await charts() };
   },
 };

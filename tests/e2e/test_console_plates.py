@@ -64,3 +64,28 @@ def test_a_plate_search_by_time_and_place_leaves_out_the_reads_of_other_times_an
     assert (query["plate"], query["near"]) == (seen_plate, "29.75,-95.36,5")
     sent = {key: datetime.fromisoformat(query[key].replace("Z", "+00:00")) for key in ("since", "until")}
     assert sent == {key: datetime.fromisoformat(seen["times"][key].replace("Z", "+00:00")) for key in sent}
+
+
+def test_the_supervisors_charts_count_the_alerts_received_today_and_say_when_they_were_read(gateway, console):
+    """The figures come from tallies folded every few seconds (TALLY_SECONDS): the screen counts today's
+    alerts once folded, says what it counts and when it read it, and reads again on "Refresh figures"."""
+    agency = own_agency()  # its funnel counts this test's alerts only
+    source = gateway.token("source", agency=agency)
+    for _ in range(2):
+        body = read(plate(), "2026-03-18T03:02:00-05:00", 29.74, -95.34, "Navigation Blvd")
+        posted = gateway.post("/api/v1/alerts", token=source, json=body)
+        assert posted.status_code == 201, posted.text
+    supervisor = gateway.token("supervisor", sub="sam", agency=agency)
+
+    def counted():
+        answer = gateway.get("/api/v1/metrics/funnel", token=supervisor)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["total"]["alerts"] == 2
+
+    eventually(counted, timeout=30)
+    another = read(plate(), "2026-03-18T03:05:00-05:00", 29.74, -95.34, "Navigation Blvd")
+    seen = flow(console, "funnel", agency=agency, source_token=source, another=another)
+    assert "alerts 2," in seen["first"][0] and "alpr 2," in seen["first"][1]
+    assert f"Alerts of {agency} received from" in seen["freshness"] and "read at" in seen["freshness"]
+    assert "alerts 3," in seen["refreshed"][0] and "alpr 3," in seen["refreshed"][1]
+    assert shot(console, "supervisor-funnel")
