@@ -1,6 +1,6 @@
 // Browser flows of the plate search's time and place filters, the supervisor's outcome charts and face
 // identification on the alert screen (tests/e2e/test_console_plates.py runs each).
-import { api, checkScreen, signIn } from "./browser.mjs";
+import { api, checkScreen, CONSOLE, signIn } from "./browser.mjs";
 
 /** The alert ids a plate's row links to, in the order shown. */
 async function sightingsShown(row) {
@@ -66,5 +66,54 @@ export const platesFlows = {
       await page.waitForTimeout(500);
     }
     return { first, freshness, refreshed: await charts() };
+  },
+
+  /**
+   * Face identification on the alert screen (C26): an analyst sees the notice but is not offered the form;
+   * a detective offering the match's own probe image as evidence is refused, the field named; then records
+   * an identification with independent evidence.
+   */
+  async identify(b, { agency, alert_id, probe, evidence, note }) {
+    const analyst = await b.page();
+    await signIn(analyst, { sub: "ann", role: "analyst", agency });
+    await analyst.goto(`${CONSOLE}#/alerts/${alert_id}`);
+    const shown = analyst.getByTestId("face-identification");
+    await shown.getByText("Not identified.").waitFor();
+    const analystNotice = await shown.locator(".warning").textContent();
+    const analystForms = await shown.getByRole("form").count();
+
+    const page = await b.page();
+    await signIn(page, { sub: "dana", role: "detective", agency });
+    await page.goto(`${CONSOLE}#/alerts/${alert_id}`);
+    const form = page.getByRole("form", { name: "Identify the candidate" });
+    const first = form.getByRole("group", { name: "Evidence 1, independent of the face match" });
+    await first.getByLabel("Evidence type").selectOption("document");
+    await first.getByLabel("Reference (where it is recorded)").fill(probe);
+    await form.getByLabel("I reviewed the candidate against this evidence myself").check();
+    await form.getByRole("button", { name: "Record identification" }).click();
+    const reference = first.getByLabel("Reference (where it is recorded)");
+    await page.locator("#identify-0-reference-error").waitFor();
+    const refusal = {
+      invalid: await reference.getAttribute("aria-invalid"),
+      said: await reference.evaluate((el) => document.getElementById(el.getAttribute("aria-describedby"))?.textContent),
+    };
+    await first.getByLabel("Evidence type").selectOption(evidence[0].type);
+    await reference.fill(evidence[0].reference);
+    await form.getByRole("button", { name: "Add evidence" }).click();
+    const second = form.getByRole("group", { name: "Evidence 2, independent of the face match" });
+    await second.getByLabel("Evidence type").selectOption(evidence[1].type);
+    await second.getByLabel("Reference (where it is recorded)").fill(evidence[1].reference);
+    await second.getByLabel("Description").fill(evidence[1].description);
+    await form.getByLabel("Note").fill(note);
+    await checkScreen(page, "identify");
+    await form.getByRole("button", { name: "Record identification" }).click();
+    const done = page.getByTestId("identification");
+    await done.getByText("Identified by dana").waitFor();
+    return {
+      analyst: { notice: analystNotice, forms: analystForms },
+      notice: await page.getByTestId("face-identification").locator(".warning").textContent(),
+      refusal,
+      identification: await done.textContent(),
+    };
   },
 };

@@ -5,8 +5,10 @@ As in tests/e2e/test_console.py, the data each flow needs is made here through t
 the browser, and what it did is read back here.
 """
 
+import uuid
 from datetime import datetime
 
+from casewire.alerts import FACE_NOTICE
 from tests.e2e.test_console import flow, own_agency, plate, read, shot
 from tests.polling import eventually
 
@@ -89,3 +91,33 @@ def test_the_supervisors_charts_count_the_alerts_received_today_and_say_when_the
     assert f"Alerts of {agency} received from" in seen["freshness"] and "read at" in seen["freshness"]
     assert "alerts 3," in seen["refreshed"][0] and "alpr 3," in seen["refreshed"][1]
     assert shot(console, "supervisor-funnel")
+
+
+def test_C26_a_detective_identifies_a_face_candidate_with_independent_evidence_and_the_notice_stays(gateway, console):
+    agency = own_agency()
+    probe = f"https://faces.example.gov/probes/{uuid.uuid4().hex}.jpg"
+    face = {
+        "source": "face",
+        "source_system": "clearview",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": "2026-03-18T03:10:00-05:00",
+        "location": {"lat": 29.7391, "lon": -95.3402, "address": "Navigation Blvd"},
+        "payload": {"candidate": {"name": "John Roe", "subject_id": "S-9"}, "score": 88, "probe_image_url": probe},
+    }
+    posted = gateway.post("/api/v1/alerts", token=gateway.token("source", agency=agency), json=face)
+    assert posted.status_code == 201, posted.text
+    alert_id = posted.json()["id"]
+    evidence = [
+        {"type": "fingerprint", "reference": "AFIS-2026-004471"},
+        {"type": "witness", "reference": "Statement 26-17-3", "description": "the night manager knows him"},
+    ]
+    note = "AFIS hit confirmed by the examiner; the night manager named him"
+    seen = flow(console, "identify", agency=agency, alert_id=alert_id, probe=probe, evidence=evidence, note=note)
+    assert seen["analyst"] == {"notice": FACE_NOTICE, "forms": 0}  # the notice, and no action an analyst may not take
+    assert seen["refusal"] == {"invalid": "true", "said": "the alert's probe image is not independent evidence"}
+    assert seen["notice"] == FACE_NOTICE and "AFIS-2026-004471" in seen["identification"]
+    assert shot(console, "identify")
+    alert = gateway.get(f"/api/v1/alerts/{alert_id}", token=gateway.token("detective", agency=agency)).json()
+    assert alert["identified"] is True and alert["notice"] == FACE_NOTICE
+    done = alert["identification"]
+    assert (done["reviewer"], done["evidence"], done["note"]) == ("dana", evidence, note)
