@@ -8,6 +8,7 @@
 import { api, browser, checkScreen, CONSOLE, screenshot, signIn } from "./browser.mjs";
 import { detectiveFlows } from "./flows-detective.mjs";
 import { escalateFlows } from "./flows-escalate.mjs";
+import { platesFlows } from "./flows-plates.mjs";
 
 const flows = {
   ...detectiveFlows,
@@ -278,6 +279,7 @@ const flows = {
   },
 
   ...escalateFlows,
+  ...platesFlows,
 };
 
 const [name, given = "{}"] = process.argv.slice(2);

@@ -9,7 +9,7 @@ is searched only with a purpose and a case or incident number (C9: ``X-Case-Numb
 """
 
 from flask import current_app, request
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from casewire.contracts.search import PlateResults, SearchResults
 from gateway.audit_trail import record_disclosed
@@ -30,9 +30,37 @@ class PlateQuery(Schema):
     )
     state = fields.String(validate=validate.Length(min=2, max=3))
     fuzzy = fields.Boolean(load_default=True)
+    since = fields.AwareDateTime(
+        metadata={
+            "description": "only vehicles seen at or after this time, with those sightings (ISO 8601 with offset)",
+            "example": "2026-03-01T00:00:00Z",
+        }
+    )
+    until = fields.AwareDateTime(
+        metadata={
+            "description": "only vehicles seen before this time (after `since`)",
+            "example": "2026-04-01T00:00:00Z",
+        }
+    )
+    near = fields.String(
+        metadata={
+            "description": "`lat,lon,km`: only vehicles seen within km of the point (with `since`/`until`: "
+            "seen there in that time)",
+            "example": "29.75,-95.36,2",
+        }
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     purpose = fields.String(validate=validate.Length(max=500), metadata=_PURPOSE)
     case_number = fields.String(validate=validate.Length(max=100), metadata=_CASE_NUMBER)
+
+    @validates("near")
+    def check_near(self, value: str, **kwargs) -> None:
+        _near(value)
+
+    @validates_schema
+    def check_range(self, data: dict, **kwargs) -> None:
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise ValidationError("must be after since", "until")
 
 
 class SearchQuery(Schema):
@@ -85,7 +113,11 @@ def _search_context() -> dict:
 @blp.response(200, PlateResults)
 @guarded("search.plates", record_type="vehicle", purpose_required="purpose")
 def search_plates(query: dict) -> dict:
-    """Vehicles whose plates match, exact above OCR-folded above fuzzy, with their sightings."""
+    """Vehicles whose plates match, exact above OCR-folded above fuzzy, with their sightings.
+
+    `since`, `until` and `near` keep the vehicles your agency saw in that time and place, and show those
+    sightings only, e.g. `?plate=KGT44?1&since=2026-03-01T00:00:00Z&until=2026-04-01T00:00:00Z&near=29.75,-95.36,2`.
+    """
     return current_app.extensions["rpc"].call(
         "search",
         "search_plates",
@@ -94,7 +126,16 @@ def search_plates(query: dict) -> dict:
         query["fuzzy"],
         query["limit"],
         _search_context(),
+        filters=_time_and_place(query),
     )
+
+
+def _time_and_place(query: dict) -> dict:
+    """The plate search's and the general search's filters as the search service takes them."""
+    filters = {key: query[key].isoformat() for key in ("since", "until") if query.get(key)}
+    if query.get("near"):
+        filters["near"] = _near(query["near"])
+    return filters
 
 
 @blp.route("")
@@ -104,13 +145,9 @@ def search_plates(query: dict) -> dict:
 def search(query: dict) -> dict:
     """Alerts, cases and entities matching words, filtered by kind, source, status, time and place."""
     filters = {key: query[key] for key in ("source", "status", "limit", "cursor") if query.get(key) is not None}
-    for key in ("since", "until"):
-        if query.get(key):
-            filters[key] = query[key].isoformat()
+    filters.update(_time_and_place(query))
     if query.get("types"):
         filters["types"] = sorted({t.strip() for t in query["types"].split(",")})
-    if query.get("near"):
-        filters["near"] = _near(query["near"])
     found = current_app.extensions["rpc"].call("search", "search", query["q"], filters, _search_context())
     cases = sorted({hit["id"] for hit in found.get("items") or [] if hit.get("type") == "case" and hit.get("id")})
     if cases:  # which cases the answer shows, for the compliance report's reads without a purpose (C27)

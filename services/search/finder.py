@@ -26,9 +26,17 @@ def visible_records(index: SearchIndex, caller: dict | None, record_ids: set[str
     return {hit["_id"] for hit in hits["hits"]["hits"]}
 
 
-def entities_seen(index: SearchIndex, caller: dict | None, entity_ids: list[str]) -> tuple[set[str], set[str]]:
-    """Of ``entity_ids``: those a record of the caller's agency names, and those a face-recognition
-    alert named (C26: their names are leads only), in one query."""
+def _agency_sightings(caller: dict | None, placed: dict | None) -> dict:
+    """Sightings recorded for the caller's agency, within ``placed`` (a time and place filter) if given."""
+    agency = access_filters.sightings_filter(caller)
+    return {"bool": {"filter": [agency, placed]}} if placed else agency
+
+
+def entities_seen(
+    index: SearchIndex, caller: dict | None, entity_ids: list[str], placed: dict | None = None
+) -> tuple[set[str], set[str]]:
+    """Of ``entity_ids``: those a record of the caller's agency names (in the time and place ``placed``
+    asks, if any), and those a face-recognition alert named (C26: their names are leads only), in one query."""
     if not entity_ids:
         return set(), set()
     terms = {"terms": {"field": "entity_id", "size": len(entity_ids)}}
@@ -37,7 +45,7 @@ def entities_seen(index: SearchIndex, caller: dict | None, entity_ids: list[str]
         query={"terms": {"entity_id": entity_ids}},
         size=0,
         aggs={
-            "seen": {"filter": access_filters.sightings_filter(caller), "aggs": {"entities": terms}},
+            "seen": {"filter": _agency_sightings(caller, placed), "aggs": {"entities": terms}},
             "face": {"filter": {"term": {"source": "face"}}, "aggs": {"entities": terms}},
         },
     )
@@ -45,14 +53,16 @@ def entities_seen(index: SearchIndex, caller: dict | None, entity_ids: list[str]
     return tuple({bucket["key"] for bucket in found[name]["entities"]["buckets"]} for name in ("seen", "face"))
 
 
-def latest_sightings(index: SearchIndex, caller: dict | None, entity_ids: list[str]) -> dict[str, list[dict]]:
-    """The latest sightings of each entity recorded for the caller's agency, in one query (a top-hits
-    bucket per entity)."""
+def latest_sightings(
+    index: SearchIndex, caller: dict | None, entity_ids: list[str], placed: dict | None = None
+) -> dict[str, list[dict]]:
+    """The latest sightings of each entity recorded for the caller's agency (in the time and place
+    ``placed`` asks, if any), in one query (a top-hits bucket per entity)."""
     if not entity_ids:
         return {}
     answer = index.search(
         "sightings",
-        query={"bool": {"filter": [{"terms": {"entity_id": entity_ids}}, access_filters.sightings_filter(caller)]}},
+        query={"bool": {"filter": [{"terms": {"entity_id": entity_ids}}, _agency_sightings(caller, placed)]}},
         size=0,
         aggs={
             "entities": {
@@ -68,15 +78,25 @@ def latest_sightings(index: SearchIndex, caller: dict | None, entity_ids: list[s
 
 
 def find_plates(
-    index: SearchIndex, caller: dict | None, plate: str, state: str | None, fuzzy: bool, limit: int
+    index: SearchIndex,
+    caller: dict | None,
+    plate: str,
+    state: str | None,
+    fuzzy: bool,
+    limit: int,
+    filters: dict | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Vehicles whose plate matches, best first, each with the sightings the caller may open.
 
+    ``filters`` (``since``, ``until``, ``near``: :class:`~services.search.schemas.TimeAndPlace`) keep the
+    vehicles seen by the caller's agency in that time and place, with those sightings only: clauses of
+    the two sightings queries every plate search makes, so a filter costs no query of its own.
     Returns ``(items, restricted)``: ``restricted`` lists the restricted cases (C6) whose sightings
     were left out, for the control official to hear of.
     """
-    hits = _plate_hits(index, caller, plate_query(plate, state, fuzzy), limit)
-    sightings = latest_sightings(index, caller, [hit["_id"] for hit in hits])
+    placed = queries.sightings_filter(filters or {})
+    hits = _plate_hits(index, caller, plate_query(plate, state, fuzzy), limit, placed)
+    sightings = latest_sightings(index, caller, [hit["_id"] for hit in hits], placed)
     record_ids = {s["record_id"] for found in sightings.values() for s in found}
     visible = visible_records(index, caller, record_ids)
     items = [
@@ -94,12 +114,13 @@ def find_plates(
     return items, restricted
 
 
-def _plate_hits(index: SearchIndex, caller: dict | None, query: dict, limit: int) -> list[dict]:
-    """The best ``limit`` vehicles matching ``query`` that a record of the caller's agency names."""
+def _plate_hits(index: SearchIndex, caller: dict | None, query: dict, limit: int, placed: dict | None) -> list[dict]:
+    """The best ``limit`` vehicles matching ``query`` that a record of the caller's agency names (seen in
+    the time and place ``placed`` asks, if any)."""
     kept: list[dict] = []
     for scan in range(PAGE_SCANS):
         hits = index.search("entities", query=query, size=limit, from_=scan * limit)["hits"]["hits"]
-        seen, _ = entities_seen(index, caller, [hit["_id"] for hit in hits])
+        seen, _ = entities_seen(index, caller, [hit["_id"] for hit in hits], placed)
         kept += [hit for hit in hits if hit["_id"] in seen]
         if len(kept) >= limit or len(hits) < limit:
             break

@@ -1,4 +1,4 @@
-"""What the search service accepts over RPC: the general search's filters."""
+"""What the search service accepts over RPC: the general search's filters and the plate search's."""
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -26,17 +26,12 @@ class UtcDateTime(fields.AwareDateTime):
             raise ValidationError("a time within years 1 to 9999 in UTC") from exc
 
 
-class SearchFilters(Schema):
-    """``{"types": ["alert"], "near": {"lat", "lon", "km"}, "since", "until", "source", "status", ...}``."""
+class TimeAndPlace(Schema):
+    """``{"since", "until", "near": {"lat", "lon", "km"}}``: a time range ``[since, until)`` and a distance."""
 
-    types = fields.List(fields.String(validate=validate.OneOf(TYPES)), validate=validate.Length(min=1))
     near = fields.Nested(Near, allow_none=True)
     since = UtcDateTime(allow_none=True)
     until = UtcDateTime(allow_none=True)
-    source = fields.String(allow_none=True, validate=validate.Length(max=50))
-    status = fields.String(allow_none=True, validate=validate.Length(max=50))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    cursor = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
     @validates_schema
     def check_range(self, data: dict, **kwargs) -> None:
@@ -44,9 +39,19 @@ class SearchFilters(Schema):
             raise ValidationError("must be after since", "until")
 
 
-def load_filters(raw: dict) -> dict:
+class SearchFilters(TimeAndPlace):
+    """``{"types": ["alert"], "near": {"lat", "lon", "km"}, "since", "until", "source", "status", ...}``."""
+
+    types = fields.List(fields.String(validate=validate.OneOf(TYPES)), validate=validate.Length(min=1))
+    source = fields.String(allow_none=True, validate=validate.Length(max=50))
+    status = fields.String(allow_none=True, validate=validate.Length(max=50))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+def load_filters(raw: dict, schema: type[Schema] = SearchFilters) -> dict:
     """Validated filters with datetimes back as ISO strings for Elasticsearch."""
-    filters = SearchFilters().load(raw)
+    filters = schema().load(raw)
     for key in ("since", "until"):
         if filters.get(key):
             filters[key] = filters[key].isoformat()

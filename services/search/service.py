@@ -13,7 +13,7 @@ from casewire.rpc import rpc
 from services.search import finder, indexing, listing, merges
 from services.search.dependencies import SearchIndexProvider
 from services.search.plates import is_valid_pattern
-from services.search.schemas import load_filters
+from services.search.schemas import TimeAndPlace, load_filters
 
 
 class SearchService:
@@ -90,16 +90,28 @@ class SearchService:
 
     @rpc(expected_exceptions=EXPECTED)
     def search_plates(
-        self, plate: str, state: str | None = None, fuzzy: bool = True, limit: int = 50, context: dict | None = None
+        self,
+        plate: str,
+        state: str | None = None,
+        fuzzy: bool = True,
+        limit: int = 50,
+        context: dict | None = None,
+        filters: dict | None = None,
     ) -> dict:
         """Vehicles whose plate matches, best first, each with the sightings the caller may open.
 
         ``plate`` may hold ``?`` (one character) and ``*`` (any run), e.g. ``"AB?12*"``; ``context`` is
-        the gateway's request context (the caller).
+        the gateway's request context (the caller); ``filters`` keep the vehicles seen in a time range and
+        place, with those sightings, e.g. ``{"since": "2026-03-01T00:00:00Z", "until": ..., "near":
+        {"lat": 29.75, "lon": -95.36, "km": 2}}``.
         """
         if not is_valid_pattern(plate):
             raise InvalidInput("not a plate pattern", {"plate": ["letters, digits, ? and * only, up to 16"]})
-        items, restricted = finder.find_plates(self.index, context or {}, plate, state, fuzzy, limit)
+        try:
+            placed = load_filters(filters or {}, TimeAndPlace)
+        except ValidationError as exc:
+            raise InvalidInput("the plate search is invalid", exc.messages) from exc
+        items, restricted = finder.find_plates(self.index, context or {}, plate, state, fuzzy, limit, placed)
         self._report_restricted(restricted, f"plate {plate} state {state or 'any'}", context or {})
         return {"items": items}
 

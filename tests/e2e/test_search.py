@@ -64,6 +64,74 @@ def test_C25_a_plate_query_records_plate_state_user_agency_and_purpose(gateway):
     assert event["actor"]["agency"] == "TX0000000" and event["at"]
 
 
+def alpr_read(plate, occurred_at, lat, lon):
+    return {
+        "source": "alpr",
+        "source_system": "flock-houston",
+        "source_event_id": uuid.uuid4().hex,
+        "occurred_at": occurred_at,
+        "location": {"lat": lat, "lon": lon},
+        "payload": {"plate": plate, "plate_state": "TX", "camera_id": "flock-cam-112"},
+    }
+
+
+def test_C25_a_plate_search_by_time_and_place_shows_the_reads_of_that_time_and_place_and_is_audited_with_them(gateway):
+    plate = f"K{uuid.uuid4().hex[:6].upper()}"
+    sub = f"p{uuid.uuid4().hex[:8]}"
+    reads = {
+        "january_houston": alpr_read(plate, "2026-01-14T23:41:00-06:00", 29.7499, -95.3584),
+        "march_houston": alpr_read(plate, "2026-03-18T03:02:00-05:00", 29.7391, -95.3402),
+        "march_austin": alpr_read(plate, "2026-03-20T12:00:00-05:00", 30.2672, -97.7431),
+    }
+    ids = {}
+    for name, body in reads.items():
+        posted = gateway.post("/api/v1/alerts", roles=("source",), json=body)
+        assert posted.status_code == 201, posted.text
+        ids[posted.json()["id"]] = name
+    token = gateway.token("analyst", sub=sub)
+    purpose = {"X-Purpose": "burglary series 26-17"}
+
+    def shown(**filters):
+        answer = gateway.get("/api/v1/search/plates", token=token, params={"plate": plate, **filters}, headers=purpose)
+        assert answer.status_code == 200, answer.text
+        return [sorted(ids[s["record_id"]] for s in item["sightings"]) for item in answer.json()["items"]]
+
+    eventually(lambda: shown() == [sorted(reads)])
+    march = {"since": "2026-03-01T00:00:00-06:00", "until": "2026-04-01T00:00:00-05:00"}
+    assert shown(**march) == [["march_austin", "march_houston"]]
+    assert shown(near="29.75,-95.36,5") == [["january_houston", "march_houston"]]
+    assert shown(near="29.75,-95.36,5", **march) == [["march_houston"]]
+    assert shown(near="29.75,-95.36,5", since="2026-03-19T00:00:00Z") == []
+    events = audit_events(gateway, sub, "search.plates", count=5)
+    assert {"plate": plate, "near": "29.75,-95.36,5", **march} in [e["details"]["query"] for e in events]
+
+
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z"}, "until"),
+        ({"since": "2026-03-01T00:00:00Z", "until": "2026-03-01T00:00:00Z"}, "until"),
+        ({"since": "March"}, "since"),
+        ({"until": "2026-03-01T00:00:00"}, "until"),  # no offset: which time is meant is not known
+        ({"near": "29.75,-95.36"}, "near"),
+        ({"near": "91,-95.36,2"}, "near"),
+        ({"near": "29.75,-95.36,0"}, "near"),
+    ],
+)
+def test_bad_plate_search_filters_are_422_naming_the_field(gateway, params, field):
+    response = gateway.get(
+        "/api/v1/search/plates", params={"plate": "KGT4471", **params}, headers={"X-Purpose": "burglary 26-17"}
+    )
+    assert response.status_code == 422 and response.headers["Content-Type"] == "application/problem+json"
+    assert list(response.json()["errors"]) == [field]
+
+
+def test_C25_a_filtered_plate_search_still_needs_a_purpose(gateway):
+    params = {"plate": "KGT4471", "since": "2026-03-01T00:00:00Z", "near": "29.75,-95.36,2"}
+    refused = gateway.get("/api/v1/search/plates", params=params)
+    assert refused.status_code == 400 and refused.headers["Content-Type"] == "application/problem+json"
+
+
 @pytest.mark.parametrize(
     "params,field",
     [({"near": "29.7,-95.3"}, "near"), ({"types": "alert,person"}, "types"), ({"since": "yesterday"}, "since")],

@@ -6,6 +6,8 @@ from services.search import finder, indexing
 from services.search.dependencies import SearchIndex
 from tests.integration import search_data as data
 
+HOUSTON, AUSTIN = (29.76, -95.36), (30.27, -97.74)  # about 235 km apart
+
 
 @pytest.fixture(scope="module")
 def index(es, run_id):
@@ -18,8 +20,9 @@ def index(es, run_id):
 def add(index):
     """``add("ABC123", state="TX")``: a vehicle read by an ALPR alert, indexed as the handlers do."""
 
-    def add_plate(plate, state="TX", agency="TX0000000"):
-        alert = data.alert(payload={"plate": plate, "plate_state": state, "camera_id": "c"}, agency=agency)
+    def add_plate(plate, state="TX", agency="TX0000000", at="2026-03-05T22:14:00+00:00", location=HOUSTON):
+        payload = {"plate": plate, "plate_state": state, "camera_id": "c"}
+        alert = data.alert(payload=payload, agency=agency, at=at, location=location)
         vehicle = data.vehicle(plate, state)
         indexing.index_alert(index, alert)
         indexing.index_resolutions(index, [data.resolution(alert, vehicle)])
@@ -28,9 +31,18 @@ def add(index):
     yield add_plate
 
 
-def find(index, plate, state=None, fuzzy=True, who=None):
+def seen(index, vehicle, at, location=HOUSTON, agency="TX0000000"):
+    """Another read of ``vehicle``: an ALPR alert at ``at`` and ``location`` naming it, indexed as the handlers do."""
+    plate = vehicle["key"].split(":")[1]
+    alert = data.alert(payload={"plate": plate, "camera_id": "c"}, at=at, location=location, agency=agency)
+    indexing.index_alert(index, alert)
+    indexing.index_resolutions(index, [data.resolution(alert, vehicle)])
+    return alert
+
+
+def find(index, plate, state=None, fuzzy=True, who=None, **filters):
     index.refresh()
-    return finder.find_plates(index, who or data.caller(), plate, state, fuzzy, 50)[0]
+    return finder.find_plates(index, who or data.caller(), plate, state, fuzzy, 50, filters)[0]
 
 
 def plates(items, prefix=""):
@@ -170,3 +182,58 @@ def test_C6_a_sighting_in_a_restricted_case_is_hidden_and_reported(index, add):
     items, restricted = finder.find_plates(index, insider, plate, None, True, 50)
     assert {s["record_id"] for s in items[0]["sightings"]} == {alert["alert_id"], case["case_id"]}
     assert restricted == []
+
+
+def found_sightings(items):
+    """Each vehicle's id and the records of its sightings shown."""
+    return {item["entity"]["id"]: sorted(s["record_id"] for s in item["sightings"]) for item in items}
+
+
+def test_since_and_until_keep_the_vehicles_seen_in_that_time_with_those_sightings(index, add):
+    prefix = data.tag()
+    both, january = add(f"{prefix}1", at="2026-01-14T23:41:00+00:00")
+    march = seen(index, both, "2026-03-18T08:02:00+00:00")
+    only_january, other = add(f"{prefix}2", at="2026-01-20T10:00:00+00:00")
+    in_march = find(index, f"{prefix}*", since="2026-03-01T00:00:00+00:00", until="2026-04-01T00:00:00+00:00")
+    assert found_sightings(in_march) == {both["id"]: [march["alert_id"]]}
+    before = find(index, f"{prefix}*", until="2026-03-18T08:02:00+00:00")  # until is exclusive
+    assert found_sightings(before) == {both["id"]: [january["alert_id"]], only_january["id"]: [other["alert_id"]]}
+    since = find(index, f"{prefix}*", since="2026-03-18T08:02:00+00:00")  # since is inclusive
+    assert found_sightings(since) == {both["id"]: [march["alert_id"]]}
+
+
+def test_near_keeps_the_vehicles_seen_within_km_of_the_point_with_those_sightings(index, add):
+    prefix = data.tag()
+    both, houston = add(f"{prefix}1", location=HOUSTON)
+    austin = seen(index, both, "2026-03-06T09:00:00+00:00", location=AUSTIN)
+    only_austin, other = add(f"{prefix}2", location=AUSTIN)
+    unplaced, _unplaced_read = add(f"{prefix}3", location=None)  # a read without a place is near nothing
+    near_houston = {"lat": HOUSTON[0], "lon": HOUSTON[1] + 0.02, "km": 5}
+    assert found_sightings(find(index, f"{prefix}*", near=near_houston)) == {both["id"]: [houston["alert_id"]]}
+    near_austin = {"lat": AUSTIN[0], "lon": AUSTIN[1], "km": 1}
+    assert found_sightings(find(index, f"{prefix}*", near=near_austin)) == {
+        both["id"]: [austin["alert_id"]],
+        only_austin["id"]: [other["alert_id"]],
+    }
+    assert unplaced["id"] in found_sightings(find(index, f"{prefix}*"))
+
+
+def test_time_and_place_together_need_a_sighting_in_both(index, add):
+    prefix = data.tag()
+    vehicle, _ = add(f"{prefix}1", at="2026-01-14T23:41:00+00:00", location=HOUSTON)
+    seen(index, vehicle, "2026-03-18T08:02:00+00:00", location=AUSTIN)
+    march = {"since": "2026-03-01T00:00:00+00:00", "until": "2026-04-01T00:00:00+00:00"}
+    near_houston = {"lat": HOUSTON[0], "lon": HOUSTON[1], "km": 5}
+    assert find(index, f"{prefix}*", near=near_houston, **march) == []  # in Houston in January, in Austin in March
+    assert found_sightings(find(index, f"{prefix}*", near=near_houston)) != {}
+
+
+def test_another_agencys_sighting_in_the_time_asked_does_not_place_the_vehicle_for_us(index, add):
+    prefix = data.tag()
+    vehicle, ours = add(f"{prefix}1", at="2026-01-14T23:41:00+00:00")
+    theirs = seen(index, vehicle, "2026-03-18T08:02:00+00:00", agency="LA9999999")
+    march = {"since": "2026-03-01T00:00:00+00:00", "until": "2026-04-01T00:00:00+00:00"}
+    assert find(index, f"{prefix}*", **march) == []
+    louisiana = data.caller(agency="LA9999999")
+    assert found_sightings(find(index, f"{prefix}*", who=louisiana, **march)) == {vehicle["id"]: [theirs["alert_id"]]}
+    assert found_sightings(find(index, f"{prefix}*")) == {vehicle["id"]: [ours["alert_id"]]}

@@ -15,6 +15,7 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire import events
+from casewire.errors import InvalidInput
 from casewire_cli.main import main
 from services.audit.service import AuditService
 from services.cases.service import CasesService
@@ -105,6 +106,29 @@ def test_C6_search_tells_the_control_official_of_a_restricted_hit_and_the_search
     heard = eventually(lambda: HEARD)
     assert heard[0]["case_id"] == case["case_id"] and heard[0]["control_official"] == "lt.jones"
     assert (heard[0]["searcher"], heard[0]["terms"], heard[0]["purpose"]) == ("eve", word, "burglary series")
+
+
+def test_plate_search_keeps_the_reads_of_the_time_and_place_asked_and_refuses_a_range_ending_first(stack):
+    """Reads stored by the real intake and resolved by the real entities service, searched over RPC."""
+    plate = f"{data.tag()}4471"
+    january = stack.intake.create_alert(alpr(plate), CONTEXT)["alert"]  # 2026-01-14, at 29.75,-95.36
+    march = {**alpr(plate), "occurred_at": "2026-03-18T08:02:00Z", "location": {"lat": 30.27, "lon": -97.74}}
+    march = stack.intake.create_alert(march, CONTEXT)["alert"]
+
+    def shown(**filters):
+        items = stack.search.search_plates(plate, context=CONTEXT, filters=filters)["items"]
+        return [sorted(s["record_id"] for s in item["sightings"]) for item in items]
+
+    eventually(lambda: shown() == [sorted([january["id"], march["id"]])])
+    assert shown(since="2026-03-01T00:00:00Z", until="2026-04-01T00:00:00-05:00") == [[march["id"]]]
+    assert shown(near={"lat": 29.75, "lon": -95.36, "km": 3}) == [[january["id"]]]
+    assert shown(since="2026-03-01T00:00:00Z", near={"lat": 29.75, "lon": -95.36, "km": 3}) == []
+    with pytest.raises(InvalidInput) as ends_first:
+        shown(since="2026-03-01T00:00:00Z", until="2026-02-01T00:00:00Z")
+    assert list(ends_first.value.errors) == ["until"]
+    with pytest.raises(InvalidInput) as nowhere:
+        shown(since="in March", near={"lat": 91, "lon": -95.36, "km": 3})
+    assert sorted(nowhere.value.errors) == ["near", "since"]
 
 
 def data_in_index(stack, word, who):

@@ -13420,7 +13420,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Vehicles whose plates match, exact above OCR-folded above fuzzy, with their sightings. */
+        /**
+         * Vehicles whose plates match, exact above OCR-folded above fuzzy, with their sightings.
+         * @description `since`, `until` and `near` keep the vehicles your agency saw in that time and place, and show those
+         *     sightings only, e.g. `?plate=KGT44?1&since=2026-03-01T00:00:00Z&until=2026-04-01T00:00:00Z&near=29.75,-95.36,2`.
+         */
         get: {
             parameters: {
                 query: {
@@ -13428,6 +13432,12 @@ export interface paths {
                     plate: string;
                     state?: string;
                     fuzzy?: boolean;
+                    /** @description only vehicles seen at or after this time, with those sightings (ISO 8601 with offset) */
+                    since?: string;
+                    /** @description only vehicles seen before this time (after `since`) */
+                    until?: string;
+                    /** @description `lat,lon,km`: only vehicles seen within km of the point (with `since`/`until`: seen there in that time) */
+                    near?: string;
                     limit?: number;
                     /** @description why you search (or the `X-Purpose` header); required for plates (C25) */
                     purpose?: string;

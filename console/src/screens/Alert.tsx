@@ -1,5 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
 import { answer, useApi, type Schemas } from "../api";
+import { FaceIdentification } from "../parts/FaceIdentification";
 import { label, point, summary, when } from "../parts/format";
 import type { Place } from "../parts/MapView";
 import { ProblemNote } from "../parts/Problem";
@@ -108,6 +109,13 @@ export default function AlertScreen({ alertId }: { alertId: string }) {
           </ul>
         </section>
       )}
+      <FaceIdentification
+        alert={alert}
+        onDone={(done) => {
+          setMessage(done);
+          void load();
+        }}
+      />
       <div className="columns">
         <section aria-labelledby="record">
           <h2 id="record">Record</h2>

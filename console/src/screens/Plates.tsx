@@ -1,30 +1,44 @@
-import { useMemo, useState, type FormEvent } from "react";
-import { answer, describe, useApi, type Schemas } from "../api";
-import { label, point, when } from "../parts/format";
+import { useState, type FormEvent, type InputHTMLAttributes } from "react";
+import { answer, describe, problemOf, useApi, type Schemas } from "../api";
+import { label, when } from "../parts/format";
 import { href } from "../router";
 
 type Match = Schemas["PlateMatch"];
+type Filters = { since: string; until: string; lat: string; lon: string; km: string };
 
-/** Kilometres between two points (haversine): the place filter. */
-function km(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 12742 * Math.asin(Math.sqrt(h));
+const NO_FILTERS: Filters = { since: "", until: "", lat: "", lon: "", km: "" };
+/** Each filter's input and the API field that names it in a refusal (the three parts of the place are `near`). */
+const FILTERS: { name: keyof Filters; field: string; text: string; props: InputHTMLAttributes<HTMLInputElement> }[] = [
+  { name: "since", field: "since", text: "Seen from", props: { type: "datetime-local" } },
+  { name: "until", field: "until", text: "Seen before", props: { type: "datetime-local" } },
+  { name: "lat", field: "near", text: "Near latitude", props: { inputMode: "decimal", size: 9 } },
+  { name: "lon", field: "near", text: "Near longitude", props: { inputMode: "decimal", size: 9 } },
+  { name: "km", field: "near", text: "Within km", props: { inputMode: "decimal", size: 5 } },
+];
+
+/** The filters as the API takes them: local times as UTC instants, the place as `lat,lon,km`. */
+function timeAndPlace(where: Filters): { since?: string; until?: string; near?: string } {
+  const instant = (local: string) => (local ? new Date(local).toISOString() : undefined);
+  const place = [where.lat, where.lon, where.km].map((part) => part.trim());
+  return {
+    since: instant(where.since),
+    until: instant(where.until),
+    near: place.every(Boolean) ? place.join(",") : undefined,
+  };
 }
 
 /**
  * Plate search: exact, partial (`?` for one unknown character) and OCR-fuzzy. An ALPR query needs a
- * stated purpose (C25), sent with the search and kept in the audit log. The time and place filters
- * narrow the sightings the search answered.
+ * stated purpose (C25), sent with the search and kept in the audit log. The time and place filters go
+ * to the API, which keeps the vehicles seen then and there and shows those sightings only.
  */
 export default function Plates() {
   const api = useApi();
   const [query, setQuery] = useState({ plate: "", state: "", fuzzy: true, purpose: "", caseNumber: "" });
-  const [where, setWhere] = useState({ since: "", until: "", lat: "", lon: "", radius: "" });
+  const [where, setWhere] = useState<Filters>(NO_FILTERS);
   const [matches, setMatches] = useState<Match[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const placeStarted = Boolean(where.lat || where.lon || where.km);
 
   const search = async (event: FormEvent) => {
     event.preventDefault();
@@ -32,34 +46,23 @@ export default function Plates() {
     try {
       const found = answer(
         await api.client({ purpose: query.purpose, caseNumber: query.caseNumber || undefined }).GET("/api/v1/search/plates", {
-          params: { query: { plate: query.plate, state: query.state || undefined, fuzzy: query.fuzzy } },
+          params: {
+            query: { plate: query.plate, state: query.state || undefined, fuzzy: query.fuzzy, ...timeAndPlace(where) },
+          },
         }),
       );
       setMatches(found.items);
     } catch (failure) {
-      setError(describe(failure));
+      setMatches(null);
+      setError(failure);
     }
   };
 
-  const shown = useMemo(() => {
-    if (!matches) return null;
-    const since = where.since ? new Date(where.since).getTime() : -Infinity;
-    const until = where.until ? new Date(where.until).getTime() : Infinity;
-    const centre = where.lat && where.lon ? { lat: Number(where.lat), lon: Number(where.lon) } : null;
-    const radius = Number(where.radius) || 0;
-    return matches
-      .map((match) => ({
-        ...match,
-        sightings: match.sightings.filter((seen) => {
-          const at = new Date(seen.at).getTime();
-          if (at < since || at >= until) return false;
-          if (!centre || !radius) return true;
-          const there = point(seen.location);
-          return there !== null && km(centre, there) <= radius;
-        }),
-      }))
-      .filter((match) => match.sightings.length > 0);
-  }, [matches, where]);
+  const fieldErrors = (problemOf(error)?.errors ?? {}) as Record<string, unknown>;
+  const said = (field: string) => {
+    const messages = fieldErrors[field];
+    return Array.isArray(messages) ? messages.join(" ") : "";
+  };
 
   return (
     <section aria-labelledby="plates-title">
@@ -85,40 +88,45 @@ export default function Plates() {
           Case or incident number
           <input value={query.caseNumber} onChange={(e) => setQuery({ ...query, caseNumber: e.target.value })} />
         </label>
+        <fieldset>
+          <legend>Seen (optional: only the vehicles your agency read then and there)</legend>
+          {FILTERS.map(({ name, field, text, props }) => {
+            const message = said(field);
+            const id = `plates-${field}-error`; // the place's three inputs share one message, after the last
+            return (
+              <span key={name}>
+                <label>
+                  {text}
+                  <input
+                    value={where[name]}
+                    onChange={(e) => setWhere({ ...where, [name]: e.target.value })}
+                    required={field === "near" && placeStarted}
+                    aria-invalid={message ? true : undefined}
+                    aria-describedby={message ? id : undefined}
+                    {...props}
+                  />
+                </label>
+                {message && name !== "lat" && name !== "lon" && (
+                  <span id={id} className="error">
+                    {message}
+                  </span>
+                )}
+              </span>
+            );
+          })}
+        </fieldset>
         <button type="submit" className="primary">
           Search
         </button>
       </form>
-      <form aria-label="Filter sightings" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Seen from
-          <input type="datetime-local" value={where.since} onChange={(e) => setWhere({ ...where, since: e.target.value })} />
-        </label>
-        <label>
-          Seen before
-          <input type="datetime-local" value={where.until} onChange={(e) => setWhere({ ...where, until: e.target.value })} />
-        </label>
-        <label>
-          Near latitude
-          <input value={where.lat} onChange={(e) => setWhere({ ...where, lat: e.target.value })} inputMode="decimal" size={9} />
-        </label>
-        <label>
-          Near longitude
-          <input value={where.lon} onChange={(e) => setWhere({ ...where, lon: e.target.value })} inputMode="decimal" size={9} />
-        </label>
-        <label>
-          Within km
-          <input value={where.radius} onChange={(e) => setWhere({ ...where, radius: e.target.value })} inputMode="decimal" size={5} />
-        </label>
-      </form>
-      {error && (
+      {Boolean(error) && (
         <p role="alert" className="error">
-          {error}
+          {describe(error)}
         </p>
       )}
-      {shown && (
+      {matches && (
         <table data-testid="plate-results">
-          <caption>{shown.length} plates</caption>
+          <caption>{matches.length} plates</caption>
           <thead>
             <tr>
               <th scope="col">Plate</th>
@@ -127,7 +135,7 @@ export default function Plates() {
             </tr>
           </thead>
           <tbody>
-            {shown.map((match) => (
+            {matches.map((match) => (
               <tr key={match.entity.id}>
                 <td>
                   <a href={href("entities", match.entity.id)}>{match.entity.display ?? match.entity.plate}</a>

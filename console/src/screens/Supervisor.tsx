@@ -1,20 +1,18 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { answer, describe, useApi, type Schemas } from "../api";
-import { Bars } from "../parts/Bars";
 import { label, summary, when } from "../parts/format";
+import { Outcomes } from "../parts/Outcomes";
 import { ProblemNote } from "../parts/Problem";
 import { href } from "../router";
 
 type Entry = Schemas["QueueEntry"];
 type Alert = Schemas["AlertListItem"];
-type Figures = Schemas["Figures"];
 
 /** The supervisor's day: the 28 CFR Part 23 review queue, the aging (overdue) queue, the outcome funnel. */
 export default function Supervisor() {
   const api = useApi();
   const [queue, setQueue] = useState<Entry[]>([]);
   const [overdue, setOverdue] = useState<Alert[]>([]);
-  const [funnel, setFunnel] = useState<Figures | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState("");
 
@@ -25,7 +23,6 @@ export default function Supervisor() {
         setQueue(answer(await client.GET("/api/v1/cases/review-queue", { params: { query: { limit: 100 } } })).items);
       if (api.may("GET /api/v1/metrics/overdue"))
         setOverdue(answer(await client.GET("/api/v1/alerts", { params: { query: { overdue: true, limit: 100 } } })).items);
-      if (api.may("GET /api/v1/metrics/funnel")) setFunnel(answer(await client.GET("/api/v1/metrics/funnel", {})) as Figures);
       setError(null);
     } catch (failure) {
       setError(failure);
@@ -33,7 +30,6 @@ export default function Supervisor() {
   }, [api]);
   useEffect(() => void load(), [load]);
 
-  const total = funnel?.total;
   return (
     <section aria-labelledby="supervisor-title">
       <h1 id="supervisor-title">Supervisor</h1>
@@ -97,26 +93,7 @@ export default function Supervisor() {
         <p>No alert is past its triage deadline.</p>
       )}
       <h2 id="funnel">Outcomes</h2>
-      {total && (
-        <div className="columns">
-          <Bars
-            title={`The funnel, ${when(funnel.since)} to ${when(funnel.until)}`}
-            bars={[
-              { label: "alerts", value: total.alerts ?? 0 },
-              { label: "assigned", value: total.assigned ?? 0 },
-              { label: "promoted", value: total.promoted ?? 0 },
-              { label: "cases", value: total.cases ?? 0 },
-              { label: "dismissed", value: total.dismissed ?? 0 },
-              { label: "escalated", value: total.escalated ?? 0 },
-              { label: "overdue now", value: total.overdue_now ?? 0 },
-            ]}
-          />
-          <Bars
-            title="Alerts by detection source"
-            bars={funnel.sources.map((source) => ({ label: source.source ?? "?", value: source.alerts ?? 0 }))}
-          />
-        </div>
-      )}
+      {api.may("GET /api/v1/metrics/funnel") && <Outcomes />}
     </section>
   );
 }
