@@ -56,6 +56,17 @@ export async function signIn(page, { sub, role, agency = "TX0000000", unit = "rt
   await page.getByTestId("who").waitFor();
 }
 
+/** An analyst's queue with the alert's triage panel opened by keyboard: `{ page, row, panel }`. */
+export async function openTriage(b, { alert_id, summary, agency }) {
+  const page = await b.page();
+  await signIn(page, { sub: "ann", role: "analyst", agency });
+  const row = page.locator(`[data-alert="${alert_id}"]`);
+  await row.waitFor();
+  await row.getByRole("button", { name: `Triage ${summary}` }).focus();
+  await page.keyboard.press("Enter");
+  return { page, row, panel: page.getByRole("complementary", { name: "Triage the selected alert" }) };
+}
+
 /** No serious or critical axe-core violation on the page as it is now. */
 export async function accessible(page, screen) {
   const { violations } = await new AxeBuilder({ page }).analyze();

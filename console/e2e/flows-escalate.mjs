@@ -1,18 +1,12 @@
 // The escalation flow (tests/e2e/test_console_escalate.py runs it through flows.mjs): an analyst
 // escalates an alert from the queue's triage panel, by keyboard, saying why; the row shows it at once,
 // and a supervisor of the unit finds it, with who and why, in the overdue queue of the supervisor screen.
-import { checkScreen, signIn } from "./browser.mjs";
+import { checkScreen, openTriage, signIn } from "./browser.mjs";
 
 export const escalateFlows = {
   /** Escalate in place, by keyboard: Triage, Escalate, the reason, Escalate alert; then the supervisor's view. */
   async escalate(b, { alert_id, summary, agency, reason }) {
-    const page = await b.page();
-    await signIn(page, { sub: "ann", role: "analyst", agency });
-    const row = page.locator(`[data-alert="${alert_id}"]`);
-    await row.waitFor();
-    await row.getByRole("button", { name: `Triage ${summary}` }).focus();
-    await page.keyboard.press("Enter");
-    const panel = page.getByRole("complementary", { name: "Triage the selected alert" });
+    const { page, row, panel } = await openTriage(b, { alert_id, summary, agency });
     await panel.getByRole("button", { name: "Escalate", exact: true }).focus();
     await page.keyboard.press("Enter");
     await panel.getByLabel("Why escalate").focus();

@@ -5,7 +5,7 @@
 // A flow drives Debian's Chromium through the console, checks each screen it shows with axe-core and
 // the keyboard, saves its screenshots (CONSOLE_SCREENSHOTS) and prints one JSON line of what it saw.
 // It exits non-zero when anything it expects does not happen.
-import { api, browser, checkScreen, CONSOLE, screenshot, signIn } from "./browser.mjs";
+import { api, browser, checkScreen, CONSOLE, openTriage, screenshot, signIn } from "./browser.mjs";
 import { detectiveFlows } from "./flows-detective.mjs";
 import { escalateFlows } from "./flows-escalate.mjs";
 import { platesFlows } from "./flows-plates.mjs";
@@ -253,13 +253,7 @@ const flows = {
 
   /** Triage in place, by keyboard: assign to me, a note, then dismiss with a reason. */
   async triage(b, { alert_id, summary, agency }) {
-    const page = await b.page();
-    await signIn(page, { sub: "ann", role: "analyst", agency });
-    const row = page.locator(`[data-alert="${alert_id}"]`);
-    await row.waitFor();
-    await row.getByRole("button", { name: `Triage ${summary}` }).focus();
-    await page.keyboard.press("Enter");
-    const panel = page.getByRole("complementary", { name: "Triage the selected alert" });
+    const { page, row, panel } = await openTriage(b, { alert_id, summary, agency });
     await panel.getByRole("button", { name: "Assign to me" }).focus();
     await page.keyboard.press("Enter");
     await page.getByText("Assigned to ann").waitFor();

@@ -160,16 +160,23 @@ def test_a_queue_of_a_thousand_alerts_loads_as_it_scrolls_and_draws_only_the_row
     assert seen["drawn"] < 60  # of a thousand loaded
 
 
-def test_an_analyst_triages_an_alert_in_the_queue(gateway, console):
-    seen_plate, agency = plate(), own_agency()  # the queue holds this alert only: Tab reaches the panel
+def queued_alert(gateway) -> dict:
+    """A read posted for an agency of its own, so its queue holds this alert only (Tab reaches the panel):
+    the ``alert_id``, its row's ``summary`` and the ``agency`` a triage flow takes."""
+    seen_plate, agency = plate(), own_agency()
     posted = gateway.post(
         "/api/v1/alerts",
         token=gateway.token("source", agency=agency),
         json=read(seen_plate, "2026-03-20T10:00:00-05:00", 29.75, -95.36, "Main St at Walker St"),
     )
     assert posted.status_code == 201, posted.text
-    alert_id = posted.json()["id"]
-    flow(console, "triage", alert_id=alert_id, summary=f"{seen_plate} TX", agency=agency)
+    return {"alert_id": posted.json()["id"], "summary": f"{seen_plate} TX", "agency": agency}
+
+
+def test_an_analyst_triages_an_alert_in_the_queue(gateway, console):
+    queued = queued_alert(gateway)
+    alert_id, agency = queued["alert_id"], queued["agency"]
+    flow(console, "triage", **queued)
     alert = gateway.get(f"/api/v1/alerts/{alert_id}", token=gateway.token("analyst", sub="ann", agency=agency)).json()
     assert alert["status"] == "dismissed" and alert["dismissal"]["reason"] == "handled_by_patrol"
     assert alert["assignee"] == "ann"

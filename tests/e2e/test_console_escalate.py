@@ -3,22 +3,16 @@ queue by keyboard, saying why, in a real browser against the real stack (console
 the screen passes axe and the Tab check; what the browser did is read back through the API: the alert is
 escalated by the analyst with that reason, in the supervisors' aging queue, and the escalation audited."""
 
-from tests.e2e.test_console import flow, own_agency, plate, read, shot
+from tests.e2e.test_console import flow, queued_alert, shot
 from tests.polling import eventually
 
 REASON = "Same plate seen twice near Lincoln Elementary in ten minutes"
 
 
 def test_an_analyst_escalates_an_alert_from_the_queue_and_the_supervisors_see_it(gateway, console):
-    seen_plate, agency = plate(), own_agency()  # the queue holds this alert only: Tab reaches the panel
-    posted = gateway.post(
-        "/api/v1/alerts",
-        token=gateway.token("source", agency=agency),
-        json=read(seen_plate, "2026-03-20T10:00:00-05:00", 29.75, -95.36, "Main St at Walker St"),
-    )
-    assert posted.status_code == 201, posted.text
-    alert_id = posted.json()["id"]
-    seen = flow(console, "escalate", alert_id=alert_id, summary=f"{seen_plate} TX", agency=agency, reason=REASON)
+    queued = queued_alert(gateway)
+    alert_id, agency = queued["alert_id"], queued["agency"]
+    seen = flow(console, "escalate", **queued, reason=REASON)
     assert "escalated by ann" in seen["row"] and seen["offered_after"] == 0
     assert REASON in seen["supervisor_sees"]
     assert shot(console, "escalate") and shot(console, "escalated")

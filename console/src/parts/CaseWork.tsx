@@ -6,6 +6,7 @@
 import { useState, type FormEvent } from "react";
 import { answer, idempotencyKey, useApi, type Purpose, type Schemas } from "../api";
 import { CasePicker, type CaseBrief } from "./CasePicker";
+import { CodeOptions } from "./CodeOptions";
 import { label } from "./format";
 import { ProblemNote } from "./Problem";
 
@@ -81,11 +82,7 @@ export function NameEntity({ record, purpose, onChanged }: Props) {
           Type
           <select value={type} onChange={(e) => setType(e.target.value as EntityType | "")}>
             <option value="">any</option>
-            {TYPES.map((code) => (
-              <option key={code} value={code}>
-                {label(code)}
-              </option>
-            ))}
+            <CodeOptions codes={TYPES} />
           </select>
         </label>
         <label>
@@ -111,11 +108,7 @@ export function NameEntity({ record, purpose, onChanged }: Props) {
           <label>
             Role in the case
             <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {ROLES.map((code) => (
-                <option key={code} value={code}>
-                  {label(code)}
-                </option>
-              ))}
+              <CodeOptions codes={ROLES} />
             </select>
           </label>
           <label>
@@ -184,11 +177,7 @@ export function Disposition({ record, purpose, onChanged }: Props) {
         <label>
           Outcome
           <select value={outcome} onChange={(e) => setOutcome(e.target.value as Outcome)}>
-            {OUTCOMES.map((code) => (
-              <option key={code} value={code}>
-                {label(code)}
-              </option>
-            ))}
+            <CodeOptions codes={OUTCOMES} />
           </select>
         </label>
         <label>

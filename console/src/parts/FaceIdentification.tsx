@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { answer, problemOf, useApi, type Schemas } from "../api";
+import { CodeOptions } from "./CodeOptions";
 import { label, when } from "./format";
 import { ProblemNote } from "./Problem";
 
@@ -97,11 +98,7 @@ export function FaceIdentification({ alert, onDone }: { alert: Alert; onDone: (m
                 <label>
                   Evidence type
                   <select value={item.type} onChange={(e) => change(index, { type: e.target.value as Evidence["type"] })}>
-                    {EVIDENCE_TYPES.map((type) => (
-                      <option key={type} value={type}>
-                        {label(type)}
-                      </option>
-                    ))}
+                    <CodeOptions codes={EVIDENCE_TYPES} />
                   </select>
                 </label>
                 {(["reference", "description"] as const).map((name) => (

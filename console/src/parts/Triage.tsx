@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { answer, describe, idempotencyKey, useApi, type Schemas } from "../api";
+import { CodeOptions } from "./CodeOptions";
 import { DISMISS_REASONS, label } from "./format";
 
 type Alert = Pick<Schemas["AlertListItem"], "id" | "status" | "assignee" | "version" | "escalated_at">;
@@ -131,11 +132,7 @@ export function Triage({ alert, onDone }: { alert: Alert; onDone: (message: stri
           <label>
             Reason
             <select value={reason} onChange={(e) => setReason(e.target.value as typeof reason)}>
-              {DISMISS_REASONS.map((code) => (
-                <option key={code} value={code}>
-                  {label(code)}
-                </option>
-              ))}
+              <CodeOptions codes={DISMISS_REASONS} />
             </select>
           </label>
           <label>
