@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Casewire's own processes: the five nameko services and the gateway, on loopback.
 # Usage: scripts/services.sh start|stop|status
-# Environment: GATEWAY_PORT (8080), AMQP_URI, MONGODB_URI, ELASTICSEARCH_URL and the *_DATABASE names.
+# Environment: GATEWAY_PORT (8080), AMQP_URI, MONGODB_URI, ELASTICSEARCH_URL and the *_DATABASE names;
+# READY_SECONDS (90): how long start waits for /readyz before it gives up and prints what is not ready.
 set -euo pipefail
 COMPONENT=services
 source "$(dirname "$0")/lib.sh"
@@ -34,9 +35,10 @@ start() {
   start_one gateway "$BIN/gunicorn" --bind "127.0.0.1:$GATEWAY_PORT" --worker-class gthread \
     --threads "${GATEWAY_THREADS:-16}" --workers 1 --timeout 120 "gateway.app:create_app()"
   wait_until 60 "the gateway" gateway_up || { tail -n 30 "$RUN/gateway.log" >&2; exit 1; }
-  if ! wait_until 90 "every service to be ready" all_ready; then
-    curl -sS "http://127.0.0.1:$GATEWAY_PORT/readyz" >&2 || true
-    for s in "${SERVICES[@]}"; do echo "--- $s" >&2; tail -n 15 "$RUN/$s.log" >&2; done
+  if ! wait_until "${READY_SECONDS:-90}" "every service to be ready" all_ready; then
+    for s in "${SERVICES[@]}" gateway; do echo "--- $s" >&2; tail -n 15 "$RUN/$s.log" >&2; done
+    # Last, so that a caller keeping only the tail of this output still sees what was not ready.
+    echo "--- /readyz" >&2; curl -sS "http://127.0.0.1:$GATEWAY_PORT/readyz" >&2 || true
     exit 1
   fi
   log "ready: http://127.0.0.1:$GATEWAY_PORT"

@@ -104,6 +104,11 @@ class Stack:
             # sweep judges them within the test; the other tests' reads are a Texas agency's, kept.
             "ALPR_RETENTION_NH": NH_RETENTION,
             "ALPR_PURGE_SECONDS": "1",
+            # A stack is slower to be ready again after a server's restart on a loaded machine than at
+            # an operator's start: each service reconnects with a growing backoff (2, 4, 6 s ...) and
+            # answers its health call behind the work that waited. Not ready after this: the test fails
+            # and services.sh prints, last, what /readyz found down.
+            "READY_SECONDS": "240",
         }
         for service in ("intake", "entities", "cases", "audit", "gateway"):
             self.env[f"{service.upper()}_DATABASE"] = f"faults_{run_id}_{service}"
@@ -112,7 +117,7 @@ class Stack:
 
     def services(self, action: str) -> None:
         """``scripts/services.sh start`` starts whatever is not running and waits until /readyz is 200."""
-        _script("services", action, self.env)
+        _script("services", action, self.env, timeout=60 + int(self.env["READY_SECONDS"]) + 60)
 
     def kill(self, name: str) -> None:
         """SIGKILL one process and its children, as a crashed container (no clean shutdown, nothing
