@@ -127,7 +127,7 @@ def main(quick: bool, overrides: tuple[str, ...]) -> None:
         run["ratio_to_limit"] = round(run["completed_per_second"] / limit["alerts_per_second"], 2)
         record("ingest", run)
         record("memory_rss_mb", stack.rss_mb())  # at the end of the ingest run
-        record("big_batch", ingest.big_batch(session, stack, generator))
+        record("big_batch", ingest.big_batch(session, stack, completion, generator))
         record("single_post", ingest.single_latency(session, stack, generator, sizes["single"]))
         record("link_found", connections.link_latency(session, stack, generator, sizes["links"]))
         busy = connections.while_ingesting(
