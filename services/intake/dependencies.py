@@ -145,6 +145,17 @@ class AlertStore(OutcomeQueries):
         resolution = self.resolutions.find_one({"_id": alert_id}) or {}
         return {**alert, "repeats": repeats, **{k: resolution[k] for k in ("entities", "related") if k in resolution}}
 
+    def listed(self, alert_ids: list[str]) -> dict[str, dict]:
+        """``{id: alert}`` of those of ``alert_ids`` that exist, each with the entities its resolution
+        found (:meth:`with_entities`); the alerts and their resolutions are read side by side."""
+        alerts, resolutions = docstore.get_many_of(
+            (self.alerts, alert_ids, None), (self.resolutions, alert_ids, {"entities": 1})
+        )
+        return {
+            alert_id: {**alert, "entities": (resolutions.get(alert_id) or {}).get("entities", [])}
+            for alert_id, alert in alerts.items()
+        }
+
     def with_entities(self, alerts: list[dict]) -> list[dict]:
         """Each alert of a list page with the entities its resolution found."""
         found = self.resolutions.get_many([alert["_id"] for alert in alerts], {"entities": 1})
