@@ -13,6 +13,7 @@ import os
 from datetime import UTC, datetime
 
 import click
+import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 from rich.console import Console
 from rich.progress import Progress
@@ -35,6 +36,7 @@ from bench.stack import Stack
 @click.option("--reset", is_flag=True, help="Empty the stores and seed them anew.")
 @click.option("--restart", is_flag=True, help="Restart the services before timing.")
 @click.option("--breakdown", is_flag=True, help="Also time each service call of a first page over RPC.")
+@click.option("--against", type=int, help="Another gateway over the same stores: pages timed in turn with this one's.")
 def main(
     port: int,
     vhost: str,
@@ -46,6 +48,7 @@ def main(
     reset: bool,
     restart: bool,
     breakdown: bool,
+    against: int | None,
 ) -> None:
     """At a reset the stack ingests through the pipeline for ``--ingest-seconds`` (the newest alerts,
     those the pages show, then have resolutions and sightings, as on a stack that ingested them all)
@@ -68,28 +71,52 @@ def main(
     if reset:
         completion = ingest.Completion(stack, MONGO_URI, ES_URL)
         ingest.throughput(session, stack, completion, generator, ingest_seconds, run="list")
-    alert_list.list_pages(session, stack.url, 10)  # warm-up: the first calls open connections
+    urls = [stack.url] + ([f"http://127.0.0.1:{against}"] if against else [])
+    for url in urls:
+        alert_list.list_pages(session, url, 10)  # warm-up: the first calls open connections
     load_before = os.getloadavg()
-    pages = alert_list.list_pages(session, stack.url, queries)
+    pages = in_turn(session, urls, queries)
     result = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "alerts_stored": stored,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        **pages,
+        **pages[0],
     }
+    if against:
+        result["against"] = pages[1]
     if breakdown:
-        result["calls"] = calls(stack, queries)
+        result["calls"] = calls(stack, session, queries)
     console.print(json.dumps(result))
 
 
-def calls(stack: Stack, queries: int) -> dict:
-    """p50/p95 of each service call the gateway makes for a first page, made one after another over RPC."""
+def in_turn(session: requests.Session, urls: list[str], queries: int) -> list[dict]:
+    """:func:`alert_list.list_pages` of each gateway, one query of each in turn (so they share the load
+    of the machine); p50/p95 per gateway."""
+    samples = {url: {"first_page": [], "next_page": []} for url in urls}
+    for _ in range(queries):
+        for url in urls:
+            for page, numbers in alert_list.list_pages(session, url, 1).items():
+                samples[url][page].append(numbers["p50_ms"])
+    return [{page: percentiles(found) for page, found in samples[url].items()} for url in urls]
+
+
+def calls(stack: Stack, session: requests.Session, queries: int) -> dict:
+    """p50/p95 of each service call the gateway makes for a first page, made one after another over RPC,
+    and of the first page through the gateway, each page just before its calls (under the same load)."""
     context = {"actor": {"id": "bench", "agency": AGENCY, "roles": ["analyst", "source"]}, "unit": "rtcc"}
     filters = {"status": "new", "source": "alpr"}
-    samples: dict[str, list[float]] = {"search.alert_page": [], "intake.summaries": [], "search.related_counts": []}
+    samples: dict[str, list[float]] = {
+        "gateway page": [],
+        "search.alert_page": [],
+        "intake.summaries": [],
+        "search.related_counts": [],
+    }
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=60) as rpc:
         for _ in range(queries):
+            elapsed, response = timed(lambda: session.get(f"{stack.url}/api/v1/alerts", params=filters, timeout=60))
+            response.raise_for_status()
+            samples["gateway page"].append(elapsed)
             elapsed, found = timed(lambda: rpc.search.alert_page(filters, context, 50, None))
             samples["search.alert_page"].append(elapsed)
             ids = found["ids"]
