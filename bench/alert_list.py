@@ -37,7 +37,7 @@ def seed(
         stored = []
         for _ in range(min(1000, missing)):
             body = generator.alpr_alert(run="list")
-            alert = {**body, "occurred_at": datetime.fromisoformat(body["occurred_at"])}
+            alert = {"priority": "normal", **body, "occurred_at": datetime.fromisoformat(body["occurred_at"])}
             received = now - timedelta(seconds=generator.random.randrange(0, 86400 * 30))
             doc = new_document(uuid.uuid4().hex, alert, CONTEXT, received, no_retention)
             doc["status"] = generator.random.choice(STATUSES)

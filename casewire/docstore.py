@@ -3,7 +3,8 @@
 Stores open their collections through :func:`open_collections` and call a few operations that a
 server may have to carry out differently:
 
-- :meth:`Collection.get_many`: documents by ``_id``, one query for many ids;
+- :meth:`Collection.get_many`: documents by ``_id``, one query for many ids (:func:`get_many_of`:
+  of several collections side by side);
 - :meth:`Collection.insert_new`: an unordered insert that reports which documents existed already;
 - :meth:`Collection.update_atomic` and :meth:`Collection.delete_atomic`: one conditional
   single-document write that no concurrent write to that document interleaves with.
@@ -23,7 +24,7 @@ server's ``buildInfo``). Everything else a store does is plain pymongo on the wr
 import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
@@ -103,13 +104,18 @@ class Collection:
 
     def get_many(self, ids: Iterable, projection: dict | None = None) -> dict:
         """``{id: document}`` for those of ``ids`` that exist."""
+        return self.asking(ids, projection)()
+
+    def asking(self, ids: Iterable, projection: dict | None = None) -> Callable[[], dict]:
+        """:meth:`get_many` started now and answered by the function returned: the look-ups of several
+        collections started before any is waited for share the look-up threads (:func:`get_many_of`)."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
-            return {}
+            return lambda: {}
         if self.flavor == FERRETDB and self._size() > SCAN_PER_LOOKUP * len(wanted):
-            found = _lookups().map(lambda doc_id: self.raw.find_one({"_id": doc_id}, projection), wanted)
-            return {doc["_id"]: doc for doc in found if doc is not None}
-        return {doc["_id"]: doc for doc in self.raw.find({"_id": {"$in": wanted}}, projection)}
+            pending = [_lookups().submit(self.raw.find_one, {"_id": doc_id}, projection) for doc_id in wanted]
+            return lambda: {doc["_id"]: doc for doc in (future.result() for future in pending) if doc is not None}
+        return lambda: {doc["_id"]: doc for doc in self.raw.find({"_id": {"$in": wanted}}, projection)}
 
     def _size(self) -> int:
         """About how many documents the collection holds (asked at most every :data:`SIZE_SECONDS`)."""
@@ -212,6 +218,12 @@ class Collection:
                 self._locks.delete_one({"_id": doc_id, "owner": held["owner"]})  # its holder died holding it
             return False
         return True
+
+
+def get_many_of(*asks: tuple[Collection, Iterable, dict | None]) -> list[dict]:
+    """:meth:`Collection.get_many` of several collections, ``(collection, ids, projection)`` each,
+    asked side by side: one ``{id: document}`` per ask, in order."""
+    return [answer() for answer in [collection.asking(ids, projection) for collection, ids, projection in asks]]
 
 
 def open_collections(database: Database, *names: str, flavor: str | None = None) -> list[Collection]:

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, has_request_context
@@ -78,8 +79,19 @@ class Rpc:
         app.extensions["rpc"] = self
 
     def call(self, service: str, method: str, *args, **kwargs) -> Any:  # the service's answer, as JSON
+        return self.send(service, method, *args, **kwargs)()
+
+    def send(self, service: str, method: str, *args, **kwargs) -> Callable[[], Any]:
+        """Send a call now, wait for its answer later: ``answer = rpc.send(...)``, then ``answer()`` (which
+        raises as :meth:`call` does). Calls sent before waiting for any are served side by side; wait for
+        every call sent, so that no answer is left on the thread's reply queue."""
+        proxy = lambda: getattr(getattr(self._proxy(), service), method)  # noqa: E731
+        sent = self._answering(service, method, lambda: proxy().call_async(*args, **kwargs))
+        return lambda: self._answering(service, method, sent.result)
+
+    def _answering(self, service: str, method: str, step: Callable[[], Any]) -> Any:
         try:
-            return getattr(getattr(self._proxy(), service), method)(*args, **kwargs)
+            return step()
         except CasewireError:
             raise
         except Exception as exc:  # nameko's and kombu's failures share no base class

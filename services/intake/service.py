@@ -121,11 +121,11 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     def summaries(self, alert_ids: list, context: dict | None = None) -> list[dict]:
         """The list items of these alerts, in this order: those that exist and ``context`` may see."""
         caller = access_rules.Caller.from_context(context) if context is not None else None
-        found = self.alerts.get_many([str(alert_id) for alert_id in alert_ids or []])
+        found = self.alerts.listed([str(alert_id) for alert_id in alert_ids or []])
         shown = [found[i] for i in alert_ids or [] if i in found]
         if caller:
             shown = [alert for alert in shown if access_rules.alert_visible(caller, alert)]
-        return AlertSummary(many=True).dump(self.alerts.with_entities(shown))
+        return AlertSummary(many=True).dump(shown)
 
     @rpc(expected_exceptions=EXPECTED)
     def assign_alert(self, alert_id: str, body: dict, context: dict) -> dict:

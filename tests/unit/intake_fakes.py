@@ -88,6 +88,9 @@ class FakeAlerts:
         resolution = self.resolved.get(alert_id, {})
         return {**alert, "repeats": repeats, **{k: resolution[k] for k in ("entities", "related") if k in resolution}}
 
+    def listed(self, alert_ids):
+        return {a["_id"]: a for a in self.with_entities(self.get_many(alert_ids).values())}
+
     def with_entities(self, alerts):
         return [{**a, "entities": self.resolved.get(a["_id"], {}).get("entities", [])} for a in alerts]
 
