@@ -17,7 +17,6 @@ The retention sweep finds its work by equality on ``purge_slot`` (the minute an 
 """
 
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -32,8 +31,6 @@ from services.intake import identification as identifying
 from services.intake import metrics
 from services.intake.outcome_store import OutcomeQueries
 from services.intake.retention import slot_of
-
-RESOLUTIONS_KEPT = 20_000  # the entities of the alerts listed last: the pages read again and again
 
 
 def _unavailable(exc: Exception) -> Unavailable:
@@ -51,7 +48,6 @@ class AlertStore(OutcomeQueries):
         self.alerts, self.keys_, self.resolutions, self.outbox, self.purge_hours = docstore.open_collections(
             database, "alerts", "keys", "resolutions", "outbox", "purge_hours", flavor=flavor
         )
-        self._resolved: OrderedDict[str, tuple[datetime, list[dict]]] = OrderedDict()  # see listed()
         self.tallies = tallies.Tallies(
             database,
             "funnel",
@@ -151,30 +147,14 @@ class AlertStore(OutcomeQueries):
 
     def listed(self, alert_ids: list[str]) -> dict[str, dict]:
         """``{id: alert}`` of those of ``alert_ids`` that exist, each with the entities its resolution
-        found (:meth:`with_entities`).
-
-        The alerts and the resolutions not yet known are read side by side. A resolution is written
-        once and deleted only with its alert, so the entities of one already read are kept (for the
-        alert received at the same time: one purged and received again is read anew).
-        """
-        known = {alert_id: self._resolved.get(alert_id) for alert_id in alert_ids}
-        unknown = [alert_id for alert_id, entry in known.items() if entry is None]
+        found (:meth:`with_entities`); the alerts and their resolutions are read side by side."""
         alerts, resolutions = docstore.get_many_of(
-            (self.alerts, alert_ids, None), (self.resolutions, unknown, {"entities": 1})
+            (self.alerts, alert_ids, None), (self.resolutions, alert_ids, {"entities": 1})
         )
-        stale = [i for i in alerts if known.get(i) is not None and known[i][0] != alerts[i]["received_at"]]
-        resolutions.update(self.resolutions.get_many(stale, {"entities": 1}))
-        listed = {}
-        for alert_id, alert in alerts.items():
-            if alert_id in resolutions:
-                self._resolved[alert_id] = (alert["received_at"], resolutions[alert_id].get("entities", []))
-            received_at, entities = self._resolved.get(alert_id) or (None, [])
-            listed[alert_id] = {**alert, "entities": entities if received_at == alert["received_at"] else []}
-            if received_at is not None:
-                self._resolved.move_to_end(alert_id)  # the least recently listed go first
-        while len(self._resolved) > RESOLUTIONS_KEPT:
-            self._resolved.popitem(last=False)
-        return listed
+        return {
+            alert_id: {**alert, "entities": (resolutions.get(alert_id) or {}).get("entities", [])}
+            for alert_id, alert in alerts.items()
+        }
 
     def with_entities(self, alerts: list[dict]) -> list[dict]:
         """Each alert of a list page with the entities its resolution found."""
@@ -328,7 +308,6 @@ class AlertStore(OutcomeQueries):
         deleted = self.alerts.delete_atomic(query)
         if deleted is not None:
             self.tallies.removed(f"purge-{deleted['_id']}", [deleted])
-            self._resolved.pop(deleted["_id"], None)
             resolution = self.resolutions.find_one_and_delete({"_id": deleted["_id"]})
             if resolution is not None and resolution.get("received_hour"):
                 self.tallies.removed(f"purge-resolution-{deleted['_id']}", [resolution])

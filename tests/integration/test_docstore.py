@@ -127,30 +127,6 @@ def test_an_alerts_notes_and_its_resolution_written_at_once_all_stay(database):
     assert stored["version"] == 1 + WRITES and stored["entities"] == [{"id": "e0"}]
 
 
-@pytest.mark.parametrize("flavor", [None, docstore.FERRETDB])
-def test_listed_alerts_keep_their_entities_and_read_them_anew_for_an_alert_received_again(database, flavor):
-    """A resolution is written once: a listed alert's entities are read once, an unresolved alert's
-    until it is resolved, and an alert purged and received again (a new ``received_at``) has its own."""
-    store = AlertStore(database, flavor)
-    store.ensure_indexes()
-    first, unresolved = _stored_alert(store), _stored_alert(store)
-    resolved = {"alert_id": first["_id"], "entities": [{"id": "e1"}], "related": [], "source": "alpr"}
-    store.save_resolutions([resolved])
-    listed = store.listed([unresolved["_id"], "missing", first["_id"]])
-    assert {alert_id: alert["entities"] for alert_id, alert in listed.items()} == {
-        unresolved["_id"]: [],
-        first["_id"]: [{"id": "e1"}],
-    }
-    store.resolutions.delete_one({"_id": first["_id"]})  # kept: not read again
-    store.save_resolutions([{**resolved, "alert_id": unresolved["_id"], "entities": [{"id": "e2"}]}])
-    listed = store.listed([first["_id"], unresolved["_id"]])
-    assert [listed[alert["_id"]]["entities"] for alert in (first, unresolved)] == [[{"id": "e1"}], [{"id": "e2"}]]
-    store.alerts.update_one({"_id": first["_id"]}, {"$set": {"received_at": utcnow()}})  # received again
-    assert store.listed([first["_id"]])[first["_id"]]["entities"] == []
-    store.save_resolutions([{**resolved, "entities": [{"id": "e3"}]}])
-    assert store.listed([first["_id"]])[first["_id"]]["entities"] == [{"id": "e3"}]
-
-
 def test_1200_concurrent_tally_changes_are_counted_exactly_while_folds_run(database):
     """Twelve writers each triage and note alerts while sweeps fold: the buckets equal a recount."""
     store = AlertStore(database)
