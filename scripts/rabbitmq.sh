@@ -95,7 +95,8 @@ fresh_vhost() {
 purge_vhost() {
   local name="${1:?usage: $0 purge_vhost NAME}" queue
   rabbitmqctl -q list_queues -p "$name" --no-table-headers name messages | while read -r queue count; do
-    if [ "${count:-0}" -gt 0 ]; then rabbitmqctl -q purge_queue -p "$name" "$queue" >/dev/null; fi
+    # </dev/null: rabbitmqctl reads its standard input, which would swallow the rest of the list.
+    if [ "${count:-0}" -gt 0 ]; then rabbitmqctl -q purge_queue -p "$name" "$queue" >/dev/null </dev/null; fi
   done
 }
 
