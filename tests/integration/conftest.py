@@ -9,6 +9,8 @@ from elasticsearch import Elasticsearch
 from kombu import Connection
 from pymongo import MongoClient
 
+from services.search import dependencies as search_dependencies
+from services.search import rebuild
 from tests.conftest import service_config
 
 
@@ -65,3 +67,12 @@ def _empty_queues(base_config):
     """Each module starts with empty queues: services another module ran without their consumers
     (intake without entities, say) leave events behind that would otherwise delay this module's."""
     purge_vhost(base_config["AMQP_URI"])
+
+
+@pytest.fixture(autouse=True)
+def _quick_rebuild_handover(monkeypatch):
+    """A rebuild waits twice the period at which writers look for its new index before it copies
+    (services/search/rebuild.py): the same handover on a shorter period, both sides of it in this
+    process (the search containers and ``casewire search reindex``), so less waiting."""
+    monkeypatch.setattr(search_dependencies, "BUILD_CHECK_SECONDS", 0.25)
+    monkeypatch.setattr(rebuild, "BUILD_CHECK_SECONDS", 0.25)
