@@ -3,6 +3,8 @@
 import json
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from casewire.config import load_config
 from gateway.auth import mint_dev_token
 from tests.conftest import TEST_VHOST
 from tests.contract import Contract
+from tests.polling import eventually
 from tests.unit.test_vendor_adapters import CAMERAS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,6 +93,35 @@ def stack(servers, run_id, drop_test_data):
     subprocess.run([script, "stop"], env=env, check=False, capture_output=True)
 
 
+@contextmanager
+def second_gateway(env: dict, port: int, log: Path) -> Iterator[str]:
+    """A gateway process on ``port`` beside the stack's (over the same services), configured by ``env``;
+    its URL once it answers, stopped after the block."""
+    command = [str(REPO / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*command, "--worker-class", "gthread", "--threads", "8", "gateway.app:create_app()"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            eventually(lambda: _answers(url), timeout=60)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/healthz", timeout=2).ok
+    except (requests.ConnectionError, requests.Timeout):  # not listening yet, or starting on a busy machine
+        return False
+
+
 @pytest.fixture(scope="session")
 def gateway(stack) -> Gateway:
     secret = load_config(REPO / "gateway" / "config.yaml")["DEV_JWT_SECRET"]
@@ -105,3 +137,21 @@ def console(gateway, tmp_path_factory) -> dict:
         assert done.returncode == 0, f"scripts/console.sh {step}:\n{done.stderr[-3000:]}"
     shots = os.environ.get("CONSOLE_SCREENSHOTS") or str(tmp_path_factory.mktemp("console-screens"))
     return {"CASEWIRE_URL": gateway.url, "CONSOLE_SCREENSHOTS": shots}
+
+
+def pytest_collection_finish(session):
+    """Keycloak takes most of a minute to start: when its tests are to run, begin the start now, in the
+    background, so it overlaps the tests before them (tests/e2e/keycloak.py)."""
+    if session.config.option.collectonly:
+        return
+    if any(item.path.name == "test_oidc_provider.py" for item in session.items):
+        from tests.e2e import keycloak  # imports this module: not at the top
+
+        keycloak.start()
+
+
+def pytest_sessionfinish(session):
+    """A Keycloak begun early is stopped even when its tests never ran (``-x`` stopped the run before them)."""
+    from tests.e2e import keycloak
+
+    keycloak.stop()

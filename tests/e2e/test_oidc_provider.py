@@ -9,8 +9,6 @@ ES256 keys, and clients: `casewire` (RS256), `casewire-es256`, `casewire-short` 
 
 import base64
 import json
-import os
-import subprocess
 import time
 import uuid
 
@@ -19,12 +17,11 @@ import requests
 
 from casewire.config import load_config
 from gateway.auth import mint_dev_token
-from tests.e2e.conftest import GATEWAY_PORT, REPO, stack_env
+from tests.e2e import keycloak as keycloak_server
+from tests.e2e.conftest import GATEWAY_PORT, REPO, second_gateway, stack_env
+from tests.e2e.keycloak import KEYCLOAK
 from tests.e2e.test_console import flow
-from tests.polling import eventually
 
-KEYCLOAK_PORT = int(os.environ.get("KEYCLOAK_PORT", GATEWAY_PORT + 2))
-KEYCLOAK = f"http://127.0.0.1:{KEYCLOAK_PORT}"
 ISSUER = f"{KEYCLOAK}/realms/casewire"
 PASSWORD = "casewire-local-test-password"  # scripts/keycloak/*-realm.json
 OIDC_PORT = GATEWAY_PORT + 1
@@ -32,26 +29,12 @@ KEY_PROVIDER = "org.keycloak.keys.KeyProvider"
 ROLE_MAP = "rtcc-analyst=analyst rtcc-detective=detective rtcc-supervisor=supervisor rtcc-auditor=auditor"
 
 
-def keycloak_env() -> dict:
-    return {
-        **os.environ,
-        "KEYCLOAK_PORT": str(KEYCLOAK_PORT),
-        "KEYCLOAK_MANAGEMENT_PORT": os.environ.get("KEYCLOAK_MANAGEMENT_PORT", str(GATEWAY_PORT + 3)),
-    }
-
-
 @pytest.fixture(scope="module")
 def keycloak(servers):
-    """Keycloak on KEYCLOAK_PORT: the running one, or one started here and stopped after the module."""
-    script = str(REPO / "scripts" / "keycloak.sh")
-    running = subprocess.run([script, "status"], env=keycloak_env(), capture_output=True).returncode == 0
-    if not running:
-        started = subprocess.run([script, "start"], env=keycloak_env(), capture_output=True, text=True, timeout=900)
-        if started.returncode != 0:
-            pytest.fail(f"Keycloak did not start:\n{started.stderr[-4000:]}", pytrace=False)
-    yield KEYCLOAK
-    if not running:
-        subprocess.run([script, "stop"], env=keycloak_env(), capture_output=True, timeout=120)
+    """Keycloak on KEYCLOAK_PORT: the running one, or the one this session started (tests/e2e/keycloak.py)
+    and stops after the module."""
+    yield keycloak_server.wait()
+    keycloak_server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -68,30 +51,8 @@ def gateway_for_keycloak(stack, run_id, keycloak, tmp_path_factory):
         "CASEWIRE_JWKS_COOLDOWN": "0",  # a rotated key's first token refetches the keys at once
         "STREAM_ENABLED": "false",
     }
-    log = open(tmp_path_factory.mktemp("oidc-gateway") / "gateway.log", "w")  # closed after the module
-    command = [str(REPO / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{OIDC_PORT}", "--workers", "1"]
-    process = subprocess.Popen(
-        [*command, "--worker-class", "gthread", "--threads", "8", "gateway.app:create_app()"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{OIDC_PORT}"
-    try:
-        eventually(lambda: _answers(url), timeout=60)
+    with second_gateway(env, OIDC_PORT, tmp_path_factory.mktemp("oidc-gateway") / "gateway.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/healthz", timeout=2).ok
-    except (requests.ConnectionError, requests.Timeout):  # not listening yet, or starting on a busy machine
-        return False
 
 
 def token(client: str = "casewire", user: str = "ann", realm: str = "casewire") -> str:

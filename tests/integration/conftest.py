@@ -4,9 +4,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from amqp.exceptions import NotFound, ResourceLocked
 from elasticsearch import Elasticsearch
+from kombu import Connection
 from pymongo import MongoClient
 
+from services.search import dependencies as search_dependencies
+from services.search import rebuild
 from tests.conftest import service_config
 
 
@@ -45,10 +49,30 @@ def _cleanup(drop_test_data):
     """Drop this run's databases and indices at the end of the session."""
 
 
+def purge_vhost(amqp_uri: str) -> None:
+    """Empty every queue of the virtual host of ``amqp_uri`` that holds messages."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "rabbitmq.sh"
+    listed = subprocess.run([script, "queues", amqp_uri.rsplit("/", 1)[1]], check=True, capture_output=True, text=True)
+    with Connection(amqp_uri) as connection:
+        for queue in listed.stdout.split():
+            try:
+                with connection.channel() as channel:
+                    channel.queue_purge(queue)
+            except (NotFound, ResourceLocked):  # deleted since it was listed, or another connection's own
+                pass
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _empty_queues(base_config):
     """Each module starts with empty queues: services another module ran without their consumers
     (intake without entities, say) leave events behind that would otherwise delay this module's."""
-    vhost = base_config["AMQP_URI"].rsplit("/", 1)[1]
-    script = Path(__file__).resolve().parents[2] / "scripts" / "rabbitmq.sh"
-    subprocess.run([script, "purge_vhost", vhost], check=True, capture_output=True)
+    purge_vhost(base_config["AMQP_URI"])
+
+
+@pytest.fixture(autouse=True)
+def _quick_rebuild_handover(monkeypatch):
+    """A rebuild waits twice the period at which writers look for its new index before it copies
+    (services/search/rebuild.py): the same handover on a shorter period, both sides of it in this
+    process (the search containers and ``casewire search reindex``), so less waiting."""
+    monkeypatch.setattr(search_dependencies, "BUILD_CHECK_SECONDS", 0.25)
+    monkeypatch.setattr(rebuild, "BUILD_CHECK_SECONDS", 0.25)

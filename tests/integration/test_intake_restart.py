@@ -23,6 +23,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from casewire import events
 from casewire.audit import audit_queue
+from tests.integration.conftest import purge_vhost
 from tests.polling import eventually
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,8 +96,7 @@ def intake_process(base_config, run_id, mongo, tmp_path):
     # so that the next tests' consumers do not wade through them before their own.
     with Connection(base_config["AMQP_URI"]) as connection:
         audit_queue(connection.channel()).purge()
-    vhost = base_config["AMQP_URI"].rsplit("/", 1)[1]
-    subprocess.run([REPO / "scripts" / "rabbitmq.sh", "purge_vhost", vhost], check=True, capture_output=True)
+    purge_vhost(base_config["AMQP_URI"])
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ the shared RabbitMQ, that service reaches it through a :class:`Relay` the test c
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from casewire.monitor import Monitor
 from casewire.probe import heartbeat_path, probe
 from tests.polling import eventually
+from tests.relay import Relay
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = [sys.executable, "-m", "casewire", "probe"]
@@ -65,57 +65,6 @@ class StuckService:
         StuckService.release.wait()
 
 
-class Relay:
-    """A TCP relay to the real RabbitMQ on a port of its own. Down, nothing listens there (an AMQP_URI
-    that reaches no broker) and every connection through it is cut (the broker lost mid-run)."""
-
-    def __init__(self, target: tuple[str, int] = ("127.0.0.1", 5672)):
-        self.target, self.server, self.acceptor = target, None, None
-        self.pipes, self.links = eventlet.GreenPool(), []
-        with socket.socket() as free:
-            free.bind(("127.0.0.1", 0))
-            self.port = free.getsockname()[1]
-
-    def uri(self, amqp_uri: str) -> str:
-        return amqp_uri.replace(f":{self.target[1]}/", f":{self.port}/", 1)
-
-    def up(self) -> None:
-        if self.server is None:
-            self.server = eventlet.listen(("127.0.0.1", self.port))
-            self.acceptor = eventlet.spawn(self._accept)
-
-    def down(self) -> None:
-        if self.server is None:
-            return
-        self.acceptor.kill()
-        for pipe in list(self.pipes.coroutines_running):
-            pipe.kill()
-        for sock in [self.server, *self.links]:  # the service sees its connection closed, as in an outage
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
-        self.server, self.links = None, []
-
-    def _accept(self) -> None:
-        while True:
-            client, _ = self.server.accept()
-            upstream = eventlet.connect(self.target)
-            self.links += [client, upstream]
-            self.pipes.spawn(self._pipe, client, upstream)
-            self.pipes.spawn(self._pipe, upstream, client)
-
-    @staticmethod
-    def _pipe(source, sink) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-            sink.shutdown(socket.SHUT_WR)
-        except (OSError, EOFError):  # the other side or down() closed it
-            pass
-
-
 @pytest.fixture
 def relay():
     relay = Relay()
@@ -143,7 +92,9 @@ def wait_for(check, seconds: float = 20) -> tuple[bool, str]:
 
 
 def test_probe_passes_when_the_process_beats_and_its_backends_answer(container_factory, base_config, tmp_path):
-    container_factory(HealthyService, {**base_config, "HEARTBEAT_DIR": str(tmp_path)}).start()
+    # The first beat can come before the consumers are connected: the next one, 0.2 s on, passes.
+    settings = {**base_config, "HEARTBEAT_DIR": str(tmp_path), "HEARTBEAT_SECONDS": 0.2}
+    container_factory(HealthyService, settings).start()
     path = heartbeat_path(tmp_path, "probe_healthy")
     healthy, why = wait_for(lambda: probe(path, "probe_healthy"))
     assert healthy, why
@@ -248,9 +199,10 @@ def cases_process(base_config, config_for, tmp_path):
         return process, env
 
     yield start
-    for process in processes:
+    for process in processes:  # all told first, so they stop side by side
         process.send_signal(signal.SIGCONT)
         process.terminate()
+    for process in processes:
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

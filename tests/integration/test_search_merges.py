@@ -139,11 +139,12 @@ def cli(base_config, index_prefix):
 
 @pytest.fixture
 def drift(cli):
-    """``casewire search check``: an index's (missing, extra, stale) ids, of these entities only (their
-    own ids, or their sightings' ``entity:record``)."""
+    """``casewire search check --index <name>``: that index's (missing, extra, stale) ids, of these
+    entities only (their own ids, or their sightings' ``entity:record``). The one index alone, since
+    the other owners (cases) do not run in this module and would be waited for until the RPC times out."""
 
     def check(name, *entity_ids):
-        found = json.loads(cli("check", "--json").output)["indices"][name]
+        found = json.loads(cli("check", "--json", "--index", name).output)["indices"][name]
         return tuple([i for i in found[key] if i.split(":")[0] in entity_ids] for key in ("missing", "extra", "stale"))
 
     return check
