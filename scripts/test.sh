@@ -7,6 +7,13 @@ source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
 scripts/python.sh
+# A whole run needs the deployment checks' tools (tests/deploy): built and installed meanwhile, as the
+# servers start; the deploy tests' fixture runs the same idempotent script and reports its failure.
+if [ "$#" -eq 0 ]; then
+  tools_log="$(mktemp)"
+  scripts/deploy-tools.sh >"$tools_log" 2>&1 &
+  tools_pid=$!
+fi
 started=()
 stop_started() {
   CASEWIRE_RUN="$CASEWIRE_STATE/test-run-${CASEWIRE_E2E_PORT:-18080}" scripts/services.sh stop >/dev/null 2>&1 || true
@@ -29,4 +36,5 @@ scripts/rabbitmq.sh fresh_vhost "${CASEWIRE_TEST_VHOST:-casewire-test}-e2e"
 .venv/bin/ruff check casewire casewire_cli services gateway tests bench
 .venv/bin/ruff format --check casewire casewire_cli services gateway tests bench
 scripts/client.sh build  # npm ci when the lock changed, then tsc: the TypeScript client type-checks
+[ -z "${tools_pid:-}" ] || wait "$tools_pid" || tail -n 20 "$tools_log" >&2
 .venv/bin/pytest "$@"
