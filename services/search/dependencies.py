@@ -90,7 +90,8 @@ class SearchIndex:
     def create_index(self, name: str, index: str) -> None:
         spec = INDICES[name]
         mappings = {**spec["mappings"], "_meta": {"version": spec["version"]}}
-        self.client.indices.create(index=index, settings=SETTINGS, mappings=mappings)
+        settings = {**SETTINGS, **spec.get("settings", {})}
+        self.client.indices.create(index=index, settings=settings, mappings=mappings)
 
     def live_indices(self, name: str) -> list[str]:
         try:
