@@ -96,12 +96,7 @@ def with_related_counts(page: dict, context: dict, group: Callable[[dict], list[
     """
     items = page.get("items") or []
     groups = {item["id"]: group(item) for item in items}
-    try:
-        found = _rpc().call("search", "related_counts", groups, context) if groups else {}
-    except Unavailable:
-        found = {}
-    for item in items:
-        item["related_count"] = found.get(item["id"])
+    _counted(items, _answer(_sent("search", "related_counts", groups, context)) if groups else {})
     return page
 
 
@@ -119,6 +114,11 @@ def alert_items(alert_ids: list[str], context: dict) -> list[dict]:
         items = _rpc().call("intake", "summaries", alert_ids, context)
     finally:
         found = _answer(counting)
+    return _counted(items, found)
+
+
+def _counted(items: list[dict], found: dict) -> list[dict]:
+    """``items``, each with its ``related_count`` from ``found`` (None when it has none)."""
     for item in items:
         item["related_count"] = found.get(item["id"])
     return items

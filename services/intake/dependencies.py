@@ -151,15 +151,12 @@ class AlertStore(OutcomeQueries):
         alerts, resolutions = docstore.get_many_of(
             (self.alerts, alert_ids, None), (self.resolutions, alert_ids, {"entities": 1})
         )
-        return {
-            alert_id: {**alert, "entities": (resolutions.get(alert_id) or {}).get("entities", [])}
-            for alert_id, alert in alerts.items()
-        }
+        return {alert_id: _with_entities_of(alert, resolutions) for alert_id, alert in alerts.items()}
 
     def with_entities(self, alerts: list[dict]) -> list[dict]:
         """Each alert of a list page with the entities its resolution found."""
         found = self.resolutions.get_many([alert["_id"] for alert in alerts], {"entities": 1})
-        return [{**alert, "entities": (found.get(alert["_id"]) or {}).get("entities", [])} for alert in alerts]
+        return [_with_entities_of(alert, found) for alert in alerts]
 
     # -- changes --------------------------------------------------------------------------------
 
@@ -377,3 +374,8 @@ class AlertStore(OutcomeQueries):
         except PyMongoError:
             return False
         return True
+
+
+def _with_entities_of(alert: dict, resolutions: dict[str, dict]) -> dict:
+    """``alert`` with the entities its resolution among ``resolutions`` (by alert id) found, if any."""
+    return {**alert, "entities": (resolutions.get(alert["_id"]) or {}).get("entities", [])}

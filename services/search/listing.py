@@ -28,8 +28,13 @@ def alert_page(index: SearchIndex, caller: dict | None, filters: dict, limit: in
     if received:
         wanted.append({"range": {"received_at": received}})
     # No total: counting every match would read past the page the index's order lets it stop at.
-    body = {"query": {"bool": {"filter": wanted}}, "sort": SORT, "size": limit + 1, "_source": False}
-    body["track_total_hits"] = False
+    body = {
+        "query": {"bool": {"filter": wanted}},
+        "sort": SORT,
+        "size": limit + 1,
+        "_source": False,
+        "track_total_hits": False,
+    }
     if cursor:
         body["search_after"] = _decode(cursor)
     hits = index.search("alerts", **body)["hits"]["hits"]
