@@ -132,3 +132,15 @@ def test_related_counts_count_the_other_records_of_shared_entities_that_the_call
     # California's read of the car is not the caller's to open.
     assert counts == {january["alert_id"]: 2, march["alert_id"]: 2, april["alert_id"]: 2, unrelated["alert_id"]: 0}
     assert listing.related_counts(index, data.caller(), {"c1": [january["alert_id"], march["alert_id"]]}) == {"c1": 1}
+
+
+def test_C16_a_purged_alerts_item_and_the_sightings_naming_its_entities_leave_with_its_document(index):
+    car = data.vehicle(data.tag(6))
+    kept, purged = data.alert(received_at=at(7)), data.alert(received_at=at(8))
+    put(index, kept, purged, entities_of={kept["alert_id"]: [car], purged["alert_id"]: [car]})
+    indexing.purge(index, "alert", purged["alert_id"])
+    indexing.index_alerts(index, [purged])  # a late replay does not bring it back
+    index.refresh()
+    [item] = listing.alert_page(index, data.caller(), {}, 10, None)["items"]
+    assert (item["id"], item["related_count"]) == (kept["alert_id"], 0)
+    assert index.sources("alerts", [purged["alert_id"]]) == {}
