@@ -14,6 +14,7 @@ from bench.measure import percentiles, timed
 from casewire.docstore import Collection, flavor_of
 from services.intake.ingest import new_document
 from services.intake.retention import RetentionPolicy
+from services.intake.schemas import LIST_ITEM
 from services.search.dependencies import SearchIndex
 from services.search.documents import alert_document
 
@@ -25,7 +26,7 @@ def seed(
     mongo_uri: str, database: str, es_url: str, prefix: str, generator: Generator, total: int, progress: Progress
 ) -> int:
     """Top intake's alerts up to ``total``, each stored as intake stores it and indexed as the search
-    service indexes it (the alert list reads its ids from the index and its items from intake)."""
+    service indexes it (the alert list reads its pages, items included, from the index)."""
     db = MongoClient(mongo_uri)[database]
     alerts = Collection(db["alerts"], flavor_of(db))  # its count from statistics: reading 100,000 alerts takes minutes
     index = SearchIndex(Elasticsearch(es_url, request_timeout=300), prefix)
@@ -46,7 +47,7 @@ def seed(
         indexed = [
             alert_document({
                 **doc, "alert_id": doc["_id"], "occurred_at": doc["occurred_at"].isoformat(),
-                "received_at": doc["received_at"].isoformat(),
+                "received_at": doc["received_at"].isoformat(), "item": LIST_ITEM.dump(doc),
             })
             for doc in stored
         ]  # fmt: skip

@@ -106,25 +106,13 @@ def calls(stack: Stack, session: requests.Session, queries: int) -> dict:
     and of the first page through the gateway, each page just before its calls (under the same load)."""
     context = {"actor": {"id": "bench", "agency": AGENCY, "roles": ["analyst", "source"]}, "unit": "rtcc"}
     filters = {"status": "new", "source": "alpr"}
-    samples: dict[str, list[float]] = {
-        "gateway page": [],
-        "search.alert_page": [],
-        "intake.summaries": [],
-        "search.related_counts": [],
-    }
+    samples: dict[str, list[float]] = {"gateway page": [], "search.alert_page": []}
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=60) as rpc:
         for _ in range(queries):
             elapsed, response = timed(lambda: session.get(f"{stack.url}/api/v1/alerts", params=filters, timeout=60))
             response.raise_for_status()
             samples["gateway page"].append(elapsed)
-            elapsed, found = timed(lambda: rpc.search.alert_page(filters, context, 50, None))
-            samples["search.alert_page"].append(elapsed)
-            ids = found["ids"]
-            samples["intake.summaries"].append(timed(lambda ids=ids: rpc.intake.summaries(ids, context))[0])
-            groups = {alert_id: [alert_id] for alert_id in ids}
-            samples["search.related_counts"].append(
-                timed(lambda groups=groups: rpc.search.related_counts(groups, context))[0]
-            )
+            samples["search.alert_page"].append(timed(lambda: rpc.search.alert_page(filters, context, 50, None))[0])
     return {name: percentiles(found) for name, found in samples.items()}
 
 

@@ -3,8 +3,7 @@
 Stores open their collections through :func:`open_collections` and call a few operations that a
 server may have to carry out differently:
 
-- :meth:`Collection.get_many`: documents by ``_id``, one query for many ids (:func:`get_many_of`:
-  of several collections side by side);
+- :meth:`Collection.get_many`: documents by ``_id``, one query for many ids;
 - :meth:`Collection.insert_new`: an unordered insert that reports which documents existed already;
 - :meth:`Collection.update_atomic` and :meth:`Collection.delete_atomic`: one conditional
   single-document write that no concurrent write to that document interleaves with.
@@ -108,7 +107,7 @@ class Collection:
 
     def asking(self, ids: Iterable, projection: dict | None = None) -> Callable[[], dict]:
         """:meth:`get_many` started now and answered by the function returned: the look-ups of several
-        collections started before any is waited for share the look-up threads (:func:`get_many_of`)."""
+        collections started before any is waited for share the look-up threads."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return lambda: {}
@@ -218,12 +217,6 @@ class Collection:
                 self._locks.delete_one({"_id": doc_id, "owner": held["owner"]})  # its holder died holding it
             return False
         return True
-
-
-def get_many_of(*asks: tuple[Collection, Iterable, dict | None]) -> list[dict]:
-    """:meth:`Collection.get_many` of several collections, ``(collection, ids, projection)`` each,
-    asked side by side: one ``{id: document}`` per ask, in order."""
-    return [answer() for answer in [collection.asking(ids, projection) for collection, ids, projection in asks]]
 
 
 def open_collections(database: Database, *names: str, flavor: str | None = None) -> list[Collection]:

@@ -25,7 +25,7 @@ RECORD_PURGED = "record_purged"  # cases, intake, entities: a record was purged;
 ALERT_ASSIGNED = "alert_assigned"  # intake: an alert was assigned to a person or a unit
 ALERT_OVERDUE = "alert_overdue"  # intake: an alert passed its triage deadline (relayed by the stream)
 CASE_ASSIGNED = "case_assigned"  # cases: someone was assigned to a case (notifications)
-ALERT_UPDATED = "alert_updated"  # intake: an alert changed (assigned, note, dismissed, promoted); at a new version
+ALERT_UPDATED = "alert_updated"  # intake: an alert changed (triage, escalation, cases, holds); at a new version
 ENTITIES_MERGED = "entities_merged"  # entities: one entity was merged into another, or a merge undone
 ENTITY_RECORDED = "entity_recorded"  # entities: an entity was made by hand, or a case named or stopped naming it
 CONTROL_OFFICIAL_NOTIFIED = "control_official_notified"  # cases: a restricted record was hit outside its unit (C6)
@@ -63,6 +63,9 @@ class AlertReceived(_Event):
     unit = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     version = fields.Integer(load_default=1)  # increases with every change; search writes it as an external version
+    # The alert as the alert list shows it at this version (``casewire.contracts.alerts.AlertSummary``
+    # without ``entities``, which the entities service owns): search keeps it to serve the list's items.
+    item = fields.Dict(load_default=None)
 
 
 class AlertUpdated(AlertReceived):
@@ -75,7 +78,7 @@ class AlertUpdated(AlertReceived):
     assignee = fields.String(allow_none=True)
     assigned_unit = fields.String(allow_none=True)
     case_ids = fields.List(fields.String(), load_default=list)
-    change = fields.String(required=True)  # assigned, note, dismissed, promoted
+    change = fields.String(required=True)  # assigned, note, dismissed, promoted, escalated, linked, held...
 
 
 class EntityRef(_Event):

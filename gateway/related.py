@@ -100,23 +100,6 @@ def with_related_counts(page: dict, context: dict, group: Callable[[dict], list[
     return page
 
 
-def alert_items(alert_ids: list[str], context: dict) -> list[dict]:
-    """The list items of these alerts (``intake.summaries``: in this order, those the caller may see),
-    each with ``related_count`` as :func:`with_related_counts` gives it.
-
-    The counts are asked before the items, for the ids themselves (an alert's group is itself), so the
-    two services answer side by side; counts of alerts the items leave out are dropped.
-    """
-    if not alert_ids:
-        return []
-    counting = _sent("search", "related_counts", {alert_id: [alert_id] for alert_id in alert_ids}, context)
-    try:
-        items = _rpc().call("intake", "summaries", alert_ids, context)
-    finally:
-        found = _answer(counting)
-    return _counted(items, found)
-
-
 def _counted(items: list[dict], found: dict) -> list[dict]:
     """``items``, each with its ``related_count`` from ``found`` (None when it has none)."""
     for item in items:

@@ -27,7 +27,7 @@ from gateway.guards import context, guarded
 from gateway.limits import check_batch_size
 from gateway.openapi import Blueprint
 from gateway.records import require_alert_access
-from gateway.related import Seen, alert_items, alert_with_cases, with_related_counts
+from gateway.related import Seen, alert_with_cases, with_related_counts
 from gateway.rpc import Rpc
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts", description="Detection hits and their triage.")
@@ -174,8 +174,7 @@ def list_alerts(query: dict) -> dict:
         page = _rpc().call("intake", "overdue_alerts", {**filters, "agency": g.identity.agency})
         return with_related_counts(page, context(), lambda alert: [alert["id"]])
     filters = {key: query[key] for key in ("status", "source", "assignee", "since", "until") if query.get(key)}
-    found = _rpc().call("search", "alert_page", filters, context(), query["limit"], query.get("cursor"))
-    return {"items": alert_items(found["ids"], context()), "next_cursor": found["next_cursor"]}
+    return _rpc().call("search", "alert_page", filters, context(), query["limit"], query.get("cursor"))
 
 
 def _open_alert(alert_id: str) -> dict:

@@ -145,14 +145,6 @@ class AlertStore(OutcomeQueries):
         resolution = self.resolutions.find_one({"_id": alert_id}) or {}
         return {**alert, "repeats": repeats, **{k: resolution[k] for k in ("entities", "related") if k in resolution}}
 
-    def listed(self, alert_ids: list[str]) -> dict[str, dict]:
-        """``{id: alert}`` of those of ``alert_ids`` that exist, each with the entities its resolution
-        found (:meth:`with_entities`); the alerts and their resolutions are read side by side."""
-        alerts, resolutions = docstore.get_many_of(
-            (self.alerts, alert_ids, None), (self.resolutions, alert_ids, {"entities": 1})
-        )
-        return {alert_id: _with_entities_of(alert, resolutions) for alert_id, alert in alerts.items()}
-
     def with_entities(self, alerts: list[dict]) -> list[dict]:
         """Each alert of a list page with the entities its resolution found."""
         found = self.resolutions.get_many([alert["_id"] for alert in alerts], {"entities": 1})
@@ -311,40 +303,40 @@ class AlertStore(OutcomeQueries):
             self.keys_.delete_many({"alert_id": deleted["_id"]})
         return deleted
 
-    def set_legal_hold(self, alert_ids: list[str], case_id: str, held: bool, now: datetime) -> int:
+    def set_legal_hold(self, alert_ids: list[str], case_id: str, held: bool, now: datetime) -> list[dict]:
         """Add or remove ``case_id`` among the cases holding each alert (``legal_hold``), atomically per
-        alert; an alert let go of that is already due goes back in the retention sweep's queue."""
-        changed = 0
-        for alert_id in dict.fromkeys(alert_ids):
-            update = {"$addToSet": {"legal_hold": case_id}} if held else {"$pull": {"legal_hold": case_id}}
-            before = self.alerts.update_atomic({"_id": alert_id}, update, return_document=BEFORE)
-            if before is None:
-                continue
-            changed += 1
-            if not held:
-                self._requeue(alert_id, now)
-        return changed
+        alert and at a new version; an alert let go of that is already due goes back in the retention
+        sweep's queue. The alerts changed, as they are now."""
+        update = {"$addToSet": {"legal_hold": case_id}} if held else {"$pull": {"legal_hold": case_id}}
+        return self._each_changed(alert_ids, update, now, requeue=not held)
 
-    def link_case(self, alert_ids: list[str], case_id: str, linked: bool, now: datetime) -> int:
-        """A case names (or no longer names) these alerts: they are kept while a case names them (C19)."""
-        changed = 0
-        for alert_id in dict.fromkeys(alert_ids):
-            update = {"$addToSet": {"case_ids": case_id}} if linked else {"$pull": {"case_ids": case_id}}
-            if self.alerts.update_atomic({"_id": alert_id}, update, return_document=BEFORE) is not None:
-                changed += 1
-                if not linked:
-                    self._requeue(alert_id, now)
-        return changed
+    def link_case(self, alert_ids: list[str], case_id: str, linked: bool, now: datetime) -> list[dict]:
+        """A case names (or no longer names) these alerts: they are kept while a case names them (C19).
+        The alerts changed (at a new version), as they are now."""
+        update = {"$addToSet": {"case_ids": case_id}} if linked else {"$pull": {"case_ids": case_id}}
+        return self._each_changed(alert_ids, update, now, requeue=not linked)
 
-    def forget_case(self, case_id: str, now: datetime) -> int:
-        """Remove a purged case from every alert it named or held (C16); they become due again."""
+    def naming_case(self, case_id: str) -> list[str]:
+        """The alerts a case names or holds."""
         found = list(self.alerts.find({"case_ids": case_id}, {"_id": 1}))
         found += list(self.alerts.find({"legal_hold": case_id}, {"_id": 1}))
-        ids = list(dict.fromkeys(alert["_id"] for alert in found))
-        for alert_id in ids:
-            self.alerts.update_atomic({"_id": alert_id}, {"$pull": {"case_ids": case_id, "legal_hold": case_id}})
-            self._requeue(alert_id, now)
-        return len(ids)
+        return list(dict.fromkeys(alert["_id"] for alert in found))
+
+    def forget_case(self, alert_ids: list[str], case_id: str, now: datetime) -> list[dict]:
+        """Remove a purged case from these alerts (:meth:`naming_case`) (C16); they become due again."""
+        return self._each_changed(alert_ids, {"$pull": {"case_ids": case_id, "legal_hold": case_id}}, now, True)
+
+    def _each_changed(self, alert_ids: list[str], update: dict, now: datetime, requeue: bool) -> list[dict]:
+        """``update`` each alert at a new version (one atomic write each); the alerts as they are now."""
+        changed = []
+        for alert_id in dict.fromkeys(alert_ids):
+            after = self.alerts.update_atomic({"_id": alert_id}, self._versioned(update))
+            if after is None:
+                continue
+            changed.append(after)
+            if requeue:
+                self._requeue(alert_id, now)
+        return changed
 
     def _requeue(self, alert_id: str, now: datetime) -> None:
         """An alert whose deadline passed while it was kept goes in the current minute's slot."""

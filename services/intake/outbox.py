@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from casewire import events
 from casewire.audit import AuditTrail
-from services.intake.schemas import AlertEvent, AlertUpdate
+from services.intake.schemas import AlertAnnounced, AlertUpdate
 from services.intake.triage import overdue_event
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def announce_received(
             created_events(service.audit, alerts, context.get("actor"), context.get("request_id"), request_ids)
         )
         try:
-            announced = {"alerts": AlertEvent(many=True).dump(alerts), "resolving": resolving}
+            announced = {"alerts": AlertAnnounced(many=True).dump(alerts), "resolving": resolving}
             service.dispatch(events.ALERTS_RECEIVED, announced)
         except Exception:  # stored and audited: the outbox announces them later
             log.exception("alerts_received of batch %s not confirmed; the outbox will retry", entry_id)
@@ -72,13 +72,22 @@ def announce_received(
 
 def announce_update(service: "IntakeService", entry_id: str, alert: dict, change: str) -> None:
     """Announce ``alert_updated`` at the alert's version and close the entry; unconfirmed, the entry stays."""
+    announce_updates(service, entry_id, [alert], change)
+
+
+def announce_updates(service: "IntakeService", entry_id: str, alerts: list[dict], change: str) -> None:
+    """``alert_updated`` for each alert at its version, then the entry is closed; unconfirmed, it stays."""
     try:
-        payload = events.AlertUpdated().load({**AlertUpdate().dump(alert), "change": change})
-        service.dispatch(events.ALERT_UPDATED, payload)
+        for alert in alerts:
+            service.dispatch(events.ALERT_UPDATED, updated_event(alert, change))
     except Exception:
-        log.exception("alert_updated for %s not confirmed; the outbox will retry", alert["_id"])
+        log.exception("alert_updated of entry %s not confirmed; the outbox will retry", entry_id)
         return
     service.alerts.close_outbox(entry_id)
+
+
+def updated_event(alert: dict, change: str) -> dict:
+    return events.AlertUpdated().load({**AlertUpdate().dump(alert), "change": change})
 
 
 def escalated_by(alert: dict) -> dict:
@@ -95,8 +104,9 @@ def escalated_by(alert: dict) -> dict:
 
 
 def announce_overdue(service: "IntakeService", alert: dict) -> bool:
-    """Audit ``alert.escalate`` and announce ``alert_overdue`` for an alert this service escalated; close
-    its entry. Until both are confirmed the entry stays and the outbox sweep repeats them."""
+    """Audit ``alert.escalate`` and announce ``alert_overdue`` and ``alert_updated`` (the escalation is a
+    change at a new version) for an alert this service escalated; close its entry. Until all are
+    confirmed the entry stays and the outbox sweep repeats them."""
     try:
         service.audit.record(
             "alert.escalate",
@@ -107,8 +117,11 @@ def announce_overdue(service: "IntakeService", alert: dict) -> bool:
             **escalated_by(alert),
         )
         service.dispatch(events.ALERT_OVERDUE, events.AlertOverdue().load(overdue_event(alert)))
+        service.dispatch(events.ALERT_UPDATED, updated_event(alert, "escalated"))
     except Exception:
-        log.exception("alert.escalate / alert_overdue for %s not confirmed; the outbox will retry", alert["_id"])
+        log.exception(
+            "alert.escalate / alert_overdue / alert_updated for %s not confirmed; the outbox will retry", alert["_id"]
+        )
         return False
     service.alerts.close_outbox(f"escalated-{alert['_id']}")
     return True

@@ -34,11 +34,13 @@ class OutcomeQueries:
         self.open_outbox(entry, [alert_id], now, kind="escalated")
         changed = self.change(
             {"_id": alert_id, "triage_open": True, "triage_due": {"$lte": now}},
-            {
-                "$set": {"overdue": True, "escalated_at": now},
-                "$unset": {"triage_open": ""},
-                "$push": {"actions": action},
-            },
+            self._versioned(
+                {
+                    "$set": {"overdue": True, "escalated_at": now},
+                    "$unset": {"triage_open": ""},
+                    "$push": {"actions": action},
+                }
+            ),
         )
         if changed is None:
             self.close_outbox(entry)
@@ -66,7 +68,9 @@ class OutcomeQueries:
                 marks["triage_due"] = now
             changed = self.change(
                 {"_id": alert_id, "status": {"$in": list(open_statuses)}, "escalated_at": None},
-                {"$set": marks, "$unset": {"triage_open": "", "touched_at": ""}, "$push": {"actions": action}},
+                self._versioned(
+                    {"$set": marks, "$unset": {"triage_open": "", "touched_at": ""}, "$push": {"actions": action}}
+                ),
             )
             if changed is not None:
                 return changed[1], True

@@ -13,6 +13,9 @@ from casewire.contracts.alerts import AlertOut, AlertSummary  # noqa: F401
 from casewire.errors import InvalidInput
 from casewire.events import Location
 
+# A list item as search serves it: the entities are search's own (the sightings of the alert).
+LIST_ITEM = AlertSummary(exclude=("entities",))
+
 
 class ListIn(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -50,7 +53,16 @@ class AlertEvent(Schema):
         return "\n".join(text for text in [alert.get("notes"), *added] if text) or None
 
 
-class AlertUpdate(AlertEvent):
+class AlertAnnounced(AlertEvent):
+    """An alert dumped for ``alerts_received``: the event fields and the list item search serves."""
+
+    item = fields.Method("list_item")
+
+    def list_item(self, alert: dict) -> dict:
+        return LIST_ITEM.dump(alert)
+
+
+class AlertUpdate(AlertAnnounced):
     """An alert dumped for ``alert_updated``: the event fields plus who holds it and its cases."""
 
     assignee = fields.String(allow_none=True)

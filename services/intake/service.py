@@ -8,7 +8,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from casewire import access_rules, events
+from casewire import events
 from casewire.alerts import AssignBody, DismissBody, IdentifyBody, NoteBody
 from casewire.audit import AuditLog
 from casewire.clock import Clock
@@ -108,7 +108,7 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         """The aging queue of ``filters["agency"]``: its alerts past their triage deadline that nobody has
         triaged yet, the longest overdue first, filtered by ``source``, ``assignee`` or ``status``; e.g.
         ``{"agency": "TX0000000", "limit": 50, "cursor": ...}`` → ``{"items": [...], "next_cursor"}``.
-        (The alert list itself is read from the search index: ``search.alert_page``.)"""
+        (The alert list itself is served from the search index: ``search.alert_page``.)"""
         query = load(ListIn(), {k: v for k, v in (filters or {}).items() if v is not None}, "list query")
         limit = query["limit"]
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
@@ -116,16 +116,6 @@ class IntakeService(outcomes.OutcomeEntrypoints):
         next_cursor = encode_cursor(items[limit - 1], "triage_due") if len(items) > limit else None
         page = self.alerts.with_entities(items[:limit])
         return {"items": AlertSummary(many=True).dump(page), "next_cursor": next_cursor}
-
-    @rpc(expected_exceptions=EXPECTED)
-    def summaries(self, alert_ids: list, context: dict | None = None) -> list[dict]:
-        """The list items of these alerts, in this order: those that exist and ``context`` may see."""
-        caller = access_rules.Caller.from_context(context) if context is not None else None
-        found = self.alerts.listed([str(alert_id) for alert_id in alert_ids or []])
-        shown = [found[i] for i in alert_ids or [] if i in found]
-        if caller:
-            shown = [alert for alert in shown if access_rules.alert_visible(caller, alert)]
-        return AlertSummary(many=True).dump(shown)
 
     @rpc(expected_exceptions=EXPECTED)
     def assign_alert(self, alert_id: str, body: dict, context: dict) -> dict:
@@ -192,20 +182,26 @@ class IntakeService(outcomes.OutcomeEntrypoints):
     def set_legal_hold(self, alert_ids: list, case_id: str, held: bool, context: dict) -> int:
         """C17: a legal hold on case ``case_id`` keeps its linked alerts from retention (``held=False`` lets
         go of that case's hold; an alert stays held while another case's hold names it). Called by cases."""
-        return self.alerts.set_legal_hold(list(alert_ids or []), case_id, bool(held), self.now())
+        ids, now = list(alert_ids or []), self.now()
+        write = lambda: self.alerts.set_legal_hold(ids, case_id, bool(held), now)  # noqa: E731
+        return updates.apply_to_many(self, ids, "held" if held else "hold_released", write)
 
     @rpc(expected_exceptions=EXPECTED)
     def link_case(self, alert_ids: list, case_id: str, linked: bool, context: dict) -> int:
         """C19: case ``case_id`` names these alerts (``linked``) or no longer does: an alert a case names
         is kept past its retention deadline until no case names it. Called by cases."""
-        return self.alerts.link_case(list(alert_ids or []), case_id, bool(linked), self.now())
+        ids, now = list(alert_ids or []), self.now()
+        write = lambda: self.alerts.link_case(ids, case_id, bool(linked), now)  # noqa: E731
+        return updates.apply_to_many(self, ids, "linked" if linked else "unlinked", write)
 
     @event_handler(events.CASES, events.RECORD_PURGED)
     def handle_case_purged(self, payload: dict) -> None:
         """C16: a purged case leaves no link behind: its id leaves the alerts' ``case_ids`` and holds."""
         purged = events.RecordPurged().load(payload)
         if purged["record_type"] == "case":
-            self.alerts.forget_case(purged["record_id"], self.now())
+            ids, now = self.alerts.naming_case(purged["record_id"]), self.now()
+            write = lambda: self.alerts.forget_case(ids, purged["record_id"], now)  # noqa: E731
+            updates.apply_to_many(self, ids, "case_purged", write)
 
     @event_handler(events.ENTITIES, events.ALERTS_RESOLVED)
     def handle_alerts_resolved(self, payload: dict) -> None:

@@ -1,5 +1,6 @@
-"""A person's change to an alert (assign, note, dismiss, identify, promote): written, what it also
-records (first action, first assignment, triage), and announced through the outbox as ``alert_updated``.
+"""A change to an alert (a person's assign, note, dismiss, identify, promote; a case's link or hold):
+written, what it also records (first action, first assignment, triage), and announced through the
+outbox as ``alert_updated``.
 
 The functions take the intake worker (its ``alerts`` store, ``now`` clock and ``dispatch``), as
 :mod:`services.intake.outbox` does.
@@ -41,6 +42,20 @@ def apply(
         then(alert)
     outbox.announce_update(worker, entry_id, alert, change)
     return alert
+
+
+def apply_to_many(worker: "IntakeService", alert_ids: list[str], change: str, write: Callable[[], list[dict]]) -> int:
+    """A change to several alerts made for another service (a case's link or hold): one outbox entry
+    for them, ``write`` (the alerts it changed, as they are now), then ``alert_updated`` for each; the
+    entry is closed once all are confirmed (left to the outbox sweep if ``write`` fails half way).
+    How many alerts changed."""
+    if not alert_ids:
+        return 0
+    entry_id = f"updated-{uuid.uuid4().hex}"
+    worker.alerts.open_outbox(entry_id, alert_ids, worker.now(), kind="updated")
+    changed = write()
+    outbox.announce_updates(worker, entry_id, changed, change)
+    return len(changed)
 
 
 def record_timings(alerts: AlertStore, alert: dict, entry: dict, context: dict | None, triages: bool = True) -> dict:

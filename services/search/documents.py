@@ -34,7 +34,9 @@ def payload_text(value: object, key: str = "") -> list[str]:
 
 
 def alert_document(alert: dict) -> dict:
-    """An ``alert_received`` event (or an ``intake.export_alerts`` item) as an index document."""
+    """An ``alert_received`` event (or an ``intake.export_alerts`` item) as an index document.
+
+    ``item`` is stored as it came (an unindexed object): the alert list serves it without asking intake."""
     payload = alert.get("payload") or {}
     title = [str(_get(payload, path)) for path in _TITLE_FIELDS.get(alert["source"], ()) if _get(payload, path)]
     location = alert.get("location")
@@ -56,6 +58,7 @@ def alert_document(alert: dict) -> dict:
         "unit": alert.get("unit"),
         "assignees": [alert["assignee"]] if alert.get("assignee") else [],
         "record_class": alert.get("record_class"),
+        "item": alert.get("item"),  # the alert list's item at this version, kept unindexed
     }
 
 
@@ -115,6 +118,7 @@ def entity_document(entity: dict) -> dict:
         "key": key,
         "display": display,
         "title": display,
+        "ambiguous": bool(entity.get("ambiguous")),  # kept, not indexed: an alert list item names it so
     }
     if kind == "vehicle":
         document.update(vehicle_plates(key, entity.get("aliases") or []))

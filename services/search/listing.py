@@ -8,6 +8,7 @@ few Elasticsearch requests whatever the number of alerts.
 import base64
 import json
 
+from casewire import access_rules
 from services.search import access_filters
 from services.search.dependencies import SearchIndex
 from services.search.finder import visible_records
@@ -18,8 +19,14 @@ UNKNOWN_STATE = "??"
 
 
 def alert_page(index: SearchIndex, caller: dict | None, filters: dict, limit: int, cursor: str | None) -> dict:
-    """``{"ids": [...], "next_cursor"}``: the ids of the caller's alerts matching ``filters`` (``status``,
-    ``source``, ``assignee``, ``since``/``until`` on ``received_at``), newest first."""
+    """``{"items": [...], "next_cursor"}``: the list items of the caller's alerts matching ``filters``
+    (``status``, ``source``, ``assignee``, ``since``/``until`` on ``received_at``), newest first.
+
+    Each item is the one intake announced at the alert's version (the document's ``item``), with the
+    entities its sightings name now and ``related_count`` (:func:`related_counts`): no look-up in
+    intake's store. An item is kept only if ``casewire.access_rules.alert_visible`` lets the caller
+    see it, as the query's access filter does already.
+    """
     wanted = [access_filters.alert_filter(caller)]
     for field, term in (("status", "status"), ("source", "source"), ("assignee", "assignees")):
         if filters.get(field):
@@ -32,16 +39,45 @@ def alert_page(index: SearchIndex, caller: dict | None, filters: dict, limit: in
         "query": {"bool": {"filter": wanted}},
         "sort": SORT,
         "size": limit + 1,
-        "_source": False,
+        "_source": ["item"],
         "track_total_hits": False,
     }
     if cursor:
         body["search_after"] = _decode(cursor)
     hits = index.search("alerts", **body)["hits"]["hits"]
-    more = len(hits) > limit
+    seer = access_rules.Caller.from_context(caller)
+    items = [
+        hit["_source"]["item"]
+        for hit in hits[:limit]
+        if hit["_source"].get("item") and access_rules.alert_visible(seer, hit["_source"]["item"])
+    ]
     return {
-        "ids": [hit["_id"] for hit in hits[:limit]],
-        "next_cursor": _encode(hits[limit - 1]["sort"]) if more else None,
+        "items": _with_entities(index, caller, items),
+        "next_cursor": _encode(hits[limit - 1]["sort"]) if len(hits) > limit else None,
+    }
+
+
+def _with_entities(index: SearchIndex, caller: dict | None, items: list[dict]) -> list[dict]:
+    """Each item with the entities the sightings of its alert name (merged-away ones are re-pointed to
+    their survivor, so these are the current ones), by type and key, and its ``related_count``."""
+    entities_of = _entities_of(index, [item["id"] for item in items])
+    held = index.sources("entities", sorted({e for found in entities_of.values() for e in found}))
+    counts = _counts(index, caller, {item["id"]: [item["id"]] for item in items}, entities_of, held)
+    for item in items:
+        found = [held[e] for e in entities_of.get(item["id"], ()) if held.get(e, {}).get("kind") == "entity"]
+        item["entities"] = sorted((_entity_ref(source) for source in found), key=lambda e: (e["type"], e["key"]))
+        item["related_count"] = counts[item["id"]]
+    return items
+
+
+def _entity_ref(source: dict) -> dict:
+    """An entity document as an alert names it (``casewire.events.EntityRef``)."""
+    return {
+        "id": source["rid"],
+        "type": source["type"],
+        "key": source["key"],
+        "display": source["display"],
+        "ambiguous": bool(source.get("ambiguous")),
     }
 
 
@@ -49,19 +85,36 @@ def related_counts(index: SearchIndex, caller: dict | None, groups: dict[str, li
     """For each key, how many other alerts and cases the caller may open share an entity with a record
     of its group (an alert: itself; a case: itself and its alerts). A plate read without a state
     shares its plate with every state's reads, and one with a state with the reads without one."""
-    own = {record for records in groups.values() for record in records}
-    if not own:
-        return dict.fromkeys(groups, 0)
+    entities_of = _entities_of(index, sorted({record for records in groups.values() for record in records}))
+    held = index.sources("entities", sorted({e for found in entities_of.values() for e in found}))
+    return _counts(index, caller, groups, entities_of, held)
+
+
+def _entities_of(index: SearchIndex, record_ids: list[str]) -> dict[str, set[str]]:
+    """Each record → the entities its sightings name."""
+    if not record_ids:
+        return {}
     mine = index.search(
         "sightings",
-        query={"terms": {"record_id": sorted(own)}},
+        query={"terms": {"record_id": record_ids}},
         size=10_000,
         _source=["entity_id", "record_id"],
     )["hits"]["hits"]
     entities_of: dict[str, set[str]] = {}
     for hit in mine:
         entities_of.setdefault(hit["_source"]["record_id"], set()).add(hit["_source"]["entity_id"])
-    variants = _plate_variants(index, sorted({e for found in entities_of.values() for e in found}))
+    return entities_of
+
+
+def _counts(
+    index: SearchIndex,
+    caller: dict | None,
+    groups: dict[str, list[str]],
+    entities_of: dict[str, set[str]],
+    held: dict[str, dict],
+) -> dict[str, int]:
+    """:func:`related_counts` from the groups' entities (``entities_of``) and their documents (``held``)."""
+    variants = _plate_variants(index, held)
     lookups = {}
     for key, records in groups.items():
         entities = {entity for record in records for entity in entities_of.get(record, ())}
@@ -89,11 +142,11 @@ def _others(index: SearchIndex, wanted: dict[str, tuple[list[str], list[str]]]) 
     }
 
 
-def _plate_variants(index: SearchIndex, entity_ids: list[str]) -> dict[str, list[str]]:
-    """Each vehicle among ``entity_ids`` → the vehicles of its plate its reads are matched with."""
+def _plate_variants(index: SearchIndex, held: dict[str, dict]) -> dict[str, list[str]]:
+    """Each vehicle among the entity documents ``held`` → the vehicles of its plate its reads are matched with."""
     vehicles = {
         entity_id: source
-        for entity_id, source in index.sources("entities", entity_ids).items()
+        for entity_id, source in held.items()
         if source.get("type") == "vehicle" and ":" in source.get("key", "")
     }
     plates = sorted({source["key"].split(":", 1)[1] for source in vehicles.values()})

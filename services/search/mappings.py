@@ -59,7 +59,7 @@ COMMON = {
 
 INDICES = {
     "entities": {
-        "version": 2,
+        "version": 3,  # v3: ``ambiguous`` kept (unindexed) for the alert list's items
         "mappings": {
             "dynamic": False,
             "properties": {
@@ -98,7 +98,8 @@ INDICES = {
     "alerts": {
         # v3: stored newest first, the alert list's order, so a page stops at its last item rather than
         # ranking every alert its filters match (at 185,000 alerts 70-100 ms → 2-3 ms in the index).
-        "version": 3,
+        # v4: ``item``, the list item as intake announced it, stored and not indexed.
+        "version": 4,
         "settings": {"sort.field": ["received_at", "rid"], "sort.order": ["desc", "desc"]},
         "mappings": {
             "dynamic": False,
@@ -108,6 +109,7 @@ INDICES = {
                 "priority": _KEYWORD,
                 "received_at": {"type": "date"},
                 "notes": _TEXT,
+                "item": {"type": "object", "enabled": False},
             },
         },
     },

@@ -133,8 +133,9 @@ class SearchService:
 
     @rpc(expected_exceptions=EXPECTED)
     def alert_page(self, filters: dict, context: dict, limit: int = 50, cursor: str | None = None) -> dict:
-        """The ids of one page of the alert list, newest first, of the alerts ``context`` may see, e.g.
-        ``alert_page({"status": "new", "source": "alpr"}, context, 50)`` → ``{"ids": [...], "next_cursor"}``.
+        """One page of the alert list, newest first, of the alerts ``context`` may see, e.g.
+        ``alert_page({"status": "new", "source": "alpr"}, context, 50)`` → ``{"items": [...], "next_cursor"}``:
+        each item an ``AlertSummary`` with its ``related_count``, read from the index (listing.py).
         Filters: ``status``, ``source``, ``assignee``, ``since`` and ``until`` (ISO, on ``received_at``)."""
         try:
             return listing.alert_page(self.index, context, filters or {}, max(1, min(int(limit), 500)), cursor)

@@ -150,6 +150,32 @@ def test_lists_filter_by_assignee_and_page(gateway):
     assert gateway.get("/api/v1/alerts", params={"cursor": "garbage"}).status_code == 422
 
 
+def test_a_list_item_shows_triage_once_indexed_with_the_entities_its_resolution_found(gateway):
+    """The list is served from the search index (docs/search.md, "The alert list"): an item follows its
+    alert's changes once they are indexed, and names the entities the entities service resolved."""
+    plate, assignee = f"L{uuid.uuid4().hex[:6].upper()}", f"u-{uuid.uuid4().hex[:6]}"
+    alert_id = gateway.post("/api/v1/alerts", json=alpr(plate)).json()["id"]
+    assert gateway.post(f"/api/v1/alerts/{alert_id}/assign", json={"assignee": assignee}).status_code == 200
+
+    def item(status):
+        listed = gateway.get("/api/v1/alerts", params={"assignee": assignee, "status": status}).json()["items"]
+        return next((i for i in listed if i["id"] == alert_id and i["entities"]), None)
+
+    assigned = eventually(lambda: item("assigned"))
+    assert [(e["type"], e["key"]) for e in assigned["entities"]] == [("vehicle", f"TX:{plate}")]
+    assert assigned["assignee"] == assignee and assigned["related_count"] == 0
+    dismissal = {"reason": "false_read", "text": "8 read as B"}
+    assert gateway.post(f"/api/v1/alerts/{alert_id}/dismiss", json=dismissal).status_code == 200
+    dismissed = eventually(lambda: item("dismissed"))
+    stored = gateway.get(f"/api/v1/alerts/{alert_id}").json()
+    assert dismissed["version"] == stored["version"] > assigned["version"]
+    assert dismissed["dismissal"]["reason"] == "false_read" and "actions" not in dismissed
+    assert {key: dismissed[key] for key in dismissed if key not in ("entities", "related_count")} == {
+        key: stored[key] for key in dismissed if key not in ("entities", "related_count")
+    }
+    assert [e["id"] for e in dismissed["entities"]] == [e["id"] for e in stored["entities"]]
+
+
 def test_the_openapi_document_lists_the_intake_endpoints(gateway):
     paths = set(gateway.get("/api/v1/openapi.json", roles=()).json()["paths"])
     assert {

@@ -23,7 +23,7 @@ def alert(
     agency="TX0000000",
     **extra,
 ):
-    return {
+    found = {
         "alert_id": uid(),
         "source": source,
         "source_system": "test",
@@ -40,6 +40,13 @@ def alert(
         "version": 1,
         **extra,
     }
+    return {"item": list_item(found), **found}
+
+
+def list_item(found):
+    """The list item intake would announce with ``found`` (the fields the list's tests look at)."""
+    fields = ("source", "status", "agency", "unit", "version", "assignee")
+    return {"id": found["alert_id"], **{field: found.get(field) for field in fields}}
 
 
 def entity(type_, key, display=None):

@@ -270,26 +270,6 @@ def test_the_importer_reports_progress_for_every_record_it_sends_to_the_store(rp
     assert alerts.count_documents({"source_event_id": {"$in": ids}}) == 4
 
 
-def test_a_list_pages_items_are_the_listed_ids_in_order_and_only_what_the_caller_may_see(rpc):
-    """The list's order and filters come from the search index (search.alert_page); intake answers the items."""
-    assignee = f"user-{uuid.uuid4().hex[:6]}"
-
-    # Hotlist hits: New Hampshire's reads of January are past its 3-minute retention, and its sweep
-    # may delete them while the test runs.
-    def hit():
-        return alpr(hotlist="stolen")
-
-    texas, new_hampshire = (rpc.create_alert(hit(), ctx)["alert"]["id"] for ctx in (CONTEXT, NH))
-    nobodys = rpc.create_alert(hit(), {**CONTEXT, "actor": {**CONTEXT["actor"], "agency": None}})["alert"]["id"]
-    handed_over = rpc.create_alert(hit(), NH)["alert"]["id"]
-    rpc.assign_alert(handed_over, {"assignee": assignee}, NH)
-    texan = {**CONTEXT, "actor": {**CONTEXT["actor"], "id": assignee}}
-    items = rpc.summaries([handed_over, nobodys, new_hampshire, "gone", texas], texan)
-    assert [item["id"] for item in items] == [handed_over, texas]  # another agency's or nobody's: never
-    assert all("actions" not in item and "related" not in item for item in items)
-    assert [item["id"] for item in rpc.summaries([new_hampshire, texas], None)] == [new_hampshire, texas]
-
-
 def _listen(base_config, routing_key):
     """A queue bound to intake's events, so the test can see what was dispatched."""
     exchange = get_event_exchange("intake", {})

@@ -3,7 +3,7 @@
 import eventlet
 import pytest
 
-from services.search import indexing, rebuild
+from services.search import indexing, listing, rebuild
 from services.search.dependencies import SearchIndex
 from services.search.mappings import INDICES
 from tests.integration import search_data as data
@@ -48,6 +48,11 @@ def test_an_outdated_index_serves_until_reindex_swaps_it(index, es, monkeypatch)
     assert index.live_version("alerts") == INDICES["alerts"]["version"]
     assert not es.indices.exists(index=old)
     assert rebuild.check(index, "alerts", owner_of(alerts)) == {"checked": 7, "missing": [], "extra": [], "stale": []}
+    index.refresh("alerts")
+    served = listing.alert_page(index, data.caller(), {}, 10, None)["items"]  # the list's items, from the export
+    assert sorted(served, key=lambda item: item["id"]) == sorted(
+        ({**alert["item"], "entities": [], "related_count": 0} for alert in alerts), key=lambda item: item["id"]
+    )
 
 
 def test_writes_during_a_rebuild_reach_the_new_index_too(index, es):

@@ -88,9 +88,6 @@ class FakeAlerts:
         resolution = self.resolved.get(alert_id, {})
         return {**alert, "repeats": repeats, **{k: resolution[k] for k in ("entities", "related") if k in resolution}}
 
-    def listed(self, alert_ids):
-        return {a["_id"]: a for a in self.with_entities(self.get_many(alert_ids).values())}
-
     def with_entities(self, alerts):
         return [{**a, "entities": self.resolved.get(a["_id"], {}).get("entities", [])} for a in alerts]
 
@@ -166,7 +163,7 @@ class FakeAlerts:
     def escalate(self, alert_id, now, action):
         entry = f"escalated-{alert_id}"
         self.open_outbox(entry, [alert_id], now, kind="escalated")
-        update = {"$set": {"overdue": True, "escalated_at": now}, "$unset": {"triage_open": ""}}
+        update = {"$set": {"overdue": True, "escalated_at": now}, "$unset": {"triage_open": ""}, "$inc": {"version": 1}}
         after = self._change(
             alert_id,
             lambda doc: doc.get("triage_open") and doc["triage_due"] <= now,
@@ -228,43 +225,39 @@ class FakeAlerts:
             self.swept.discard(alert_id)
 
     def set_legal_hold(self, alert_ids, case_id, held, now):
-        changed = 0
-        for alert_id in dict.fromkeys(alert_ids):
-            doc = self.docs.get(alert_id)
-            if doc is None:
-                continue
-            holders = [case for case in doc.get("legal_hold") or [] if case != case_id]
-            doc["legal_hold"] = [*holders, case_id] if held else holders
-            changed += 1
-            if not held:
-                self._requeue(alert_id, now)
-        return changed
+        update = {"$addToSet": {"legal_hold": case_id}} if held else {"$pull": {"legal_hold": case_id}}
+        return self._each_changed(alert_ids, update, now, requeue=not held)
 
     def link_case(self, alert_ids, case_id, linked, now):
-        changed = 0
-        for alert_id in dict.fromkeys(alert_ids):
-            doc = self.docs.get(alert_id)
-            if doc is None:
-                continue
-            cases = [case for case in doc.get("case_ids") or [] if case != case_id]
-            doc["case_ids"] = [*cases, case_id] if linked else cases
-            changed += 1
-            if not linked:
-                self._requeue(alert_id, now)
-        return changed
+        update = {"$addToSet": {"case_ids": case_id}} if linked else {"$pull": {"case_ids": case_id}}
+        return self._each_changed(alert_ids, update, now, requeue=not linked)
 
-    def forget_case(self, case_id, now):
-        named = [
+    def naming_case(self, case_id):
+        return [
             d["_id"]
             for d in self.docs.values()
             if case_id in (d.get("case_ids") or []) or case_id in (d.get("legal_hold") or [])
         ]
-        for alert_id in named:
-            doc = self.docs[alert_id]
-            doc["case_ids"] = [c for c in doc.get("case_ids") or [] if c != case_id]
-            doc["legal_hold"] = [c for c in doc.get("legal_hold") or [] if c != case_id]
-            self._requeue(alert_id, now)
-        return len(named)
+
+    def forget_case(self, alert_ids, case_id, now):
+        return self._each_changed(alert_ids, {"$pull": {"case_ids": case_id, "legal_hold": case_id}}, now, True)
+
+    def _each_changed(self, alert_ids, update, now, requeue):
+        changed = []
+        for alert_id in dict.fromkeys(alert_ids):
+            doc = self.docs.get(alert_id)
+            if doc is None:
+                continue
+            after = dict(doc, version=doc.get("version", 1) + 1)
+            for op, fields in update.items():
+                for field, value in fields.items():
+                    kept = [case for case in after.get(field) or [] if case != value]
+                    after[field] = [*kept, value] if op == "$addToSet" else kept
+            self.docs[alert_id] = after
+            changed.append(after)
+            if requeue:
+                self._requeue(alert_id, now)
+        return changed
 
     # -- the rest -------------------------------------------------------------------------------
 

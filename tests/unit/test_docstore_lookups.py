@@ -1,4 +1,4 @@
-"""The adapter's look-ups by ``_id`` on FerretDB: several collections' asked side by side.
+"""The adapter's look-ups by ``_id`` on FerretDB: a large collection's ids asked side by side.
 
 The collections and the look-up threads are fakes that log what is asked and when it is waited for;
 the adapter against real servers is proved in tests/integration/test_docstore.py.
@@ -47,20 +47,14 @@ def log(monkeypatch):
     return log
 
 
-def test_get_many_of_starts_every_collections_lookups_before_waiting_and_keeps_only_what_exists(log):
+def test_get_many_on_ferretdb_looks_each_id_up_once_side_by_side_and_keeps_only_what_exists(log):
     alerts = docstore.Collection(Raw("alerts", {"a": {"_id": "a", "n": 1}, "b": {"_id": "b", "n": 2}}, log), "ferretdb")
-    resolved = {"b": {"_id": "b", "entities": [1], "other": 0}}
-    resolutions = docstore.Collection(Raw("resolutions", resolved, log), "ferretdb")
-    found, entities = docstore.get_many_of(
-        (alerts, ["b", "x", "a", "b"], None), (resolutions, ["a", "b"], {"entities": 1})
-    )
+    found = alerts.get_many(["b", "x", "a", "b"], {"n": 1})
     assert found == {"b": {"_id": "b", "n": 2}, "a": {"_id": "a", "n": 1}}
-    assert entities == {"b": {"_id": "b", "entities": [1]}}
-    assert log[:5] == [("submitted", doc_id) for doc_id in ("b", "x", "a", "a", "b")]
-    reads = [("alerts", "a"), ("alerts", "b"), ("alerts", "x"), ("resolutions", "a"), ("resolutions", "b")]
-    assert sorted(log[5:]) == [("read", *read) for read in reads]
+    assert log[:3] == [("submitted", doc_id) for doc_id in ("b", "x", "a")]
+    assert sorted(log[3:]) == [("read", "alerts", doc_id) for doc_id in ("a", "b", "x")]
 
 
 def test_get_many_of_nothing_asks_nothing(log):
     alerts = docstore.Collection(Raw("alerts", {}, log), "ferretdb")
-    assert docstore.get_many_of((alerts, [], None)) == [{}] and log == []
+    assert alerts.get_many([]) == {} and log == []

@@ -571,3 +571,32 @@ def test_C18_tips_expire_after_the_retention_period_unless_promoted(service, clo
     assert service.expire_tips() == 1
     assert expiring["id"] not in service.alerts.docs and promoted["id"] in service.alerts.docs
     assert service.dispatch.call_args.args[1]["reason"] == "C18 retention"
+
+
+def test_a_cases_link_hold_and_purge_announce_alert_updated_at_a_new_version_with_the_list_item(service):
+    """The alert list is served from these events (docs/search.md): a case's change to an alert is one."""
+    alert = _submit(service, read("tx-held"), "TX0000000")
+    service.dispatch.reset_mock()
+    assert service.link_case([alert["id"], "gone"], "case-3", True, CONTEXT) == 1
+    service.set_legal_hold([alert["id"]], "case-2", True, CONTEXT)
+    service.handle_case_purged({"record_type": "case", "record_id": "case-2", "reason": "C15"})
+    service.link_case([alert["id"]], "case-3", False, CONTEXT)
+    updates = [call.args[1] for call in service.dispatch.call_args_list if call.args[0] == "alert_updated"]
+    assert [(u["change"], u["version"], u["item"]["cases"], u["item"]["legal_hold"]) for u in updates] == [
+        ("linked", 2, ["case-3"], None),
+        ("held", 3, ["case-3"], ["case-2"]),
+        ("case_purged", 4, ["case-3"], None),
+        ("unlinked", 5, [], None),
+    ]
+    assert all(u["item"]["version"] == u["version"] for u in updates) and service.alerts.entries == {}
+
+
+def test_the_overdue_sweep_announces_alert_updated_at_a_new_version(service, clock):
+    alert = _submit(service, read("tx-late"), "TX0000000")
+    service.alerts.docs[alert["id"]].update(triage_due=NOW, triage_open=True)
+    service.dispatch.reset_mock()
+    clock.at = NOW + timedelta(days=1)
+    assert service.escalate_overdue() == 1
+    [update] = [call.args[1] for call in service.dispatch.call_args_list if call.args[0] == "alert_updated"]
+    assert (update["change"], update["version"], update["item"]["overdue"]) == ("escalated", 2, True)
+    assert update["item"]["escalated_at"] and update["alert_id"] == alert["id"]

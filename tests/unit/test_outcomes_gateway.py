@@ -65,7 +65,7 @@ class Recorder:
     def record(self, action, outcome, actor=None, **fields):
         self.events.append((action, outcome))
 
-    ANSWERS = {"alert_page": {"ids": [], "next_cursor": None}, "summaries": [], "related_counts": {}}
+    ANSWERS = {"alert_page": {"items": [], "next_cursor": None}, "related_counts": {}}
 
     def call(self, service, method, *args):
         self.calls.append((service, method, *args))
