@@ -26,6 +26,7 @@ from pymongo.database import Database
 from casewire import docstore, events
 from casewire.docstore import AFTER
 from casewire.mongo import connect
+from gateway.visibility import ALERT_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ STREAMED = {
 }
 # A batch event reaches the stream as one event per alert, under its single name.
 SPLIT = {events.ALERTS_RECEIVED: ("alerts", events.ALERT_RECEIVED), events.LINKS_FOUND: ("links", events.LINK_FOUND)}
+# What the stream keeps of a received alert: what it sends and who may see it. The source's payload
+# and the list item stay with intake and search (less to store per alert, nothing more to purge).
+ALERT_KEPT = (*ALERT_FIELDS, "agency", "unit")
 # Purges (C16) reach the stream too: a purged record's events leave the buffer. They come through a
 # durable queue of the buffer's own (``casewire.gateway.stream.purges.<database>``), shared by the
 # replicas that share the buffer and kept while none runs, so no purge is missed and each is acknowledged
@@ -260,7 +264,10 @@ def _split(event_type: str, body: dict) -> list[tuple[str, dict]]:
     """The stream events of one message: a batch event's items under their single name, else itself."""
     if event_type in SPLIT:
         field, single = SPLIT[event_type]
-        return [(single, item) for item in body.get(field) or [] if isinstance(item, dict)]
+        items = [item for item in body.get(field) or [] if isinstance(item, dict)]
+        if single == events.ALERT_RECEIVED:
+            items = [{key: item[key] for key in ALERT_KEPT if key in item} for item in items]
+        return [(single, item) for item in items]
     return [(event_type, body)]
 
 

@@ -35,7 +35,8 @@ def test_two_replicas_store_each_event_once_in_one_order(replicas, base_config, 
     dispatch = event_dispatcher(base_config)
     alert_ids = [uuid.uuid4().hex for _ in range(5)]
     for alert_id in alert_ids:
-        dispatch("intake", "alerts_received", {"alerts": [{"alert_id": alert_id, "agency": "TX0000000"}]})
+        alert = {"alert_id": alert_id, "agency": "TX0000000", "source": "alpr", "payload": {"plate": "KGT4471"}}
+        dispatch("intake", "alerts_received", {"alerts": [{**alert, "item": {"id": alert_id}}]})
     link = {"alert_id": alert_ids[-1], "related": [{"record_type": "alert", "id": "x"}]}
     dispatch("entities", "links_found", {"links": [link]})
     dispatch("cases", "case_updated", {"case_id": "c-1", "unit": "homicide", "assignees": ["dora"]})
@@ -44,6 +45,8 @@ def test_two_replicas_store_each_event_once_in_one_order(replicas, base_config, 
     rows = list(gateway_db["stream_events"].find().sort("_id", 1))
     assert [row["type"] for row in rows] == ["alert_received"] * 5 + ["link_found", "case_updated"]
     assert [row["payload"].get("alert_id") for row in rows[:5]] == alert_ids
+    # what the stream sends and decides with, not the source's payload or the list item
+    assert rows[0]["payload"] == {"alert_id": alert_ids[0], "agency": "TX0000000", "source": "alpr"}
     assert rows[5]["record_ids"] == [alert_ids[-1], "x"]
     for relay in replicas:
         eventually(lambda relay=relay: relay.cases.get("c-1"))
