@@ -125,13 +125,25 @@ class StreamStore:
         raise RuntimeError(f"could not store {len(waiting)} stream events in {APPEND_ATTEMPTS} attempts")
 
     def after(self, seq: int, limit: int = 200) -> list[dict]:
-        """Up to ``limit`` events after ``seq``, in order, read a bucket at a time up to the head."""
-        found, head = [], self.head()
-        for bucket in range(max(seq, 0) // BUCKET, head // BUCKET + 1):
-            found += sorted((e for e in self.events.find({"bucket": bucket}) if e["_id"] > seq), key=_seq)
-            if len(found) >= limit:
+        """Up to ``limit`` events after ``seq``, in order, read a bucket at a time up to the head.
+
+        One append's insert may span two buckets and land between the reads of the two: when a later
+        bucket held events, the earlier ones are read again, so no insert is seen in its later part only
+        (a reader would move past the rest for good).
+        """
+        read: dict[int, list[dict]] = {}
+        for bucket in range(max(seq, 0) // BUCKET, self.head() // BUCKET + 1):
+            read[bucket] = self._bucket(bucket, seq)
+            if sum(map(len, read.values())) >= limit:
                 break
-        return found[:limit]
+        newest = max((bucket for bucket, rows in read.items() if rows), default=None)
+        for bucket in read:
+            if newest is not None and bucket < newest:
+                read[bucket] = self._bucket(bucket, seq)
+        return [event for bucket in sorted(read) for event in read[bucket]][:limit]
+
+    def _bucket(self, bucket: int, seq: int) -> list[dict]:
+        return sorted((e for e in self.events.find({"bucket": bucket}) if e["_id"] > seq), key=_seq)
 
     def head(self) -> int:
         """The newest sequence number given out (its event may still be on its way in)."""

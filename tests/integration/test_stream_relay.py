@@ -120,3 +120,35 @@ def test_a_purge_announced_while_no_replica_runs_still_empties_the_stored_events
     finally:
         second.stop()
         second.client.close()
+
+
+class InsertBetweenReads:
+    """The events collection, where another append's insert lands right after the first read of bucket 0."""
+
+    def __init__(self, events, rows):
+        self.events, self.rows = events, rows
+
+    def find(self, query, *args, **kwargs):
+        found = list(self.events.find(query, *args, **kwargs))
+        if self.rows and query == {"bucket": 0}:
+            self.events.insert_many(self.rows)
+            self.rows = []
+        return found
+
+    def __getattr__(self, name):
+        return getattr(self.events, name)
+
+
+def test_an_insert_landing_between_two_bucket_reads_is_read_whole(gateway_db):
+    """Events 90 to 110 stored in one insert (buckets 0 and 1) after bucket 0 was read and before bucket 1
+    was: a reader that got 100 to 110 alone would move past 90 to 99 for good."""
+    store = StreamStore(gateway_db, capacity=1000)
+    store.ensure_indexes()
+    store.append_many("intake", [("alert_received", {"alert_id": str(n)}) for n in range(1, 90)])
+    late = [
+        {"_id": n, "bucket": n // 100, "key": f"late-{n}", "type": "alert_received", "payload": {"alert_id": str(n)}}
+        for n in range(90, 111)
+    ]
+    store.counters.update_atomic({"_id": "stream_events"}, {"$set": {"seq": 110}})
+    store.events = InsertBetweenReads(store.events, late)
+    assert [event["_id"] for event in store.after(80)] == list(range(81, 111))
