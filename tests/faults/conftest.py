@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -172,14 +173,23 @@ def servers():
     """Start the private servers for the fault tests and stop them after (overrides the shared check)."""
     STATE.mkdir(parents=True, exist_ok=True)
     own = Servers()
-    for name in reversed(SERVERS):
-        own.stop(name)  # a previous run that was interrupted
+    # The three are independent of each other (FerretDB's PostgreSQL is the shared cluster), so each is
+    # stopped and started side by side: the wait is the slowest one's (Elasticsearch's JVM), not the sum.
+    _side_by_side(own.stop)  # a previous run that was interrupted
     _prepare_state()
-    for name in SERVERS:
-        own.start(name)
+    _side_by_side(own.start)
     yield own
-    for name in reversed(SERVERS):
-        subprocess.run([str(SCRIPTS / f"{name}.sh"), "stop"], env=own.env(), capture_output=True, timeout=120)
+    _side_by_side(
+        lambda name: subprocess.run(
+            [str(SCRIPTS / f"{name}.sh"), "stop"], env=own.env(), capture_output=True, timeout=120
+        )
+    )
+
+
+def _side_by_side(action) -> None:
+    """``action(name)`` for each server at once; the first failure (a ``pytest.fail``) is raised here."""
+    with ThreadPoolExecutor(len(SERVERS)) as pool:
+        list(pool.map(action, SERVERS))
 
 
 @pytest.fixture(scope="package")
