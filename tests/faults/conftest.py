@@ -166,30 +166,72 @@ def _prepare_state() -> None:
         shutil.copytree(binaries, STATE / "ferretdb" / "bin")
 
 
-# Package scope: the fault tests share one stack, and it stops after the last of them. A session-wide
-# stack would go on running its sweeps over thousands of alerts while the rest of the suite runs.
-@pytest.fixture(scope="package")
-def servers():
-    """Start the private servers for the fault tests and stop them after (overrides the shared check)."""
+_starting: dict[str, subprocess.Popen] = {}  # server name → its ``start`` begun by begin_servers()
+
+
+def begin_servers() -> None:
+    """Stop what an interrupted run left, clean the private state and begin the three servers' starts in
+    the background. They are independent of each other (FerretDB's PostgreSQL is the shared cluster), so
+    the wait is the slowest one's (Elasticsearch's JVM), not the sum."""
+    if _starting:
+        return
     STATE.mkdir(parents=True, exist_ok=True)
-    own = Servers()
-    # The three are independent of each other (FerretDB's PostgreSQL is the shared cluster), so each is
-    # stopped and started side by side: the wait is the slowest one's (Elasticsearch's JVM), not the sum.
-    _side_by_side(own.stop)  # a previous run that was interrupted
+    _side_by_side(Servers().stop)
     _prepare_state()
-    _side_by_side(own.start)
-    yield own
-    _side_by_side(
-        lambda name: subprocess.run(
-            [str(SCRIPTS / f"{name}.sh"), "stop"], env=own.env(), capture_output=True, timeout=120
-        )
-    )
+    for name in SERVERS:
+        with (STATE / f"{name}-start.log").open("w") as log:
+            _starting[name] = subprocess.Popen(
+                [str(SCRIPTS / f"{name}.sh"), "start"], env=server_env(), stdout=log, stderr=subprocess.STDOUT
+            )
 
 
 def _side_by_side(action) -> None:
     """``action(name)`` for each server at once; the first failure (a ``pytest.fail``) is raised here."""
     with ThreadPoolExecutor(len(SERVERS)) as pool:
         list(pool.map(action, SERVERS))
+
+
+def _stop_servers() -> None:
+    _side_by_side(
+        lambda name: subprocess.run(
+            [str(SCRIPTS / f"{name}.sh"), "stop"], env=server_env(), capture_output=True, timeout=120
+        )
+    )
+
+
+def pytest_collection_finish(session):
+    """The private servers take most of a minute to start: when fault tests are to run, begin their start
+    now, so that it overlaps the tests collected before them."""
+    here = Path(__file__).parent
+    if not session.config.option.collectonly and any(item.path.is_relative_to(here) for item in session.items):
+        begin_servers()
+
+
+def pytest_sessionfinish(session):
+    """Servers begun early are stopped even when no fault test ran (``-x`` stopped the run before them)."""
+    if _starting:
+        for process in _starting.values():
+            process.wait(timeout=600)
+        _starting.clear()
+        _stop_servers()
+
+
+# Package scope: the fault tests share one stack, and it stops after the last of them. A session-wide
+# stack would go on running its sweeps over thousands of alerts while the rest of the suite runs.
+@pytest.fixture(scope="package")
+def servers():
+    """The private servers for the fault tests, stopped after them (overrides the shared check)."""
+    begin_servers()  # already begun when the session collected fault tests
+    failed = []
+    for name, process in list(_starting.items()):
+        if process.wait(timeout=600) != 0:
+            failed.append(f"{name}.sh start failed:\n{(STATE / f'{name}-start.log').read_text()[-3000:]}")
+    _starting.clear()
+    if failed:
+        _stop_servers()
+        pytest.fail("\n".join(failed), pytrace=False)
+    yield Servers()
+    _stop_servers()
 
 
 @pytest.fixture(scope="package")
