@@ -199,6 +199,33 @@ def _stop_servers() -> None:
     )
 
 
+_stacks: list[Path] = []  # the run directories of stacks whose services are still to be stopped
+_stopping: list[subprocess.Popen] = []  # the stop begun after the last fault test
+
+# The stacks' services first (their run directories are the arguments), then the three servers side by side.
+STOP_ALL = """
+for run in "$@"; do CASEWIRE_RUN="$run" scripts/services.sh stop; done
+for server in rabbitmq ferretdb elasticsearch; do "scripts/$server.sh" stop & done
+wait
+"""
+
+
+def _begin_stopping() -> None:
+    """Stop the stacks and the servers in the background: shutting down is waiting (consumers closing, the
+    JVM exiting), which overlaps the tests after the fault tests; the session waits for it at its end."""
+    with (STATE / "stop.log").open("w") as log:
+        _stopping.append(
+            subprocess.Popen(
+                ["bash", "-c", STOP_ALL, "stop-all", *map(str, _stacks)],
+                cwd=REPO,
+                env=server_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    _stacks.clear()
+
+
 def pytest_collection_finish(session):
     """The private servers take most of a minute to start: when fault tests are to run, begin their start
     now, so that it overlaps the tests collected before them."""
@@ -214,6 +241,9 @@ def pytest_sessionfinish(session):
             process.wait(timeout=600)
         _starting.clear()
         _stop_servers()
+    for process in _stopping:
+        process.wait(timeout=300)
+    _stopping.clear()
 
 
 # Package scope: the fault tests share one stack, and it stops after the last of them. A session-wide
@@ -231,16 +261,16 @@ def servers():
         _stop_servers()
         pytest.fail("\n".join(failed), pytrace=False)
     yield Servers()
-    _stop_servers()
+    _begin_stopping()
 
 
 @pytest.fixture(scope="package")
 def stack(servers):
     run = Stack(uuid.uuid4().hex[:8])
     run.services("stop")
+    _stacks.append(run.run_dir)  # stopped before the servers, by the servers' teardown
     run.services("start")
     yield run
-    subprocess.run([str(SCRIPTS / "services.sh"), "stop"], env=run.env, capture_output=True, timeout=300)
 
 
 # -- the load: alerts, the client that sends them, the checks of the end result ------------------------------
