@@ -80,9 +80,11 @@ def stack_env(run_id: str) -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack stops after the last e2e test; left running for the rest of the session, its
+# timers (sweeps every second, tallies every half second) would take CPU from the tests after it.
+@pytest.fixture(scope="package")
 def stack(servers, run_id, drop_test_data):
-    """Start every service and the gateway; stop them after the session."""
+    """Start every service and the gateway; stop them after the e2e tests."""
     env = stack_env(run_id)
     script = str(REPO / "scripts" / "services.sh")
     subprocess.run([script, "stop"], env=env, check=False, capture_output=True)
@@ -122,13 +124,13 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def gateway(stack) -> Gateway:
     secret = load_config(REPO / "gateway" / "config.yaml")["DEV_JWT_SECRET"]
     return Gateway(f"http://127.0.0.1:{GATEWAY_PORT}", secret)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console(gateway, tmp_path_factory) -> dict:
     """The console (console/) built when its sources changed, and Chromium installed: the environment
     of its browser flows (tests/e2e/test_console.py)."""
