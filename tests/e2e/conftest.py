@@ -83,8 +83,8 @@ def stack_env(run_id: str) -> dict:
 # Package scope: the stack stops after the last e2e test; left running for the rest of the session, its
 # timers (sweeps every second, tallies every half second) would take CPU from the tests after it.
 @pytest.fixture(scope="package")
-def stack(servers, run_id, drop_test_data):
-    """Start every service and the gateway; stop them after the e2e tests."""
+def stack(servers, run_id, stopping):
+    """Start every service and the gateway; begin their stop after the e2e tests."""
     env = stack_env(run_id)
     script = str(REPO / "scripts" / "services.sh")
     subprocess.run([script, "stop"], env=env, check=False, capture_output=True)
@@ -92,7 +92,17 @@ def stack(servers, run_id, drop_test_data):
     if started.returncode != 0:
         pytest.fail(f"the services did not start:\n{started.stderr[-4000:]}", pytrace=False)
     yield env
-    subprocess.run([script, "stop"], env=env, check=False, capture_output=True)
+    stopping.append(subprocess.Popen([script, "stop"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+
+@pytest.fixture(scope="session")
+def stopping(drop_test_data) -> Iterator[list[subprocess.Popen]]:
+    """Stops begun in the background (shutting down is waiting: it overlaps the tests after the e2e tests),
+    waited for before this run's databases and indices are dropped."""
+    begun: list[subprocess.Popen] = []
+    yield begun
+    for process in begun:
+        process.wait(timeout=120)
 
 
 @contextmanager
