@@ -80,9 +80,11 @@ def stack_env(run_id: str) -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
-def stack(servers, run_id, drop_test_data):
-    """Start every service and the gateway; stop them after the session."""
+# Package scope: the stack stops after the last e2e test; left running for the rest of the session, its
+# timers (sweeps every second, tallies every half second) would take CPU from the tests after it.
+@pytest.fixture(scope="package")
+def stack(servers, run_id, stopping):
+    """Start every service and the gateway; begin their stop after the e2e tests."""
     env = stack_env(run_id)
     script = str(REPO / "scripts" / "services.sh")
     subprocess.run([script, "stop"], env=env, check=False, capture_output=True)
@@ -90,7 +92,17 @@ def stack(servers, run_id, drop_test_data):
     if started.returncode != 0:
         pytest.fail(f"the services did not start:\n{started.stderr[-4000:]}", pytrace=False)
     yield env
-    subprocess.run([script, "stop"], env=env, check=False, capture_output=True)
+    stopping.append(subprocess.Popen([script, "stop"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+
+@pytest.fixture(scope="session")
+def stopping(drop_test_data) -> Iterator[list[subprocess.Popen]]:
+    """Stops begun in the background (shutting down is waiting: it overlaps the tests after the e2e tests),
+    waited for before this run's databases and indices are dropped."""
+    begun: list[subprocess.Popen] = []
+    yield begun
+    for process in begun:
+        process.wait(timeout=120)
 
 
 @contextmanager
@@ -122,13 +134,13 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def gateway(stack) -> Gateway:
     secret = load_config(REPO / "gateway" / "config.yaml")["DEV_JWT_SECRET"]
     return Gateway(f"http://127.0.0.1:{GATEWAY_PORT}", secret)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console(gateway, tmp_path_factory) -> dict:
     """The console (console/) built when its sources changed, and Chromium installed: the environment
     of its browser flows (tests/e2e/test_console.py)."""

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -165,30 +166,111 @@ def _prepare_state() -> None:
         shutil.copytree(binaries, STATE / "ferretdb" / "bin")
 
 
+_starting: dict[str, subprocess.Popen] = {}  # server name → its ``start`` begun by begin_servers()
+
+
+def begin_servers() -> None:
+    """Stop what an interrupted run left, clean the private state and begin the three servers' starts in
+    the background. They are independent of each other (FerretDB's PostgreSQL is the shared cluster), so
+    the wait is the slowest one's (Elasticsearch's JVM), not the sum."""
+    if _starting:
+        return
+    STATE.mkdir(parents=True, exist_ok=True)
+    _side_by_side(Servers().stop)
+    _prepare_state()
+    for name in SERVERS:
+        with (STATE / f"{name}-start.log").open("w") as log:
+            _starting[name] = subprocess.Popen(
+                [str(SCRIPTS / f"{name}.sh"), "start"], env=server_env(), stdout=log, stderr=subprocess.STDOUT
+            )
+
+
+def _side_by_side(action) -> None:
+    """``action(name)`` for each server at once; the first failure (a ``pytest.fail``) is raised here."""
+    with ThreadPoolExecutor(len(SERVERS)) as pool:
+        list(pool.map(action, SERVERS))
+
+
+def _stop_servers() -> None:
+    _side_by_side(
+        lambda name: subprocess.run(
+            [str(SCRIPTS / f"{name}.sh"), "stop"], env=server_env(), capture_output=True, timeout=120
+        )
+    )
+
+
+_stacks: list[Path] = []  # the run directories of stacks whose services are still to be stopped
+_stopping: list[subprocess.Popen] = []  # the stop begun after the last fault test
+
+# The stacks' services first (their run directories are the arguments), then the three servers side by side.
+STOP_ALL = """
+for run in "$@"; do CASEWIRE_RUN="$run" scripts/services.sh stop; done
+for server in rabbitmq ferretdb elasticsearch; do "scripts/$server.sh" stop & done
+wait
+"""
+
+
+def _begin_stopping() -> None:
+    """Stop the stacks and the servers in the background: shutting down is waiting (consumers closing, the
+    JVM exiting), which overlaps the tests after the fault tests; the session waits for it at its end."""
+    with (STATE / "stop.log").open("w") as log:
+        _stopping.append(
+            subprocess.Popen(
+                ["bash", "-c", STOP_ALL, "stop-all", *map(str, _stacks)],
+                cwd=REPO,
+                env=server_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    _stacks.clear()
+
+
+def pytest_collection_finish(session):
+    """The private servers take most of a minute to start: when fault tests are to run, begin their start
+    now, so that it overlaps the tests collected before them."""
+    here = Path(__file__).parent
+    if not session.config.option.collectonly and any(item.path.is_relative_to(here) for item in session.items):
+        begin_servers()
+
+
+def pytest_sessionfinish(session):
+    """Servers begun early are stopped even when no fault test ran (``-x`` stopped the run before them)."""
+    if _starting:
+        for process in _starting.values():
+            process.wait(timeout=600)
+        _starting.clear()
+        _stop_servers()
+    for process in _stopping:
+        process.wait(timeout=300)
+    _stopping.clear()
+
+
 # Package scope: the fault tests share one stack, and it stops after the last of them. A session-wide
 # stack would go on running its sweeps over thousands of alerts while the rest of the suite runs.
 @pytest.fixture(scope="package")
 def servers():
-    """Start the private servers for the fault tests and stop them after (overrides the shared check)."""
-    STATE.mkdir(parents=True, exist_ok=True)
-    own = Servers()
-    for name in reversed(SERVERS):
-        own.stop(name)  # a previous run that was interrupted
-    _prepare_state()
-    for name in SERVERS:
-        own.start(name)
-    yield own
-    for name in reversed(SERVERS):
-        subprocess.run([str(SCRIPTS / f"{name}.sh"), "stop"], env=own.env(), capture_output=True, timeout=120)
+    """The private servers for the fault tests, stopped after them (overrides the shared check)."""
+    begin_servers()  # already begun when the session collected fault tests
+    failed = []
+    for name, process in list(_starting.items()):
+        if process.wait(timeout=600) != 0:
+            failed.append(f"{name}.sh start failed:\n{(STATE / f'{name}-start.log').read_text()[-3000:]}")
+    _starting.clear()
+    if failed:
+        _stop_servers()
+        pytest.fail("\n".join(failed), pytrace=False)
+    yield Servers()
+    _begin_stopping()
 
 
 @pytest.fixture(scope="package")
 def stack(servers):
     run = Stack(uuid.uuid4().hex[:8])
     run.services("stop")
+    _stacks.append(run.run_dir)  # stopped before the servers, by the servers' teardown
     run.services("start")
     yield run
-    subprocess.run([str(SCRIPTS / "services.sh"), "stop"], env=run.env, capture_output=True, timeout=300)
 
 
 # -- the load: alerts, the client that sends them, the checks of the end result ------------------------------

@@ -61,7 +61,7 @@ def test_a_broker_outage_while_cases_are_edited_leaves_search_consistent(stack, 
         created = requests.post(f"{stack.url}/api/v1/cases", json=body, headers=detective, timeout=60)
         assert created.status_code == 201, created.text
         cases.append(created.json()["id"])
-    stop, failures = threading.Event(), []
+    stop, failures, edited = threading.Event(), [], []
 
     def edit():
         deadline, turn = time.monotonic() + SETTLE_SECONDS, 0
@@ -73,15 +73,20 @@ def test_a_broker_outage_while_cases_are_edited_leaves_search_consistent(stack, 
                 answer = _until_answered("PATCH", url, deadline, json=patch, headers=detective)
                 if answer.status_code not in (200, 409):
                     failures.append(answer.text[:500])
+                edited.append(case_id)
+
+    def edits_answered(count: int) -> None:
+        """Until the editor has been answered ``count`` edits in all."""
+        while len(edited) < count and editor.is_alive():
+            time.sleep(0.05)
 
     editor = threading.Thread(target=edit, daemon=True)
     editor.start()
-    time.sleep(3)
-    servers.stop("rabbitmq")
-    time.sleep(2)
+    edits_answered(len(cases) // 2)  # edits answered whose events are still being published when the broker goes
+    servers.stop("rabbitmq")  # the editor goes on: sent again after each 503 until answered
     servers.start("rabbitmq")
     stack.services("start")
-    time.sleep(3)
+    edits_answered(len(edited) + len(cases) // 2)  # and more edits on the restarted broker
     stop.set()
     editor.join(SETTLE_SECONDS)
     assert not editor.is_alive() and not failures, failures[:5]

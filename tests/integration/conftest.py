@@ -1,12 +1,17 @@
 """Integration fixtures: a service in a real nameko container over the real servers."""
 
+import contextlib
 import subprocess
 from pathlib import Path
 
+import eventlet
 import pytest
 from amqp.exceptions import NotFound, ResourceLocked
 from elasticsearch import Elasticsearch
 from kombu import Connection
+from kombu.mixins import ConsumerMixin
+from nameko.containers import get_container_cls
+from nameko.messaging import QueueConsumer
 from pymongo import MongoClient
 
 from services.search import dependencies as search_dependencies
@@ -42,6 +47,39 @@ def config_for(base_config, run_id, request):
         return {**config, "MONGODB_DATABASE": f"{config['MONGODB_DATABASE']}_{module}"}
 
     return config
+
+
+# How long a container's queue consumer waits for a message before it looks whether it is to stop
+# (kombu's default is 1 s): every test kills its containers, and waited that out once per test.
+CONSUMER_POLL_SECONDS = 0.05
+
+
+@pytest.fixture
+def container_factory(monkeypatch):
+    """nameko's ``container_factory``, with consumers that notice a kill within ``CONSUMER_POLL_SECONDS``
+    and the test's containers killed side by side at its end."""
+    monkeypatch.setattr(QueueConsumer, "run", _run_polling_often)
+    containers = []
+
+    def make_container(service_cls, config):
+        container = get_container_cls(config)(service_cls, config)
+        containers.append(container)
+        return container
+
+    yield make_container
+    pool = eventlet.GreenPool()
+    for container in containers:
+        pool.spawn_n(_kill, container)
+    pool.waitall()
+
+
+def _run_polling_often(consumer: QueueConsumer) -> None:
+    ConsumerMixin.run(consumer, safety_interval=CONSUMER_POLL_SECONDS)
+
+
+def _kill(container) -> None:
+    with contextlib.suppress(Exception):  # as nameko's fixture: a container that failed is already dead
+        container.kill()
 
 
 @pytest.fixture(scope="session", autouse=True)
