@@ -202,6 +202,7 @@ class StreamRelay:
         self.purge_queue_name = f"casewire.gateway.stream.purges.{config['GATEWAY_DATABASE']}"
         self.cases, self.alerts = LruCache(), LruCache()
         self._changed = threading.Condition()
+        self.handled = 0  # messages handled so far: what a connection's wait is for (:meth:`wait`)
         self._stopped = threading.Event()
         self.connected = threading.Event()
 
@@ -211,10 +212,11 @@ class StreamRelay:
     def stop(self) -> None:
         self._stopped.set()
 
-    def wait(self, timeout: float) -> None:
-        """Block until an event arrives or ``timeout`` passes."""
+    def wait(self, since: int, timeout: float) -> None:
+        """Block until a message is handled after ``since`` (:attr:`handled` read before the caller last
+        read the store) or ``timeout`` passes: one handled while the caller was reading wakes it at once."""
         with self._changed:
-            self._changed.wait(timeout)
+            self._changed.wait_for(lambda: self.handled != since, timeout)
 
     def _queues(self) -> list[Queue]:
         def bindings(subscriptions: dict) -> list:
@@ -265,6 +267,7 @@ class StreamRelay:
                 self.store.append_many(source, items)
         message.ack()
         with self._changed:
+            self.handled += 1
             self._changed.notify_all()
 
 

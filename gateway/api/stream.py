@@ -115,6 +115,7 @@ def _frames(
     last, recent = floor, deque(maxlen=OVERLAP * 10)
     deadline, quiet_since = time.monotonic() + lifetime, time.monotonic()
     while time.monotonic() < deadline:
+        handled = relay.handled  # before the read: what arrives during it does not wait for the next
         rows = relay.store.after(max(floor, last - OVERLAP), BATCH)
         for row in rows:
             if row["_id"] in recent:
@@ -129,7 +130,7 @@ def _frames(
             yield ": keepalive\n\n"
             quiet_since = time.monotonic()
         if len(rows) < BATCH:
-            relay.wait(1.0)
+            relay.wait(handled, 1.0)
 
 
 ACCESS_FIELDS = ("unit", "agency", "assignees", "classification", "sensitivity", "review_state", "submitting_unit")

@@ -1,8 +1,10 @@
 """One connection's frames: start at the head or resume after an id, late neighbours, reset, no repeats."""
 
 import json
+import threading
 
 from gateway.api.stream import _frames
+from gateway.stream import StreamRelay
 
 
 class FakeStore:
@@ -26,9 +28,9 @@ class FakeRelay:
     """``wait`` is where a live connection sleeps: the test adds rows there."""
 
     def __init__(self, store, arrivals=()):
-        self.store, self.arrivals = store, list(arrivals)
+        self.store, self.arrivals, self.handled = store, list(arrivals), 0
 
-    def wait(self, timeout):
+    def wait(self, since, timeout):
         if self.arrivals:
             self.arrivals.pop(0)()
 
@@ -81,3 +83,17 @@ def test_a_quiet_stream_sends_keepalives():
     frames = _frames(FakeRelay(FakeStore()), view, None, keepalive=0, lifetime=60)
     next(frames)
     assert next(frames) == ": keepalive\n\n"
+
+
+def test_a_message_handled_while_a_connection_reads_wakes_it_at_once():
+    """The relay handled a message after the connection noted ``handled`` and before it waited (it was
+    reading the store): the wait returns at once instead of sleeping until the next message."""
+    relay = StreamRelay.__new__(StreamRelay)  # the waiting alone: no broker, no store
+    relay._changed, relay.handled = threading.Condition(), 0
+    since = relay.handled
+    with relay._changed:  # what _on_message does once a message is stored
+        relay.handled += 1
+        relay._changed.notify_all()
+    woke = threading.Event()
+    threading.Thread(target=lambda: (relay.wait(since, 60), woke.set()), daemon=True).start()
+    assert woke.wait(10)
