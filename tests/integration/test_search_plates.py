@@ -184,6 +184,8 @@ def test_C6_a_sighting_in_a_restricted_case_is_hidden_and_reported(index, add):
     assert restricted == []
 
 
+# The time and place tests search a wildcard without fuzzy matching: the module shares one index, and
+# the reads of other tests (by default in Houston in March) within the fuzzy distance would be found.
 def found_sightings(items):
     """Each vehicle's id and the records of its sightings shown."""
     return {item["entity"]["id"]: sorted(s["record_id"] for s in item["sightings"]) for item in items}
@@ -194,11 +196,13 @@ def test_since_and_until_keep_the_vehicles_seen_in_that_time_with_those_sighting
     both, january = add(f"{prefix}1", at="2026-01-14T23:41:00+00:00")
     march = seen(index, both, "2026-03-18T08:02:00+00:00")
     only_january, other = add(f"{prefix}2", at="2026-01-20T10:00:00+00:00")
-    in_march = find(index, f"{prefix}*", since="2026-03-01T00:00:00+00:00", until="2026-04-01T00:00:00+00:00")
+    in_march = find(
+        index, f"{prefix}*", fuzzy=False, since="2026-03-01T00:00:00+00:00", until="2026-04-01T00:00:00+00:00"
+    )
     assert found_sightings(in_march) == {both["id"]: [march["alert_id"]]}
-    before = find(index, f"{prefix}*", until="2026-03-18T08:02:00+00:00")  # until is exclusive
+    before = find(index, f"{prefix}*", fuzzy=False, until="2026-03-18T08:02:00+00:00")  # until is exclusive
     assert found_sightings(before) == {both["id"]: [january["alert_id"]], only_january["id"]: [other["alert_id"]]}
-    since = find(index, f"{prefix}*", since="2026-03-18T08:02:00+00:00")  # since is inclusive
+    since = find(index, f"{prefix}*", fuzzy=False, since="2026-03-18T08:02:00+00:00")  # since is inclusive
     assert found_sightings(since) == {both["id"]: [march["alert_id"]]}
 
 
@@ -209,13 +213,15 @@ def test_near_keeps_the_vehicles_seen_within_km_of_the_point_with_those_sighting
     only_austin, other = add(f"{prefix}2", location=AUSTIN)
     unplaced, _unplaced_read = add(f"{prefix}3", location=None)  # a read without a place is near nothing
     near_houston = {"lat": HOUSTON[0], "lon": HOUSTON[1] + 0.02, "km": 5}
-    assert found_sightings(find(index, f"{prefix}*", near=near_houston)) == {both["id"]: [houston["alert_id"]]}
+    assert found_sightings(find(index, f"{prefix}*", fuzzy=False, near=near_houston)) == {
+        both["id"]: [houston["alert_id"]]
+    }
     near_austin = {"lat": AUSTIN[0], "lon": AUSTIN[1], "km": 1}
-    assert found_sightings(find(index, f"{prefix}*", near=near_austin)) == {
+    assert found_sightings(find(index, f"{prefix}*", fuzzy=False, near=near_austin)) == {
         both["id"]: [austin["alert_id"]],
         only_austin["id"]: [other["alert_id"]],
     }
-    assert unplaced["id"] in found_sightings(find(index, f"{prefix}*"))
+    assert unplaced["id"] in found_sightings(find(index, f"{prefix}*", fuzzy=False))
 
 
 def test_time_and_place_together_need_a_sighting_in_both(index, add):
@@ -224,8 +230,10 @@ def test_time_and_place_together_need_a_sighting_in_both(index, add):
     seen(index, vehicle, "2026-03-18T08:02:00+00:00", location=AUSTIN)
     march = {"since": "2026-03-01T00:00:00+00:00", "until": "2026-04-01T00:00:00+00:00"}
     near_houston = {"lat": HOUSTON[0], "lon": HOUSTON[1], "km": 5}
-    assert find(index, f"{prefix}*", near=near_houston, **march) == []  # in Houston in January, in Austin in March
-    assert found_sightings(find(index, f"{prefix}*", near=near_houston)) != {}
+    assert (
+        find(index, f"{prefix}*", fuzzy=False, near=near_houston, **march) == []
+    )  # in Houston in January, in Austin in March
+    assert found_sightings(find(index, f"{prefix}*", fuzzy=False, near=near_houston)) != {}
 
 
 def test_another_agencys_sighting_in_the_time_asked_does_not_place_the_vehicle_for_us(index, add):
@@ -233,7 +241,9 @@ def test_another_agencys_sighting_in_the_time_asked_does_not_place_the_vehicle_f
     vehicle, ours = add(f"{prefix}1", at="2026-01-14T23:41:00+00:00")
     theirs = seen(index, vehicle, "2026-03-18T08:02:00+00:00", agency="LA9999999")
     march = {"since": "2026-03-01T00:00:00+00:00", "until": "2026-04-01T00:00:00+00:00"}
-    assert find(index, f"{prefix}*", **march) == []
+    assert find(index, f"{prefix}*", fuzzy=False, **march) == []
     louisiana = data.caller(agency="LA9999999")
-    assert found_sightings(find(index, f"{prefix}*", who=louisiana, **march)) == {vehicle["id"]: [theirs["alert_id"]]}
-    assert found_sightings(find(index, f"{prefix}*")) == {vehicle["id"]: [ours["alert_id"]]}
+    assert found_sightings(find(index, f"{prefix}*", fuzzy=False, who=louisiana, **march)) == {
+        vehicle["id"]: [theirs["alert_id"]]
+    }
+    assert found_sightings(find(index, f"{prefix}*", fuzzy=False)) == {vehicle["id"]: [ours["alert_id"]]}
