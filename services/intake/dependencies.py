@@ -148,7 +148,7 @@ class AlertStore(OutcomeQueries):
     def with_entities(self, alerts: list[dict]) -> list[dict]:
         """Each alert of a list page with the entities its resolution found."""
         found = self.resolutions.get_many([alert["_id"] for alert in alerts], {"entities": 1})
-        return [_with_entities_of(alert, found) for alert in alerts]
+        return [{**alert, "entities": (found.get(alert["_id"]) or {}).get("entities", [])} for alert in alerts]
 
     # -- changes --------------------------------------------------------------------------------
 
@@ -366,8 +366,3 @@ class AlertStore(OutcomeQueries):
         except PyMongoError:
             return False
         return True
-
-
-def _with_entities_of(alert: dict, resolutions: dict[str, dict]) -> dict:
-    """``alert`` with the entities its resolution among ``resolutions`` (by alert id) found, if any."""
-    return {**alert, "entities": (resolutions.get(alert["_id"]) or {}).get("entities", [])}

@@ -60,8 +60,7 @@ def alert_page(index: SearchIndex, caller: dict | None, filters: dict, limit: in
 def _with_entities(index: SearchIndex, caller: dict | None, items: list[dict]) -> list[dict]:
     """Each item with the entities the sightings of its alert name (merged-away ones are re-pointed to
     their survivor, so these are the current ones), by type and key, and its ``related_count``."""
-    entities_of = _entities_of(index, [item["id"] for item in items])
-    held = index.sources("entities", sorted({e for found in entities_of.values() for e in found}))
+    entities_of, held = _named(index, [item["id"] for item in items])
     counts = _counts(index, caller, {item["id"]: [item["id"]] for item in items}, entities_of, held)
     for item in items:
         found = [held[e] for e in entities_of.get(item["id"], ()) if held.get(e, {}).get("kind") == "entity"]
@@ -85,9 +84,14 @@ def related_counts(index: SearchIndex, caller: dict | None, groups: dict[str, li
     """For each key, how many other alerts and cases the caller may open share an entity with a record
     of its group (an alert: itself; a case: itself and its alerts). A plate read without a state
     shares its plate with every state's reads, and one with a state with the reads without one."""
-    entities_of = _entities_of(index, sorted({record for records in groups.values() for record in records}))
-    held = index.sources("entities", sorted({e for found in entities_of.values() for e in found}))
+    entities_of, held = _named(index, sorted({record for records in groups.values() for record in records}))
     return _counts(index, caller, groups, entities_of, held)
+
+
+def _named(index: SearchIndex, record_ids: list[str]) -> tuple[dict[str, set[str]], dict[str, dict]]:
+    """Each record → the entities its sightings name, and those entities' index documents."""
+    entities_of = _entities_of(index, record_ids)
+    return entities_of, index.sources("entities", sorted({e for found in entities_of.values() for e in found}))
 
 
 def _entities_of(index: SearchIndex, record_ids: list[str]) -> dict[str, set[str]]:
